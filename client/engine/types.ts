@@ -1,0 +1,21 @@
+/**
+ * The training engine as the client process sees it: bytes in, bytes out. Model state
+ * and replay samples cross process boundaries as msgpackr-encoded bytes, so the
+ * transport never touches tensors.
+ */
+import type { EvalMetrics, EvalTask, Progress, TrainMetrics, TrainTask } from '../../shared/tasks.js';
+
+export interface TrainOutcome {
+  /** Encoded model state to hand on (weights, momentum encoder, queue, optimizer state). */
+  state: Uint8Array;
+  /** Encoded replay buffer to hand on, or null when the arm keeps none. */
+  replay: Uint8Array | null;
+  metrics: TrainMetrics;
+}
+
+export interface Engine {
+  /** Trains one stage from `state` (a fresh model when null). */
+  train(task: TrainTask, state: Uint8Array | null, replay: Uint8Array | null, onProgress: (p: Progress) => void): Promise<TrainOutcome>;
+  /** Evaluates the encoder in `state` (a randomly initialized one when null). */
+  evaluate(task: EvalTask, state: Uint8Array | null): Promise<EvalMetrics>;
+}

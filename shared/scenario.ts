@@ -1,0 +1,256 @@
+/**
+ * The scenario file: schema, defaults, parsing and `--set key.path=value` overrides.
+ *
+ * A scenario is validated as a whole before anything runs; every problem is reported
+ * with its JSON path, so a typo or an impossible value fails fast and names the field.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+const fraction = z.number().gt(0).lte(1);
+
+export const STREAM_TYPES = ['instance', 'random-class', 'distant-class', 'domain'] as const;
+export const DOMAIN_STYLES = ['original', 'inverted', 'edges', 'blurred'] as const;
+export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+
+const datasetSchema = z
+  .strictObject({
+    name: z.enum(['fashion-mnist', 'idx', 'synthetic']),
+    /** Folder of MNIST-format idx files (for `idx`). */
+    path: z.string().min(1).optional(),
+    /** Use only the first N training samples (after the seeded split), for quick runs. */
+    trainLimit: positiveInt.optional(),
+    /** Use only the first N test samples. */
+    testLimit: positiveInt.optional(),
+    /** Synthetic dataset only: samples per class and image side. */
+    perClass: positiveInt.optional(),
+    imageSize: z.number().int().min(8).max(64).optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.name === 'idx' && !d.path) {
+      ctx.addIssue({ code: 'custom', path: ['path'], message: 'dataset "idx" needs a path to a folder of idx files' });
+    }
+  });
+
+const streamSchema = z.strictObject({
+  type: z.enum(STREAM_TYPES),
+  chunks: z.number().int().min(1).max(1000),
+  /** distant-class: groups of class ids; chunks take whole groups. Defaults per dataset. */
+  superclasses: z.array(z.array(z.number().int().min(0))).optional(),
+  /** domain: one style per chunk (single-domain data). Defaults cycle through DOMAIN_STYLES. */
+  styles: z.array(z.enum(DOMAIN_STYLES)).optional(),
+});
+
+const modelSchema = z.strictObject({
+  widths: z.array(positiveInt).min(1).max(6).default([16, 32, 64, 128]),
+  blocksPerStage: z.number().int().min(1).max(4).default(2),
+  /** Stride of the stem convolution: 2 trades resolution for speed on CPU. */
+  stemStride: z.union([z.literal(1), z.literal(2)]).default(1),
+  projectionHidden: positiveInt.default(512),
+  projectionDim: positiveInt.default(128),
+});
+
+const sslSchema = z.strictObject({
+  method: z.enum(['moco-v2']).default('moco-v2'),
+  temperature: z.number().gt(0).lte(10).default(0.2),
+  queueSize: positiveInt.default(4096),
+  momentum: z.number().gt(0).lt(1).default(0.99),
+  /** Ghost batch-norm groups; the key encoder's groups are shuffled (MoCo's shuffle-BN). */
+  bnGroups: positiveInt.default(4),
+  augment: z
+    .strictObject({
+      cropScale: z.tuple([fraction, fraction]).default([0.2, 1]),
+      flip: z.boolean().default(true),
+      jitter: z.number().min(0).max(1).default(0.4),
+      jitterProbability: z.number().min(0).max(1).default(0.8),
+      blurProbability: z.number().min(0).max(1).default(0.5),
+    })
+    .default({ cropScale: [0.2, 1], flip: true, jitter: 0.4, jitterProbability: 0.8, blurProbability: 0.5 }),
+});
+
+const optimizerSchema = z.strictObject({
+  name: z.enum(['sgd']).default('sgd'),
+  lr: z.number().gt(0).lte(10).default(0.06),
+  momentum: z.number().min(0).lt(1).default(0.9),
+  weightDecay: z.number().min(0).lt(1).default(5e-4),
+});
+
+const trainingSchema = z.strictObject({
+  epochsPerChunk: z.number().gt(0).max(10_000).default(1),
+  batchSize: z.number().int().min(2).max(4096).default(128),
+  optimizer: optimizerSchema.default({ name: 'sgd', lr: 0.06, momentum: 0.9, weightDecay: 5e-4 }),
+  /** cosine decays over each arm's total steps; constant keeps lr fixed. */
+  schedule: z.enum(['cosine', 'constant']).default('cosine'),
+  /** Whether the optimizer's momentum buffers travel with the model between chunks. */
+  keepOptimizerState: z.boolean().default(true),
+});
+
+const strategySchema = z
+  .strictObject({
+    name: z.enum(['fine-tune', 'replay']),
+    /** replay: samples kept from each finished chunk (count). */
+    size: positiveInt.optional(),
+    /** replay: fraction of each finished chunk kept instead of a count. */
+    fraction: fraction.optional(),
+    /** replay: share of each batch drawn from the replay buffer. */
+    ratio: z.number().gt(0).lt(1).default(0.5),
+  })
+  .superRefine((s, ctx) => {
+    if (s.name === 'replay' && s.size === undefined && s.fraction === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['size'], message: 'replay needs "size" or "fraction"' });
+    }
+    if (s.size !== undefined && s.fraction !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['fraction'], message: 'give either "size" or "fraction", not both' });
+    }
+  });
+
+const armSchema = z.strictObject({
+  name: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "-", "_" or "."'),
+  mode: z.enum(['relay', 'joint']),
+  strategy: strategySchema.default({ name: 'fine-tune', ratio: 0.5 }),
+});
+
+const evaluationSchema = z.strictObject({
+  /** Evaluate after every relay stage (kNN and linear probe), not only at the end. */
+  everyStage: z.boolean().default(true),
+  /** Labeled training samples whose features form the kNN bank and probe training set. */
+  trainSamples: positiveInt.default(10_000),
+  /** Test samples scored. */
+  testSamples: positiveInt.default(10_000),
+  knn: z.strictObject({ k: positiveInt.default(20), temperature: z.number().gt(0).default(0.07) }).default({ k: 20, temperature: 0.07 }),
+  linear: z
+    .strictObject({ epochs: positiveInt.default(30), lr: z.number().gt(0).default(0.01), batchSize: positiveInt.default(256) })
+    .default({ epochs: 30, lr: 0.01, batchSize: 256 }),
+});
+
+const clientsSchema = z.strictObject({
+  /** Client processes to spawn; default one per chunk. */
+  count: positiveInt.optional(),
+  backend: z.enum(BACKEND_NAMES).default('auto'),
+  /** Run arms at the same time when there are free clients (relay and joint are independent). */
+  parallelArms: z.boolean().default(true),
+  /** Seconds a stage may take before the client is presumed lost. */
+  stageTimeoutSeconds: z.number().positive().default(3600),
+});
+
+export const scenarioSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    seed: z.number().int().min(0).default(0),
+    dataset: datasetSchema,
+    stream: streamSchema,
+    model: modelSchema.default(modelSchema.parse({})),
+    ssl: sslSchema.default(sslSchema.parse({})),
+    training: trainingSchema.default(trainingSchema.parse({})),
+    arms: z.array(armSchema).min(1),
+    evaluation: evaluationSchema.default(evaluationSchema.parse({})),
+    clients: clientsSchema.default(clientsSchema.parse({})),
+  })
+  .superRefine((s, ctx) => {
+    const names = new Set<string>();
+    s.arms.forEach((arm, i) => {
+      if (names.has(arm.name)) ctx.addIssue({ code: 'custom', path: ['arms', i, 'name'], message: `duplicate arm name "${arm.name}"` });
+      names.add(arm.name);
+    });
+    if (s.stream.styles && s.stream.type !== 'domain') {
+      ctx.addIssue({ code: 'custom', path: ['stream', 'styles'], message: 'styles apply only to the "domain" stream' });
+    }
+    if (s.stream.styles && s.stream.styles.length !== s.stream.chunks) {
+      ctx.addIssue({ code: 'custom', path: ['stream', 'styles'], message: `needs one style per chunk (${s.stream.chunks}), got ${s.stream.styles.length}` });
+    }
+    if (s.ssl.bnGroups > s.training.batchSize || s.training.batchSize % s.ssl.bnGroups !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['ssl', 'bnGroups'], message: `must divide training.batchSize (${s.training.batchSize})` });
+    }
+  });
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type ArmSpec = Scenario['arms'][number];
+export type StrategySpec = ArmSpec['strategy'];
+export type DatasetSpec = Scenario['dataset'];
+export type StreamSpec = Scenario['stream'];
+export type ModelSpec = Scenario['model'];
+export type SslSpec = Scenario['ssl'];
+export type TrainingSpec = Scenario['training'];
+export type EvaluationSpec = Scenario['evaluation'];
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** A scenario that failed validation; `problems` has one line per problem, path first. */
+export class ScenarioError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid scenario ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ScenarioError';
+  }
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.length === 0 ? '(root)' : path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+}
+
+/** Validates a plain object as a scenario, applying defaults. */
+export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
+  const result = scenarioSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ScenarioError(
+      source,
+      result.error.issues.map((issue) => {
+        const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
+        return `${formatPath(issue.path)}: ${issue.message}${keys}`;
+      }),
+    );
+  }
+  return result.data;
+}
+
+/** Parses `key.path=value`; the value is JSON when it parses as JSON, else a string. */
+export function parseOverride(assignment: string): { path: string[]; value: unknown } {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) throw new ScenarioError('--set', [`"${assignment}": expected key.path=value`]);
+  const path = assignment.slice(0, eq).split('.');
+  if (path.some((p) => p.length === 0)) throw new ScenarioError('--set', [`"${assignment}": empty segment in key path`]);
+  const text = assignment.slice(eq + 1);
+  let value: unknown = text;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // a bare word such as fashion-mnist stays a string
+  }
+  return { path, value };
+}
+
+/** Returns a copy of `raw` with each override applied (arrays indexed by number). */
+export function applyOverrides(raw: unknown, assignments: readonly string[]): unknown {
+  const copy: unknown = structuredClone(raw);
+  for (const assignment of assignments) {
+    const { path, value } = parseOverride(assignment);
+    let node = copy as Record<string, unknown>;
+    for (const key of path.slice(0, -1)) {
+      const next = node[key];
+      if (next === undefined || next === null) node[key] = {};
+      else if (typeof next !== 'object') throw new ScenarioError('--set', [`${path.join('.')}: "${key}" is not an object`]);
+      node = node[key] as Record<string, unknown>;
+    }
+    node[path[path.length - 1]] = value;
+  }
+  return copy;
+}
+
+/** Reads, overrides and validates a scenario file. */
+export function loadScenario(file: string, overrides: readonly string[] = []): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ScenarioError(file, [`cannot read file: ${(err as Error).message}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ScenarioError(file, [`not valid JSON: ${(err as Error).message}`]);
+  }
+  return parseScenario(applyOverrides(raw, overrides), file);
+}

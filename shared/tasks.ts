@@ -1,0 +1,87 @@
+/**
+ * The work a coordinator hands a client, and what comes back. These are the narrow
+ * options the training engine sees: never the whole scenario.
+ */
+import type { DatasetSpec, EvaluationSpec, ModelSpec, SslSpec, StreamSpec } from './scenario.js';
+
+/** Which data a client trains on: chunks of a seeded stream over a dataset. */
+export interface DataSelection {
+  dataset: DatasetSpec;
+  stream: StreamSpec;
+  /** The scenario seed: the split is a pure function of it. */
+  seed: number;
+  /** Chunk ids to train on; joint training names all of them. */
+  chunks: number[];
+}
+
+export interface OptimizerOptions {
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  schedule: 'cosine' | 'constant';
+  /** Steps of the whole arm, for the schedule. */
+  totalSteps: number;
+  /** Global step at which this stage starts. */
+  startStep: number;
+  keepOptimizerState: boolean;
+}
+
+export type ReplayOptions =
+  | { mode: 'none' }
+  | { mode: 'replay'; size?: number; fraction?: number; ratio: number };
+
+export interface TrainTask {
+  kind: 'train';
+  taskId: string;
+  arm: string;
+  stage: number;
+  seed: number;
+  data: DataSelection;
+  model: ModelSpec;
+  ssl: SslSpec;
+  batchSize: number;
+  /** Optimizer steps this stage runs. */
+  steps: number;
+  optimizer: OptimizerOptions;
+  replay: ReplayOptions;
+  /** When set, the client evaluates the trained encoder before answering. */
+  evaluation?: EvaluationSpec;
+}
+
+export interface EvalTask {
+  kind: 'eval';
+  taskId: string;
+  seed: number;
+  /** Dataset whose labeled train/test splits are used (stream is ignored). */
+  dataset: DatasetSpec;
+  model: ModelSpec;
+  ssl: SslSpec;
+  evaluation: EvaluationSpec;
+}
+
+export type Task = TrainTask | EvalTask;
+
+export interface EvalMetrics {
+  knnTop1: number;
+  linearTop1: number;
+  seconds: number;
+}
+
+export interface TrainMetrics {
+  steps: number;
+  lossFirst: number;
+  lossLast: number;
+  trainSeconds: number;
+  imagesPerSecond: number;
+  samples: number;
+  replaySamplesUsed: number;
+  eval?: EvalMetrics;
+}
+
+/** Progress a client reports while it trains. */
+export interface Progress {
+  taskId: string;
+  step: number;
+  steps: number;
+  loss: number;
+}
