@@ -254,3 +254,6 @@ export function loadScenario(file: string, overrides: readonly string[] = []): S
   }
   return parseScenario(applyOverrides(raw, overrides), file);
 }
+
+/** Sub-schemas reused by the protocol to check the tasks a client receives. */
+export { datasetSchema, streamSchema, modelSchema, sslSchema, evaluationSchema };

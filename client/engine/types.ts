@@ -3,7 +3,7 @@
  * and replay samples cross process boundaries as msgpackr-encoded bytes, so the
  * transport never touches tensors.
  */
-import type { EvalMetrics, EvalTask, Progress, TrainMetrics, TrainTask } from '../../shared/tasks.js';
+import type { DataSelection, EvalMetrics, EvalTask, Progress, TrainMetrics, TrainTask } from '../../shared/tasks.js';
 
 export interface TrainOutcome {
   /** Encoded model state to hand on (weights, momentum encoder, queue, optimizer state). */
@@ -13,7 +13,17 @@ export interface TrainOutcome {
   metrics: TrainMetrics;
 }
 
+/** The stream as a client computed it: the coordinator needs chunk sizes to schedule steps. */
+export interface StreamSummary {
+  trainCount: number;
+  testCount: number;
+  numClasses: number;
+  chunks: { id: number; size: number; classes: number[]; style: string }[];
+}
+
 export interface Engine {
+  /** Splits the dataset as the scenario's stream says and describes the chunks. */
+  describeStream(selection: Omit<DataSelection, 'chunks'>): Promise<StreamSummary>;
   /** Trains one stage from `state` (a fresh model when null). */
   train(task: TrainTask, state: Uint8Array | null, replay: Uint8Array | null, onProgress: (p: Progress) => void): Promise<TrainOutcome>;
   /** Evaluates the encoder in `state` (a randomly initialized one when null). */

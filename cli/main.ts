@@ -1,0 +1,141 @@
+/**
+ * The `streamssl` command line: `run`, `serve`, `client` and `bench`.
+ * A scenario is loaded and validated before anything starts; an invalid one prints its
+ * problems and exits with code 2.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { clientCommand } from '../client/main.js';
+import { createLogger } from '../shared/log.js';
+import { BACKEND_NAMES, loadScenario, ScenarioError, type BackendName, type Scenario } from '../shared/scenario.js';
+import { runScenario, type RunScenarioOptions } from '../server/run.js';
+
+interface ScenarioOptions {
+  out?: string;
+  set: string[];
+}
+
+interface RunOptions extends ScenarioOptions {
+  backend?: BackendName;
+  clients?: number;
+}
+
+interface ServeOptions extends ScenarioOptions {
+  port: number;
+  token?: string;
+  host: string;
+  minClients?: number;
+}
+
+/** Builds the program; `main` runs it. */
+export function buildProgram(): Command {
+  const program = new Command('streamssl')
+    .description('self-supervised pre-training on streaming, decentralized data: relay vs joint training')
+    .showHelpAfterError();
+
+  program
+    .command('run')
+    .description('run every arm of a scenario with locally spawned clients')
+    .argument('<scenario>', 'scenario JSON file')
+    .option('--out <dir>', 'output folder (default runs/<scenario-name>-<timestamp>)')
+    .option('--set <key.path=value>', 'override a scenario field (repeatable)', collect, [])
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend of the clients').choices(BACKEND_NAMES))
+    .option('--clients <n>', 'client processes to spawn (default: one per chunk)', positiveInt)
+    .action(async (file: string, opts: RunOptions) => {
+      const scenario = load(file, opts.set);
+      await execute(scenario, opts.out, { clients: opts.clients, backend: opts.backend });
+    });
+
+  program
+    .command('serve')
+    .description('run a scenario with remote clients (streamssl client --server URL --token T)')
+    .argument('<scenario>', 'scenario JSON file')
+    .requiredOption('--port <port>', 'port to listen on', port)
+    .option('--token <token>', 'token clients must present (default: $STREAMSSL_TOKEN)')
+    .option('--host <host>', 'interface to listen on', '0.0.0.0')
+    .option('--min-clients <n>', 'clients to wait for before starting (default scenario.clients.count, else 1)', positiveInt)
+    .option('--out <dir>', 'output folder (default runs/<scenario-name>-<timestamp>)')
+    .option('--set <key.path=value>', 'override a scenario field (repeatable)', collect, [])
+    .action(async (file: string, opts: ServeOptions) => {
+      const scenario = load(file, opts.set);
+      const token = opts.token ?? process.env.STREAMSSL_TOKEN;
+      if (!token) fail('serve needs a token: --token T or STREAMSSL_TOKEN');
+      await execute(scenario, opts.out, {
+        clients: opts.minClients ?? scenario.clients.count ?? 1,
+        listen: { host: opts.host, port: opts.port, token },
+        launch: null,
+      });
+    });
+
+  program.addCommand(clientCommand());
+
+  program
+    .command('bench')
+    .description('training throughput and hand-off figures (not implemented yet)')
+    .option('--json', 'machine-readable output')
+    .action(() => {
+      process.stderr.write('streamssl bench: not implemented yet\n');
+      process.exitCode = 2;
+    });
+
+  return program;
+}
+
+/** Parses `argv` and runs the command; resolves with the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof ScenarioError || err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    const verbose = ['debug', 'trace'].includes(process.env.STREAMSSL_LOG ?? '');
+    const error = err as Error;
+    process.stderr.write(`streamssl: ${verbose ? (error.stack ?? String(err)) : (error.message ?? String(err))}\n`);
+    return 1;
+  }
+}
+
+async function execute(scenario: Scenario, out: string | undefined, options: Omit<RunScenarioOptions, 'scenario' | 'outDir' | 'logger'>): Promise<void> {
+  const logger = createLogger({ name: 'coordinator' });
+  const outDir = out ?? `runs/${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  logger.info({ scenario: scenario.name, outDir }, 'run starting');
+  const summary = await runScenario({ scenario, outDir, logger, ...options });
+  process.stdout.write(`${summary.report}\nresults: ${summary.resultsPath}\nreport:  ${summary.reportPath}\n`);
+}
+
+class UsageError extends Error {}
+
+function fail(message: string): never {
+  throw new UsageError(`streamssl: ${message}`);
+}
+
+function load(file: string, overrides: string[]): Scenario {
+  return loadScenario(file, overrides);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number (0-65535)');
+  return n;
+}
+
+// Ctrl-C: exit through process.exit so spawned clients are killed by their exit hook.
+process.once('SIGINT', () => {
+  process.stderr.write('\nstreamssl: interrupted\n');
+  process.exit(130);
+});
+process.once('SIGTERM', () => process.exit(143));
+
+process.exit(await main(process.argv));

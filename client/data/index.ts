@@ -1,0 +1,120 @@
+/**
+ * Dataset loading by name, sample limits, and gathering a stream's chunks (styles applied)
+ * into the image set a client trains on.
+ */
+import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
+import { imageBytes } from '../../shared/dataset-types.js';
+import { deriveSeed, shuffledIndices } from '../../shared/random.js';
+import type { DatasetSpec, StreamSpec } from '../../shared/scenario.js';
+import { splitStream, type StreamPlan } from '../../shared/stream/index.js';
+import type { DataSelection } from '../../shared/tasks.js';
+import { loadFashionMnist } from './fashion-mnist.js';
+import { loadIdxFolder } from './idx.js';
+import { applyStyle } from './styles.js';
+import { generateSynthetic } from './synthetic.js';
+
+/** Loads the full dataset named by a spec (limits not applied). */
+export type DatasetLoader = (spec: DatasetSpec) => Promise<LabeledDataset>;
+
+/** Every dataset name's loader. */
+export const DATASET_LOADERS: Record<DatasetSpec['name'], DatasetLoader> = {
+  'fashion-mnist': () => loadFashionMnist(),
+  idx: (spec) => {
+    if (!spec.path) throw new Error('dataset.path: dataset "idx" needs a path to a folder of idx files');
+    return loadIdxFolder(spec.path);
+  },
+  synthetic: async (spec) => generateSynthetic({ perClass: spec.perClass, imageSize: spec.imageSize }),
+};
+
+/** Seed of the sample limits: fixed, so a limited dataset is the same in every scenario. */
+const LIMIT_SEED = 0x4c494d54;
+
+/** Copies the samples at `indices` (in that order) into a new image set. */
+export function subset(set: ImageSet, indices: ArrayLike<number>): ImageSet {
+  const size = imageBytes(set);
+  const images = new Uint8Array(indices.length * size);
+  const labels = new Uint8Array(indices.length);
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k];
+    if (!(i >= 0 && i < set.count)) throw new Error(`sample index ${i} out of range 0..${set.count - 1}`);
+    images.set(set.images.subarray(i * size, (i + 1) * size), k * size);
+    labels[k] = set.labels[i];
+  }
+  return { ...set, images, labels, count: indices.length, classNames: [...set.classNames] };
+}
+
+/**
+ * At most `limit` samples, stratified: each class keeps its share of `limit` (largest
+ * remainders round), chosen by a fixed-seed shuffle, kept in their original order.
+ */
+export function limitStratified(set: ImageSet, limit: number, seedLabel: string): ImageSet {
+  if (limit >= set.count) return set;
+  const perClass = new Array<number>(set.numClasses).fill(0);
+  for (const l of set.labels) perClass[l]++;
+  const exact = perClass.map((n) => (n * limit) / set.count);
+  const quota = exact.map(Math.floor);
+  const byRemainder = exact.map((e, c) => ({ c, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.c - b.c);
+  for (let k = 0, left = limit - quota.reduce((a, b) => a + b, 0); k < left; k++) quota[byRemainder[k].c]++;
+  const chosen: number[] = [];
+  for (const i of shuffledIndices(set.count, deriveSeed(LIMIT_SEED, seedLabel))) {
+    if (quota[set.labels[i]] > 0) {
+      quota[set.labels[i]]--;
+      chosen.push(i);
+    }
+  }
+  return subset(set, chosen.sort((a, b) => a - b));
+}
+
+/** Loads the dataset of `spec` and applies its trainLimit/testLimit (stratified, fixed seed). */
+export async function loadDataset(spec: DatasetSpec): Promise<LabeledDataset> {
+  const loader = DATASET_LOADERS[spec.name];
+  if (!loader) throw new Error(`dataset.name: unknown dataset "${String(spec.name)}" (one of ${Object.keys(DATASET_LOADERS).join(', ')})`);
+  const dataset = await loader(spec);
+  return {
+    ...dataset,
+    train: spec.trainLimit ? limitStratified(dataset.train, spec.trainLimit, 'train') : dataset.train,
+    test: spec.testLimit ? limitStratified(dataset.test, spec.testLimit, 'test') : dataset.test,
+  };
+}
+
+/** The stream plan of a dataset's training set. */
+export function planStream(dataset: LabeledDataset, stream: StreamSpec, seed: number): StreamPlan {
+  return splitStream(stream, dataset.train.labels, dataset.train.numClasses, seed, dataset.superclasses);
+}
+
+/**
+ * The training samples of chunks `chunkIds` (in that order, each chunk's samples
+ * ascending), every chunk rendered in its style.
+ */
+export function selectChunks(dataset: LabeledDataset, plan: StreamPlan, chunkIds: readonly number[]): ImageSet {
+  const seen = new Set<number>();
+  const chunks = chunkIds.map((id) => {
+    const chunk = plan.chunks.find((c) => c.id === id);
+    if (!chunk) throw new Error(`chunks: no chunk ${id} in a stream of ${plan.chunks.length} chunks`);
+    if (seen.has(id)) throw new Error(`chunks: chunk ${id} selected twice`);
+    seen.add(id);
+    return chunk;
+  });
+  const train = dataset.train;
+  const parts = chunks.map((chunk) => {
+    const part = subset(train, chunk.indices);
+    return chunk.style === 'original' ? part : { ...part, images: applyStyle(chunk.style, part.images, part) };
+  });
+  const count = parts.reduce((n, p) => n + p.count, 0);
+  const size = imageBytes(train);
+  const out: ImageSet = { ...train, images: new Uint8Array(count * size), labels: new Uint8Array(count), count, classNames: [...train.classNames] };
+  let offset = 0;
+  for (const part of parts) {
+    out.images.set(part.images, offset * size);
+    out.labels.set(part.labels, offset);
+    offset += part.count;
+  }
+  return out;
+}
+
+/** Loads the dataset of a selection and gathers its chunks: what a client trains on. */
+export async function loadSelection(selection: DataSelection): Promise<{ dataset: LabeledDataset; plan: StreamPlan; train: ImageSet }> {
+  const dataset = await loadDataset(selection.dataset);
+  const plan = planStream(dataset, selection.stream, selection.seed);
+  return { dataset, plan, train: selectChunks(dataset, plan, selection.chunks) };
+}

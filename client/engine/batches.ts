@@ -1,0 +1,73 @@
+/**
+ * Turning uint8 images into input tensors: gathering a batch, scaling to [0, 1] and
+ * standardizing per channel with the dataset's statistics.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ImageSet } from '../../shared/dataset-types.js';
+
+/** Per-channel mean and standard deviation of pixel values in [0, 1]. */
+export interface Normalization {
+  mean: number[];
+  std: number[];
+}
+
+export function computeNormalization(set: ImageSet): Normalization {
+  const c = set.channels;
+  const sum = new Float64Array(c);
+  const sq = new Float64Array(c);
+  const n = set.count * set.height * set.width;
+  for (let i = 0; i < n * c; i++) {
+    const v = set.images[i] / 255;
+    sum[i % c] += v;
+    sq[i % c] += v * v;
+  }
+  const mean = Array.from(sum, (s) => s / n);
+  const std = Array.from(sq, (s, i) => Math.sqrt(Math.max(s / n - mean[i] * mean[i], 1e-8)));
+  return { mean, std };
+}
+
+/** The images at `indices` as a float batch in [0, 1], NHWC. */
+export function toUnitBatch(set: ImageSet, indices: ArrayLike<number>): tf.Tensor4D {
+  const pixels = set.height * set.width * set.channels;
+  const buffer = new Float32Array(indices.length * pixels);
+  for (let b = 0; b < indices.length; b++) {
+    const offset = indices[b] * pixels;
+    const row = set.images.subarray(offset, offset + pixels);
+    for (let i = 0; i < pixels; i++) buffer[b * pixels + i] = row[i] / 255;
+  }
+  return tf.tensor4d(buffer, [indices.length, set.height, set.width, set.channels]);
+}
+
+export function normalize(x: tf.Tensor4D, norm: Normalization): tf.Tensor4D {
+  return tf.tidy(() => tf.div(tf.sub(x, tf.tensor1d(norm.mean)), tf.tensor1d(norm.std)));
+}
+
+export function toInputBatch(set: ImageSet, indices: ArrayLike<number>, norm: Normalization): tf.Tensor4D {
+  return tf.tidy(() => normalize(toUnitBatch(set, indices), norm));
+}
+
+/** The samples at `indices` as a new, compact image set. */
+export function subset(set: ImageSet, indices: ArrayLike<number>): ImageSet {
+  const pixels = set.height * set.width * set.channels;
+  const images = new Uint8Array(indices.length * pixels);
+  const labels = new Uint8Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    images.set(set.images.subarray(indices[i] * pixels, (indices[i] + 1) * pixels), i * pixels);
+    labels[i] = set.labels[indices[i]];
+  }
+  return { ...set, images, labels, count: indices.length };
+}
+
+/** Two image sets of the same geometry as one (first, then second). */
+export function concatSets(a: ImageSet, b: ImageSet): ImageSet {
+  if (a.height !== b.height || a.width !== b.width || a.channels !== b.channels) {
+    throw new Error(`cannot mix images of ${a.height}x${a.width}x${a.channels} with ${b.height}x${b.width}x${b.channels}`);
+  }
+  const images = new Uint8Array(a.images.length + b.images.length);
+  images.set(a.images.subarray(0, a.count * a.height * a.width * a.channels));
+  images.set(b.images.subarray(0, b.count * b.height * b.width * b.channels), a.count * a.height * a.width * a.channels);
+  const labels = new Uint8Array(a.count + b.count);
+  labels.set(a.labels.subarray(0, a.count));
+  labels.set(b.labels.subarray(0, b.count), a.count);
+  return { ...a, images, labels, count: a.count + b.count };
+}

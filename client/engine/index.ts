@@ -1,0 +1,126 @@
+/**
+ * The training engine a client process drives: loads data once per dataset, trains
+ * stages, evaluates encoders. Bytes in, bytes out (see ./types.ts).
+ */
+import type { LabeledDataset } from '../../shared/dataset-types.js';
+import { deriveSeed } from '../../shared/random.js';
+import type { BackendName, DatasetSpec, ModelSpec, SslSpec } from '../../shared/scenario.js';
+import type { DataSelection, EvalMetrics, EvalTask, Progress, TrainTask } from '../../shared/tasks.js';
+import { selectBackend, type BackendChoice } from '../backend.js';
+import { extendReplay } from '../continual/replay.js';
+import { loadDataset, planStream, selectChunks } from '../data/index.js';
+import { evaluateBackbone } from '../eval/evaluate.js';
+import { encoderOptions } from '../models/encoder.js';
+import { computeNormalization, type Normalization } from './batches.js';
+import { decodeReplay, decodeState, encodeReplay, encodeState } from './state.js';
+import { restoreMethod, trainStage } from './trainer.js';
+import type { Engine, StreamSummary, TrainOutcome } from './types.js';
+
+interface LoadedData {
+  dataset: LabeledDataset;
+  norm: Normalization;
+}
+
+/** The seed every arm's model starts from, so relay, joint and the floor share an init. */
+export function modelSeed(seed: number): number {
+  return deriveSeed(seed, 'model');
+}
+
+export class TrainingEngine implements Engine {
+  private readonly data = new Map<string, Promise<LoadedData>>();
+
+  constructor(readonly backend: BackendChoice) {}
+
+  private load(spec: DatasetSpec): Promise<LoadedData> {
+    const key = JSON.stringify(spec);
+    let entry = this.data.get(key);
+    if (!entry) {
+      entry = loadDataset(spec).then((dataset) => ({ dataset, norm: computeNormalization(dataset.train) }));
+      // A failed load is not cached: the next task may find the files in place.
+      entry.catch(() => this.data.delete(key));
+      this.data.set(key, entry);
+    }
+    return entry;
+  }
+
+  async describeStream(selection: Omit<DataSelection, 'chunks'>): Promise<StreamSummary> {
+    const { dataset } = await this.load(selection.dataset);
+    const plan = planStream(dataset, selection.stream, selection.seed);
+    return {
+      trainCount: dataset.train.count,
+      testCount: dataset.test.count,
+      numClasses: dataset.train.numClasses,
+      chunks: plan.chunks.map((c) => ({ id: c.id, size: c.indices.length, classes: c.classes, style: c.style })),
+    };
+  }
+
+  async train(task: TrainTask, stateBytes: Uint8Array | null, replayBytes: Uint8Array | null, onProgress: (p: Progress) => void): Promise<TrainOutcome> {
+    const { dataset, norm } = await this.load(task.data.dataset);
+    const plan = planStream(dataset, task.data.stream, task.data.seed);
+    const chunk = selectChunks(dataset, plan, task.data.chunks);
+    const previous = stateBytes ? decodeState(stateBytes) : null;
+    const replay = replayBytes ? decodeReplay(replayBytes) : null;
+    const encoder = encoderOptions(task.model, dataset.train.channels);
+    const stageSeed = deriveSeed(task.seed, task.arm, task.stage);
+    const result = await trainStage(
+      {
+        modelSeed: modelSeed(task.seed),
+        stageSeed,
+        ssl: task.ssl,
+        encoder,
+        batchSize: task.batchSize,
+        steps: task.steps,
+        optimizer: task.optimizer,
+        replay: task.replay,
+        taskId: task.taskId,
+      },
+      chunk,
+      replay,
+      norm,
+      previous,
+      onProgress,
+    );
+    try {
+      const evaluation = task.evaluation
+        ? evaluateBackbone(result.method.online, encoder.backbone, dataset, norm, task.evaluation, task.seed)
+        : undefined;
+      const nextReplay = extendReplay(replay, chunk, task.replay, deriveSeed(stageSeed, 'replay'));
+      return {
+        state: encodeState(result.state),
+        replay: nextReplay ? encodeReplay(nextReplay) : null,
+        metrics: {
+          steps: task.steps,
+          lossFirst: result.lossFirst,
+          lossLast: result.lossLast,
+          trainSeconds: result.trainSeconds,
+          imagesPerSecond: (task.steps * task.batchSize) / Math.max(result.trainSeconds, 1e-9),
+          samples: chunk.count,
+          replaySamplesUsed: result.replaySamplesUsed,
+          ...(evaluation ? { eval: evaluation } : {}),
+        },
+      };
+    } finally {
+      result.method.dispose();
+    }
+  }
+
+  async evaluate(task: EvalTask, stateBytes: Uint8Array | null): Promise<EvalMetrics> {
+    const { dataset, norm } = await this.load(task.dataset);
+    return this.evaluateState(task.model, task.ssl, dataset, norm, task, stateBytes);
+  }
+
+  private evaluateState(model: ModelSpec, ssl: SslSpec, dataset: LabeledDataset, norm: Normalization, task: EvalTask, stateBytes: Uint8Array | null): EvalMetrics {
+    const encoder = encoderOptions(model, dataset.train.channels);
+    const method = restoreMethod({ ssl, encoder, modelSeed: modelSeed(task.seed) }, stateBytes ? decodeState(stateBytes) : null);
+    try {
+      return evaluateBackbone(method.online, encoder.backbone, dataset, norm, task.evaluation, task.seed);
+    } finally {
+      method.dispose();
+    }
+  }
+}
+
+/** Loads the requested backend and returns an engine on it. */
+export async function createEngine(opts: { backend: BackendName }): Promise<TrainingEngine> {
+  return new TrainingEngine(await selectBackend(opts.backend));
+}

@@ -1,0 +1,130 @@
+/**
+ * One training stage: restore the travelling state, run the scheduled optimizer steps on
+ * the chunk (plus replay), and package the new state.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ImageSet } from '../../shared/dataset-types.js';
+import { deriveSeed, Random } from '../../shared/random.js';
+import type { SslSpec } from '../../shared/scenario.js';
+import type { OptimizerOptions, Progress, ReplayOptions } from '../../shared/tasks.js';
+import { replayPerBatch } from '../continual/replay.js';
+import { augmentBatch } from '../data/augment.js';
+import type { EncoderOptions } from '../models/encoder.js';
+import { Sgd } from '../optim/sgd.js';
+import { createMethod } from '../ssl/index.js';
+import type { SslMethod } from '../ssl/method.js';
+import { concatSets, normalize, toUnitBatch, type Normalization } from './batches.js';
+import { BatchSampler } from './sampler.js';
+import type { ModelState } from './state.js';
+
+export interface StageOptions {
+  /** Seeds the model's initialization (shared by every arm and the random-init floor). */
+  modelSeed: number;
+  /** Seeds this stage's batches and augmentations. */
+  stageSeed: number;
+  ssl: SslSpec;
+  encoder: EncoderOptions;
+  batchSize: number;
+  steps: number;
+  optimizer: OptimizerOptions;
+  replay: ReplayOptions;
+  taskId: string;
+}
+
+export interface StageResult {
+  method: SslMethod;
+  state: ModelState;
+  lossFirst: number;
+  lossLast: number;
+  trainSeconds: number;
+  replaySamplesUsed: number;
+}
+
+/** Learning rate at a global step: constant, or cosine-decayed over the arm's steps. */
+export function learningRate(o: OptimizerOptions, step: number): number {
+  if (o.schedule === 'constant') return o.lr;
+  return 0.5 * o.lr * (1 + Math.cos((Math.PI * Math.min(step, o.totalSteps)) / Math.max(1, o.totalSteps)));
+}
+
+/** A method with the state restored (or freshly initialized when `state` is null). */
+export function restoreMethod(o: Pick<StageOptions, 'ssl' | 'encoder' | 'modelSeed'>, state: ModelState | null): SslMethod {
+  const method = createMethod(o.ssl, o.encoder, o.modelSeed);
+  if (state) {
+    if (state.method !== o.ssl.method) {
+      method.dispose();
+      throw new Error(`model state is for method "${state.method}" but the task trains "${o.ssl.method}"`);
+    }
+    try {
+      method.importState(state.methodState);
+    } catch (err) {
+      method.dispose();
+      throw err;
+    }
+  }
+  return method;
+}
+
+// Reading the loss forces a sync with the backend; a few times per second is plenty.
+const PROGRESS_EVERY_MS = 1000;
+
+/**
+ * Trains one stage. The caller owns the returned method (for evaluation) and must
+ * dispose it.
+ */
+export async function trainStage(
+  o: StageOptions,
+  chunk: ImageSet,
+  replay: ImageSet | null,
+  norm: Normalization,
+  previous: ModelState | null,
+  onProgress: (p: Progress) => void,
+): Promise<StageResult> {
+  const method = restoreMethod(o, previous);
+  const optimizer = new Sgd({ momentum: o.optimizer.momentum, weightDecay: o.optimizer.weightDecay });
+  try {
+    if (previous?.optimizer && o.optimizer.keepOptimizerState) optimizer.importState(previous.optimizer, method.online.trainable);
+    const pool = replay ? concatSets(chunk, replay) : chunk;
+    const perBatch = replayPerBatch(o.replay, o.batchSize, replay?.count ?? 0);
+    const sampler = new BatchSampler(chunk.count, replay?.count ?? 0, o.batchSize, perBatch, deriveSeed(o.stageSeed, 'batches'));
+    const augmentRng = new Random(deriveSeed(o.stageSeed, 'augment'));
+    const shuffleRng = new Random(deriveSeed(o.stageSeed, 'shuffle-bn'));
+    const size = chunk.height;
+    const augment = { size, ...o.ssl.augment };
+    let lossFirst = Number.NaN;
+    let loss = Number.NaN;
+    let lastReport = 0;
+    const started = performance.now();
+    for (let s = 0; s < o.steps; s++) {
+      const globalStep = o.optimizer.startStep + s;
+      const lr = learningRate(o.optimizer, globalStep);
+      const [view1, view2] = tf.tidy(() => {
+        const x = toUnitBatch(pool, sampler.next());
+        return [normalize(augmentBatch(x, augment, augmentRng), norm), normalize(augmentBatch(x, augment, augmentRng), norm)];
+      });
+      loss = method.step(view1, view2, optimizer, lr, shuffleRng);
+      tf.dispose([view1, view2]);
+      if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${globalStep} (stage ${o.taskId})`);
+      if (s === 0) lossFirst = loss;
+      const now = performance.now();
+      if (now - lastReport > PROGRESS_EVERY_MS || s === o.steps - 1) {
+        lastReport = now;
+        onProgress({ taskId: o.taskId, step: s + 1, steps: o.steps, loss });
+        // Let the event loop deliver progress and heartbeats between steps.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    const trainSeconds = (performance.now() - started) / 1000;
+    const state: ModelState = {
+      method: o.ssl.method,
+      step: o.optimizer.startStep + o.steps,
+      methodState: await method.exportState(),
+      optimizer: o.optimizer.keepOptimizerState ? await optimizer.exportState() : null,
+    };
+    return { method, state, lossFirst, lossLast: loss, trainSeconds, replaySamplesUsed: perBatch * o.steps };
+  } catch (err) {
+    method.dispose();
+    throw err;
+  } finally {
+    optimizer.dispose();
+  }
+}

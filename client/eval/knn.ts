@@ -1,0 +1,45 @@
+/**
+ * Weighted kNN classification on frozen features (Wu et al. 2018, as used to monitor
+ * SSL training): cosine similarity to a labeled bank, the k nearest vote with weight
+ * exp(similarity / T).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { FeatureSet } from './features.js';
+
+export interface KnnOptions {
+  k: number;
+  temperature: number;
+  numClasses: number;
+}
+
+function normalizedRows(f: FeatureSet): tf.Tensor2D {
+  return tf.tidy(() => {
+    const x = tf.tensor2d(f.values, [f.count, f.dim]);
+    return tf.div(x, tf.add(tf.norm(x, 'euclidean', 1, true), 1e-12)) as tf.Tensor2D;
+  });
+}
+
+/** Top-1 accuracy of `test` classified by weighted kNN over `bank`, a fraction in [0, 1]. */
+export function knnTop1(bank: FeatureSet, test: FeatureSet, o: KnnOptions, chunk = 512): number {
+  const k = Math.min(o.k, bank.count);
+  const bankRows = normalizedRows(bank);
+  const testRows = normalizedRows(test);
+  let correct = 0;
+  for (let start = 0; start < test.count; start += chunk) {
+    const size = Math.min(chunk, test.count - start);
+    const { values, indices } = tf.tidy(() => tf.topk(tf.matMul(tf.slice(testRows, [start, 0], [size, -1]), bankRows, false, true), k));
+    const sims = values.dataSync();
+    const idx = indices.dataSync();
+    tf.dispose([values, indices]);
+    const votes = new Float64Array(o.numClasses);
+    for (let i = 0; i < size; i++) {
+      votes.fill(0);
+      for (let j = 0; j < k; j++) votes[bank.labels[idx[i * k + j]]] += Math.exp(sims[i * k + j] / o.temperature);
+      let best = 0;
+      for (let c = 1; c < o.numClasses; c++) if (votes[c] > votes[best]) best = c;
+      if (best === test.labels[start + i]) correct++;
+    }
+  }
+  tf.dispose([bankRows, testRows]);
+  return test.count === 0 ? 0 : correct / test.count;
+}

@@ -1,0 +1,96 @@
+/**
+ * The client process: `node --import tsx client/main.ts --server URL --token T [--backend B]`
+ * (also `streamssl client ...`). Loads the engine, joins the coordinator and serves tasks
+ * until the coordinator ends the session. Logs go to stderr.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
+import { createLogger } from '../shared/log.js';
+import { BACKEND_NAMES, type BackendName } from '../shared/scenario.js';
+import { ClientStartError, startClient, type ClientHandle } from './connection.js';
+import type { Engine } from './engine/types.js';
+
+export interface ClientProcessOptions {
+  server: string;
+  /** Falls back to the STREAMSSL_TOKEN environment variable. */
+  token?: string;
+  backend: BackendName;
+  clientId?: string;
+}
+
+/** Builds the engine for a backend; the default loads TensorFlow.js (client/engine). */
+export type EngineFactory = (opts: { backend: BackendName }) => Promise<Engine>;
+
+const loadEngine: EngineFactory = async (opts) => {
+  // Imported here so that loading this module (e.g. from the CLI) does not load TensorFlow.js.
+  const { createEngine } = await import('./engine/index.js');
+  return createEngine(opts);
+};
+
+/** Exit codes: 0 session ended normally, 1 failure, 2 refused (token, version) or bad arguments. */
+export async function runClientProcess(options: ClientProcessOptions, makeEngine: EngineFactory = loadEngine): Promise<number> {
+  const log = createLogger({ name: 'client' });
+  const token = options.token ?? process.env.STREAMSSL_TOKEN;
+  if (!token) {
+    process.stderr.write('streamssl client: a token is required (--token T or STREAMSSL_TOKEN)\n');
+    return 2;
+  }
+  let handle: ClientHandle;
+  try {
+    const engine = await makeEngine({ backend: options.backend });
+    const backend = backendOf(engine);
+    log.info({ backend: backend.name ?? 'unknown', reason: backend.reason }, 'engine ready');
+    handle = await startClient({ url: options.server, token, engine, clientId: options.clientId, backend: backend.name, logger: log });
+  } catch (err) {
+    const refused = err instanceof ClientStartError && ['unauthorized', 'version_mismatch', 'bad_request'].includes(err.code);
+    process.stderr.write(`streamssl client: ${(err as Error).message}\n`);
+    return refused ? 2 : 1;
+  }
+  const stop = () => void handle.close();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await handle.done;
+    return 0;
+  } catch (err) {
+    process.stderr.write(`streamssl client: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+/** The `client` command, shared by this entry point and the `streamssl` CLI. */
+export function clientCommand(name = 'client'): Command {
+  return new Command(name)
+    .description('join a coordinator and train on the chunks it assigns')
+    .requiredOption('--server <url>', 'coordinator URL, e.g. http://127.0.0.1:4000')
+    .option('--token <token>', 'shared token (default: $STREAMSSL_TOKEN)')
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_NAMES).default('auto'))
+    .option('--client-id <id>', 'name to register under (default <hostname>-<pid>)')
+    .action(async (opts: ClientProcessOptions) => {
+      process.exitCode = await runClientProcess(opts);
+    });
+}
+
+/** The backend the engine loaded, when it says (TrainingEngine has `backend: {name, reason}`). */
+function backendOf(engine: object): { name?: string; reason?: string } {
+  const backend = (engine as { backend?: { name?: unknown; reason?: unknown } }).backend;
+  return {
+    ...(typeof backend?.name === 'string' ? { name: backend.name } : {}),
+    ...(typeof backend?.reason === 'string' ? { reason: backend.reason } : {}),
+  };
+}
+
+function isEntryPoint(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  await clientCommand('streamssl-client').parseAsync(process.argv);
+  // Open handles of the engine (thread pools, timers) must not keep a finished client alive.
+  process.exit(process.exitCode ?? 0);
+}

@@ -1,0 +1,99 @@
+/**
+ * The layers the backbones and heads are built from, as functions over named params.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { param, type ParamDecl, type Params } from './params.js';
+
+const BN_EPSILON = 1e-5;
+
+/** Batch statistics a training forward pass measured, for the running averages. */
+export interface BatchStat {
+  name: string;
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+}
+
+/** How a forward pass treats batch normalization. */
+export interface ForwardMode {
+  /** Batch statistics (training) or running averages (evaluation). */
+  training: boolean;
+  /**
+   * Ghost batch norm: statistics per group of consecutive samples. With the key
+   * encoder's batch shuffled, a positive pair never shares its statistics more often
+   * than MoCo's shuffle-BN across devices would allow.
+   */
+  bnGroups: number;
+  /** When given, training passes push their batch statistics here (kept tensors). */
+  stats?: BatchStat[];
+}
+
+export function convDecls(name: string, k: number, cin: number, cout: number): ParamDecl[] {
+  return [{ name: `${name}.w`, shape: [k, k, cin, cout], init: 'he', trainable: true }];
+}
+
+export function bnDecls(name: string, c: number): ParamDecl[] {
+  return [
+    { name: `${name}.gamma`, shape: [c], init: 'ones', trainable: true },
+    { name: `${name}.beta`, shape: [c], init: 'zeros', trainable: true },
+    { name: `${name}.mean`, shape: [c], init: 'zeros', trainable: false },
+    { name: `${name}.var`, shape: [c], init: 'ones', trainable: false },
+  ];
+}
+
+export function denseDecls(name: string, din: number, dout: number): ParamDecl[] {
+  return [
+    { name: `${name}.w`, shape: [din, dout], init: 'dense', trainable: true },
+    { name: `${name}.b`, shape: [dout], init: 'zeros', trainable: true },
+  ];
+}
+
+export function conv(p: Params, name: string, x: tf.Tensor4D, stride: number): tf.Tensor4D {
+  return tf.conv2d(x, param(p, `${name}.w`) as tf.Tensor4D, stride, 'same');
+}
+
+export function dense(p: Params, name: string, x: tf.Tensor2D): tf.Tensor2D {
+  return tf.add(tf.matMul(x, param(p, `${name}.w`) as tf.Tensor2D), param(p, `${name}.b`));
+}
+
+/** Batch normalization over NHWC or NC input. */
+export function batchNorm<T extends tf.Tensor>(p: Params, name: string, x: T, mode: ForwardMode): T {
+  const gamma = param(p, `${name}.gamma`);
+  const beta = param(p, `${name}.beta`);
+  if (!mode.training) {
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(param(p, `${name}.var`), BN_EPSILON)));
+    return tf.add(tf.mul(tf.sub(x, param(p, `${name}.mean`)), scale), beta) as T;
+  }
+  const batch = x.shape[0];
+  const groups = batch % mode.bnGroups === 0 && batch / mode.bnGroups >= 2 ? mode.bnGroups : 1;
+  const channels = x.shape[x.rank - 1];
+  // [G, B/G, ...rest]: statistics over everything but the group and the channel.
+  const grouped = tf.reshape(x, [groups, batch / groups, ...x.shape.slice(1)]);
+  const axes = Array.from({ length: grouped.rank - 2 }, (_, i) => i + 1);
+  const { mean, variance } = tf.moments(grouped, axes, true);
+  const normalized = tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, BN_EPSILON)));
+  if (mode.stats) {
+    mode.stats.push({
+      name,
+      mean: tf.keep(tf.reshape(tf.mean(tf.reshape(mean, [groups, channels]), 0), [channels])) as tf.Tensor1D,
+      variance: tf.keep(tf.reshape(tf.mean(tf.reshape(variance, [groups, channels]), 0), [channels])) as tf.Tensor1D,
+    });
+  }
+  return tf.add(tf.mul(tf.reshape(normalized, x.shape), gamma), beta) as T;
+}
+
+/** Folds measured batch statistics into the running averages and frees them. */
+export function updateRunningStats(p: Params, stats: BatchStat[], momentum = 0.9): void {
+  tf.tidy(() => {
+    for (const s of stats) {
+      const mean = param(p, `${s.name}.mean`);
+      const variance = param(p, `${s.name}.var`);
+      mean.assign(tf.add(tf.mul(mean, momentum), tf.mul(s.mean, 1 - momentum)));
+      variance.assign(tf.add(tf.mul(variance, momentum), tf.mul(s.variance, 1 - momentum)));
+    }
+  });
+  for (const s of stats) {
+    s.mean.dispose();
+    s.variance.dispose();
+  }
+  stats.length = 0;
+}

@@ -1,0 +1,108 @@
+/**
+ * Named parameter tensors. Models are plain functions over a `Params` map, so the online
+ * encoder, the momentum encoder and a frozen copy are the same code over different maps,
+ * and a state is just the maps' named arrays.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Parameters by name: trainable weights and non-trainable buffers (batch-norm statistics). */
+export interface Params {
+  trainable: Map<string, tf.Variable>;
+  buffers: Map<string, tf.Variable>;
+}
+
+/** A parameter's declared shape and how to initialize it. */
+export interface ParamDecl {
+  name: string;
+  shape: number[];
+  init: 'he' | 'dense' | 'ones' | 'zeros';
+  trainable: boolean;
+}
+
+/** A flat, transferable copy of a Params map: name -> shape and values. */
+export type ParamArrays = Record<string, { shape: number[]; values: Float32Array }>;
+
+/** A deterministic 32-bit seed per parameter, so every client initializes identically. */
+function paramSeed(seed: number, name: string): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+function initialValue(decl: ParamDecl, seed: number): tf.Tensor {
+  const s = paramSeed(seed, decl.name);
+  switch (decl.init) {
+    case 'ones':
+      return tf.ones(decl.shape);
+    case 'zeros':
+      return tf.zeros(decl.shape);
+    case 'he': {
+      // Kaiming normal, fan-out, as torchvision initializes ResNet convolutions.
+      const [kh, kw, , cout] = decl.shape;
+      return tf.randomNormal(decl.shape, 0, Math.sqrt(2 / (kh * kw * cout)), 'float32', s);
+    }
+    case 'dense':
+      return tf.randomUniform(decl.shape, -1 / Math.sqrt(decl.shape[0]), 1 / Math.sqrt(decl.shape[0]), 'float32', s);
+  }
+}
+
+/** Creates variables for every declaration, seeded per name. */
+export function createParams(decls: readonly ParamDecl[], seed: number): Params {
+  const params: Params = { trainable: new Map(), buffers: new Map() };
+  for (const decl of decls) {
+    const value = initialValue(decl, seed);
+    const variable = tf.variable(value, decl.trainable, undefined, 'float32');
+    value.dispose();
+    (decl.trainable ? params.trainable : params.buffers).set(decl.name, variable);
+  }
+  return params;
+}
+
+/** Copies of every parameter (trainable and buffers) as new, non-trainable variables. */
+export function cloneParams(source: Params): Params {
+  const copy = (m: Map<string, tf.Variable>) => new Map([...m].map(([k, v]) => [k, tf.variable(v, false)] as const));
+  return { trainable: copy(source.trainable), buffers: copy(source.buffers) };
+}
+
+/** Looks a parameter up in either map; a missing name is a programming error. */
+export function param(p: Params, name: string): tf.Variable {
+  const v = p.trainable.get(name) ?? p.buffers.get(name);
+  if (!v) throw new Error(`model has no parameter "${name}"`);
+  return v;
+}
+
+export function disposeParams(p: Params): void {
+  for (const v of p.trainable.values()) v.dispose();
+  for (const v of p.buffers.values()) v.dispose();
+}
+
+/** Reads every parameter's values out of the backend. */
+export async function paramsToArrays(p: Params): Promise<ParamArrays> {
+  const out: ParamArrays = {};
+  for (const [name, v] of [...p.trainable, ...p.buffers]) {
+    out[name] = { shape: v.shape.slice(), values: (await v.data()) as Float32Array };
+  }
+  return out;
+}
+
+/**
+ * Overwrites parameters from arrays. Every parameter must be present with its exact
+ * shape and finite values: a state from another model, or a corrupted one, is refused.
+ */
+export function assignParams(p: Params, arrays: ParamArrays, what: string): void {
+  const expected = [...p.trainable.keys(), ...p.buffers.keys()];
+  const missing = expected.filter((n) => !(n in arrays));
+  if (missing.length > 0) throw new Error(`${what}: missing parameters ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+  for (const name of expected) {
+    const target = param(p, name);
+    const { shape, values } = arrays[name];
+    if (shape.length !== target.shape.length || shape.some((d, i) => d !== target.shape[i])) {
+      throw new Error(`${what}: parameter "${name}" has shape [${shape}] but the model expects [${target.shape}]`);
+    }
+    if (values.length !== target.size) throw new Error(`${what}: parameter "${name}" has ${values.length} values, expected ${target.size}`);
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) throw new Error(`${what}: parameter "${name}" holds a non-finite value at index ${i}`);
+    }
+    tf.tidy(() => target.assign(tf.tensor(values, shape, 'float32')));
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * SGD with momentum and weight decay (PyTorch's formulation), with momentum buffers
+ * that can be exported and restored so they may travel with the model.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ParamArrays } from '../models/params.js';
+
+export interface SgdOptions {
+  momentum: number;
+  weightDecay: number;
+}
+
+export class Sgd {
+  private readonly velocity = new Map<string, tf.Variable>();
+
+  constructor(private readonly options: SgdOptions) {}
+
+  /**
+   * One update: v = m*v + (g + wd*w); w -= lr*v. `grads` is keyed by each variable's
+   * engine name (as tf.variableGrads returns it), buffers by parameter name.
+   * Disposes nothing it was given.
+   */
+  apply(params: Map<string, tf.Variable>, grads: tf.NamedTensorMap, lr: number): void {
+    const { momentum, weightDecay } = this.options;
+    tf.tidy(() => {
+      for (const [name, w] of params) {
+        const g = grads[w.name];
+        if (!g) throw new Error(`no gradient for parameter "${name}"`);
+        const decayed = weightDecay > 0 ? tf.add(g, tf.mul(w, weightDecay)) : g;
+        let v = this.velocity.get(name);
+        if (!v) {
+          v = tf.variable(tf.zerosLike(w), false);
+          this.velocity.set(name, v);
+        }
+        v.assign(tf.add(tf.mul(v, momentum), decayed));
+        w.assign(tf.sub(w, tf.mul(v, lr)));
+      }
+    });
+  }
+
+  async exportState(): Promise<ParamArrays> {
+    const out: ParamArrays = {};
+    for (const [name, v] of this.velocity) out[name] = { shape: v.shape.slice(), values: (await v.data()) as Float32Array };
+    return out;
+  }
+
+  /** Restores buffers for parameters that exist; others start at zero. */
+  importState(state: ParamArrays, params: Map<string, tf.Variable>): void {
+    for (const [name, { shape, values }] of Object.entries(state)) {
+      const w = params.get(name);
+      if (!w || w.size !== values.length) throw new Error(`optimizer state: "${name}" does not match the model`);
+      this.velocity.get(name)?.dispose();
+      this.velocity.set(name, tf.variable(tf.tensor(values, shape), false));
+    }
+  }
+
+  dispose(): void {
+    for (const v of this.velocity.values()) v.dispose();
+    this.velocity.clear();
+  }
+}

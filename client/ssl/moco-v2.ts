@@ -1,0 +1,139 @@
+/**
+ * MoCo v2: momentum contrast with an MLP head and stronger augmentation.
+ * Chen et al. 2020, "Improved Baselines with Momentum Contrastive Learning",
+ * https://arxiv.org/abs/2003.04297 (MoCo: https://arxiv.org/abs/1911.05722).
+ *
+ * The key encoder is an exponential moving average of the online one; keys of past
+ * batches wait in a queue as negatives. The key batch is shuffled before its ghost
+ * batch-norm groups are formed (MoCo's shuffle-BN on one device), so a query and its
+ * positive key rarely share batch statistics and the loss cannot be lowered by
+ * reading them.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Random } from '../../shared/random.js';
+import { embed, encoderDecls, l2Normalize, type EncoderOptions } from '../models/encoder.js';
+import { updateRunningStats, type BatchStat } from '../models/layers.js';
+import { assignParams, cloneParams, createParams, disposeParams, paramsToArrays, type Params } from '../models/params.js';
+import type { Sgd } from '../optim/sgd.js';
+import { infoNce } from './losses.js';
+import type { MethodState, SslMethod } from './method.js';
+
+export interface MocoOptions {
+  encoder: EncoderOptions;
+  temperature: number;
+  queueSize: number;
+  /** EMA coefficient of the key encoder. */
+  momentum: number;
+  bnGroups: number;
+}
+
+export class MocoV2 implements SslMethod {
+  readonly online: Params;
+  private readonly key: Params;
+  private readonly queue: tf.Variable;
+  private queuePtr = 0;
+
+  constructor(
+    private readonly options: MocoOptions,
+    seed: number,
+  ) {
+    this.online = createParams(encoderDecls(options.encoder), seed);
+    this.key = cloneParams(this.online);
+    // Random unit vectors, as MoCo starts its queue.
+    this.queue = tf.variable(
+      tf.tidy(() => l2Normalize(tf.randomNormal([options.queueSize, options.encoder.outputDim], 0, 1, 'float32', seed + 1))),
+      false,
+    );
+  }
+
+  step(view1: tf.Tensor4D, view2: tf.Tensor4D, optimizer: Sgd, lr: number, rng: Random): number {
+    this.momentumUpdate();
+    const keys = this.keys(view2, rng);
+    const stats: BatchStat[] = [];
+    const mode = { training: true, bnGroups: this.options.bnGroups, stats };
+    const { value, grads } = tf.variableGrads(
+      () => infoNce(embed(this.online, this.options.encoder, view1, mode), keys, this.queue as tf.Tensor2D, this.options.temperature),
+      [...this.online.trainable.values()],
+    );
+    optimizer.apply(this.online.trainable, grads, lr);
+    updateRunningStats(this.online, stats);
+    this.enqueue(keys);
+    const loss = value.dataSync()[0];
+    tf.dispose([value, keys, ...Object.values(grads)]);
+    return loss;
+  }
+
+  /** Keys of the second view from the momentum encoder, with the batch shuffled for BN. */
+  private keys(view: tf.Tensor4D, rng: Random): tf.Tensor2D {
+    const n = view.shape[0];
+    const perm = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+    const inverse = new Array<number>(n);
+    perm.forEach((p, i) => (inverse[p] = i));
+    return tf.tidy(() => {
+      const shuffled = tf.gather(view, tf.tensor1d(perm, 'int32'));
+      const k = embed(this.key, this.options.encoder, shuffled, { training: true, bnGroups: this.options.bnGroups });
+      return tf.gather(k, tf.tensor1d(inverse, 'int32'));
+    });
+  }
+
+  private momentumUpdate(): void {
+    const m = this.options.momentum;
+    tf.tidy(() => {
+      for (const [name, k] of this.key.trainable) {
+        const q = this.online.trainable.get(name)!;
+        k.assign(tf.add(tf.mul(k, m), tf.mul(q, 1 - m)));
+      }
+    });
+  }
+
+  private enqueue(keys: tf.Tensor2D): void {
+    const size = this.options.queueSize;
+    const n = Math.min(keys.shape[0], size);
+    tf.tidy(() => {
+      const incoming = tf.slice(keys, [0, 0], [n, -1]);
+      const end = this.queuePtr + n;
+      let next: tf.Tensor;
+      if (end <= size) {
+        next = tf.concat([tf.slice(this.queue, [0, 0], [this.queuePtr, -1]), incoming, tf.slice(this.queue, [end, 0], [size - end, -1])]);
+      } else {
+        const wrap = end - size;
+        next = tf.concat([tf.slice(incoming, [n - wrap, 0], [wrap, -1]), tf.slice(this.queue, [wrap, 0], [this.queuePtr - wrap, -1]), tf.slice(incoming, [0, 0], [n - wrap, -1])]);
+      }
+      this.queue.assign(next);
+    });
+    this.queuePtr = (this.queuePtr + n) % size;
+  }
+
+  async exportState(): Promise<MethodState> {
+    return {
+      online: await paramsToArrays(this.online),
+      key: await paramsToArrays(this.key),
+      queue: {
+        queue: { shape: this.queue.shape.slice(), values: (await this.queue.data()) as Float32Array },
+        pointer: { shape: [1], values: new Float32Array([this.queuePtr]) },
+      },
+    };
+  }
+
+  importState(state: MethodState): void {
+    for (const part of ['online', 'key', 'queue'] as const) {
+      if (!state[part]) throw new Error(`MoCo state: missing "${part}"`);
+    }
+    assignParams(this.online, state.online, 'MoCo online encoder');
+    assignParams(this.key, state.key, 'MoCo key encoder');
+    const queue = state.queue.queue;
+    if (!queue || queue.shape[0] !== this.queue.shape[0] || queue.shape[1] !== this.queue.shape[1]) {
+      throw new Error(`MoCo state: queue of shape [${queue?.shape}] does not match [${this.queue.shape}]`);
+    }
+    tf.tidy(() => this.queue.assign(tf.tensor(queue.values, queue.shape)));
+    const pointer = state.queue.pointer?.values[0] ?? 0;
+    if (!Number.isInteger(pointer) || pointer < 0 || pointer >= this.queue.shape[0]) throw new Error(`MoCo state: queue pointer ${pointer} out of range`);
+    this.queuePtr = pointer;
+  }
+
+  dispose(): void {
+    disposeParams(this.online);
+    disposeParams(this.key);
+    this.queue.dispose();
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The checkpoint store: every stage's model state (and replay buffer) on disk, written
+ * atomically so a crash never leaves a half-written checkpoint under the final name.
+ *
+ * Layout: `DIR/checkpoints/<arm>/stage-<k>.state` and `stage-<k>.replay`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+export interface CheckpointPaths {
+  state: string;
+  /** Null when the stage kept no replay buffer. */
+  replay: string | null;
+}
+
+export interface Checkpoint {
+  state: Uint8Array;
+  replay: Uint8Array | null;
+}
+
+/** Where stage outputs are written; the schedulers need only `write`. */
+export interface CheckpointWriter {
+  write(arm: string, stage: number, state: Uint8Array, replay: Uint8Array | null): Promise<CheckpointPaths>;
+}
+
+const SAFE_NAME = /^[A-Za-z0-9_.-]+$/;
+
+/** Checkpoints under `DIR/checkpoints`. */
+export class CheckpointStore implements CheckpointWriter {
+  readonly root: string;
+
+  constructor(outDir: string) {
+    this.root = join(outDir, 'checkpoints');
+  }
+
+  /** The files of one stage (whether or not they exist). */
+  paths(arm: string, stage: number): { state: string; replay: string } {
+    if (!SAFE_NAME.test(arm) || arm === '.' || arm === '..') throw new Error(`checkpoint arm name "${arm}" is not a safe file name`);
+    if (!Number.isInteger(stage) || stage < 0) throw new Error(`checkpoint stage must be a non-negative integer, got ${stage}`);
+    const base = join(this.root, arm, `stage-${stage}`);
+    return { state: `${base}.state`, replay: `${base}.replay` };
+  }
+
+  /** Writes one stage's state and replay; a stale replay file is removed when `replay` is null. */
+  async write(arm: string, stage: number, state: Uint8Array, replay: Uint8Array | null): Promise<CheckpointPaths> {
+    const paths = this.paths(arm, stage);
+    await mkdir(dirname(paths.state), { recursive: true });
+    await writeFileAtomic(paths.state, state);
+    if (replay) await writeFileAtomic(paths.replay, replay);
+    else await rm(paths.replay, { force: true });
+    return { state: paths.state, replay: replay ? paths.replay : null };
+  }
+
+  /** Reads one stage back; throws when its state file is missing. */
+  async read(arm: string, stage: number): Promise<Checkpoint> {
+    const paths = this.paths(arm, stage);
+    const state = new Uint8Array(await readFile(paths.state));
+    let replay: Uint8Array | null = null;
+    try {
+      replay = new Uint8Array(await readFile(paths.replay));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    return { state, replay };
+  }
+}
+
+/** Writes a temporary file beside `path`, flushes it to disk, then renames it into place. */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const file = await open(temp, 'w');
+  try {
+    await file.writeFile(bytes);
+    await file.sync();
+  } catch (err) {
+    await file.close();
+    await rm(temp, { force: true });
+    throw err;
+  }
+  await file.close();
+  await rename(temp, path);
+  await syncDirectory(dirname(path));
+}
+
+/** Makes the rename itself durable; not every platform can open a directory, so failure is fine. */
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // e.g. Windows: directories cannot be opened for fsync
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The coordinator's socket.io server: admits clients with the token, registers them on
+ * `hello`, routes their events to their `RemoteClient`, and answers anything unknown or
+ * malformed with a failure instead of crashing.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { Server } from 'socket.io';
+import { silentLogger, type Logger } from '../shared/log.js';
+import {
+  CLIENT_EVENTS,
+  describeIssues,
+  failure,
+  helloSchema,
+  type ClientToServerEvents,
+  type HelloReply,
+  type Reply,
+  type ServerToClientEvents,
+} from '../shared/protocol.js';
+import type { Progress } from '../shared/tasks.js';
+import { BlobInbox, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BLOB_BYTES } from '../shared/transfer.js';
+import { authMiddleware } from './auth.js';
+import { ClientRegistry } from './registry.js';
+import { RemoteClient, type CoordinatorSocket } from './transport.js';
+
+export interface CoordinatorOptions {
+  /** Interface to listen on (default 127.0.0.1; 0.0.0.0 for remote clients). */
+  host?: string;
+  /** Port to listen on; 0 picks a free one. */
+  port?: number;
+  /** Shared secret every client must present. */
+  token: string;
+  logger?: Logger;
+  /** How long a task may run on a client (default one hour). */
+  stageTimeoutMs?: number;
+  /** How long one acknowledgement may take (default 30 s). */
+  ackTimeoutMs?: number;
+  /** Upload chunk size (default 512 KiB). */
+  chunkSize?: number;
+  /** Largest blob a client may upload (default 2 GiB). */
+  maxBlobBytes?: number;
+  /**
+   * How long a client may stay silent before it is presumed gone (default 5 min). Training
+   * and evaluation may block a client's event loop for a while, so this is generous;
+   * a crashed client process is noticed at once anyway, through its closed socket.
+   */
+  heartbeatTimeoutMs?: number;
+  onProgress?: (clientId: string, progress: Progress) => void;
+}
+
+export interface Coordinator {
+  readonly host: string;
+  /** The bound port (the free one chosen when asked for 0). */
+  readonly port: number;
+  /** `http://host:port`, for clients. */
+  readonly url: string;
+  /** URLs other machines can use (the machine's addresses when listening on all interfaces). */
+  readonly publicUrls: string[];
+  readonly registry: ClientRegistry;
+  /** Ends every client's session (they exit) and stops listening. */
+  close(): Promise<void>;
+}
+
+type Ack = (reply: unknown) => void;
+
+/** Starts a coordinator and resolves once it listens. */
+export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
+  const host = options.host ?? '127.0.0.1';
+  const logger = options.logger ?? silentLogger();
+  const registry = new ClientRegistry();
+  const http = createServer();
+  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
+    serveClient: false,
+    pingTimeout: options.heartbeatTimeoutMs ?? 300_000,
+  });
+  io.use(authMiddleware(options.token, logger));
+  io.on('connection', (socket) => {
+    try {
+      onConnection(socket, registry, logger, options);
+    } catch (err) {
+      logger.error({ err }, 'could not set up a connection');
+      socket.disconnect(true);
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 0, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = http.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info({ url }, 'coordinator listening');
+
+  return {
+    host,
+    port,
+    url,
+    publicUrls: publicUrls(host, port, url),
+    registry,
+    async close() {
+      // An explicit server disconnect tells clients the session is over (they do not reconnect).
+      io.disconnectSockets(true);
+      await io.close();
+    },
+  };
+}
+
+function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logger: Logger, options: CoordinatorOptions): void {
+  const log = logger.child({ socket: socket.id, address: socket.handshake.address });
+  const inbox = new BlobInbox({ maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES });
+  let remote: RemoteClient | null = null;
+  const notReady = (): Reply => (remote ? { ok: true } : failure('not_ready', 'send hello first'));
+  inbox.attach(socket, {
+    gate: notReady,
+    onRefused: (event, reply) => log.warn({ event, code: reply.code, client: remote?.id }, `rejected ${event}: ${reply.message}`),
+  });
+
+  /** Runs a handler so that neither a throw nor a missing callback can reach socket.io. */
+  const guarded = (event: string, handler: (payload: unknown) => Reply | HelloReply) => (payload: unknown, ack?: unknown) => {
+    let reply: Reply | HelloReply;
+    try {
+      reply = handler(payload);
+    } catch (err) {
+      log.error({ err, event }, 'handler failed');
+      reply = failure('internal', `${event}: ${(err as Error).message}`);
+    }
+    if (!reply.ok) log.warn({ event, code: reply.code, client: remote?.id }, `rejected ${event}: ${reply.message}`);
+    if (typeof ack === 'function') (ack as Ack)(reply);
+  };
+
+  socket.on(
+    'hello',
+    guarded('hello', (payload) => {
+      if (remote) return failure('bad_request', `already registered as ${remote.id}`);
+      const hello = helloSchema.safeParse(payload);
+      if (!hello.success) return failure('bad_request', `hello: ${describeIssues(hello.error)}`);
+      const { clientId, ...info } = hello.data;
+      const id = registry.add(clientId, { ...info, address: socket.handshake.address }, (assigned) => {
+        remote = new RemoteClient(assigned, socket, inbox, {
+          stageTimeoutMs: options.stageTimeoutMs ?? 3_600_000,
+          ackTimeoutMs: options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
+          chunkSize: options.chunkSize,
+          logger,
+          onProgress: options.onProgress,
+        });
+        return remote;
+      });
+      log.info({ client: id, clientPid: info.pid, clientHost: info.hostname, backend: info.backend }, 'client joined');
+      return { ok: true, clientId: id };
+    }),
+  );
+  socket.on('task:progress', (payload: unknown) => {
+    try {
+      if (remote) remote.handleProgress(payload);
+      else log.warn('task:progress before hello ignored');
+    } catch (err) {
+      log.error({ err }, 'task:progress handler failed');
+    }
+  });
+  socket.on(
+    'task:result',
+    guarded('task:result', (payload) => (remote ? remote.handleResult(payload) : notReady())),
+  );
+  socket.onAny((event: unknown, ...args: unknown[]) => {
+    if ((CLIENT_EVENTS as readonly unknown[]).includes(event)) return;
+    log.warn({ event: String(event).slice(0, 100), client: remote?.id }, 'unknown event rejected');
+    const ack = args[args.length - 1];
+    if (typeof ack === 'function') (ack as Ack)(failure('unknown_event', `unknown event "${String(event).slice(0, 100)}"`));
+  });
+  socket.on('disconnect', (reason) => {
+    log.info({ client: remote?.id, reason }, 'client left');
+    if (remote) {
+      registry.remove(remote.id);
+      remote.disconnected(reason);
+    }
+    inbox.clear();
+  });
+}
+
+/** For a wildcard host, one URL per external IPv4 address of this machine. */
+function publicUrls(host: string, port: number, url: string): string[] {
+  if (host !== '0.0.0.0' && host !== '::') return [url];
+  const addresses = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal)
+    .map((a) => `http://${a!.address}:${port}`);
+  return addresses.length > 0 ? addresses : [`http://127.0.0.1:${port}`];
+}

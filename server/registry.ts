@@ -1,0 +1,150 @@
+/**
+ * The client registry: who is connected, who is idle or busy, what each last worked on.
+ * It is also the worker pool the schedulers draw from: `acquire` hands out the client
+ * that has been idle longest (so a relay moves from client to client), or waits for one.
+ */
+import type { WireTask } from '../shared/protocol.js';
+import type { Worker, WorkerPool } from './worker.js';
+
+/** What a client told us about itself in `hello`. */
+export interface ClientInfo {
+  pid: number;
+  hostname: string;
+  backend?: string;
+  address: string;
+}
+
+/** What a client holds: the data and state of the last task it ran (or runs). */
+export interface Holding {
+  taskId: string;
+  kind: WireTask['kind'];
+  arm?: string;
+  stage?: number;
+  chunks?: number[];
+}
+
+/** A client as the registry reports it. */
+export interface ClientSnapshot extends ClientInfo {
+  id: string;
+  busy: boolean;
+  holds: Holding | null;
+  connectedAt: Date;
+}
+
+interface Entry {
+  id: string;
+  info: ClientInfo;
+  worker: Worker;
+  busy: boolean;
+  holds: Holding | null;
+  connectedAt: Date;
+  idleSince: number;
+}
+
+interface Waiter {
+  resolve(worker: Worker): void;
+  reject(err: Error): void;
+}
+
+/** Connected clients, and a `WorkerPool` over them. */
+export class ClientRegistry implements WorkerPool {
+  private readonly entries = new Map<string, Entry>();
+  private readonly waiters: Waiter[] = [];
+  private readonly countWatchers = new Set<() => void>();
+  private failure: Error | null = null;
+
+  /** Registers a client under `requestedId`, or under `requestedId-2`, `-3`... when that is taken. */
+  add(requestedId: string, info: ClientInfo, makeWorker: (id: string) => Worker): string {
+    let id = requestedId;
+    for (let n = 2; this.entries.has(id); n++) id = `${requestedId}-${n}`;
+    this.entries.set(id, { id, info, worker: makeWorker(id), busy: false, holds: null, connectedAt: new Date(), idleSince: Date.now() });
+    this.dispatch();
+    for (const watch of [...this.countWatchers]) watch();
+    return id;
+  }
+
+  /** Forgets a client (it disconnected). A task it was running fails through its worker. */
+  remove(id: string): void {
+    this.entries.delete(id);
+    for (const watch of [...this.countWatchers]) watch();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  list(): ClientSnapshot[] {
+    return [...this.entries.values()].map((e) => ({ id: e.id, ...e.info, busy: e.busy, holds: e.holds, connectedAt: e.connectedAt }));
+  }
+
+  /** Resolves with an idle client, waiting for one to be released or to join. */
+  acquire(): Promise<Worker> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<Worker>((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Returns a client to the pool; a client that has left is ignored. */
+  release(worker: Worker): void {
+    const entry = this.entries.get(worker.id);
+    if (!entry) return;
+    entry.busy = false;
+    entry.idleSince = Date.now();
+    this.dispatch();
+  }
+
+  /** Resolves once at least `count` clients are registered; rejects after `timeoutMs` if given. */
+  waitForClients(count: number, timeoutMs?: number): Promise<void> {
+    if (this.entries.size >= count) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const watch = () => {
+        if (this.failure) settle(this.failure);
+        else if (this.entries.size >= count) settle();
+      };
+      const settle = (err?: Error) => {
+        this.countWatchers.delete(watch);
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      };
+      this.countWatchers.add(watch);
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => settle(new Error(`only ${this.entries.size} of ${count} clients connected within ${timeoutMs / 1000} s`)), timeoutMs);
+      }
+    });
+  }
+
+  /** Fails every pending and future `acquire` and `waitForClients` (e.g. all client processes died). */
+  fail(err: Error): void {
+    this.failure = err;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(err);
+    for (const watch of [...this.countWatchers]) watch();
+  }
+
+  private dispatch(): void {
+    while (this.waiters.length > 0) {
+      const idle = [...this.entries.values()].filter((e) => !e.busy).sort((a, b) => a.idleSince - b.idleSince)[0];
+      if (!idle) return;
+      idle.busy = true;
+      this.waiters.shift()!.resolve(this.tracked(idle));
+    }
+  }
+
+  /** The entry's worker, noting what it holds whenever it is given a task. */
+  private tracked(entry: Entry): Worker {
+    return {
+      id: entry.id,
+      runTask: (task, state, replay) => {
+        entry.holds = {
+          taskId: task.taskId,
+          kind: task.kind,
+          ...(task.kind === 'train' ? { arm: task.arm, stage: task.stage, chunks: task.data.chunks } : {}),
+        };
+        return entry.worker.runTask(task, state, replay);
+      },
+    };
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The human-readable report: one table per arm (stage by stage), then the final
+ * comparison of relay arms against joint training and the random-init floor, with
+ * differences in percentage points.
+ */
+import { join } from 'node:path';
+import { writeFileAtomic } from './checkpoints.js';
+import type { ArmResult, Results } from './results.js';
+
+/** Renders results.json as Markdown. */
+export function renderReport(results: Results): string {
+  const lines: string[] = [];
+  const s = results.scenario;
+  lines.push(`# ${s.name}`, '');
+  lines.push(
+    `Dataset ${s.dataset.name}, ${s.stream.type} stream in ${s.stream.chunks} chunks ` +
+      `(${results.stream.chunks.map((c) => c.size).join(' / ')} samples), ${s.ssl.method}, ` +
+      `${s.training.epochsPerChunk} epoch(s) per chunk, batch ${s.training.batchSize}, seed ${s.seed}. Backend: ${results.backend}.`,
+    '',
+  );
+  for (const arm of results.arms) lines.push(...armTable(arm), '');
+  lines.push(...comparison(results), '');
+  lines.push(`Compute matching: ${results.computeMatching}.`, '');
+  return lines.join('\n');
+}
+
+/** Writes `DIR/report.md` and returns its path. */
+export async function writeReport(outDir: string, report: string): Promise<string> {
+  const path = join(outDir, 'report.md');
+  await writeFileAtomic(path, new TextEncoder().encode(report));
+  return path;
+}
+
+function armTable(arm: ArmResult): string[] {
+  const strategy = arm.mode === 'relay' ? `, ${arm.strategy}` : '';
+  const rows = arm.stages.map((st) =>
+    row([
+      String(st.stage),
+      Array.isArray(st.chunk) ? st.chunk.join(', ') : String(st.chunk),
+      st.client,
+      `${num(st.loss.first)} → ${num(st.loss.last)}`,
+      st.eval ? pct(st.eval.knnTop1) : '–',
+      st.eval ? pct(st.eval.linearTop1) : '–',
+      `${num(st.trainSeconds, 1)} s`,
+      `${num(st.handoffSeconds, 2)} s`,
+    ]),
+  );
+  return [
+    `## ${arm.name} (${arm.mode}${strategy})`,
+    '',
+    row(['stage', 'chunk', 'client', 'loss first → last', 'kNN top-1', 'linear top-1', 'train', 'hand-off']),
+    row(['---:', '---', '---', '---', '---:', '---:', '---:', '---:']),
+    ...rows,
+  ];
+}
+
+function comparison(results: Results): string[] {
+  const joint = results.arms.find((a) => a.mode === 'joint');
+  const floor = results.randomInit;
+  const header = ['arm', 'mode', 'kNN top-1', 'linear top-1', 'Δ kNN vs random init', 'Δ linear vs random init'];
+  if (joint) header.push(`Δ kNN vs ${joint.name}`, `Δ linear vs ${joint.name}`);
+  const lines = ['## Final comparison', '', row(header), row(header.map((_, i) => (i < 2 ? '---' : '---:')))];
+  for (const arm of results.arms) {
+    const cells = [
+      arm.name,
+      arm.mode === 'relay' ? `relay (${arm.strategy})` : arm.mode,
+      pct(arm.final.knnTop1),
+      pct(arm.final.linearTop1),
+      points(arm.final.knnTop1 - floor.knnTop1),
+      points(arm.final.linearTop1 - floor.linearTop1),
+    ];
+    if (joint) cells.push(points(arm.final.knnTop1 - joint.final.knnTop1), points(arm.final.linearTop1 - joint.final.linearTop1));
+    lines.push(row(cells));
+  }
+  const floorCells = ['random init', 'floor', pct(floor.knnTop1), pct(floor.linearTop1), '', ''];
+  if (joint) floorCells.push(points(floor.knnTop1 - joint.final.knnTop1), points(floor.linearTop1 - joint.final.linearTop1));
+  lines.push(row(floorCells));
+  lines.push('', 'Accuracies in percent; Δ in percentage points.');
+  return lines;
+}
+
+function row(cells: string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+function pct(fraction: number): string {
+  return `${(fraction * 100).toFixed(1)}%`;
+}
+
+function points(delta: number): string {
+  const value = (delta * 100).toFixed(1);
+  return `${delta > 0 ? '+' : ''}${value} pt`;
+}
+
+function num(value: number, digits = 3): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : 'NaN';
+}

@@ -1,0 +1,128 @@
+/**
+ * results.json: what a run measured, in the documented shape
+ * `{ backend, scenario, randomInit, arms: [{ name, mode, strategy, stages, final }] }`
+ * plus `computeMatching`, `stream` and `clients`. Accuracies are fractions in [0, 1].
+ */
+import { join } from 'node:path';
+import type { StreamSummary } from '../shared/protocol.js';
+import type { Scenario } from '../shared/scenario.js';
+import type { EvalMetrics } from '../shared/tasks.js';
+import { writeFileAtomic } from './checkpoints.js';
+import type { ClientSnapshot } from './registry.js';
+import type { ArmRun } from './schedule/index.js';
+
+export interface EvalResult {
+  knnTop1: number;
+  linearTop1: number;
+  seconds: number;
+}
+
+export interface StageResult {
+  stage: number;
+  /** The chunk trained on; joint training lists all of them. */
+  chunk: number | number[];
+  client: string;
+  steps: number;
+  trainSeconds: number;
+  /** Seconds spent moving state and replay to the client and back. */
+  handoffSeconds: number;
+  imagesPerSecond: number;
+  loss: { first: number; last: number };
+  /** Null for stages that were not evaluated (`evaluation.everyStage: false`). */
+  eval: EvalResult | null;
+}
+
+export interface FinalResult extends EvalResult {
+  steps: number;
+  trainSeconds: number;
+  handoffSeconds: number;
+}
+
+export interface ArmResult {
+  name: string;
+  mode: 'relay' | 'joint';
+  /** The relay strategy (`fine-tune`, `replay`, ...); `none` for joint. */
+  strategy: string;
+  stages: StageResult[];
+  final: FinalResult;
+}
+
+export interface Results {
+  /** Backend(s) the clients reported, comma-separated when they differ. */
+  backend: string;
+  scenario: Scenario;
+  randomInit: EvalResult;
+  arms: ArmResult[];
+  /** How joint training's optimizer steps were matched to relay's. */
+  computeMatching: string;
+  stream: StreamSummary | { chunks: Array<{ id: number; size: number }> };
+  clients: Array<Pick<ClientSnapshot, 'id' | 'hostname' | 'pid' | 'backend'>>;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface ResultsInput {
+  scenario: Scenario;
+  randomInit: EvalMetrics;
+  arms: readonly ArmRun[];
+  computeMatching: string;
+  stream: Results['stream'];
+  clients: readonly ClientSnapshot[];
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+/** Assembles results.json from the arms' stage records. */
+export function buildResults(input: ResultsInput): Results {
+  const backends = [...new Set(input.clients.map((c) => c.backend ?? 'unknown'))].sort();
+  return {
+    backend: backends.join(', ') || 'unknown',
+    scenario: input.scenario,
+    randomInit: evalResult(input.randomInit),
+    arms: input.arms.map(armResult),
+    computeMatching: input.computeMatching,
+    stream: input.stream,
+    clients: input.clients.map(({ id, hostname, pid, backend }) => ({ id, hostname, pid, ...(backend ? { backend } : {}) })),
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: input.finishedAt.toISOString(),
+  };
+}
+
+/** Writes `DIR/results.json` atomically and returns its path. */
+export async function writeResults(outDir: string, results: Results): Promise<string> {
+  const path = join(outDir, 'results.json');
+  await writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(results, null, 2)}\n`));
+  return path;
+}
+
+function armResult(run: ArmRun): ArmResult {
+  const stages = run.stages.map((s): StageResult => {
+    const chunks = s.task.data.chunks;
+    return {
+      stage: s.stage,
+      chunk: run.arm.mode === 'joint' ? chunks : chunks[0],
+      client: s.clientId,
+      steps: s.metrics.steps,
+      trainSeconds: s.metrics.trainSeconds,
+      handoffSeconds: s.handoffSeconds,
+      imagesPerSecond: s.metrics.imagesPerSecond,
+      loss: { first: s.metrics.lossFirst, last: s.metrics.lossLast },
+      eval: s.metrics.eval ? evalResult(s.metrics.eval) : null,
+    };
+  });
+  const last = stages[stages.length - 1];
+  if (!last?.eval) throw new Error(`arm ${run.arm.name}: the last stage was not evaluated`);
+  const sum = (key: 'steps' | 'trainSeconds' | 'handoffSeconds') => stages.reduce((total, s) => total + s[key], 0);
+  return {
+    name: run.arm.name,
+    mode: run.arm.mode,
+    // Joint training has no continual-learning strategy: it sees all chunks at once.
+    strategy: run.arm.mode === 'joint' ? 'none' : run.arm.strategy.name,
+    stages,
+    final: { ...last.eval, steps: sum('steps'), trainSeconds: sum('trainSeconds'), handoffSeconds: sum('handoffSeconds') },
+  };
+}
+
+function evalResult(m: EvalMetrics): EvalResult {
+  return { knnTop1: m.knnTop1, linearTop1: m.linearTop1, seconds: m.seconds };
+}

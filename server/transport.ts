@@ -1,0 +1,191 @@
+/**
+ * One connected client, seen from the coordinator: uploads the state and replay blobs,
+ * assigns the task, waits for the result (bounded by the stage timeout, failing at once if
+ * the client disconnects) and takes the result blobs from the inbox.
+ */
+import type { Socket } from 'socket.io';
+import type { Logger } from '../shared/log.js';
+import {
+  describeIssues,
+  failure,
+  METRICS_SCHEMAS,
+  progressSchema,
+  replySchema,
+  taskResultSchema,
+  type ClientToServerEvents,
+  type ErrorCode,
+  type MetricsOf,
+  type Reply,
+  type ServerToClientEvents,
+  type WireTask,
+} from '../shared/protocol.js';
+import type { Progress } from '../shared/tasks.js';
+import { sendBlob, TransferError, type BlobInbox } from '../shared/transfer.js';
+import type { TaskOutcome, Worker } from './worker.js';
+
+/** The coordinator's side of a client connection. */
+export type CoordinatorSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+/** A task that failed on (or on the way to) a client. */
+export class TaskError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TaskError';
+  }
+}
+
+export interface RemoteClientOptions {
+  /** How long a task may run between assignment and result. */
+  stageTimeoutMs: number;
+  /** How long any single acknowledgement may take. */
+  ackTimeoutMs: number;
+  /** Blob chunk size for uploads. */
+  chunkSize?: number;
+  logger: Logger;
+  onProgress?: (clientId: string, progress: Progress) => void;
+}
+
+interface Running {
+  task: WireTask;
+  resolve(outcome: { metrics: unknown; state: Uint8Array | null; replay: Uint8Array | null; downloadSeconds: number }): void;
+  reject(err: Error): void;
+}
+
+/** A connected client as a `Worker`. */
+export class RemoteClient implements Worker {
+  /** The task between `runTask` and its end, uploads included. */
+  private activeTaskId: string | null = null;
+  /** The task assigned and awaiting its result. */
+  private running: Running | null = null;
+  private goneReason: string | null = null;
+  private readonly goneWatchers = new Set<(err: TaskError) => void>();
+
+  constructor(
+    readonly id: string,
+    private readonly socket: CoordinatorSocket,
+    private readonly inbox: BlobInbox,
+    private readonly options: RemoteClientOptions,
+  ) {}
+
+  async runTask<T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null): Promise<TaskOutcome<MetricsOf<T>>> {
+    if (this.activeTaskId) throw new TaskError('busy', `client ${this.id} is already running task ${this.activeTaskId}`);
+    this.activeTaskId = task.taskId;
+    const log = this.options.logger.child({ client: this.id, taskId: task.taskId });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const uploadStart = performance.now();
+      const upload = async (bytes: Uint8Array | null) =>
+        bytes ? (await this.untilGone(sendBlob(this.socket, bytes, { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs }))).id : null;
+      const stateBlobId = await upload(state);
+      const replayBlobId = await upload(replay);
+      const uploadSeconds = (performance.now() - uploadStart) / 1000;
+      log.debug({ bytes: (state?.byteLength ?? 0) + (replay?.byteLength ?? 0), seconds: uploadSeconds }, 'blobs uploaded');
+
+      const result = new Promise<Parameters<Running['resolve']>[0]>((resolve, reject) => {
+        this.running = { task, resolve, reject };
+      });
+      result.catch(() => undefined); // settled before it is awaited when the assignment fails
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new TaskError('timeout', `client ${this.id}: task ${task.taskId} gave no result within ${this.options.stageTimeoutMs / 1000} s`));
+          // Presumed lost: end its session so it neither lingers as idle nor holds resources.
+          log.warn('stage timeout: disconnecting the client');
+          setImmediate(() => this.socket.disconnect(true)); // after the timeout has settled the task
+        }, this.options.stageTimeoutMs);
+      });
+      timeout.catch(() => undefined);
+
+      const ack = await this.untilGone(this.socket.timeout(this.options.ackTimeoutMs).emitWithAck('task:assign', { task, stateBlobId, replayBlobId }));
+      const reply = replySchema.safeParse(ack);
+      if (!reply.success) throw new TaskError('bad_request', `client ${this.id}: malformed acknowledgement of task:assign: ${describeIssues(reply.error)}`);
+      if (!reply.data.ok) throw new TaskError(reply.data.code, `client ${this.id} refused task ${task.taskId}: ${reply.data.message}`);
+      log.debug('task assigned');
+      const outcome = await this.untilGone(Promise.race([result, timeout]));
+      return {
+        metrics: outcome.metrics as MetricsOf<T>,
+        state: outcome.state,
+        replay: outcome.replay,
+        handoffSeconds: uploadSeconds + outcome.downloadSeconds,
+        clientId: this.id,
+      };
+    } catch (err) {
+      if (err instanceof TaskError || err instanceof TransferError) throw err;
+      const message = (err as Error).message;
+      if (/timed out/.test(message)) throw new TaskError('timeout', `client ${this.id}: task:assign of ${task.taskId} not acknowledged in time`);
+      throw new TaskError('internal', `client ${this.id}: task ${task.taskId}: ${message}`);
+    } finally {
+      clearTimeout(timer);
+      this.running = null;
+      this.activeTaskId = null;
+    }
+  }
+
+  /** Handles `task:result`: checks it, takes its blobs and settles the running task. */
+  handleResult(payload: unknown): Reply {
+    const parsed = taskResultSchema.safeParse(payload);
+    if (!parsed.success) return failure('bad_request', `task:result: ${describeIssues(parsed.error)}`);
+    const result = parsed.data;
+    const running = this.running;
+    if (!running || running.task.taskId !== result.taskId) {
+      if (result.ok) [result.stateBlobId, result.replayBlobId].forEach((id) => id && this.inbox.discard(id));
+      return failure('unknown_task', `task:result: no task ${result.taskId} is running on client ${this.id}`);
+    }
+    if (!result.ok) {
+      running.reject(new TaskError(result.code, `client ${this.id}: task ${result.taskId} failed: ${result.message}`));
+      return { ok: true };
+    }
+    const metrics = METRICS_SCHEMAS[running.task.kind].safeParse(result.metrics);
+    try {
+      if (!metrics.success) throw new TaskError('bad_request', `task:result: metrics of a ${running.task.kind} task: ${describeIssues(metrics.error)}`);
+      if (running.task.kind === 'train' && !result.stateBlobId) throw new TaskError('bad_request', 'task:result: a train task must return a state blob');
+      const state = result.stateBlobId ? this.inbox.take(result.stateBlobId) : null;
+      const replay = result.replayBlobId ? this.inbox.take(result.replayBlobId) : null;
+      running.resolve({
+        metrics: metrics.data,
+        state: state?.bytes ?? null,
+        replay: replay?.bytes ?? null,
+        downloadSeconds: (state?.seconds ?? 0) + (replay?.seconds ?? 0),
+      });
+      return { ok: true };
+    } catch (err) {
+      [result.stateBlobId, result.replayBlobId].forEach((id) => id && this.inbox.discard(id));
+      const code = err instanceof TaskError || err instanceof TransferError ? err.code : 'internal';
+      const reason = failure(code, (err as Error).message);
+      running.reject(new TaskError(reason.code, `client ${this.id}: ${reason.message}`));
+      return reason;
+    }
+  }
+
+  /** Handles `task:progress`; progress for anything but the running task is ignored. */
+  handleProgress(payload: unknown): void {
+    const parsed = progressSchema.safeParse(payload);
+    if (!parsed.success) {
+      this.options.logger.warn({ client: this.id, problem: describeIssues(parsed.error) }, 'invalid task:progress ignored');
+      return;
+    }
+    if (this.running?.task.taskId === parsed.data.taskId) this.options.onProgress?.(this.id, parsed.data);
+  }
+
+  /** The client disconnected: whatever it was doing fails now, and so does anything later. */
+  disconnected(reason: string): void {
+    this.goneReason = reason;
+    const err = new TaskError('disconnected', `client ${this.id} disconnected (${reason})`);
+    for (const watch of [...this.goneWatchers]) watch(err);
+  }
+
+  /** `promise`, unless the client disconnects first. */
+  private untilGone<R>(promise: Promise<R>): Promise<R> {
+    if (this.goneReason !== null) {
+      promise.catch(() => undefined);
+      return Promise.reject(new TaskError('disconnected', `client ${this.id} disconnected (${this.goneReason})`));
+    }
+    return new Promise<R>((resolve, reject) => {
+      const watch = (err: TaskError) => reject(err);
+      this.goneWatchers.add(watch);
+      promise.then(resolve, reject).finally(() => this.goneWatchers.delete(watch));
+    });
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Binary encoding of model state, replay samples and anything else that travels as bytes.
+ * This is the only file that touches msgpackr, so the wire format can change in one place.
+ */
+import { Packr } from 'msgpackr';
+
+/** Bytes that could not be decoded (truncated, corrupted, or not produced by `encode`). */
+export class CodecError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CodecError';
+  }
+}
+
+const packr = new Packr({
+  // Records would make the bytes depend on which structures this process saw first.
+  useRecords: false,
+  // Typed arrays (Float32Array weights) and Set keep their types across the wire.
+  moreTypes: true,
+  // Decoded Uint8Arrays must not pin (or alias) the whole received blob.
+  copyBuffers: true,
+});
+
+/**
+ * Encodes a value (plain objects, arrays, numbers, strings, typed arrays, Set) to bytes.
+ * A `Map` comes back as a plain object: use objects for state.
+ */
+export function encode(value: unknown): Uint8Array {
+  try {
+    return packr.pack(value);
+  } catch (err) {
+    throw new CodecError(`cannot encode value: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Decodes bytes made by `encode`; throws `CodecError` on empty, truncated or corrupt input. */
+export function decode(bytes: Uint8Array): unknown {
+  if (!(bytes instanceof Uint8Array)) throw new CodecError(`cannot decode: expected a Uint8Array, got ${describe(bytes)}`);
+  if (bytes.byteLength === 0) throw new CodecError('cannot decode: input is empty');
+  try {
+    return packr.unpack(bytes);
+  } catch (err) {
+    throw new CodecError(`cannot decode ${bytes.byteLength} bytes (corrupt or truncated data): ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return typeof value;
+}

@@ -1,0 +1,275 @@
+/**
+ * The coordinator–client protocol: version, typed socket.io event maps, payload types and
+ * the zod schemas that check every incoming payload. Types are not validation: each side
+ * parses what the other sends with these schemas before acting on it.
+ *
+ * Conversation: the client connects with `auth: HandshakeAuth` (token and protocol
+ * version, checked by a server middleware), sends `hello`, then receives `task:assign`
+ * (state and replay arrive first as blobs, see transfer.ts), reports `task:progress` and
+ * answers with `task:result` after uploading its result blobs.
+ */
+import { z } from 'zod';
+import type { BlobBegin, BlobChunk, BlobEnd } from './transfer.js';
+import type { EvalMetrics, EvalTask, Progress, TrainMetrics, TrainTask } from './tasks.js';
+import type { DatasetSpec, StreamSpec } from './scenario.js';
+import { datasetSchema, evaluationSchema, modelSchema, sslSchema, streamSchema } from './scenario.js';
+
+/** Bumped whenever an event or payload changes incompatibly. */
+export const PROTOCOL_VERSION = 1;
+
+export const ERROR_CODES = [
+  'bad_request',
+  'unauthorized',
+  'version_mismatch',
+  'not_ready',
+  'unknown_event',
+  'unknown_blob',
+  'out_of_order',
+  'too_large',
+  'incomplete',
+  'hash_mismatch',
+  'busy',
+  'unknown_task',
+  'task_failed',
+  'timeout',
+  'disconnected',
+  'internal',
+] as const;
+
+/** Why a request failed. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The failure shape of every acknowledgement and result. */
+export interface Failure {
+  ok: false;
+  code: ErrorCode;
+  message: string;
+}
+
+/** A plain acknowledgement: done, or why not. */
+export type Reply = { ok: true } | Failure;
+
+/** Builds a `Failure`. */
+export function failure(code: ErrorCode, message: string): Failure {
+  return { ok: false, code, message };
+}
+
+/** Asks the client for the stream's chunk sizes (the coordinator needs them to count steps). */
+export interface PlanTask {
+  kind: 'plan';
+  taskId: string;
+  seed: number;
+  dataset: DatasetSpec;
+  stream: StreamSpec;
+}
+
+/**
+ * What a `PlanTask` returns: the split as a client computed it, each chunk's size
+ * (training samples) and content. Same shape as the engine's `describeStream` result.
+ */
+export interface StreamSummary {
+  trainCount: number;
+  testCount: number;
+  numClasses: number;
+  chunks: { id: number; size: number; classes: number[]; style: string }[];
+}
+
+/** Every task that crosses the wire. */
+export type WireTask = TrainTask | EvalTask | PlanTask;
+
+/** Metrics a task of kind `T` returns. */
+export type MetricsOf<T extends WireTask> = T extends TrainTask ? TrainMetrics : T extends EvalTask ? EvalMetrics : StreamSummary;
+
+/** Sent in the socket.io handshake (`io(url, { auth })`). */
+export interface HandshakeAuth {
+  token: string;
+  protocolVersion: number;
+  clientId?: string;
+}
+
+export interface HelloPayload {
+  clientId: string;
+  pid: number;
+  /** TensorFlow.js backend the client loaded (with the reason, if it likes). */
+  backend?: string;
+  hostname: string;
+}
+
+/** The coordinator's answer to `hello`: the id it registered the client under. */
+export type HelloReply = { ok: true; clientId: string } | Failure;
+
+export interface TaskAssignPayload {
+  task: WireTask;
+  /** Blob already uploaded to the client holding the model state, or null for a fresh model. */
+  stateBlobId: string | null;
+  replayBlobId: string | null;
+}
+
+export type TaskResultPayload =
+  | { taskId: string; ok: true; metrics: TrainMetrics | EvalMetrics | StreamSummary; stateBlobId: string | null; replayBlobId: string | null }
+  | { taskId: string; ok: false; code: ErrorCode; message: string };
+
+/** Blob transfer events; both sides send and receive them. */
+export interface BlobEvents {
+  'blob:begin': (payload: BlobBegin, ack: (reply: Reply) => void) => void;
+  'blob:chunk': (payload: BlobChunk, ack: (reply: Reply) => void) => void;
+  'blob:end': (payload: BlobEnd, ack: (reply: Reply) => void) => void;
+}
+
+export interface ClientToServerEvents extends BlobEvents {
+  hello: (payload: HelloPayload, ack: (reply: HelloReply) => void) => void;
+  'task:progress': (payload: Progress) => void;
+  'task:result': (payload: TaskResultPayload, ack: (reply: Reply) => void) => void;
+}
+
+export interface ServerToClientEvents extends BlobEvents {
+  'task:assign': (payload: TaskAssignPayload, ack: (reply: Reply) => void) => void;
+}
+
+/** Names of the events a client may send; anything else is rejected. */
+export const CLIENT_EVENTS = ['hello', 'task:progress', 'task:result', 'blob:begin', 'blob:chunk', 'blob:end'] as const;
+
+// ---- schemas -------------------------------------------------------------------------
+
+const nonNegativeInt = z.number().int().min(0);
+const positiveInt = z.number().int().positive();
+/** An id that is safe in logs and file names. */
+export const idSchema = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:@-]+$/, 'use letters, digits and _ . : @ -');
+/** JSON turns NaN (a diverged loss) into null; read it back as NaN rather than reject it. */
+const lossSchema = z.union([z.number(), z.null().transform(() => Number.NaN)]);
+const accuracySchema = z.number().min(0).max(1);
+
+export const failureSchema = z.strictObject({ ok: z.literal(false), code: z.enum(ERROR_CODES), message: z.string() });
+export const replySchema = z.union([z.strictObject({ ok: z.literal(true) }), failureSchema]);
+export const helloReplySchema = z.union([z.strictObject({ ok: z.literal(true), clientId: idSchema }), failureSchema]);
+
+export const handshakeAuthSchema = z.object({
+  token: z.string().min(1).max(1000),
+  protocolVersion: z.number().int(),
+  clientId: idSchema.optional(),
+});
+
+export const helloSchema = z.strictObject({
+  clientId: idSchema,
+  pid: nonNegativeInt,
+  backend: z.string().max(200).optional(),
+  hostname: z.string().max(255),
+});
+
+const optimizerOptionsSchema = z.strictObject({
+  lr: z.number().gt(0),
+  momentum: z.number().min(0).lt(1),
+  weightDecay: z.number().min(0),
+  schedule: z.enum(['cosine', 'constant']),
+  totalSteps: positiveInt,
+  startStep: nonNegativeInt,
+  keepOptimizerState: z.boolean(),
+});
+
+const replayOptionsSchema = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('none') }),
+  z.strictObject({
+    mode: z.literal('replay'),
+    size: positiveInt.optional(),
+    fraction: z.number().gt(0).lte(1).optional(),
+    ratio: z.number().gt(0).lt(1),
+  }),
+]);
+
+export const trainTaskSchema = z.strictObject({
+  kind: z.literal('train'),
+  taskId: idSchema,
+  arm: z.string().min(1),
+  stage: nonNegativeInt,
+  seed: nonNegativeInt,
+  data: z.strictObject({ dataset: datasetSchema, stream: streamSchema, seed: nonNegativeInt, chunks: z.array(nonNegativeInt).min(1) }),
+  model: modelSchema,
+  ssl: sslSchema,
+  batchSize: positiveInt,
+  steps: positiveInt,
+  optimizer: optimizerOptionsSchema,
+  replay: replayOptionsSchema,
+  evaluation: evaluationSchema.optional(),
+});
+
+export const evalTaskSchema = z.strictObject({
+  kind: z.literal('eval'),
+  taskId: idSchema,
+  seed: nonNegativeInt,
+  dataset: datasetSchema,
+  model: modelSchema,
+  ssl: sslSchema,
+  evaluation: evaluationSchema,
+});
+
+export const planTaskSchema = z.strictObject({
+  kind: z.literal('plan'),
+  taskId: idSchema,
+  seed: nonNegativeInt,
+  dataset: datasetSchema,
+  stream: streamSchema,
+});
+
+export const wireTaskSchema = z.discriminatedUnion('kind', [trainTaskSchema, evalTaskSchema, planTaskSchema]);
+
+export const taskAssignSchema = z.strictObject({
+  task: wireTaskSchema,
+  stateBlobId: idSchema.nullable(),
+  replayBlobId: idSchema.nullable(),
+});
+
+export const progressSchema = z.strictObject({ taskId: idSchema, step: nonNegativeInt, steps: nonNegativeInt, loss: lossSchema });
+
+export const evalMetricsSchema = z.strictObject({ knnTop1: accuracySchema, linearTop1: accuracySchema, seconds: z.number().min(0) });
+
+export const trainMetricsSchema = z.strictObject({
+  steps: nonNegativeInt,
+  lossFirst: lossSchema,
+  lossLast: lossSchema,
+  trainSeconds: z.number().min(0),
+  imagesPerSecond: z.number().min(0),
+  samples: nonNegativeInt,
+  replaySamplesUsed: nonNegativeInt,
+  eval: evalMetricsSchema.optional(),
+});
+
+export const streamSummarySchema = z.strictObject({
+  trainCount: nonNegativeInt,
+  testCount: nonNegativeInt,
+  numClasses: positiveInt,
+  chunks: z
+    .array(z.strictObject({ id: nonNegativeInt, size: nonNegativeInt, classes: z.array(nonNegativeInt), style: z.string() }))
+    .min(1),
+});
+
+/** The schema of the metrics a task of `kind` returns. */
+export const METRICS_SCHEMAS = { train: trainMetricsSchema, eval: evalMetricsSchema, plan: streamSummarySchema } as const;
+
+/** Metrics are checked against the kind of task the coordinator assigned, not here. */
+export const taskResultSchema = z.discriminatedUnion('ok', [
+  z.strictObject({ taskId: idSchema, ok: z.literal(true), metrics: z.record(z.string(), z.unknown()), stateBlobId: idSchema.nullable(), replayBlobId: idSchema.nullable() }),
+  z.strictObject({ taskId: idSchema, ok: z.literal(false), code: z.enum(ERROR_CODES), message: z.string().max(10_000) }),
+]);
+
+/** One line naming every problem zod found, paths first. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 10)
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}
+
+// Compile-time guards: a schema and its interface may not drift apart.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemasMatchTypes: [
+  Same<z.output<typeof trainTaskSchema>, TrainTask>,
+  Same<z.output<typeof evalTaskSchema>, EvalTask>,
+  Same<z.output<typeof planTaskSchema>, PlanTask>,
+  Same<z.output<typeof trainMetricsSchema>, TrainMetrics>,
+  Same<z.output<typeof evalMetricsSchema>, EvalMetrics>,
+  Same<z.output<typeof progressSchema>, Progress>,
+  Same<z.output<typeof streamSummarySchema>, StreamSummary>,
+  Same<z.output<typeof taskAssignSchema>, TaskAssignPayload>,
+  Same<z.output<typeof helloSchema>, HelloPayload>,
+] = [true, true, true, true, true, true, true, true, true];
+void schemasMatchTypes;

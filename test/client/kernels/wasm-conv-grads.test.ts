@@ -1,0 +1,264 @@
+/**
+ * The wasm Conv2D gradient kernels must agree with the cpu backend's reference
+ * kernels on the same data, must not leak tensors, and must be able to train.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone has no gradient functions.
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { planFilterGradAxis, planInputGradAxis } from '../../../client/kernels/conv-grad-plan.js';
+import {
+  registerWasmConvGradients, unregisterWasmConvGradients, wasmConvGradKernels,
+} from '../../../client/kernels/wasm-conv-grads.js';
+
+type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+interface Case {
+  n: number; h: number; w: number; ci: number; co: number;
+  kh: number; kw: number; strides: [number, number]; pad: Pad;
+  /**
+   * tfjs-backend-wasm 4.22's own *forward* Conv2D is wrong for non-square
+   * filters with 'same' padding (its XNNPack SAME-padding path); our gradient
+   * kernels pass explicit pads and are still checked, the forward is not.
+   */
+  wasmForwardBroken?: true;
+}
+
+/** mulberry32: small deterministic PRNG so failures are reproducible. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const rand = rng(1234);
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+const randInt = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
+const randArray = (size: number): Float32Array => Float32Array.from({ length: size }, () => rand() * 2 - 1);
+
+function relErr(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / (scale + 1e-6);
+}
+
+interface Grads { y: Float32Array; dx: Float32Array; dw: Float32Array }
+
+/** Forward output and vector-Jacobian products (dy given) of conv2d on `backend`. */
+async function convGrads(backend: string, c: Case, xv: Float32Array, wv: Float32Array, dyv: Float32Array): Promise<Grads> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const x = tf.tensor4d(xv, [c.n, c.h, c.w, c.ci]);
+    const w = tf.tensor4d(wv, [c.kh, c.kw, c.ci, c.co]);
+    const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D =>
+      tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', 1, c.pad === 'same' || c.pad === 'valid' ? undefined : 'floor');
+    const y = f(x, w);
+    const [dx, dw] = tf.grads(f)([x, w], tf.tensor(dyv, y.shape));
+    return { y: y.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array };
+  });
+}
+
+function outSize(c: Case): [number, number] {
+  const info = tf.backend_util.computeConv2DInfo(
+    [c.n, c.h, c.w, c.ci], [c.kh, c.kw, c.ci, c.co], c.strides, 1, c.pad,
+    c.pad === 'same' || c.pad === 'valid' ? undefined : 'floor');
+  return [info.outHeight, info.outWidth];
+}
+
+async function expectMatchesCpu(c: Case): Promise<void> {
+  const [ho, wo] = outSize(c);
+  const xv = randArray(c.n * c.h * c.w * c.ci);
+  const wv = randArray(c.kh * c.kw * c.ci * c.co);
+  const dyv = randArray(c.n * ho * wo * c.co);
+  const got = await convGrads('wasm', c, xv, wv, dyv);
+  const ref = await convGrads('cpu', c, xv, wv, dyv);
+  await tf.setBackend('wasm');
+  const label = JSON.stringify(c);
+  if (!c.wasmForwardBroken) expect(relErr(got.y, ref.y), `forward ${label}`).toBeLessThan(1e-4);
+  expect(relErr(got.dx, ref.dx), `dx ${label}`).toBeLessThan(1e-4);
+  expect(relErr(got.dw, ref.dw), `dW ${label}`).toBeLessThan(1e-4);
+}
+
+/** Random cases over the requested grid (7x7 only with stride 2, like a stem). */
+function randomCases(count: number): Case[] {
+  const cases: Case[] = [];
+  while (cases.length < count) {
+    const s = pick([1, 2] as const);
+    const k = s === 2 ? pick([1, 3, 7] as const) : pick([1, 3] as const);
+    const pad = pick(['same', 'valid'] as const);
+    const h = pick([5, 7, 8, 9, 16]);
+    const w = pick([5, 7, 8, 9, 16]);
+    if (pad === 'valid' && (h < k || w < k)) continue;
+    cases.push({ n: randInt(1, 4), h, w, ci: randInt(1, 8), co: randInt(1, 8), kh: k, kw: k, strides: [s, s], pad });
+  }
+  return cases;
+}
+
+/** Hand-picked corners: odd totals of 'same' padding, unused trailing rows, explicit pads... */
+const edgeCases: Case[] = [
+  { n: 2, h: 8, w: 8, ci: 3, co: 4, kh: 3, kw: 3, strides: [2, 2], pad: 'same' }, // extra pad bottom/right
+  { n: 1, h: 8, w: 9, ci: 2, co: 3, kh: 3, kw: 3, strides: [2, 2], pad: 'valid' }, // last row unused
+  { n: 3, h: 16, w: 16, ci: 8, co: 8, kh: 1, kw: 1, strides: [2, 2], pad: 'same' }, // 1x1 downsample
+  { n: 2, h: 9, w: 9, ci: 3, co: 5, kh: 7, kw: 7, strides: [2, 2], pad: 'same' }, // stem
+  { n: 1, h: 4, w: 4, ci: 2, co: 2, kh: 7, kw: 7, strides: [2, 2], pad: 'same' }, // kernel larger than input
+  { n: 2, h: 7, w: 8, ci: 3, co: 2, kh: 3, kw: 1, strides: [1, 2], pad: [[0, 0], [1, 1], [0, 0], [0, 0]] }, // non-square
+  { n: 2, h: 9, w: 6, ci: 2, co: 3, kh: 1, kw: 3, strides: [2, 1], pad: 'valid' },
+  { n: 2, h: 7, w: 8, ci: 3, co: 2, kh: 3, kw: 1, strides: [1, 2], pad: 'same', wasmForwardBroken: true },
+  { n: 1, h: 1, w: 1, ci: 4, co: 3, kh: 3, kw: 3, strides: [2, 2], pad: 'same' }, // 1x1 image
+  { n: 2, h: 9, w: 7, ci: 2, co: 3, kh: 3, kw: 3, strides: [2, 2], pad: 1 }, // numeric pad
+  { n: 1, h: 10, w: 9, ci: 2, co: 2, kh: 4, kw: 4, strides: [3, 3], pad: 2 }, // stride 3, even kernel
+  { n: 2, h: 8, w: 9, ci: 2, co: 3, kh: 3, kw: 3, strides: [2, 2], pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
+  { n: 1, h: 5, w: 5, ci: 1, co: 1, kh: 2, kw: 2, strides: [1, 1], pad: [[0, 0], [4, 0], [0, 4], [0, 0]] }, // pad > kernel
+];
+
+/**
+ * One spatial axis in plain JS: the plans, executed literally (pad, slice,
+ * correlate, interleave), must reproduce the textbook gradient sums for every
+ * small size / kernel / stride / padding combination.
+ */
+describe('conv-grad-plan index math (1-D, exhaustive)', () => {
+  it('reproduces dx and dW for H<=12, k<=7, s<=3, pads<=4', () => {
+    let cases = 0;
+    for (let h = 1; h <= 12; h++) for (let k = 1; k <= 7; k++) for (let s = 1; s <= 3; s++) {
+      for (let pt = 0; pt <= 4; pt++) for (let pb = 0; pb <= 4; pb++) {
+        const ho = Math.floor((h + pt + pb - k) / s) + 1;
+        if (ho < 1) continue;
+        cases++;
+        const x = Array.from({ length: h }, () => rand());
+        const w = Array.from({ length: k }, () => rand());
+        const dy = Array.from({ length: ho }, () => rand());
+        const xAt = (u: number): number => (u >= 0 && u < h ? x[u] : 0);
+        const dyAt = (u: number): number => (u >= 0 && u < ho ? dy[u] : 0);
+        // Reference: y[i] = sum_p x[s*i + p - pt] * w[p].
+        const dwRef = w.map((_, p) => dy.reduce((acc, d, i) => acc + xAt(s * i + p - pt) * d, 0));
+        const dxRef = x.map((_, r) => {
+          let acc = 0;
+          for (let i = 0; i < ho; i++) for (let p = 0; p < k; p++) if (s * i + p === r + pt) acc += dy[i] * w[p];
+          return acc;
+        });
+        // dW plan: correlate the padded/cropped x with dy dilated by s.
+        const f = planFilterGradAxis(h, ho, k, s, pt);
+        const img = (v: number): number => xAt(v - f.padBefore + f.sliceBegin);
+        const dw = f.sliceSize <= 0 ? w.map(() => 0)
+          : w.map((_, p) => dy.reduce((acc, d, i) => acc + img(p + s * i) * d, 0));
+        if (f.sliceSize > 0) expect(f.padBefore + f.sliceSize + f.padAfter).toBe((ho - 1) * s + k);
+        // dx plan: per residue, stride-1 correlation of padded/cropped dy with flipped taps.
+        const plan = planInputGradAxis(h, ho, k, s, pt);
+        const wf = [...w].reverse();
+        const dx = new Array<number>(h).fill(0);
+        for (const ph of plan.phases) {
+          if (ph.taps === 0 || ph.sliceSize <= 0) continue;
+          expect(ph.padBefore + ph.sliceSize + ph.padAfter - ph.taps + 1).toBe(plan.perPhase);
+          for (let j = 0; j < plan.perPhase && ph.residue + s * j < h; j++) {
+            let acc = 0;
+            for (let m = 0; m < ph.taps; m++) acc += dyAt(j + m - ph.padBefore + ph.sliceBegin) * wf[ph.tapStart + s * m];
+            dx[ph.residue + s * j] = acc;
+          }
+        }
+        for (let p = 0; p < k; p++) expect(Math.abs(dw[p] - dwRef[p])).toBeLessThan(1e-9);
+        for (let r = 0; r < h; r++) expect(Math.abs(dx[r] - dxRef[r])).toBeLessThan(1e-9);
+      }
+    }
+    expect(cases).toBeGreaterThan(5000);
+  });
+});
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  await tf.setBackend('wasm');
+  registerWasmConvGradients();
+  registerWasmConvGradients(); // idempotent
+});
+
+describe('wasm Conv2D gradient kernels', () => {
+  it('are registered for wasm only, and registration is idempotent and reversible', () => {
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')?.kernelFunc).toBe(wasmConvGradKernels.conv2DBackpropFilter);
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).toBe(wasmConvGradKernels.conv2DBackpropInput);
+    expect(tf.getKernel('Conv2DBackpropInput', 'cpu')?.kernelFunc).not.toBe(wasmConvGradKernels.conv2DBackpropInput);
+    unregisterWasmConvGradients();
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
+    const builtin = tf.getKernel('Conv2DBackpropInput', 'wasm');
+    expect(builtin).toBeDefined();
+    expect(builtin?.kernelFunc).not.toBe(wasmConvGradKernels.conv2DBackpropInput);
+    registerWasmConvGradients();
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).toBe(wasmConvGradKernels.conv2DBackpropInput);
+  });
+
+  it.each(edgeCases.map((c) => [JSON.stringify(c), c] as const))('match cpu on edge case %s', async (_, c) => {
+    await expectMatchesCpu(c);
+  });
+
+  it('match cpu on 60 random shapes', async () => {
+    for (const c of randomCases(60)) await expectMatchesCpu(c);
+  });
+
+  it('do not leak tensors or backend data across repeated gradient calls', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend();
+    const x = tf.randomNormal([2, 9, 8, 3]) as tf.Tensor4D;
+    const w1 = tf.randomNormal([3, 3, 3, 4]) as tf.Tensor4D;
+    const w2 = tf.randomNormal([1, 1, 3, 4]) as tf.Tensor4D;
+    const step = (): void => {
+      for (const [w, s] of [[w1, 2], [w1, 1], [w2, 2]] as const) {
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, 'same'))([x, w]);
+        tf.dispose(g);
+      }
+    };
+    step(); // warm up
+    const tensorsBefore = tf.memory().numTensors;
+    const dataBefore = backend.numDataIds();
+    for (let i = 0; i < 20; i++) step();
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(backend.numDataIds()).toBe(dataBefore);
+    tf.dispose([x, w1, w2]);
+  });
+
+  it('reject unsupported configurations with a clear error', async () => {
+    await tf.setBackend('wasm');
+    const dy = tf.zeros([1, 4, 4, 2]);
+    const filter = tf.zeros([3, 3, 2, 2]);
+    const attrs = (extra: object): tf.NamedAttrMap =>
+      ({ strides: 1, pad: 'same', dimRoundingMode: undefined, inputShape: [1, 4, 4, 2], ...extra }) as unknown as tf.NamedAttrMap;
+    expect(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs({ dataFormat: 'NCHW' })))
+      .toThrow(/NHWC/);
+    expect(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs({ dataFormat: 'NHWC', dilations: 2 })))
+      .toThrow(/dilation/);
+    tf.dispose([dy, filter]);
+  });
+
+  it('train a tiny conv net (conv -> relu -> conv stride 2 -> mean) with falling loss', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor4d(randArray(4 * 8 * 8 * 2), [4, 8, 8, 2]);
+    const target = tf.tensor4d(randArray(4 * 4 * 4 * 3), [4, 4, 4, 3]);
+    const w1 = tf.variable(tf.mul(tf.tensor4d(randArray(3 * 3 * 2 * 6), [3, 3, 2, 6]), 0.3));
+    const w2 = tf.variable(tf.mul(tf.tensor4d(randArray(3 * 3 * 6 * 3), [3, 3, 6, 3]), 0.3));
+    const loss = (): tf.Scalar => {
+      const h = tf.relu(tf.conv2d(x, w1 as tf.Variable<tf.Rank.R4>, 1, 'same'));
+      const y = tf.conv2d(h, w2 as tf.Variable<tf.Rank.R4>, 2, 'same');
+      return tf.mean(tf.squaredDifference(y, target));
+    };
+    const losses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(loss, [w1, w2]);
+        losses.push(value.dataSync()[0]);
+        for (const v of [w1, w2]) v.assign(tf.sub(v, tf.mul(grads[v.name], 0.5)));
+      });
+    }
+    for (let i = 1; i < losses.length; i++) expect(losses[i]).toBeLessThan(losses[i - 1]);
+    expect(losses[losses.length - 1]).toBeLessThan(0.9 * losses[0]);
+    tf.dispose([x, target, w1, w2]);
+  });
+});

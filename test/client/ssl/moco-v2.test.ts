@@ -1,0 +1,101 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { EncoderOptions } from '../../../client/models/encoder.js';
+import { Sgd } from '../../../client/optim/sgd.js';
+import { MocoV2, type MocoOptions } from '../../../client/ssl/moco-v2.js';
+import { Random } from '../../../shared/random.js';
+import { useWasm } from '../../support/backend.js';
+
+beforeAll(useWasm);
+
+const encoder: EncoderOptions = { backbone: { inputChannels: 1, widths: [4, 8], blocksPerStage: 1, stemStride: 1 }, hiddenDim: 16, outputDim: 8 };
+const options: MocoOptions = { encoder, temperature: 0.2, queueSize: 24, momentum: 0.9, bnGroups: 2 };
+
+function batch(seed: number): [tf.Tensor4D, tf.Tensor4D] {
+  return tf.tidy(() => {
+    const x = tf.randomNormal([8, 8, 8, 1], 0, 1, 'float32', seed) as tf.Tensor4D;
+    return [x, tf.add(x, tf.randomNormal([8, 8, 8, 1], 0, 0.1, 'float32', seed + 1)) as tf.Tensor4D];
+  });
+}
+
+function run(method: MocoV2, optimizer: Sgd, steps: number, from: number, rng: Random): number[] {
+  const losses: number[] = [];
+  for (let s = from; s < from + steps; s++) {
+    const [a, b] = batch(100 + s);
+    losses.push(method.step(a, b, optimizer, 0.05, rng));
+    tf.dispose([a, b]);
+  }
+  return losses;
+}
+
+describe('MoCo v2', () => {
+  it('keeps the number of tensors constant across steps', () => {
+    const method = new MocoV2(options, 1);
+    const optimizer = new Sgd({ momentum: 0.9, weightDecay: 1e-4 });
+    const rng = new Random(1);
+    run(method, optimizer, 2, 0, rng);
+    const before = tf.memory().numTensors;
+    run(method, optimizer, 5, 2, rng);
+    expect(tf.memory().numTensors).toBe(before);
+    method.dispose();
+    optimizer.dispose();
+  });
+
+  it('moves the online weights and the key encoder follows them', async () => {
+    const method = new MocoV2(options, 3);
+    const optimizer = new Sgd({ momentum: 0.9, weightDecay: 0 });
+    const before = await method.exportState();
+    run(method, optimizer, 2, 0, new Random(2));
+    const after = await method.exportState();
+    for (const part of ['online', 'key'] as const) {
+      const name = 'backbone.stem.w';
+      const moved = before[part][name].values.some((v, i) => Math.abs(v - after[part][name].values[i]) > 1e-7);
+      expect(moved, `${part} ${name} moved`).toBe(true);
+    }
+    method.dispose();
+    optimizer.dispose();
+  });
+
+  it('resumes exactly from an exported state (queue, key encoder, optimizer included)', async () => {
+    const straight = new MocoV2(options, 2);
+    const straightOpt = new Sgd({ momentum: 0.9, weightDecay: 1e-4 });
+    const expected = run(straight, straightOpt, 6, 0, new Random(5));
+
+    const first = new MocoV2(options, 2);
+    const firstOpt = new Sgd({ momentum: 0.9, weightDecay: 1e-4 });
+    const rng = new Random(5);
+    const head = run(first, firstOpt, 3, 0, rng);
+    const state = await first.exportState();
+    const optState = await firstOpt.exportState();
+    first.dispose();
+    firstOpt.dispose();
+
+    const second = new MocoV2(options, 99); // a different init: everything must come from the state
+    second.importState(state);
+    const secondOpt = new Sgd({ momentum: 0.9, weightDecay: 1e-4 });
+    secondOpt.importState(optState, second.online.trainable);
+    const tail = run(second, secondOpt, 3, 3, rng);
+    [...head, ...tail].forEach((loss, i) => expect(loss).toBeCloseTo(expected[i], 4));
+    for (const m of [straight, second]) m.dispose();
+    straightOpt.dispose();
+    secondOpt.dispose();
+  });
+
+  it('refuses a state of another shape', async () => {
+    const small = new MocoV2(options, 1);
+    const state = await small.exportState();
+    const wide = new MocoV2({ ...options, encoder: { ...encoder, backbone: { ...encoder.backbone, widths: [4, 16] } } }, 1);
+    expect(() => wide.importState(state)).toThrow(/shape/);
+    small.dispose();
+    wide.dispose();
+  });
+
+  it('refuses weights that are not finite', async () => {
+    const method = new MocoV2(options, 1);
+    const state = await method.exportState();
+    const name = Object.keys(state.online)[0];
+    state.online[name].values[0] = Number.NaN;
+    expect(() => method.importState(state)).toThrow(/non-finite/);
+    method.dispose();
+  });
+});

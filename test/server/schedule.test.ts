@@ -1,0 +1,172 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decode, encode } from '../../shared/codec.js';
+import type { MetricsOf, WireTask } from '../../shared/protocol.js';
+import type { TrainMetrics, TrainTask } from '../../shared/tasks.js';
+import { CheckpointStore } from '../../server/checkpoints.js';
+import { computeMatchingNote, PLANNERS, runArm, stepsForChunk } from '../../server/schedule/index.js';
+import type { TaskOutcome, Worker, WorkerPool } from '../../server/worker.js';
+import { tinyScenario } from '../support/scenario.js';
+
+interface Call {
+  worker: string;
+  task: TrainTask;
+  stateIn: string[] | null;
+  replayIn: string[] | null;
+}
+
+/** Workers whose state is the list of task ids that produced it. */
+class FakePool implements WorkerPool {
+  readonly calls: Call[] = [];
+  readonly events: string[] = [];
+  private next = 0;
+
+  constructor(
+    private readonly workers = 2,
+    private readonly beforeRun?: (task: TrainTask) => void,
+  ) {}
+
+  async acquire(): Promise<Worker> {
+    const id = `w${this.next++ % this.workers}`;
+    this.events.push(`acquire ${id}`);
+    return {
+      id,
+      runTask: async <T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null): Promise<TaskOutcome<MetricsOf<T>>> => {
+        if (task.kind !== 'train') throw new Error('only train tasks here');
+        this.beforeRun?.(task);
+        const stateIn = state ? (decode(state) as string[]) : null;
+        const replayIn = replay ? (decode(replay) as string[]) : null;
+        this.calls.push({ worker: id, task, stateIn, replayIn });
+        const metrics: TrainMetrics = {
+          steps: task.steps,
+          lossFirst: 3,
+          lossLast: 2,
+          trainSeconds: 1,
+          imagesPerSecond: 10,
+          samples: 5,
+          replaySamplesUsed: 0,
+          ...(task.evaluation ? { eval: { knnTop1: 0.5, linearTop1: 0.6, seconds: 1 } } : {}),
+        };
+        return {
+          metrics: metrics as MetricsOf<T>,
+          state: encode([...(stateIn ?? []), task.taskId]),
+          replay: task.replay.mode === 'replay' ? encode([...(replayIn ?? []), `replay-of-${task.taskId}`]) : null,
+          handoffSeconds: 0.5,
+          clientId: id,
+        };
+      },
+    };
+  }
+
+  release(worker: Worker): void {
+    this.events.push(`release ${worker.id}`);
+  }
+}
+
+describe('schedulers', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'streamssl-schedule-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const scenario = tinyScenario({ training: { epochsPerChunk: 1.5, batchSize: 32 } });
+  const chunkSizes = [100, 64, 33];
+  // ceil(1.5 * 100 / 32) = 5, ceil(1.5 * 64 / 32) = 3, ceil(1.5 * 33 / 32) = 2
+  const expectedSteps = [5, 3, 2];
+
+  it('counts steps as ceil(epochsPerChunk * chunkSize / batchSize)', () => {
+    expect(chunkSizes.map((n) => stepsForChunk(n, 1.5, 32))).toEqual(expectedSteps);
+    expect(stepsForChunk(1000, 0.3, 100)).toBe(3);
+    expect(stepsForChunk(1, 1, 128)).toBe(1);
+  });
+
+  it('relay: stages in chunk order, state and replay handed on, checkpoints written first', async () => {
+    const arm = scenario.arms[1]; // relay with replay
+    const checkpointed: boolean[] = [];
+    const pool = new FakePool(2, (task) => {
+      if (task.stage > 0) checkpointed.push(existsSync(join(dir, 'checkpoints', arm.name, `stage-${task.stage - 1}.state`)));
+    });
+    const checkpoints = new CheckpointStore(dir);
+    const run = await runArm({ scenario, arm, chunkSizes }, { pool, checkpoints });
+
+    expect(pool.calls.map((c) => c.task.data.chunks)).toEqual([[0], [1], [2]]);
+    expect(pool.calls.map((c) => c.task.steps)).toEqual(expectedSteps);
+    expect(pool.calls.map((c) => c.task.optimizer.startStep)).toEqual([0, 5, 8]);
+    expect(pool.calls.every((c) => c.task.optimizer.totalSteps === 10)).toBe(true);
+    expect(pool.calls.map((c) => c.stateIn)).toEqual([null, ['relay-replay:stage-0'], ['relay-replay:stage-0', 'relay-replay:stage-1']]);
+    expect(pool.calls[2].replayIn).toEqual(['replay-of-relay-replay:stage-0', 'replay-of-relay-replay:stage-1']);
+    expect(pool.calls[0].task.replay).toEqual({ mode: 'replay', size: 10, ratio: 0.5 });
+    expect(pool.calls.every((c) => c.task.evaluation !== undefined)).toBe(true);
+    expect(pool.events).toEqual(['acquire w0', 'release w0', 'acquire w1', 'release w1', 'acquire w0', 'release w0']);
+
+    expect(checkpointed).toEqual([true, true]);
+    expect(run.stages.map((s) => s.clientId)).toEqual(['w0', 'w1', 'w0']);
+    expect(await readdir(join(dir, 'checkpoints', arm.name))).toEqual(
+      ['stage-0.replay', 'stage-0.state', 'stage-1.replay', 'stage-1.state', 'stage-2.replay', 'stage-2.state'],
+    );
+    const last = await checkpoints.read(arm.name, 2);
+    expect(decode(last.state)).toEqual(['relay-replay:stage-0', 'relay-replay:stage-1', 'relay-replay:stage-2']);
+    expect(run.stages[2].checkpoint.state).toBe(join(dir, 'checkpoints', arm.name, 'stage-2.state'));
+  });
+
+  it('relay without everyStage evaluates only the last stage, and fine-tune keeps no replay', async () => {
+    const quiet = tinyScenario({ evaluation: { everyStage: false } });
+    const pool = new FakePool(1);
+    await runArm({ scenario: quiet, arm: quiet.arms[0], chunkSizes }, { pool, checkpoints: new CheckpointStore(dir) });
+    expect(pool.calls.map((c) => c.task.evaluation !== undefined)).toEqual([false, false, true]);
+    expect(pool.calls.map((c) => c.task.replay)).toEqual([{ mode: 'none' }, { mode: 'none' }, { mode: 'none' }]);
+    expect(pool.calls.map((c) => c.replayIn)).toEqual([null, null, null]);
+    expect(await readdir(join(dir, 'checkpoints', quiet.arms[0].name))).toEqual(['stage-0.state', 'stage-1.state', 'stage-2.state']);
+  });
+
+  it('joint: one stage on every chunk with as many steps as the whole relay, no replay', async () => {
+    const pool = new FakePool();
+    const run = await runArm({ scenario, arm: scenario.arms[2], chunkSizes }, { pool, checkpoints: new CheckpointStore(dir) });
+    expect(pool.calls).toHaveLength(1);
+    const task = pool.calls[0].task;
+    expect(task.data.chunks).toEqual([0, 1, 2]);
+    expect(task.steps).toBe(10);
+    expect(task.optimizer).toMatchObject({ startStep: 0, totalSteps: 10 });
+    expect(task.replay).toEqual({ mode: 'none' });
+    expect(task.evaluation).toEqual(scenario.evaluation);
+    expect(pool.calls[0].stateIn).toBeNull();
+    expect(run.stages).toHaveLength(1);
+    expect(await readdir(join(dir, 'checkpoints', 'joint'))).toEqual(['stage-0.state']);
+    expect(computeMatchingNote({ scenario, chunkSizes })).toMatch(/5 \+ 3 \+ 2 = 10 steps/);
+  });
+
+  it('relay and joint plans have equal total steps for any chunk sizes', () => {
+    for (const sizes of [[1, 1, 1], [999, 1, 37], [60000, 60000, 60000]]) {
+      const relay = PLANNERS.relay({ scenario, arm: scenario.arms[0], chunkSizes: sizes });
+      const joint = PLANNERS.joint({ scenario, arm: scenario.arms[2], chunkSizes: sizes });
+      expect(joint[0].steps).toBe(relay.reduce((total, t) => total + t.steps, 0));
+      expect(relay[relay.length - 1].optimizer.startStep + relay[relay.length - 1].steps).toBe(joint[0].optimizer.totalSteps);
+    }
+  });
+
+  it('rejects chunk sizes that do not fit the stream', () => {
+    expect(() => PLANNERS.relay({ scenario, arm: scenario.arms[0], chunkSizes: [10, 10] })).toThrow(/expected 3 chunk sizes/);
+    expect(() => PLANNERS.joint({ scenario, arm: scenario.arms[2], chunkSizes: [10, 0, 10] })).toThrow(/chunk 1 has 0 samples/);
+  });
+
+  it('a failing stage stops the arm and releases its worker', async () => {
+    const pool = new FakePool();
+    const failing: WorkerPool = {
+      acquire: async () => {
+        const worker = await pool.acquire();
+        return { id: worker.id, runTask: async () => Promise.reject(new Error('client lost')) };
+      },
+      release: (w) => pool.release(w),
+    };
+    await expect(runArm({ scenario, arm: scenario.arms[0], chunkSizes }, { pool: failing, checkpoints: new CheckpointStore(dir) })).rejects.toThrow(
+      'client lost',
+    );
+    expect(pool.events).toEqual(['acquire w0', 'release w0']);
+  });
+});

@@ -1,0 +1,56 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../shared/log.js';
+import { runScenario } from '../../server/run.js';
+import { spawnClients } from '../../server/spawn.js';
+import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
+import { tinyScenario } from '../support/scenario.js';
+
+const fakeEntry = fileURLToPath(new URL('../support/fake-client-main.ts', import.meta.url));
+
+describe('spawned client processes (fake engine)', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'streamssl-spawn-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs a whole scenario with separate client processes, logging to DIR/logs', async () => {
+    const scenario = tinyScenario({ arms: [{ name: 'relay', mode: 'relay' }, { name: 'joint', mode: 'joint' }] });
+    const { results } = await runScenario({
+      scenario,
+      outDir: dir,
+      clients: 2,
+      logger: silentLogger(),
+      launch: (ctx) => spawnClients({ count: ctx.count, serverUrl: ctx.url, token: ctx.token, backend: ctx.backend, logDir: ctx.logDir, entry: fakeEntry }),
+    });
+    expect(results.clients.map((c) => c.id).sort()).toEqual(['client-0', 'client-1']);
+    expect(results.arms.map((a) => a.final.steps)).toEqual([22, 22]);
+    const log = await readFile(join(dir, 'logs', 'client-0.log'), 'utf8');
+    expect(log).toMatch(/joined the coordinator/);
+    expect(log).not.toContain('--token');
+  });
+
+  it('a client process with a wrong token exits with code 2 and says why', async () => {
+    const coordinator = await startTestCoordinator();
+    try {
+      const clients = spawnClients({ count: 1, serverUrl: coordinator.url, token: `${TEST_TOKEN}-wrong`, backend: 'cpu', logDir: dir, entry: fakeEntry });
+      const [exit] = await clients.allExited;
+      expect(exit).toMatch(/client-0 exited with code 2/);
+      expect(await readFile(join(dir, 'client-0.log'), 'utf8')).toMatch(/refused the connection: invalid token/);
+    } finally {
+      await coordinator.close();
+    }
+  });
+
+  it('stop() ends processes that do not exit on their own', async () => {
+    const clients = spawnClients({ count: 2, serverUrl: 'http://127.0.0.1:9', token: 't', backend: 'cpu', logDir: dir, entry: fakeEntry });
+    await clients.stop(2000);
+    expect(clients.processes.every((p) => p.exitCode !== null || p.signalCode !== null)).toBe(true);
+  });
+});

@@ -1,0 +1,81 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { applyOverrides, loadScenario, parseScenario, ScenarioError } from '../../shared/scenario.js';
+
+const minimal = {
+  name: 'tiny',
+  dataset: { name: 'synthetic' },
+  stream: { type: 'instance', chunks: 2 },
+  arms: [{ name: 'relay', mode: 'relay', strategy: { name: 'replay', size: 10 } }, { name: 'joint', mode: 'joint' }],
+};
+
+function problems(raw: unknown): string[] {
+  try {
+    parseScenario(raw);
+  } catch (err) {
+    if (err instanceof ScenarioError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('scenario validation', () => {
+  it('fills defaults for a minimal scenario', () => {
+    const s = parseScenario(minimal);
+    expect(s.training.batchSize).toBe(128);
+    expect(s.ssl.method).toBe('moco-v2');
+    expect(s.arms[1].strategy.name).toBe('fine-tune');
+    expect(s.clients.backend).toBe('auto');
+  });
+
+  it('names a misspelled field with its path', () => {
+    const p = problems({ ...minimal, training: { epochsPerChunks: 2 } });
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(/^training: .*epochsPerChunks/);
+  });
+
+  it('names an impossible value with its path', () => {
+    expect(problems({ ...minimal, stream: { type: 'instance', chunks: 0 } })[0]).toMatch(/^stream\.chunks: /);
+    expect(problems({ ...minimal, stream: { type: 'sideways', chunks: 2 } })[0]).toMatch(/^stream\.type: /);
+    expect(problems({ ...minimal, arms: [{ name: 'r', mode: 'relay', strategy: { name: 'replay' } }] })[0]).toMatch(/^arms\[0\]\.strategy\.size: /);
+    expect(problems({ ...minimal, training: { batchSize: 100 }, ssl: { bnGroups: 3 } })[0]).toMatch(/^ssl\.bnGroups: /);
+  });
+
+  it('reports every problem at once', () => {
+    const p = problems({ ...minimal, seed: -1, dataset: { name: 'idx' }, model: { widths: [] } });
+    expect(p.some((x) => x.startsWith('seed: '))).toBe(true);
+    expect(p.some((x) => x.startsWith('dataset.path: '))).toBe(true);
+    expect(p.some((x) => x.startsWith('model.widths: '))).toBe(true);
+  });
+
+  it('rejects duplicate arm names', () => {
+    const p = problems({ ...minimal, arms: [minimal.arms[0], { ...minimal.arms[0] }] });
+    expect(p[0]).toMatch(/^arms\[1\]\.name: duplicate/);
+  });
+});
+
+describe('overrides', () => {
+  it('sets nested values, parsing JSON and keeping bare words as strings', () => {
+    const out = applyOverrides(minimal, ['dataset.name=idx', 'dataset.path=/data/fm', 'training.batchSize=64', 'model.widths=[8,16]']) as typeof minimal & Record<string, any>;
+    expect(out.dataset).toEqual({ name: 'idx', path: '/data/fm' });
+    expect(out.training.batchSize).toBe(64);
+    expect(out.model.widths).toEqual([8, 16]);
+    expect(minimal.dataset.name).toBe('synthetic');
+  });
+
+  it('rejects a malformed assignment', () => {
+    expect(() => applyOverrides(minimal, ['training.batchSize'])).toThrow(/key\.path=value/);
+  });
+
+  it('loads a file and names it in the error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scenario-'));
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, '{ "name": ');
+    expect(() => loadScenario(file)).toThrow(/bad\.json[\s\S]*not valid JSON/);
+    writeFileSync(file, JSON.stringify(minimal));
+    expect(loadScenario(file, ['training.batchSize=32']).training.batchSize).toBe(32);
+    expect(() => loadScenario(join(dir, 'missing.json'))).toThrow(/cannot read file/);
+  });
+});

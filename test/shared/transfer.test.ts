@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  BlobInbox,
+  DEFAULT_CHUNK_SIZE,
+  sendBlob,
+  TransferError,
+  type BlobChunk,
+  type BlobSenderSocket,
+} from '../../shared/transfer.js';
+import { socketPair, type SocketPair } from '../support/socket-pair.js';
+
+const MB45 = 45 * 1024 * 1024;
+
+/** Wraps a socket so every outgoing chunk passes through `edit` first (a faulty network). */
+function tampering(socket: BlobSenderSocket, edit: (chunk: BlobChunk) => BlobChunk): BlobSenderSocket {
+  return {
+    timeout(ms) {
+      const inner = socket.timeout(ms);
+      return {
+        emitWithAck(event, payload) {
+          return inner.emitWithAck(event, event === 'blob:chunk' ? edit(payload as BlobChunk) : payload);
+        },
+      };
+    },
+  };
+}
+
+async function expectTransferError(promise: Promise<unknown>, code: string): Promise<TransferError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(TransferError);
+  expect((err as TransferError).code).toBe(code);
+  return err as TransferError;
+}
+
+describe('blob transfer over socket.io', () => {
+  let pair: SocketPair | undefined;
+  afterEach(async () => {
+    await pair?.close();
+    pair = undefined;
+  });
+
+  it('moves 45 MB client -> server and server -> client under the default maxHttpBufferSize', async () => {
+    pair = await socketPair();
+    const bytes = randomBytes(MB45);
+
+    const serverInbox = new BlobInbox();
+    serverInbox.attach(pair.server);
+    const up = await sendBlob(pair.client, bytes);
+    const received = serverInbox.take(up.id);
+    expect(Buffer.from(received.bytes).equals(bytes)).toBe(true);
+    expect(received.seconds).toBeGreaterThan(0);
+
+    const clientInbox = new BlobInbox();
+    clientInbox.attach(pair.client);
+    const down = await sendBlob(pair.server, bytes);
+    expect(Buffer.from(clientInbox.take(down.id).bytes).equals(bytes)).toBe(true);
+    expect(() => clientInbox.take(down.id)).toThrow(TransferError);
+    expect(DEFAULT_CHUNK_SIZE).toBeLessThan(1e6);
+  });
+
+  it('moves empty and odd-sized blobs', async () => {
+    pair = await socketPair();
+    const inbox = new BlobInbox();
+    inbox.attach(pair.server);
+    for (const size of [0, 1, 1000, 3 * 1000 + 7]) {
+      const bytes = randomBytes(size);
+      const sent = await sendBlob(pair.client, bytes, { chunkSize: 1000 });
+      expect(Buffer.from(inbox.take(sent.id).bytes).equals(bytes)).toBe(true);
+    }
+  });
+
+  it('rejects a blob whose bytes were corrupted in transit, and never offers it', async () => {
+    pair = await socketPair();
+    const inbox = new BlobInbox();
+    inbox.attach(pair.server);
+    const bytes = randomBytes(3 * DEFAULT_CHUNK_SIZE + 5);
+    const corrupt = tampering(pair.client, (chunk) => {
+      if (chunk.index !== 1) return chunk;
+      const data = Uint8Array.from(chunk.data);
+      data[17] ^= 0xff;
+      return { ...chunk, data };
+    });
+    const err = await expectTransferError(sendBlob(corrupt, bytes, { id: 'corrupt-blob' }), 'hash_mismatch');
+    expect(err.message).toMatch(/SHA-256/);
+    expect(() => inbox.take('corrupt-blob')).toThrow(/never received/);
+    expect(inbox.heldBytes).toBe(0);
+  });
+
+  it('rejects a blob larger than the receiver allows at begin', async () => {
+    pair = await socketPair();
+    const inbox = new BlobInbox({ maxBlobBytes: 1000 });
+    inbox.attach(pair.server);
+    const err = await expectTransferError(sendBlob(pair.client, randomBytes(1001)), 'too_large');
+    expect(err.message).toMatch(/exceeds the limit of 1000 bytes/);
+    const ok = await sendBlob(pair.client, randomBytes(1000));
+    expect(inbox.take(ok.id).bytes.byteLength).toBe(1000);
+  });
+
+  it('rejects oversized, out-of-order and unknown chunks', async () => {
+    pair = await socketPair();
+    const inbox = new BlobInbox();
+    inbox.attach(pair.server);
+    const bytes = randomBytes(4000);
+    const padded = tampering(pair.client, (chunk) => ({ ...chunk, data: new Uint8Array(chunk.data.byteLength + 1) }));
+    await expectTransferError(sendBlob(padded, bytes, { chunkSize: 1000 }), 'too_large');
+    const skipping = tampering(pair.client, (chunk) => ({ ...chunk, index: chunk.index + 1 }));
+    await expectTransferError(sendBlob(skipping, bytes, { chunkSize: 1000 }), 'out_of_order');
+    const renamed = tampering(pair.client, (chunk) => ({ ...chunk, id: 'someone-else' }));
+    await expectTransferError(sendBlob(renamed, bytes, { chunkSize: 1000 }), 'unknown_blob');
+    expect(inbox.heldBytes).toBe(4000); // the renamed transfer's begin is still pending
+    inbox.clear();
+    expect(inbox.heldBytes).toBe(0);
+  });
+
+  it('answers garbage blob payloads with bad_request instead of throwing', () => {
+    const inbox = new BlobInbox();
+    expect(inbox.handle('blob:begin', null)).toMatchObject({ ok: false, code: 'bad_request' });
+    expect(inbox.handle('blob:begin', { id: 'x', size: -1, sha256: 'zz', chunkSize: 0 })).toMatchObject({ ok: false, code: 'bad_request' });
+    expect(inbox.handle('blob:chunk', { id: 'x', index: 0, data: 'text' })).toMatchObject({ ok: false, code: 'bad_request' });
+    expect(inbox.handle('blob:end', { id: 'x' })).toMatchObject({ ok: false, code: 'unknown_blob' });
+  });
+
+  it('times out when the receiver never acknowledges', async () => {
+    pair = await socketPair(); // nobody attached an inbox on the server side
+    await expectTransferError(sendBlob(pair.client, randomBytes(10), { ackTimeoutMs: 200 }), 'timeout');
+  });
+
+  it('documents why the default chunk is 512 KiB: a 1 MiB chunk breaks the default 1e6-byte limit', async () => {
+    pair = await socketPair();
+    const inbox = new BlobInbox();
+    inbox.attach(pair.server);
+    const disconnected = new Promise<void>((resolve) => pair!.client.once('disconnect', () => resolve()));
+    const err = await sendBlob(pair.client, randomBytes(2 * 1024 * 1024), { chunkSize: 1024 * 1024, ackTimeoutMs: 2000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransferError);
+    expect(['disconnected', 'timeout']).toContain((err as TransferError).code);
+    await disconnected;
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * An `Engine` without TensorFlow: its "model state" records which stages trained it, so
+ * tests can check what was handed on, and it can be padded to any size to exercise the
+ * chunked transfer.
+ */
+import type { Engine, StreamSummary, TrainOutcome } from '../../client/engine/types.js';
+import { decode, encode } from '../../shared/codec.js';
+import type { DataSelection, EvalMetrics, EvalTask, Progress, TrainTask } from '../../shared/tasks.js';
+
+export interface FakeStage {
+  arm: string;
+  stage: number;
+  chunks: number[];
+  steps: number;
+  startStep: number;
+  totalSteps: number;
+  /** Chunks whose samples were in the replay buffer this stage received. */
+  replayedChunks: number[];
+}
+
+export interface FakeState {
+  history: FakeStage[];
+  padding: Float32Array;
+}
+
+export interface FakeEngineOptions {
+  /** Size of the padding in each state (default 1 MB). */
+  stateBytes?: number;
+  /** Chunk sizes `describeStream` reports (default 100, 110, 120, ...). */
+  chunkSizes?: number[];
+  /** Milliseconds each train task takes. */
+  trainDelayMs?: number;
+  /** Throws from `train` for tasks it returns true for. */
+  failOn?: (task: TrainTask) => boolean;
+}
+
+/** Reads a fake state back. */
+export function readFakeState(bytes: Uint8Array): FakeState {
+  return decode(bytes) as FakeState;
+}
+
+export class FakeEngine implements Engine {
+  readonly backend = { name: 'cpu', reason: 'fake engine' };
+  readonly calls: Array<{ kind: 'train' | 'eval' | 'plan'; taskId: string; stateIn: FakeState | null; replayIn: number[] | null }> = [];
+
+  constructor(private readonly options: FakeEngineOptions = {}) {}
+
+  async describeStream(selection: Omit<DataSelection, 'chunks'>): Promise<StreamSummary> {
+    this.calls.push({ kind: 'plan', taskId: 'plan', stateIn: null, replayIn: null });
+    const sizes = this.options.chunkSizes ?? Array.from({ length: selection.stream.chunks }, (_, k) => 100 + 10 * k);
+    return {
+      trainCount: sizes.reduce((a, b) => a + b, 0),
+      testCount: 50,
+      numClasses: 10,
+      chunks: sizes.map((size, id) => ({ id, size, classes: [0, 1, 2], style: 'original' })),
+    };
+  }
+
+  async train(task: TrainTask, state: Uint8Array | null, replay: Uint8Array | null, onProgress: (p: Progress) => void): Promise<TrainOutcome> {
+    const previous = state ? readFakeState(state) : null;
+    const replayed = replay ? (decode(replay) as { chunks: number[] }).chunks : null;
+    this.calls.push({ kind: 'train', taskId: task.taskId, stateIn: previous, replayIn: replayed });
+    if (this.options.failOn?.(task)) throw new Error(`fake failure in ${task.taskId}`);
+    if (this.options.trainDelayMs) await new Promise((r) => setTimeout(r, this.options.trainDelayMs));
+    for (let step = 1; step <= task.steps; step++) onProgress({ taskId: task.taskId, step, steps: task.steps, loss: 5 - step / task.steps });
+    const history = [
+      ...(previous?.history ?? []),
+      {
+        arm: task.arm,
+        stage: task.stage,
+        chunks: task.data.chunks,
+        steps: task.steps,
+        startStep: task.optimizer.startStep,
+        totalSteps: task.optimizer.totalSteps,
+        replayedChunks: replayed ?? [],
+      },
+    ];
+    const padding = new Float32Array(Math.ceil((this.options.stateBytes ?? 1_000_000) / 4)).fill(history.length);
+    const nextReplay = task.replay.mode === 'replay' ? encode({ chunks: [...(replayed ?? []), ...task.data.chunks] }) : null;
+    const accuracy = Math.min(0.9, 0.2 + 0.1 * history.length);
+    return {
+      state: encode({ history, padding } satisfies FakeState),
+      replay: nextReplay,
+      metrics: {
+        steps: task.steps,
+        lossFirst: 5,
+        lossLast: 4,
+        trainSeconds: 0.01,
+        imagesPerSecond: 1000,
+        samples: 100,
+        replaySamplesUsed: replayed ? 10 : 0,
+        ...(task.evaluation ? { eval: { knnTop1: accuracy, linearTop1: accuracy + 0.05, seconds: 0.01 } } : {}),
+      },
+    };
+  }
+
+  async evaluate(task: EvalTask, state: Uint8Array | null): Promise<EvalMetrics> {
+    this.calls.push({ kind: 'eval', taskId: task.taskId, stateIn: state ? readFakeState(state) : null, replayIn: null });
+    return state ? { knnTop1: 0.5, linearTop1: 0.55, seconds: 0.01 } : { knnTop1: 0.1, linearTop1: 0.12, seconds: 0.01 };
+  }
+}

@@ -1,0 +1,26 @@
+/** A `ClientLauncher` that starts clients in this process, each with its own fake engine. */
+import { startClient, type ClientHandle } from '../../client/connection.js';
+import { silentLogger } from '../../shared/log.js';
+import type { ClientLauncher } from '../../server/run.js';
+import { FakeEngine, type FakeEngineOptions } from './fake-engine.js';
+
+export interface InProcessClients {
+  launcher: ClientLauncher;
+  engines: FakeEngine[];
+  handles: ClientHandle[];
+}
+
+/** Clients named `fake-<i>`, each driving a `FakeEngine` built with `options`. */
+export function inProcessClients(options: FakeEngineOptions = {}): InProcessClients {
+  const engines: FakeEngine[] = [];
+  const handles: ClientHandle[] = [];
+  const launcher: ClientLauncher = async ({ url, token, count }) => {
+    for (let i = 0; i < count; i++) {
+      const engine = new FakeEngine(options);
+      engines.push(engine);
+      handles.push(await startClient({ url, token, engine, clientId: `fake-${i}`, backend: 'cpu', logger: silentLogger() }));
+    }
+    return { stop: async () => void (await Promise.all(handles.map((h) => h.close()))) };
+  };
+  return { launcher, engines, handles };
+}

@@ -1,0 +1,23 @@
+/** A tiny valid scenario: synthetic data, three chunks, relay (fine-tune and replay) and joint arms. */
+import { parseScenario, type Scenario } from '../../shared/scenario.js';
+
+/** The scenario with `patch` merged over its top-level fields. */
+export function tinyScenario(patch: Record<string, unknown> = {}): Scenario {
+  return parseScenario({
+    name: 'tiny',
+    seed: 7,
+    dataset: { name: 'synthetic', perClass: 20, imageSize: 8 },
+    stream: { type: 'instance', chunks: 3 },
+    model: { widths: [4, 8], blocksPerStage: 1, projectionHidden: 16, projectionDim: 8 },
+    ssl: { queueSize: 64 },
+    training: { epochsPerChunk: 2, batchSize: 32 },
+    arms: [
+      { name: 'relay-finetune', mode: 'relay' },
+      { name: 'relay-replay', mode: 'relay', strategy: { name: 'replay', size: 10 } },
+      { name: 'joint', mode: 'joint' },
+    ],
+    evaluation: { everyStage: true, trainSamples: 50, testSamples: 50 },
+    clients: { stageTimeoutSeconds: 30 },
+    ...patch,
+  });
+}
