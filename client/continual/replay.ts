@@ -5,7 +5,8 @@
 import type { ImageSet } from '../../shared/dataset-types.js';
 import { Random } from '../../shared/random.js';
 import type { ReplayOptions } from '../../shared/tasks.js';
-import { concatSets, subset } from '../engine/batches.js';
+import { subset } from '../data/index.js';
+import { concatSets } from '../engine/batches.js';
 
 /** How many samples of a finished chunk of `count` samples the buffer keeps. */
 export function replayKeepCount(options: ReplayOptions, count: number): number {

@@ -46,18 +46,6 @@ export function toInputBatch(set: ImageSet, indices: ArrayLike<number>, norm: No
   return tf.tidy(() => normalize(toUnitBatch(set, indices), norm));
 }
 
-/** The samples at `indices` as a new, compact image set. */
-export function subset(set: ImageSet, indices: ArrayLike<number>): ImageSet {
-  const pixels = set.height * set.width * set.channels;
-  const images = new Uint8Array(indices.length * pixels);
-  const labels = new Uint8Array(indices.length);
-  for (let i = 0; i < indices.length; i++) {
-    images.set(set.images.subarray(indices[i] * pixels, (indices[i] + 1) * pixels), i * pixels);
-    labels[i] = set.labels[indices[i]];
-  }
-  return { ...set, images, labels, count: indices.length };
-}
-
 /** Two image sets of the same geometry as one (first, then second). */
 export function concatSets(a: ImageSet, b: ImageSet): ImageSet {
   if (a.height !== b.height || a.width !== b.width || a.channels !== b.channels) {
