@@ -196,10 +196,11 @@ export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
   if (!result.success) {
     throw new ScenarioError(
       source,
-      result.error.issues.map((issue) => {
-        const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
-        return `${formatPath(issue.path)}: ${issue.message}${keys}`;
-      }),
+      result.error.issues.flatMap((issue) =>
+        issue.code === 'unrecognized_keys'
+          ? issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field (a typo?)`)
+          : [`${formatPath(issue.path)}: ${issue.message}`],
+      ),
     );
   }
   return result.data;
