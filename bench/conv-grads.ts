@@ -5,8 +5,11 @@
  *
  * Columns are GFLOP/s counted as the useful work of one convolution,
  * 2 * N * Ho * Wo * Co * kh * kw * Ci, for every kernel (all three compute
- * the same number of multiply-adds). "old dx" is the wasm backend's built-in
- * Conv2DBackpropInput; "max rel diff" checks new dx against it.
+ * the same number of multiply-adds). "fwd" reuses one filter tensor (XNNPack
+ * keeps it packed), "fwd new W" uses a fresh copy each call as training does.
+ * "new dW" / "new dx" are the kernels of client/kernels/wasm-conv-grads.ts,
+ * "old dx" is the wasm backend's built-in Conv2DBackpropInput (wasm has no
+ * Conv2DBackpropFilter at all); "max rel diff" checks new dx against old dx.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -72,6 +75,12 @@ async function main(): Promise<void> {
     const filterAttrs = attrsOf({ ...common, filterShape: filter.shape });
 
     const fwd = timeIt(() => tf.dispose(engine.runKernel('Conv2D', { x, filter }, fwdAttrs) as tf.Tensor));
+    // Training changes the weights every step: a new filter tensor makes the
+    // wasm backend re-pack it for XNNPack (the gradient kernels always pay this).
+    const fwdFresh = timeIt(() => {
+      const w = tf.clone(filter);
+      tf.dispose([engine.runKernel('Conv2D', { x, filter: w }, fwdAttrs) as tf.Tensor, w]);
+    });
     const dW = timeIt(() => tf.dispose(engine.runKernel('Conv2DBackpropFilter', { x, dy }, filterAttrs) as tf.Tensor));
     const dxNew = timeIt(() => tf.dispose(engine.runKernel('Conv2DBackpropInput', { dy, filter }, inputAttrs) as tf.Tensor));
     const runOld = (): tf.TensorInfo =>
@@ -93,11 +102,11 @@ async function main(): Promise<void> {
     tf.dispose([a, x, filter, y, dy]);
 
     const g = (sec: number): string => (flops / sec / 1e9).toFixed(1);
-    rows.push([sh.name, (flops / 1e6).toFixed(0), g(fwd), g(dW), g(dxNew), g(dxOld),
+    rows.push([sh.name, (flops / 1e6).toFixed(0), g(fwd), g(fwdFresh), g(dW), g(dxNew), g(dxOld),
       `${(dxOld / dxNew).toFixed(1)}x`, (diff / (scale + 1e-6)).toExponential(1)]);
   }
 
-  const header = ['shape (batch ' + batch + ', same pad)', 'MFLOP', 'fwd Conv2D', 'new dW', 'new dx', 'old dx',
+  const header = ['shape (batch ' + batch + ', same pad)', 'MFLOP', 'fwd', 'fwd new W', 'new dW', 'new dx', 'old dx',
     'dx speedup', 'max rel diff'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))

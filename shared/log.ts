@@ -23,7 +23,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = resolveLevel(options.level ?? process.env.STREAMSSL_LOG);
   const fd = options.fd ?? 2;
   const stream = (fd === 1 ? process.stdout : process.stderr).isTTY
-    ? pretty({ destination: fd, colorize: true, sync: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' })
+    ? pretty({ destination: fd, colorize: true, sync: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,socket', singleLine: true })
     : pino.destination({ fd, sync: true });
   return pino(
     {

@@ -8,12 +8,12 @@ import { deriveSeed, Random } from '../../shared/random.js';
 import type { SslSpec } from '../../shared/scenario.js';
 import type { OptimizerOptions, Progress, ReplayOptions } from '../../shared/tasks.js';
 import { replayPerBatch } from '../continual/replay.js';
-import { augmentBatch } from '../data/augment.js';
+import { BatchPipeline } from '../data/pipeline.js';
 import type { EncoderOptions } from '../models/encoder.js';
 import { Sgd } from '../optim/sgd.js';
 import { createMethod } from '../ssl/index.js';
 import type { SslMethod } from '../ssl/method.js';
-import { concatSets, normalize, toUnitBatch, type Normalization } from './batches.js';
+import { concatSets, type Normalization } from './batches.js';
 import { BatchSampler } from './sampler.js';
 import type { ModelState } from './state.js';
 
@@ -38,6 +38,8 @@ export interface StageResult {
   lossLast: number;
   trainSeconds: number;
   replaySamplesUsed: number;
+  /** Time the training loop waited for input batches (the data pipeline's stall). */
+  dataWaitSeconds: number;
 }
 
 /** Learning rate at a global step: constant, or cosine-decayed over the arm's steps. */
@@ -81,15 +83,16 @@ export async function trainStage(
 ): Promise<StageResult> {
   const method = restoreMethod(o, previous);
   const optimizer = new Sgd({ momentum: o.optimizer.momentum, weightDecay: o.optimizer.weightDecay });
+  let pipeline: BatchPipeline | null = null;
   try {
     if (previous?.optimizer && o.optimizer.keepOptimizerState) optimizer.importState(previous.optimizer, method.online.trainable);
     const pool = replay ? concatSets(chunk, replay) : chunk;
     const perBatch = replayPerBatch(o.replay, o.batchSize, replay?.count ?? 0);
     const sampler = new BatchSampler(chunk.count, replay?.count ?? 0, o.batchSize, perBatch, deriveSeed(o.stageSeed, 'batches'));
-    const augmentRng = new Random(deriveSeed(o.stageSeed, 'augment'));
     const shuffleRng = new Random(deriveSeed(o.stageSeed, 'shuffle-bn'));
     const size = chunk.height;
     const augment = { size, ...o.ssl.augment };
+    pipeline = new BatchPipeline({ pool, sampler, augment, norm, stageSeed: o.stageSeed, batches: o.steps });
     let lossFirst = Number.NaN;
     let loss = Number.NaN;
     let lastReport = 0;
@@ -97,10 +100,9 @@ export async function trainStage(
     for (let s = 0; s < o.steps; s++) {
       const globalStep = o.optimizer.startStep + s;
       const lr = learningRate(o.optimizer, globalStep);
-      const [view1, view2] = tf.tidy(() => {
-        const x = toUnitBatch(pool, sampler.next());
-        return [normalize(augmentBatch(x, augment, augmentRng), norm), normalize(augmentBatch(x, augment, augmentRng), norm)];
-      });
+      const batch = await pipeline.next();
+      const view1 = tf.tensor4d(batch.view1, batch.shape);
+      const view2 = tf.tensor4d(batch.view2, batch.shape);
       loss = method.step(view1, view2, optimizer, lr, shuffleRng);
       tf.dispose([view1, view2]);
       if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${globalStep} (stage ${o.taskId})`);
@@ -114,17 +116,19 @@ export async function trainStage(
       }
     }
     const trainSeconds = (performance.now() - started) / 1000;
+    const dataWaitSeconds = pipeline.waitStats().totalMs / 1000;
     const state: ModelState = {
       method: o.ssl.method,
       step: o.optimizer.startStep + o.steps,
       methodState: await method.exportState(),
       optimizer: o.optimizer.keepOptimizerState ? await optimizer.exportState() : null,
     };
-    return { method, state, lossFirst, lossLast: loss, trainSeconds, replaySamplesUsed: perBatch * o.steps };
+    return { method, state, lossFirst, lossLast: loss, trainSeconds, replaySamplesUsed: perBatch * o.steps, dataWaitSeconds };
   } catch (err) {
     method.dispose();
     throw err;
   } finally {
+    await pipeline?.close();
     optimizer.dispose();
   }
 }
