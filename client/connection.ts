@@ -48,6 +48,8 @@ export interface StartClientOptions {
   clientId?: string;
   /** Backend the engine loaded, reported in hello and results.json. */
   backend?: string;
+  /** Why the engine chose that backend. */
+  backendReason?: string;
   logger?: Logger;
   /** Upload chunk size (default 512 KiB). */
   chunkSize?: number;
@@ -122,7 +124,7 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
   };
 
   socket.on('connect', () => {
-    const hello = { clientId: clientId ?? requestedId, pid: process.pid, hostname: hostname(), ...(options.backend ? { backend: options.backend } : {}) };
+    const hello = { clientId: clientId ?? requestedId, pid: process.pid, hostname: hostname(), ...(options.backend ? { backend: options.backend } : {}), ...(options.backendReason ? { backendReason: options.backendReason } : {}) };
     socket
       .timeout(ackTimeoutMs)
       .emitWithAck('hello', hello)

@@ -41,7 +41,7 @@ export async function runClientProcess(options: ClientProcessOptions, makeEngine
     const engine = await makeEngine({ backend: options.backend });
     const backend = backendOf(engine);
     log.info({ backend: backend.name ?? 'unknown', reason: backend.reason }, 'engine ready');
-    handle = await startClient({ url: options.server, token, engine, clientId: options.clientId, backend: backend.name, logger: log });
+    handle = await startClient({ url: options.server, token, engine, clientId: options.clientId, backend: backend.name, backendReason: backend.reason, logger: log });
   } catch (err) {
     const refused = err instanceof ClientStartError && ['unauthorized', 'version_mismatch', 'bad_request'].includes(err.code);
     process.stderr.write(`streamssl client: ${(err as Error).message}\n`);

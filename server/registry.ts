@@ -11,6 +11,7 @@ export interface ClientInfo {
   pid: number;
   hostname: string;
   backend?: string;
+  backendReason?: string;
   address: string;
 }
 

@@ -15,13 +15,19 @@ export function renderReport(results: Results): string {
   lines.push(
     `Dataset ${s.dataset.name}, ${s.stream.type} stream in ${s.stream.chunks} chunks ` +
       `(${results.stream.chunks.map((c) => c.size).join(' / ')} samples), ${s.ssl.method}, ` +
-      `${s.training.epochsPerChunk} epoch(s) per chunk, batch ${s.training.batchSize}, seed ${s.seed}. Backend: ${results.backend}.`,
+      `${s.training.epochsPerChunk} epoch(s) per chunk, batch ${s.training.batchSize}, seed ${s.seed}. Backend: ${results.backend}${backendReasons(results)}.`,
     '',
   );
   for (const arm of results.arms) lines.push(...armTable(arm), '');
   lines.push(...comparison(results), '');
   lines.push(`Compute matching: ${results.computeMatching}.`, '');
   return lines.join('\n');
+}
+
+/** The distinct reasons the clients gave for their backend, in parentheses. */
+function backendReasons(results: Results): string {
+  const reasons = [...new Set(results.clients.map((c) => c.backendReason).filter((r): r is string => Boolean(r)))];
+  return reasons.length > 0 ? ` (${reasons.join('; ')})` : '';
 }
 
 /** Writes `DIR/report.md` and returns its path. */

@@ -56,7 +56,7 @@ export interface Results {
   /** How joint training's optimizer steps were matched to relay's. */
   computeMatching: string;
   stream: StreamSummary | { chunks: Array<{ id: number; size: number }> };
-  clients: Array<Pick<ClientSnapshot, 'id' | 'hostname' | 'pid' | 'backend'>>;
+  clients: Array<Pick<ClientSnapshot, 'id' | 'hostname' | 'pid' | 'backend' | 'backendReason'>>;
   startedAt: string;
   finishedAt: string;
 }
@@ -82,7 +82,7 @@ export function buildResults(input: ResultsInput): Results {
     arms: input.arms.map(armResult),
     computeMatching: input.computeMatching,
     stream: input.stream,
-    clients: input.clients.map(({ id, hostname, pid, backend }) => ({ id, hostname, pid, ...(backend ? { backend } : {}) })),
+    clients: input.clients.map(({ id, hostname, pid, backend, backendReason }) => ({ id, hostname, pid, ...(backend ? { backend } : {}), ...(backendReason ? { backendReason } : {}) })),
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.finishedAt.toISOString(),
   };

@@ -90,8 +90,10 @@ export interface HandshakeAuth {
 export interface HelloPayload {
   clientId: string;
   pid: number;
-  /** TensorFlow.js backend the client loaded (with the reason, if it likes). */
+  /** TensorFlow.js backend the client loaded. */
   backend?: string;
+  /** Why that backend: what auto-selection tried before it, or that it was forced. */
+  backendReason?: string;
   hostname: string;
 }
 
@@ -153,6 +155,7 @@ export const helloSchema = z.strictObject({
   clientId: idSchema,
   pid: nonNegativeInt,
   backend: z.string().max(200).optional(),
+  backendReason: z.string().max(2000).optional(),
   hostname: z.string().max(255),
 });
 
