@@ -27,6 +27,7 @@ export interface StageResult {
   /** Seconds spent moving state and replay to the client and back. */
   handoffSeconds: number;
   imagesPerSecond: number;
+  dataWaitSeconds: number;
   loss: { first: number; last: number };
   /** Null for stages that were not evaluated (`evaluation.everyStage: false`). */
   eval: EvalResult | null;
@@ -106,6 +107,7 @@ function armResult(run: ArmRun): ArmResult {
       trainSeconds: s.metrics.trainSeconds,
       handoffSeconds: s.handoffSeconds,
       imagesPerSecond: s.metrics.imagesPerSecond,
+      dataWaitSeconds: s.metrics.dataWaitSeconds,
       loss: { first: s.metrics.lossFirst, last: s.metrics.lossLast },
       eval: s.metrics.eval ? evalResult(s.metrics.eval) : null,
     };

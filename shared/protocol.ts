@@ -231,6 +231,7 @@ export const trainMetricsSchema = z.strictObject({
   lossLast: lossSchema,
   trainSeconds: z.number().min(0),
   imagesPerSecond: z.number().min(0),
+  dataWaitSeconds: z.number().min(0),
   samples: nonNegativeInt,
   replaySamplesUsed: nonNegativeInt,
   eval: evalMetricsSchema.optional(),

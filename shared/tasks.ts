@@ -73,6 +73,8 @@ export interface TrainMetrics {
   lossLast: number;
   trainSeconds: number;
   imagesPerSecond: number;
+  /** Time the training loop waited for input batches (the data pipeline falling behind). */
+  dataWaitSeconds: number;
   samples: number;
   replaySamplesUsed: number;
   eval?: EvalMetrics;

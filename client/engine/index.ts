@@ -96,6 +96,7 @@ export class TrainingEngine implements Engine {
           imagesPerSecond: (task.steps * task.batchSize) / Math.max(result.trainSeconds, 1e-9),
           samples: chunk.count,
           replaySamplesUsed: result.replaySamplesUsed,
+          dataWaitSeconds: result.dataWaitSeconds,
           ...(evaluation ? { eval: evaluation } : {}),
         },
       };

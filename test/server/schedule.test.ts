@@ -48,6 +48,7 @@ class FakePool implements WorkerPool {
           imagesPerSecond: 10,
           samples: 5,
           replaySamplesUsed: 0,
+          dataWaitSeconds: 0,
           ...(task.evaluation ? { eval: { knnTop1: 0.5, linearTop1: 0.6, seconds: 1 } } : {}),
         };
         return {

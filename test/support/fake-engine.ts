@@ -89,6 +89,7 @@ export class FakeEngine implements Engine {
         imagesPerSecond: 1000,
         samples: 100,
         replaySamplesUsed: replayed ? 10 : 0,
+        dataWaitSeconds: 0,
         ...(task.evaluation ? { eval: { knnTop1: accuracy, linearTop1: accuracy + 0.05, seconds: 0.01 } } : {}),
       },
     };
