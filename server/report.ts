@@ -18,7 +18,11 @@ export function renderReport(results: Results): string {
       `${s.training.epochsPerChunk} epoch(s) per chunk, batch ${s.training.batchSize}, seed ${s.seed}. Backend: ${results.backend}${backendReasons(results)}.`,
     '',
   );
-  for (const arm of results.arms) lines.push(...armTable(arm), '');
+  for (const arm of results.arms) {
+    lines.push(...armTable(arm), '');
+    // With an instance stream every chunk holds every class: the matrix would repeat itself.
+    if (arm.accuracyMatrix && s.stream.type !== 'instance') lines.push(...matrixTable(arm), '');
+  }
   lines.push(...comparison(results), '');
   lines.push(`Compute matching: ${results.computeMatching}.`, '');
   return lines.join('\n');
@@ -57,6 +61,20 @@ function armTable(arm: ArmResult): string[] {
     row(['stage', 'chunk', 'client', 'loss first → last', 'kNN top-1', 'linear top-1', 'train', 'hand-off']),
     row(['---:', '---', '---', '---', '---:', '---:', '---:', '---:']),
     ...rows,
+  ];
+}
+
+/** Linear-probe accuracy on each chunk's test share after each stage (rows: stages). */
+function matrixTable(arm: ArmResult): string[] {
+  const m = arm.accuracyMatrix!;
+  const chunks = m.linearTop1[0]?.length ?? 0;
+  const header = ['after stage', ...Array.from({ length: chunks }, (_, c) => `chunk ${c}`)];
+  return [
+    `Linear-probe top-1 on each chunk's test samples (${arm.name}):`,
+    '',
+    row(header),
+    row(header.map((_, i) => (i === 0 ? '---:' : '---:'))),
+    ...m.stages.map((stage, i) => row([String(stage), ...m.linearTop1[i].map(pct)])),
   ];
 }
 

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { StreamSummary } from '../shared/protocol.js';
 import type { Scenario } from '../shared/scenario.js';
-import type { EvalMetrics } from '../shared/tasks.js';
+import type { ChunkEval, EvalMetrics } from '../shared/tasks.js';
 import { writeFileAtomic } from './checkpoints.js';
 import type { ClientSnapshot } from './registry.js';
 import type { ArmRun } from './schedule/index.js';
@@ -14,7 +14,16 @@ import type { ArmRun } from './schedule/index.js';
 export interface EvalResult {
   knnTop1: number;
   linearTop1: number;
+  /** Accuracy on each chunk's share of the test split (its classes or its domain). */
+  perChunk?: ChunkEval[];
   seconds: number;
+}
+
+/** Per-chunk accuracy after every evaluated stage: rows are stages, columns chunks. */
+export interface AccuracyMatrix {
+  stages: number[];
+  knnTop1: number[][];
+  linearTop1: number[][];
 }
 
 export interface StageResult {
@@ -46,6 +55,8 @@ export interface ArmResult {
   strategy: string;
   stages: StageResult[];
   final: FinalResult;
+  /** Present when stages were scored per chunk. */
+  accuracyMatrix?: AccuracyMatrix;
 }
 
 export interface Results {
@@ -115,6 +126,7 @@ function armResult(run: ArmRun): ArmResult {
   const last = stages[stages.length - 1];
   if (!last?.eval) throw new Error(`arm ${run.arm.name}: the last stage was not evaluated`);
   const sum = (key: 'steps' | 'trainSeconds' | 'handoffSeconds') => stages.reduce((total, s) => total + s[key], 0);
+  const matrix = accuracyMatrix(stages);
   return {
     name: run.arm.name,
     mode: run.arm.mode,
@@ -122,9 +134,17 @@ function armResult(run: ArmRun): ArmResult {
     strategy: run.arm.mode === 'joint' ? 'none' : run.arm.strategy.name,
     stages,
     final: { ...last.eval, steps: sum('steps'), trainSeconds: sum('trainSeconds'), handoffSeconds: sum('handoffSeconds') },
+    ...(matrix ? { accuracyMatrix: matrix } : {}),
   };
 }
 
+function accuracyMatrix(stages: readonly StageResult[]): AccuracyMatrix | undefined {
+  const scored = stages.filter((s) => s.eval?.perChunk);
+  if (scored.length === 0) return undefined;
+  const row = (s: StageResult, key: 'knnTop1' | 'linearTop1') => [...s.eval!.perChunk!].sort((a, b) => a.chunk - b.chunk).map((c) => c[key]);
+  return { stages: scored.map((s) => s.stage), knnTop1: scored.map((s) => row(s, 'knnTop1')), linearTop1: scored.map((s) => row(s, 'linearTop1')) };
+}
+
 function evalResult(m: EvalMetrics): EvalResult {
-  return { knnTop1: m.knnTop1, linearTop1: m.linearTop1, seconds: m.seconds };
+  return { knnTop1: m.knnTop1, linearTop1: m.linearTop1, ...(m.perChunk ? { perChunk: m.perChunk } : {}), seconds: m.seconds };
 }

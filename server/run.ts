@@ -153,6 +153,7 @@ async function evaluateRandomInit(pool: WorkerPool, scenario: Scenario): Promise
     model: scenario.model,
     ssl: scenario.ssl,
     evaluation: scenario.evaluation,
+    stream: scenario.stream,
   };
   const outcome = await withWorker(pool, (worker) => worker.runTask(task, null, null));
   return outcome.metrics;

@@ -200,6 +200,7 @@ export const evalTaskSchema = z.strictObject({
   taskId: idSchema,
   seed: nonNegativeInt,
   dataset: datasetSchema,
+  stream: streamSchema.optional(),
   model: modelSchema,
   ssl: sslSchema,
   evaluation: evaluationSchema,
@@ -223,7 +224,14 @@ export const taskAssignSchema = z.strictObject({
 
 export const progressSchema = z.strictObject({ taskId: idSchema, step: nonNegativeInt, steps: nonNegativeInt, loss: lossSchema });
 
-export const evalMetricsSchema = z.strictObject({ knnTop1: accuracySchema, linearTop1: accuracySchema, seconds: z.number().min(0) });
+const chunkEvalSchema = z.strictObject({ chunk: nonNegativeInt, knnTop1: accuracySchema, linearTop1: accuracySchema, samples: nonNegativeInt });
+
+export const evalMetricsSchema = z.strictObject({
+  knnTop1: accuracySchema,
+  linearTop1: accuracySchema,
+  perChunk: z.array(chunkEvalSchema).max(10_000).optional(),
+  seconds: z.number().min(0),
+});
 
 export const trainMetricsSchema = z.strictObject({
   steps: nonNegativeInt,

@@ -54,6 +54,8 @@ export interface EvalTask {
   seed: number;
   /** Dataset whose labeled train/test splits are used (stream is ignored). */
   dataset: DatasetSpec;
+  /** When given, the metrics include per-chunk accuracies for this stream. */
+  stream?: StreamSpec;
   model: ModelSpec;
   ssl: SslSpec;
   evaluation: EvaluationSpec;
@@ -61,9 +63,20 @@ export interface EvalTask {
 
 export type Task = TrainTask | EvalTask;
 
+/** Accuracy on one chunk's share of the test split (its classes, or its domain style). */
+export interface ChunkEval {
+  chunk: number;
+  knnTop1: number;
+  linearTop1: number;
+  /** Test samples scored for this chunk. */
+  samples: number;
+}
+
 export interface EvalMetrics {
   knnTop1: number;
   linearTop1: number;
+  /** Per-chunk accuracies, when the task named a stream. */
+  perChunk?: ChunkEval[];
   seconds: number;
 }
 

@@ -4,7 +4,7 @@
  */
 import type { LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed } from '../../shared/random.js';
-import type { BackendName, DatasetSpec, ModelSpec, SslSpec } from '../../shared/scenario.js';
+import type { BackendName, DatasetSpec } from '../../shared/scenario.js';
 import type { DataSelection, EvalMetrics, EvalTask, Progress, TrainTask } from '../../shared/tasks.js';
 import { selectBackend, type BackendChoice } from '../backend.js';
 import { extendReplay } from '../continual/replay.js';
@@ -82,7 +82,7 @@ export class TrainingEngine implements Engine {
     );
     try {
       const evaluation = task.evaluation
-        ? evaluateBackbone(result.method.online, encoder.backbone, dataset, norm, task.evaluation, task.seed)
+        ? evaluateBackbone(result.method.online, encoder.backbone, dataset, norm, task.evaluation, task.seed, plan)
         : undefined;
       const nextReplay = extendReplay(replay, chunk, task.replay, deriveSeed(stageSeed, 'replay'));
       return {
@@ -107,14 +107,11 @@ export class TrainingEngine implements Engine {
 
   async evaluate(task: EvalTask, stateBytes: Uint8Array | null): Promise<EvalMetrics> {
     const { dataset, norm } = await this.load(task.dataset);
-    return this.evaluateState(task.model, task.ssl, dataset, norm, task, stateBytes);
-  }
-
-  private evaluateState(model: ModelSpec, ssl: SslSpec, dataset: LabeledDataset, norm: Normalization, task: EvalTask, stateBytes: Uint8Array | null): EvalMetrics {
-    const encoder = encoderOptions(model, dataset.train.channels);
-    const method = restoreMethod({ ssl, encoder, modelSeed: modelSeed(task.seed) }, stateBytes ? decodeState(stateBytes) : null);
+    const plan = task.stream ? planStream(dataset, task.stream, task.seed) : undefined;
+    const encoder = encoderOptions(task.model, dataset.train.channels);
+    const method = restoreMethod({ ssl: task.ssl, encoder, modelSeed: modelSeed(task.seed) }, stateBytes ? decodeState(stateBytes) : null);
     try {
-      return evaluateBackbone(method.online, encoder.backbone, dataset, norm, task.evaluation, task.seed);
+      return evaluateBackbone(method.online, encoder.backbone, dataset, norm, task.evaluation, task.seed, plan);
     } finally {
       method.dispose();
     }

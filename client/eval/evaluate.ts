@@ -1,18 +1,25 @@
 /**
  * Evaluation of a frozen backbone on a labeled dataset: kNN and linear-probe top-1 on
  * the test split, with a seeded subset of the training split as bank and probe data.
+ *
+ * Given the stream plan, it also scores each chunk: for class-incremental streams, the
+ * accuracy on the test samples of that chunk's classes (probe and bank over all classes);
+ * for the domain stream, the accuracy on the test split shown in that chunk's style
+ * (probe and bank in the same style).
  */
-import type { LabeledDataset } from '../../shared/dataset-types.js';
+import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed, Random } from '../../shared/random.js';
 import type { EvaluationSpec } from '../../shared/scenario.js';
-import type { EvalMetrics } from '../../shared/tasks.js';
+import type { StreamPlan } from '../../shared/stream/index.js';
+import type { ChunkEval, EvalMetrics } from '../../shared/tasks.js';
 import { subset } from '../data/index.js';
+import { applyStyle } from '../data/styles.js';
 import type { Normalization } from '../engine/batches.js';
 import type { Params } from '../models/params.js';
 import type { BackboneOptions } from '../models/resnet.js';
-import { extractFeatures } from './features.js';
-import { knnTop1 } from './knn.js';
-import { linearProbeTop1 } from './linear-probe.js';
+import { extractFeatures, type FeatureSet } from './features.js';
+import { accuracy, knnPredict } from './knn.js';
+import { linearProbePredict } from './linear-probe.js';
 
 function firstOrSample(count: number, wanted: number, seed: number): Uint32Array {
   const all = Uint32Array.from({ length: count }, (_, i) => i);
@@ -20,14 +27,73 @@ function firstOrSample(count: number, wanted: number, seed: number): Uint32Array
   return new Random(seed).shuffle(all).slice(0, wanted).sort();
 }
 
-export function evaluateBackbone(p: Params, o: BackboneOptions, data: LabeledDataset, norm: Normalization, spec: EvaluationSpec, seed: number): EvalMetrics {
+interface Predictions {
+  knn: Uint8Array;
+  linear: Uint8Array;
+  labels: Uint8Array;
+}
+
+interface EvalContext {
+  p: Params;
+  o: BackboneOptions;
+  norm: Normalization;
+  spec: EvaluationSpec;
+  seed: number;
+  numClasses: number;
+}
+
+function predict(ctx: EvalContext, bankSet: ImageSet, testSet: ImageSet): Predictions {
+  const bank: FeatureSet = extractFeatures(ctx.p, ctx.o, bankSet, ctx.norm);
+  const test: FeatureSet = extractFeatures(ctx.p, ctx.o, testSet, ctx.norm);
+  return {
+    knn: knnPredict(bank, test, { k: ctx.spec.knn.k, temperature: ctx.spec.knn.temperature, numClasses: ctx.numClasses }),
+    linear: linearProbePredict(bank, test, { ...ctx.spec.linear, numClasses: ctx.numClasses, seed: deriveSeed(ctx.seed, 'eval', 'probe') }),
+    labels: test.labels,
+  };
+}
+
+function styled(set: ImageSet, style: Parameters<typeof applyStyle>[0]): ImageSet {
+  if (style === 'original') return set;
+  return { ...set, images: applyStyle(style, set.images, set) };
+}
+
+function perChunk(ctx: EvalContext, plan: StreamPlan, bankSet: ImageSet, testSet: ImageSet, overall: Predictions): ChunkEval[] {
+  return plan.chunks.map((chunk) => {
+    if (chunk.style !== 'original') {
+      const own = predict(ctx, styled(bankSet, chunk.style), styled(testSet, chunk.style));
+      return { chunk: chunk.id, knnTop1: accuracy(own.knn, own.labels), linearTop1: accuracy(own.linear, own.labels), samples: own.labels.length };
+    }
+    const classes = new Set(chunk.classes);
+    const keep = (label: number) => classes.has(label);
+    return {
+      chunk: chunk.id,
+      knnTop1: accuracy(overall.knn, overall.labels, keep),
+      linearTop1: accuracy(overall.linear, overall.labels, keep),
+      samples: overall.labels.filter(keep).length,
+    };
+  });
+}
+
+/** Scores the backbone in `p`; with `plan`, each chunk too. */
+export function evaluateBackbone(
+  p: Params,
+  o: BackboneOptions,
+  data: LabeledDataset,
+  norm: Normalization,
+  spec: EvaluationSpec,
+  seed: number,
+  plan?: StreamPlan,
+): EvalMetrics {
   const started = performance.now();
+  const ctx: EvalContext = { p, o, norm, spec, seed, numClasses: data.train.numClasses };
   const bankSet = subset(data.train, firstOrSample(data.train.count, spec.trainSamples, deriveSeed(seed, 'eval', 'bank')));
   const testSet = subset(data.test, firstOrSample(data.test.count, spec.testSamples, deriveSeed(seed, 'eval', 'test')));
-  const bank = extractFeatures(p, o, bankSet, norm);
-  const test = extractFeatures(p, o, testSet, norm);
-  const numClasses = data.train.numClasses;
-  const knn = knnTop1(bank, test, { k: spec.knn.k, temperature: spec.knn.temperature, numClasses });
-  const linear = linearProbeTop1(bank, test, { ...spec.linear, numClasses, seed: deriveSeed(seed, 'eval', 'probe') });
-  return { knnTop1: knn, linearTop1: linear, seconds: (performance.now() - started) / 1000 };
+  const overall = predict(ctx, bankSet, testSet);
+  const chunks = plan ? perChunk(ctx, plan, bankSet, testSet, overall) : undefined;
+  return {
+    knnTop1: accuracy(overall.knn, overall.labels),
+    linearTop1: accuracy(overall.linear, overall.labels),
+    ...(chunks ? { perChunk: chunks } : {}),
+    seconds: (performance.now() - started) / 1000,
+  };
 }

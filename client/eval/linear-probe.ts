@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../../shared/random.js';
 import type { FeatureSet } from './features.js';
+import { accuracy } from './knn.js';
 
 export interface LinearProbeOptions {
   epochs: number;
@@ -24,7 +25,13 @@ function standardize(train: FeatureSet, test: FeatureSet): { train: tf.Tensor2D;
   });
 }
 
+/** Top-1 accuracy of the probe on `test`. */
 export function linearProbeTop1(train: FeatureSet, test: FeatureSet, o: LinearProbeOptions): number {
+  return accuracy(linearProbePredict(train, test, o), test.labels);
+}
+
+/** The classes a probe trained on `train` predicts for each row of `test`. */
+export function linearProbePredict(train: FeatureSet, test: FeatureSet, o: LinearProbeOptions): Uint8Array {
   const { train: x, test: xt } = standardize(train, test);
   const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(train.labels, 'int32'), o.numClasses), 'float32'));
   const w = tf.variable(tf.zeros([train.dim, o.numClasses]));
@@ -44,10 +51,8 @@ export function linearProbeTop1(train: FeatureSet, test: FeatureSet, o: LinearPr
     }
   }
   const predicted = tf.tidy(() => tf.argMax(tf.add(tf.matMul(xt, w), b), 1));
-  const p = predicted.dataSync();
-  let correct = 0;
-  for (let i = 0; i < test.count; i++) if (p[i] === test.labels[i]) correct++;
+  const p = Uint8Array.from(predicted.dataSync());
   tf.dispose([x, xt, y, w, b, predicted]);
   optimizer.dispose();
-  return test.count === 0 ? 0 : correct / test.count;
+  return p;
 }
