@@ -4,6 +4,7 @@
  * problems and exits with code 2.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { BENCH_CONFIG_CHOICES, HANDOFF_CHOICES, parseCount, parseNonNegative, parseSeconds, parseThreadList, type BenchCliOptions } from '../bench/options.js';
 import { clientCommand } from '../client/main.js';
 import { createLogger } from '../shared/log.js';
 import { BACKEND_NAMES, loadScenario, ScenarioError, type BackendName, type Scenario } from '../shared/scenario.js';
@@ -17,6 +18,7 @@ interface ScenarioOptions {
 interface RunOptions extends ScenarioOptions {
   backend?: BackendName;
   clients?: number;
+  threads?: number;
 }
 
 interface ServeOptions extends ScenarioOptions {
@@ -40,9 +42,10 @@ export function buildProgram(): Command {
     .option('--set <key.path=value>', 'override a scenario field (repeatable)', collect, [])
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend of the clients').choices(BACKEND_NAMES))
     .option('--clients <n>', 'client processes to spawn (default: one per chunk)', positiveInt)
+    .option('--threads <n>', 'compute threads per client (default: the cores shared among clients training at once)', positiveInt)
     .action(async (file: string, opts: RunOptions) => {
       const scenario = load(file, opts.set);
-      await execute(scenario, opts.out, { clients: opts.clients, backend: opts.backend });
+      await execute(scenario, opts.out, { clients: opts.clients, backend: opts.backend, threads: opts.threads });
     });
 
   program
@@ -70,11 +73,31 @@ export function buildProgram(): Command {
 
   program
     .command('bench')
-    .description('training throughput and hand-off figures (not implemented yet)')
-    .option('--json', 'machine-readable output')
-    .action(() => {
-      process.stderr.write('streamssl bench: not implemented yet\n');
-      process.exitCode = 2;
+    .description('MoCo-v2 training throughput (img/s, step phases, GFLOP/s) and model hand-off figures')
+    .option('--json', 'print one JSON object instead of tables')
+    .option('--quick', 'few steps per measurement (for tests; numbers are rough)')
+    .addOption(new Option('--config <name>', 'MoCo model: small = widths 16-32-64-128 batch 64, resnet18 = 64-128-256-512 batch 32, all = both').choices(BENCH_CONFIG_CHOICES).default('all'))
+    .option('--threads <list>', 'thread counts, comma-separated; one child process each', parseThreadList, [1, 2])
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend of the measuring processes').choices(BACKEND_NAMES).default('auto'))
+    .option('--steps <n>', 'timed steps per measurement (default: as many as fit in --seconds)', parseCount)
+    .option('--seconds <s>', 'time budget of each throughput loop', parseSeconds, 15)
+    .option('--data-workers <n>', 'input pipeline worker threads (default: as in training)', parseNonNegative)
+    .addOption(new Option('--handoff <name>', 'model whose online-encoder state is handed between two clients').choices(HANDOFF_CHOICES).default('resnet18'))
+    .action(async (opts: BenchCliOptions) => {
+      // Loaded on demand: the bench pulls in the coordinator and spawns TensorFlow.js processes.
+      const { runBench, formatReport } = await import('../bench/run.js');
+      const report = await runBench({
+        configs: opts.config === 'all' ? ['small', 'resnet18'] : [opts.config],
+        threads: opts.threads,
+        backend: opts.backend,
+        quick: opts.quick ?? false,
+        steps: opts.steps,
+        seconds: opts.seconds,
+        dataWorkers: opts.dataWorkers,
+        handoff: opts.handoff === 'none' ? null : opts.handoff,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     });
 
   return program;

@@ -5,7 +5,12 @@
  * wasm, cpu. The native packages are optional: where they are not installed, or their
  * native library is missing, they fail to import and the next one is tried. A forced
  * backend that cannot load is an error, never a silent fallback.
+ *
+ * wasm runs its threaded build when more than one thread is asked for (see
+ * ./backend/wasm-threads.ts for why that needs help in Node); if that build cannot start,
+ * wasm comes up single-threaded and the reason says why.
  */
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's Node bundle has no gradient functions; the union package registers them
 // (native backends depend on it anyway).
@@ -20,13 +25,28 @@ export interface BackendChoice {
   name: ConcreteBackend;
   /** The name tfjs registered it under. */
   tfName: string;
-  /** Why this one: what was tried before it and why that failed. */
+  /** Why this one: what was tried before it and why that failed; for wasm, how it threads. */
   reason: string;
+  /**
+   * Threads the backend computes on: for wasm what XNNPACK reports, 1 for cpu, and for
+   * the native backends the cores of this process (libtensorflow sizes its own pools).
+   */
+  threads: number;
 }
 
-interface Loader {
-  tfName: string;
-  load(): Promise<void>;
+export interface SelectBackendOptions {
+  /**
+   * Threads for the wasm backend; default every core this process may use
+   * (`os.availableParallelism()`). At most 8 (the threaded build's worker pool). Native
+   * backends manage their own threads and ignore it; cpu is single-threaded.
+   */
+  threads?: number;
+}
+
+interface Activated {
+  threads: number;
+  /** How the backend threads, when worth saying. */
+  note?: string;
 }
 
 // Dynamic imports through a variable so bundlers and type checks do not require the
@@ -35,29 +55,64 @@ async function importOptional(name: string): Promise<void> {
   await import(name);
 }
 
-const LOADERS: Record<ConcreteBackend, Loader> = {
-  'tensorflow-gpu': { tfName: 'tensorflow', load: () => importOptional('@tensorflow/tfjs-node-gpu') },
-  tensorflow: { tfName: 'tensorflow', load: () => importOptional('@tensorflow/tfjs-node') },
-  wasm: {
-    tfName: 'wasm',
-    load: async () => {
-      await import('@tensorflow/tfjs-backend-wasm');
-      registerWasmConvGradients();
-    },
+async function setAndReady(tfName: string): Promise<void> {
+  if (!(await tf.setBackend(tfName))) throw new Error(`tfjs could not initialize backend "${tfName}"`);
+  await tf.ready();
+}
+
+async function activateNative(pkg: string): Promise<Activated> {
+  await importOptional(pkg);
+  await setAndReady('tensorflow');
+  return { threads: availableParallelism() };
+}
+
+/** wasm: threaded build for threads > 1, single-threaded build otherwise or on failure. */
+async function activateWasm(requested: number): Promise<Activated> {
+  // Imported here: loading the wasm package registers its backend with tfjs.
+  const wt = await import('./backend/wasm-threads.js');
+  registerWasmConvGradients();
+  const threads = Math.min(requested, wt.MAX_WASM_THREADS);
+  const capped = threads < requested ? `${requested} threads asked, capped at ${wt.MAX_WASM_THREADS}` : undefined;
+  if (threads > 1) {
+    let failure = await wt.threadedWasmUnavailable();
+    if (!failure) {
+      try {
+        if (await wt.initThreadedWasm(threads, () => tf.setBackend('wasm'))) {
+          await tf.ready();
+          const inUse = wt.wasmThreadsInUse();
+          // E.g. no SIMD (tfjs then loads the single-threaded build), or an earlier start.
+          const short = inUse < threads ? `wasm runs ${inUse} of ${threads} threads asked` : undefined;
+          return { threads: inUse, note: short ?? capped };
+        }
+        failure = 'tfjs could not initialize the threaded build; its error is logged above';
+      } catch (err) {
+        failure = firstLine((err as Error).message ?? String(err));
+      }
+    }
+    wt.useSingleThreadedWasm();
+    await setAndReady('wasm');
+    return { threads: wt.wasmThreadsInUse(), note: `single-threaded: the threaded build failed (${failure})` };
+  }
+  await setAndReady('wasm');
+  return { threads: wt.wasmThreadsInUse(), note: capped };
+}
+
+const ACTIVATE: Record<ConcreteBackend, (threads: number) => Promise<Activated>> = {
+  'tensorflow-gpu': () => activateNative('@tensorflow/tfjs-node-gpu'),
+  tensorflow: () => activateNative('@tensorflow/tfjs-node'),
+  wasm: activateWasm,
+  cpu: async () => {
+    await import('@tensorflow/tfjs-backend-cpu');
+    await setAndReady('cpu');
+    return { threads: 1 };
   },
-  cpu: { tfName: 'cpu', load: async () => void (await import('@tensorflow/tfjs-backend-cpu')) },
 };
 
 const AUTO_ORDER: ConcreteBackend[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
-async function tryBackend(name: ConcreteBackend): Promise<string | null> {
-  const loader = LOADERS[name];
+async function tryBackend(name: ConcreteBackend, threads: number): Promise<Activated | string> {
   try {
-    await loader.load();
-    const ok = await tf.setBackend(loader.tfName);
-    if (!ok) return `tfjs could not initialize backend "${loader.tfName}"`;
-    await tf.ready();
-    return null;
+    return await ACTIVATE[name](threads);
   } catch (err) {
     return firstLine((err as Error).message ?? String(err));
   }
@@ -68,21 +123,27 @@ function firstLine(text: string): string {
   return line.length > 200 ? `${line.slice(0, 200)}...` : line;
 }
 
+function choice(name: ConcreteBackend, reason: string, activated: Activated): BackendChoice {
+  const full = activated.note ? `${reason}; ${activated.note}` : reason;
+  return { name, tfName: tf.getBackend(), reason: full, threads: activated.threads };
+}
+
 /** Loads and activates a backend; `auto` takes the first that loads in AUTO_ORDER. */
-export async function selectBackend(requested: BackendName): Promise<BackendChoice> {
+export async function selectBackend(requested: BackendName, options: SelectBackendOptions = {}): Promise<BackendChoice> {
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);
   if (requested !== 'auto') {
-    const failure = await tryBackend(requested);
-    if (failure) throw new Error(`backend "${requested}" was requested but cannot load: ${failure}`);
-    return { name: requested, tfName: tf.getBackend(), reason: `forced with --backend ${requested}` };
+    const outcome = await tryBackend(requested, threads);
+    if (typeof outcome === 'string') throw new Error(`backend "${requested}" was requested but cannot load: ${outcome}`);
+    return choice(requested, `forced with --backend ${requested}`, outcome);
   }
   const skipped: string[] = [];
   for (const name of AUTO_ORDER) {
-    const failure = await tryBackend(name);
-    if (!failure) {
-      const reason = skipped.length === 0 ? 'first in auto order' : `auto: ${skipped.join('; ')}`;
-      return { name, tfName: tf.getBackend(), reason };
+    const outcome = await tryBackend(name, threads);
+    if (typeof outcome !== 'string') {
+      return choice(name, skipped.length === 0 ? 'first in auto order' : `auto: ${skipped.join('; ')}`, outcome);
     }
-    skipped.push(`${name} unavailable (${failure})`);
+    skipped.push(`${name} unavailable (${outcome})`);
   }
   throw new Error(`no TensorFlow.js backend could load: ${skipped.join('; ')}`);
 }

@@ -1,11 +1,11 @@
 /**
- * The client process: `node --import tsx client/main.ts --server URL --token T [--backend B]`
+ * The client process: `node --import tsx client/main.ts --server URL --token T [--backend B] [--threads N]`
  * (also `streamssl client ...`). Loads the engine, joins the coordinator and serves tasks
  * until the coordinator ends the session. Logs go to stderr.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../shared/log.js';
 import { BACKEND_NAMES, type BackendName } from '../shared/scenario.js';
 import { ClientStartError, startClient, type ClientHandle } from './connection.js';
@@ -16,11 +16,13 @@ export interface ClientProcessOptions {
   /** Falls back to the STREAMSSL_TOKEN environment variable. */
   token?: string;
   backend: BackendName;
+  /** Compute threads (wasm backend); default: every core of this process. */
+  threads?: number;
   clientId?: string;
 }
 
 /** Builds the engine for a backend; the default loads TensorFlow.js (client/engine). */
-export type EngineFactory = (opts: { backend: BackendName }) => Promise<Engine>;
+export type EngineFactory = (opts: { backend: BackendName; threads?: number }) => Promise<Engine>;
 
 const loadEngine: EngineFactory = async (opts) => {
   // Imported here so that loading this module (e.g. from the CLI) does not load TensorFlow.js.
@@ -38,9 +40,9 @@ export async function runClientProcess(options: ClientProcessOptions, makeEngine
   }
   let handle: ClientHandle;
   try {
-    const engine = await makeEngine({ backend: options.backend });
+    const engine = await makeEngine({ backend: options.backend, ...(options.threads !== undefined ? { threads: options.threads } : {}) });
     const backend = backendOf(engine);
-    log.info({ backend: backend.name ?? 'unknown', reason: backend.reason }, 'engine ready');
+    log.info({ backend: backend.name ?? 'unknown', threads: backend.threads, reason: backend.reason }, 'engine ready');
     handle = await startClient({ url: options.server, token, engine, clientId: options.clientId, backend: backend.name, backendReason: backend.reason, logger: log });
   } catch (err) {
     const refused = err instanceof ClientStartError && ['unauthorized', 'version_mismatch', 'bad_request'].includes(err.code);
@@ -66,19 +68,27 @@ export function clientCommand(name = 'client'): Command {
     .requiredOption('--server <url>', 'coordinator URL, e.g. http://127.0.0.1:4000')
     .option('--token <token>', 'shared token (default: $STREAMSSL_TOKEN)')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_NAMES).default('auto'))
+    .option('--threads <n>', 'compute threads of the wasm backend (default: all cores)', positiveInt)
     .option('--client-id <id>', 'name to register under (default <hostname>-<pid>)')
     .action(async (opts: ClientProcessOptions) => {
       process.exitCode = await runClientProcess(opts);
     });
 }
 
-/** The backend the engine loaded, when it says (TrainingEngine has `backend: {name, reason}`). */
-function backendOf(engine: object): { name?: string; reason?: string } {
-  const backend = (engine as { backend?: { name?: unknown; reason?: unknown } }).backend;
+/** The backend the engine loaded, when it says (TrainingEngine has `backend: {name, reason, threads}`). */
+function backendOf(engine: object): { name?: string; reason?: string; threads?: number } {
+  const backend = (engine as { backend?: { name?: unknown; reason?: unknown; threads?: unknown } }).backend;
   return {
     ...(typeof backend?.name === 'string' ? { name: backend.name } : {}),
     ...(typeof backend?.reason === 'string' ? { reason: backend.reason } : {}),
+    ...(typeof backend?.threads === 'number' ? { threads: backend.threads } : {}),
   };
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
 }
 
 function isEntryPoint(): boolean {

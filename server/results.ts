@@ -131,7 +131,7 @@ function armResult(run: ArmRun): ArmResult {
     name: run.arm.name,
     mode: run.arm.mode,
     // Joint training has no continual-learning strategy: it sees all chunks at once.
-    strategy: run.arm.mode === 'joint' ? 'none' : run.arm.strategy.name,
+    strategy: run.arm.mode === 'joint' ? 'none' : [run.arm.strategy.name, run.arm.regularizer?.name].filter(Boolean).join('+'),
     stages,
     final: { ...last.eval, steps: sum('steps'), trainSeconds: sum('trainSeconds'), handoffSeconds: sum('handoffSeconds') },
     ...(matrix ? { accuracyMatrix: matrix } : {}),

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../shared/log.js';
 import type { PlanTask, StreamSummary } from '../shared/protocol.js';
@@ -25,6 +26,8 @@ export interface LaunchContext {
   token: string;
   count: number;
   backend: BackendName;
+  /** Compute threads per client (see `clientThreads`). */
+  threads: number;
   logDir: string;
   logger: Logger;
 }
@@ -40,7 +43,19 @@ export type ClientLauncher = (context: LaunchContext) => Promise<LaunchedClients
 
 /** Spawns local client processes (see spawn.ts). */
 export const spawnLauncher: ClientLauncher = (ctx) =>
-  spawnClients({ count: ctx.count, serverUrl: ctx.url, token: ctx.token, backend: ctx.backend, logDir: ctx.logDir, logger: ctx.logger });
+  spawnClients({ count: ctx.count, serverUrl: ctx.url, token: ctx.token, backend: ctx.backend, threads: ctx.threads, logDir: ctx.logDir, logger: ctx.logger });
+
+/**
+ * Threads per local client: this machine's cores shared by the clients that train at the
+ * same time, so that parallel arms do not oversubscribe the CPU. Relay and joint arms each
+ * keep one client busy (relay hands its model from client to client), so that is one per
+ * arm when arms run in parallel, else one. Static: when one arm finishes first, the other
+ * keeps its share (a client fixes its threads when its backend starts).
+ */
+export function clientThreads(o: { clients: number; arms: number; parallelArms: boolean }, cores = availableParallelism()): number {
+  const busy = o.parallelArms ? Math.max(1, Math.min(o.clients, o.arms)) : 1;
+  return Math.max(1, Math.floor(cores / busy));
+}
 
 export interface RunScenarioOptions {
   scenario: Scenario;
@@ -49,6 +64,8 @@ export interface RunScenarioOptions {
   clients?: number;
   /** Overrides scenario.clients.backend. */
   backend?: BackendName;
+  /** Overrides scenario.clients.threads (threads per launched client). */
+  threads?: number;
   /**
    * Training samples per chunk. When absent a client computes them with the stream
    * splitter (a `plan` task), since the coordinator holds no data.
@@ -76,6 +93,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunSumma
   const logger = options.logger ?? createLogger({ name: 'coordinator' });
   const count = options.clients ?? scenario.clients.count ?? scenario.stream.chunks;
   const backend = options.backend ?? scenario.clients.backend;
+  const parallel = scenario.clients.parallelArms && count > 1;
+  const threads = options.threads ?? scenario.clients.threads ?? clientThreads({ clients: count, arms: scenario.arms.length, parallelArms: parallel });
   const startedAt = new Date();
   await mkdir(outDir, { recursive: true });
   const token = options.listen?.token ?? randomBytes(24).toString('base64url');
@@ -94,7 +113,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunSumma
   try {
     const launcher = options.launch === undefined ? spawnLauncher : options.launch;
     if (launcher) {
-      launched = await launcher({ url: coordinator.url, token, count, backend, logDir: join(outDir, 'logs'), logger });
+      logger.info({ backend, threadsPerClient: threads }, 'launching clients');
+      launched = await launcher({ url: coordinator.url, token, count, backend, threads, logDir: join(outDir, 'logs'), logger });
       void launched.allExited?.then((lines) => pool.fail(new Error(`every client exited before the run finished: ${formatLines(lines)}`)));
     } else {
       const urls = coordinator.publicUrls.join(' or ');
@@ -113,7 +133,6 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunSumma
       () => evaluateRandomInit(pool, scenario),
       ...scenario.arms.map((arm) => () => runArm({ scenario, arm, chunkSizes }, { pool, checkpoints, logger })),
     ];
-    const parallel = scenario.clients.parallelArms && count > 1;
     const outputs = parallel ? await Promise.all(jobs.map((job) => job())) : await sequentially(jobs);
     noteClients();
 

@@ -1,5 +1,5 @@
 /**
- * Local client processes: `node --import tsx client/main.ts --server URL --backend B`, each
+ * Local client processes: `node --import tsx client/main.ts --server URL --backend B [--threads N]`, each
  * logging to `DIR/logs/client-<i>.log`, all killed when the coordinator exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,6 +14,8 @@ export interface SpawnClientsOptions {
   serverUrl: string;
   token: string;
   backend: string;
+  /** Compute threads per client (`--threads`); default: the client's own (all its cores). */
+  threads?: number;
   /** Folder for `client-<i>.log`. */
   logDir: string;
   logger?: Logger;
@@ -47,7 +49,9 @@ export function spawnClients(options: SpawnClientsOptions): SpawnedClients {
     const fd = openSync(logFile, 'a');
     try {
       // The token travels in the environment, not argv, so it does not show in `ps` or in logged command lines.
-      const child = spawn(process.execPath, ['--import', tsx, entry, '--server', options.serverUrl, '--backend', options.backend, '--client-id', id], {
+      const threads = options.threads === undefined ? [] : ['--threads', String(options.threads)];
+      const args = ['--import', tsx, entry, '--server', options.serverUrl, '--backend', options.backend, ...threads, '--client-id', id];
+      const child = spawn(process.execPath, args, {
         stdio: ['ignore', fd, fd],
         env: { ...process.env, ...options.env, STREAMSSL_TOKEN: options.token },
       });

@@ -51,12 +51,30 @@ const modelSchema = z.strictObject({
   projectionDim: positiveInt.default(128),
 });
 
+export const SSL_METHOD_NAMES = ['moco-v2', 'simclr', 'byol', 'simsiam', 'barlow-twins'] as const;
+
 const sslSchema = z.strictObject({
-  method: z.enum(['moco-v2']).default('moco-v2'),
+  method: z.enum(SSL_METHOD_NAMES).default('moco-v2'),
+  /** Softmax temperature of the contrastive losses (moco-v2, simclr). */
   temperature: z.number().gt(0).lte(10).default(0.2),
+  /** moco-v2: keys kept as negatives. */
   queueSize: positiveInt.default(4096),
+  /** EMA coefficient of the momentum network (moco-v2's key encoder, byol's target). */
   momentum: z.number().gt(0).lt(1).default(0.99),
-  /** Ghost batch-norm groups; the key encoder's groups are shuffled (MoCo's shuffle-BN). */
+  /** Hidden width of the predictor MLP (byol, simsiam). */
+  predictorHidden: positiveInt.default(512),
+  /**
+   * barlow-twins: weight of the off-diagonal term. The paper's 0.0051 was tuned for an
+   * 8192-wide embedding and is kept for smaller ones (solo-learn keeps it at 2048): the
+   * off-diagonal term has D(D-1) entries against D on the diagonal, so at D = 128 it
+   * weighs about 64 times less relative to the invariance term; raise lambda towards
+   * 1/D-ish values if the features collapse onto few directions.
+   */
+  lambda: z.number().gt(0).lte(10).default(0.0051),
+  /**
+   * Ghost batch-norm groups of every training forward pass; MoCo's key batch and
+   * SimCLR's second view are shuffled before grouping (shuffle-BN on one device).
+   */
   bnGroups: positiveInt.default(4),
   augment: z
     .strictObject({
@@ -105,10 +123,20 @@ const strategySchema = z
     }
   });
 
+/** A parameter regularizer that protects what earlier chunks taught; combines with replay. */
+const regularizerSchema = z.strictObject({
+  name: z.enum(['mas']),
+  /** Weight of the penalty lambda/2 * sum(importance * (theta - anchor)^2). */
+  lambda: z.number().min(0).default(1),
+  /** Images of each finished chunk the importances are measured on. */
+  samples: positiveInt.default(1024),
+});
+
 const armSchema = z.strictObject({
   name: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "-", "_" or "."'),
   mode: z.enum(['relay', 'joint']),
   strategy: strategySchema.default({ name: 'fine-tune', ratio: 0.5 }),
+  regularizer: regularizerSchema.optional(),
 });
 
 const evaluationSchema = z.strictObject({
@@ -128,6 +156,12 @@ const clientsSchema = z.strictObject({
   /** Client processes to spawn; default one per chunk. */
   count: positiveInt.optional(),
   backend: z.enum(BACKEND_NAMES).default('auto'),
+  /**
+   * Compute threads per spawned client (the wasm backend; native backends size their own
+   * pools). Default: the cores divided among the clients that train at the same time
+   * (one per arm when arms run in parallel), at least 1.
+   */
+  threads: positiveInt.optional(),
   /** Run arms at the same time when there are free clients (relay and joint are independent). */
   parallelArms: z.boolean().default(true),
   /** Seconds a stage may take before the client is presumed lost. */
@@ -167,6 +201,7 @@ export const scenarioSchema = z
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type ArmSpec = Scenario['arms'][number];
 export type StrategySpec = ArmSpec['strategy'];
+export type RegularizerSpec = NonNullable<ArmSpec['regularizer']>;
 export type DatasetSpec = Scenario['dataset'];
 export type StreamSpec = Scenario['stream'];
 export type ModelSpec = Scenario['model'];

@@ -30,6 +30,13 @@ export type ReplayOptions =
   | { mode: 'none' }
   | { mode: 'replay'; size?: number; fraction?: number; ratio: number };
 
+/** A parameter regularizer for the stage, as the arm declares it. */
+export interface RegularizerOptions {
+  name: 'mas';
+  lambda: number;
+  samples: number;
+}
+
 export interface TrainTask {
   kind: 'train';
   taskId: string;
@@ -44,6 +51,7 @@ export interface TrainTask {
   steps: number;
   optimizer: OptimizerOptions;
   replay: ReplayOptions;
+  regularizer?: RegularizerOptions;
   /** When set, the client evaluates the trained encoder before answering. */
   evaluation?: EvaluationSpec;
 }

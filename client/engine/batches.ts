@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../shared/dataset-types.js';
+import { Random } from '../../shared/random.js';
 
 /** Per-channel mean and standard deviation of pixel values in [0, 1]. */
 export interface Normalization {
@@ -44,6 +45,22 @@ export function normalize(x: tf.Tensor4D, norm: Normalization): tf.Tensor4D {
 
 export function toInputBatch(set: ImageSet, indices: ArrayLike<number>, norm: Normalization): tf.Tensor4D {
   return tf.tidy(() => normalize(toUnitBatch(set, indices), norm));
+}
+
+/**
+ * Un-augmented, normalized batches of up to `count` seeded-random samples of `set`. Each
+ * batch is disposed when the next one is taken (or the loop ends).
+ */
+export function* inputBatches(set: ImageSet, norm: Normalization, count: number, batchSize: number, seed: number): Generator<tf.Tensor4D> {
+  const order = new Random(seed).shuffle(Uint32Array.from({ length: set.count }, (_, i) => i)).slice(0, Math.min(count, set.count));
+  for (let start = 0; start < order.length; start += batchSize) {
+    const batch = toInputBatch(set, order.subarray(start, start + batchSize), norm);
+    try {
+      yield batch;
+    } finally {
+      batch.dispose();
+    }
+  }
 }
 
 /** Two image sets of the same geometry as one (first, then second). */

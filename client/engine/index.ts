@@ -72,6 +72,7 @@ export class TrainingEngine implements Engine {
         steps: task.steps,
         optimizer: task.optimizer,
         replay: task.replay,
+        ...(task.regularizer ? { regularizer: task.regularizer } : {}),
         taskId: task.taskId,
       },
       chunk,
@@ -118,7 +119,7 @@ export class TrainingEngine implements Engine {
   }
 }
 
-/** Loads the requested backend and returns an engine on it. */
-export async function createEngine(opts: { backend: BackendName }): Promise<TrainingEngine> {
-  return new TrainingEngine(await selectBackend(opts.backend));
+/** Loads the requested backend (wasm on `threads` threads, default all cores) and returns an engine on it. */
+export async function createEngine(opts: { backend: BackendName; threads?: number }): Promise<TrainingEngine> {
+  return new TrainingEngine(await selectBackend(opts.backend, opts.threads === undefined ? {} : { threads: opts.threads }));
 }

@@ -18,6 +18,8 @@ export interface ModelState {
   step: number;
   methodState: MethodState;
   optimizer: ParamArrays | null;
+  /** Importances and anchors of the arm's regularizer (MAS), when it has one. */
+  regularizer?: Record<string, ParamArrays> | null;
 }
 
 function isRecord(x: unknown): x is Record<string, unknown> {
@@ -51,7 +53,13 @@ export function decodeState(bytes: Uint8Array): ModelState {
   const methodState: MethodState = {};
   for (const [part, arrays] of Object.entries(raw.methodState)) methodState[part] = checkArrays(arrays, `model state.${part}`);
   const optimizer = raw.optimizer === null || raw.optimizer === undefined ? null : checkArrays(raw.optimizer, 'model state.optimizer');
-  return { method: raw.method, step: raw.step, methodState, optimizer };
+  let regularizer: Record<string, ParamArrays> | null = null;
+  if (raw.regularizer !== null && raw.regularizer !== undefined) {
+    if (!isRecord(raw.regularizer)) throw new Error('model state: regularizer must be a map of named arrays');
+    regularizer = {};
+    for (const [part, arrays] of Object.entries(raw.regularizer)) regularizer[part] = checkArrays(arrays, `model state.regularizer.${part}`);
+  }
+  return { method: raw.method, step: raw.step, methodState, optimizer, regularizer };
 }
 
 export function encodeReplay(set: ImageSet): Uint8Array {

@@ -6,14 +6,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../shared/dataset-types.js';
 import { deriveSeed, Random } from '../../shared/random.js';
 import type { SslSpec } from '../../shared/scenario.js';
-import type { OptimizerOptions, Progress, ReplayOptions } from '../../shared/tasks.js';
+import type { OptimizerOptions, Progress, RegularizerOptions, ReplayOptions } from '../../shared/tasks.js';
+import { createRegularizer, type Regularizer } from '../continual/regularizer.js';
 import { replayPerBatch } from '../continual/replay.js';
 import { BatchPipeline } from '../data/pipeline.js';
 import type { EncoderOptions } from '../models/encoder.js';
 import { Sgd } from '../optim/sgd.js';
 import { createMethod } from '../ssl/index.js';
 import type { SslMethod } from '../ssl/method.js';
-import { concatSets, type Normalization } from './batches.js';
+import { concatSets, inputBatches, type Normalization } from './batches.js';
 import { BatchSampler } from './sampler.js';
 import type { ModelState } from './state.js';
 
@@ -28,6 +29,7 @@ export interface StageOptions {
   steps: number;
   optimizer: OptimizerOptions;
   replay: ReplayOptions;
+  regularizer?: RegularizerOptions;
   taskId: string;
 }
 
@@ -84,7 +86,10 @@ export async function trainStage(
   const method = restoreMethod(o, previous);
   const optimizer = new Sgd({ momentum: o.optimizer.momentum, weightDecay: o.optimizer.weightDecay });
   let pipeline: BatchPipeline | null = null;
+  let regularizer: Regularizer | null = null;
   try {
+    regularizer = o.regularizer ? createRegularizer(o.regularizer, method.online, previous?.regularizer ?? null) : null;
+    const extra = regularizer?.extraLoss();
     if (previous?.optimizer && o.optimizer.keepOptimizerState) optimizer.importState(previous.optimizer, method.online.trainable);
     const pool = replay ? concatSets(chunk, replay) : chunk;
     const perBatch = replayPerBatch(o.replay, o.batchSize, replay?.count ?? 0);
@@ -103,7 +108,7 @@ export async function trainStage(
       const batch = await pipeline.next();
       const view1 = tf.tensor4d(batch.view1, batch.shape);
       const view2 = tf.tensor4d(batch.view2, batch.shape);
-      loss = method.step(view1, view2, optimizer, lr, shuffleRng);
+      loss = method.step(view1, view2, optimizer, lr, shuffleRng, extra);
       tf.dispose([view1, view2]);
       if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${globalStep} (stage ${o.taskId})`);
       if (s === 0) lossFirst = loss;
@@ -117,11 +122,16 @@ export async function trainStage(
     }
     const trainSeconds = (performance.now() - started) / 1000;
     const dataWaitSeconds = pipeline.waitStats().totalMs / 1000;
+    if (regularizer && o.regularizer) {
+      const seed = deriveSeed(o.stageSeed, 'regularizer');
+      await regularizer.afterStage(method.online, o.encoder.backbone, inputBatches(chunk, norm, o.regularizer.samples, 64, seed));
+    }
     const state: ModelState = {
       method: o.ssl.method,
       step: o.optimizer.startStep + o.steps,
       methodState: await method.exportState(),
       optimizer: o.optimizer.keepOptimizerState ? await optimizer.exportState() : null,
+      regularizer: regularizer ? regularizer.exportState() : null,
     };
     return { method, state, lossFirst, lossLast: loss, trainSeconds, replaySamplesUsed: perBatch * o.steps, dataWaitSeconds };
   } catch (err) {
@@ -129,6 +139,7 @@ export async function trainStage(
     throw err;
   } finally {
     await pipeline?.close();
+    regularizer?.dispose();
     optimizer.dispose();
   }
 }

@@ -10,11 +10,34 @@ import type { Sgd } from '../optim/sgd.js';
 /** A method's transferable state: named arrays per component. */
 export type MethodState = Record<string, ParamArrays>;
 
+/** What a regularizer sees inside a method's gradient computation. */
+export interface ExtraLossContext {
+  /** Every trainable parameter the step updates (backbone, heads, predictor). */
+  online: Params;
+  /** Backbone features of `view1` [B, featureDim], computed inside the gradient closure. */
+  representation: tf.Tensor2D;
+  view1: tf.Tensor4D;
+}
+
+/**
+ * A term added to a method's loss inside the gradient computation, so its gradient
+ * flows into the update: the hook continual strategies (MAS, EWC, distillation) use.
+ * It runs inside the step's tape; intermediate tensors it creates are freed with it.
+ */
+export type ExtraLoss = (ctx: ExtraLossContext) => tf.Scalar;
+
 export interface SslMethod {
-  /** The online encoder: its backbone is what gets evaluated and handed on. */
+  /**
+   * Every trainable parameter the optimizer updates (and the buffers beside them): the
+   * encoder plus any head or predictor. Its backbone is what gets evaluated and handed on.
+   */
   readonly online: Params;
-  /** One optimizer step on a batch's two augmented views; returns the loss. */
-  step(view1: tf.Tensor4D, view2: tf.Tensor4D, optimizer: Sgd, lr: number, rng: Random): number;
+  /**
+   * One optimizer step on a batch's two augmented views. Returns the method's own loss
+   * (without `extra`, so losses stay comparable across strategies). Throws, before
+   * changing the weights, when the loss (with `extra`) is not finite.
+   */
+  step(view1: tf.Tensor4D, view2: tf.Tensor4D, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number;
   exportState(): Promise<MethodState>;
   /** Restores a state; refuses one whose names or shapes do not match. */
   importState(state: MethodState): void;

@@ -12,11 +12,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Random } from '../../shared/random.js';
 import { embed, encoderDecls, l2Normalize, type EncoderOptions } from '../models/encoder.js';
-import { updateRunningStats, type BatchStat } from '../models/layers.js';
 import { assignParams, cloneParams, createParams, disposeParams, paramsToArrays, type Params } from '../models/params.js';
+import { projectionForward } from '../models/projection.js';
+import { backboneForward } from '../models/resnet.js';
 import type { Sgd } from '../optim/sgd.js';
+import { emaUpdate } from './ema.js';
+import { gradientStep } from './gradient-step.js';
 import { infoNce } from './losses.js';
-import type { MethodState, SslMethod } from './method.js';
+import type { ExtraLoss, MethodState, SslMethod } from './method.js';
 
 export interface MocoOptions {
   encoder: EncoderOptions;
@@ -46,21 +49,21 @@ export class MocoV2 implements SslMethod {
     );
   }
 
-  step(view1: tf.Tensor4D, view2: tf.Tensor4D, optimizer: Sgd, lr: number, rng: Random): number {
-    this.momentumUpdate();
+  step(view1: tf.Tensor4D, view2: tf.Tensor4D, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number {
+    emaUpdate(this.key, this.online, this.options.momentum);
     const keys = this.keys(view2, rng);
-    const stats: BatchStat[] = [];
-    const mode = { training: true, bnGroups: this.options.bnGroups, stats };
-    const { value, grads } = tf.variableGrads(
-      () => infoNce(embed(this.online, this.options.encoder, view1, mode), keys, this.queue as tf.Tensor2D, this.options.temperature),
-      [...this.online.trainable.values()],
-    );
-    optimizer.apply(this.online.trainable, grads, lr);
-    updateRunningStats(this.online, stats);
-    this.enqueue(keys);
-    const loss = value.dataSync()[0];
-    tf.dispose([value, keys, ...Object.values(grads)]);
-    return loss;
+    try {
+      const { encoder, bnGroups, temperature } = this.options;
+      const loss = gradientStep({ online: this.online, optimizer, lr, bnGroups, view1, extra }, (mode) => {
+        const representation = backboneForward(this.online, encoder.backbone, view1, mode);
+        const q = l2Normalize(projectionForward(this.online, representation));
+        return { loss: infoNce(q, keys, this.queue as tf.Tensor2D, temperature), representation };
+      });
+      this.enqueue(keys);
+      return loss;
+    } finally {
+      keys.dispose();
+    }
   }
 
   /** Keys of the second view from the momentum encoder, with the batch shuffled for BN. */
@@ -73,16 +76,6 @@ export class MocoV2 implements SslMethod {
       const shuffled = tf.gather(view, tf.tensor1d(perm, 'int32'));
       const k = embed(this.key, this.options.encoder, shuffled, { training: true, bnGroups: this.options.bnGroups });
       return tf.gather(k, tf.tensor1d(inverse, 'int32'));
-    });
-  }
-
-  private momentumUpdate(): void {
-    const m = this.options.momentum;
-    tf.tidy(() => {
-      for (const [name, k] of this.key.trainable) {
-        const q = this.online.trainable.get(name)!;
-        k.assign(tf.add(tf.mul(k, m), tf.mul(q, 1 - m)));
-      }
     });
   }
 

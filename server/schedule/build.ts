@@ -82,6 +82,7 @@ export function buildTrainTask({ scenario, arm }: PlanInput, spec: StageSpec): T
       keepOptimizerState: training.keepOptimizerState,
     },
     replay: spec.replay,
+    ...(arm.regularizer && arm.mode === 'relay' ? { regularizer: arm.regularizer } : {}),
     ...(spec.evaluate ? { evaluation: scenario.evaluation } : {}),
   };
 }

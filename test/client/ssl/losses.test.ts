@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { l2Normalize } from '../../../client/models/encoder.js';
-import { infoNce } from '../../../client/ssl/losses.js';
+import { infoNce, unitRows } from '../../../client/ssl/losses.js';
 import { useWasm } from '../../support/backend.js';
 
 beforeAll(useWasm);
@@ -52,5 +52,26 @@ describe('infoNce', () => {
     for (let i = 0; i < 50; i++) optimizer.minimize(() => lossOf(), false, [w]);
     const after = lossOf().dataSync()[0];
     expect(after).toBeLessThan(before * 0.5);
+  });
+});
+
+describe('unitRows', () => {
+  it('has the value and gradient of l2Normalize away from zero', () => {
+    const x = tf.randomNormal([4, 5], 0, 1, 'float32', 11) as tf.Tensor2D;
+    const dy = tf.randomNormal([4, 5], 0, 1, 'float32', 12);
+    expect(unitRows(x).arraySync().flat().map((v) => v.toFixed(5))).toEqual(l2Normalize(x).arraySync().flat().map((v) => v.toFixed(5)));
+    const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(unitRows(v as tf.Tensor2D), dy)))(x).dataSync();
+    const reference = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(l2Normalize(v as tf.Tensor2D), dy)))(x).dataSync();
+    ours.forEach((v, i) => expect(v).toBeCloseTo(reference[i], 5));
+  });
+
+  it('keeps an all-zero row at zero with a finite gradient', () => {
+    const x = tf.tensor2d([0, 0, 0, 3, 4, 0], [2, 3]);
+    expect(unitRows(x).arraySync()).toEqual([
+      [0, 0, 0],
+      [0.6000000238418579, 0.800000011920929, 0],
+    ]);
+    const g = tf.grad((v: tf.Tensor) => tf.sum(unitRows(v as tf.Tensor2D)))(x).dataSync();
+    expect(Array.from(g).every(Number.isFinite)).toBe(true);
   });
 });

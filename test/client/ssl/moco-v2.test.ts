@@ -5,6 +5,7 @@ import { Sgd } from '../../../client/optim/sgd.js';
 import { MocoV2, type MocoOptions } from '../../../client/ssl/moco-v2.js';
 import { Random } from '../../../shared/random.js';
 import { useWasm } from '../../support/backend.js';
+import { methodContract } from './method-contract.js';
 
 beforeAll(useWasm);
 
@@ -98,4 +99,12 @@ describe('MoCo v2', () => {
     expect(() => method.importState(state)).toThrow(/non-finite/);
     method.dispose();
   });
+});
+
+// The shared contract (ExtraLoss hook, non-finite refusal, exact resume); no fixed-batch
+// test: the queue changes every step, so MoCo's fixed-batch objective is not defined
+// (its pure infoNce is tested in losses.test.ts).
+methodContract('MoCo v2', {
+  create: (seed, enc = encoder) => new MocoV2({ ...options, encoder: enc }, seed),
+  parts: ['online', 'key', 'queue'],
 });

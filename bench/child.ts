@@ -1,0 +1,93 @@
+/**
+ * Bench child processes: `node --import tsx <entry> ...args`, as server/spawn.ts starts
+ * clients. Their result lines come on stdout after a known prefix; stderr is kept for
+ * the error message when a child fails.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
+const STDERR_TAIL = 4000;
+
+/** Prefix of a child's result line on stdout. */
+export const RESULT_PREFIX = 'STREAMSSL_BENCH_RESULT ';
+
+export interface Child {
+  process: ChildProcess;
+  /** Resolves with the first stdout line starting with `prefix`, parsed as JSON. */
+  line(prefix: string): Promise<unknown>;
+  /** Resolves when the process has exited; rejects when it failed. */
+  exited: Promise<void>;
+  /** Last lines the process wrote to stderr. */
+  stderr(): string;
+}
+
+/** Starts a TypeScript entry point in a new Node process. */
+export function startChild(entry: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  const child = spawn(process.execPath, ['--import', tsx, entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err = (err + chunk).slice(-STDERR_TAIL)));
+  const lines: string[] = [];
+  const watchers = new Set<() => void>();
+  let partial = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop()!;
+    lines.push(...parts);
+    for (const watch of [...watchers]) watch();
+  });
+  const describe = () => `${entry} ${args.join(' ')}`;
+  const exited = new Promise<void>((resolve, reject) => {
+    child.once('error', (e) => reject(new Error(`could not start ${describe()}: ${e.message}`)));
+    // 'close', not 'exit': by then stdout has been read to its end.
+    child.once('close', (code, signal) => {
+      for (const watch of [...watchers]) watch();
+      if (code === 0) resolve();
+      else reject(new Error(`${describe()} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${err ? `:\n${err.trimEnd()}` : ''}`));
+    });
+  });
+  exited.catch(() => undefined);
+
+  return {
+    process: child,
+    exited,
+    stderr: () => err,
+    line(prefix) {
+      return new Promise<unknown>((resolve, reject) => {
+        let seen = 0;
+        const watch = () => {
+          for (; seen < lines.length; seen++) {
+            if (!lines[seen].startsWith(prefix)) continue;
+            watchers.delete(watch);
+            try {
+              resolve(JSON.parse(lines[seen].slice(prefix.length)));
+            } catch (e) {
+              reject(new Error(`${describe()}: unreadable result line: ${(e as Error).message}`));
+            }
+            return;
+          }
+          if (child.exitCode !== null || child.signalCode !== null) {
+            watchers.delete(watch);
+            exited.then(() => reject(new Error(`${describe()} exited without a result line`)), reject);
+          }
+        };
+        watchers.add(watch);
+        watch();
+      });
+    },
+  };
+}
+
+/** Waits up to `waitMs` for a child to exit by itself, then SIGTERM, then SIGKILL after `graceMs`. */
+export async function stopChild(child: Child, waitMs = 2000, graceMs = 5000): Promise<void> {
+  const p = child.process;
+  const running = () => p.exitCode === null && p.signalCode === null;
+  const settled = child.exited.catch(() => undefined);
+  const within = (ms: number) => Promise.race([settled, new Promise<void>((r) => setTimeout(r, ms).unref())]);
+  if (running()) await within(waitMs);
+  if (running()) p.kill('SIGTERM');
+  if (running()) await within(graceMs);
+  if (running()) p.kill('SIGKILL');
+  await settled;
+}

@@ -1,0 +1,112 @@
+/**
+ * What `streamssl bench` measures: named model configurations, the scenario each one
+ * stands for (so the bench trains exactly what a scenario with those widths and batch
+ * size would, with the project's defaults for everything else), and the JSON report.
+ */
+import { parseScenario, type Scenario } from '../shared/scenario.js';
+
+/** Input geometry of every configuration: 32x32 RGB, as CIFAR. */
+export const IMAGE = { height: 32, width: 32, channels: 3 } as const;
+
+export interface ModelConfig {
+  widths: number[];
+  /** MoCo batch size (two views of `batch` images per step). */
+  batch: number;
+}
+
+/**
+ * `small` and `resnet18` are the configurations the PyTorch reference measures too
+ * (bench/reference/moco_torch.py); `tiny` keeps the smoke test fast.
+ */
+export const MODEL_CONFIGS = {
+  tiny: { widths: [8, 16, 32, 64], batch: 16 },
+  small: { widths: [16, 32, 64, 128], batch: 64 },
+  resnet18: { widths: [64, 128, 256, 512], batch: 32 },
+} as const satisfies Record<string, ModelConfig>;
+
+export type ConfigName = keyof typeof MODEL_CONFIGS;
+export const CONFIG_NAMES = Object.keys(MODEL_CONFIGS) as ConfigName[];
+
+/**
+ * A one-chunk scenario with these widths and batch: ResNet-18-style blocks (2 per stage,
+ * 3x3 stem with stride 1), projection head 512-128, MoCo-v2 with queue 4096, T 0.2,
+ * SGD momentum 0.9, and the default augmentation.
+ */
+export function benchScenario(config: ModelConfig): Scenario {
+  return parseScenario(
+    {
+      name: 'bench',
+      dataset: { name: 'synthetic', imageSize: IMAGE.height },
+      stream: { type: 'instance', chunks: 1 },
+      model: { widths: config.widths, blocksPerStage: 2, stemStride: 1, projectionHidden: 512, projectionDim: 128 },
+      ssl: { method: 'moco-v2', temperature: 0.2, queueSize: 4096 },
+      training: { batchSize: config.batch, optimizer: { name: 'sgd', momentum: 0.9 } },
+      arms: [{ name: 'bench', mode: 'relay' }],
+    },
+    'bench configuration',
+  );
+}
+
+/** Milliseconds per step: measured end to end, and split into phases in a separate pass. */
+export interface StepMs {
+  /** Wall time per step of the throughput loop (what img/s is computed from). */
+  total: number;
+  /** Part of `total` spent waiting for the input pipeline (its prefetch hides the rest). */
+  dataWait: number;
+  /** Building the two augmented, normalized views in-thread, and uploading them. */
+  data: number;
+  /** Key-encoder forward + online forward and loss, without gradient. */
+  forward: number;
+  /** tf.variableGrads of the online forward and loss, minus the online forward. */
+  backward: number;
+  /** Key-encoder momentum update + Sgd.apply + batch-norm running stats + enqueue. */
+  optimizer: number;
+}
+
+/** One MoCo throughput measurement (one configuration, one thread count, one process). */
+export interface MocoResult {
+  config: string;
+  widths: number[];
+  batch: number;
+  threads: number;
+  /** Threads the backend says it computes on (`BackendChoice.threads`); may differ from `threads`. */
+  threadsActual: number;
+  backend: string;
+  backendReason: string;
+  /** Worker threads of the input pipeline during the throughput loop (0 = in-thread). */
+  dataWorkers: number;
+  warmupSteps: number;
+  steps: number;
+  /** Steps of the separate, instrumented pass that gives the phases. */
+  breakdownSteps: number;
+  seconds: number;
+  imgPerSec: number;
+  stepMs: StepMs;
+  /** Analytic FLOPs of one MoCo step per image (client/models/flops.ts). */
+  flopsPerImage: number;
+  gflops: number;
+  loss: { first: number; last: number };
+  /** Tensors left over after the timed steps (should be 0). */
+  leakedTensors: number;
+}
+
+export interface HandoffResult {
+  /** Model whose online-encoder weights were handed on. */
+  config: string;
+  params: number;
+  bytes: number;
+  /** encode + send + decode. */
+  seconds: number;
+  /** msgpackr encoding of the state map in the sending client (encodeState). */
+  encodeSeconds: number;
+  /** Sending client -> coordinator -> receiving client, chunked and hashed (shared/transfer.ts). */
+  sendSeconds: number;
+  /** Decoding and structure check in the receiving client (decodeState). */
+  decodeSeconds: number;
+}
+
+export interface BenchReport {
+  backend: string | null;
+  moco: MocoResult[];
+  handoff: HandoffResult | null;
+}

@@ -1,0 +1,64 @@
+/** The bench report as readable text. */
+import type { BenchReport, MocoResult } from './configs.js';
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd()).join('\n');
+}
+
+const ms = (x: number) => x.toFixed(x < 10 ? 1 : 0);
+
+function threadsCell(r: MocoResult): string {
+  return r.threadsActual === r.threads ? String(r.threads) : `${r.threads} (uses ${r.threadsActual})`;
+}
+
+export function formatReport(report: BenchReport): string {
+  const out: string[] = [];
+  if (report.moco.length > 0) {
+    const first = report.moco[0];
+    out.push(`backend: ${report.backend} (${first.backendReason})`, '');
+    out.push('MoCo-v2 training step, 32x32x3 inputs, ResNet-18-style blocks, head 512-128, queue 4096, SGD momentum 0.9');
+    const rows = [['config', 'widths', 'batch', 'threads', 'img/s', 'GFLOP/s', 'step ms', 'wait', '| data', 'fwd', 'bwd', 'opt', 'steps']];
+    for (const r of report.moco) {
+      rows.push([
+        r.config,
+        r.widths.join('-'),
+        String(r.batch),
+        threadsCell(r),
+        r.imgPerSec.toFixed(1),
+        r.gflops.toFixed(1),
+        ms(r.stepMs.total),
+        ms(r.stepMs.dataWait),
+        `| ${ms(r.stepMs.data)}`,
+        ms(r.stepMs.forward),
+        ms(r.stepMs.backward),
+        ms(r.stepMs.optimizer),
+        `${r.steps}+${r.breakdownSteps}`,
+      ]);
+    }
+    out.push(table(rows), '');
+    const workers = [...new Set(report.moco.map((r) => r.dataWorkers))].join('/');
+    out.push(
+      `img/s, step ms: the training loop (MocoV2.step, input pipeline with ${workers} data worker thread(s)), timed after warm-up;`,
+      '  wait = time per step spent waiting for the input pipeline.',
+      'data | fwd | bwd | opt: a separate instrumented pass, synced at each boundary (ms per step):',
+      '  data = two augmented, normalized views built in-thread and uploaded;',
+      '  fwd  = key-encoder forward + online forward and loss without gradient;',
+      '  bwd  = tf.variableGrads(online forward and loss) minus that online forward;',
+      '  opt  = key momentum update + Sgd.apply + batch-norm running stats + enqueue.',
+      'GFLOP/s: analytic conv + dense FLOPs of a step (4x one view\'s forward + queue logits, client/models/flops.ts) x img/s.',
+      'steps: timed + instrumented.',
+    );
+    const leaks = report.moco.filter((r) => r.leakedTensors !== 0);
+    if (leaks.length > 0) out.push(`warning: tensors leaked in ${leaks.map((r) => `${r.config}/${r.threads}`).join(', ')}`);
+  }
+  const h = report.handoff;
+  if (h) {
+    if (out.length > 0) out.push('');
+    out.push(
+      `Hand-off of the ${h.config} online encoder (${(h.params / 1e6).toFixed(2)}M params, ${(h.bytes / 1e6).toFixed(1)} MB), client -> coordinator -> client:`,
+      `  encode ${h.encodeSeconds.toFixed(3)} s, send ${h.sendSeconds.toFixed(3)} s (${(h.bytes / 1e6 / h.sendSeconds).toFixed(0)} MB/s), decode ${h.decodeSeconds.toFixed(3)} s, total ${h.seconds.toFixed(3)} s`,
+    );
+  }
+  return `${out.join('\n')}\n`;
+}

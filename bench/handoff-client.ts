@@ -1,0 +1,95 @@
+/**
+ * Child process of `streamssl bench` for the hand-off figure: a real client
+ * (client/connection.ts) whose engine trains nothing. Given no state, it makes one, the
+ * online-encoder weights of the task's model as a named Float32Array map, and encodes
+ * it with encodeState; given a state, it decodes it with decodeState. Each prints its
+ * timing as a result line (`RESULT_PREFIX` + JSON) on stdout.
+ *
+ *   STREAMSSL_TOKEN=T node --import tsx bench/handoff-client.ts --server URL --client-id ID
+ */
+import { parseArgs } from 'node:util';
+import { startClient } from '../client/connection.js';
+import type { Engine, StreamSummary, TrainOutcome } from '../client/engine/types.js';
+import { decodeState, encodeState, type ModelState } from '../client/engine/state.js';
+import { encoderDecls, encoderOptions } from '../client/models/encoder.js';
+import type { ParamArrays } from '../client/models/params.js';
+import { silentLogger } from '../shared/log.js';
+import type { EvalMetrics, TrainTask } from '../shared/tasks.js';
+import { RESULT_PREFIX } from './child.js';
+import { IMAGE } from './configs.js';
+
+/** What a hand-off client reports for each task. */
+export interface HandoffLine {
+  role: 'encode' | 'decode';
+  seconds: number;
+  bytes: number;
+  params: number;
+}
+
+function report(line: HandoffLine): void {
+  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(line)}\n`);
+}
+
+/** Weights with the model's names and shapes; the values are arbitrary but not constant. */
+function onlineWeights(task: TrainTask): { arrays: ParamArrays; params: number } {
+  const arrays: ParamArrays = {};
+  let params = 0;
+  let x = 0x9e3779b9;
+  for (const decl of encoderDecls(encoderOptions(task.model, IMAGE.channels))) {
+    const values = new Float32Array(decl.shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < values.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      values[i] = (x | 0) / 2 ** 33;
+    }
+    arrays[decl.name] = { shape: decl.shape, values };
+    params += values.length;
+  }
+  return { arrays, params };
+}
+
+class HandoffEngine implements Engine {
+  async train(task: TrainTask, state: Uint8Array | null): Promise<TrainOutcome> {
+    let bytes: Uint8Array;
+    if (state === null) {
+      const { arrays, params } = onlineWeights(task);
+      const model: ModelState = { method: task.ssl.method, step: 0, methodState: { online: arrays }, optimizer: null };
+      const start = performance.now();
+      bytes = encodeState(model);
+      report({ role: 'encode', seconds: (performance.now() - start) / 1000, bytes: bytes.byteLength, params });
+    } else {
+      const start = performance.now();
+      const decoded = decodeState(state);
+      const seconds = (performance.now() - start) / 1000;
+      const params = Object.values(decoded.methodState.online ?? {}).reduce((n, a) => n + a.values.length, 0);
+      report({ role: 'decode', seconds, bytes: state.byteLength, params });
+      // A train task must answer with a state; a tiny one keeps the return trip out of the figure.
+      bytes = encodeState({ method: decoded.method, step: decoded.step + 1, methodState: {}, optimizer: null });
+    }
+    return {
+      state: bytes,
+      replay: null,
+      metrics: { steps: task.steps, lossFirst: 0, lossLast: 0, trainSeconds: 0, imagesPerSecond: 0, samples: 0, replaySamplesUsed: 0, dataWaitSeconds: 0 },
+    };
+  }
+
+  async describeStream(): Promise<StreamSummary> {
+    throw new Error('the hand-off bench client only runs train tasks');
+  }
+
+  async evaluate(): Promise<EvalMetrics> {
+    throw new Error('the hand-off bench client only runs train tasks');
+  }
+}
+
+const { values } = parseArgs({ options: { server: { type: 'string' }, 'client-id': { type: 'string' } } });
+const token = process.env.STREAMSSL_TOKEN;
+if (!values.server || !token) {
+  process.stderr.write('handoff client: --server and STREAMSSL_TOKEN are required\n');
+  process.exit(2);
+}
+const handle = await startClient({ url: values.server, token, engine: new HandoffEngine(), clientId: values['client-id'], backend: 'none', logger: silentLogger() });
+process.once('SIGTERM', () => void handle.close());
+await handle.done;
+process.exit(0);

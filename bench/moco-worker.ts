@@ -1,0 +1,74 @@
+/**
+ * Child process of `streamssl bench`: loads one backend with one thread count, measures
+ * one MoCo configuration and prints the result as one line, `RESULT_PREFIX` + JSON, on
+ * stdout. One process per measurement, so backends and thread pools never interfere.
+ *
+ *   node --import tsx bench/moco-worker.ts --backend wasm --threads 1 --config small \
+ *     --widths 16,32,64,128 --batch 64 --warmup 2 [--steps N | --seconds S] [--breakdown-steps N] [--data-workers N]
+ */
+import { parseArgs } from 'node:util';
+import { selectBackend } from '../client/backend.js';
+import type { BackendName } from '../shared/scenario.js';
+import { RESULT_PREFIX } from './child.js';
+import type { MocoResult } from './configs.js';
+import { measureMoco } from './moco-measure.js';
+
+function intOrNull(value: string | undefined, name: string): number | null {
+  if (value === undefined) return null;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name}: expected a non-negative integer, got "${value}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      backend: { type: 'string', default: 'auto' },
+      threads: { type: 'string', default: '1' },
+      config: { type: 'string', default: 'custom' },
+      widths: { type: 'string' },
+      batch: { type: 'string' },
+      warmup: { type: 'string', default: '2' },
+      steps: { type: 'string' },
+      seconds: { type: 'string', default: '15' },
+      'breakdown-steps': { type: 'string' },
+      'data-workers': { type: 'string' },
+    },
+  });
+  const threads = intOrNull(values.threads, 'threads')!;
+  const widths = (values.widths ?? '').split(',').map(Number);
+  const batch = intOrNull(values.batch, 'batch');
+  if (widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 1)) throw new Error(`--widths: expected positive integers, got "${values.widths}"`);
+  if (!batch) throw new Error('--batch: required');
+
+  const choice = await selectBackend(values.backend as BackendName, { threads });
+  const m = await measureMoco({
+    widths,
+    batch,
+    warmupSteps: intOrNull(values.warmup, 'warmup')!,
+    steps: intOrNull(values.steps, 'steps'),
+    seconds: Number(values.seconds),
+    breakdownSteps: intOrNull(values['breakdown-steps'], 'breakdown-steps'),
+    dataWorkers: intOrNull(values['data-workers'], 'data-workers') ?? undefined,
+  });
+  const result: MocoResult = {
+    config: values.config!,
+    widths,
+    batch,
+    threads,
+    threadsActual: choice.threads,
+    backend: choice.name,
+    backendReason: choice.reason,
+    ...m,
+  };
+  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+}
+
+main().then(
+  // Thread pools and pipeline workers must not keep a finished measurement alive.
+  () => process.exit(0),
+  (err: Error) => {
+    process.stderr.write(`bench worker: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,41 @@
+/**
+ * The `streamssl bench` command's options as commander parses them (cli/main.ts), and
+ * their value parsers. Light on purpose: the CLI imports it at start-up.
+ */
+import { InvalidArgumentError } from 'commander';
+import type { BackendName } from '../shared/scenario.js';
+
+export const BENCH_CONFIG_CHOICES = ['tiny', 'small', 'resnet18', 'all'] as const;
+export const HANDOFF_CHOICES = ['tiny', 'small', 'resnet18', 'none'] as const;
+
+export interface BenchCliOptions {
+  json?: boolean;
+  quick?: boolean;
+  config: (typeof BENCH_CONFIG_CHOICES)[number];
+  threads: number[];
+  backend: BackendName;
+  steps?: number;
+  seconds: number;
+  dataWorkers?: number;
+  handoff: (typeof HANDOFF_CHOICES)[number];
+}
+
+function integer(value: string, min: number): number {
+  const n = Number(value.trim());
+  if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got "${value}"`);
+  return n;
+}
+
+export const parseCount = (value: string): number => integer(value, 1);
+export const parseNonNegative = (value: string): number => integer(value, 0);
+
+export function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number of seconds, got "${value}"`);
+  return n;
+}
+
+/** `1,2` -> [1, 2] (duplicates dropped, order kept). */
+export function parseThreadList(value: string): number[] {
+  return [...new Set(value.split(',').map((v) => integer(v, 1)))];
+}

@@ -1,0 +1,79 @@
+/**
+ * `streamssl bench`: MoCo-v2 throughput per configuration and thread count (each in a
+ * fresh child process, bench/moco-worker.ts), then the hand-off of a model state between
+ * two client processes through a coordinator (bench/handoff.ts).
+ */
+import { fileURLToPath } from 'node:url';
+import type { BackendName } from '../shared/scenario.js';
+import { RESULT_PREFIX, startChild, stopChild } from './child.js';
+import { MODEL_CONFIGS, type BenchReport, type ConfigName, type MocoResult } from './configs.js';
+import { measureHandoff } from './handoff.js';
+
+export { formatReport } from './format.js';
+
+const WORKER_ENTRY = fileURLToPath(new URL('./moco-worker.ts', import.meta.url));
+
+export interface BenchOptions {
+  configs: ConfigName[];
+  threads: number[];
+  backend: BackendName;
+  /** Fewer steps: one warm-up, two timed, one instrumented. */
+  quick: boolean;
+  /** Timed steps per measurement; default as many as fit in `seconds`. */
+  steps?: number;
+  /** Time budget of each throughput loop (default 15 s; the breakdown adds about half). */
+  seconds?: number;
+  /** Input pipeline worker threads (default: the pipeline's, as in training). */
+  dataWorkers?: number;
+  /** Model whose state is handed off, or null for none. */
+  handoff: ConfigName | null;
+  /** Progress lines (to stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+function isMocoResult(x: unknown): x is MocoResult {
+  const r = x as MocoResult;
+  return typeof r === 'object' && r !== null && typeof r.imgPerSec === 'number' && typeof r.stepMs === 'object';
+}
+
+/** Runs one MoCo measurement in a child process. */
+export async function runMocoChild(config: ConfigName, threads: number, o: BenchOptions): Promise<MocoResult> {
+  const { widths, batch } = MODEL_CONFIGS[config];
+  const args = ['--backend', o.backend, '--threads', String(threads), '--config', config, '--widths', widths.join(','), '--batch', String(batch)];
+  if (o.quick) args.push('--warmup', '1', '--steps', String(o.steps ?? 2), '--breakdown-steps', '1');
+  else {
+    args.push('--warmup', '2', '--seconds', String(o.seconds ?? 15));
+    if (o.steps !== undefined) args.push('--steps', String(o.steps));
+  }
+  if (o.dataWorkers !== undefined) args.push('--data-workers', String(o.dataWorkers));
+  const child = startChild(WORKER_ENTRY, args);
+  try {
+    const result = await child.line(RESULT_PREFIX);
+    if (!isMocoResult(result)) throw new Error(`bench worker: unexpected result ${JSON.stringify(result).slice(0, 200)}`);
+    await child.exited;
+    return result;
+  } finally {
+    await stopChild(child);
+  }
+}
+
+/** Every measurement the options ask for, one after the other (they must not share the CPU). */
+export async function runBench(o: BenchOptions): Promise<BenchReport> {
+  const log = o.log ?? (() => undefined);
+  const moco: MocoResult[] = [];
+  for (const config of o.configs) {
+    for (const threads of o.threads) {
+      const { widths, batch } = MODEL_CONFIGS[config];
+      log(`bench: MoCo-v2 ${config} (widths ${widths.join('-')}, batch ${batch}), ${threads} thread${threads === 1 ? '' : 's'} ...`);
+      const r = await runMocoChild(config, threads, o);
+      log(`bench:   ${r.imgPerSec.toFixed(1)} img/s, ${r.gflops.toFixed(1)} GFLOP/s on ${r.backend} (${r.steps} steps in ${r.seconds.toFixed(1)} s)`);
+      moco.push(r);
+    }
+  }
+  let handoff = null;
+  if (o.handoff) {
+    log(`bench: hand-off of the ${o.handoff} online encoder between two client processes ...`);
+    handoff = await measureHandoff({ config: o.handoff, model: MODEL_CONFIGS[o.handoff] });
+  }
+  return { backend: moco[0]?.backend ?? null, moco, handoff };
+}

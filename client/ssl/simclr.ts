@@ -1,0 +1,73 @@
+/**
+ * SimCLR: contrast each image's two views against every other view in the batch.
+ * Chen et al. 2020, "A Simple Framework for Contrastive Learning of Visual
+ * Representations", https://arxiv.org/abs/2002.05709.
+ *
+ * Both views go through the same encoder (backbone plus the two-layer MLP head MoCo v2
+ * also uses); the loss is NT-Xent over the 2N embeddings. The paper computes batch
+ * norm over all devices at once, so positives cannot be told apart by shared
+ * statistics; with ghost batch norm here, the second view's batch is shuffled before
+ * its groups are formed (as MoCo shuffles its keys), so an image's two views rarely sit
+ * in groups of the same images.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Random } from '../../shared/random.js';
+import { encoderDecls, type EncoderOptions } from '../models/encoder.js';
+import { createParams, disposeParams, type Params } from '../models/params.js';
+import { projectionForward } from '../models/projection.js';
+import { backboneForward } from '../models/resnet.js';
+import type { Sgd } from '../optim/sgd.js';
+import { gradientStep } from './gradient-step.js';
+import { ntXent, unitRows } from './losses.js';
+import type { ExtraLoss, MethodState, SslMethod } from './method.js';
+import { exportParts, importParts } from './state-parts.js';
+
+export interface SimclrOptions {
+  encoder: EncoderOptions;
+  temperature: number;
+  bnGroups: number;
+}
+
+export class SimClr implements SslMethod {
+  readonly online: Params;
+
+  constructor(
+    private readonly options: SimclrOptions,
+    seed: number,
+  ) {
+    this.online = createParams(encoderDecls(options.encoder), seed);
+  }
+
+  step(view1: tf.Tensor4D, view2: tf.Tensor4D, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number {
+    const { encoder, bnGroups, temperature } = this.options;
+    const n = view2.shape[0];
+    const perm = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+    const inverse = new Array<number>(n);
+    perm.forEach((p, i) => (inverse[p] = i));
+    const shuffled = tf.tidy(() => tf.gather(view2, tf.tensor1d(perm, 'int32')));
+    // Un-shuffling by a permutation matrix: tfjs's wasm backend lacks gather's gradient.
+    const unshuffle = tf.tidy(() => tf.oneHot(tf.tensor1d(inverse, 'int32'), n, 1, 0, 'float32') as tf.Tensor2D);
+    try {
+      return gradientStep({ online: this.online, optimizer, lr, bnGroups, view1, extra }, (mode) => {
+        const representation = backboneForward(this.online, encoder.backbone, view1, mode);
+        const z1 = unitRows(projectionForward(this.online, representation));
+        const z2 = tf.matMul(unshuffle, unitRows(projectionForward(this.online, backboneForward(this.online, encoder.backbone, shuffled, mode))));
+        return { loss: ntXent(z1, z2 as tf.Tensor2D, temperature), representation };
+      });
+    } finally {
+      tf.dispose([shuffled, unshuffle]);
+    }
+  }
+
+  exportState(): Promise<MethodState> {
+    return exportParts({ online: this.online });
+  }
+
+  importState(state: MethodState): void {
+    importParts('SimCLR', state, { online: this.online });
+  }
+
+  dispose(): void {
+    disposeParams(this.online);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Smoke test of `streamssl bench`: the real CLI, child processes and coordinator, on the
+ * tiny configuration with --quick. Checks the JSON shape and that every figure is
+ * positive, not the figures themselves.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import type { BenchReport } from '../../bench/configs.js';
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('../../bin/streamssl.mjs', import.meta.url));
+
+describe('streamssl bench --quick --json', () => {
+  it('measures MoCo throughput per thread count and a hand-off, as one JSON object', async () => {
+    const { stdout } = await run(process.execPath, [BIN, 'bench', '--quick', '--json', '--config', 'tiny', '--threads', '1,2', '--handoff', 'tiny', '--backend', 'wasm'], {
+      timeout: 90_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const report = JSON.parse(stdout) as BenchReport;
+    expect(report.backend).toBe('wasm');
+    expect(report.moco.map((r) => [r.config, r.widths, r.batch, r.threads])).toEqual([
+      ['tiny', [8, 16, 32, 64], 16, 1],
+      ['tiny', [8, 16, 32, 64], 16, 2],
+    ]);
+    for (const r of report.moco) {
+      expect(r.backend).toBe('wasm');
+      for (const v of [r.imgPerSec, r.gflops, r.flopsPerImage, r.seconds, r.stepMs.total, r.stepMs.data, r.stepMs.forward, r.stepMs.optimizer]) {
+        expect(v).toBeGreaterThan(0);
+      }
+      expect(r.stepMs.backward).toBeGreaterThanOrEqual(0);
+      expect(r.stepMs.dataWait).toBeGreaterThanOrEqual(0);
+      expect(r.steps).toBeGreaterThanOrEqual(2);
+      expect(r.breakdownSteps).toBeGreaterThanOrEqual(1);
+      expect(Number.isFinite(r.loss.first) && Number.isFinite(r.loss.last)).toBe(true);
+      expect(r.leakedTensors).toBe(0);
+      expect(r.gflops).toBeCloseTo((r.imgPerSec * r.flopsPerImage) / 1e9, 6);
+    }
+    const h = report.handoff!;
+    expect(h.config).toBe('tiny');
+    expect(h.params).toBeGreaterThan(100_000);
+    expect(h.bytes).toBeGreaterThan(4 * h.params);
+    for (const v of [h.encodeSeconds, h.sendSeconds, h.decodeSeconds]) expect(v).toBeGreaterThan(0);
+    expect(h.seconds).toBeCloseTo(h.encodeSeconds + h.sendSeconds + h.decodeSeconds, 9);
+  }, 120_000);
+});
