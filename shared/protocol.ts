@@ -192,7 +192,7 @@ export const trainTaskSchema = z.strictObject({
   steps: positiveInt,
   optimizer: optimizerOptionsSchema,
   replay: replayOptionsSchema,
-  regularizer: z.strictObject({ name: z.enum(['mas']), lambda: z.number().min(0), samples: positiveInt }).optional(),
+  regularizer: z.strictObject({ name: z.enum(['mas', 'ewc']), lambda: z.number().min(0), samples: positiveInt }).optional(),
   evaluation: evaluationSchema.optional(),
 });
 

@@ -2,14 +2,12 @@
  * MAS as a regularizer: importances accumulated over finished chunks, anchors at the
  * weights each chunk left, penalty lambda/2 * sum(importance * (theta - anchor)^2).
  */
-import type * as tf from '@tensorflow/tfjs-core';
 import type { RegularizerOptions } from '../../shared/tasks.js';
 import { paramsToArrays, type ParamArrays, type Params } from '../models/params.js';
-import type { BackboneOptions } from '../models/resnet.js';
 import type { ExtraLoss } from '../ssl/method.js';
 import { masImportance } from './mas.js';
 import { addImportance, anchorPenalty, disposeAnchored, toAnchored, type AnchoredImportance } from './penalty.js';
-import type { Regularizer, RegularizerState } from './regularizer.js';
+import type { AfterStageContext, Regularizer, RegularizerState } from './regularizer.js';
 
 export class MasRegularizer implements Regularizer {
   private importance: ParamArrays | null;
@@ -33,8 +31,8 @@ export class MasRegularizer implements Regularizer {
     return ({ online }) => anchorPenalty(online, anchored, this.options.lambda);
   }
 
-  async afterStage(online: Params, backbone: BackboneOptions, batches: Iterable<tf.Tensor4D>): Promise<void> {
-    this.importance = addImportance(this.importance, await masImportance(online, backbone, batches));
+  async afterStage({ online, backbone, plainBatches }: AfterStageContext): Promise<void> {
+    this.importance = addImportance(this.importance, await masImportance(online, backbone, plainBatches()));
     // Only trainable weights are anchored: batch-norm statistics are not parameters.
     const all = await paramsToArrays(online);
     this.anchor = Object.fromEntries([...online.trainable.keys()].map((name) => [name, all[name]]));

@@ -8,19 +8,31 @@ import type { RegularizerOptions } from '../../shared/tasks.js';
 import type { ParamArrays, Params } from '../models/params.js';
 import type { BackboneOptions } from '../models/resnet.js';
 import type { ExtraLoss } from '../ssl/method.js';
+import { EwcRegularizer } from './ewc-regularizer.js';
 import { MasRegularizer } from './mas-regularizer.js';
 
 /** A regularizer's transferable state: named arrays per component. */
 export type RegularizerState = Record<string, ParamArrays>;
 
+/** What a regularizer may measure on the chunk just trained. */
+export interface AfterStageContext {
+  online: Params;
+  backbone: BackboneOptions;
+  /** Un-augmented, normalized images of the chunk; each is disposed when the next is taken. */
+  plainBatches(): Iterable<tf.Tensor4D>;
+  /**
+   * Gradients of the method's own SSL loss, by parameter name, on augmented batches of
+   * the chunk, computed on a throw-away copy of the method (nothing is updated). The
+   * tensors are freed after `visit` returns.
+   */
+  sslGradients(visit: (grads: Map<string, tf.Tensor>) => void): Promise<void>;
+}
+
 export interface Regularizer {
   /** The penalty for this stage; undefined before any chunk has been learned. */
   extraLoss(): ExtraLoss | undefined;
-  /**
-   * Learns from the chunk just trained: `batches` yields un-augmented, normalized
-   * images of it (each tensor is disposed by the caller after the next one is taken).
-   */
-  afterStage(online: Params, backbone: BackboneOptions, batches: Iterable<tf.Tensor4D>): Promise<void>;
+  /** Learns from the chunk just trained. */
+  afterStage(ctx: AfterStageContext): Promise<void>;
   exportState(): RegularizerState;
   dispose(): void;
 }
@@ -29,6 +41,7 @@ type RegularizerFactory = (options: RegularizerOptions, online: Params, state: R
 
 export const REGULARIZERS: Record<RegularizerOptions['name'], RegularizerFactory> = {
   mas: (options, online, state) => new MasRegularizer(options, online, state),
+  ewc: (options, online, state) => new EwcRegularizer(options, online, state),
 };
 
 export function createRegularizer(options: RegularizerOptions, online: Params, state: RegularizerState | null): Regularizer {

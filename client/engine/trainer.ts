@@ -11,6 +11,7 @@ import { createRegularizer, type Regularizer } from '../continual/regularizer.js
 import { replayPerBatch } from '../continual/replay.js';
 import { BatchPipeline } from '../data/pipeline.js';
 import type { EncoderOptions } from '../models/encoder.js';
+import { GradientRecorder } from '../optim/gradient-recorder.js';
 import { Sgd } from '../optim/sgd.js';
 import { createMethod } from '../ssl/index.js';
 import type { SslMethod } from '../ssl/method.js';
@@ -68,6 +69,41 @@ export function restoreMethod(o: Pick<StageOptions, 'ssl' | 'encoder' | 'modelSe
   return method;
 }
 
+/**
+ * Gradients of the method's SSL loss on `samples` augmented images of the chunk, taken
+ * on a throw-away copy so the trained model, its queue and its statistics stay as they are.
+ */
+async function sslGradients(
+  o: StageOptions,
+  method: SslMethod,
+  chunk: ImageSet,
+  norm: Normalization,
+  samples: number,
+  visit: (grads: Map<string, tf.Tensor>) => void,
+): Promise<void> {
+  const copy = restoreMethod(o, { method: o.ssl.method, step: 0, methodState: await method.exportState(), optimizer: null });
+  const seed = deriveSeed(o.stageSeed, 'regularizer', 'ssl-gradients');
+  const batches = Math.max(1, Math.ceil(samples / o.batchSize));
+  const sampler = new BatchSampler(chunk.count, 0, o.batchSize, 0, seed);
+  const pipeline = new BatchPipeline({ pool: chunk, sampler, augment: { size: chunk.height, ...o.ssl.augment }, norm, stageSeed: seed, batches }, { workers: 0 });
+  const recorder = new GradientRecorder(visit);
+  const rng = new Random(seed);
+  try {
+    for (let b = 0; b < batches; b++) {
+      const batch = await pipeline.next();
+      const [view1, view2] = [tf.tensor4d(batch.view1, batch.shape), tf.tensor4d(batch.view2, batch.shape)];
+      try {
+        copy.step(view1, view2, recorder, 0, rng);
+      } finally {
+        tf.dispose([view1, view2]);
+      }
+    }
+  } finally {
+    await pipeline.close();
+    copy.dispose();
+  }
+}
+
 // Reading the loss forces a sync with the backend; a few times per second is plenty.
 const PROGRESS_EVERY_MS = 1000;
 
@@ -123,8 +159,14 @@ export async function trainStage(
     const trainSeconds = (performance.now() - started) / 1000;
     const dataWaitSeconds = pipeline.waitStats().totalMs / 1000;
     if (regularizer && o.regularizer) {
+      const samples = o.regularizer.samples;
       const seed = deriveSeed(o.stageSeed, 'regularizer');
-      await regularizer.afterStage(method.online, o.encoder.backbone, inputBatches(chunk, norm, o.regularizer.samples, 64, seed));
+      await regularizer.afterStage({
+        online: method.online,
+        backbone: o.encoder.backbone,
+        plainBatches: () => inputBatches(chunk, norm, samples, 64, seed),
+        sslGradients: (visit) => sslGradients(o, method, chunk, norm, samples, visit),
+      });
     }
     const state: ModelState = {
       method: o.ssl.method,

@@ -1,6 +1,7 @@
 /**
- * A two-stage relay with MAS through the training engine: the importances and anchors
- * travel in the state, accumulate over chunks, and the penalty holds weights back.
+ * A two-stage relay with each regularizer (MAS, EWC) through the training engine: the
+ * importances and anchors travel in the state, accumulate over chunks, and the penalty
+ * holds weights back.
  */
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../client/engine/index.js';
@@ -16,10 +17,10 @@ const scenario = parseScenario({
   model: { widths: [4, 8], blocksPerStage: 1, projectionHidden: 16, projectionDim: 8 },
   ssl: { queueSize: 64 },
   training: { batchSize: 16 },
-  arms: [{ name: 'relay', mode: 'relay', regularizer: { name: 'mas', lambda: 1, samples: 64 } }],
+  arms: [{ name: 'relay', mode: 'relay' }],
 });
 
-function task(stage: number, lambda: number): TrainTask {
+function task(name: 'mas' | 'ewc', stage: number, lambda: number): TrainTask {
   return {
     kind: 'train',
     taskId: `relay:stage-${stage}`,
@@ -33,7 +34,7 @@ function task(stage: number, lambda: number): TrainTask {
     steps: 4,
     optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 0, schedule: 'constant', totalSteps: 8, startStep: stage * 4, keepOptimizerState: true },
     replay: { mode: 'none' },
-    regularizer: { name: 'mas', lambda, samples: 64 },
+    regularizer: { name, lambda, samples: 64 },
   };
 }
 
@@ -43,25 +44,29 @@ function distance(a: Float32Array, b: Float32Array): number {
   return Math.sqrt(sum);
 }
 
-describe('MAS across a relay', () => {
+describe.each([
+  ['mas', 'importance'],
+  ['ewc', 'fisher'],
+] as const)('%s across a relay', (name, key) => {
   it('carries importances and anchors, accumulates them, and pulls weights toward the anchor', async () => {
     const engine = await createEngine({ backend: 'wasm' });
-    const first = await engine.train(task(0, 1), null, null, () => {});
+    const first = await engine.train(task(name, 0, 1), null, null, () => {});
     const afterFirst = decodeState(first.state);
-    const importance = afterFirst.regularizer!.importance;
+    const importance = afterFirst.regularizer![key];
+    expect(Object.values(importance).every((e) => e.values.every((v) => v >= 0))).toBe(true);
     const anchor = afterFirst.regularizer!.anchor;
     expect(Object.keys(anchor).sort()).toEqual(Object.keys(importance).sort());
     expect(anchor['backbone.stem.w'].values).toEqual(afterFirst.methodState.online['backbone.stem.w'].values);
 
     const maxImportance = Math.max(...Object.values(importance).map((e) => Math.max(...e.values)));
     // Strong but stable: lr * lambda * importance stays below 1 for every weight.
-    const strong = decodeState((await engine.train(task(1, 0.5 / (0.05 * maxImportance)), first.state, null, () => {})).state);
-    const none = decodeState((await engine.train(task(1, 0), first.state, null, () => {})).state);
-    const name = 'backbone.s0.b0.conv1.w';
-    expect(distance(strong.methodState.online[name].values, anchor[name].values)).toBeLessThan(distance(none.methodState.online[name].values, anchor[name].values));
+    const strong = decodeState((await engine.train(task(name, 1, 0.5 / (0.05 * maxImportance)), first.state, null, () => {})).state);
+    const none = decodeState((await engine.train(task(name, 1, 0), first.state, null, () => {})).state);
+    const weight = 'backbone.s0.b0.conv1.w';
+    expect(distance(strong.methodState.online[weight].values, anchor[weight].values)).toBeLessThan(distance(none.methodState.online[weight].values, anchor[weight].values));
 
     const stemBefore = importance['backbone.stem.w'].values;
-    const stemAfter = strong.regularizer!.importance['backbone.stem.w'].values;
+    const stemAfter = strong.regularizer![key]['backbone.stem.w'].values;
     expect(stemAfter.every((v, i) => v >= stemBefore[i])).toBe(true);
     expect(stemAfter.some((v, i) => v > stemBefore[i])).toBe(true);
   });
