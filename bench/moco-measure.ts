@@ -91,7 +91,7 @@ export async function measureMoco(o: MeasureOptions): Promise<Measurement> {
       dataWaitMs += performance.now() - waitStart;
       const view1 = tf.tensor4d(batch.view1, batch.shape);
       const view2 = tf.tensor4d(batch.view2, batch.shape);
-      const loss = method.step(view1, view2, optimizer, opt.lr, rng);
+      const loss = method.step({ view1, view2 }, optimizer, opt.lr, rng);
       tf.dispose([view1, view2]);
       if (!Number.isFinite(loss)) throw new Error(`loss is ${loss}`);
       return loss;

@@ -66,14 +66,14 @@ async function measure(threads: number, a: Args): Promise<Measurement> {
   const view1 = tf.randomNormal([a.batch, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const view2 = tf.tidy(() => tf.add(view1, tf.randomNormal(view1.shape, 0, 0.1, 'float32', 2))) as tf.Tensor4D;
   const losses: number[] = [];
-  for (let i = 0; i < a.warmup; i++) losses.push(moco.step(view1, view2, sgd, 0.06, rng));
+  for (let i = 0; i < a.warmup; i++) losses.push(moco.step({ view1, view2 }, sgd, 0.06, rng));
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let fastest = Infinity;
   // step() reads the loss back, so each step has finished when it returns.
   for (let i = 0; i < a.steps; i++) {
     const s0 = performance.now();
-    losses.push(moco.step(view1, view2, sgd, 0.06, rng));
+    losses.push(moco.step({ view1, view2 }, sgd, 0.06, rng));
     fastest = Math.min(fastest, (performance.now() - s0) / 1000);
   }
   const seconds = (performance.now() - t0) / 1000;

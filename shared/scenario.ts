@@ -51,7 +51,8 @@ const modelSchema = z.strictObject({
   projectionDim: positiveInt.default(128),
 });
 
-export const SSL_METHOD_NAMES = ['moco-v2', 'simclr', 'byol', 'simsiam', 'barlow-twins'] as const;
+/** Self-supervised methods, and `supervised`: the cross-entropy baseline on the chunks' labels. */
+export const SSL_METHOD_NAMES = ['moco-v2', 'simclr', 'byol', 'simsiam', 'barlow-twins', 'supervised'] as const;
 
 const sslSchema = z.strictObject({
   method: z.enum(SSL_METHOD_NAMES).default('moco-v2'),

@@ -18,7 +18,8 @@ export interface IndexSource {
 }
 
 export interface PipelineSpec {
-  pool: ImagePool;
+  /** The images batches are built from, and their labels. */
+  pool: ImagePool & { labels?: Uint8Array };
   sampler: IndexSource;
   augment: AugmentOptions;
   norm: Normalization;
@@ -37,7 +38,14 @@ export interface PipelineOptions {
 export interface ViewBatch {
   view1: Float32Array;
   view2: Float32Array;
+  /** Class ids of the batch's images, in order, when the pool has labels (the supervised baseline trains on them). */
+  labels?: Uint8Array;
   shape: [number, number, number, number];
+}
+
+function labelsAt(pool: { labels?: Uint8Array }, indices: ArrayLike<number>): Uint8Array | undefined {
+  const labels = pool.labels;
+  return labels ? Uint8Array.from({ length: indices.length }, (_, i) => labels[indices[i]]) : undefined;
 }
 
 /** Time spent inside next(), waiting for data: the training thread's idle time. */
@@ -108,6 +116,8 @@ export class BatchPipeline {
   private readonly results: MessagePort[] = [];
   private readonly load: number[] = [];
   private readonly ready = new Map<number, Outcome>();
+  /** Labels of dispatched batches, gathered on this thread while their images are built elsewhere. */
+  private readonly pendingLabels = new Map<number, Uint8Array | undefined>();
   private readonly waiters = new Map<number, Waiter>();
   /** [height, width, channels] of one output image. */
   private readonly image: [number, number, number];
@@ -221,7 +231,7 @@ export class BatchPipeline {
       const { view1, view2 } = twoViews(this.spec.pool, indices, this.spec.augment, this.spec.norm, this.spec.stageSeed, b);
       this.handedOut++;
       this.recordWait(performance.now() - started);
-      return Promise.resolve({ view1, view2, shape: [indices.length, ...this.image] });
+      return Promise.resolve({ view1, view2, labels: labelsAt(this.spec.pool, indices), shape: [indices.length, ...this.image] });
     } catch (err) {
       this.failure = new Error(`batch pipeline: could not build batch ${b}: ${(err as Error).message}`);
       return Promise.reject(this.failure);
@@ -252,6 +262,7 @@ export class BatchPipeline {
       for (let i = 1; i < this.workers.length; i++) if (this.load[i] < this.load[w]) w = i;
       this.load[w]++;
       this.dispatched++;
+      this.pendingLabels.set(b, labelsAt(this.spec.pool, indices));
       const msg: ToWorker = { type: 'build', batch: b, indices };
       this.workers[w].postMessage(msg, [indices.buffer]);
     }
@@ -271,7 +282,9 @@ export class BatchPipeline {
     this.load[worker]--;
     if (m.type === 'batch') {
       const n = m.view1.length / (this.image[0] * this.image[1] * this.image[2]);
-      this.ready.set(m.batch, { ok: true, batch: { view1: m.view1, view2: m.view2, shape: [n, ...this.image] } });
+      const labels = this.pendingLabels.get(m.batch);
+      this.pendingLabels.delete(m.batch);
+      this.ready.set(m.batch, { ok: true, batch: { view1: m.view1, view2: m.view2, labels, shape: [n, ...this.image] } });
     } else {
       this.ready.set(m.batch, { ok: false, error: new Error(`batch pipeline: data worker ${worker} could not build batch ${m.batch}: ${m.message}`) });
     }

@@ -60,7 +60,7 @@ export class TrainingEngine implements Engine {
     const chunk = selectChunks(dataset, plan, task.data.chunks);
     const previous = stateBytes ? decodeState(stateBytes) : null;
     const replay = replayBytes ? decodeReplay(replayBytes) : null;
-    const encoder = encoderOptions(task.model, dataset.train.channels);
+    const encoder = encoderOptions(task.model, dataset.train.channels, dataset.train.numClasses);
     const stageSeed = deriveSeed(task.seed, task.arm, task.stage);
     const result = await trainStage(
       {
@@ -109,7 +109,7 @@ export class TrainingEngine implements Engine {
   async evaluate(task: EvalTask, stateBytes: Uint8Array | null): Promise<EvalMetrics> {
     const { dataset, norm } = await this.load(task.dataset);
     const plan = task.stream ? planStream(dataset, task.stream, task.seed) : undefined;
-    const encoder = encoderOptions(task.model, dataset.train.channels);
+    const encoder = encoderOptions(task.model, dataset.train.channels, dataset.train.numClasses);
     const method = restoreMethod({ ssl: task.ssl, encoder, modelSeed: modelSeed(task.seed) }, stateBytes ? decodeState(stateBytes) : null);
     try {
       return evaluateBackbone(method.online, encoder.backbone, dataset, norm, task.evaluation, task.seed, plan);

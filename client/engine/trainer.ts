@@ -93,7 +93,7 @@ async function sslGradients(
       const batch = await pipeline.next();
       const [view1, view2] = [tf.tensor4d(batch.view1, batch.shape), tf.tensor4d(batch.view2, batch.shape)];
       try {
-        copy.step(view1, view2, recorder, 0, rng);
+        copy.step({ view1, view2 }, recorder, 0, rng);
       } finally {
         tf.dispose([view1, view2]);
       }
@@ -144,8 +144,12 @@ export async function trainStage(
       const batch = await pipeline.next();
       const view1 = tf.tensor4d(batch.view1, batch.shape);
       const view2 = tf.tensor4d(batch.view2, batch.shape);
-      loss = method.step(view1, view2, optimizer, lr, shuffleRng, extra);
-      tf.dispose([view1, view2]);
+      const labels = batch.labels ? tf.tensor1d(batch.labels, 'int32') : undefined;
+      try {
+        loss = method.step({ view1, view2, labels }, optimizer, lr, shuffleRng, extra);
+      } finally {
+        tf.dispose(labels ? [view1, view2, labels] : [view1, view2]);
+      }
       if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${globalStep} (stage ${o.taskId})`);
       if (s === 0) lossFirst = loss;
       const now = performance.now();

@@ -13,10 +13,13 @@ export interface EncoderOptions {
   backbone: BackboneOptions;
   hiddenDim: number;
   outputDim: number;
+  /** Classes of the dataset: only the supervised baseline's classifier needs them. */
+  numClasses?: number;
 }
 
-export function encoderOptions(model: ModelSpec, inputChannels: number): EncoderOptions {
+export function encoderOptions(model: ModelSpec, inputChannels: number, numClasses?: number): EncoderOptions {
   return {
+    ...(numClasses !== undefined ? { numClasses } : {}),
     backbone: { inputChannels, widths: model.widths, blocksPerStage: model.blocksPerStage, stemStride: model.stemStride },
     hiddenDim: model.projectionHidden,
     outputDim: model.projectionDim,

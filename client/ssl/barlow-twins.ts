@@ -16,7 +16,7 @@ import { backboneDecls, backboneForward, featureDim } from '../models/resnet.js'
 import type { Sgd } from '../optim/sgd.js';
 import { gradientStep } from './gradient-step.js';
 import { barlowTwinsLoss } from './losses.js';
-import type { ExtraLoss, MethodState, SslMethod } from './method.js';
+import type { ExtraLoss, TrainBatch, MethodState, SslMethod } from './method.js';
 import { exportParts, importParts } from './state-parts.js';
 
 export interface BarlowTwinsOptions {
@@ -39,7 +39,7 @@ export class BarlowTwins implements SslMethod {
     this.online = createParams([...backboneDecls(backbone), ...mlpHeadDecls('head', this.head)], seed);
   }
 
-  step(view1: tf.Tensor4D, view2: tf.Tensor4D, optimizer: Sgd, lr: number, _rng: Random, extra?: ExtraLoss): number {
+  step({ view1, view2 }: TrainBatch, optimizer: Sgd, lr: number, _rng: Random, extra?: ExtraLoss): number {
     const { encoder, bnGroups, lambda } = this.options;
     return gradientStep({ online: this.online, optimizer, lr, bnGroups, view1, extra }, (mode) => {
       const representation = backboneForward(this.online, encoder.backbone, view1, mode);

@@ -21,7 +21,7 @@ import type { Sgd } from '../optim/sgd.js';
 import { emaUpdate, momentumCopy } from './ema.js';
 import { gradientStep } from './gradient-step.js';
 import { normalizedMse } from './losses.js';
-import type { ExtraLoss, MethodState, SslMethod } from './method.js';
+import type { ExtraLoss, TrainBatch, MethodState, SslMethod } from './method.js';
 import { exportParts, importParts } from './state-parts.js';
 
 export interface ByolOptions {
@@ -52,7 +52,7 @@ export class Byol implements SslMethod {
     return mlpHeadForward(p, 'head', this.head, representation, mode);
   }
 
-  step(view1: tf.Tensor4D, view2: tf.Tensor4D, optimizer: Sgd, lr: number, _rng: Random, extra?: ExtraLoss): number {
+  step({ view1, view2 }: TrainBatch, optimizer: Sgd, lr: number, _rng: Random, extra?: ExtraLoss): number {
     const { encoder, bnGroups, predictorHidden } = this.options;
     const targetMode: ForwardMode = { training: true, bnGroups };
     const [t1, t2] = tf.tidy(() => [view1, view2].map((v) => this.project(this.target, backboneForward(this.target, encoder.backbone, v, targetMode), targetMode)));

@@ -9,6 +9,7 @@ import type { SslMethod } from './method.js';
 import { MocoV2 } from './moco-v2.js';
 import { SimClr } from './simclr.js';
 import { SimSiam } from './simsiam.js';
+import { Supervised } from './supervised.js';
 
 type MethodFactory = (ssl: SslSpec, encoder: EncoderOptions, seed: number) => SslMethod;
 
@@ -19,6 +20,10 @@ export const SSL_METHODS: Record<SslSpec['method'], MethodFactory> = {
   byol: (ssl, encoder, seed) => new Byol({ encoder, predictorHidden: ssl.predictorHidden, momentum: ssl.momentum, bnGroups: ssl.bnGroups }, seed),
   simsiam: (ssl, encoder, seed) => new SimSiam({ encoder, predictorHidden: ssl.predictorHidden, bnGroups: ssl.bnGroups }, seed),
   'barlow-twins': (ssl, encoder, seed) => new BarlowTwins({ encoder, lambda: ssl.lambda, bnGroups: ssl.bnGroups }, seed),
+  supervised: (ssl, encoder, seed) => {
+    if (encoder.numClasses === undefined) throw new Error('the supervised baseline needs the number of classes of the dataset');
+    return new Supervised({ encoder, numClasses: encoder.numClasses, bnGroups: ssl.bnGroups }, seed);
+  },
 };
 
 export function createMethod(ssl: SslSpec, encoder: EncoderOptions, seed: number): SslMethod {

@@ -26,6 +26,14 @@ export interface ExtraLossContext {
  */
 export type ExtraLoss = (ctx: ExtraLossContext) => tf.Scalar;
 
+/** One training batch: two augmented views of the same images, and their labels. */
+export interface TrainBatch {
+  view1: tf.Tensor4D;
+  view2: tf.Tensor4D;
+  /** Class ids [B] (int32): only the supervised baseline reads them. */
+  labels?: tf.Tensor1D;
+}
+
 export interface SslMethod {
   /**
    * Every trainable parameter the optimizer updates (and the buffers beside them): the
@@ -37,7 +45,7 @@ export interface SslMethod {
    * (without `extra`, so losses stay comparable across strategies). Throws, before
    * changing the weights, when the loss (with `extra`) is not finite.
    */
-  step(view1: tf.Tensor4D, view2: tf.Tensor4D, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number;
+  step(batch: TrainBatch, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number;
   exportState(): Promise<MethodState>;
   /** Restores a state; refuses one whose names or shapes do not match. */
   importState(state: MethodState): void;

@@ -19,7 +19,7 @@ import type { Sgd } from '../optim/sgd.js';
 import { emaUpdate } from './ema.js';
 import { gradientStep } from './gradient-step.js';
 import { infoNce } from './losses.js';
-import type { ExtraLoss, MethodState, SslMethod } from './method.js';
+import type { ExtraLoss, TrainBatch, MethodState, SslMethod } from './method.js';
 
 export interface MocoOptions {
   encoder: EncoderOptions;
@@ -49,7 +49,7 @@ export class MocoV2 implements SslMethod {
     );
   }
 
-  step(view1: tf.Tensor4D, view2: tf.Tensor4D, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number {
+  step({ view1, view2 }: TrainBatch, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number {
     emaUpdate(this.key, this.online, this.options.momentum);
     const keys = this.keys(view2, rng);
     try {

@@ -19,7 +19,7 @@ import { backboneForward } from '../models/resnet.js';
 import type { Sgd } from '../optim/sgd.js';
 import { gradientStep } from './gradient-step.js';
 import { ntXent, unitRows } from './losses.js';
-import type { ExtraLoss, MethodState, SslMethod } from './method.js';
+import type { ExtraLoss, TrainBatch, MethodState, SslMethod } from './method.js';
 import { exportParts, importParts } from './state-parts.js';
 
 export interface SimclrOptions {
@@ -38,7 +38,7 @@ export class SimClr implements SslMethod {
     this.online = createParams(encoderDecls(options.encoder), seed);
   }
 
-  step(view1: tf.Tensor4D, view2: tf.Tensor4D, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number {
+  step({ view1, view2 }: TrainBatch, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number {
     const { encoder, bnGroups, temperature } = this.options;
     const n = view2.shape[0];
     const perm = rng.shuffle(Array.from({ length: n }, (_, i) => i));

@@ -19,7 +19,7 @@ import { backboneDecls, backboneForward, featureDim } from '../models/resnet.js'
 import type { Sgd } from '../optim/sgd.js';
 import { gradientStep, stopGradient } from './gradient-step.js';
 import { negativeCosine } from './losses.js';
-import type { ExtraLoss, MethodState, SslMethod } from './method.js';
+import type { ExtraLoss, TrainBatch, MethodState, SslMethod } from './method.js';
 import { exportParts, importParts } from './state-parts.js';
 
 export interface SimsiamOptions {
@@ -42,7 +42,7 @@ export class SimSiam implements SslMethod {
     this.online = createParams([...backboneDecls(backbone), ...mlpHeadDecls('head', this.head), ...predictorDecls(outputDim, options.predictorHidden)], seed);
   }
 
-  step(view1: tf.Tensor4D, view2: tf.Tensor4D, optimizer: Sgd, lr: number, _rng: Random, extra?: ExtraLoss): number {
+  step({ view1, view2 }: TrainBatch, optimizer: Sgd, lr: number, _rng: Random, extra?: ExtraLoss): number {
     const { encoder, bnGroups, predictorHidden } = this.options;
     return gradientStep({ online: this.online, optimizer, lr, bnGroups, view1, extra }, (mode: ForwardMode) => {
       const representation = backboneForward(this.online, encoder.backbone, view1, mode);

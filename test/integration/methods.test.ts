@@ -15,6 +15,7 @@ const PARTS: Record<SslSpec['method'], string[]> = {
   byol: ['online', 'target'],
   simsiam: ['online'],
   'barlow-twins': ['online'],
+  supervised: ['online'],
 };
 
 function scenario(method: SslSpec['method']) {

@@ -26,7 +26,7 @@ export function train(method: SslMethod, optimizer: Sgd, steps: number, from: nu
   const losses: number[] = [];
   for (let s = from; s < from + steps; s++) {
     const [a, b] = views(o.fixed ? 100 : 100 + 2 * s);
-    losses.push(method.step(a, b, optimizer, o.lr ?? 0.05, rng));
+    losses.push(method.step({ view1: a, view2: b }, optimizer, o.lr ?? 0.05, rng));
     tf.dispose([a, b]);
   }
   return losses;
@@ -134,7 +134,7 @@ export function methodContract(name: string, o: ContractOptions): void {
         const method = o.create(4);
         const optimizer = new Sgd({ momentum: 0, weightDecay: 0 });
         const w0 = values(method, name).slice();
-        const loss = method.step(a, b, optimizer, 0.1, new Random(4), extra as ExtraLoss | undefined);
+        const loss = method.step({ view1: a, view2: b }, optimizer, 0.1, new Random(4), extra as ExtraLoss | undefined);
         const w1 = values(method, name).slice();
         method.dispose();
         optimizer.dispose();
@@ -160,7 +160,7 @@ export function methodContract(name: string, o: ContractOptions): void {
           seen = [...representation.shape, view1.shape[0]];
           return tf.mul(tf.mean(tf.square(representation)), 10);
         };
-        method.step(a, b, optimizer, 0.1, new Random(4), withExtra ? extra : undefined);
+        method.step({ view1: a, view2: b }, optimizer, 0.1, new Random(4), withExtra ? extra : undefined);
         if (withExtra) expect(seen).toEqual([8, tinyEncoder.backbone.widths[1], 8]);
         const w = values(method, name).slice();
         method.dispose();
@@ -179,7 +179,7 @@ export function methodContract(name: string, o: ContractOptions): void {
       const before = await method.exportState();
       const tensors = tf.memory().numTensors;
       const [a, b] = views(11);
-      expect(() => method.step(a, b, optimizer, 0.05, rng, () => tf.scalar(Number.NaN))).toThrow(/not finite|diverged/);
+      expect(() => method.step({ view1: a, view2: b }, optimizer, 0.05, rng, () => tf.scalar(Number.NaN))).toThrow(/not finite|diverged/);
       tf.dispose([a, b]);
       expect(tf.memory().numTensors).toBe(tensors);
       const after = await method.exportState();

@@ -23,7 +23,7 @@ function run(method: MocoV2, optimizer: Sgd, steps: number, from: number, rng: R
   const losses: number[] = [];
   for (let s = from; s < from + steps; s++) {
     const [a, b] = batch(100 + s);
-    losses.push(method.step(a, b, optimizer, 0.05, rng));
+    losses.push(method.step({ view1: a, view2: b }, optimizer, 0.05, rng));
     tf.dispose([a, b]);
   }
   return losses;

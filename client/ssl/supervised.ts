@@ -1,0 +1,64 @@
+/**
+ * The supervised baseline: the same backbone trained with cross-entropy on the labels of
+ * each chunk, through a linear classifier on its pooled features. The paper sets its
+ * forgetting beside SSL's: trained chunk after chunk, supervised models forget earlier
+ * classes far more. Only the first view is used, with the same augmentations as SSL.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Random } from '../../shared/random.js';
+import type { EncoderOptions } from '../models/encoder.js';
+import { dense, denseDecls } from '../models/layers.js';
+import { createParams, disposeParams, type Params } from '../models/params.js';
+import { backboneDecls, backboneForward, featureDim } from '../models/resnet.js';
+import type { Sgd } from '../optim/sgd.js';
+import { gradientStep } from './gradient-step.js';
+import type { ExtraLoss, MethodState, SslMethod, TrainBatch } from './method.js';
+import { exportParts, importParts } from './state-parts.js';
+
+export interface SupervisedOptions {
+  encoder: EncoderOptions;
+  numClasses: number;
+  bnGroups: number;
+}
+
+/** Mean softmax cross-entropy of `logits` [B, C] against class ids `labels` [B]. */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const logProbs = tf.logSoftmax(logits);
+    const picked = tf.sum(tf.mul(logProbs, tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1])), 1);
+    return tf.neg(tf.mean(picked)) as tf.Scalar;
+  });
+}
+
+export class Supervised implements SslMethod {
+  readonly online: Params;
+
+  constructor(
+    private readonly options: SupervisedOptions,
+    seed: number,
+  ) {
+    const { backbone } = options.encoder;
+    this.online = createParams([...backboneDecls(backbone), ...denseDecls('classifier', featureDim(backbone), options.numClasses)], seed);
+  }
+
+  step({ view1, labels }: TrainBatch, optimizer: Sgd, lr: number, _rng: Random, extra?: ExtraLoss): number {
+    if (!labels) throw new Error('the supervised baseline needs labels with every batch');
+    const { encoder, bnGroups } = this.options;
+    return gradientStep({ online: this.online, optimizer, lr, bnGroups, view1, extra }, (mode) => {
+      const representation = backboneForward(this.online, encoder.backbone, view1, mode);
+      return { loss: crossEntropy(dense(this.online, 'classifier', representation), labels), representation };
+    });
+  }
+
+  exportState(): Promise<MethodState> {
+    return exportParts({ online: this.online });
+  }
+
+  importState(state: MethodState): void {
+    importParts('supervised', state, { online: this.online });
+  }
+
+  dispose(): void {
+    disposeParams(this.online);
+  }
+}
