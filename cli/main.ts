@@ -9,6 +9,7 @@ import { clientCommand } from '../client/main.js';
 import { createLogger } from '../shared/log.js';
 import { BACKEND_NAMES, loadScenario, ScenarioError, type BackendName, type Scenario } from '../shared/scenario.js';
 import { runScenario, type RunScenarioOptions } from '../server/run.js';
+import { loadSuite, runSuite } from '../server/suite.js';
 
 interface ScenarioOptions {
   out?: string;
@@ -46,6 +47,22 @@ export function buildProgram(): Command {
     .action(async (file: string, opts: RunOptions) => {
       const scenario = load(file, opts.set);
       await execute(scenario, opts.out, { clients: opts.clients, backend: opts.backend, threads: opts.threads });
+    });
+
+  program
+    .command('suite')
+    .description('run every scenario of a folder, then print one table of all their arms')
+    .argument('<folder>', 'folder of scenario JSON files')
+    .option('--out <dir>', 'output folder (default runs/suite-<timestamp>)')
+    .option('--set <key.path=value>', 'override a field in every scenario (repeatable)', collect, [])
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend of the clients').choices(BACKEND_NAMES))
+    .option('--clients <n>', 'client processes to spawn per scenario (default: one per chunk)', positiveInt)
+    .action(async (folder: string, opts: RunOptions) => {
+      loadSuite(folder, opts.set);
+      const logger = createLogger({ name: 'coordinator' });
+      const outDir = opts.out ?? `runs/suite-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      const summary = await runSuite({ folder, outDir, overrides: opts.set, backend: opts.backend, clients: opts.clients, logger });
+      process.stdout.write(`${summary.table}\nsuite table: ${summary.path}\n`);
     });
 
   program

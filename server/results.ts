@@ -8,6 +8,7 @@ import type { StreamSummary } from '../shared/protocol.js';
 import type { Scenario } from '../shared/scenario.js';
 import type { ChunkEval, EvalMetrics } from '../shared/tasks.js';
 import { writeFileAtomic } from './checkpoints.js';
+import { forgettingMetrics, type ForgettingMetrics } from './forgetting.js';
 import type { ClientSnapshot } from './registry.js';
 import type { ArmRun } from './schedule/index.js';
 
@@ -57,6 +58,8 @@ export interface ArmResult {
   final: FinalResult;
   /** Present when stages were scored per chunk. */
   accuracyMatrix?: AccuracyMatrix;
+  /** Relay arms scored per chunk after every stage: metrics of the accuracy matrix. */
+  forgetting?: { linear: ForgettingMetrics; knn: ForgettingMetrics };
 }
 
 export interface Results {
@@ -91,7 +94,7 @@ export function buildResults(input: ResultsInput): Results {
     backend: backends.join(', ') || 'unknown',
     scenario: input.scenario,
     randomInit: evalResult(input.randomInit),
-    arms: input.arms.map(armResult),
+    arms: input.arms.map(armResult).map((arm) => withForgetting(arm, input.randomInit)),
     computeMatching: input.computeMatching,
     stream: input.stream,
     clients: input.clients.map(({ id, hostname, pid, backend, backendReason }) => ({ id, hostname, pid, ...(backend ? { backend } : {}), ...(backendReason ? { backendReason } : {}) })),
@@ -135,6 +138,20 @@ function armResult(run: ArmRun): ArmResult {
     stages,
     final: { ...last.eval, steps: sum('steps'), trainSeconds: sum('trainSeconds'), handoffSeconds: sum('handoffSeconds') },
     ...(matrix ? { accuracyMatrix: matrix } : {}),
+  };
+}
+
+/** Adds forgetting metrics to a relay arm whose every stage was scored per chunk. */
+function withForgetting(arm: ArmResult, randomInit: EvalMetrics): ArmResult {
+  const m = arm.accuracyMatrix;
+  if (arm.mode !== 'relay' || !m || m.stages.length !== arm.stages.length || m.linearTop1.some((row) => row.length !== m.stages.length)) return arm;
+  const floor = randomInit.perChunk ? [...randomInit.perChunk].sort((a, b) => a.chunk - b.chunk) : undefined;
+  return {
+    ...arm,
+    forgetting: {
+      linear: forgettingMetrics(m.linearTop1, floor?.map((c) => c.linearTop1)),
+      knn: forgettingMetrics(m.knnTop1, floor?.map((c) => c.knnTop1)),
+    },
   };
 }
 

@@ -41,6 +41,26 @@ export function anchorPenalty(online: Params, anchored: AnchoredImportance, lamb
   });
 }
 
+/**
+ * Importances scaled so their mean over all parameters is 1. Raw MAS importances and
+ * Fisher values scale with the representation and the loss; normalized, the same lambda
+ * means the same strength for any model (lambda 1: a typical weight is pulled back with
+ * the force of a unit spring).
+ */
+export function normalizeMean(importance: ParamArrays): ParamArrays {
+  let sum = 0;
+  let count = 0;
+  for (const { values } of Object.values(importance)) {
+    for (let i = 0; i < values.length; i++) sum += values[i];
+    count += values.length;
+  }
+  const mean = count > 0 ? sum / count : 0;
+  if (!(mean > 0)) return importance;
+  const out: ParamArrays = {};
+  for (const [name, { shape, values }] of Object.entries(importance)) out[name] = { shape, values: values.map((v) => v / mean) };
+  return out;
+}
+
 /** Element-wise sum of two importance maps (a parameter missing from one counts as zero there). */
 export function addImportance(a: ParamArrays | null, b: ParamArrays): ParamArrays {
   if (!a) return b;

@@ -1,0 +1,80 @@
+/**
+ * A suite: every scenario file of a folder run one after the other, then one table that
+ * sets their arms side by side (the paper's comparison). Every file is validated before
+ * anything trains.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../shared/log.js';
+import { loadScenario, type BackendName, type Scenario } from '../shared/scenario.js';
+import { writeFileAtomic } from './checkpoints.js';
+import type { Results } from './results.js';
+import { runScenario } from './run.js';
+
+export interface SuiteOptions {
+  folder: string;
+  outDir: string;
+  overrides?: readonly string[];
+  backend?: BackendName;
+  clients?: number;
+  logger: Logger;
+}
+
+export interface SuiteSummary {
+  table: string;
+  path: string;
+}
+
+/** The scenarios of a folder, in file-name order, all validated. */
+export function loadSuite(folder: string, overrides: readonly string[] = []): { file: string; scenario: Scenario }[] {
+  const files = readdirSync(folder)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  if (files.length === 0) throw new Error(`suite ${folder}: no scenario files (*.json)`);
+  return files.map((f) => ({ file: f, scenario: loadScenario(join(folder, f), overrides) }));
+}
+
+export async function runSuite(o: SuiteOptions): Promise<SuiteSummary> {
+  const suite = loadSuite(o.folder, o.overrides);
+  const all: Results[] = [];
+  for (const { file, scenario } of suite) {
+    o.logger.info({ scenario: scenario.name, file }, 'suite: scenario starting');
+    const summary = await runScenario({ scenario, outDir: join(o.outDir, scenario.name), backend: o.backend, clients: o.clients, logger: o.logger });
+    all.push(summary.results);
+  }
+  const table = renderSuite(all);
+  const path = join(o.outDir, 'suite.md');
+  await writeFileAtomic(path, new TextEncoder().encode(table));
+  return { table, path };
+}
+
+function pct(x: number | undefined): string {
+  return x === undefined ? '–' : `${(x * 100).toFixed(1)}`;
+}
+
+/** One row per arm of every scenario: final accuracies, and forgetting where measured. */
+export function renderSuite(all: readonly Results[]): string {
+  const lines = [
+    '| scenario | stream | method | arm | kNN top-1 | linear top-1 | Δ kNN vs joint | avg acc (chunks) | forgetting | BWT |',
+    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of all) {
+    const joint = r.arms.find((a) => a.mode === 'joint');
+    for (const arm of r.arms) {
+      const f = arm.forgetting?.linear;
+      const delta = joint ? `${((arm.final.knnTop1 - joint.final.knnTop1) * 100).toFixed(1)}` : '–';
+      lines.push(
+        `| ${r.scenario.name} | ${r.scenario.stream.type} | ${r.scenario.ssl.method} | ${arm.name} | ${pct(arm.final.knnTop1)} | ${pct(arm.final.linearTop1)} | ${delta} | ${pct(f?.averageAccuracy)} | ${pct(f?.averageForgetting)} | ${pct(f?.backwardTransfer)} |`,
+      );
+    }
+    lines.push(`| ${r.scenario.name} | ${r.scenario.stream.type} | – | random init | ${pct(r.randomInit.knnTop1)} | ${pct(r.randomInit.linearTop1)} | | | | |`);
+  }
+  lines.push(
+    '',
+    'Accuracies in percent on the test split. Forgetting (mean over earlier chunks of the best earlier minus the final',
+    "linear-probe accuracy on that chunk's test samples) and BWT (final minus just-learned accuracy) come from the",
+    'stage x chunk accuracy matrix of relay arms; for the instance stream every chunk holds every class, so they measure',
+    'the whole test split.',
+  );
+  return `${lines.join('\n')}\n`;
+}
