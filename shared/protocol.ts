@@ -190,6 +190,8 @@ export const trainTaskSchema = z.strictObject({
   ssl: sslSchema,
   batchSize: positiveInt,
   steps: positiveInt,
+  firstStep: nonNegativeInt.optional(),
+  endsStage: z.boolean().optional(),
   optimizer: optimizerOptionsSchema,
   replay: replayOptionsSchema,
   regularizer: z.strictObject({ name: z.enum(['mas', 'ewc']), lambda: z.number().min(0), samples: positiveInt }).optional(),

@@ -47,8 +47,15 @@ export interface TrainTask {
   model: ModelSpec;
   ssl: SslSpec;
   batchSize: number;
-  /** Optimizer steps this stage runs. */
+  /** Optimizer steps this task runs. */
   steps: number;
+  /**
+   * Steps of this stage already run by an earlier task (a stage resumed after a hand-off
+   * or a lost client). Batches and augmentations continue exactly where it stopped.
+   */
+  firstStep?: number;
+  /** False when a later task finishes the stage: replay and regularizer then wait for it. */
+  endsStage?: boolean;
   optimizer: OptimizerOptions;
   replay: ReplayOptions;
   regularizer?: RegularizerOptions;

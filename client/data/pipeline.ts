@@ -24,6 +24,11 @@ export interface PipelineSpec {
   augment: AugmentOptions;
   norm: Normalization;
   stageSeed: number;
+  /**
+   * Position in the stage of the first batch asked for: a stage resumed after `firstBatch`
+   * steps gets the same augmentations its uninterrupted run would have had. Default 0.
+   */
+  firstBatch?: number;
   /** How many batches will be asked for; nothing is built past it. Unbounded if absent. */
   batches?: number;
 }
@@ -228,7 +233,7 @@ export class BatchPipeline {
     try {
       const indices = this.spec.sampler.next();
       this.dispatched++;
-      const { view1, view2 } = twoViews(this.spec.pool, indices, this.spec.augment, this.spec.norm, this.spec.stageSeed, b);
+      const { view1, view2 } = twoViews(this.spec.pool, indices, this.spec.augment, this.spec.norm, this.spec.stageSeed, b + (this.spec.firstBatch ?? 0));
       this.handedOut++;
       this.recordWait(performance.now() - started);
       return Promise.resolve({ view1, view2, labels: labelsAt(this.spec.pool, indices), shape: [indices.length, ...this.image] });
@@ -263,7 +268,7 @@ export class BatchPipeline {
       this.load[w]++;
       this.dispatched++;
       this.pendingLabels.set(b, labelsAt(this.spec.pool, indices));
-      const msg: ToWorker = { type: 'build', batch: b, indices };
+      const msg: ToWorker = { type: 'build', batch: b, seedIndex: b + (this.spec.firstBatch ?? 0), indices };
       this.workers[w].postMessage(msg, [indices.buffer]);
     }
   }

@@ -70,6 +70,8 @@ export class TrainingEngine implements Engine {
         encoder,
         batchSize: task.batchSize,
         steps: task.steps,
+        ...(task.firstStep !== undefined ? { firstStep: task.firstStep } : {}),
+        ...(task.endsStage !== undefined ? { endsStage: task.endsStage } : {}),
         optimizer: task.optimizer,
         replay: task.replay,
         ...(task.regularizer ? { regularizer: task.regularizer } : {}),
@@ -85,7 +87,8 @@ export class TrainingEngine implements Engine {
       const evaluation = task.evaluation
         ? evaluateBackbone(result.method.online, encoder.backbone, dataset, norm, task.evaluation, task.seed, plan)
         : undefined;
-      const nextReplay = extendReplay(replay, chunk, task.replay, deriveSeed(stageSeed, 'replay'));
+      // The buffer takes the chunk's samples once the stage is over, not halfway through it.
+      const nextReplay = task.endsStage === false ? replay : extendReplay(replay, chunk, task.replay, deriveSeed(stageSeed, 'replay'));
       return {
         state: encodeState(result.state),
         replay: nextReplay ? encodeReplay(nextReplay) : null,

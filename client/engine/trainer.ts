@@ -28,6 +28,10 @@ export interface StageOptions {
   encoder: EncoderOptions;
   batchSize: number;
   steps: number;
+  /** Steps of this stage run before (by an earlier task); default 0. */
+  firstStep?: number;
+  /** Whether this task finishes the stage (default true): the regularizer learns from the chunk then. */
+  endsStage?: boolean;
   optimizer: OptimizerOptions;
   replay: ReplayOptions;
   regularizer?: RegularizerOptions;
@@ -130,10 +134,12 @@ export async function trainStage(
     const pool = replay ? concatSets(chunk, replay) : chunk;
     const perBatch = replayPerBatch(o.replay, o.batchSize, replay?.count ?? 0);
     const sampler = new BatchSampler(chunk.count, replay?.count ?? 0, o.batchSize, perBatch, deriveSeed(o.stageSeed, 'batches'));
-    const shuffleRng = new Random(deriveSeed(o.stageSeed, 'shuffle-bn'));
+    const firstStep = o.firstStep ?? 0;
+    // A resumed stage skips the batches its earlier part trained on.
+    for (let s = 0; s < firstStep; s++) sampler.next();
     const size = chunk.height;
     const augment = { size, ...o.ssl.augment };
-    pipeline = new BatchPipeline({ pool, sampler, augment, norm, stageSeed: o.stageSeed, batches: o.steps });
+    pipeline = new BatchPipeline({ pool, sampler, augment, norm, stageSeed: o.stageSeed, firstBatch: firstStep, batches: o.steps });
     let lossFirst = Number.NaN;
     let loss = Number.NaN;
     let lastReport = 0;
@@ -146,7 +152,7 @@ export async function trainStage(
       const view2 = tf.tensor4d(batch.view2, batch.shape);
       const labels = batch.labels ? tf.tensor1d(batch.labels, 'int32') : undefined;
       try {
-        loss = method.step({ view1, view2, labels }, optimizer, lr, shuffleRng, extra);
+        loss = method.step({ view1, view2, labels }, optimizer, lr, new Random(deriveSeed(o.stageSeed, 'step', firstStep + s)), extra);
       } finally {
         tf.dispose(labels ? [view1, view2, labels] : [view1, view2]);
       }
@@ -162,7 +168,7 @@ export async function trainStage(
     }
     const trainSeconds = (performance.now() - started) / 1000;
     const dataWaitSeconds = pipeline.waitStats().totalMs / 1000;
-    if (regularizer && o.regularizer) {
+    if (regularizer && o.regularizer && (o.endsStage ?? true)) {
       const samples = o.regularizer.samples;
       const seed = deriveSeed(o.stageSeed, 'regularizer');
       await regularizer.afterStage({
