@@ -176,6 +176,7 @@ const replayOptionsSchema = z.discriminatedUnion('mode', [
     size: positiveInt.optional(),
     fraction: z.number().gt(0).lte(1).optional(),
     ratio: z.number().gt(0).lt(1),
+    selection: z.enum(['random', 'reservoir']).optional(),
   }),
 ]);
 

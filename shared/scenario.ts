@@ -114,10 +114,19 @@ const strategySchema = z
     fraction: fraction.optional(),
     /** replay: share of each batch drawn from the replay buffer. */
     ratio: z.number().gt(0).lt(1).default(0.5),
+    /**
+     * replay: `random` keeps `size` (or `fraction`) of every finished chunk, so the buffer
+     * grows; `reservoir` keeps one buffer of `size` samples in all, each sample of the
+     * stream equally likely to be in it (reservoir sampling).
+     */
+    selection: z.enum(['random', 'reservoir']).default('random'),
   })
   .superRefine((s, ctx) => {
     if (s.name === 'replay' && s.size === undefined && s.fraction === undefined) {
       ctx.addIssue({ code: 'custom', path: ['size'], message: 'replay needs "size" or "fraction"' });
+    }
+    if (s.selection === 'reservoir' && s.size === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['size'], message: 'reservoir replay needs "size": the capacity of the buffer' });
     }
     if (s.size !== undefined && s.fraction !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['fraction'], message: 'give either "size" or "fraction", not both' });
@@ -136,7 +145,7 @@ const regularizerSchema = z.strictObject({
 const armSchema = z.strictObject({
   name: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "-", "_" or "."'),
   mode: z.enum(['relay', 'joint']),
-  strategy: strategySchema.default({ name: 'fine-tune', ratio: 0.5 }),
+  strategy: strategySchema.default({ name: 'fine-tune', ratio: 0.5, selection: 'random' }),
   regularizer: regularizerSchema.optional(),
 });
 

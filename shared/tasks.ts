@@ -28,7 +28,7 @@ export interface OptimizerOptions {
 
 export type ReplayOptions =
   | { mode: 'none' }
-  | { mode: 'replay'; size?: number; fraction?: number; ratio: number };
+  | { mode: 'replay'; size?: number; fraction?: number; ratio: number; selection?: 'random' | 'reservoir' };
 
 /** A parameter regularizer for the stage, as the arm declares it. */
 export interface RegularizerOptions {

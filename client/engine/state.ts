@@ -4,7 +4,7 @@
  * encoders, the queue, the optimizer's momentum buffers and the global step.
  */
 import { decode, encode } from '../../shared/codec.js';
-import type { ImageSet } from '../../shared/dataset-types.js';
+import type { ReplayBuffer } from '../continual/replay.js';
 import type { ParamArrays } from '../models/params.js';
 import type { MethodState } from '../ssl/method.js';
 
@@ -62,14 +62,14 @@ export function decodeState(bytes: Uint8Array): ModelState {
   return { method: raw.method, step: raw.step, methodState, optimizer, regularizer };
 }
 
-export function encodeReplay(set: ImageSet): Uint8Array {
+export function encodeReplay(set: ReplayBuffer): Uint8Array {
   return encode({ format: REPLAY_FORMAT, version: VERSION, ...set, images: set.images.subarray(0, set.count * set.height * set.width * set.channels) });
 }
 
-export function decodeReplay(bytes: Uint8Array): ImageSet {
+export function decodeReplay(bytes: Uint8Array): ReplayBuffer {
   const raw = decode(bytes);
   if (!isRecord(raw) || raw.format !== REPLAY_FORMAT) throw new Error('replay buffer: not a streamssl replay buffer');
-  const { images, labels, count, height, width, channels, numClasses, classNames } = raw;
+  const { images, labels, count, height, width, channels, numClasses, classNames, seen } = raw;
   const ints = [count, height, width, channels, numClasses];
   if (!ints.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 0)) throw new Error('replay buffer: bad geometry');
   if (!(images instanceof Uint8Array) || !(labels instanceof Uint8Array)) throw new Error('replay buffer: images and labels must be bytes');
@@ -86,5 +86,6 @@ export function decodeReplay(bytes: Uint8Array): ImageSet {
     channels: channels as number,
     numClasses: numClasses as number,
     classNames: Array.isArray(classNames) ? classNames.map(String) : [],
+    seen: typeof seen === 'number' && Number.isInteger(seen) && seen >= n ? seen : n,
   };
 }

@@ -43,6 +43,7 @@ export function replayOptions(arm: ArmSpec): ReplayOptions {
   return {
     mode: 'replay',
     ratio: s.ratio,
+    selection: s.selection,
     ...(s.size !== undefined ? { size: s.size } : {}),
     ...(s.fraction !== undefined ? { fraction: s.fraction } : {}),
   };

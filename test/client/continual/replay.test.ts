@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extendReplay, replayKeepCount, replayPerBatch, selectReplayIndices } from '../../../client/continual/replay.js';
+import { extendReplay, replayKeepCount, replayPerBatch, reservoirSlots, selectReplayIndices } from '../../../client/continual/replay.js';
 import { BatchSampler } from '../../../client/engine/sampler.js';
 import type { ImageSet } from '../../../shared/dataset-types.js';
 
@@ -41,6 +41,34 @@ describe('replay selection', () => {
     expect(second.images.slice(0, 20).every((v) => v === 1)).toBe(true);
     expect(second.images.slice(20).every((v) => v === 2)).toBe(true);
     expect(extendReplay(null, tinySet(20, 1), { mode: 'none' }, 1)).toBeNull();
+  });
+});
+
+describe('reservoir replay', () => {
+  const options = { mode: 'replay' as const, size: 10, ratio: 0.25, selection: 'reservoir' as const };
+
+  it('fills up to its capacity, then holds exactly that many', () => {
+    const first = extendReplay(null, tinySet(6, 1), options, 1)!;
+    expect([first.count, first.seen]).toEqual([6, 6]);
+    const second = extendReplay(first, tinySet(20, 2), options, 2)!;
+    expect([second.count, second.seen]).toEqual([10, 26]);
+    expect(second.images.slice(0, 40).some((v) => v === 2)).toBe(true);
+  });
+
+  it('keeps every sample of the stream with the same probability', () => {
+    // 3 chunks of 10 through a buffer of 10: each of the 30 samples should be kept ~1/3 of the time.
+    const kept = new Float64Array(30);
+    const trials = 3000;
+    for (let t = 0; t < trials; t++) {
+      const owner = Array.from({ length: 10 }, () => -1);
+      let held = 0;
+      for (let c = 0; c < 3; c++) {
+        for (const [slot, i] of reservoirSlots(c * 10, 10, 10, held, t * 7 + c)) owner[slot] = c * 10 + i;
+        held = Math.min(10, held + 10);
+      }
+      for (const sample of owner) kept[sample]++;
+    }
+    for (const k of kept) expect(Math.abs(k / trials - 1 / 3)).toBeLessThan(0.05);
   });
 });
 
