@@ -102,7 +102,7 @@ describe('schedulers', () => {
     expect(pool.calls.every((c) => c.task.optimizer.totalSteps === 10)).toBe(true);
     expect(pool.calls.map((c) => c.stateIn)).toEqual([null, ['relay-replay:stage-0'], ['relay-replay:stage-0', 'relay-replay:stage-1']]);
     expect(pool.calls[2].replayIn).toEqual(['replay-of-relay-replay:stage-0', 'replay-of-relay-replay:stage-1']);
-    expect(pool.calls[0].task.replay).toEqual({ mode: 'replay', size: 10, ratio: 0.5 });
+    expect(pool.calls[0].task.replay).toEqual({ mode: 'replay', size: 10, ratio: 0.5, selection: 'random' });
     expect(pool.calls.every((c) => c.task.evaluation !== undefined)).toBe(true);
     expect(pool.events).toEqual(['acquire w0', 'release w0', 'acquire w1', 'release w1', 'acquire w0', 'release w0']);
 
