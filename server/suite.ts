@@ -36,11 +36,18 @@ export function loadSuite(folder: string, overrides: readonly string[] = []): { 
 
 export async function runSuite(o: SuiteOptions): Promise<SuiteSummary> {
   const suite = loadSuite(o.folder, o.overrides);
-  const all: Results[] = [];
+  const all: SuiteEntry[] = [];
   for (const { file, scenario } of suite) {
     o.logger.info({ scenario: scenario.name, file }, 'suite: scenario starting');
-    const summary = await runScenario({ scenario, outDir: join(o.outDir, scenario.name), backend: o.backend, clients: o.clients, logger: o.logger });
-    all.push(summary.results);
+    try {
+      const summary = await runScenario({ scenario, outDir: join(o.outDir, scenario.name), backend: o.backend, clients: o.clients, logger: o.logger });
+      all.push({ name: scenario.name, results: summary.results });
+    } catch (err) {
+      // One failed scenario must not cost the others: it is reported in the table.
+      const message = (err as Error).message ?? String(err);
+      o.logger.error({ scenario: scenario.name, err: message }, 'suite: scenario failed');
+      all.push({ name: scenario.name, error: message });
+    }
   }
   const table = renderSuite(all);
   const path = join(o.outDir, 'suite.md');
@@ -52,13 +59,21 @@ function pct(x: number | undefined): string {
   return x === undefined ? '–' : `${(x * 100).toFixed(1)}`;
 }
 
+/** A scenario of the suite: its results, or why it failed. */
+export type SuiteEntry = { name: string; results: Results } | { name: string; error: string };
+
 /** One row per arm of every scenario: final accuracies, and forgetting where measured. */
-export function renderSuite(all: readonly Results[]): string {
+export function renderSuite(all: readonly SuiteEntry[]): string {
   const lines = [
     '| scenario | stream | method | arm | kNN top-1 | linear top-1 | Δ kNN vs joint | avg acc (chunks) | forgetting | BWT |',
     '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
-  for (const r of all) {
+  for (const entry of all) {
+    if ('error' in entry) {
+      lines.push(`| ${entry.name} | failed: ${entry.error.replace(/\|/g, '/').split('\n')[0]} | | | | | | | | |`);
+      continue;
+    }
+    const r = entry.results;
     const joint = r.arms.find((a) => a.mode === 'joint');
     for (const arm of r.arms) {
       const f = arm.forgetting?.linear;

@@ -136,8 +136,11 @@ const strategySchema = z
 /** A parameter regularizer that protects what earlier chunks taught; combines with replay. */
 const regularizerSchema = z.strictObject({
   name: z.enum(['mas', 'ewc']),
-  /** Weight of the penalty lambda/2 * sum(importance * (theta - anchor)^2). */
-  lambda: z.number().min(0).default(1),
+  /**
+   * Weight of the penalty lambda/2 * sum(importance * (theta - anchor)^2), importances
+   * scaled so the largest is 1: keep lr * lambda below 2.
+   */
+  lambda: z.number().min(0).default(10),
   /** Images of each finished chunk the importances (MAS) or the Fisher (EWC) are measured on. */
   samples: positiveInt.default(1024),
 });

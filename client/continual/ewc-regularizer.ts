@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { RegularizerOptions } from '../../shared/tasks.js';
 import { paramsToArrays, type ParamArrays, type Params } from '../models/params.js';
 import type { ExtraLoss } from '../ssl/method.js';
-import { addImportance, anchorPenalty, disposeAnchored, normalizeMean, toAnchored, type AnchoredImportance } from './penalty.js';
+import { addImportance, anchorPenalty, disposeAnchored, normalizeMax, toAnchored, type AnchoredImportance } from './penalty.js';
 import type { AfterStageContext, Regularizer, RegularizerState } from './regularizer.js';
 
 export class EwcRegularizer implements Regularizer {
@@ -53,7 +53,7 @@ export class EwcRegularizer implements Regularizer {
       fisher[name] = { shape: sum.shape.slice(), values: (await mean.data()) as Float32Array };
       tf.dispose([mean, sum]);
     }
-    this.fisher = addImportance(this.fisher, normalizeMean(fisher));
+    this.fisher = addImportance(this.fisher, normalizeMax(fisher));
     const all = await paramsToArrays(ctx.online);
     this.anchor = Object.fromEntries(names.map((name) => [name, all[name]]));
   }

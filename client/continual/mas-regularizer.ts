@@ -6,7 +6,7 @@ import type { RegularizerOptions } from '../../shared/tasks.js';
 import { paramsToArrays, type ParamArrays, type Params } from '../models/params.js';
 import type { ExtraLoss } from '../ssl/method.js';
 import { masImportance } from './mas.js';
-import { addImportance, anchorPenalty, disposeAnchored, normalizeMean, toAnchored, type AnchoredImportance } from './penalty.js';
+import { addImportance, anchorPenalty, disposeAnchored, normalizeMax, toAnchored, type AnchoredImportance } from './penalty.js';
 import type { AfterStageContext, Regularizer, RegularizerState } from './regularizer.js';
 
 export class MasRegularizer implements Regularizer {
@@ -32,7 +32,7 @@ export class MasRegularizer implements Regularizer {
   }
 
   async afterStage({ online, backbone, plainBatches }: AfterStageContext): Promise<void> {
-    this.importance = addImportance(this.importance, normalizeMean(await masImportance(online, backbone, plainBatches())));
+    this.importance = addImportance(this.importance, normalizeMax(await masImportance(online, backbone, plainBatches())));
     // Only trainable weights are anchored: batch-norm statistics are not parameters.
     const all = await paramsToArrays(online);
     this.anchor = Object.fromEntries([...online.trainable.keys()].map((name) => [name, all[name]]));

@@ -42,22 +42,20 @@ export function anchorPenalty(online: Params, anchored: AnchoredImportance, lamb
 }
 
 /**
- * Importances scaled so their mean over all parameters is 1. Raw MAS importances and
- * Fisher values scale with the representation and the loss; normalized, the same lambda
- * means the same strength for any model (lambda 1: a typical weight is pulled back with
- * the force of a unit spring).
+ * Importances scaled so the largest is 1. Raw MAS importances and Fisher values scale
+ * with the representation and the loss, and a few parameters (batch-norm scales, often)
+ * can outweigh the mean by orders of magnitude; scaled by the largest, the penalty's pull
+ * on any weight is at most lambda * (theta - anchor), so SGD stays stable whenever
+ * lr * lambda < 2, for any model.
  */
-export function normalizeMean(importance: ParamArrays): ParamArrays {
-  let sum = 0;
-  let count = 0;
+export function normalizeMax(importance: ParamArrays): ParamArrays {
+  let max = 0;
   for (const { values } of Object.values(importance)) {
-    for (let i = 0; i < values.length; i++) sum += values[i];
-    count += values.length;
+    for (let i = 0; i < values.length; i++) if (values[i] > max) max = values[i];
   }
-  const mean = count > 0 ? sum / count : 0;
-  if (!(mean > 0)) return importance;
+  if (!(max > 0) || !Number.isFinite(max)) return importance;
   const out: ParamArrays = {};
-  for (const [name, { shape, values }] of Object.entries(importance)) out[name] = { shape, values: values.map((v) => v / mean) };
+  for (const [name, { shape, values }] of Object.entries(importance)) out[name] = { shape, values: values.map((v) => v / max) };
   return out;
 }
 

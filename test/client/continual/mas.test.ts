@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { masImportance } from '../../../client/continual/mas.js';
-import { addImportance, anchorPenalty, disposeAnchored, normalizeMean, toAnchored } from '../../../client/continual/penalty.js';
+import { addImportance, anchorPenalty, disposeAnchored, normalizeMax, toAnchored } from '../../../client/continual/penalty.js';
 import { encoderDecls, type EncoderOptions } from '../../../client/models/encoder.js';
 import { createParams, disposeParams, paramsToArrays } from '../../../client/models/params.js';
 import { useWasm } from '../../support/backend.js';
@@ -45,10 +45,10 @@ describe('MAS', () => {
     disposeParams(online);
   });
 
-  it('normalizes importances to a mean of one, keeping zeros at zero', () => {
-    const n = normalizeMean({ a: { shape: [2], values: new Float32Array([0, 4]) }, b: { shape: [2], values: new Float32Array([2, 2]) } });
-    expect(Array.from(n.a.values)).toEqual([0, 2]);
-    expect(Array.from(n.b.values)).toEqual([1, 1]);
+  it('scales importances so the largest is one, keeping zeros at zero', () => {
+    const n = normalizeMax({ a: { shape: [2], values: new Float32Array([0, 4]) }, b: { shape: [2], values: new Float32Array([2, 2]) } });
+    expect(Array.from(n.a.values)).toEqual([0, 1]);
+    expect(Array.from(n.b.values)).toEqual([0.5, 0.5]);
   });
 
   it('accumulates importances across chunks', () => {
