@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // (native backends depend on it anyway).
 import '@tensorflow/tfjs';
 import type { BackendName } from '../shared/scenario.js';
+import { registerNativeKernels } from './kernels/native/register.js';
 import { registerWasmConvGradients } from './kernels/wasm-conv-grads.js';
 
 export type ConcreteBackend = Exclude<BackendName, 'auto'>;
@@ -71,30 +72,49 @@ async function activateWasm(requested: number): Promise<Activated> {
   // Imported here: loading the wasm package registers its backend with tfjs.
   const wt = await import('./backend/wasm-threads.js');
   registerWasmConvGradients();
-  const threads = Math.min(requested, wt.MAX_WASM_THREADS);
-  const capped = threads < requested ? `${requested} threads asked, capped at ${wt.MAX_WASM_THREADS}` : undefined;
-  if (threads > 1) {
-    let failure = await wt.threadedWasmUnavailable();
-    if (!failure) {
-      try {
-        if (await wt.initThreadedWasm(threads, () => tf.setBackend('wasm'))) {
-          await tf.ready();
-          const inUse = wt.wasmThreadsInUse();
-          // E.g. no SIMD (tfjs then loads the single-threaded build), or an earlier start.
-          const short = inUse < threads ? `wasm runs ${inUse} of ${threads} threads asked` : undefined;
-          return { threads: inUse, note: short ?? capped };
-        }
-        failure = 'tfjs could not initialize the threaded build; its error is logged above';
-      } catch (err) {
-        failure = firstLine((err as Error).message ?? String(err));
-      }
-    }
+  // oneDNN (when its addon is built) takes over convolutions and the heaviest ops with its
+  // own threads; the threaded wasm build then only slows the remaining small ops down.
+  const native = registerNativeKernels({ threads: requested });
+  if (native.ok) {
     wt.useSingleThreadedWasm();
     await setAndReady('wasm');
-    return { threads: wt.wasmThreadsInUse(), note: `single-threaded: the threaded build failed (${failure})` };
+    return { threads: requested, note: `wasm with oneDNN ${native.version} kernels on ${requested} thread${requested === 1 ? '' : 's'}` };
+  }
+  const threads = Math.min(requested, wt.MAX_WASM_THREADS);
+  let why = threads < requested ? `${requested} asked, at most ${wt.MAX_WASM_THREADS}` : '';
+  why = [why, `no oneDNN kernels: ${native.reason}`].filter(Boolean).join('; ');
+  if (threads > 1) {
+    const failure = await startThreaded(wt, threads);
+    if (failure === null) {
+      const inUse = wt.wasmThreadsInUse();
+      // E.g. no SIMD: tfjs then loads the single-threaded build.
+      return { threads: inUse, note: onThreads(inUse, inUse < threads ? `${threads} asked` : why) };
+    }
+    wt.useSingleThreadedWasm();
+    why = `the threaded build failed: ${failure}`;
   }
   await setAndReady('wasm');
-  return { threads: wt.wasmThreadsInUse(), note: capped };
+  const inUse = wt.wasmThreadsInUse();
+  return { threads: inUse, note: onThreads(inUse, why) };
+}
+
+/** Starts the threaded build; null when it runs, else why not. */
+async function startThreaded(wt: typeof import('./backend/wasm-threads.js'), threads: number): Promise<string | null> {
+  const unavailable = await wt.threadedWasmUnavailable();
+  if (unavailable) return unavailable;
+  try {
+    if (await wt.initThreadedWasm(threads, () => tf.setBackend('wasm'))) {
+      await tf.ready();
+      return null;
+    }
+    return 'tfjs could not initialize it (its error is logged above)';
+  } catch (err) {
+    return firstLine((err as Error).message ?? String(err));
+  }
+}
+
+function onThreads(n: number, why: string): string {
+  return `wasm on ${n} thread${n === 1 ? '' : 's'}${why ? ` (${why})` : ''}`;
 }
 
 const ACTIVATE: Record<ConcreteBackend, (threads: number) => Promise<Activated>> = {

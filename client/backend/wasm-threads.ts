@@ -94,10 +94,13 @@ export async function initThreadedWasm(threads: number, init: () => Promise<bool
   const undo = [redirectWorkerBlob(), reportLogicalCores(2 * threads)];
   let timer: NodeJS.Timeout | undefined;
   try {
+    const started = init();
+    // If it loses the race below, nobody awaits it any more.
+    started.catch(() => undefined);
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`threaded wasm did not start within ${INIT_TIMEOUT_MS / 1000} s`)), INIT_TIMEOUT_MS);
     });
-    return await Promise.race([init(), timeout]);
+    return await Promise.race([started, timeout]);
   } finally {
     clearTimeout(timer);
     for (const restore of undo) restore();

@@ -1,0 +1,88 @@
+/**
+ * Loader for the optional oneDNN convolution addon (native/, built by
+ * `node native/build.mjs`). Machines without it (no libdnnl, no build) get
+ * `null` plus the reason, and keep the wasm kernels.
+ *
+ * `STREAMSSL_ONEDNN=0` disables the addon (A/B runs); `STREAMSSL_ONEDNN_ADDON`
+ * points at another build of it. Sets `OMP_WAIT_POLICY=passive` unless already set.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** Convolution kinds, as the addon numbers them. */
+export const ConvKind = { forward: 0, backwardData: 1, backwardWeights: 2 } as const;
+export type ConvKindValue = (typeof ConvKind)[keyof typeof ConvKind];
+
+/** Length of the params vector: see {@link OneDnnAddon.conv}. */
+export const PARAM_COUNT = 18;
+
+/** The addon's exports (native/addon.cc). */
+export interface OneDnnAddon {
+  /**
+   * One convolution, in place on the wasm heap. Forward: out = conv(A = x, B = w);
+   * backward data: out = dx from (A = dy, B = w); backward weights: out = dW from
+   * (A = x, B = dy). Offsets are byte offsets into `heap`; x/dx/y/dy are NHWC,
+   * w/dW are [kh, kw, ci, co]. `params` is Int32Array
+   * [N, H, W, Ci, Co, KH, KW, OH, OW, SH, SW, padTop, padLeft, padBottom, padRight, DH, DW, layout]
+   * with layout 0 = plain tfjs layouts, 1 = oneDNN's blocked layouts plus reorders.
+   * @throws on bad arguments or when oneDNN refuses the geometry.
+   */
+  conv(kind: ConvKindValue, heap: Uint8Array, offA: number, offB: number, offOut: number, params: Int32Array): void;
+  /**
+   * Batched matmul in place on the wasm heap: out[b] = op(A[b]) @ op(B[b]), row-major;
+   * `params` is Int32Array [batchA, batchB, M, K, N, transposeA, transposeB], the batch
+   * sizes equal or one of them 1 (broadcast).
+   */
+  matmul(heap: Uint8Array, offA: number, offB: number, offOut: number, params: Int32Array): void;
+  /** out[a, c] = sum (mean when `mean` is 1) over r of in[a, r, c], float32 on the wasm heap. */
+  reduce(heap: Uint8Array, offIn: number, offOut: number, a: number, r: number, c: number, mean: 0 | 1): void;
+  /**
+   * out = x (op) y, float32, broadcast: `params` is Int32Array [op, rank, dims[rank],
+   * xStrides[rank], yStrides[rank]] (element strides, 0 along broadcast axes; rank <= 6);
+   * op 0 add, 1 sub, 2 mul, 3 div (float32 out), 4 equal (bool out, one byte each).
+   */
+  binary(heap: Uint8Array, offX: number, offY: number, offOut: number, params: Int32Array): void;
+  /** oneDNN's implementation name for that convolution (creates and caches it). */
+  implName(kind: ConvKindValue, params: Int32Array): string;
+  /** OpenMP threads for the calling (main) thread's convolutions. */
+  setNumThreads(n: number): void;
+  maxThreads(): number;
+  /** oneDNN version, e.g. "2.6.3". */
+  version(): string;
+  /** Number of cached primitives. */
+  cacheSize(): number;
+  clearCache(): void;
+}
+
+export type LoadResult = { addon: OneDnnAddon; path: string } | { addon: null; reason: string };
+
+const DEFAULT_PATH = fileURLToPath(new URL('../../../native/build/Release/onednn_conv.node', import.meta.url));
+
+let cached: LoadResult | undefined;
+
+/** Loads the addon once per process; later calls return the same outcome. */
+export function loadOneDnn(): LoadResult {
+  cached ??= tryLoad();
+  return cached;
+}
+
+function tryLoad(): LoadResult {
+  if (process.env.STREAMSSL_ONEDNN === '0') return { addon: null, reason: 'disabled by STREAMSSL_ONEDNN=0' };
+  const path = process.env.STREAMSSL_ONEDNN_ADDON || DEFAULT_PATH;
+  if (!existsSync(path)) {
+    return { addon: null, reason: `oneDNN addon not built (${path} missing; run \`node native/build.mjs\`)` };
+  }
+  try {
+    // libgomp reads this when it loads (with the addon). Its default lets idle
+    // OpenMP workers spin after every convolution, taking the core the wasm
+    // kernels between convolutions need: 2 threads ran at a third of 1 thread.
+    process.env.OMP_WAIT_POLICY ??= 'passive';
+    const addon = createRequire(import.meta.url)(path) as OneDnnAddon;
+    addon.version(); // fails fast if libdnnl went missing after the build
+    return { addon, path };
+  } catch (err) {
+    const msg = ((err as Error).message ?? String(err)).split('\n')[0];
+    return { addon: null, reason: `oneDNN addon failed to load: ${msg}` };
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * Non-convolution wasm kernels the oneDNN addon does faster, found by profiling
+ * the MoCo step once the convolutions were native:
+ *
+ * - `BatchMatMul` (oneDNN matmul; the queue logits [B, D] x [K, D]^T were
+ *   ~3-4 ms each on wasm),
+ * - `Sum` / `Mean` over one contiguous block of axes (batch norm reduces
+ *   NHWC over N, H, W; the wasm kernels first transpose the reduced axes to the
+ *   end, which costs more than the sum).
+ *
+ * - `Add` / `Sub` / `Multiply` / `RealDiv` / `Equal` on float32 (batch norm's
+ *   per-channel broadcasts, [N, H, W, C] op [C], hit a slow generic path in wasm),
+ * - `GatherV2` (batchDims 0) as heap-to-heap row copies (the wasm kernel first
+ *   copies the indices out, then gathers element by element),
+ * - `Identity` and same-dtype `Cast` as aliases (the wasm kernels copy; the cpu
+ *   backend's alias the same way, with a reference count).
+ *
+ * Everything else (other dtypes, non-contiguous axes, empty tensors, batch
+ * shapes that need real broadcasting) goes to the kernel registered before.
+ */
+import {
+  Add, backend_util, BatchMatMul, Cast, Equal, GatherV2, Identity, Multiply, RealDiv, Sub, broadcast_util, getKernel, Mean, registerKernel, Sum, unregisterKernel, util,
+  type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { OneDnnAddon } from './onednn.js';
+
+interface Args<A> { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: A & NamedAttrMap }
+
+const previous = new Map<string, KernelConfig | undefined>();
+let addon: OneDnnAddon | null = null;
+const mmParams = new Int32Array(7);
+
+function heapOf(backend: BackendWasm): Uint8Array {
+  return (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8;
+}
+
+function offset(backend: BackendWasm, t: TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId)!.memoryOffset;
+}
+
+function fallback<A>(name: string, args: Args<A>): TensorInfo {
+  const prev = previous.get(name);
+  if (prev === undefined) throw new Error(`native ${name}: case not handled and no other wasm kernel is registered`);
+  return prev.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
+}
+
+const batchMatMul = (args: Args<{ transposeA: boolean; transposeB: boolean }>): TensorInfo => {
+  const { inputs: { a, b }, backend, attrs: { transposeA, transposeB } } = args;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) {
+    return fallback(BatchMatMul, args);
+  }
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+  const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = util.sizeFromShape(outerA);
+  const batchB = util.sizeFromShape(outerB);
+  // Equal batch shapes, or one side without batch (size 1): the cases a flat
+  // [batch, M, N] result lays out exactly as the broadcast output.
+  const simple = util.arraysEqual(outerA, outerB) || batchA === 1 || batchB === 1;
+  if (k !== kb || !simple || m * n * k * batchA * batchB === 0) return fallback(BatchMatMul, args);
+  const outShape = broadcast_util.assertAndGetBroadcastShape(outerA, outerB).concat([m, n]);
+  const out = backend.makeOutput(outShape, 'float32');
+  mmParams.set([batchA, batchB, m, k, n, transposeA ? 1 : 0, transposeB ? 1 : 0]);
+  addon!.matmul(heapOf(backend), offset(backend, a), offset(backend, b), offset(backend, out), mmParams);
+  return out;
+};
+
+/** Sum / Mean over axes forming one contiguous block: [A, R, C] -> [A, C]. */
+function reduction(name: typeof Sum | typeof Mean, mean: 0 | 1) {
+  return (args: Args<{ axis: number | number[]; keepDims: boolean }>): TensorInfo => {
+    const { inputs: { x }, backend, attrs: { axis, keepDims } } = args;
+    if (x.dtype !== 'float32' || util.sizeFromShape(x.shape) === 0) return fallback(name, args);
+    const axes = [...new Set(util.parseAxisParam(axis, x.shape))].sort((p, q) => p - q);
+    if (axes.length === 0 || axes[axes.length - 1] - axes[0] !== axes.length - 1) return fallback(name, args);
+    const first = axes[0];
+    const last = axes[axes.length - 1];
+    const a = util.sizeFromShape(x.shape.slice(0, first));
+    const r = util.sizeFromShape(x.shape.slice(first, last + 1));
+    const c = util.sizeFromShape(x.shape.slice(last + 1));
+    const [kept] = backend_util.computeOutAndReduceShapes(x.shape, axes);
+    const outShape = keepDims ? backend_util.expandShapeToKeepDim(kept, axes) : kept;
+    const out = backend.makeOutput(outShape, 'float32');
+    addon!.reduce(heapOf(backend), offset(backend, x), offset(backend, out), a, r, c, mean);
+    return out;
+  };
+}
+
+/**
+ * Broadcast geometry for the addon: output dims and per-input element strides
+ * (0 where broadcast), with size-1 axes dropped and adjacent axes merged when
+ * both inputs are contiguous across them (so [N,H,W,C] op [C] becomes
+ * [N*H*W, C] with strides [C, 1] / [0, 1]). null if more than 6 axes remain.
+ */
+export function broadcastPlan(xShape: number[], yShape: number[], outShape: number[]):
+  { dims: number[]; sx: number[]; sy: number[] } | null {
+  const rank = outShape.length;
+  const pad = (s: number[]): number[] => [...new Array<number>(rank - s.length).fill(1), ...s];
+  const xs = pad(xShape);
+  const ys = pad(yShape);
+  const strides = (s: number[]): number[] => {
+    const st = new Array<number>(rank);
+    let acc = 1;
+    for (let d = rank - 1; d >= 0; d--) {
+      st[d] = s[d] === 1 ? 0 : acc;
+      acc *= s[d];
+    }
+    return st;
+  };
+  const stx = strides(xs);
+  const sty = strides(ys);
+  const dims: number[] = [];
+  const sx: number[] = [];
+  const sy: number[] = [];
+  for (let d = 0; d < rank; d++) {
+    if (outShape[d] === 1) continue;
+    const last = dims.length - 1;
+    if (last >= 0 && sx[last] === stx[d] * outShape[d] && sy[last] === sty[d] * outShape[d]) {
+      dims[last] *= outShape[d];
+      sx[last] = stx[d];
+      sy[last] = sty[d];
+    } else {
+      dims.push(outShape[d]);
+      sx.push(stx[d]);
+      sy.push(sty[d]);
+    }
+  }
+  if (dims.length === 0) return { dims: [1], sx: [0], sy: [0] };
+  return dims.length <= 6 ? { dims, sx, sy } : null;
+}
+
+function binary(name: string, op: 0 | 1 | 2 | 3 | 4) {
+  return (args: Args<object>): TensorInfo => {
+    const { inputs: { a, b }, backend } = args;
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(name, args);
+    const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const plan = util.sizeFromShape(outShape) === 0 ? null : broadcastPlan(a.shape, b.shape, outShape);
+    if (plan === null) return fallback(name, args);
+    const out = backend.makeOutput(outShape, op === 4 ? 'bool' : 'float32');
+    const params = new Int32Array([op, plan.dims.length, ...plan.dims, ...plan.sx, ...plan.sy]);
+    addon!.binary(heapOf(backend), offset(backend, a), offset(backend, b), offset(backend, out), params);
+    return out;
+  };
+}
+
+/** x[..., indices, ...] along `axis` as contiguous run copies; float32 / int32, batchDims 0. */
+const gatherV2 = (args: Args<{ axis: number; batchDims: number }>): TensorInfo => {
+  const { inputs: { x, indices }, backend, attrs } = args;
+  if ((x.dtype !== 'float32' && x.dtype !== 'int32') || indices.dtype !== 'int32' || (attrs.batchDims ?? 0) !== 0) {
+    return fallback(GatherV2, args);
+  }
+  const axis = util.parseAxisParam(attrs.axis, x.shape)[0];
+  const dim = x.shape[axis];
+  const outer = util.sizeFromShape(x.shape.slice(0, axis));
+  const inner = util.sizeFromShape(x.shape.slice(axis + 1));
+  const idx = backend.typedArrayFromHeap(indices) as Int32Array;
+  // Out-of-range indices: let the wasm kernel raise its error.
+  if (idx.some((i) => i < 0 || i >= dim) || outer * inner === 0) return fallback(GatherV2, args);
+  const outShape = [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)];
+  const out = backend.makeOutput(outShape, x.dtype);
+  // Views taken after makeOutput (which may grow the heap).
+  const src = backend.typedArrayFromHeap(x) as Float32Array | Int32Array;
+  const dst = backend.typedArrayFromHeap(out) as Float32Array | Int32Array;
+  const ids = backend.typedArrayFromHeap(indices) as Int32Array;
+  let o = 0;
+  for (let a = 0; a < outer; a++) {
+    for (let j = 0; j < ids.length; j++) {
+      const start = (a * dim + ids[j]) * inner;
+      dst.set(src.subarray(start, start + inner), o);
+      o += inner;
+    }
+  }
+  return out;
+};
+
+/** A new reference to the same heap memory: no copy (tensors are immutable). */
+function alias(backend: BackendWasm, x: TensorInfo): TensorInfo {
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+const identity = (args: Args<object>): TensorInfo => {
+  const { inputs: { x }, backend } = args;
+  return x.dtype === 'string' ? fallback(Identity, args) : alias(backend, x);
+};
+
+const cast = (args: Args<{ dtype: string }>): TensorInfo => {
+  const { inputs: { x }, backend, attrs } = args;
+  return x.dtype === attrs.dtype && x.dtype !== 'string' ? alias(backend, x) : fallback(Cast, args);
+};
+
+const FUNCS: Record<string, KernelFunc> = {
+  [Add]: binary(Add, 0) as unknown as KernelFunc,
+  [Sub]: binary(Sub, 1) as unknown as KernelFunc,
+  [Multiply]: binary(Multiply, 2) as unknown as KernelFunc,
+  [RealDiv]: binary(RealDiv, 3) as unknown as KernelFunc,
+  [Equal]: binary(Equal, 4) as unknown as KernelFunc,
+  [GatherV2]: gatherV2 as unknown as KernelFunc,
+  [Identity]: identity as unknown as KernelFunc,
+  [Cast]: cast as unknown as KernelFunc,
+  [BatchMatMul]: batchMatMul as unknown as KernelFunc,
+  [Sum]: reduction(Sum, 0) as unknown as KernelFunc,
+  [Mean]: reduction(Mean, 1) as unknown as KernelFunc,
+};
+
+/** Registers the kernels above for 'wasm' on `loaded` (the addon); the replaced ones stay the fallback. */
+export function registerNativeOpKernels(loaded: OneDnnAddon): void {
+  addon = loaded;
+  for (const [name, kernelFunc] of Object.entries(FUNCS)) {
+    const current = getKernel(name, 'wasm');
+    if (current?.kernelFunc !== kernelFunc) previous.set(name, current);
+    if (current !== undefined) unregisterKernel(name, 'wasm');
+    const prev = previous.get(name);
+    registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc, setupFunc: prev?.setupFunc, disposeFunc: prev?.disposeFunc });
+  }
+}
+
+/** Restores the kernels {@link registerNativeOpKernels} replaced. */
+export function unregisterNativeOpKernels(): void {
+  for (const [name, kernelFunc] of Object.entries(FUNCS)) {
+    if (getKernel(name, 'wasm')?.kernelFunc !== kernelFunc) continue;
+    unregisterKernel(name, 'wasm');
+    const prev = previous.get(name);
+    if (prev !== undefined) registerKernel(prev);
+  }
+}
+
+/** True when all of them are the registered wasm kernels. */
+export function nativeOpKernelsRegistered(): boolean {
+  return Object.entries(FUNCS).every(([name, f]) => getKernel(name, 'wasm')?.kernelFunc === f);
+}

@@ -1,0 +1,55 @@
+/**
+ * MoCo-v2 step throughput on wasm with and without the oneDNN kernels, measured
+ * as `streamssl bench` does (bench/moco-measure.ts), until client/backend.ts
+ * registers them itself. The variants alternate in one process, round after
+ * round, so a busy shared CPU slows them alike; medians are reported.
+ *
+ *   npx tsx native/bench-moco.ts [--variants wasm,conv,all] [--rounds 2] [--seconds 8] [--threads 1] [--config small]
+ *
+ * wasm: XNNPack + client/kernels/wasm-conv-grads.ts; conv: + oneDNN convolutions;
+ * all: + the addon's BatchMatMul / Sum / Mean / broadcast binary ops.
+ */
+import { parseArgs } from 'node:util';
+import { selectBackend } from '../client/backend.js';
+import { registerNativeConvKernels, registerNativeKernels, unregisterNativeKernels } from '../client/kernels/native/register.js';
+import { MODEL_CONFIGS, type ConfigName } from '../bench/configs.js';
+import { measureMoco } from '../bench/moco-measure.js';
+
+type Variant = 'wasm' | 'conv' | 'all';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      variants: { type: 'string', default: 'wasm,conv,all' },
+      rounds: { type: 'string', default: '2' },
+      threads: { type: 'string', default: '1' },
+      config: { type: 'string', default: 'small' },
+      seconds: { type: 'string', default: '8' },
+    },
+  });
+  const threads = Number(values.threads);
+  const { widths, batch } = MODEL_CONFIGS[values.config as ConfigName];
+  const choice = await selectBackend('wasm', { threads });
+  const variants = values.variants!.split(',') as Variant[];
+  const imgPerSec: Record<string, number[]> = {};
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const v of variants) {
+      unregisterNativeKernels();
+      const reg = v === 'all' ? registerNativeKernels({ threads: choice.threads })
+        : v === 'conv' ? registerNativeConvKernels({ threads: choice.threads }) : { ok: true as const };
+      if (!reg.ok) throw new Error(reg.reason);
+      const m = await measureMoco({ widths: [...widths], batch, warmupSteps: 2, steps: null, seconds: Number(values.seconds), breakdownSteps: 0 });
+      if (m.leakedTensors !== 0) throw new Error(`${v}: ${m.leakedTensors} tensors leaked`);
+      (imgPerSec[v] ??= []).push(m.imgPerSec);
+      console.error(`round ${round} ${v}: ${m.imgPerSec.toFixed(1)} img/s (${m.steps} steps, loss ${m.loss.first.toFixed(3)} -> ${m.loss.last.toFixed(3)})`);
+    }
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(JSON.stringify({ config: values.config, threads, wasmThreads: choice.threads,
+    imgPerSec: Object.fromEntries(Object.entries(imgPerSec).map(([k, xs]) => [k, { median: median(xs), runs: xs }])) }));
+}
+
+main().then(() => process.exit(0), (err) => {
+  console.error(err);
+  process.exit(1);
+});

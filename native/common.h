@@ -1,0 +1,64 @@
+// Shared by the addon's translation units: the oneDNN engine / stream and the
+// N-API helpers. See addon.cc for the JS API.
+#pragma once
+
+#include <node_api.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace streamssl {
+
+// One CPU engine and one stream for the process; all calls come from the JS
+// main thread, one at a time.
+inline dnnl::engine& Engine() {
+  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  return eng;
+}
+inline dnnl::stream& Stream() {
+  static dnnl::stream s(Engine());
+  return s;
+}
+
+inline napi_value Throw(napi_env env, const std::string& msg) {
+  napi_throw_error(env, nullptr, msg.c_str());
+  return nullptr;
+}
+
+#define NAPI_OK(call)                                            \
+  do {                                                           \
+    if ((call) != napi_ok) return Throw(env, "onednn: " #call); \
+  } while (0)
+
+inline bool GetInt(napi_env env, napi_value v, int64_t* out) { return napi_get_value_int64(env, v, out) == napi_ok; }
+
+// The heap argument: a Uint8Array over the wasm memory (ArrayBuffer or SharedArrayBuffer).
+inline bool GetHeap(napi_env env, napi_value v, uint8_t** heap, size_t* len) {
+  napi_typedarray_type type;
+  void* data;
+  if (napi_get_typedarray_info(env, v, &type, len, &data, nullptr, nullptr) != napi_ok || type != napi_uint8_array) {
+    return false;
+  }
+  *heap = static_cast<uint8_t*>(data);
+  return true;
+}
+
+// A tensor of `floats` float32 values at byte offset `off` lies inside the heap.
+inline bool InHeap(int64_t off, size_t floats, size_t heap_len) {
+  return off >= 0 && off % 4 == 0 && size_t(off) + floats * sizeof(float) <= heap_len;
+}
+
+// conv.cc
+napi_value Conv(napi_env env, napi_callback_info info);
+napi_value ImplName(napi_env env, napi_callback_info info);
+napi_value CacheSize(napi_env env, napi_callback_info info);
+napi_value ClearCache(napi_env env, napi_callback_info info);
+// ops.cc
+napi_value Matmul(napi_env env, napi_callback_info info);
+napi_value Reduce(napi_env env, napi_callback_info info);
+napi_value BinaryOp(napi_env env, napi_callback_info info);
+
+}  // namespace streamssl

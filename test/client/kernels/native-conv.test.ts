@@ -1,0 +1,246 @@
+/**
+ * The oneDNN convolution kernels registered for wasm (client/kernels/native/)
+ * must agree with the cpu backend on the same data, in both layouts oneDNN can
+ * run on, and must not leak tensors. Skipped where the addon is not built.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone has no gradient functions.
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setLayoutOverride } from '../../../client/kernels/native/layout.js';
+import { loadOneDnn } from '../../../client/kernels/native/onednn.js';
+import {
+  nativeConvKernelsRegistered, registerNativeConvKernels, unregisterNativeConvKernels,
+} from '../../../client/kernels/native/register.js';
+import { registerWasmConvGradients } from '../../../client/kernels/wasm-conv-grads.js';
+
+type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+interface Case {
+  n: number; h: number; w: number; ci: number; co: number;
+  kh: number; kw: number; strides: [number, number]; pad: Pad;
+  rounding?: 'floor' | 'ceil' | 'round';
+  /** Forward only (tfjs has no conv2d gradient for dilation > 1). */
+  dilation?: number;
+  /** Forward only: tfjs's conv2d gradient drops dimRoundingMode, so dy would not fit. */
+  forwardOnly?: true;
+}
+
+const loaded = loadOneDnn();
+const skipReason = loaded.addon === null ? loaded.reason : '';
+
+/** mulberry32: small deterministic PRNG so failures are reproducible. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const rand = rng(4321);
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+const randInt = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
+const randArray = (size: number): Float32Array => Float32Array.from({ length: size }, () => rand() * 2 - 1);
+
+function relErr(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / (scale + 1e-6);
+}
+
+const roundingOf = (c: Case): Case['rounding'] =>
+  c.rounding ?? (c.pad === 'same' || c.pad === 'valid' || Array.isArray(c.pad) ? undefined : 'floor');
+
+interface Grads { y: Float32Array; dx?: Float32Array; dw?: Float32Array }
+
+/** Forward output and, for dilation 1, vector-Jacobian products (dy given) on `backend`. */
+async function convGrads(backend: string, c: Case, xv: Float32Array, wv: Float32Array, dyv: Float32Array): Promise<Grads> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const x = tf.tensor4d(xv, [c.n, c.h, c.w, c.ci]);
+    const w = tf.tensor4d(wv, [c.kh, c.kw, c.ci, c.co]);
+    const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D =>
+      tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', c.dilation ?? 1, roundingOf(c));
+    const y = f(x, w);
+    if ((c.dilation ?? 1) !== 1 || c.forwardOnly) return { y: y.dataSync() as Float32Array };
+    const [dx, dw] = tf.grads(f)([x, w], tf.tensor(dyv, y.shape));
+    return { y: y.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array };
+  });
+}
+
+function outSize(c: Case): [number, number] {
+  const info = tf.backend_util.computeConv2DInfo(
+    [c.n, c.h, c.w, c.ci], [c.kh, c.kw, c.ci, c.co], c.strides, c.dilation ?? 1, c.pad, roundingOf(c));
+  return [info.outHeight, info.outWidth];
+}
+
+async function expectMatchesCpu(c: Case): Promise<void> {
+  const [ho, wo] = outSize(c);
+  const xv = randArray(c.n * c.h * c.w * c.ci);
+  const wv = randArray(c.kh * c.kw * c.ci * c.co);
+  const dyv = randArray(c.n * ho * wo * c.co);
+  const got = await convGrads('wasm', c, xv, wv, dyv);
+  const ref = await convGrads('cpu', c, xv, wv, dyv);
+  await tf.setBackend('wasm');
+  const label = `${layoutLabel} layout ${JSON.stringify(c)}`;
+  expect(relErr(got.y, ref.y), `forward ${label}`).toBeLessThan(1e-4);
+  if (ref.dx) expect(relErr(got.dx!, ref.dx), `dx ${label}`).toBeLessThan(1e-4);
+  if (ref.dw) expect(relErr(got.dw!, ref.dw), `dW ${label}`).toBeLessThan(1e-4);
+}
+
+/** Random cases over the requested grid: strides 1/2, same/valid, odd sizes, 1x1/3x3, batch 1-8, channels 1-32. */
+function randomCases(count: number): Case[] {
+  const cases: Case[] = [];
+  while (cases.length < count) {
+    const s = pick([1, 2] as const);
+    const k = pick([1, 3] as const);
+    const pad = pick(['same', 'valid'] as const);
+    const h = pick([3, 5, 7, 8, 9, 15, 16]);
+    const w = pick([3, 5, 7, 8, 9, 15, 16]);
+    if (pad === 'valid' && (h < k || w < k)) continue;
+    cases.push({ n: randInt(1, 8), h, w, ci: randInt(1, 32), co: randInt(1, 32), kh: k, kw: k, strides: [s, s], pad });
+  }
+  return cases;
+}
+
+/** Hand-picked corners: asymmetric 'same' pads, unused trailing rows, explicit / numeric pads, ceil rounding. */
+const edgeCases: Case[] = [
+  { n: 2, h: 8, w: 8, ci: 3, co: 4, kh: 3, kw: 3, strides: [2, 2], pad: 'same' }, // extra pad bottom/right
+  { n: 1, h: 8, w: 9, ci: 2, co: 3, kh: 3, kw: 3, strides: [2, 2], pad: 'valid' }, // last row unused
+  { n: 3, h: 16, w: 16, ci: 16, co: 32, kh: 1, kw: 1, strides: [2, 2], pad: 'same' }, // 1x1 downsample
+  { n: 2, h: 9, w: 9, ci: 3, co: 5, kh: 7, kw: 7, strides: [2, 2], pad: 'same' }, // stem
+  { n: 1, h: 4, w: 4, ci: 2, co: 2, kh: 7, kw: 7, strides: [2, 2], pad: 'same' }, // kernel larger than input
+  { n: 2, h: 7, w: 8, ci: 3, co: 2, kh: 3, kw: 1, strides: [1, 2], pad: 'same' }, // non-square
+  { n: 2, h: 9, w: 6, ci: 2, co: 3, kh: 1, kw: 3, strides: [2, 1], pad: 'valid' },
+  { n: 1, h: 1, w: 1, ci: 4, co: 3, kh: 3, kw: 3, strides: [2, 2], pad: 'same' }, // 1x1 image
+  { n: 2, h: 9, w: 7, ci: 2, co: 3, kh: 3, kw: 3, strides: [2, 2], pad: 1 }, // numeric pad
+  { n: 1, h: 10, w: 9, ci: 2, co: 2, kh: 4, kw: 4, strides: [3, 3], pad: 2 }, // stride 3, even kernel
+  { n: 1, h: 10, w: 9, ci: 2, co: 2, kh: 4, kw: 4, strides: [3, 3], pad: 2, rounding: 'ceil', forwardOnly: true }, // output reads past the pad
+  { n: 2, h: 8, w: 9, ci: 2, co: 3, kh: 3, kw: 3, strides: [2, 2], pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
+  { n: 1, h: 5, w: 5, ci: 1, co: 1, kh: 2, kw: 2, strides: [1, 1], pad: [[0, 0], [4, 0], [0, 4], [0, 0]] }, // pad > kernel
+  { n: 2, h: 9, w: 9, ci: 4, co: 6, kh: 3, kw: 3, strides: [1, 1], pad: 'same', dilation: 2 }, // dilated forward
+  { n: 8, h: 32, w: 32, ci: 16, co: 16, kh: 3, kw: 3, strides: [1, 1], pad: 'same' }, // ResNet block
+  { n: 4, h: 4, w: 4, ci: 128, co: 128, kh: 3, kw: 3, strides: [1, 1], pad: 'same' }, // deep, tiny image
+  // One channel block (16 / 8): oneDNN works on the heap with no reorder.
+  { n: 3, h: 9, w: 7, ci: 16, co: 16, kh: 3, kw: 3, strides: [2, 2], pad: 'same' },
+  { n: 3, h: 9, w: 7, ci: 8, co: 8, kh: 3, kw: 3, strides: [1, 1], pad: 'valid' },
+  { n: 2, h: 6, w: 6, ci: 16, co: 8, kh: 1, kw: 1, strides: [1, 1], pad: 'same' },
+];
+
+const originals: Record<string, tf.KernelConfig | undefined> = {};
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  await tf.setBackend('wasm');
+  registerWasmConvGradients();
+  for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) originals[name] = tf.getKernel(name, 'wasm');
+  if (!skipReason) {
+    expect(registerNativeConvKernels({ threads: 1 })).toMatchObject({ ok: true });
+  }
+});
+
+let layoutLabel = 'default';
+
+afterAll(() => setLayoutOverride(undefined));
+
+describe.skipIf(skipReason !== '')(`oneDNN conv kernels for wasm${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  it('replace the wasm kernels only, and registration is idempotent and reversible', () => {
+    expect(nativeConvKernelsRegistered()).toBe(true);
+    expect(registerNativeConvKernels()).toMatchObject({ ok: true }); // again: still ours, fallbacks kept
+    expect(nativeConvKernelsRegistered()).toBe(true);
+    expect(tf.getKernel('Conv2D', 'cpu')?.kernelFunc).not.toBe(tf.getKernel('Conv2D', 'wasm')?.kernelFunc);
+    unregisterNativeConvKernels();
+    expect(nativeConvKernelsRegistered()).toBe(false);
+    for (const name of Object.keys(originals)) expect(tf.getKernel(name, 'wasm')?.kernelFunc).toBe(originals[name]?.kernelFunc);
+    expect(registerNativeConvKernels({ threads: 1 })).toMatchObject({ ok: true });
+    expect(nativeConvKernelsRegistered()).toBe(true);
+  });
+
+  it('set the OpenMP thread count', () => {
+    const addon = loaded.addon!;
+    expect(registerNativeConvKernels({ threads: 2 })).toMatchObject({ ok: true });
+    expect(addon.maxThreads()).toBe(2);
+    expect(registerNativeConvKernels({ threads: 1 })).toMatchObject({ ok: true });
+    expect(addon.maxThreads()).toBe(1);
+  });
+
+  for (const layout of ['plain', 'any'] as const) {
+    describe(`with oneDNN layout '${layout}'`, () => {
+      beforeAll(() => {
+        setLayoutOverride(layout);
+        layoutLabel = layout;
+      });
+      it.each(edgeCases.map((c) => [JSON.stringify(c), c] as const))('match cpu on edge case %s', async (_, c) => {
+        await expectMatchesCpu(c);
+      });
+      it('match cpu on 40 random shapes', async () => {
+        for (const c of randomCases(40)) await expectMatchesCpu(c);
+      });
+    });
+  }
+
+  it('match cpu with the default layout rule on 40 random shapes', async () => {
+    setLayoutOverride(undefined);
+    layoutLabel = 'default';
+    for (const c of randomCases(40)) await expectMatchesCpu(c);
+  });
+
+  it('do not leak tensors or backend data across repeated training steps', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend();
+    const x = tf.randomNormal([2, 9, 8, 3]) as tf.Tensor4D;
+    const w1 = tf.randomNormal([3, 3, 3, 4]) as tf.Tensor4D;
+    const w2 = tf.randomNormal([1, 1, 3, 4]) as tf.Tensor4D;
+    const step = (): void => {
+      for (const [w, s] of [[w1, 2], [w1, 1], [w2, 2]] as const) {
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, 'same'))([x, w]);
+        tf.dispose(g);
+      }
+    };
+    step(); // warm up
+    const tensorsBefore = tf.memory().numTensors;
+    const dataBefore = backend.numDataIds();
+    for (let i = 0; i < 20; i++) step();
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(backend.numDataIds()).toBe(dataBefore);
+    tf.dispose([x, w1, w2]);
+  });
+
+  it('read the heap after it grows (tensors allocated after a large allocation)', async () => {
+    await tf.setBackend('wasm');
+    const before = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
+    const big = tf.zeros([Math.ceil(before / 4) + 1024]); // forces memory.grow
+    const c: Case = { n: 2, h: 8, w: 8, ci: 5, co: 7, kh: 3, kw: 3, strides: [1, 1], pad: 'same' };
+    await expectMatchesCpu(c);
+    tf.dispose(big);
+  });
+
+  it('hand NCHW to the kernel registered before (which rejects it)', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.zeros([1, 2, 4, 4]);
+    const filter = tf.zeros([3, 3, 2, 2]);
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NCHW', dilations: 1 } as unknown as tf.NamedAttrMap;
+    expect(() => tf.engine().runKernel('Conv2D', { x, filter }, attrs)).toThrow(/channelsLast/);
+    tf.dispose([x, filter]);
+  });
+
+  it('report a mismatched dy shape clearly', async () => {
+    await tf.setBackend('wasm');
+    const dy = tf.zeros([1, 3, 3, 2]);
+    const filter = tf.zeros([3, 3, 2, 2]);
+    const attrs = { strides: 1, pad: 'same', inputShape: [1, 4, 4, 2] } as unknown as tf.NamedAttrMap;
+    expect(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs)).toThrow(/dy shape/);
+    tf.dispose([dy, filter]);
+  });
+});
