@@ -9,34 +9,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { RegularizerOptions } from '../../shared/tasks.js';
-import { paramsToArrays, type ParamArrays, type Params } from '../models/params.js';
-import type { ExtraLoss } from '../ssl/method.js';
-import { addImportance, anchorPenalty, disposeAnchored, normalizeMax, toAnchored, type AnchoredImportance } from './penalty.js';
-import type { AfterStageContext, Regularizer, RegularizerState } from './regularizer.js';
+import type { ParamArrays, Params } from '../models/params.js';
+import { AnchoredRegularizer } from './anchored-regularizer.js';
+import type { AfterStageContext, RegularizerState } from './regularizer.js';
 
-export class EwcRegularizer implements Regularizer {
-  private fisher: ParamArrays | null;
-  private anchor: ParamArrays | null;
-  private anchored: AnchoredImportance | null = null;
-
-  constructor(
-    private readonly options: RegularizerOptions,
-    online: Params,
-    state: RegularizerState | null,
-  ) {
-    this.fisher = state?.fisher ?? null;
-    this.anchor = state?.anchor ?? null;
-    if (state && (!this.fisher || !this.anchor)) throw new Error('EWC state: needs both "fisher" and "anchor"');
-    if (this.fisher && this.anchor) this.anchored = toAnchored(online, this.fisher, this.anchor, 'EWC state');
+export class EwcRegularizer extends AnchoredRegularizer {
+  constructor(options: RegularizerOptions, online: Params, state: RegularizerState | null) {
+    super(options, online, state, 'fisher', 'EWC');
   }
 
-  extraLoss(): ExtraLoss | undefined {
-    const anchored = this.anchored;
-    if (!anchored || this.options.lambda === 0) return undefined;
-    return ({ online }) => anchorPenalty(online, anchored, this.options.lambda);
-  }
-
-  async afterStage(ctx: AfterStageContext): Promise<void> {
+  /** Mean squared gradient of the SSL loss over batches of the chunk. */
+  protected async measure(ctx: AfterStageContext): Promise<ParamArrays> {
     const names = [...ctx.online.trainable.keys()];
     const sums = new Map(names.map((n) => [n, tf.variable(tf.zerosLike(ctx.online.trainable.get(n)!), false)] as const));
     let batches = 0;
@@ -53,17 +36,6 @@ export class EwcRegularizer implements Regularizer {
       fisher[name] = { shape: sum.shape.slice(), values: (await mean.data()) as Float32Array };
       tf.dispose([mean, sum]);
     }
-    this.fisher = addImportance(this.fisher, normalizeMax(fisher));
-    const all = await paramsToArrays(ctx.online);
-    this.anchor = Object.fromEntries(names.map((name) => [name, all[name]]));
-  }
-
-  exportState(): RegularizerState {
-    return this.fisher && this.anchor ? { fisher: this.fisher, anchor: this.anchor } : {};
-  }
-
-  dispose(): void {
-    if (this.anchored) disposeAnchored(this.anchored);
-    this.anchored = null;
+    return fisher;
   }
 }

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount, type BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, type BackendChoice } from '../../client/backend.js';
+import { relErr as maxRelDiff } from '../support/compare.js';
 
 let choice: BackendChoice;
 
@@ -97,13 +98,3 @@ describe('forced backends', () => {
   });
 });
 
-function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / (scale + 1e-6);
-}

@@ -15,6 +15,7 @@ import {
   nativeConvKernelsRegistered, registerNativeConvKernels, unregisterNativeConvKernels,
 } from '../../../client/kernels/native/register.js';
 import { registerWasmConvGradients } from '../../../client/kernels/wasm-conv-grads.js';
+import { relErr } from '../../support/compare.js';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -48,16 +49,6 @@ const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
 const randInt = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
 const randArray = (size: number): Float32Array => Float32Array.from({ length: size }, () => rand() * 2 - 1);
 
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / (scale + 1e-6);
-}
 
 const roundingOf = (c: Case): Case['rounding'] =>
   c.rounding ?? (c.pad === 'same' || c.pad === 'valid' || Array.isArray(c.pad) ? undefined : 'floor');

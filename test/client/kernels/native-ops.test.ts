@@ -12,6 +12,7 @@ import { loadOneDnn } from '../../../client/kernels/native/onednn.js';
 import { broadcastPlan, nativeOpKernelsRegistered } from '../../../client/kernels/native/ops.js';
 import { registerNativeKernels, unregisterNativeKernels } from '../../../client/kernels/native/register.js';
 import { registerWasmConvGradients } from '../../../client/kernels/wasm-conv-grads.js';
+import { relErr } from '../../support/compare.js';
 
 const loaded = loadOneDnn();
 const skipReason = loaded.addon === null ? loaded.reason : '';
@@ -24,16 +25,6 @@ const rand = (): number => {
 const randArray = (n: number): Float32Array => Float32Array.from({ length: n }, () => rand() * 2 - 1);
 const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
 
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / (scale + 1e-6);
-}
 
 /** Runs `f` on the same inputs on wasm (native kernels) and cpu; compares values and shapes. */
 async function expectSame(label: string, shapes: number[][], f: (...xs: tf.Tensor[]) => tf.Tensor): Promise<void> {

@@ -12,6 +12,7 @@ import { planFilterGradAxis, planInputGradAxis } from '../../../client/kernels/c
 import {
   registerWasmConvGradients, unregisterWasmConvGradients, wasmConvGradKernels,
 } from '../../../client/kernels/wasm-conv-grads.js';
+import { relErr } from '../../support/compare.js';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -43,16 +44,6 @@ const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
 const randInt = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
 const randArray = (size: number): Float32Array => Float32Array.from({ length: size }, () => rand() * 2 - 1);
 
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / (scale + 1e-6);
-}
 
 interface Grads { y: Float32Array; dx: Float32Array; dw: Float32Array }
 
