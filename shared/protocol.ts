@@ -195,7 +195,7 @@ export const trainTaskSchema = z.strictObject({
   endsStage: z.boolean().optional(),
   optimizer: optimizerOptionsSchema,
   replay: replayOptionsSchema,
-  regularizer: z.strictObject({ name: z.enum(['mas', 'ewc']), lambda: z.number().min(0), samples: positiveInt }).optional(),
+  regularizer: z.strictObject({ name: z.enum(['mas', 'ewc', 'distill']), lambda: z.number().min(0), samples: positiveInt }).optional(),
   evaluation: evaluationSchema.optional(),
 });
 

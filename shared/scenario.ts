@@ -135,7 +135,8 @@ const strategySchema = z
 
 /** A parameter regularizer that protects what earlier chunks taught; combines with replay. */
 const regularizerSchema = z.strictObject({
-  name: z.enum(['mas', 'ewc']),
+  /** mas, ewc: anchored importances; distill: CaSSLe-style distillation from the previous model. */
+  name: z.enum(['mas', 'ewc', 'distill']),
   /**
    * Weight of the penalty lambda/2 * sum(importance * (theta - anchor)^2), importances
    * scaled so the largest is 1: keep lr * lambda below 2.

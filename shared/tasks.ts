@@ -32,7 +32,7 @@ export type ReplayOptions =
 
 /** A parameter regularizer for the stage, as the arm declares it. */
 export interface RegularizerOptions {
-  name: 'mas' | 'ewc';
+  name: 'mas' | 'ewc' | 'distill';
   lambda: number;
   samples: number;
 }

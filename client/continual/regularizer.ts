@@ -8,6 +8,7 @@ import type { RegularizerOptions } from '../../shared/tasks.js';
 import type { ParamArrays, Params } from '../models/params.js';
 import type { BackboneOptions } from '../models/resnet.js';
 import type { ExtraLoss } from '../ssl/method.js';
+import { DistillRegularizer, type DistillContext } from './distill-regularizer.js';
 import { EwcRegularizer } from './ewc-regularizer.js';
 import { MasRegularizer } from './mas-regularizer.js';
 
@@ -33,17 +34,22 @@ export interface Regularizer {
   extraLoss(): ExtraLoss | undefined;
   /** Learns from the chunk just trained. */
   afterStage(ctx: AfterStageContext): Promise<void>;
+  /**
+   * The state to hand on. Called before the method's own state is exported: a regularizer
+   * that lent parameters to the method takes them back here.
+   */
   exportState(): RegularizerState;
   dispose(): void;
 }
 
-type RegularizerFactory = (options: RegularizerOptions, online: Params, state: RegularizerState | null) => Regularizer;
+type RegularizerFactory = (options: RegularizerOptions, online: Params, state: RegularizerState | null, ctx: DistillContext) => Regularizer;
 
 export const REGULARIZERS: Record<RegularizerOptions['name'], RegularizerFactory> = {
   mas: (options, online, state) => new MasRegularizer(options, online, state),
   ewc: (options, online, state) => new EwcRegularizer(options, online, state),
+  distill: (options, online, state, ctx) => new DistillRegularizer(options, online, state, ctx),
 };
 
-export function createRegularizer(options: RegularizerOptions, online: Params, state: RegularizerState | null): Regularizer {
-  return REGULARIZERS[options.name](options, online, state);
+export function createRegularizer(options: RegularizerOptions, online: Params, state: RegularizerState | null, ctx: DistillContext): Regularizer {
+  return REGULARIZERS[options.name](options, online, state, ctx);
 }

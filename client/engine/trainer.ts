@@ -128,7 +128,9 @@ export async function trainStage(
   let pipeline: BatchPipeline | null = null;
   let regularizer: Regularizer | null = null;
   try {
-    regularizer = o.regularizer ? createRegularizer(o.regularizer, method.online, previous?.regularizer ?? null) : null;
+    regularizer = o.regularizer
+      ? createRegularizer(o.regularizer, method.online, previous?.regularizer ?? null, { backbone: o.encoder.backbone, ssl: o.ssl, seed: o.modelSeed })
+      : null;
     const extra = regularizer?.extraLoss();
     if (previous?.optimizer && o.optimizer.keepOptimizerState) optimizer.importState(previous.optimizer, method.online.trainable);
     const pool = replay ? concatSets(chunk, replay) : chunk;
@@ -178,15 +180,20 @@ export async function trainStage(
         sslGradients: (visit) => sslGradients(o, method, chunk, norm, samples, visit),
       });
     }
+    // First: a regularizer that lent the method parameters takes them back.
+    const regularizerState = regularizer ? regularizer.exportState() : null;
     const state: ModelState = {
       method: o.ssl.method,
       step: o.optimizer.startStep + o.steps,
       methodState: await method.exportState(),
       optimizer: o.optimizer.keepOptimizerState ? await optimizer.exportState() : null,
-      regularizer: regularizer ? regularizer.exportState() : null,
+      regularizer: regularizerState,
     };
     return { method, state, lossFirst, lossLast: loss, trainSeconds, replaySamplesUsed: perBatch * o.steps, dataWaitSeconds };
   } catch (err) {
+    // The regularizer first: it takes back any parameters it lent the method.
+    regularizer?.dispose();
+    regularizer = null;
     method.dispose();
     throw err;
   } finally {

@@ -22,7 +22,9 @@ function scenario(method: SslSpec['method']) {
   });
 }
 
-function task(method: SslSpec['method'], stage: number, startStep: number, steps: number, part: Partial<TrainTask> = {}): TrainTask {
+type RegularizerName = 'mas' | 'distill';
+
+function task(method: SslSpec['method'], regularizer: RegularizerName, stage: number, startStep: number, steps: number, part: Partial<TrainTask> = {}): TrainTask {
   const s = scenario(method);
   return {
     kind: 'train',
@@ -37,7 +39,7 @@ function task(method: SslSpec['method'], stage: number, startStep: number, steps
     steps,
     optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 1e-4, schedule: 'cosine', totalSteps: 10, startStep, keepOptimizerState: true },
     replay: { mode: 'replay', size: 8, ratio: 0.25 },
-    regularizer: { name: 'mas', lambda: 1, samples: 32 },
+    regularizer: { name: regularizer, lambda: 1, samples: 32 },
     ...part,
   };
 }
@@ -53,17 +55,17 @@ function expectSameArrays(a: Record<string, { values: Float32Array }>, b: Record
   }
 }
 
-describe('a stage trained in two halves equals one stage', () => {
+describe.each(['mas', 'distill'] as const)('a stage trained in two halves equals one stage (with %s)', (regularizer) => {
   let engine: TrainingEngine;
   beforeAll(async () => {
     engine = await createEngine({ backend: 'wasm' });
   });
 
   it.each(SSL_METHOD_NAMES)('%s', async (method) => {
-    const first = await engine.train(task(method, 0, 0, 4), null, null, () => {});
-    const whole = await engine.train(task(method, 1, 4, 6), first.state, first.replay, () => {});
-    const head = await engine.train(task(method, 1, 4, 3, { endsStage: false }), first.state, first.replay, () => {});
-    const tail = await engine.train(task(method, 1, 7, 3, { firstStep: 3 }), head.state, head.replay, () => {});
+    const first = await engine.train(task(method, regularizer, 0, 0, 4), null, null, () => {});
+    const whole = await engine.train(task(method, regularizer, 1, 4, 6), first.state, first.replay, () => {});
+    const head = await engine.train(task(method, regularizer, 1, 4, 3, { endsStage: false }), first.state, first.replay, () => {});
+    const tail = await engine.train(task(method, regularizer, 1, 7, 3, { firstStep: 3 }), head.state, head.replay, () => {});
 
     const a = decodeState(tail.state);
     const b = decodeState(whole.state);

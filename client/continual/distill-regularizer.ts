@@ -1,0 +1,120 @@
+/**
+ * Distillation in the style of CaSSLe (Fini et al. 2022, "Self-Supervised Models are
+ * Continual Learners", https://arxiv.org/abs/2112.04215): a predictor maps the current
+ * representation of a batch to the representation the frozen previous model (the state
+ * at the end of the last chunk) gives the same images, trained with the SSL loss's own
+ * form; the penalty is lambda times that loss.
+ *
+ * The frozen backbone and, mid-stage, the predictor travel in the state. The predictor's
+ * weights join the method's trainable parameters for the stage (so the same optimizer
+ * step trains them) and leave them before the method's state is exported.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { SslSpec } from '../../shared/scenario.js';
+import type { RegularizerOptions } from '../../shared/tasks.js';
+import { dense, denseDecls } from '../models/layers.js';
+import { assignParams, createParams, disposeParams, paramsToArrays, type ParamArrays, type Params } from '../models/params.js';
+import { backboneDecls, backboneForward, featureDim, type BackboneOptions } from '../models/resnet.js';
+import { stopGradient } from '../ssl/gradient-step.js';
+import { barlowTwinsLoss, negativeCosine, ntXent, unitRows } from '../ssl/losses.js';
+import type { ExtraLoss } from '../ssl/method.js';
+import type { AfterStageContext, Regularizer, RegularizerState } from './regularizer.js';
+
+/** What distillation needs beyond its options: the model's shape and the SSL loss's form. */
+export interface DistillContext {
+  backbone: BackboneOptions;
+  ssl: SslSpec;
+  seed: number;
+}
+
+const PREFIX = 'distill';
+
+/** The SSL loss's own form between predicted and frozen representations. */
+export function distillationLoss(ssl: SslSpec, predicted: tf.Tensor2D, frozen: tf.Tensor2D): tf.Scalar {
+  switch (ssl.method) {
+    case 'moco-v2':
+    case 'simclr':
+      return ntXent(unitRows(predicted), unitRows(frozen), ssl.temperature);
+    case 'barlow-twins':
+      return barlowTwinsLoss(predicted, frozen, ssl.lambda);
+    case 'byol':
+    case 'simsiam':
+    case 'supervised':
+      return negativeCosine(predicted, frozen);
+  }
+}
+
+function predictorDecls(dim: number) {
+  return [...denseDecls(`${PREFIX}.fc1`, dim, dim), ...denseDecls(`${PREFIX}.fc2`, dim, dim)];
+}
+
+export class DistillRegularizer implements Regularizer {
+  private readonly frozen: Params | null = null;
+  private predictor: Params | null = null;
+  private frozenArrays: ParamArrays | null;
+  private online: Params | null = null;
+
+  constructor(
+    private readonly options: RegularizerOptions,
+    online: Params,
+    state: RegularizerState | null,
+    private readonly ctx: DistillContext,
+  ) {
+    this.frozenArrays = state?.frozen ?? null;
+    if (!this.frozenArrays) return; // first chunk: nothing to distill from yet
+    this.frozen = createParams(backboneDecls(ctx.backbone), ctx.seed);
+    assignParams(this.frozen, this.frozenArrays, 'distillation: frozen model');
+    const dim = featureDim(ctx.backbone);
+    this.predictor = createParams(predictorDecls(dim), ctx.seed + 7);
+    if (state?.predictor) assignParams(this.predictor, state.predictor, 'distillation: predictor');
+    // Without a penalty the predictor gets no gradient: it then stays out of the step.
+    if (options.lambda === 0) return;
+    for (const [name, v] of this.predictor.trainable) online.trainable.set(name, v);
+    this.online = online;
+  }
+
+  extraLoss(): ExtraLoss | undefined {
+    const { frozen, predictor } = this;
+    if (!frozen || !predictor || this.options.lambda === 0) return undefined;
+    return ({ representation, view1 }) => {
+      const target = stopGradient(backboneForward(frozen, this.ctx.backbone, view1, { training: false, bnGroups: 1 }));
+      const predicted = dense(predictor, `${PREFIX}.fc2`, tf.relu(dense(predictor, `${PREFIX}.fc1`, representation)));
+      return tf.mul(distillationLoss(this.ctx.ssl, predicted, target), this.options.lambda) as tf.Scalar;
+    };
+  }
+
+  /** The model that just finished the chunk becomes the one to distill from; the predictor starts afresh. */
+  async afterStage({ online }: AfterStageContext): Promise<void> {
+    this.detach();
+    const all = await paramsToArrays(online);
+    this.frozenArrays = Object.fromEntries(Object.entries(all).filter(([name]) => name.startsWith('backbone.')));
+    this.predictor && disposeParams(this.predictor);
+    this.predictor = null;
+  }
+
+  exportState(): RegularizerState {
+    this.detach();
+    if (!this.frozenArrays) return {};
+    const state: RegularizerState = { frozen: this.frozenArrays };
+    // Mid-stage, the predictor trained so far travels too.
+    if (this.predictor) {
+      state.predictor = Object.fromEntries(
+        [...this.predictor.trainable].map(([name, v]) => [name, { shape: v.shape.slice(), values: v.dataSync() as Float32Array }]),
+      );
+    }
+    return state;
+  }
+
+  /** Takes the predictor's weights back out of the method's parameters. */
+  private detach(): void {
+    if (!this.online || !this.predictor) return;
+    for (const name of this.predictor.trainable.keys()) this.online.trainable.delete(name);
+    this.online = null;
+  }
+
+  dispose(): void {
+    this.detach();
+    if (this.frozen) disposeParams(this.frozen);
+    if (this.predictor) disposeParams(this.predictor);
+  }
+}
