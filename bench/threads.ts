@@ -11,7 +11,9 @@
  * times the step, not the data pipeline. Reports img/s (median over repeats) over all
  * timed steps and from the fastest step, each with its ratio to the first thread count,
  * CPU time / wall time of the timed steps (about N when the N threads are really busy),
- * and the largest loss difference between thread counts (same seeds).
+ * and the largest loss difference between thread counts (same seeds), and how the backend
+ * threads (its reason string). Where the oneDNN addon is built, wasm uses it and oneDNN's
+ * threads instead of the threaded wasm build: `STREAMSSL_ONEDNN=0` measures the latter.
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -128,8 +130,9 @@ async function main(): Promise<void> {
     const ips = median(ms.map((m) => m.imagesPerSecond));
     const best = median(ms.map((m) => m.bestImagesPerSecond));
     const diff = Math.max(...ms.flatMap((m) => m.losses.map((l, i) => Math.abs(l - (ref[i] ?? NaN)))));
+    console.log(`  ${t} thread(s), ${ms[0]?.reason ?? ''}:`);
     console.log(
-      `  ${t} thread(s): ${ips.toFixed(1)} img/s  x${(ips / base).toFixed(2)}  best step ${best.toFixed(1)} img/s  x${(best / baseBest).toFixed(2)}` +
+      `    ${ips.toFixed(1)} img/s  x${(ips / base).toFixed(2)}  best step ${best.toFixed(1)} img/s  x${(best / baseBest).toFixed(2)}` +
       `  cpu/wall ${median(ms.map((m) => m.cpuPerWall)).toFixed(2)}  max |loss - loss(${a.threads[0]} thread)| ${diff.toExponential(1)}`);
   }
   console.log(`  losses (${a.threads[0]} thread): ${ref.map((l) => l.toFixed(5)).join(' ')}`);

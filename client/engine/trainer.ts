@@ -96,10 +96,11 @@ async function sslGradients(
     for (let b = 0; b < batches; b++) {
       const batch = await pipeline.next();
       const [view1, view2] = [tf.tensor4d(batch.view1, batch.shape), tf.tensor4d(batch.view2, batch.shape)];
+      const labels = batch.labels ? tf.tensor1d(batch.labels, 'int32') : undefined;
       try {
-        copy.step({ view1, view2 }, recorder, 0, rng);
+        copy.step({ view1, view2, labels }, recorder, 0, rng);
       } finally {
-        tf.dispose([view1, view2]);
+        tf.dispose(labels ? [view1, view2, labels] : [view1, view2]);
       }
     }
   } finally {

@@ -1,7 +1,7 @@
 /**
  * The state that travels is enough to continue: a stage trained in two halves, with a
  * hand-off between them, ends where the same stage trained in one go ends (same seed),
- * for every method, with replay and a regularizer carried along.
+ * for every method, with replay and each regularizer (MAS, EWC, distillation) carried along.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type TrainingEngine } from '../../client/engine/index.js';
@@ -22,7 +22,7 @@ function scenario(method: SslSpec['method']) {
   });
 }
 
-type RegularizerName = 'mas' | 'distill';
+type RegularizerName = 'mas' | 'ewc' | 'distill';
 
 function task(method: SslSpec['method'], regularizer: RegularizerName, stage: number, startStep: number, steps: number, part: Partial<TrainTask> = {}): TrainTask {
   const s = scenario(method);
@@ -55,7 +55,7 @@ function expectSameArrays(a: Record<string, { values: Float32Array }>, b: Record
   }
 }
 
-describe.each(['mas', 'distill'] as const)('a stage trained in two halves equals one stage (with %s)', (regularizer) => {
+describe.each(['mas', 'ewc', 'distill'] as const)('a stage trained in two halves equals one stage (with %s)', (regularizer) => {
   let engine: TrainingEngine;
   beforeAll(async () => {
     engine = await createEngine({ backend: 'wasm' });
