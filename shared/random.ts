@@ -91,3 +91,9 @@ export function shuffledIndices(n: number, seed: number): Uint32Array {
   for (let i = 0; i < n; i++) indices[i] = i;
   return new Random(seed).shuffle(indices);
 }
+
+/** A seeded, uniformly random choice of `k` distinct indices of 0..n-1, ascending (all of them when k >= n). */
+export function sampledIndices(n: number, k: number, seed: number): Uint32Array {
+  if (k >= n) return Uint32Array.from({ length: n }, (_, i) => i);
+  return shuffledIndices(n, seed).slice(0, k).sort();
+}

@@ -3,7 +3,7 @@
  * is mixed into later chunks' batches.
  */
 import type { ImageSet } from '../../shared/dataset-types.js';
-import { Random } from '../../shared/random.js';
+import { Random, sampledIndices } from '../../shared/random.js';
 import type { ReplayOptions } from '../../shared/tasks.js';
 import { subset } from '../data/index.js';
 import { concatSets } from '../engine/batches.js';
@@ -13,12 +13,6 @@ export function replayKeepCount(options: ReplayOptions, count: number): number {
   if (options.mode !== 'replay') return 0;
   const wanted = options.size ?? Math.round((options.fraction ?? 0) * count);
   return Math.max(0, Math.min(count, wanted));
-}
-
-/** Uniformly random, seeded choice of `keep` distinct sample indices out of `count`. */
-export function selectReplayIndices(count: number, keep: number, seed: number): Uint32Array {
-  const all = new Random(seed).shuffle(Uint32Array.from({ length: count }, (_, i) => i));
-  return all.slice(0, keep).sort();
 }
 
 /** A replay buffer: its images, and how many stream samples have passed it by. */
@@ -34,7 +28,7 @@ export function extendReplay(previous: ReplayBuffer | null, chunk: ImageSet, opt
   const keep = replayKeepCount(options, chunk.count);
   const seen = (previous?.seen ?? 0) + chunk.count;
   if (keep === 0) return previous ? { ...previous, seen } : null;
-  const selected = subset(chunk, selectReplayIndices(chunk.count, keep, seed));
+  const selected = subset(chunk, sampledIndices(chunk.count, keep, seed));
   return { ...(previous ? concatSets(previous, selected) : selected), seen };
 }
 

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../shared/dataset-types.js';
-import { Random } from '../../shared/random.js';
+import { shuffledIndices } from '../../shared/random.js';
 
 /** Per-channel mean and standard deviation of pixel values in [0, 1]. */
 export interface Normalization {
@@ -52,7 +52,7 @@ export function toInputBatch(set: ImageSet, indices: ArrayLike<number>, norm: No
  * batch is disposed when the next one is taken (or the loop ends).
  */
 export function* inputBatches(set: ImageSet, norm: Normalization, count: number, batchSize: number, seed: number): Generator<tf.Tensor4D> {
-  const order = new Random(seed).shuffle(Uint32Array.from({ length: set.count }, (_, i) => i)).slice(0, Math.min(count, set.count));
+  const order = shuffledIndices(set.count, seed).slice(0, Math.min(count, set.count));
   for (let start = 0; start < order.length; start += batchSize) {
     const batch = toInputBatch(set, order.subarray(start, start + batchSize), norm);
     try {

@@ -8,7 +8,7 @@
  * (probe and bank in the same style).
  */
 import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
-import { deriveSeed, Random } from '../../shared/random.js';
+import { deriveSeed, sampledIndices } from '../../shared/random.js';
 import type { EvaluationSpec } from '../../shared/scenario.js';
 import type { StreamPlan } from '../../shared/stream/index.js';
 import type { ChunkEval, EvalMetrics } from '../../shared/tasks.js';
@@ -20,12 +20,6 @@ import type { BackboneOptions } from '../models/resnet.js';
 import { extractFeatures, type FeatureSet } from './features.js';
 import { accuracy, knnPredict } from './knn.js';
 import { linearProbePredict } from './linear-probe.js';
-
-function firstOrSample(count: number, wanted: number, seed: number): Uint32Array {
-  const all = Uint32Array.from({ length: count }, (_, i) => i);
-  if (wanted >= count) return all;
-  return new Random(seed).shuffle(all).slice(0, wanted).sort();
-}
 
 interface Predictions {
   knn: Uint8Array;
@@ -86,8 +80,8 @@ export function evaluateBackbone(
 ): EvalMetrics {
   const started = performance.now();
   const ctx: EvalContext = { p, o, norm, spec, seed, numClasses: data.train.numClasses };
-  const bankSet = subset(data.train, firstOrSample(data.train.count, spec.trainSamples, deriveSeed(seed, 'eval', 'bank')));
-  const testSet = subset(data.test, firstOrSample(data.test.count, spec.testSamples, deriveSeed(seed, 'eval', 'test')));
+  const bankSet = subset(data.train, sampledIndices(data.train.count, spec.trainSamples, deriveSeed(seed, 'eval', 'bank')));
+  const testSet = subset(data.test, sampledIndices(data.test.count, spec.testSamples, deriveSeed(seed, 'eval', 'test')));
   const overall = predict(ctx, bankSet, testSet);
   const chunks = plan ? perChunk(ctx, plan, bankSet, testSet, overall) : undefined;
   return {

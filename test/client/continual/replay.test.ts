@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { extendReplay, replayKeepCount, replayPerBatch, reservoirSlots, selectReplayIndices } from '../../../client/continual/replay.js';
+import { extendReplay, replayKeepCount, replayPerBatch, reservoirSlots } from '../../../client/continual/replay.js';
+import { sampledIndices } from '../../../shared/random.js';
 import { BatchSampler } from '../../../client/engine/sampler.js';
 import type { ImageSet } from '../../../shared/dataset-types.js';
 
@@ -25,11 +26,11 @@ describe('replay selection', () => {
   });
 
   it('chooses distinct indices, the same for the same seed', () => {
-    const a = selectReplayIndices(1000, 50, 7);
+    const a = sampledIndices(1000, 50, 7);
     expect(new Set(a).size).toBe(50);
     expect(Math.max(...a)).toBeLessThan(1000);
-    expect(selectReplayIndices(1000, 50, 7)).toEqual(a);
-    expect(selectReplayIndices(1000, 50, 8)).not.toEqual(a);
+    expect(sampledIndices(1000, 50, 7)).toEqual(a);
+    expect(sampledIndices(1000, 50, 8)).not.toEqual(a);
   });
 
   it('grows the buffer with every finished chunk', () => {
