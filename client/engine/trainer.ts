@@ -9,12 +9,13 @@ import type { SslSpec } from '../../shared/scenario.js';
 import type { OptimizerOptions, Progress, RegularizerOptions, ReplayOptions } from '../../shared/tasks.js';
 import { createRegularizer, type Regularizer } from '../continual/regularizer.js';
 import { replayPerBatch } from '../continual/replay.js';
-import { BatchPipeline } from '../data/pipeline.js';
+import type { AugmentOptions } from '../data/augment.js';
+import { BatchPipeline, type ViewBatch } from '../data/pipeline.js';
 import type { EncoderOptions } from '../models/encoder.js';
 import { GradientRecorder } from '../optim/gradient-recorder.js';
 import { Sgd } from '../optim/sgd.js';
 import { createMethod } from '../ssl/index.js';
-import type { SslMethod } from '../ssl/method.js';
+import type { ExtraLoss, SslMethod } from '../ssl/method.js';
 import { concatSets, inputBatches, type Normalization } from './batches.js';
 import { BatchSampler } from './sampler.js';
 import type { ModelState } from './state.js';
@@ -73,6 +74,23 @@ export function restoreMethod(o: Pick<StageOptions, 'ssl' | 'encoder' | 'modelSe
   return method;
 }
 
+/** One method step on a pipeline batch: uploads the views (and labels), steps, frees them. */
+function stepOn(method: SslMethod, batch: ViewBatch, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number {
+  const view1 = tf.tensor4d(batch.view1, batch.shape);
+  const view2 = tf.tensor4d(batch.view2, batch.shape);
+  const labels = batch.labels ? tf.tensor1d(batch.labels, 'int32') : undefined;
+  try {
+    return method.step({ view1, view2, labels }, optimizer, lr, rng, extra);
+  } finally {
+    tf.dispose(labels ? [view1, view2, labels] : [view1, view2]);
+  }
+}
+
+/** The augmentation a stage applies: the scenario's, at the chunk's image size. */
+function augmentFor(o: StageOptions, chunk: ImageSet): AugmentOptions {
+  return { size: chunk.height, ...o.ssl.augment };
+}
+
 /**
  * Gradients of the method's SSL loss on `samples` augmented images of the chunk, taken
  * on a throw-away copy so the trained model, its queue and its statistics stay as they are.
@@ -89,20 +107,11 @@ async function sslGradients(
   const seed = deriveSeed(o.stageSeed, 'regularizer', 'ssl-gradients');
   const batches = Math.max(1, Math.ceil(samples / o.batchSize));
   const sampler = new BatchSampler(chunk.count, 0, o.batchSize, 0, seed);
-  const pipeline = new BatchPipeline({ pool: chunk, sampler, augment: { size: chunk.height, ...o.ssl.augment }, norm, stageSeed: seed, batches }, { workers: 0 });
+  const pipeline = new BatchPipeline({ pool: chunk, sampler, augment: augmentFor(o, chunk), norm, stageSeed: seed, batches }, { workers: 0 });
   const recorder = new GradientRecorder(visit);
   const rng = new Random(seed);
   try {
-    for (let b = 0; b < batches; b++) {
-      const batch = await pipeline.next();
-      const [view1, view2] = [tf.tensor4d(batch.view1, batch.shape), tf.tensor4d(batch.view2, batch.shape)];
-      const labels = batch.labels ? tf.tensor1d(batch.labels, 'int32') : undefined;
-      try {
-        copy.step({ view1, view2, labels }, recorder, 0, rng);
-      } finally {
-        tf.dispose(labels ? [view1, view2, labels] : [view1, view2]);
-      }
-    }
+    for (let b = 0; b < batches; b++) stepOn(copy, await pipeline.next(), recorder, 0, rng);
   } finally {
     await pipeline.close();
     copy.dispose();
@@ -140,9 +149,7 @@ export async function trainStage(
     const firstStep = o.firstStep ?? 0;
     // A resumed stage skips the batches its earlier part trained on.
     for (let s = 0; s < firstStep; s++) sampler.next();
-    const size = chunk.height;
-    const augment = { size, ...o.ssl.augment };
-    pipeline = new BatchPipeline({ pool, sampler, augment, norm, stageSeed: o.stageSeed, firstBatch: firstStep, batches: o.steps });
+    pipeline = new BatchPipeline({ pool, sampler, augment: augmentFor(o, chunk), norm, stageSeed: o.stageSeed, firstBatch: firstStep, batches: o.steps });
     let lossFirst = Number.NaN;
     let loss = Number.NaN;
     let lastReport = 0;
@@ -150,16 +157,8 @@ export async function trainStage(
     for (let s = 0; s < o.steps; s++) {
       const globalStep = o.optimizer.startStep + s;
       const lr = learningRate(o.optimizer, globalStep);
-      const batch = await pipeline.next();
-      const view1 = tf.tensor4d(batch.view1, batch.shape);
-      const view2 = tf.tensor4d(batch.view2, batch.shape);
-      const labels = batch.labels ? tf.tensor1d(batch.labels, 'int32') : undefined;
-      try {
-        loss = method.step({ view1, view2, labels }, optimizer, lr, new Random(deriveSeed(o.stageSeed, 'step', firstStep + s)), extra);
-      } finally {
-        tf.dispose(labels ? [view1, view2, labels] : [view1, view2]);
-      }
-      if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${globalStep} (stage ${o.taskId})`);
+      // The step itself refuses a non-finite loss, before touching the weights.
+      loss = stepOn(method, await pipeline.next(), optimizer, lr, new Random(deriveSeed(o.stageSeed, 'step', firstStep + s)), extra);
       if (s === 0) lossFirst = loss;
       const now = performance.now();
       if (now - lastReport > PROGRESS_EVERY_MS || s === o.steps - 1) {
