@@ -8,6 +8,7 @@ import { createEngine } from '../../client/engine/index.js';
 import { decodeState } from '../../client/engine/state.js';
 import { parseScenario } from '../../shared/scenario.js';
 import type { TrainTask } from '../../shared/tasks.js';
+import { stageTask } from '../support/train-task.js';
 
 const s = parseScenario({
   name: 'distill',
@@ -21,21 +22,12 @@ const s = parseScenario({
 });
 
 function task(stage: number, lambda: number): TrainTask {
-  return {
-    kind: 'train',
-    taskId: `relay:stage-${stage}`,
-    arm: 'relay',
-    stage,
-    seed: s.seed,
-    data: { dataset: s.dataset, stream: s.stream, seed: s.seed, chunks: [stage] },
-    model: s.model,
-    ssl: s.ssl,
-    batchSize: 16,
+  return stageTask(s, stage, {
     steps: 6,
     optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 0, schedule: 'constant', totalSteps: 12, startStep: stage * 6, keepOptimizerState: true },
     replay: { mode: 'none' },
     regularizer: { name: 'distill', lambda, samples: 1 },
-  };
+  });
 }
 
 

@@ -8,7 +8,7 @@ import { createEngine } from '../../client/engine/index.js';
 import { decodeState } from '../../client/engine/state.js';
 import { nativeConvKernelsRegistered, unregisterNativeKernels } from '../../client/kernels/native/register.js';
 import { parseScenario } from '../../shared/scenario.js';
-import type { TrainTask } from '../../shared/tasks.js';
+import { stageTask } from '../support/train-task.js';
 
 const s = parseScenario({
   name: 'native',
@@ -21,20 +21,11 @@ const s = parseScenario({
   arms: [{ name: 'relay', mode: 'relay' }],
 });
 
-const task: TrainTask = {
-  kind: 'train',
-  taskId: 'relay:stage-0',
-  arm: 'relay',
-  stage: 0,
-  seed: s.seed,
-  data: { dataset: s.dataset, stream: s.stream, seed: s.seed, chunks: [0] },
-  model: s.model,
-  ssl: s.ssl,
-  batchSize: 32,
+const task = stageTask(s, 0, {
   steps: 5,
   optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 5e-4, schedule: 'cosine', totalSteps: 5, startStep: 0, keepOptimizerState: true },
   replay: { mode: 'none' },
-};
+});
 
 describe('oneDNN kernels', async () => {
   const engine = await createEngine({ backend: 'wasm', threads: 1 });

@@ -8,6 +8,7 @@ import { createEngine } from '../../client/engine/index.js';
 import { decodeState } from '../../client/engine/state.js';
 import { parseScenario } from '../../shared/scenario.js';
 import type { TrainTask } from '../../shared/tasks.js';
+import { stageTask } from '../support/train-task.js';
 
 const scenario = parseScenario({
   name: 'mas',
@@ -21,21 +22,12 @@ const scenario = parseScenario({
 });
 
 function task(name: 'mas' | 'ewc', stage: number, lambda: number): TrainTask {
-  return {
-    kind: 'train',
-    taskId: `relay:stage-${stage}`,
-    arm: 'relay',
-    stage,
-    seed: scenario.seed,
-    data: { dataset: scenario.dataset, stream: scenario.stream, seed: scenario.seed, chunks: [stage] },
-    model: scenario.model,
-    ssl: scenario.ssl,
-    batchSize: 16,
+  return stageTask(scenario, stage, {
     steps: 4,
     optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 0, schedule: 'constant', totalSteps: 8, startStep: stage * 4, keepOptimizerState: true },
     replay: { mode: 'none' },
     regularizer: { name, lambda, samples: 64 },
-  };
+  });
 }
 
 function distance(a: Float32Array, b: Float32Array): number {

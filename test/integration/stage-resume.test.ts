@@ -8,6 +8,7 @@ import { createEngine, type TrainingEngine } from '../../client/engine/index.js'
 import { decodeReplay, decodeState } from '../../client/engine/state.js';
 import { parseScenario, SSL_METHOD_NAMES, type SslSpec } from '../../shared/scenario.js';
 import type { TrainTask } from '../../shared/tasks.js';
+import { stageTask } from '../support/train-task.js';
 
 function scenario(method: SslSpec['method']) {
   return parseScenario({
@@ -25,23 +26,13 @@ function scenario(method: SslSpec['method']) {
 type RegularizerName = 'mas' | 'ewc' | 'distill';
 
 function task(method: SslSpec['method'], regularizer: RegularizerName, stage: number, startStep: number, steps: number, part: Partial<TrainTask> = {}): TrainTask {
-  const s = scenario(method);
-  return {
-    kind: 'train',
-    taskId: `relay:stage-${stage}`,
-    arm: 'relay',
-    stage,
-    seed: s.seed,
-    data: { dataset: s.dataset, stream: s.stream, seed: s.seed, chunks: [stage] },
-    model: s.model,
-    ssl: s.ssl,
-    batchSize: 16,
+  return stageTask(scenario(method), stage, {
     steps,
     optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 1e-4, schedule: 'cosine', totalSteps: 10, startStep, keepOptimizerState: true },
     replay: { mode: 'replay', size: 8, ratio: 0.25 },
     regularizer: { name: regularizer, lambda: 1, samples: 32 },
     ...part,
-  };
+  });
 }
 
 function expectSameArrays(a: Record<string, { values: Float32Array }>, b: Record<string, { values: Float32Array }>, what: string): void {
