@@ -10,7 +10,7 @@ import { splitStream, type StreamPlan } from '../../shared/stream/index.js';
 import type { DataSelection } from '../../shared/tasks.js';
 import { loadFashionMnist } from './fashion-mnist.js';
 import { loadIdxFolder } from './idx.js';
-import { applyStyle } from './styles.js';
+import { styledSet } from './styles.js';
 import { generateSynthetic } from './synthetic.js';
 
 /** Loads the full dataset named by a spec (limits not applied). */
@@ -96,10 +96,7 @@ export function selectChunks(dataset: LabeledDataset, plan: StreamPlan, chunkIds
     return chunk;
   });
   const train = dataset.train;
-  const parts = chunks.map((chunk) => {
-    const part = subset(train, chunk.indices);
-    return chunk.style === 'original' ? part : { ...part, images: applyStyle(chunk.style, part.images, part) };
-  });
+  const parts = chunks.map((chunk) => styledSet(subset(train, chunk.indices), chunk.style));
   const count = parts.reduce((n, p) => n + p.count, 0);
   const size = imageBytes(train);
   const out: ImageSet = { ...train, images: new Uint8Array(count * size), labels: new Uint8Array(count), count, classNames: [...train.classNames] };

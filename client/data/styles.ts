@@ -105,3 +105,8 @@ export function applyStyle(style: DomainStyle, pixels: Uint8Array, shape: ImageS
       throw new Error(`image style: unknown style "${String(style)}"`);
   }
 }
+
+/** An image set shown in `style` (the set itself when the style is `original`). */
+export function styledSet<T extends ImageShape & { images: Uint8Array }>(set: T, style: DomainStyle): T {
+  return style === 'original' ? set : { ...set, images: applyStyle(style, set.images, set) };
+}

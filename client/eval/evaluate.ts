@@ -13,7 +13,7 @@ import type { EvaluationSpec } from '../../shared/scenario.js';
 import type { StreamPlan } from '../../shared/stream/index.js';
 import type { ChunkEval, EvalMetrics } from '../../shared/tasks.js';
 import { subset } from '../data/index.js';
-import { applyStyle } from '../data/styles.js';
+import { styledSet } from '../data/styles.js';
 import type { Normalization } from '../engine/batches.js';
 import type { Params } from '../models/params.js';
 import type { BackboneOptions } from '../models/resnet.js';
@@ -46,15 +46,10 @@ function predict(ctx: EvalContext, bankSet: ImageSet, testSet: ImageSet): Predic
   };
 }
 
-function styled(set: ImageSet, style: Parameters<typeof applyStyle>[0]): ImageSet {
-  if (style === 'original') return set;
-  return { ...set, images: applyStyle(style, set.images, set) };
-}
-
 function perChunk(ctx: EvalContext, plan: StreamPlan, bankSet: ImageSet, testSet: ImageSet, overall: Predictions): ChunkEval[] {
   return plan.chunks.map((chunk) => {
     if (chunk.style !== 'original') {
-      const own = predict(ctx, styled(bankSet, chunk.style), styled(testSet, chunk.style));
+      const own = predict(ctx, styledSet(bankSet, chunk.style), styledSet(testSet, chunk.style));
       return { chunk: chunk.id, knnTop1: accuracy(own.knn, own.labels), linearTop1: accuracy(own.linear, own.labels), samples: own.labels.length };
     }
     const classes = new Set(chunk.classes);
