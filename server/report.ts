@@ -73,7 +73,7 @@ function matrixTable(arm: ArmResult): string[] {
     `Linear-probe top-1 on each chunk's test samples (${arm.name}):`,
     '',
     row(header),
-    row(header.map((_, i) => (i === 0 ? '---:' : '---:'))),
+    row(header.map(() => '---:')),
     ...m.stages.map((stage, i) => row([String(stage), ...m.linearTop1[i].map(pct)])),
   ];
 }
