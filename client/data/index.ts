@@ -10,6 +10,7 @@ import { splitStream, type StreamPlan } from '../../shared/stream/index.js';
 import type { DataSelection } from '../../shared/tasks.js';
 import { loadFashionMnist } from './fashion-mnist.js';
 import { loadIdxFolder } from './idx.js';
+import { loadMnist } from './mnist.js';
 import { styledSet } from './styles.js';
 import { generateSynthetic } from './synthetic.js';
 
@@ -19,6 +20,7 @@ export type DatasetLoader = (spec: DatasetSpec) => Promise<LabeledDataset>;
 /** Every dataset name's loader. */
 export const DATASET_LOADERS: Record<DatasetSpec['name'], DatasetLoader> = {
   'fashion-mnist': () => loadFashionMnist(),
+  mnist: () => loadMnist(),
   idx: (spec) => {
     if (!spec.path) throw new Error('dataset.path: dataset "idx" needs a path to a folder of idx files');
     return loadIdxFolder(spec.path);
