@@ -1,10 +1,13 @@
 /**
  * Frozen-backbone features of a labeled image set, in evaluation mode (batch-norm
- * running statistics), computed in batches so memory stays flat.
+ * running statistics), computed in batches so memory stays flat: the pooled
+ * representation, or each stage's pooled output for layer-wise analyses such as CKA
+ * (Kornblith et al. 2019, https://arxiv.org/abs/1905.00414).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../shared/dataset-types.js';
 import { toInputBatch, type Normalization } from '../engine/batches.js';
+import type { ForwardMode } from '../models/layers.js';
 import type { Params } from '../models/params.js';
 import { backboneForward, featureDim, type BackboneOptions } from '../models/resnet.js';
 
@@ -16,15 +19,33 @@ export interface FeatureSet {
   dim: number;
 }
 
-export function extractFeatures(p: Params, o: BackboneOptions, set: ImageSet, norm: Normalization, batchSize = 256): FeatureSet {
-  const dim = featureDim(o);
-  const values = new Float32Array(set.count * dim);
+const EVALUATION: ForwardMode = { training: false, bnGroups: 1 };
+
+/**
+ * One feature set per output of `forward`, whose widths are `dims`, over every image of
+ * `set`. `forward` runs inside a tidy: only the tensors it returns survive it.
+ */
+function extractBatched(set: ImageSet, norm: Normalization, batchSize: number, dims: number[], forward: (x: tf.Tensor4D) => tf.Tensor2D[]): FeatureSet[] {
+  const values = dims.map((dim) => new Float32Array(set.count * dim));
   for (let start = 0; start < set.count; start += batchSize) {
     const end = Math.min(set.count, start + batchSize);
     const indices = Array.from({ length: end - start }, (_, i) => start + i);
-    const batch = tf.tidy(() => backboneForward(p, o, toInputBatch(set, indices, norm), { training: false, bnGroups: 1 }));
-    values.set(batch.dataSync(), start * dim);
-    batch.dispose();
+    const outputs = tf.tidy(() => forward(toInputBatch(set, indices, norm)));
+    outputs.forEach((batch, i) => values[i].set(batch.dataSync(), start * dims[i]));
+    tf.dispose(outputs);
   }
-  return { values, labels: set.labels.slice(0, set.count), count: set.count, dim };
+  return dims.map((dim, i) => ({ values: values[i], labels: set.labels.slice(0, set.count), count: set.count, dim }));
+}
+
+export function extractFeatures(p: Params, o: BackboneOptions, set: ImageSet, norm: Normalization, batchSize = 256): FeatureSet {
+  return extractBatched(set, norm, batchSize, [featureDim(o)], (x) => [backboneForward(p, o, x, EVALUATION)])[0];
+}
+
+/** Each backbone stage's pooled output, first stage first; the last equals `extractFeatures`. */
+export function extractStageFeatures(p: Params, o: BackboneOptions, set: ImageSet, norm: Normalization, batchSize = 256): FeatureSet[] {
+  return extractBatched(set, norm, batchSize, o.widths, (x) => {
+    const stages: tf.Tensor2D[] = [];
+    backboneForward(p, o, x, EVALUATION, stages);
+    return stages;
+  });
 }
