@@ -46,7 +46,9 @@ export class SimClr implements SslMethod {
     perm.forEach((p, i) => (inverse[p] = i));
     const shuffled = tf.tidy(() => tf.gather(view2, tf.tensor1d(perm, 'int32')));
     // Un-shuffling by a permutation matrix: tfjs's wasm backend lacks gather's gradient.
-    const unshuffle = tf.tidy(() => tf.oneHot(tf.tensor1d(inverse, 'int32'), n, 1, 0, 'float32') as tf.Tensor2D);
+    // Built as int32 and cast: the wasm OneHot kernel (tfjs 4.22) writes an int 1 into a
+    // float32 output, which then reads 1.4e-45, and the second view's embeddings vanish.
+    const unshuffle = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(inverse, 'int32'), n), 'float32') as tf.Tensor2D);
     try {
       return gradientStep({ online: this.online, optimizer, lr, bnGroups, view1, extra }, (mode) => {
         const representation = backboneForward(this.online, encoder.backbone, view1, mode);
