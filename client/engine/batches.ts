@@ -1,10 +1,13 @@
 /**
  * Turning uint8 images into input tensors: gathering a batch, scaling to [0, 1] and
- * standardizing per channel with the dataset's statistics.
+ * standardizing per channel with the dataset's statistics; uploading a pipeline's
+ * augmented batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../shared/dataset-types.js';
 import { shuffledIndices } from '../../shared/random.js';
+import type { ViewBatch } from '../data/pipeline.js';
+import type { TrainBatch } from '../ssl/method.js';
 
 /** Per-channel mean and standard deviation of pixel values in [0, 1]. */
 export interface Normalization {
@@ -75,4 +78,17 @@ export function concatSets(a: ImageSet, b: ImageSet): ImageSet {
   labels.set(a.labels.subarray(0, a.count));
   labels.set(b.labels.subarray(0, b.count), a.count);
   return { ...a, images, labels, count: a.count + b.count };
+}
+
+/** A pipeline batch's views (and labels, when it has them) as tensors; free them with disposeTrainBatch. */
+export function trainBatchTensors(batch: ViewBatch): TrainBatch {
+  return {
+    view1: tf.tensor4d(batch.view1, batch.shape),
+    view2: tf.tensor4d(batch.view2, batch.shape),
+    labels: batch.labels ? tf.tensor1d(batch.labels, 'int32') : undefined,
+  };
+}
+
+export function disposeTrainBatch({ view1, view2, labels }: TrainBatch): void {
+  tf.dispose(labels ? [view1, view2, labels] : [view1, view2]);
 }

@@ -2,7 +2,7 @@
  * One training stage: restore the travelling state, run the scheduled optimizer steps on
  * the chunk (plus replay), and package the new state.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../shared/dataset-types.js';
 import { deriveSeed, Random } from '../../shared/random.js';
 import type { SslSpec } from '../../shared/scenario.js';
@@ -16,7 +16,7 @@ import { GradientRecorder } from '../optim/gradient-recorder.js';
 import { Sgd } from '../optim/sgd.js';
 import { createMethod } from '../ssl/index.js';
 import type { ExtraLoss, SslMethod } from '../ssl/method.js';
-import { concatSets, inputBatches, type Normalization } from './batches.js';
+import { concatSets, disposeTrainBatch, inputBatches, trainBatchTensors, type Normalization } from './batches.js';
 import { BatchSampler } from './sampler.js';
 import type { ModelState } from './state.js';
 
@@ -76,13 +76,11 @@ export function restoreMethod(o: Pick<StageOptions, 'ssl' | 'encoder' | 'modelSe
 
 /** One method step on a pipeline batch: uploads the views (and labels), steps, frees them. */
 function stepOn(method: SslMethod, batch: ViewBatch, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number {
-  const view1 = tf.tensor4d(batch.view1, batch.shape);
-  const view2 = tf.tensor4d(batch.view2, batch.shape);
-  const labels = batch.labels ? tf.tensor1d(batch.labels, 'int32') : undefined;
+  const tensors = trainBatchTensors(batch);
   try {
-    return method.step({ view1, view2, labels }, optimizer, lr, rng, extra);
+    return method.step(tensors, optimizer, lr, rng, extra);
   } finally {
-    tf.dispose(labels ? [view1, view2, labels] : [view1, view2]);
+    disposeTrainBatch(tensors);
   }
 }
 

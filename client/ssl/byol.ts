@@ -15,11 +15,11 @@ import type { Random } from '../../shared/random.js';
 import type { EncoderOptions } from '../models/encoder.js';
 import type { ForwardMode } from '../models/layers.js';
 import { createParams, disposeParams, type Params } from '../models/params.js';
-import { mlpHeadDecls, mlpHeadForward, PREDICTOR_PREFIX, predictorDecls, predictorForward, type MlpHeadOptions } from '../models/predictor.js';
-import { backboneDecls, backboneForward, featureDim } from '../models/resnet.js';
+import { mlpHeadDecls, PREDICTOR_PREFIX, predictorDecls, predictorForward, twoViewEmbeddings, type MlpHeadOptions } from '../models/predictor.js';
+import { backboneDecls, featureDim } from '../models/resnet.js';
 import type { Sgd } from '../optim/sgd.js';
 import { emaUpdate, momentumCopy } from './ema.js';
-import { gradientStep } from './gradient-step.js';
+import { evaluateObjective, gradientStep, type Objective } from './gradient-step.js';
 import { normalizedMse } from './losses.js';
 import type { ExtraLoss, TrainBatch, MethodState, SslMethod } from './method.js';
 import { exportParts, importParts } from './state-parts.js';
@@ -48,24 +48,32 @@ export class Byol implements SslMethod {
     this.target = momentumCopy(this.online, (name) => !name.startsWith(`${PREDICTOR_PREFIX}.`));
   }
 
-  private project(p: Params, representation: tf.Tensor2D, mode: ForwardMode): tf.Tensor2D {
-    return mlpHeadForward(p, 'head', this.head, representation, mode);
+  step(batch: TrainBatch, optimizer: Sgd, lr: number, _rng: Random, extra?: ExtraLoss): number {
+    const { bnGroups } = this.options;
+    const loss = this.withObjective(batch, (objective) => gradientStep({ online: this.online, optimizer, lr, bnGroups, view1: batch.view1, extra }, objective));
+    emaUpdate(this.target, this.online, this.options.momentum);
+    return loss;
   }
 
-  step({ view1, view2 }: TrainBatch, optimizer: Sgd, lr: number, _rng: Random, extra?: ExtraLoss): number {
+  evaluateLoss(batch: TrainBatch, _rng: Random): number {
+    return this.withObjective(batch, (objective) => evaluateObjective(this.options.bnGroups, objective));
+  }
+
+  /** The symmetric loss against the target network's embeddings (freed after `use`). */
+  private withObjective<T>({ view1, view2 }: TrainBatch, use: (objective: Objective) => T): T {
     const { encoder, bnGroups, predictorHidden } = this.options;
     const targetMode: ForwardMode = { training: true, bnGroups };
-    const [t1, t2] = tf.tidy(() => [view1, view2].map((v) => this.project(this.target, backboneForward(this.target, encoder.backbone, v, targetMode), targetMode)));
+    const [t1, t2] = tf.tidy(() => {
+      const { z1, z2 } = twoViewEmbeddings(this.target, encoder.backbone, 'head', this.head, view1, view2, targetMode);
+      return [z1, z2];
+    });
     try {
-      const loss = gradientStep({ online: this.online, optimizer, lr, bnGroups, view1, extra }, (mode) => {
-        const predict = (representation: tf.Tensor2D) => predictorForward(this.online, encoder.outputDim, predictorHidden, this.project(this.online, representation, mode), mode);
-        const representation = backboneForward(this.online, encoder.backbone, view1, mode);
-        const p1 = predict(representation);
-        const p2 = predict(backboneForward(this.online, encoder.backbone, view2, mode));
+      return use((mode) => {
+        const { representation, z1, z2 } = twoViewEmbeddings(this.online, encoder.backbone, 'head', this.head, view1, view2, mode);
+        const p1 = predictorForward(this.online, encoder.outputDim, predictorHidden, z1, mode);
+        const p2 = predictorForward(this.online, encoder.outputDim, predictorHidden, z2, mode);
         return { loss: tf.add(normalizedMse(p1, t2), normalizedMse(p2, t1)) as tf.Scalar, representation };
       });
-      emaUpdate(this.target, this.online, this.options.momentum);
-      return loss;
     } finally {
       tf.dispose([t1, t2]);
     }

@@ -1,7 +1,8 @@
 /**
  * The plumbing every method's step shares: gradients of a loss over the online
  * trainables, the optional extra term, the optimizer update, batch-norm statistics and
- * clean-up. Methods only write the loss.
+ * clean-up; and the same objective evaluated without a step (loss landscapes). Methods
+ * only write the loss.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { updateRunningStats, type BatchStat, type ForwardMode } from '../models/layers.js';
@@ -16,6 +17,9 @@ export interface StepObjective {
   /** Backbone features of view1 from this same forward pass (handed to `extra`). */
   representation: tf.Tensor2D;
 }
+
+/** A method's loss on one batch, as a function of how batch norm runs. */
+export type Objective = (mode: ForwardMode) => StepObjective;
 
 export interface GradientStepOptions {
   online: Params;
@@ -34,7 +38,7 @@ export interface GradientStepOptions {
  * folds the batch statistics into the running averages and frees everything. Returns
  * the method's loss.
  */
-export function gradientStep(o: GradientStepOptions, objective: (mode: ForwardMode) => StepObjective): number {
+export function gradientStep(o: GradientStepOptions, objective: Objective): number {
   const { online, extra, view1 } = o;
   const stats: BatchStat[] = [];
   const mode: ForwardMode = { training: true, bnGroups: o.bnGroups, stats };
@@ -66,6 +70,21 @@ export function gradientStep(o: GradientStepOptions, objective: (mode: ForwardMo
     stats.length = 0;
     if (result) tf.dispose([result.value, ...Object.values(result.grads)]);
     kept.loss?.dispose();
+  }
+}
+
+/**
+ * The value of `objective` in the training-mode forward a step uses (batch statistics,
+ * the same ghost batch-norm groups), without gradients, update or running-statistics
+ * update. A non-finite loss is returned as it is: far from a minimum it is a finding.
+ */
+export function evaluateObjective(bnGroups: number, objective: Objective): number {
+  // No `stats` in the mode: the forward pass measures batch statistics but keeps none.
+  const loss = tf.tidy(() => objective({ training: true, bnGroups }).loss);
+  try {
+    return loss.dataSync()[0];
+  } finally {
+    loss.dispose();
   }
 }
 

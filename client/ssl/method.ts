@@ -1,6 +1,7 @@
 /**
- * What every SSL method offers the trainer: one optimizer step on two views, and the
- * state that must travel for training to continue elsewhere.
+ * What every SSL method offers the trainer: one optimizer step on two views, the same
+ * loss evaluated without a step (for loss landscapes), and the state that must travel
+ * for training to continue elsewhere.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Random } from '../../shared/random.js';
@@ -46,6 +47,18 @@ export interface SslMethod {
    * changing the weights, when the loss (with `extra`) is not finite.
    */
   step(batch: TrainBatch, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number;
+  /**
+   * The loss `step` would report on this batch, computed by the same objective code in
+   * the same training-mode forward (batch statistics, ghost batch-norm groups), and
+   * changing nothing: no weight update, no momentum-encoder update, no queue push, no
+   * running statistics. Where `step` changes state before its loss (MoCo moves its key
+   * encoder by EMA first), this uses the state as it is, so it equals the step's loss
+   * only when that change is nil (momentum 1, or key equal to online). `rng` drives the
+   * loss's random parts (the shuffles before ghost batch norm) as in `step`. A
+   * non-finite loss is returned, not refused. Costs one forward pass of every network
+   * the loss reads, and one read from the backend.
+   */
+  evaluateLoss(batch: TrainBatch, rng: Random): number;
   exportState(): Promise<MethodState>;
   /** Restores a state; refuses one whose names or shapes do not match. */
   importState(state: MethodState): void;

@@ -17,7 +17,7 @@ import { projectionForward } from '../models/projection.js';
 import { backboneForward } from '../models/resnet.js';
 import type { Sgd } from '../optim/sgd.js';
 import { emaUpdate } from './ema.js';
-import { gradientStep } from './gradient-step.js';
+import { evaluateObjective, gradientStep, type Objective } from './gradient-step.js';
 import { infoNce } from './losses.js';
 import type { ExtraLoss, TrainBatch, MethodState, SslMethod } from './method.js';
 
@@ -49,18 +49,33 @@ export class MocoV2 implements SslMethod {
     );
   }
 
-  step({ view1, view2 }: TrainBatch, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number {
+  step(batch: TrainBatch, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number {
     emaUpdate(this.key, this.online, this.options.momentum);
+    return this.withObjective(batch, rng, (objective, keys) => {
+      const { bnGroups } = this.options;
+      const loss = gradientStep({ online: this.online, optimizer, lr, bnGroups, view1: batch.view1, extra }, objective);
+      this.enqueue(keys);
+      return loss;
+    });
+  }
+
+  evaluateLoss(batch: TrainBatch, rng: Random): number {
+    return this.withObjective(batch, rng, (objective) => evaluateObjective(this.options.bnGroups, objective));
+  }
+
+  /**
+   * InfoNCE of the online queries against the current key encoder's keys and the queue,
+   * handed to `use` with the keys (freed after it).
+   */
+  private withObjective<T>({ view1, view2 }: TrainBatch, rng: Random, use: (objective: Objective, keys: tf.Tensor2D) => T): T {
     const keys = this.keys(view2, rng);
     try {
-      const { encoder, bnGroups, temperature } = this.options;
-      const loss = gradientStep({ online: this.online, optimizer, lr, bnGroups, view1, extra }, (mode) => {
+      const { encoder, temperature } = this.options;
+      return use((mode) => {
         const representation = backboneForward(this.online, encoder.backbone, view1, mode);
         const q = l2Normalize(projectionForward(this.online, representation));
         return { loss: infoNce(q, keys, this.queue as tf.Tensor2D, temperature), representation };
-      });
-      this.enqueue(keys);
-      return loss;
+      }, keys);
     } finally {
       keys.dispose();
     }

@@ -17,7 +17,7 @@ import { createParams, disposeParams, type Params } from '../models/params.js';
 import { projectionForward } from '../models/projection.js';
 import { backboneForward } from '../models/resnet.js';
 import type { Sgd } from '../optim/sgd.js';
-import { gradientStep } from './gradient-step.js';
+import { evaluateObjective, gradientStep, type Objective } from './gradient-step.js';
 import { ntXent, unitRows } from './losses.js';
 import type { ExtraLoss, TrainBatch, MethodState, SslMethod } from './method.js';
 import { exportParts, importParts } from './state-parts.js';
@@ -38,17 +38,29 @@ export class SimClr implements SslMethod {
     this.online = createParams(encoderDecls(options.encoder), seed);
   }
 
-  step({ view1, view2 }: TrainBatch, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number {
-    const { encoder, bnGroups, temperature } = this.options;
+  step(batch: TrainBatch, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number {
+    const { bnGroups } = this.options;
+    return this.withObjective(batch, rng, (objective) => gradientStep({ online: this.online, optimizer, lr, bnGroups, view1: batch.view1, extra }, objective));
+  }
+
+  evaluateLoss(batch: TrainBatch, rng: Random): number {
+    return this.withObjective(batch, rng, (objective) => evaluateObjective(this.options.bnGroups, objective));
+  }
+
+  /** NT-Xent of the batch with the second view shuffled by `rng` for its BN groups, handed to `use`. */
+  private withObjective<T>({ view1, view2 }: TrainBatch, rng: Random, use: (objective: Objective) => T): T {
+    const { encoder, temperature } = this.options;
     const n = view2.shape[0];
     const perm = rng.shuffle(Array.from({ length: n }, (_, i) => i));
     const inverse = new Array<number>(n);
     perm.forEach((p, i) => (inverse[p] = i));
     const shuffled = tf.tidy(() => tf.gather(view2, tf.tensor1d(perm, 'int32')));
     // Un-shuffling by a permutation matrix: tfjs's wasm backend lacks gather's gradient.
-    const unshuffle = tf.tidy(() => tf.oneHot(tf.tensor1d(inverse, 'int32'), n, 1, 0, 'float32') as tf.Tensor2D);
+    // Built as int32 and cast: the wasm OneHot kernel (tfjs 4.22) writes an int 1 into a
+    // float32 output, which then reads 1.4e-45, and the second view's embeddings vanish.
+    const unshuffle = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(inverse, 'int32'), n), 'float32') as tf.Tensor2D);
     try {
-      return gradientStep({ online: this.online, optimizer, lr, bnGroups, view1, extra }, (mode) => {
+      return use((mode) => {
         const representation = backboneForward(this.online, encoder.backbone, view1, mode);
         const z1 = unitRows(projectionForward(this.online, representation));
         const z2 = tf.matMul(unshuffle, unitRows(projectionForward(this.online, backboneForward(this.online, encoder.backbone, shuffled, mode))));

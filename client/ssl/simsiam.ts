@@ -10,16 +10,14 @@
  * [-1, 1]; the stop-gradient is what keeps it from collapsing.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Random } from '../../shared/random.js';
 import type { EncoderOptions } from '../models/encoder.js';
-import type { ForwardMode } from '../models/layers.js';
 import { createParams, disposeParams, type Params } from '../models/params.js';
-import { mlpHeadDecls, mlpHeadForward, predictorDecls, predictorForward, type MlpHeadOptions } from '../models/predictor.js';
-import { backboneDecls, backboneForward, featureDim } from '../models/resnet.js';
-import type { Sgd } from '../optim/sgd.js';
-import { gradientStep, stopGradient } from './gradient-step.js';
+import { mlpHeadDecls, predictorDecls, predictorForward, twoViewEmbeddings, type MlpHeadOptions } from '../models/predictor.js';
+import { backboneDecls, featureDim } from '../models/resnet.js';
+import { stopGradient, type Objective } from './gradient-step.js';
 import { negativeCosine } from './losses.js';
-import type { ExtraLoss, TrainBatch, MethodState, SslMethod } from './method.js';
+import type { MethodState, SslMethod, TrainBatch } from './method.js';
+import { OnlineObjectiveMethod } from './online-objective-method.js';
 import { exportParts, importParts } from './state-parts.js';
 
 export interface SimsiamOptions {
@@ -29,30 +27,29 @@ export interface SimsiamOptions {
   bnGroups: number;
 }
 
-export class SimSiam implements SslMethod {
+export class SimSiam extends OnlineObjectiveMethod implements SslMethod {
   readonly online: Params;
   private readonly head: MlpHeadOptions;
 
   constructor(
-    private readonly options: SimsiamOptions,
+    protected readonly options: SimsiamOptions,
     seed: number,
   ) {
+    super();
     const { backbone, hiddenDim, outputDim } = options.encoder;
     this.head = { inputDim: featureDim(backbone), hiddenDim, outputDim, outputBatchNorm: true };
     this.online = createParams([...backboneDecls(backbone), ...mlpHeadDecls('head', this.head), ...predictorDecls(outputDim, options.predictorHidden)], seed);
   }
 
-  step({ view1, view2 }: TrainBatch, optimizer: Sgd, lr: number, _rng: Random, extra?: ExtraLoss): number {
-    const { encoder, bnGroups, predictorHidden } = this.options;
-    return gradientStep({ online: this.online, optimizer, lr, bnGroups, view1, extra }, (mode: ForwardMode) => {
-      const representation = backboneForward(this.online, encoder.backbone, view1, mode);
-      const z1 = mlpHeadForward(this.online, 'head', this.head, representation, mode);
-      const z2 = mlpHeadForward(this.online, 'head', this.head, backboneForward(this.online, encoder.backbone, view2, mode), mode);
+  protected objective({ view1, view2 }: TrainBatch): Objective {
+    const { encoder, predictorHidden } = this.options;
+    return (mode) => {
+      const { representation, z1, z2 } = twoViewEmbeddings(this.online, encoder.backbone, 'head', this.head, view1, view2, mode);
       const p1 = predictorForward(this.online, encoder.outputDim, predictorHidden, z1, mode);
       const p2 = predictorForward(this.online, encoder.outputDim, predictorHidden, z2, mode);
       const loss = tf.mul(tf.add(negativeCosine(p1, stopGradient(z2)), negativeCosine(p2, stopGradient(z1))), 0.5) as tf.Scalar;
       return { loss, representation };
-    });
+    };
   }
 
   exportState(): Promise<MethodState> {

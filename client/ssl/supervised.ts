@@ -5,14 +5,13 @@
  * classes far more. Only the first view is used, with the same augmentations as SSL.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Random } from '../../shared/random.js';
 import type { EncoderOptions } from '../models/encoder.js';
 import { dense, denseDecls } from '../models/layers.js';
 import { createParams, disposeParams, type Params } from '../models/params.js';
 import { backboneDecls, backboneForward, featureDim } from '../models/resnet.js';
-import type { Sgd } from '../optim/sgd.js';
-import { gradientStep } from './gradient-step.js';
-import type { ExtraLoss, MethodState, SslMethod, TrainBatch } from './method.js';
+import type { Objective } from './gradient-step.js';
+import type { MethodState, SslMethod, TrainBatch } from './method.js';
+import { OnlineObjectiveMethod } from './online-objective-method.js';
 import { exportParts, importParts } from './state-parts.js';
 
 export interface SupervisedOptions {
@@ -30,24 +29,26 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
   });
 }
 
-export class Supervised implements SslMethod {
+export class Supervised extends OnlineObjectiveMethod implements SslMethod {
   readonly online: Params;
 
   constructor(
-    private readonly options: SupervisedOptions,
+    protected readonly options: SupervisedOptions,
     seed: number,
   ) {
+    super();
     const { backbone } = options.encoder;
     this.online = createParams([...backboneDecls(backbone), ...denseDecls('classifier', featureDim(backbone), options.numClasses)], seed);
   }
 
-  step({ view1, labels }: TrainBatch, optimizer: Sgd, lr: number, _rng: Random, extra?: ExtraLoss): number {
+  /** The cross-entropy of the classifier on view1's features (view2 is not used). */
+  protected objective({ view1, labels }: TrainBatch): Objective {
     if (!labels) throw new Error('the supervised baseline needs labels with every batch');
-    const { encoder, bnGroups } = this.options;
-    return gradientStep({ online: this.online, optimizer, lr, bnGroups, view1, extra }, (mode) => {
-      const representation = backboneForward(this.online, encoder.backbone, view1, mode);
+    const { backbone } = this.options.encoder;
+    return (mode) => {
+      const representation = backboneForward(this.online, backbone, view1, mode);
       return { loss: crossEntropy(dense(this.online, 'classifier', representation), labels), representation };
-    });
+    };
   }
 
   exportState(): Promise<MethodState> {

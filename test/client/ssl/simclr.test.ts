@@ -1,10 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { l2Normalize } from '../../../client/models/encoder.js';
-import { ntXent } from '../../../client/ssl/losses.js';
+import { projectionForward } from '../../../client/models/projection.js';
+import { backboneForward } from '../../../client/models/resnet.js';
+import { Sgd } from '../../../client/optim/sgd.js';
+import { ntXent, unitRows } from '../../../client/ssl/losses.js';
 import { SimClr } from '../../../client/ssl/simclr.js';
+import { Random } from '../../../shared/random.js';
 import { useWasm } from '../../support/backend.js';
-import { methodContract, tinyEncoder } from './method-contract.js';
+import { methodContract, tinyEncoder, views } from './method-contract.js';
 
 beforeAll(useWasm);
 
@@ -49,6 +53,22 @@ describe('ntXent', () => {
     const optimizer = tf.train.sgd(0.5);
     for (let i = 0; i < 50; i++) optimizer.minimize(() => lossOf(), false, [w]);
     expect(lossOf().dataSync()[0]).toBeLessThan(before * 0.7);
+  });
+});
+
+describe('SimCLR step', () => {
+  it('reports NT-Xent over both views\' embeddings (one batch-norm group: the shuffle changes no statistic)', () => {
+    const method = new SimClr({ encoder: tinyEncoder, temperature: 0.2, bnGroups: 1 }, 1);
+    const optimizer = new Sgd({ momentum: 0, weightDecay: 0 });
+    const [a, b] = views(3);
+    const mode = { training: true, bnGroups: 1 };
+    const embed = (v: tf.Tensor4D) => unitRows(projectionForward(method.online, backboneForward(method.online, tinyEncoder.backbone, v, mode)));
+    const direct = tf.tidy(() => ntXent(embed(a), embed(b), 0.2).dataSync()[0]);
+    const reported = method.step({ view1: a, view2: b }, optimizer, 0, new Random(1));
+    expect(reported).toBeCloseTo(direct, 4);
+    tf.dispose([a, b]);
+    method.dispose();
+    optimizer.dispose();
   });
 });
 
