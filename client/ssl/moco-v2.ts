@@ -43,10 +43,10 @@ export class MocoV2 implements SslMethod {
     this.online = createParams(encoderDecls(options.encoder), seed);
     this.key = cloneParams(this.online);
     // Random unit vectors, as MoCo starts its queue.
-    this.queue = tf.variable(
-      tf.tidy(() => l2Normalize(tf.randomNormal([options.queueSize, options.encoder.outputDim], 0, 1, 'float32', seed + 1))),
-      false,
-    );
+    const initial = tf.tidy(() => l2Normalize(tf.randomNormal([options.queueSize, options.encoder.outputDim], 0, 1, 'float32', seed + 1)));
+    this.queue = tf.variable(initial, false);
+    // tf.variable copies its initial value: the tidy's result would leak one tensor per model.
+    initial.dispose();
   }
 
   step(batch: TrainBatch, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number {
