@@ -1,5 +1,5 @@
 /**
- * The `streamssl` command line: `run`, `serve`, `client` and `bench`.
+ * The `streamssl` command line: `run`, `suite`, `serve`, `client`, `analyze` and `bench`.
  * A scenario is loaded and validated before anything starts; an invalid one prints its
  * problems and exits with code 2.
  */
@@ -84,6 +84,20 @@ export function buildProgram(): Command {
         listen: { host: opts.host, port: opts.port, token },
         launch: null,
       });
+    });
+
+  program
+    .command('analyze')
+    .description("analyses of a finished run's saved models (CKA, sharpness, few-shot, transfer), added to its results.json and report.md")
+    .argument('<runDir>', 'run folder (holds results.json and checkpoints/)')
+    .option('--set <analysis.key=value>', 'override an analysis setting, e.g. analysis.run=["cka"] (repeatable)', collect, [])
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_NAMES))
+    .option('--threads <n>', 'compute threads (wasm backend; default all cores)', positiveInt)
+    .action(async (runDir: string, opts: { set: string[]; backend?: BackendName; threads?: number }) => {
+      const { analyzeRunDir } = await import('../server/analyze.js');
+      const logger = createLogger({ name: 'analyze' });
+      const summary = await analyzeRunDir({ runDir, overrides: opts.set, backend: opts.backend, threads: opts.threads, logger });
+      process.stdout.write(`results: ${summary.resultsPath}\nreport:  ${summary.reportPath}\n`);
     });
 
   program.addCommand(clientCommand());

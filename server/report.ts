@@ -5,10 +5,13 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from './checkpoints.js';
+import { fileStem } from './figures.js';
+import { num, pct, points, row } from './markdown.js';
+import { analysisSection, forgettingSection, type FigureLink } from './report-analysis.js';
 import type { ArmResult, Results } from './results.js';
 
-/** Renders results.json as Markdown. */
-export function renderReport(results: Results): string {
+/** Renders results.json as Markdown; `link` embeds the figures that were rendered. */
+export function renderReport(results: Results, link: FigureLink = () => []): string {
   const lines: string[] = [];
   const s = results.scenario;
   lines.push(`# ${s.name}`, '');
@@ -21,10 +24,13 @@ export function renderReport(results: Results): string {
   for (const arm of results.arms) {
     lines.push(...armTable(arm), '');
     // With an instance stream every chunk holds every class: the matrix would repeat itself.
-    if (arm.accuracyMatrix && s.stream.type !== 'instance') lines.push(...matrixTable(arm), '');
+    if (arm.accuracyMatrix && s.stream.type !== 'instance') lines.push(...matrixTable(arm), '', ...link(`accuracy-${fileStem(arm.name)}.svg`));
   }
   lines.push(...comparison(results), '');
   lines.push(`Compute matching: ${results.computeMatching}.`, '');
+  const forgetting = forgettingSection(results);
+  if (forgetting.length > 0) lines.push(...forgetting, '');
+  lines.push(...analysisSection(results, link));
   return lines.join('\n');
 }
 
@@ -101,21 +107,4 @@ function comparison(results: Results): string[] {
   lines.push(row(floorCells));
   lines.push('', 'Accuracies in percent; Δ in percentage points.');
   return lines;
-}
-
-function row(cells: string[]): string {
-  return `| ${cells.join(' | ')} |`;
-}
-
-function pct(fraction: number): string {
-  return `${(fraction * 100).toFixed(1)}%`;
-}
-
-function points(delta: number): string {
-  const value = (delta * 100).toFixed(1);
-  return `${delta > 0 ? '+' : ''}${value} pt`;
-}
-
-function num(value: number, digits = 3): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : 'NaN';
 }

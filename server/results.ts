@@ -4,6 +4,7 @@
  * plus `computeMatching`, `stream` and `clients`. Accuracies are fractions in [0, 1].
  */
 import { join } from 'node:path';
+import type { AnalysisResults } from '../shared/analysis.js';
 import type { StreamSummary } from '../shared/protocol.js';
 import type { Scenario } from '../shared/scenario.js';
 import type { ChunkEval, EvalMetrics } from '../shared/tasks.js';
@@ -74,6 +75,8 @@ export interface Results {
   clients: Array<Pick<ClientSnapshot, 'id' | 'hostname' | 'pid' | 'backend' | 'backendReason'>>;
   startedAt: string;
   finishedAt: string;
+  /** Analyses of the saved models (`streamssl analyze`, or `analysis.atEnd`). */
+  analysis?: AnalysisResults;
 }
 
 export interface ResultsInput {

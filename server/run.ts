@@ -4,7 +4,7 @@
  * write results.json and report.md, and stop everything.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../shared/log.js';
@@ -14,7 +14,8 @@ import type { EvalMetrics, EvalTask, Progress } from '../shared/tasks.js';
 import { CheckpointStore } from './checkpoints.js';
 import { startCoordinator } from './coordinator.js';
 import type { ClientSnapshot } from './registry.js';
-import { renderReport, writeReport } from './report.js';
+import { analyzeRunDir } from './analyze.js';
+import { writeReportFiles } from './report-files.js';
 import { buildResults, writeResults, type Results } from './results.js';
 import { computeMatchingNote, runArm, type ArmRun } from './schedule/index.js';
 import { spawnClients } from './spawn.js';
@@ -110,6 +111,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunSumma
   const seen = new Map<string, ClientSnapshot>();
   const noteClients = () => pool.list().forEach((c) => seen.set(c.id, c));
   let launched: LaunchedClients | null = null;
+  let summary: RunSummary;
   try {
     const launcher = options.launch === undefined ? spawnLauncher : options.launch;
     if (launcher) {
@@ -146,14 +148,29 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunSumma
       startedAt,
       finishedAt: new Date(),
     });
-    const report = renderReport(results);
     const resultsPath = await writeResults(outDir, results);
-    const reportPath = await writeReport(outDir, report);
+    const { report, reportPath } = await writeReportFiles(outDir, results);
     logger.info({ results: resultsPath, report: reportPath }, 'run finished');
-    return { results, report, resultsPath, reportPath };
+    summary = { results, report, resultsPath, reportPath };
   } finally {
     await coordinator.close();
     await launched?.stop();
+  }
+  return scenario.analysis.atEnd ? analyzeAtEnd(summary, outDir, options.backend ?? scenario.clients.backend, logger) : summary;
+}
+
+/**
+ * The scenario's analyses, once the clients are gone (they free the cores). A failure is
+ * logged and the run's results stand: `streamssl analyze` can be run again later.
+ */
+async function analyzeAtEnd(summary: RunSummary, outDir: string, backend: BackendName, logger: Logger): Promise<RunSummary> {
+  try {
+    await analyzeRunDir({ runDir: outDir, backend, logger });
+    const results = JSON.parse(await readFile(summary.resultsPath, 'utf8')) as Results;
+    return { ...summary, results, report: await readFile(summary.reportPath, 'utf8') };
+  } catch (err) {
+    logger.error({ err: (err as Error).message }, `analysis failed; the run's results are kept (retry with: streamssl analyze ${outDir})`);
+    return summary;
   }
 }
 

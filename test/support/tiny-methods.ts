@@ -3,6 +3,8 @@
  * batches of random 8x8 images, for suites that check a property of all of them.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { disposeTrainBatch } from '../../client/engine/batches.js';
+import { Sgd } from '../../client/optim/sgd.js';
 import { BarlowTwins } from '../../client/ssl/barlow-twins.js';
 import { Byol } from '../../client/ssl/byol.js';
 import type { SslMethod, TrainBatch } from '../../client/ssl/method.js';
@@ -10,6 +12,7 @@ import { MocoV2 } from '../../client/ssl/moco-v2.js';
 import { SimClr } from '../../client/ssl/simclr.js';
 import { SimSiam } from '../../client/ssl/simsiam.js';
 import { Supervised } from '../../client/ssl/supervised.js';
+import { Random } from '../../shared/random.js';
 import { tinyEncoder, views } from '../client/ssl/method-contract.js';
 
 export const TINY_CLASSES = 3;
@@ -52,4 +55,15 @@ export function labeledBatch(seed: number): TrainBatch {
   const [view1, view2] = views(seed);
   const labels = tf.tensor1d(Array.from({ length: view1.shape[0] }, (_, i) => (i + seed) % TINY_CLASSES), 'int32');
   return { view1, view2, labels };
+}
+
+/** `count` SGD steps (momentum 0.9, lr 0.05) on labeled batches numbered from `from`: a little training, the same every time. */
+export function trainSteps(method: SslMethod, count: number, from: number): void {
+  const optimizer = new Sgd({ momentum: 0.9, weightDecay: 0 });
+  for (let s = from; s < from + count; s++) {
+    const batch = labeledBatch(60 + 2 * s);
+    method.step(batch, optimizer, 0.05, new Random(s + 1));
+    disposeTrainBatch(batch);
+  }
+  optimizer.dispose();
 }

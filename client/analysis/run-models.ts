@@ -1,0 +1,94 @@
+/**
+ * The models of a finished run, as the analyses need them: each arm's stage states read
+ * from the run's checkpoints and restored into the scenario's method, plus the shared
+ * random initialization. The states are decoded once and kept; a method is built on
+ * demand and disposed by the caller, so only the models in use hold tensors.
+ */
+import { RANDOM_INIT_MODEL, stageModelName } from '../../shared/analysis.js';
+import type { Scenario } from '../../shared/scenario.js';
+import { CheckpointStore } from '../../server/checkpoints.js';
+import { modelSeed } from '../engine/index.js';
+import { decodeState, type ModelState } from '../engine/state.js';
+import { restoreMethod } from '../engine/trainer.js';
+import { encoderOptions, type EncoderOptions } from '../models/encoder.js';
+import type { SslMethod } from '../ssl/method.js';
+
+/** What the analyses need to know of a run's arms (a subset of results.json's arms). */
+export interface RunArm {
+  name: string;
+  mode: 'relay' | 'joint';
+  stages: Array<{ stage: number }>;
+}
+
+export class RunModels {
+  readonly encoder: EncoderOptions;
+  private readonly states = new Map<string, ModelState | null>();
+  private readonly checkpoints: CheckpointStore;
+
+  constructor(
+    runDir: string,
+    private readonly scenario: Scenario,
+    readonly arms: readonly RunArm[],
+    data: { channels: number; numClasses: number },
+  ) {
+    this.checkpoints = new CheckpointStore(runDir);
+    this.encoder = encoderOptions(scenario.model, data.channels, data.numClasses);
+    for (const arm of arms) {
+      if (arm.stages.length === 0) throw new Error(`arm ${arm.name}: results.json lists no finished stage to analyze`);
+    }
+  }
+
+  /** The model an arm ends with. */
+  finalName(arm: RunArm): string {
+    return stageModelName(arm.name, arm.stages[arm.stages.length - 1].stage);
+  }
+
+  /** The first joint arm's final model: what relay stages are compared against. */
+  jointName(): string | null {
+    const joint = this.arms.find((a) => a.mode === 'joint');
+    return joint ? this.finalName(joint) : null;
+  }
+
+  /** Restores the model `name` (`random-init` or `<arm>/stage-<k>`); the caller disposes it. */
+  async open(name: string): Promise<SslMethod> {
+    try {
+      return this.restore(await this.state(name));
+    } catch (err) {
+      throw new Error(`model ${name}: ${(err as Error).message}`);
+    }
+  }
+
+  /** A model of the run's method from a state (null: the random initialization); the caller disposes it. */
+  restore(state: ModelState | null): SslMethod {
+    return restoreMethod({ ssl: this.scenario.ssl, encoder: this.encoder, modelSeed: modelSeed(this.scenario.seed) }, state);
+  }
+
+  /** The decoded state of `name`, null for the random initialization. */
+  async state(name: string): Promise<ModelState | null> {
+    if (this.states.has(name)) return this.states.get(name)!;
+    let state: ModelState | null = null;
+    if (name !== RANDOM_INIT_MODEL) {
+      const { arm, stage } = parseModelName(name);
+      if (!this.arms.some((a) => a.name === arm && a.stages.some((s) => s.stage === stage))) throw new Error(`model ${name}: no such arm stage in this run`);
+      let bytes: Uint8Array;
+      try {
+        bytes = (await this.checkpoints.read(arm, stage)).state;
+      } catch (err) {
+        throw new Error(`model ${name}: cannot read its checkpoint (${(err as Error).message})`);
+      }
+      try {
+        state = decodeState(bytes);
+      } catch (err) {
+        throw new Error(`model ${name}: checkpoint ${this.checkpoints.paths(arm, stage).state} is damaged: ${(err as Error).message}`);
+      }
+    }
+    this.states.set(name, state);
+    return state;
+  }
+}
+
+function parseModelName(name: string): { arm: string; stage: number } {
+  const match = /^(.+)\/stage-(\d+)$/.exec(name);
+  if (!match) throw new Error(`model name "${name}" is neither "${RANDOM_INIT_MODEL}" nor "<arm>/stage-<k>"`);
+  return { arm: match[1], stage: Number(match[2]) };
+}

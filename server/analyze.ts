@@ -1,0 +1,79 @@
+/**
+ * `streamssl analyze <runDir>`: runs the analyses of a finished run on its saved
+ * checkpoints (no retraining) and writes them into its results.json (`analysis`) and
+ * report.md (tables and plots). `--set analysis.x=...` changes the analyses' settings
+ * for this call only; the spec used is recorded beside the numbers.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AnalysisResults } from '../shared/analysis.js';
+import type { Logger } from '../shared/log.js';
+import { applyOverrides, parseScenario, type BackendName, type Scenario } from '../shared/scenario.js';
+import { writeReportFiles } from './report-files.js';
+import { writeResults, type Results } from './results.js';
+
+export interface AnalyzeOptions {
+  runDir: string;
+  /** `analysis.key=value` overrides of the scenario's analysis section. */
+  overrides?: readonly string[];
+  backend?: BackendName;
+  threads?: number;
+  logger: Logger;
+}
+
+export interface AnalyzeSummary {
+  analysis: AnalysisResults;
+  resultsPath: string;
+  reportPath: string;
+}
+
+/** Reads a run's results.json, checking it is one. */
+export async function readRunResults(runDir: string): Promise<Results> {
+  const path = join(runDir, 'results.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`${runDir} is not a finished run: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  const r = raw as Partial<Results>;
+  if (typeof r !== 'object' || r === null || !r.scenario || !Array.isArray(r.arms)) throw new Error(`${path} is not a streamssl results file (no scenario or arms)`);
+  return r as Results;
+}
+
+/** The run's scenario with `overrides` applied, validated (defaults fill an older file's missing `analysis`). */
+export function analysisScenario(results: Results, overrides: readonly string[] = []): Scenario {
+  for (const o of overrides) {
+    if (!o.startsWith('analysis.')) throw new Error(`--set ${o}: analyze only changes analysis.* fields (the run itself is done)`);
+  }
+  return parseScenario(applyOverrides(results.scenario, overrides), 'results.json scenario');
+}
+
+export async function analyzeRunDir(o: AnalyzeOptions): Promise<AnalyzeSummary> {
+  const results = await readRunResults(o.runDir);
+  const scenario = analysisScenario(results, o.overrides);
+  // Loaded on demand: the coordinator needs TensorFlow.js only when it analyzes.
+  const { selectBackend } = await import('../client/backend.js');
+  const { analyzeRun } = await import('../client/analysis/analyze-run.js');
+  const backend = await selectBackend(o.backend ?? scenario.clients.backend, o.threads === undefined ? {} : { threads: o.threads });
+  o.logger.info({ runDir: o.runDir, backend: backend.name, analyses: scenario.analysis.run }, 'analysis starting');
+  const analysis = await analyzeRun({
+    runDir: o.runDir,
+    scenario,
+    arms: results.arms,
+    spec: scenario.analysis,
+    backend: backend.name,
+    log: (message) => o.logger.info(`analysis: ${message}`),
+  });
+  const updated: Results = { ...results, analysis };
+  const resultsPath = await writeResults(o.runDir, updated);
+  const { reportPath } = await writeReportFiles(o.runDir, updated);
+  o.logger.info({ seconds: Number(analysis.seconds.toFixed(1)), results: resultsPath, report: reportPath }, 'analysis finished');
+  return { analysis, resultsPath, reportPath };
+}

@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { interpolateStates, interpolationCurve } from '../../../client/analysis/state-interpolation.js';
+import { meanLoss } from '../../../client/analysis/weight-probe.js';
+import { disposeTrainBatch } from '../../../client/engine/batches.js';
+import type { MethodState, TrainBatch } from '../../../client/ssl/method.js';
+import { useWasm } from '../../support/backend.js';
+import { labeledBatch, tinyMethod, trainSteps } from '../../support/tiny-methods.js';
+
+let batches: TrainBatch[] = [];
+
+beforeAll(async () => {
+  await useWasm();
+  batches = [labeledBatch(21), labeledBatch(23)];
+});
+
+afterAll(() => batches.forEach(disposeTrainBatch));
+
+const arrays = (values: number[], shape = [values.length]) => ({ shape, values: Float32Array.from(values) });
+
+describe('interpolateStates', () => {
+  const a: MethodState = { online: { w: arrays([0, 2, 4]) }, queue: { queue: arrays([1, 1]), pointer: arrays([3]) } };
+  const b: MethodState = { online: { w: arrays([2, 2, 0]) }, queue: { queue: arrays([3, -1]), pointer: arrays([7]) } };
+
+  it('mixes every array linearly and keeps positions from the first model', () => {
+    const mid = interpolateStates(a, b, 0.5);
+    expect(Array.from(mid.online.w.values)).toEqual([1, 2, 2]);
+    expect(Array.from(mid.queue.queue.values)).toEqual([2, 0]);
+    expect(Array.from(mid.queue.pointer.values)).toEqual([3]);
+    expect(Array.from(interpolateStates(a, b, 1.5).online.w.values)).toEqual([3, 2, -2]);
+    expect(interpolateStates(a, b, 0).online.w.values).toEqual(a.online.w.values);
+  });
+
+  it('refuses states that differ in parts, names or shapes', () => {
+    expect(() => interpolateStates(a, { online: b.online }, 0.5)).toThrow(/differ in parts \(online, queue against online\)/);
+    expect(() => interpolateStates(a, { ...b, online: { v: arrays([1, 2, 3]) } }, 0.5)).toThrow(/"online\.w" is in the first model's state only/);
+    expect(() => interpolateStates(a, { ...b, online: { w: arrays([1, 2, 3, 4], [2, 2]) } }, 0.5)).toThrow(/"online\.w" has shape \[3\] in the first model but \[2,2\]/);
+  });
+});
+
+describe('interpolationCurve', () => {
+  it("is each model's own loss at its end, also for MoCo's key encoder and queue; no leaks", async () => {
+    for (const name of ['MoCo v2', 'BYOL', 'supervised']) {
+      const factory = tinyMethod(name);
+      const a = factory.create(1);
+      trainSteps(a, 2, 0);
+      const b = factory.create(1);
+      b.importState(await a.exportState());
+      trainSteps(b, 3, 2);
+      const [stateA, stateB] = [await a.exportState(), await b.exportState()];
+      const open = (state: MethodState) => {
+        const m = factory.create(1);
+        m.importState(state);
+        return m;
+      };
+      const tensors = tf.memory().numTensors;
+      const curve = interpolationCurve(stateA, stateB, open, batches, { alphas: [0, 0.5, 1], seed: 8 });
+      expect(tf.memory().numTensors).toBe(tensors);
+      expect(curve[0].loss, name).toBe(meanLoss(a, batches, 8));
+      expect(curve[2].loss, name).toBe(meanLoss(b, batches, 8));
+      expect(Number.isFinite(curve[1].loss)).toBe(true);
+      expect(curve[1].loss).not.toBe(curve[0].loss);
+      expect(interpolationCurve(stateA, stateB, open, batches, { alphas: [0, 0.5, 1], seed: 8 })).toEqual(curve);
+      a.dispose();
+      b.dispose();
+    }
+  });
+});
