@@ -220,8 +220,9 @@ class TaskRunner {
     let result: TaskResultPayload;
     try {
       const out = await this.execute(task, state, replay);
+      const onResend = (err: TransferError, attempt: number) => log.warn({ attempt, code: err.code }, `re-sending a damaged upload: ${err.message}`);
       const upload = async (bytes: Uint8Array | null) =>
-        bytes ? (await sendBlob(this.socket, bytes, { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs })).id : null;
+        bytes ? (await sendBlob(this.socket, bytes, { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs, onResend })).id : null;
       result = { taskId: task.taskId, ok: true, metrics: out.metrics, stateBlobId: await upload(out.state), replayBlobId: await upload(out.replay) };
       log.info('task finished');
     } catch (err) {

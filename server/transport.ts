@@ -77,8 +77,9 @@ export class RemoteClient implements Worker {
     let timer: NodeJS.Timeout | undefined;
     try {
       const uploadStart = performance.now();
+      const onResend = (err: TransferError, attempt: number) => log.warn({ attempt, code: err.code }, `re-sending a damaged upload: ${err.message}`);
       const upload = async (bytes: Uint8Array | null) =>
-        bytes ? (await this.untilGone(sendBlob(this.socket, bytes, { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs }))).id : null;
+        bytes ? (await this.untilGone(sendBlob(this.socket, bytes, { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs, onResend }))).id : null;
       const stateBlobId = await upload(state);
       const replayBlobId = await upload(replay);
       const uploadSeconds = (performance.now() - uploadStart) / 1000;

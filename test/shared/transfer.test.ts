@@ -26,6 +26,13 @@ function tampering(socket: BlobSenderSocket, edit: (chunk: BlobChunk) => BlobChu
   };
 }
 
+/** The chunk with one byte inverted, in a copy (the sender's bytes stay intact). */
+function flipByte(chunk: BlobChunk, at: number): BlobChunk {
+  const data = Uint8Array.from(chunk.data);
+  data[at] ^= 0xff;
+  return { ...chunk, data };
+}
+
 async function expectTransferError(promise: Promise<unknown>, code: string): Promise<TransferError> {
   const err = await promise.then(
     () => undefined,
@@ -73,21 +80,55 @@ describe('blob transfer over socket.io', () => {
     }
   });
 
-  it('rejects a blob whose bytes were corrupted in transit, and never offers it', async () => {
+  it('sends a blob corrupted in transit again, and the receiver gets the intact one', async () => {
     pair = await socketPair();
     const inbox = new BlobInbox();
     inbox.attach(pair.server);
     const bytes = randomBytes(3 * DEFAULT_CHUNK_SIZE + 5);
-    const corrupt = tampering(pair.client, (chunk) => {
-      if (chunk.index !== 1) return chunk;
-      const data = Uint8Array.from(chunk.data);
-      data[17] ^= 0xff;
-      return { ...chunk, data };
-    });
-    const err = await expectTransferError(sendBlob(corrupt, bytes, { id: 'corrupt-blob' }), 'hash_mismatch');
-    expect(err.message).toMatch(/SHA-256/);
+    let damaged = 0;
+    const corruptOnce = tampering(pair.client, (chunk) => (chunk.index === 1 && damaged++ === 0 ? flipByte(chunk, 17) : chunk));
+    const resends: string[] = [];
+    const sent = await sendBlob(corruptOnce, bytes, { onResend: (err, attempt) => resends.push(`${attempt} ${err.code}`) });
+    expect(sent.attempts).toBe(2);
+    expect(resends).toEqual(['1 hash_mismatch']);
+    expect(Buffer.from(inbox.take(sent.id).bytes).equals(bytes)).toBe(true);
+    expect(inbox.heldBytes).toBe(0);
+  });
+
+  it('sends a truncated blob again (a short chunk)', async () => {
+    pair = await socketPair();
+    const inbox = new BlobInbox();
+    inbox.attach(pair.server);
+    const bytes = randomBytes(4000);
+    let cut = 0;
+    const truncateOnce = tampering(pair.client, (chunk) => (chunk.index === 2 && cut++ === 0 ? { ...chunk, data: chunk.data.subarray(0, 10) } : chunk));
+    const resends: string[] = [];
+    const sent = await sendBlob(truncateOnce, bytes, { chunkSize: 1000, onResend: (err) => resends.push(err.code) });
+    expect(resends).toEqual(['incomplete']);
+    expect(Buffer.from(inbox.take(sent.id).bytes).equals(bytes)).toBe(true);
+  });
+
+  it('gives up on a blob corrupted on every attempt, and never offers it', async () => {
+    pair = await socketPair();
+    const inbox = new BlobInbox();
+    inbox.attach(pair.server);
+    const bytes = randomBytes(3 * DEFAULT_CHUNK_SIZE + 5);
+    const corrupt = tampering(pair.client, (chunk) => (chunk.index === 1 ? flipByte(chunk, 17) : chunk));
+    let resends = 0;
+    const err = await expectTransferError(sendBlob(corrupt, bytes, { id: 'corrupt-blob', attempts: 4, onResend: () => resends++ }), 'hash_mismatch');
+    expect(err.message).toMatch(/SHA-256 .* \(sent 4 times, damaged each time\)/);
+    expect(resends).toBe(3);
     expect(() => inbox.take('corrupt-blob')).toThrow(/never received/);
     expect(inbox.heldBytes).toBe(0);
+  });
+
+  it('does not send again what no attempt can fix (a refusal for size)', async () => {
+    pair = await socketPair();
+    const inbox = new BlobInbox({ maxBlobBytes: 10 });
+    inbox.attach(pair.server);
+    let resends = 0;
+    await expectTransferError(sendBlob(pair.client, randomBytes(11), { onResend: () => resends++ }), 'too_large');
+    expect(resends).toBe(0);
   });
 
   it('rejects a blob larger than the receiver allows at begin', async () => {
