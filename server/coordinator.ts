@@ -22,6 +22,7 @@ import {
 import type { Progress } from '../shared/tasks.js';
 import { BlobInbox, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BLOB_BYTES } from '../shared/transfer.js';
 import { authMiddleware } from './auth.js';
+import { closedForMessageSize, DEFAULT_MAX_MESSAGE_BYTES } from './message-limit.js';
 import { ClientRegistry } from './registry.js';
 import { checkTlsCredentials, type TlsCredentials } from './tls.js';
 import { RemoteClient, type CoordinatorSocket } from './transport.js';
@@ -42,6 +43,8 @@ export interface CoordinatorOptions {
   chunkSize?: number;
   /** Largest blob a client may upload (default 2 GiB). */
   maxBlobBytes?: number;
+  /** Largest single message (default 1e6 bytes); a client sending more is disconnected. */
+  maxMessageBytes?: number;
   /** Serve https (and wss) with this certificate and key instead of plain http. */
   tls?: TlsCredentials;
   /**
@@ -79,6 +82,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
     serveClient: false,
     pingTimeout: options.heartbeatTimeoutMs ?? 300_000,
+    maxHttpBufferSize: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
   });
   io.use(authMiddleware(options.token, logger));
   io.on('connection', (socket) => {
@@ -177,7 +181,11 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
     const ack = args[args.length - 1];
     if (typeof ack === 'function') (ack as Ack)(failure('unknown_event', `unknown event "${String(event).slice(0, 100)}"`));
   });
-  socket.on('disconnect', (reason) => {
+  socket.on('disconnect', (reason, description: unknown) => {
+    if (closedForMessageSize(reason, description)) {
+      const limit = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+      log.warn({ client: remote?.id, limit }, `connection closed: the client sent a message over the limit of ${limit} bytes`);
+    }
     log.info({ client: remote?.id, reason }, 'client left');
     if (remote) {
       registry.remove(remote.id);
