@@ -12,7 +12,6 @@ import { startClient, type ClientHandle } from '../../client/connection.js';
 import { createEngine, type TrainingEngine } from '../../client/engine/index.js';
 import { decodeState, encodeState, type ModelState } from '../../client/engine/state.js';
 import type { Engine } from '../../client/engine/types.js';
-import { parseScenario } from '../../shared/scenario.js';
 import type { TrainTask } from '../../shared/tasks.js';
 import { CheckpointStore } from '../../server/checkpoints.js';
 import type { Coordinator } from '../../server/coordinator.js';
@@ -20,18 +19,9 @@ import { PLANNERS, runStages } from '../../server/schedule/index.js';
 import type { Worker, WorkerPool } from '../../server/worker.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
 import { logBuffer, type LogBuffer } from '../support/log-buffer.js';
+import { tinyRelayScenario } from '../support/scenario.js';
 
-const scenario = parseScenario({
-  name: 'bad-state',
-  seed: 11,
-  dataset: { name: 'synthetic', perClass: 8, imageSize: 8 },
-  stream: { type: 'random-class', chunks: 2 },
-  model: { widths: [4, 8], blocksPerStage: 1, projectionHidden: 16, projectionDim: 8 },
-  ssl: { method: 'moco-v2', queueSize: 32 },
-  training: { epochsPerChunk: 1, batchSize: 16 },
-  arms: [{ name: 'relay', mode: 'relay' }],
-  evaluation: { everyStage: false, trainSamples: 32, testSamples: 32 },
-});
+const scenario = tinyRelayScenario({ training: { epochsPerChunk: 1, batchSize: 16 }, evaluation: { everyStage: false, trainSamples: 32, testSamples: 32 } });
 const arm = scenario.arms[0];
 const [stageZero, stageOne] = PLANNERS.relay({ scenario, arm, chunkSizes: [32, 32] });
 

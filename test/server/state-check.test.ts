@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../client/engine/index.js';
 import { encode } from '../../shared/codec.js';
-import { parseScenario } from '../../shared/scenario.js';
 import type { TrainTask } from '../../shared/tasks.js';
 import { inspectReturnedReplay, inspectReturnedState } from '../../server/state-check.js';
+import { tinyRelayScenario } from '../support/scenario.js';
 import { stageTask } from '../support/train-task.js';
 
 /** A state shaped like the real one: named `{shape, values}` arrays under methodState. */
@@ -59,16 +59,7 @@ describe('inspectReturnedState', () => {
 });
 
 describe('real states of consecutive stages pass', () => {
-  const scenario = parseScenario({
-    name: 'check',
-    seed: 5,
-    dataset: { name: 'synthetic', perClass: 12, imageSize: 8 },
-    stream: { type: 'random-class', chunks: 2 },
-    model: { widths: [4, 8], blocksPerStage: 1, projectionHidden: 16, projectionDim: 8 },
-    ssl: { method: 'moco-v2', queueSize: 32 },
-    training: { batchSize: 16 },
-    arms: [{ name: 'relay', mode: 'relay' }],
-  });
+  const scenario = tinyRelayScenario();
   const task = (stage: number, regularizer: 'mas' | 'distill'): TrainTask =>
     stageTask(scenario, stage, {
       steps: 2,

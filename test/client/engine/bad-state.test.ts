@@ -6,20 +6,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type TrainingEngine } from '../../../client/engine/index.js';
 import { decodeState, encodeState, type ModelState } from '../../../client/engine/state.js';
-import { parseScenario } from '../../../shared/scenario.js';
 import type { TrainTask } from '../../../shared/tasks.js';
+import { tinyRelayScenario } from '../../support/scenario.js';
 import { stageTask } from '../../support/train-task.js';
 
-const scenario = parseScenario({
-  name: 'bad-state',
-  seed: 3,
-  dataset: { name: 'synthetic', perClass: 12, imageSize: 8 },
-  stream: { type: 'random-class', chunks: 2 },
-  model: { widths: [4, 8], blocksPerStage: 1, projectionHidden: 16, projectionDim: 8 },
-  ssl: { method: 'moco-v2', queueSize: 32 },
-  training: { batchSize: 16 },
-  arms: [{ name: 'relay', mode: 'relay' }],
-});
+const scenario = tinyRelayScenario();
 
 function task(stage: number, part: Partial<TrainTask> = {}, lr = 0.05): TrainTask {
   return stageTask(scenario, stage, {
