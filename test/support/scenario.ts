@@ -24,12 +24,10 @@ export function tinyScenario(patch: Record<string, unknown> = {}): Scenario {
 
 /** The smallest real training: one MoCo-v2 relay arm over two random-class chunks of tiny synthetic images. */
 export function tinyRelayScenario(patch: Record<string, unknown> = {}): Scenario {
-  return parseScenario({
+  return tinyScenario({
     name: 'tiny-relay',
-    seed: 5,
     dataset: { name: 'synthetic', perClass: 12, imageSize: 8 },
     stream: { type: 'random-class', chunks: 2 },
-    model: { widths: [4, 8], blocksPerStage: 1, projectionHidden: 16, projectionDim: 8 },
     ssl: { method: 'moco-v2', queueSize: 32 },
     training: { batchSize: 16 },
     arms: [{ name: 'relay', mode: 'relay' }],
