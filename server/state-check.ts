@@ -1,22 +1,21 @@
 /**
  * Checks what a client returns before the coordinator keeps it (checkpoints it, hands it
  * on): the state must decode, hold only finite numbers, and keep the shape of every named
- * array of the state the client was handed; the replay buffer must decode. A client with
- * NaN weights, a model of another shape, or plain garbage thus fails its own stage instead
- * of poisoning the checkpoints and the next stage.
+ * array it shares with the state the client was handed; the replay buffer must decode. A
+ * client with NaN weights, a model of another shape, or plain garbage thus fails its own
+ * stage instead of poisoning the checkpoints and the next stage.
  *
  * The coordinator has no model (no TensorFlow.js), but a state is msgpack of named
  * `{shape, values: Float32Array}` entries, so a walk over the decoded value suffices. The
  * client still checks a state against its model on import (client/models/params.ts): only
- * it knows the model's shapes, e.g. for the first stage, which is handed no state.
+ * it knows the model, so only it can tell a missing parameter, or a wrong shape in the
+ * first stage's state (handed nothing to compare with).
  */
 import { decode } from '../shared/codec.js';
 
 /** Where each named array of a state sits (`methodState.online.conv1`), and its shape. */
 type Layout = Map<string, readonly number[]>;
 
-/** The part of a state that is the model: every array of it must come back from a stage. */
-const MODEL_PART = 'methodState.';
 /** Deeper nesting than any state has: garbage, refused before it can exhaust the stack. */
 const MAX_DEPTH = 32;
 
@@ -31,9 +30,7 @@ export function inspectReturnedState(returned: Uint8Array, handedOut: Uint8Array
   const before = handedOut ? (checkedLayouts.get(handedOut) ?? layoutOf(handedOut)) : null;
   for (const [path, shape] of before ?? []) {
     const after = scanned.get(path);
-    if (!after) {
-      if (path.startsWith(MODEL_PART)) return `the returned state lacks ${path}, which the state it was handed had`;
-    } else if (after.length !== shape.length || after.some((d, i) => d !== shape[i])) {
+    if (after && (after.length !== shape.length || after.some((d, i) => d !== shape[i]))) {
       return `the returned state changes the shape of ${path} from [${shape.join(', ')}] to [${after.join(', ')}]`;
     }
   }

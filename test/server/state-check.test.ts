@@ -1,6 +1,6 @@
 /**
  * The coordinator's check of a returned state: NaN or infinity anywhere, a changed shape,
- * a model array gone, garbage bytes and absurd nesting are refused with the path named;
+ * garbage bytes and absurd nesting are refused with the path named;
  * real states of consecutive stages (with optimizer and regularizer state) pass.
  */
 import { describe, expect, it } from 'vitest';
@@ -40,12 +40,12 @@ describe('inspectReturnedState', () => {
     expect(inspectReturnedState(f64, null)).toBe('the returned state holds NaN at queue[1]');
   });
 
-  it('refuses a changed shape or a model array gone, naming both shapes', () => {
+  it('refuses a changed shape, naming both; arrays may come and go (only the client knows its model)', () => {
     expect(inspectReturnedState(state({ shape: [4, 1], values: [1, 2, 3, 4] }), handedOut)).toBe(
       'the returned state changes the shape of methodState.online.conv from [2, 2] to [4, 1]',
     );
     const withoutBias = encode({ format: 'streamssl-state', methodState: { online: { conv: { shape: [2, 2], values: new Float32Array(4) } } } });
-    expect(inspectReturnedState(withoutBias, handedOut)).toBe('the returned state lacks methodState.online.bias, which the state it was handed had');
+    expect(inspectReturnedState(withoutBias, handedOut)).toBeNull();
   });
 
   it('refuses bytes that do not decode and absurd nesting', () => {
