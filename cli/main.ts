@@ -9,6 +9,7 @@ import { clientCommand } from '../client/main.js';
 import { createLogger } from '../shared/log.js';
 import { BACKEND_NAMES, loadScenario, ScenarioError, type BackendName, type Scenario } from '../shared/scenario.js';
 import { runScenario, type RunScenarioOptions } from '../server/run.js';
+import { readTlsCredentials, TlsSetupError, type TlsCredentials } from '../server/tls.js';
 import { loadSuite, runSuite } from '../server/suite.js';
 
 interface ScenarioOptions {
@@ -27,6 +28,8 @@ interface ServeOptions extends ScenarioOptions {
   token?: string;
   host: string;
   minClients?: number;
+  cert?: string;
+  key?: string;
 }
 
 /** Builds the program; `main` runs it. */
@@ -73,15 +76,18 @@ export function buildProgram(): Command {
     .option('--token <token>', 'token clients must present (default: $STREAMSSL_TOKEN)')
     .option('--host <host>', 'interface to listen on', '0.0.0.0')
     .option('--min-clients <n>', 'clients to wait for before starting (default scenario.clients.count, else 1)', positiveInt)
+    .option('--cert <file>', 'serve https with this PEM certificate (with --key); clients then use https:// URLs')
+    .option('--key <file>', 'PEM private key of --cert')
     .option('--out <dir>', 'output folder (default runs/<scenario-name>-<timestamp>)')
     .option('--set <key.path=value>', 'override a scenario field (repeatable)', collect, [])
     .action(async (file: string, opts: ServeOptions) => {
       const scenario = load(file, opts.set);
       const token = opts.token ?? process.env.STREAMSSL_TOKEN;
       if (!token) fail('serve needs a token: --token T or STREAMSSL_TOKEN');
+      const tls = serveTls(opts);
       await execute(scenario, opts.out, {
         clients: opts.minClients ?? scenario.clients.count ?? 1,
-        listen: { host: opts.host, port: opts.port, token },
+        listen: { host: opts.host, port: opts.port, token, ...(tls ? { tls } : {}) },
         launch: null,
       });
     });
@@ -163,6 +169,18 @@ class UsageError extends Error {}
 
 function fail(message: string): never {
   throw new UsageError(`streamssl: ${message}`);
+}
+
+/** The certificate and key of `serve --cert --key`, read and checked; none without them. */
+function serveTls(opts: ServeOptions): TlsCredentials | undefined {
+  if (opts.cert === undefined && opts.key === undefined) return undefined;
+  if (opts.cert === undefined || opts.key === undefined) fail('serve: --cert and --key go together');
+  try {
+    return readTlsCredentials({ cert: opts.cert, key: opts.key });
+  } catch (err) {
+    if (err instanceof TlsSetupError) fail(`serve: ${err.message}`);
+    throw err;
+  }
 }
 
 function load(file: string, overrides: string[]): Scenario {

@@ -24,6 +24,7 @@ import {
 } from '../shared/protocol.js';
 import type { EvalMetrics, Progress, TrainMetrics } from '../shared/tasks.js';
 import { BlobInbox, DEFAULT_ACK_TIMEOUT_MS, sendBlob, TransferError } from '../shared/transfer.js';
+import { connectErrorCause, isCertificateProblem } from './connect-error.js';
 import type { Engine } from './engine/types.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -31,7 +32,7 @@ export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 /** Why a client could not join (or stay in) a session. */
 export class ClientStartError extends Error {
   constructor(
-    readonly code: ErrorCode | 'unreachable',
+    readonly code: ErrorCode | 'unreachable' | 'untrusted_certificate',
     message: string,
   ) {
     super(message);
@@ -40,9 +41,11 @@ export class ClientStartError extends Error {
 }
 
 export interface StartClientOptions {
-  /** Coordinator URL, e.g. http://127.0.0.1:4000. */
+  /** Coordinator URL, e.g. http://127.0.0.1:4000 (https:// when it serves TLS). */
   url: string;
   token: string;
+  /** PEM certificate(s) to trust for an https coordinator (e.g. its self-signed certificate). */
+  ca?: string;
   engine: Engine;
   /** Id to register under (the coordinator may add a suffix); default `<hostname>-<pid>`. */
   clientId?: string;
@@ -82,6 +85,7 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
     auth: { token: options.token, protocolVersion: PROTOCOL_VERSION, clientId: requestedId },
     reconnectionAttempts: options.reconnectionAttempts ?? 10,
     reconnectionDelayMax: 5000,
+    ...(options.ca ? { ca: options.ca } : {}),
   });
   const inbox = new BlobInbox();
   inbox.attach(socket, { onRefused: (event, reply) => log.warn({ event, code: reply.code }, `rejected ${event}: ${reply.message}`) });
@@ -102,6 +106,7 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
 
   let clientId: string | null = null;
   let closing = false;
+  let lastProblem = 'no answer';
   let resolveStart: (handle: ClientHandle) => void;
   let rejectStart: (err: Error) => void;
   let resolveDone: () => void;
@@ -144,11 +149,17 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
   });
   socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
     const code = err.data?.code;
-    if (code && FATAL_CODES.includes(code)) fatal(new ClientStartError(code as ErrorCode, `coordinator at ${options.url} refused the connection: ${err.message}`));
-    else log.warn(`cannot reach coordinator at ${options.url}: ${err.message}`);
+    if (code && FATAL_CODES.includes(code)) return fatal(new ClientStartError(code as ErrorCode, `coordinator at ${options.url} refused the connection: ${err.message}`));
+    const cause = connectErrorCause(err);
+    if (isCertificateProblem(cause)) {
+      const hint = options.ca ? 'the certificate given with --ca does not vouch for it' : 'pass its certificate with --ca FILE (or set NODE_EXTRA_CA_CERTS)';
+      return fatal(new ClientStartError('untrusted_certificate', `coordinator at ${options.url} presented a certificate this client does not trust (${cause!.message}): ${hint}`));
+    }
+    lastProblem = `${err.message}${cause ? ` (${cause.message})` : ''}`;
+    log.warn(`cannot reach coordinator at ${options.url}: ${lastProblem}`);
   });
   socket.io.on('reconnect_failed', () =>
-    fatal(new ClientStartError('unreachable', `gave up reaching the coordinator at ${options.url} after ${options.reconnectionAttempts ?? 10} attempts`)),
+    fatal(new ClientStartError('unreachable', `gave up reaching the coordinator at ${options.url} after ${options.reconnectionAttempts ?? 10} attempts (last: ${lastProblem})`)),
   );
   socket.on('disconnect', (reason) => {
     // Blobs of an interrupted assignment will never be claimed; the coordinator re-sends on a new one.
@@ -220,8 +231,9 @@ class TaskRunner {
     let result: TaskResultPayload;
     try {
       const out = await this.execute(task, state, replay);
+      const onResend = (err: TransferError, attempt: number) => log.warn({ attempt, code: err.code }, `re-sending a damaged upload: ${err.message}`);
       const upload = async (bytes: Uint8Array | null) =>
-        bytes ? (await sendBlob(this.socket, bytes, { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs })).id : null;
+        bytes ? (await sendBlob(this.socket, bytes, { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs, onResend })).id : null;
       result = { taskId: task.taskId, ok: true, metrics: out.metrics, stateBlobId: await upload(out.state), replayBlobId: await upload(out.replay) };
       log.info('task finished');
     } catch (err) {

@@ -1,9 +1,9 @@
 /**
- * The client process: `node --import tsx client/main.ts --server URL --token T [--backend B] [--threads N]`
+ * The client process: `node --import tsx client/main.ts --server URL --token T [--ca FILE] [--backend B] [--threads N]`
  * (also `streamssl client ...`). Loads the engine, joins the coordinator and serves tasks
  * until the coordinator ends the session. Logs go to stderr.
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../shared/log.js';
@@ -15,6 +15,8 @@ export interface ClientProcessOptions {
   server: string;
   /** Falls back to the STREAMSSL_TOKEN environment variable. */
   token?: string;
+  /** PEM file of the certificate(s) to trust for an https coordinator. */
+  ca?: string;
   backend: BackendName;
   /** Compute threads (wasm backend); default: every core of this process. */
   threads?: number;
@@ -30,7 +32,7 @@ const loadEngine: EngineFactory = async (opts) => {
   return createEngine(opts);
 };
 
-/** Exit codes: 0 session ended normally, 1 failure, 2 refused (token, version) or bad arguments. */
+/** Exit codes: 0 session ended normally, 1 failure, 2 refused (token, version, certificate) or bad arguments. */
 export async function runClientProcess(options: ClientProcessOptions, makeEngine: EngineFactory = loadEngine): Promise<number> {
   const log = createLogger({ name: 'client' });
   const token = options.token ?? process.env.STREAMSSL_TOKEN;
@@ -38,14 +40,21 @@ export async function runClientProcess(options: ClientProcessOptions, makeEngine
     process.stderr.write('streamssl client: a token is required (--token T or STREAMSSL_TOKEN)\n');
     return 2;
   }
+  let ca: string | undefined;
+  try {
+    ca = options.ca === undefined ? undefined : readFileSync(options.ca, 'utf8');
+  } catch (err) {
+    process.stderr.write(`streamssl client: cannot read the --ca certificate file: ${(err as Error).message}\n`);
+    return 2;
+  }
   let handle: ClientHandle;
   try {
     const engine = await makeEngine({ backend: options.backend, ...(options.threads !== undefined ? { threads: options.threads } : {}) });
     const backend = backendOf(engine);
     log.info({ backend: backend.name ?? 'unknown', threads: backend.threads, reason: backend.reason }, 'engine ready');
-    handle = await startClient({ url: options.server, token, engine, clientId: options.clientId, backend: backend.name, backendReason: backend.reason, logger: log });
+    handle = await startClient({ url: options.server, token, ca, engine, clientId: options.clientId, backend: backend.name, backendReason: backend.reason, logger: log });
   } catch (err) {
-    const refused = err instanceof ClientStartError && ['unauthorized', 'version_mismatch', 'bad_request'].includes(err.code);
+    const refused = err instanceof ClientStartError && ['unauthorized', 'version_mismatch', 'bad_request', 'untrusted_certificate'].includes(err.code);
     process.stderr.write(`streamssl client: ${(err as Error).message}\n`);
     return refused ? 2 : 1;
   }
@@ -67,6 +76,7 @@ export function clientCommand(name = 'client'): Command {
     .description('join a coordinator and train on the chunks it assigns')
     .requiredOption('--server <url>', 'coordinator URL, e.g. http://127.0.0.1:4000')
     .option('--token <token>', 'shared token (default: $STREAMSSL_TOKEN)')
+    .option('--ca <file>', "PEM certificate to trust for an https coordinator (e.g. serve's self-signed --cert)")
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_NAMES).default('auto'))
     .option('--threads <n>', 'compute threads of the wasm backend (default: all cores)', positiveInt)
     .option('--client-id <id>', 'name to register under (default <hostname>-<pid>)')

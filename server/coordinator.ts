@@ -1,9 +1,10 @@
 /**
- * The coordinator's socket.io server: admits clients with the token, registers them on
- * `hello`, routes their events to their `RemoteClient`, and answers anything unknown or
- * malformed with a failure instead of crashing.
+ * The coordinator's socket.io server (over https when given a certificate): admits clients
+ * with the token, registers them on `hello`, routes their events to their `RemoteClient`,
+ * and answers anything unknown or malformed with a failure instead of crashing.
  */
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Server } from 'socket.io';
@@ -21,7 +22,9 @@ import {
 import type { Progress } from '../shared/tasks.js';
 import { BlobInbox, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BLOB_BYTES } from '../shared/transfer.js';
 import { authMiddleware } from './auth.js';
+import { closedForMessageSize, DEFAULT_MAX_MESSAGE_BYTES } from './message-limit.js';
 import { ClientRegistry } from './registry.js';
+import { checkTlsCredentials, type TlsCredentials } from './tls.js';
 import { RemoteClient, type CoordinatorSocket } from './transport.js';
 
 export interface CoordinatorOptions {
@@ -40,6 +43,10 @@ export interface CoordinatorOptions {
   chunkSize?: number;
   /** Largest blob a client may upload (default 2 GiB). */
   maxBlobBytes?: number;
+  /** Largest single message (default 1e6 bytes); a client sending more is disconnected. */
+  maxMessageBytes?: number;
+  /** Serve https (and wss) with this certificate and key instead of plain http. */
+  tls?: TlsCredentials;
   /**
    * How long a client may stay silent before it is presumed gone (default 5 min). Training
    * and evaluation may block a client's event loop for a while, so this is generous;
@@ -53,7 +60,7 @@ export interface Coordinator {
   readonly host: string;
   /** The bound port (the free one chosen when asked for 0). */
   readonly port: number;
-  /** `http://host:port`, for clients. */
+  /** `http://host:port` (`https://` with TLS), for clients. */
   readonly url: string;
   /** URLs other machines can use (the machine's addresses when listening on all interfaces). */
   readonly publicUrls: string[];
@@ -69,10 +76,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger();
   const registry = new ClientRegistry();
-  const http = createServer();
+  if (options.tls) checkTlsCredentials(options.tls);
+  const http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createServer();
+  const scheme = options.tls ? 'https' : 'http';
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
     serveClient: false,
     pingTimeout: options.heartbeatTimeoutMs ?? 300_000,
+    maxHttpBufferSize: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
   });
   io.use(authMiddleware(options.token, logger));
   io.on('connection', (socket) => {
@@ -92,14 +102,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     });
   });
   const { port } = http.address() as AddressInfo;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  logger.info({ url }, 'coordinator listening');
+  const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info({ url, tls: options.tls !== undefined }, 'coordinator listening');
 
   return {
     host,
     port,
     url,
-    publicUrls: publicUrls(host, port, url),
+    publicUrls: publicUrls(scheme, host, port, url),
     registry,
     async close() {
       // An explicit server disconnect tells clients the session is over (they do not reconnect).
@@ -171,7 +181,11 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
     const ack = args[args.length - 1];
     if (typeof ack === 'function') (ack as Ack)(failure('unknown_event', `unknown event "${String(event).slice(0, 100)}"`));
   });
-  socket.on('disconnect', (reason) => {
+  socket.on('disconnect', (reason, description: unknown) => {
+    if (closedForMessageSize(reason, description)) {
+      const limit = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+      log.warn({ client: remote?.id, limit }, `connection closed: the client sent a message over the limit of ${limit} bytes`);
+    }
     log.info({ client: remote?.id, reason }, 'client left');
     if (remote) {
       registry.remove(remote.id);
@@ -182,11 +196,11 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
 }
 
 /** For a wildcard host, one URL per external IPv4 address of this machine. */
-function publicUrls(host: string, port: number, url: string): string[] {
+function publicUrls(scheme: string, host: string, port: number, url: string): string[] {
   if (host !== '0.0.0.0' && host !== '::') return [url];
   const addresses = Object.values(networkInterfaces())
     .flat()
     .filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal)
-    .map((a) => `http://${a!.address}:${port}`);
-  return addresses.length > 0 ? addresses : [`http://127.0.0.1:${port}`];
+    .map((a) => `${scheme}://${a!.address}:${port}`);
+  return addresses.length > 0 ? addresses : [`${scheme}://127.0.0.1:${port}`];
 }

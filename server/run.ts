@@ -19,6 +19,7 @@ import { writeReportFiles } from './report-files.js';
 import { buildResults, writeResults, type Results } from './results.js';
 import { computeMatchingNote, runArm, type ArmRun } from './schedule/index.js';
 import { spawnClients } from './spawn.js';
+import type { TlsCredentials } from './tls.js';
 import { withWorker, type WorkerPool } from './worker.js';
 
 /** What a launcher is told about the coordinator its clients must join. */
@@ -72,8 +73,8 @@ export interface RunScenarioOptions {
    * splitter (a `plan` task), since the coordinator holds no data.
    */
   chunkSizes?: number[];
-  /** Where to listen; default 127.0.0.1, a free port and a random token. */
-  listen?: { host?: string; port?: number; token?: string };
+  /** Where to listen; default 127.0.0.1, a free port, a random token and plain http. */
+  listen?: { host?: string; port?: number; token?: string; tls?: TlsCredentials };
   /** How clients are started; default `spawnLauncher`; null waits for remote clients. */
   launch?: ClientLauncher | null;
   logger?: Logger;
@@ -103,6 +104,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunSumma
     host: options.listen?.host ?? '127.0.0.1',
     port: options.listen?.port ?? 0,
     token,
+    tls: options.listen?.tls,
     logger,
     stageTimeoutMs: scenario.clients.stageTimeoutSeconds * 1000,
     onProgress: progressLogger(logger),
@@ -120,7 +122,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunSumma
       void launched.allExited?.then((lines) => pool.fail(new Error(`every client exited before the run finished: ${formatLines(lines)}`)));
     } else {
       const urls = coordinator.publicUrls.join(' or ');
-      logger.info(`waiting for ${count} client(s): on each machine run  streamssl client --server ${urls} --token <token>`);
+      const ca = options.listen?.tls ? ' [--ca <certificate file>, when it is self-signed]' : '';
+      logger.info(`waiting for ${count} client(s): on each machine run  streamssl client --server ${urls} --token <token>${ca}`);
     }
     await pool.waitForClients(count, launcher ? (options.connectTimeoutMs ?? 120_000) : undefined);
     noteClients();

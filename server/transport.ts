@@ -1,7 +1,8 @@
 /**
  * One connected client, seen from the coordinator: uploads the state and replay blobs,
  * assigns the task, waits for the result (bounded by the stage timeout, failing at once if
- * the client disconnects) and takes the result blobs from the inbox.
+ * the client disconnects) and takes the result blobs from the inbox, refusing a state
+ * that is not fit to keep (see state-check.ts).
  */
 import type { Socket } from 'socket.io';
 import type { Logger } from '../shared/log.js';
@@ -21,6 +22,7 @@ import {
 } from '../shared/protocol.js';
 import type { Progress } from '../shared/tasks.js';
 import { sendBlob, TransferError, type BlobInbox } from '../shared/transfer.js';
+import { inspectReturnedReplay, inspectReturnedState } from './state-check.js';
 import type { TaskOutcome, Worker } from './worker.js';
 
 /** The coordinator's side of a client connection. */
@@ -50,6 +52,8 @@ export interface RemoteClientOptions {
 
 interface Running {
   task: WireTask;
+  /** The state the task was handed: what it returns must keep its shapes. */
+  handedOut: Uint8Array | null;
   resolve(outcome: { metrics: unknown; state: Uint8Array | null; replay: Uint8Array | null; downloadSeconds: number }): void;
   reject(err: Error): void;
 }
@@ -77,15 +81,16 @@ export class RemoteClient implements Worker {
     let timer: NodeJS.Timeout | undefined;
     try {
       const uploadStart = performance.now();
+      const onResend = (err: TransferError, attempt: number) => log.warn({ attempt, code: err.code }, `re-sending a damaged upload: ${err.message}`);
       const upload = async (bytes: Uint8Array | null) =>
-        bytes ? (await this.untilGone(sendBlob(this.socket, bytes, { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs }))).id : null;
+        bytes ? (await this.untilGone(sendBlob(this.socket, bytes, { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs, onResend }))).id : null;
       const stateBlobId = await upload(state);
       const replayBlobId = await upload(replay);
       const uploadSeconds = (performance.now() - uploadStart) / 1000;
       log.debug({ bytes: (state?.byteLength ?? 0) + (replay?.byteLength ?? 0), seconds: uploadSeconds }, 'blobs uploaded');
 
       const result = new Promise<Parameters<Running['resolve']>[0]>((resolve, reject) => {
-        this.running = { task, resolve, reject };
+        this.running = { task, handedOut: state, resolve, reject };
       });
       result.catch(() => undefined); // settled before it is awaited when the assignment fails
       const timeout = new Promise<never>((_, reject) => {
@@ -143,6 +148,8 @@ export class RemoteClient implements Worker {
       if (running.task.kind === 'train' && !result.stateBlobId) throw new TaskError('bad_request', 'task:result: a train task must return a state blob');
       const state = result.stateBlobId ? this.inbox.take(result.stateBlobId) : null;
       const replay = result.replayBlobId ? this.inbox.take(result.replayBlobId) : null;
+      const problem = (state && inspectReturnedState(state.bytes, running.handedOut)) || (replay && inspectReturnedReplay(replay.bytes));
+      if (problem) throw new TaskError('bad_request', `task:result: ${problem}`);
       running.resolve({
         metrics: metrics.data,
         state: state?.bytes ?? null,

@@ -5,9 +5,14 @@
  * `maxHttpBufferSize` (1e6 bytes), so the sender cuts it into chunks and sends them one at a
  * time, each awaiting the receiver's acknowledgement (back-pressure: at most one chunk is
  * in flight). The receiver writes them into one preallocated buffer, hashes as it goes and
- * accepts the blob only when its SHA-256 matches the one announced at the start.
+ * accepts the blob only when its SHA-256 matches the one announced at the start. A blob
+ * that arrives damaged (hash mismatch, or short) is never offered; the sender sends it
+ * again, a bounded number of times, since the next attempt may well arrive intact.
  *
  *   blob:begin {id, size, sha256, chunkSize} -> blob:chunk {id, index, data} ... -> blob:end {id}
+ *
+ * Memory: the sender hashes and slices its bytes in place (no copy); the receiver holds
+ * one buffer of the announced size per blob, at most `maxPendingBlobs` of them.
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { z } from 'zod';
@@ -42,6 +47,11 @@ export const DEFAULT_CHUNK_SIZE = 512 * 1024;
 export const MAX_CHUNK_SIZE = 64 * 1024 * 1024;
 export const DEFAULT_MAX_BLOB_BYTES = 2 * 1024 ** 3;
 export const DEFAULT_ACK_TIMEOUT_MS = 30_000;
+/** Times a blob is sent before a damaged arrival fails the transfer. */
+export const DEFAULT_SEND_ATTEMPTS = 3;
+
+/** Refusals meaning the bytes arrived damaged: sending the same blob again can succeed. */
+const RESENDABLE: readonly ErrorCode[] = ['hash_mismatch', 'incomplete'];
 
 /** A transfer that failed, on either side; `code` says why. */
 export class TransferError extends Error {
@@ -71,23 +81,48 @@ export interface SendBlobOptions {
   ackTimeoutMs?: number;
   /** Blob id; a random UUID by default. */
   id?: string;
+  /** Times to send the blob when it arrives damaged (default 3). */
+  attempts?: number;
+  /** Hears each damaged arrival that is about to be sent again (to log it). */
+  onResend?: (err: TransferError, attempt: number) => void;
 }
 
 export interface SentBlob {
   id: string;
   seconds: number;
+  /** Times it was sent (1 unless an arrival was damaged). */
+  attempts: number;
 }
 
-/** Sends `bytes` as a blob and resolves once the receiver has verified it; rejects with `TransferError`. */
+/**
+ * Sends `bytes` as a blob and resolves once the receiver has verified it; a damaged arrival
+ * is sent again (up to `attempts` times). Rejects with `TransferError`.
+ */
 export async function sendBlob(socket: BlobSenderSocket, bytes: Uint8Array, options: SendBlobOptions = {}): Promise<SentBlob> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
     throw new RangeError(`chunkSize must be an integer in [1, ${MAX_CHUNK_SIZE}], got ${chunkSize}`);
   }
-  const ackTimeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+  const attempts = options.attempts ?? DEFAULT_SEND_ATTEMPTS;
+  if (!Number.isInteger(attempts) || attempts < 1) throw new RangeError(`attempts must be a positive integer, got ${attempts}`);
   const id = options.id ?? randomUUID();
   const started = performance.now();
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const begin: BlobBegin = { id, size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex'), chunkSize };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await transmit(socket, bytes, begin, options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
+      return { id, seconds: (performance.now() - started) / 1000, attempts: attempt };
+    } catch (err) {
+      if (!(err instanceof TransferError) || !RESENDABLE.includes(err.code)) throw err;
+      if (attempt >= attempts) throw new TransferError(err.code, `${err.message} (sent ${attempts} times, damaged each time)`);
+      options.onResend?.(err, attempt);
+    }
+  }
+}
+
+/** One pass of begin, chunks and end, each awaiting its acknowledgement. */
+async function transmit(socket: BlobSenderSocket, bytes: Uint8Array, begin: BlobBegin, ackTimeoutMs: number): Promise<void> {
+  const { id, chunkSize } = begin;
   const request = async (event: BlobEventName, payload: BlobBegin | BlobChunk | BlobEnd, what: string): Promise<void> => {
     let raw: unknown;
     try {
@@ -101,14 +136,13 @@ export async function sendBlob(socket: BlobSenderSocket, bytes: Uint8Array, opti
     if (!reply.success) throw new TransferError('bad_request', `blob ${id}: malformed acknowledgement of ${what}: ${describeIssues(reply.error)}`);
     if (!reply.data.ok) throw new TransferError(reply.data.code, `blob ${id}: ${what} rejected by receiver: ${reply.data.message}`);
   };
-  await request('blob:begin', { id, size: bytes.byteLength, sha256, chunkSize }, 'begin');
+  await request('blob:begin', begin, 'begin');
   const chunks = Math.ceil(bytes.byteLength / chunkSize);
   for (let index = 0; index < chunks; index++) {
     const data = bytes.subarray(index * chunkSize, Math.min(bytes.byteLength, (index + 1) * chunkSize));
     await request('blob:chunk', { id, index, data }, `chunk ${index + 1}/${chunks}`);
   }
   await request('blob:end', { id }, 'end');
-  return { id, seconds: (performance.now() - started) / 1000 };
 }
 
 const binarySchema = z.custom<Uint8Array | ArrayBuffer>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer, 'expected binary data');
@@ -252,7 +286,8 @@ export class BlobInbox {
     const expected = Math.min(blob.begin.chunkSize, blob.begin.size - blob.received);
     if (data.byteLength !== expected) {
       this.pending.delete(id);
-      const code: ErrorCode = data.byteLength > expected ? 'too_large' : 'bad_request';
+      // A short chunk is a truncated one: the sender may try again.
+      const code: ErrorCode = data.byteLength > expected ? 'too_large' : 'incomplete';
       return failure(code, `blob:chunk: blob ${id} chunk ${index} has ${data.byteLength} bytes, expected ${expected}; transfer abandoned`);
     }
     blob.buffer.set(data, blob.received);

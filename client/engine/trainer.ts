@@ -155,8 +155,13 @@ export async function trainStage(
     for (let s = 0; s < o.steps; s++) {
       const globalStep = o.optimizer.startStep + s;
       const lr = learningRate(o.optimizer, globalStep);
-      // The step itself refuses a non-finite loss, before touching the weights.
-      loss = stepOn(method, await pipeline.next(), optimizer, lr, new Random(deriveSeed(o.stageSeed, 'step', firstStep + s)), extra);
+      const batch = await pipeline.next();
+      try {
+        // The step itself refuses a non-finite loss, before touching the weights.
+        loss = stepOn(method, batch, optimizer, lr, new Random(deriveSeed(o.stageSeed, 'step', firstStep + s)), extra);
+      } catch (err) {
+        throw new Error(`step ${firstStep + s + 1}: ${(err as Error).message}`, { cause: err });
+      }
       if (s === 0) lossFirst = loss;
       const now = performance.now();
       if (now - lastReport > PROGRESS_EVERY_MS || s === o.steps - 1) {

@@ -96,13 +96,22 @@ export function assignParams(p: Params, arrays: ParamArrays, what: string): void
   for (const name of expected) {
     const target = param(p, name);
     const { shape, values } = arrays[name];
-    if (shape.length !== target.shape.length || shape.some((d, i) => d !== target.shape[i])) {
-      throw new Error(`${what}: parameter "${name}" has shape [${shape}] but the model expects [${target.shape}]`);
-    }
-    if (values.length !== target.size) throw new Error(`${what}: parameter "${name}" has ${values.length} values, expected ${target.size}`);
-    for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i])) throw new Error(`${what}: parameter "${name}" holds a non-finite value at index ${i}`);
-    }
+    checkArrayFits(arrays[name], target, `${what}: parameter "${name}"`);
     tf.tidy(() => target.assign(tf.tensor(values, shape, 'float32')));
+  }
+}
+
+/**
+ * Throws unless `array` has exactly the shape of `target` and only finite values; the
+ * message starts with `what` and names both shapes, or the first bad value.
+ */
+export function checkArrayFits(array: { shape: number[]; values: Float32Array }, target: tf.Tensor, what: string): void {
+  const { shape, values } = array;
+  if (shape.length !== target.shape.length || shape.some((d, i) => d !== target.shape[i])) {
+    throw new Error(`${what} has shape [${shape}] but the model expects [${target.shape}]`);
+  }
+  if (values.length !== target.size) throw new Error(`${what} has ${values.length} values, expected ${target.size}`);
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) throw new Error(`${what} holds a non-finite value (${values[i]}) at index ${i}`);
   }
 }

@@ -3,7 +3,7 @@
  * that can be exported and restored so they may travel with the model.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamArrays } from '../models/params.js';
+import { checkArrayFits, type ParamArrays } from '../models/params.js';
 
 export interface SgdOptions {
   momentum: number;
@@ -46,9 +46,11 @@ export class Sgd {
 
   /** Restores buffers for parameters that exist; others start at zero. */
   importState(state: ParamArrays, params: Map<string, tf.Variable>): void {
-    for (const [name, { shape, values }] of Object.entries(state)) {
+    for (const [name, array] of Object.entries(state)) {
+      const { shape, values } = array;
       const w = params.get(name);
-      if (!w || w.size !== values.length) throw new Error(`optimizer state: "${name}" does not match the model`);
+      if (!w) throw new Error(`optimizer state: the model has no parameter "${name}"`);
+      checkArrayFits(array, w, `optimizer state: momentum buffer "${name}"`);
       this.velocity.get(name)?.dispose();
       this.velocity.set(name, tf.variable(tf.tensor(values, shape), false));
     }

@@ -21,3 +21,16 @@ export function tinyScenario(patch: Record<string, unknown> = {}): Scenario {
     ...patch,
   });
 }
+
+/** The smallest real training: one MoCo-v2 relay arm over two random-class chunks of tiny synthetic images. */
+export function tinyRelayScenario(patch: Record<string, unknown> = {}): Scenario {
+  return tinyScenario({
+    name: 'tiny-relay',
+    dataset: { name: 'synthetic', perClass: 12, imageSize: 8 },
+    stream: { type: 'random-class', chunks: 2 },
+    ssl: { method: 'moco-v2', queueSize: 32 },
+    training: { batchSize: 16 },
+    arms: [{ name: 'relay', mode: 'relay' }],
+    ...patch,
+  });
+}
