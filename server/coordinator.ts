@@ -41,9 +41,10 @@ export interface CoordinatorOptions {
   /** Largest blob a client may upload (default 2 GiB). */
   maxBlobBytes?: number;
   /**
-   * How long a client may stay silent before it is presumed gone (default 5 min). Training
-   * and evaluation may block a client's event loop for a while, so this is generous;
-   * a crashed client process is noticed at once anyway, through its closed socket.
+   * How long a client may stay silent before it is presumed gone (default 5 min): a network
+   * cut is detected within this bound. Training and evaluation may block a client's event
+   * loop for a while, so this is generous; a crashed client process is noticed at once
+   * anyway, through its closed socket.
    */
   heartbeatTimeoutMs?: number;
   onProgress?: (clientId: string, progress: Progress) => void;
@@ -70,9 +71,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const logger = options.logger ?? silentLogger();
   const registry = new ClientRegistry();
   const http = createServer();
+  // A ping every `pingInterval`, presumed gone without a pong `pingTimeout` later: together the heartbeat bound.
+  const heartbeatMs = options.heartbeatTimeoutMs ?? 300_000;
+  const pingInterval = Math.min(25_000, heartbeatMs / 4);
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
     serveClient: false,
-    pingTimeout: options.heartbeatTimeoutMs ?? 300_000,
+    pingInterval,
+    pingTimeout: heartbeatMs - pingInterval,
   });
   io.use(authMiddleware(options.token, logger));
   io.on('connection', (socket) => {
