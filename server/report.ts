@@ -1,7 +1,7 @@
 /**
- * The human-readable report: one table per arm (stage by stage), then the final
- * comparison of relay arms against joint training and the random-init floor, with
- * differences in percentage points.
+ * The human-readable report: one table per arm (stage by stage, and why it stopped if it
+ * failed), then the final comparison of relay arms against joint training and the
+ * random-init floor, with differences in percentage points.
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from './checkpoints.js';
@@ -61,6 +61,7 @@ function armTable(arm: ArmResult): string[] {
     row(['stage', 'chunk', 'client', 'loss first → last', 'kNN top-1', 'linear top-1', 'train', 'hand-off']),
     row(['---:', '---', '---', '---', '---:', '---:', '---:', '---:']),
     ...rows,
+    ...(arm.error !== undefined ? ['', `**Failed** after ${arm.stages.length} finished stage(s): ${arm.error}`] : []),
   ];
 }
 
@@ -79,12 +80,12 @@ function matrixTable(arm: ArmResult): string[] {
 }
 
 function comparison(results: Results): string[] {
-  const joint = results.arms.find((a) => a.mode === 'joint');
+  const joint = finished(results.arms).find((a) => a.mode === 'joint');
   const floor = results.randomInit;
   const header = ['arm', 'mode', 'kNN top-1', 'linear top-1', 'Δ kNN vs random init', 'Δ linear vs random init'];
   if (joint) header.push(`Δ kNN vs ${joint.name}`, `Δ linear vs ${joint.name}`);
   const lines = ['## Final comparison', '', row(header), row(header.map((_, i) => (i < 2 ? '---' : '---:')))];
-  for (const arm of results.arms) {
+  for (const arm of finished(results.arms)) {
     const cells = [
       arm.name,
       arm.mode === 'relay' ? `relay (${arm.strategy})` : arm.mode,
@@ -100,7 +101,14 @@ function comparison(results: Results): string[] {
   if (joint) floorCells.push(points(floor.knnTop1 - joint.final.knnTop1), points(floor.linearTop1 - joint.final.linearTop1));
   lines.push(row(floorCells));
   lines.push('', 'Accuracies in percent; Δ in percentage points.');
+  const failed = results.arms.filter((a) => a.final === null).map((a) => a.name);
+  if (failed.length > 0) lines.push(`Not compared (failed before their last stage): ${failed.join(', ')}.`);
   return lines;
+}
+
+/** The arms that ran to their last stage. */
+function finished(arms: readonly ArmResult[]): Array<ArmResult & { final: NonNullable<ArmResult['final']> }> {
+  return arms.filter((a): a is ArmResult & { final: NonNullable<ArmResult['final']> } => a.final !== null);
 }
 
 function row(cells: string[]): string {
