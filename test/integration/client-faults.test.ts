@@ -8,39 +8,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log.js';
 import { parseScenario } from '../../shared/scenario.js';
 import { RunJournal } from '../../server/journal.js';
-import { runScenario, type ClientLauncher } from '../../server/run.js';
-import { spawnClients, type SpawnedClients } from '../../server/spawn.js';
+import { runScenario } from '../../server/run.js';
+import { FAKE_CLIENT_ENTRY, killableLauncher } from '../support/killable-launcher.js';
 import { checkpointFiles, comparableResults, readResults } from '../support/same-run.js';
 import { tinyScenario } from '../support/scenario.js';
 import { useTempDir } from '../support/temp-dir.js';
-
-const fakeEntry = fileURLToPath(new URL('../support/fake-client-main.ts', import.meta.url));
-
-/** Spawned clients as `runScenario` would start them, kept at hand to kill them. */
-function killableLauncher(options: { entry?: string; env?: NodeJS.ProcessEnv } = {}): { launcher: ClientLauncher; spawned: () => SpawnedClients } {
-  let spawned: SpawnedClients | undefined;
-  const launcher: ClientLauncher = (ctx) => {
-    spawned = spawnClients({
-      count: ctx.count,
-      serverUrl: ctx.url,
-      token: ctx.token,
-      backend: ctx.backend,
-      // The fake client takes no --threads.
-      ...(options.entry ? {} : { threads: ctx.threads }),
-      logDir: ctx.logDir,
-      logger: ctx.logger,
-      maxRestarts: ctx.restarts,
-      ...options,
-    });
-    return spawned;
-  };
-  return { launcher, spawned: () => spawned! };
-}
 
 describe('a client killed mid-stage (training engine)', () => {
   const tempDir = useTempDir('streamssl-kill-');
@@ -106,7 +82,7 @@ describe('a stage that loses its client every time (fake engines)', () => {
       ],
       clients: { stageTimeoutSeconds: 30, retries: 1, restarts: 4 },
     });
-    const { launcher } = killableLauncher({ entry: fakeEntry, env: { STREAMSSL_FAKE_DIE_ON: 'doomed:stage-1', STREAMSSL_FAKE_TRAIN_DELAY_MS: '100' } });
+    const { launcher } = killableLauncher({ entry: FAKE_CLIENT_ENTRY, env: { STREAMSSL_FAKE_DIE_ON: 'doomed:stage-1', STREAMSSL_FAKE_TRAIN_DELAY_MS: '100' } });
     const summary = await runScenario({ scenario, outDir: dir, clients: 2, launch: launcher, logger: silentLogger() });
 
     expect(summary.failures).toEqual([
