@@ -15,23 +15,18 @@ import { RunJournal } from '../../server/journal.js';
 import { runScenario } from '../../server/run.js';
 import { FAKE_CLIENT_ENTRY, killableLauncher } from '../support/killable-launcher.js';
 import { checkpointFiles, comparableResults, readResults } from '../support/same-run.js';
-import { tinyScenario } from '../support/scenario.js';
+import { quickTrainingScenario, tinyScenario } from '../support/scenario.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 describe('a client killed mid-stage (training engine)', () => {
   const tempDir = useTempDir('streamssl-kill-');
-  const scenario = parseScenario({
-    name: 'client-kill',
-    seed: 5,
-    dataset: { name: 'synthetic', perClass: 30, imageSize: 8 },
-    stream: { type: 'random-class', chunks: 3 },
-    model: { widths: [4, 8], blocksPerStage: 1, projectionHidden: 16, projectionDim: 8 },
-    ssl: { queueSize: 64 },
-    training: { epochsPerChunk: 2, batchSize: 16 },
-    arms: [{ name: 'relay', mode: 'relay', strategy: { name: 'replay', fraction: 0.2, ratio: 0.25 } }],
-    evaluation: { trainSamples: 60, testSamples: 40, linear: { epochs: 2 } },
-    clients: { backend: 'wasm', threads: 1, stageTimeoutSeconds: 120, retries: 2, restarts: 2 },
-  });
+  const scenario = parseScenario(
+    quickTrainingScenario({
+      seed: 5,
+      arms: [{ name: 'relay', mode: 'relay', strategy: { name: 'replay', fraction: 0.2, ratio: 0.25 } }],
+      clients: { backend: 'wasm', threads: 1, stageTimeoutSeconds: 120, retries: 2, restarts: 2 },
+    }),
+  );
 
   it('is restarted, its stage runs again from the same state, and the run equals an undisturbed one', async () => {
     const dir = tempDir();

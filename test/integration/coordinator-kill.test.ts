@@ -15,24 +15,11 @@ import { JOURNAL_FILE, RunJournal } from '../../server/journal.js';
 import { runScenario } from '../../server/run.js';
 import { isRunning, startCli, type CliProcess } from '../support/cli-process.js';
 import { checkpointFiles, comparableResults, readResults } from '../support/same-run.js';
+import { quickTrainingScenario } from '../support/scenario.js';
 import { useTempDir } from '../support/temp-dir.js';
 import { waitUntil } from '../support/wait.js';
 
-const raw = {
-  name: 'coordinator-kill',
-  seed: 3,
-  dataset: { name: 'synthetic', perClass: 30, imageSize: 8 },
-  stream: { type: 'random-class', chunks: 3 },
-  model: { widths: [4, 8], blocksPerStage: 1, projectionHidden: 16, projectionDim: 8 },
-  ssl: { queueSize: 64 },
-  training: { epochsPerChunk: 2, batchSize: 16 },
-  arms: [
-    { name: 'relay', mode: 'relay', strategy: { name: 'replay', fraction: 0.2, ratio: 0.25 } },
-    { name: 'joint', mode: 'joint' },
-  ],
-  evaluation: { trainSamples: 60, testSamples: 40, linear: { epochs: 2 } },
-  clients: { backend: 'wasm', threads: 1, stageTimeoutSeconds: 120 },
-};
+const raw = quickTrainingScenario({ name: 'coordinator-kill' });
 
 /** Finished stages in a run folder's journal (0 while there is none yet). */
 async function finishedStages(runDir: string): Promise<number> {

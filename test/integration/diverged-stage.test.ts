@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { RunJournal } from '../../server/journal.js';
 import { startCli } from '../support/cli-process.js';
 import { readResults } from '../support/same-run.js';
+import { quickTrainingScenario } from '../support/scenario.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 describe('a diverged stage', () => {
@@ -20,22 +21,19 @@ describe('a diverged stage', () => {
     const out = join(dir, 'run');
     await writeFile(
       file,
-      JSON.stringify({
-        name: 'diverge',
-        seed: 3,
-        dataset: { name: 'synthetic', perClass: 30, imageSize: 8 },
-        stream: { type: 'random-class', chunks: 2 },
-        model: { widths: [4, 8], blocksPerStage: 1, projectionHidden: 16, projectionDim: 8 },
-        ssl: { queueSize: 64 },
-        training: { epochsPerChunk: 1, batchSize: 16 },
-        arms: [
-          // A penalty this strong overflows as soon as the second chunk trains against the first's anchor.
-          { name: 'diverging', mode: 'relay', regularizer: { name: 'mas', lambda: 1e12, samples: 32 } },
-          { name: 'joint', mode: 'joint' },
-        ],
-        evaluation: { trainSamples: 60, testSamples: 40, linear: { epochs: 2 } },
-        clients: { backend: 'wasm', threads: 1, retries: 3 },
-      }),
+      JSON.stringify(
+        quickTrainingScenario({
+          name: 'diverge',
+          stream: { type: 'random-class', chunks: 2 },
+          training: { epochsPerChunk: 1, batchSize: 16 },
+          arms: [
+            // A penalty this strong overflows as soon as the second chunk trains against the first's anchor.
+            { name: 'diverging', mode: 'relay', regularizer: { name: 'mas', lambda: 1e12, samples: 32 } },
+            { name: 'joint', mode: 'joint' },
+          ],
+          clients: { backend: 'wasm', threads: 1, retries: 3 },
+        }),
+      ),
     );
     const cli = startCli(['run', file, '--out', out, '--clients', '2'], { STREAMSSL_LOG: 'warn' });
     const { code, stdout, stderr } = await cli.exited;
