@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from './checkpoints.js';
-import type { ArmResult, Results } from './results.js';
+import type { ArmResult, FinalResult, Results } from './results.js';
 
 /** Renders results.json as Markdown. */
 export function renderReport(results: Results): string {
@@ -106,9 +106,11 @@ function comparison(results: Results): string[] {
   return lines;
 }
 
+type FinishedArm = ArmResult & { final: FinalResult };
+
 /** The arms that ran to their last stage. */
-function finished(arms: readonly ArmResult[]): Array<ArmResult & { final: NonNullable<ArmResult['final']> }> {
-  return arms.filter((a): a is ArmResult & { final: NonNullable<ArmResult['final']> } => a.final !== null);
+function finished(arms: readonly ArmResult[]): FinishedArm[] {
+  return arms.filter((a): a is FinishedArm => a.final !== null);
 }
 
 function row(cells: string[]): string {
