@@ -6,8 +6,8 @@
  * Not compared: timings (seconds, images per second, start and end times) and which
  * client process ran what.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { sha256 } from '../../server/checkpoints.js';
 import type { EvalResult, Results } from '../../server/results.js';
 
@@ -39,12 +39,11 @@ export function comparableResults(r: Results) {
  */
 export async function checkpointFiles(runDir: string): Promise<Record<string, string>> {
   const root = join(runDir, 'checkpoints');
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
   const out: Record<string, string> = {};
-  for (const file of files.sort()) {
-    const bytes = await readFile(file);
-    out[relative(root, file)] = `${bytes.byteLength} bytes, sha256 ${sha256(bytes)}`;
+  for (const path of (await readdir(root, { recursive: true })).sort()) {
+    if (!(await stat(join(root, path))).isFile()) continue;
+    const bytes = await readFile(join(root, path));
+    out[path.split(sep).join('/')] = `${bytes.byteLength} bytes, sha256 ${sha256(bytes)}`;
   }
   return out;
 }
