@@ -1,14 +1,19 @@
 /**
- * The `streamssl` command line: `run`, `suite`, `serve`, `client`, `analyze` and `bench`.
- * A scenario is loaded and validated before anything starts; an invalid one prints its
- * problems and exits with code 2.
+ * The `streamssl` command line: `run`, `suite`, `serve`, `resume`, `client`, `analyze` and `bench`.
+ * A scenario is loaded and validated before anything starts; an invalid one (or a run
+ * folder that cannot be resumed) prints its problems and exits with code 2. A run whose
+ * arms failed writes what finished, then exits with code 1 naming what failed and where
+ * everything is.
  */
+import { dirname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BENCH_CONFIG_CHOICES, HANDOFF_CHOICES, parseCount, parseNonNegative, parseSeconds, parseThreadList, type BenchCliOptions } from '../bench/options.js';
 import { clientCommand } from '../client/main.js';
 import { createLogger } from '../shared/log.js';
 import { BACKEND_NAMES, loadScenario, ScenarioError, type BackendName, type Scenario } from '../shared/scenario.js';
-import { runScenario, type RunScenarioOptions } from '../server/run.js';
+import { JournalError } from '../server/journal.js';
+import { resumeRun } from '../server/resume.js';
+import { runScenario, whereTheRunIs, type RunScenarioOptions, type RunSummary } from '../server/run.js';
 import { readTlsCredentials, TlsSetupError, type TlsCredentials } from '../server/tls.js';
 import { loadSuite, runSuite } from '../server/suite.js';
 
@@ -30,6 +35,15 @@ interface ServeOptions extends ScenarioOptions {
   minClients?: number;
   cert?: string;
   key?: string;
+}
+
+interface ResumeCliOptions {
+  backend?: BackendName;
+  clients?: number;
+  threads?: number;
+  port?: number;
+  token?: string;
+  host: string;
 }
 
 /** Builds the program; `main` runs it. */
@@ -93,6 +107,27 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('resume')
+    .description('continue a run that was cut short (coordinator killed, arms failed) from its journal, DIR/journal.json')
+    .argument('<runDir>', 'the run folder')
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend of the clients (default: as the run started)').choices(BACKEND_NAMES))
+    .option('--clients <n>', 'client processes to spawn (default: as the run started)', positiveInt)
+    .option('--threads <n>', 'compute threads per client (default: as the run started)', positiveInt)
+    .option('--port <port>', 'for a run with remote clients: port to listen on', port)
+    .option('--token <token>', 'for a run with remote clients: token they present (default: $STREAMSSL_TOKEN)')
+    .option('--host <host>', 'for a run with remote clients: interface to listen on', '0.0.0.0')
+    .action(async (runDir: string, opts: ResumeCliOptions) => {
+      let listen: RunScenarioOptions['listen'];
+      if (opts.port !== undefined) {
+        const token = opts.token ?? process.env.STREAMSSL_TOKEN;
+        if (!token) fail('resume with --port needs a token: --token T or STREAMSSL_TOKEN');
+        listen = { host: opts.host, port: opts.port, token };
+      }
+      const logger = createLogger({ name: 'coordinator' });
+      printSummary(await resumeRun({ runDir, backend: opts.backend, clients: opts.clients, threads: opts.threads, listen, logger }));
+    });
+
+  program
     .command('analyze')
     .description("analyses of a finished run's saved models (CKA, sharpness, few-shot, transfer), added to its results.json and report.md")
     .argument('<runDir>', 'run folder (holds results.json and checkpoints/)')
@@ -150,6 +185,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`${err.message}\n`);
       return 2;
     }
+    if (err instanceof JournalError) {
+      process.stderr.write(`streamssl: ${err.message}\n`);
+      return 2;
+    }
     const verbose = ['debug', 'trace'].includes(process.env.STREAMSSL_LOG ?? '');
     const error = err as Error;
     process.stderr.write(`streamssl: ${verbose ? (error.stack ?? String(err)) : (error.message ?? String(err))}\n`);
@@ -161,8 +200,17 @@ async function execute(scenario: Scenario, out: string | undefined, options: Omi
   const logger = createLogger({ name: 'coordinator' });
   const outDir = out ?? `runs/${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   logger.info({ scenario: scenario.name, outDir }, 'run starting');
-  const summary = await runScenario({ scenario, outDir, logger, ...options });
-  process.stdout.write(`${summary.report}\nresults: ${summary.resultsPath}\nreport:  ${summary.reportPath}\n`);
+  printSummary(await runScenario({ scenario, outDir, logger, ...options }));
+}
+
+/** Prints the report and where the files are; throws (exit code 1) when an arm failed. */
+function printSummary(summary: RunSummary): void {
+  process.stdout.write(`${summary.report}\nresults: ${summary.resultsPath}\nreport:  ${summary.reportPath}\njournal: ${summary.journalPath}\n`);
+  if (summary.failures.length === 0) return;
+  throw new Error(
+    `${summary.failures.length} arm(s) failed:\n${summary.failures.map((f) => `  - ${f.error}`).join('\n')}\n` +
+      `results.json and report.md hold the other arms and the failed arms' finished stages; ${whereTheRunIs(dirname(summary.journalPath))}`,
+  );
 }
 
 class UsageError extends Error {}

@@ -6,7 +6,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { createLogger } from '../shared/log.js';
+import { createLogger, type Logger } from '../shared/log.js';
 import { BACKEND_NAMES, type BackendName } from '../shared/scenario.js';
 import { ClientStartError, startClient, type ClientHandle } from './connection.js';
 import type { Engine } from './engine/types.js';
@@ -35,6 +35,7 @@ const loadEngine: EngineFactory = async (opts) => {
 /** Exit codes: 0 session ended normally, 1 failure, 2 refused (token, version, certificate) or bad arguments. */
 export async function runClientProcess(options: ClientProcessOptions, makeEngine: EngineFactory = loadEngine): Promise<number> {
   const log = createLogger({ name: 'client' });
+  leaveWithSpawner(log);
   const token = options.token ?? process.env.STREAMSSL_TOKEN;
   if (!token) {
     process.stderr.write('streamssl client: a token is required (--token T or STREAMSSL_TOKEN)\n');
@@ -68,6 +69,19 @@ export async function runClientProcess(options: ClientProcessOptions, makeEngine
     process.stderr.write(`streamssl client: ${(err as Error).message}\n`);
     return 1;
   }
+}
+
+/**
+ * A client spawned by a local coordinator has an IPC channel to it, which closes when the
+ * coordinator process ends, however it ends (even SIGKILL): its session is then over.
+ */
+function leaveWithSpawner(log: Logger): void {
+  if (!process.channel) return;
+  process.channel.unref();
+  process.once('disconnect', () => {
+    log.warn('the coordinator process that started this client is gone: exiting');
+    process.exit(1);
+  });
 }
 
 /** The `client` command, shared by this entry point and the `streamssl` CLI. */

@@ -66,7 +66,8 @@ export async function analyzeRunDir(o: AnalyzeOptions): Promise<AnalyzeSummary> 
   const analysis = await analyzeRun({
     runDir: o.runDir,
     scenario,
-    arms: results.arms,
+    // An arm that failed before its last stage has no final model to analyze.
+    arms: results.arms.filter((arm) => arm.final !== null && arm.stages.length > 0),
     spec: scenario.analysis,
     backend: backend.name,
     log: (message) => o.logger.info(`analysis: ${message}`),

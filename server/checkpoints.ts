@@ -4,13 +4,20 @@
  *
  * Layout: `DIR/checkpoints/<arm>/stage-<k>.state` and `stage-<k>.replay`.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export interface CheckpointPaths {
   state: string;
   /** Null when the stage kept no replay buffer. */
+  replay: string | null;
+  /** Hex SHA-256 of each file: a resumed run checks them before handing a checkpoint on. */
+  sha256: CheckpointHashes;
+}
+
+export interface CheckpointHashes {
+  state: string;
   replay: string | null;
 }
 
@@ -49,11 +56,14 @@ export class CheckpointStore implements CheckpointWriter {
     await writeFileAtomic(paths.state, state);
     if (replay) await writeFileAtomic(paths.replay, replay);
     else await rm(paths.replay, { force: true });
-    return { state: paths.state, replay: replay ? paths.replay : null };
+    return { state: paths.state, replay: replay ? paths.replay : null, sha256: { state: sha256(state), replay: replay ? sha256(replay) : null } };
   }
 
-  /** Reads one stage back; throws when its state file is missing. */
-  async read(arm: string, stage: number): Promise<Checkpoint> {
+  /**
+   * Reads one stage back; throws when its state file is missing, or, given `expected`, when
+   * a file's hash (or the presence of a replay file) differs from it.
+   */
+  async read(arm: string, stage: number, expected?: CheckpointHashes): Promise<Checkpoint> {
     const paths = this.paths(arm, stage);
     const state = new Uint8Array(await readFile(paths.state));
     let replay: Uint8Array | null = null;
@@ -62,8 +72,19 @@ export class CheckpointStore implements CheckpointWriter {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+    if (expected) {
+      const where = `checkpoint of arm ${arm} stage ${stage}`;
+      if (sha256(state) !== expected.state) throw new Error(`${where}: ${paths.state} does not hold the bytes that were written (SHA-256 differs)`);
+      if ((replay === null) !== (expected.replay === null)) throw new Error(`${where}: ${paths.replay} is ${replay ? 'there but was not written' : 'missing'}`);
+      if (replay && sha256(replay) !== expected.replay) throw new Error(`${where}: ${paths.replay} does not hold the bytes that were written (SHA-256 differs)`);
+    }
     return { state, replay };
   }
+}
+
+/** Lowercase hex SHA-256 of `bytes`. */
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Writes a temporary file beside `path`, flushes it to disk, then renames it into place. */

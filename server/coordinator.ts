@@ -48,9 +48,10 @@ export interface CoordinatorOptions {
   /** Serve https (and wss) with this certificate and key instead of plain http. */
   tls?: TlsCredentials;
   /**
-   * How long a client may stay silent before it is presumed gone (default 5 min). Training
-   * and evaluation may block a client's event loop for a while, so this is generous;
-   * a crashed client process is noticed at once anyway, through its closed socket.
+   * How long a client may stay silent before it is presumed gone (default 5 min): a network
+   * cut is detected within this bound. Training and evaluation may block a client's event
+   * loop for a while, so this is generous; a crashed client process is noticed at once
+   * anyway, through its closed socket.
    */
   heartbeatTimeoutMs?: number;
   onProgress?: (clientId: string, progress: Progress) => void;
@@ -79,9 +80,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   if (options.tls) checkTlsCredentials(options.tls);
   const http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createServer();
   const scheme = options.tls ? 'https' : 'http';
+  // A ping every `pingInterval`, presumed gone without a pong `pingTimeout` later: together the heartbeat bound.
+  const heartbeatMs = options.heartbeatTimeoutMs ?? 300_000;
+  const pingInterval = Math.min(25_000, heartbeatMs / 4);
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
     serveClient: false,
-    pingTimeout: options.heartbeatTimeoutMs ?? 300_000,
+    pingInterval,
+    pingTimeout: heartbeatMs - pingInterval,
     maxHttpBufferSize: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
   });
   io.use(authMiddleware(options.token, logger));

@@ -4,7 +4,7 @@
  * that has been idle longest (so a relay moves from client to client), or waits for one.
  */
 import type { WireTask } from '../shared/protocol.js';
-import type { Worker, WorkerPool } from './worker.js';
+import type { AcquireOptions, Worker, WorkerPool } from './worker.js';
 
 /** What a client told us about itself in `hello`. */
 export interface ClientInfo {
@@ -40,11 +40,24 @@ interface Entry {
   holds: Holding | null;
   connectedAt: Date;
   idleSince: number;
+  /** The worker handed out for the current task; a stale one (an earlier session) is not released. */
+  lease: Worker | null;
 }
 
 interface Waiter {
   resolve(worker: Worker): void;
   reject(err: Error): void;
+  /** Set when the waiter gives up after this long without any client connected. */
+  noClientsTimeoutMs?: number;
+  timer?: NodeJS.Timeout;
+}
+
+/** No client was connected for as long as a task was willing to wait. */
+export class NoClientsError extends Error {
+  constructor(seconds: number) {
+    super(`no client was connected for ${seconds} s`);
+    this.name = 'NoClientsError';
+  }
 }
 
 /** Connected clients, and a `WorkerPool` over them. */
@@ -52,21 +65,32 @@ export class ClientRegistry implements WorkerPool {
   private readonly entries = new Map<string, Entry>();
   private readonly waiters: Waiter[] = [];
   private readonly countWatchers = new Set<() => void>();
+  private readonly joinListeners = new Set<(client: ClientSnapshot) => void>();
   private failure: Error | null = null;
 
   /** Registers a client under `requestedId`, or under `requestedId-2`, `-3`... when that is taken. */
   add(requestedId: string, info: ClientInfo, makeWorker: (id: string) => Worker): string {
     let id = requestedId;
     for (let n = 2; this.entries.has(id); n++) id = `${requestedId}-${n}`;
-    this.entries.set(id, { id, info, worker: makeWorker(id), busy: false, holds: null, connectedAt: new Date(), idleSince: Date.now() });
+    this.entries.set(id, { id, info, worker: makeWorker(id), busy: false, holds: null, connectedAt: new Date(), idleSince: Date.now(), lease: null });
+    this.waiters.forEach(stopNoClientsTimer);
     this.dispatch();
     for (const watch of [...this.countWatchers]) watch();
+    const joined = this.list().find((c) => c.id === id)!;
+    for (const listener of [...this.joinListeners]) listener(joined);
     return id;
+  }
+
+  /** Calls `listener` with every client that joins from now on; returns a function that stops it. */
+  onJoin(listener: (client: ClientSnapshot) => void): () => void {
+    this.joinListeners.add(listener);
+    return () => this.joinListeners.delete(listener);
   }
 
   /** Forgets a client (it disconnected). A task it was running fails through its worker. */
   remove(id: string): void {
     this.entries.delete(id);
+    if (this.entries.size === 0) this.waiters.forEach((waiter) => this.startNoClientsTimer(waiter));
     for (const watch of [...this.countWatchers]) watch();
   }
 
@@ -78,19 +102,26 @@ export class ClientRegistry implements WorkerPool {
     return [...this.entries.values()].map((e) => ({ id: e.id, ...e.info, busy: e.busy, holds: e.holds, connectedAt: e.connectedAt }));
   }
 
-  /** Resolves with an idle client, waiting for one to be released or to join. */
-  acquire(): Promise<Worker> {
+  /**
+   * Resolves with an idle client, waiting for one to be released or to join. With
+   * `noClientsTimeoutMs`, rejects with `NoClientsError` once no client at all has been
+   * connected for that long (waiting for a busy one is normal scheduling, not bounded).
+   */
+  acquire(options: AcquireOptions = {}): Promise<Worker> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<Worker>((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
+      const waiter: Waiter = { resolve, reject, noClientsTimeoutMs: options.noClientsTimeoutMs };
+      this.waiters.push(waiter);
       this.dispatch();
+      if (this.waiters.includes(waiter) && this.entries.size === 0) this.startNoClientsTimer(waiter);
     });
   }
 
-  /** Returns a client to the pool; a client that has left is ignored. */
+  /** Returns a client to the pool; a client that has left (or rejoined since) is ignored. */
   release(worker: Worker): void {
     const entry = this.entries.get(worker.id);
-    if (!entry) return;
+    if (!entry || entry.lease !== worker) return;
+    entry.lease = null;
     entry.busy = false;
     entry.idleSince = Date.now();
     this.dispatch();
@@ -121,7 +152,10 @@ export class ClientRegistry implements WorkerPool {
   /** Fails every pending and future `acquire` and `waitForClients` (e.g. all client processes died). */
   fail(err: Error): void {
     this.failure = err;
-    for (const waiter of this.waiters.splice(0)) waiter.reject(err);
+    for (const waiter of this.waiters.splice(0)) {
+      stopNoClientsTimer(waiter);
+      waiter.reject(err);
+    }
     for (const watch of [...this.countWatchers]) watch();
   }
 
@@ -130,8 +164,21 @@ export class ClientRegistry implements WorkerPool {
       const idle = [...this.entries.values()].filter((e) => !e.busy).sort((a, b) => a.idleSince - b.idleSince)[0];
       if (!idle) return;
       idle.busy = true;
-      this.waiters.shift()!.resolve(this.tracked(idle));
+      idle.lease = this.tracked(idle);
+      const waiter = this.waiters.shift()!;
+      stopNoClientsTimer(waiter);
+      waiter.resolve(idle.lease);
     }
+  }
+
+  private startNoClientsTimer(waiter: Waiter): void {
+    const ms = waiter.noClientsTimeoutMs;
+    if (ms === undefined || waiter.timer !== undefined) return;
+    waiter.timer = setTimeout(() => {
+      const at = this.waiters.indexOf(waiter);
+      if (at >= 0) this.waiters.splice(at, 1);
+      waiter.reject(new NoClientsError(ms / 1000));
+    }, ms);
   }
 
   /** The entry's worker, noting what it holds whenever it is given a task. */
@@ -148,4 +195,9 @@ export class ClientRegistry implements WorkerPool {
       },
     };
   }
+}
+
+function stopNoClientsTimer(waiter: Waiter): void {
+  clearTimeout(waiter.timer);
+  waiter.timer = undefined;
 }

@@ -1,14 +1,14 @@
 /**
- * The human-readable report: one table per arm (stage by stage), then the final
- * comparison of relay arms against joint training and the random-init floor, with
- * differences in percentage points.
+ * The human-readable report: one table per arm (stage by stage, and why it stopped if it
+ * failed), then the final comparison of relay arms against joint training and the
+ * random-init floor, with differences in percentage points.
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from './checkpoints.js';
 import { fileStem } from './figures.js';
 import { num, pct, points, row } from './markdown.js';
 import { analysisSection, forgettingSection, type FigureLink } from './report-analysis.js';
-import type { ArmResult, Results } from './results.js';
+import type { ArmResult, FinalResult, Results } from './results.js';
 
 /** Renders results.json as Markdown; `link` embeds the figures that were rendered. */
 export function renderReport(results: Results, link: FigureLink = () => []): string {
@@ -67,6 +67,7 @@ function armTable(arm: ArmResult): string[] {
     row(['stage', 'chunk', 'client', 'loss first → last', 'kNN top-1', 'linear top-1', 'train', 'hand-off']),
     row(['---:', '---', '---', '---', '---:', '---:', '---:', '---:']),
     ...rows,
+    ...(arm.error !== undefined ? ['', `**Failed** after ${arm.stages.length} finished stage(s): ${arm.error}`] : []),
   ];
 }
 
@@ -85,12 +86,12 @@ function matrixTable(arm: ArmResult): string[] {
 }
 
 function comparison(results: Results): string[] {
-  const joint = results.arms.find((a) => a.mode === 'joint');
+  const joint = finished(results.arms).find((a) => a.mode === 'joint');
   const floor = results.randomInit;
   const header = ['arm', 'mode', 'kNN top-1', 'linear top-1', 'Δ kNN vs random init', 'Δ linear vs random init'];
   if (joint) header.push(`Δ kNN vs ${joint.name}`, `Δ linear vs ${joint.name}`);
   const lines = ['## Final comparison', '', row(header), row(header.map((_, i) => (i < 2 ? '---' : '---:')))];
-  for (const arm of results.arms) {
+  for (const arm of finished(results.arms)) {
     const cells = [
       arm.name,
       arm.mode === 'relay' ? `relay (${arm.strategy})` : arm.mode,
@@ -106,5 +107,14 @@ function comparison(results: Results): string[] {
   if (joint) floorCells.push(points(floor.knnTop1 - joint.final.knnTop1), points(floor.linearTop1 - joint.final.linearTop1));
   lines.push(row(floorCells));
   lines.push('', 'Accuracies in percent; Δ in percentage points.');
+  const failed = results.arms.filter((a) => a.final === null).map((a) => a.name);
+  if (failed.length > 0) lines.push(`Not compared (failed before their last stage): ${failed.join(', ')}.`);
   return lines;
+}
+
+type FinishedArm = ArmResult & { final: FinalResult };
+
+/** The arms that ran to their last stage. */
+function finished(arms: readonly ArmResult[]): FinishedArm[] {
+  return arms.filter((a): a is FinishedArm => a.final !== null);
 }

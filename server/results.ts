@@ -2,6 +2,7 @@
  * results.json: what a run measured, in the documented shape
  * `{ backend, scenario, randomInit, arms: [{ name, mode, strategy, stages, final }] }`
  * plus `computeMatching`, `stream` and `clients`. Accuracies are fractions in [0, 1].
+ * An arm that failed has `final: null`, the stages it finished and its `error`.
  */
 import { join } from 'node:path';
 import type { AnalysisResults } from '../shared/analysis.js';
@@ -56,7 +57,10 @@ export interface ArmResult {
   /** The relay strategy (`fine-tune`, `replay`, ...); `none` for joint. */
   strategy: string;
   stages: StageResult[];
-  final: FinalResult;
+  /** Null when the arm failed before its last stage. */
+  final: FinalResult | null;
+  /** Why the arm stopped before its last stage; `stages` holds those it finished. */
+  error?: string;
   /** Present when stages were scored per chunk. */
   accuracyMatrix?: AccuracyMatrix;
   /** Relay arms scored per chunk after every stage: metrics of the accuracy matrix. */
@@ -85,7 +89,7 @@ export interface ResultsInput {
   arms: readonly ArmRun[];
   computeMatching: string;
   stream: Results['stream'];
-  clients: readonly ClientSnapshot[];
+  clients: readonly Results['clients'][number][];
   startedAt: Date;
   finishedAt: Date;
 }
@@ -130,7 +134,7 @@ function armResult(run: ArmRun): ArmResult {
     };
   });
   const last = stages[stages.length - 1];
-  if (!last?.eval) throw new Error(`arm ${run.arm.name}: the last stage was not evaluated`);
+  if (run.error === undefined && !last?.eval) throw new Error(`arm ${run.arm.name}: the last stage was not evaluated`);
   const sum = (key: 'steps' | 'trainSeconds' | 'handoffSeconds') => stages.reduce((total, s) => total + s[key], 0);
   const matrix = accuracyMatrix(stages);
   return {
@@ -139,7 +143,8 @@ function armResult(run: ArmRun): ArmResult {
     // Joint training has no continual-learning strategy: it sees all chunks at once.
     strategy: run.arm.mode === 'joint' ? 'none' : [run.arm.strategy.name, run.arm.regularizer?.name].filter(Boolean).join('+'),
     stages,
-    final: { ...last.eval, steps: sum('steps'), trainSeconds: sum('trainSeconds'), handoffSeconds: sum('handoffSeconds') },
+    final: run.error === undefined ? { ...last.eval!, steps: sum('steps'), trainSeconds: sum('trainSeconds'), handoffSeconds: sum('handoffSeconds') } : null,
+    ...(run.error !== undefined ? { error: run.error } : {}),
     ...(matrix ? { accuracyMatrix: matrix } : {}),
   };
 }
@@ -147,7 +152,7 @@ function armResult(run: ArmRun): ArmResult {
 /** Adds forgetting metrics to a relay arm whose every stage was scored per chunk. */
 function withForgetting(arm: ArmResult, randomInit: EvalMetrics): ArmResult {
   const m = arm.accuracyMatrix;
-  if (arm.mode !== 'relay' || !m || m.stages.length !== arm.stages.length || m.linearTop1.some((row) => row.length !== m.stages.length)) return arm;
+  if (arm.mode !== 'relay' || arm.final === null || !m || m.stages.length !== arm.stages.length || m.linearTop1.some((row) => row.length !== m.stages.length)) return arm;
   const floor = randomInit.perChunk ? [...randomInit.perChunk].sort((a, b) => a.chunk - b.chunk) : undefined;
   return {
     ...arm,

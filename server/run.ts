@@ -1,9 +1,11 @@
 /**
- * One scenario run, end to end: start the coordinator, launch (or wait for) clients, ask
- * one for the stream's chunk sizes, evaluate the random-init encoder, run every arm,
- * write results.json and report.md, and stop everything.
+ * One scenario run, end to end: start its journal, open a session (coordinator and
+ * clients), ask a client for the stream's chunk sizes, evaluate the random-init encoder,
+ * run every arm, write results.json and report.md, and stop everything. Each piece goes to
+ * the journal as soon as it is done, and the same code continues a run that was cut short
+ * (`continueRun`, see resume.ts): it does only what the journal does not hold yet. An arm
+ * that fails does not stop the others; the results then hold its finished stages and error.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -12,40 +14,19 @@ import type { PlanTask, StreamSummary } from '../shared/protocol.js';
 import type { BackendName, Scenario } from '../shared/scenario.js';
 import type { EvalMetrics, EvalTask, Progress } from '../shared/tasks.js';
 import { CheckpointStore } from './checkpoints.js';
-import { startCoordinator } from './coordinator.js';
-import type { ClientSnapshot } from './registry.js';
+import { JournalError, RunJournal, type ClientSetup } from './journal.js';
 import { analyzeRunDir } from './analyze.js';
 import { writeReportFiles } from './report-files.js';
 import { buildResults, writeResults, type Results } from './results.js';
-import { computeMatchingNote, runArm, type ArmRun } from './schedule/index.js';
-import { spawnClients } from './spawn.js';
+import { armStarts, type ArmStart } from './resume-point.js';
+import { runWithRetries, type RetryPolicy } from './retry.js';
+import { computeMatchingNote, runStages, type ArmRun } from './schedule/index.js';
+import { openSession, spawnLauncher, type ClientLauncher, type Session } from './session.js';
 import type { TlsCredentials } from './tls.js';
-import { withWorker, type WorkerPool } from './worker.js';
+import type { WorkerPool } from './worker.js';
 
-/** What a launcher is told about the coordinator its clients must join. */
-export interface LaunchContext {
-  url: string;
-  token: string;
-  count: number;
-  backend: BackendName;
-  /** Compute threads per client (see `clientThreads`). */
-  threads: number;
-  logDir: string;
-  logger: Logger;
-}
-
-export interface LaunchedClients {
-  stop(): Promise<void>;
-  /** Settles when every launched client has gone: the run then fails instead of waiting forever. */
-  allExited?: Promise<unknown>;
-}
-
-/** Starts the clients of a run (processes by default; in-process ones in tests). */
-export type ClientLauncher = (context: LaunchContext) => Promise<LaunchedClients> | LaunchedClients;
-
-/** Spawns local client processes (see spawn.ts). */
-export const spawnLauncher: ClientLauncher = (ctx) =>
-  spawnClients({ count: ctx.count, serverUrl: ctx.url, token: ctx.token, backend: ctx.backend, threads: ctx.threads, logDir: ctx.logDir, logger: ctx.logger });
+export type { ClientLauncher, LaunchContext, LaunchedClients } from './session.js';
+export { spawnLauncher } from './session.js';
 
 /**
  * Threads per local client: this machine's cores shared by the clients that train at the
@@ -73,13 +54,21 @@ export interface RunScenarioOptions {
    * splitter (a `plan` task), since the coordinator holds no data.
    */
   chunkSizes?: number[];
-  /** Where to listen; default 127.0.0.1, a free port, a random token and plain http. */
+  /** Where to listen; default 127.0.0.1, a free port and a random token; https with `tls`. */
   listen?: { host?: string; port?: number; token?: string; tls?: TlsCredentials };
   /** How clients are started; default `spawnLauncher`; null waits for remote clients. */
   launch?: ClientLauncher | null;
   logger?: Logger;
   /** How long launched clients may take to connect (default 120 s; remote clients are awaited forever). */
   connectTimeoutMs?: number;
+  /** Sees every progress report of every client (the log keeps one per 10 s). */
+  onProgress?: (clientId: string, progress: Progress) => void;
+}
+
+/** An arm that stopped before its last stage. */
+export interface ArmFailure {
+  arm: string;
+  error: string;
 }
 
 export interface RunSummary {
@@ -87,103 +76,187 @@ export interface RunSummary {
   report: string;
   resultsPath: string;
   reportPath: string;
+  journalPath: string;
+  /** Arms that stopped before their last stage; the results hold the stages they finished. */
+  failures: ArmFailure[];
 }
 
-/** Runs every arm of `scenario` and writes `outDir/results.json`, `report.md` and checkpoints. */
+/** A run that could not write its results; the message says where what it finished is kept. */
+export class RunError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RunError';
+  }
+}
+
+/** Runs every arm of `scenario` and writes `outDir/results.json`, `report.md`, `journal.json` and checkpoints. */
 export async function runScenario(options: RunScenarioOptions): Promise<RunSummary> {
   const { scenario, outDir } = options;
-  const logger = options.logger ?? createLogger({ name: 'coordinator' });
-  const count = options.clients ?? scenario.clients.count ?? scenario.stream.chunks;
-  const backend = options.backend ?? scenario.clients.backend;
-  const parallel = scenario.clients.parallelArms && count > 1;
-  const threads = options.threads ?? scenario.clients.threads ?? clientThreads({ clients: count, arms: scenario.arms.length, parallelArms: parallel });
-  const startedAt = new Date();
+  const clients = options.clients ?? scenario.clients.count ?? scenario.stream.chunks;
+  const parallelArms = scenario.clients.parallelArms && clients > 1;
+  const setup: ClientSetup = {
+    clients,
+    backend: options.backend ?? scenario.clients.backend,
+    threads: options.threads ?? scenario.clients.threads ?? clientThreads({ clients, arms: scenario.arms.length, parallelArms }),
+    remote: options.launch === null,
+  };
   await mkdir(outDir, { recursive: true });
-  const token = options.listen?.token ?? randomBytes(24).toString('base64url');
-  const coordinator = await startCoordinator({
-    host: options.listen?.host ?? '127.0.0.1',
-    port: options.listen?.port ?? 0,
-    token,
-    tls: options.listen?.tls,
-    logger,
-    stageTimeoutMs: scenario.clients.stageTimeoutSeconds * 1000,
-    onProgress: progressLogger(logger),
-  });
-  const pool = coordinator.registry;
-  const seen = new Map<string, ClientSnapshot>();
-  const noteClients = () => pool.list().forEach((c) => seen.set(c.id, c));
-  let launched: LaunchedClients | null = null;
+  const stream = options.chunkSizes ? { chunks: options.chunkSizes.map((size, id) => ({ id, size })) } : undefined;
+  const journal = await RunJournal.create(outDir, { scenario, setup, stream });
+  return continueRun(journal, { ...options, setup });
+}
+
+export interface ContinueRunOptions {
+  /** The clients to start (or wait for) in this session. */
+  setup: ClientSetup;
+  /** Default: spawned local clients, or none (wait for remote ones) when `setup.remote`. */
+  launch?: ClientLauncher | null;
+  listen?: RunScenarioOptions['listen'];
+  logger?: Logger;
+  connectTimeoutMs?: number;
+  onProgress?: RunScenarioOptions['onProgress'];
+}
+
+/** Does what `journal` does not hold yet, then writes the results of the whole run. */
+export async function continueRun(journal: RunJournal, o: ContinueRunOptions): Promise<RunSummary> {
+  const { scenario, runDir } = journal;
+  const logger = o.logger ?? createLogger({ name: 'coordinator' });
+  const checkpoints = new CheckpointStore(runDir);
+  const retry: RetryPolicy = { retries: scenario.clients.retries, noClientsTimeoutMs: scenario.clients.reconnectWaitSeconds * 1000 };
+  let session: Session | null = null;
   let summary: RunSummary;
   try {
-    const launcher = options.launch === undefined ? spawnLauncher : options.launch;
-    if (launcher) {
-      logger.info({ backend, threadsPerClient: threads }, 'launching clients');
-      launched = await launcher({ url: coordinator.url, token, count, backend, threads, logDir: join(outDir, 'logs'), logger });
-      void launched.allExited?.then((lines) => pool.fail(new Error(`every client exited before the run finished: ${formatLines(lines)}`)));
-    } else {
-      const urls = coordinator.publicUrls.join(' or ');
-      const ca = options.listen?.tls ? ' [--ca <certificate file>, when it is self-signed]' : '';
-      logger.info(`waiting for ${count} client(s): on each machine run  streamssl client --server ${urls} --token <token>${ca}`);
+    // Checked before any client starts, so that a damaged journal or checkpoint fails at once.
+    let starts = journal.stream ? await armStarts(journal, checkpoints) : null;
+    if (!starts || !journal.randomInit || starts.some((s) => !s.done)) {
+      session = await openSession({
+        scenario,
+        setup: o.setup,
+        launcher: o.launch === undefined ? (o.setup.remote ? null : spawnLauncher) : o.launch,
+        logDir: join(runDir, 'logs'),
+        listen: o.listen,
+        logger,
+        connectTimeoutMs: o.connectTimeoutMs,
+        onProgress: o.onProgress,
+        onJoin: (c) =>
+          void journal
+            .recordClient({ id: c.id, hostname: c.hostname, pid: c.pid, ...(c.backend ? { backend: c.backend } : {}), ...(c.backendReason ? { backendReason: c.backendReason } : {}) })
+            .catch((err: unknown) => logger.error({ err }, 'could not journal a client')),
+      });
     }
-    await pool.waitForClients(count, launcher ? (options.connectTimeoutMs ?? 120_000) : undefined);
-    noteClients();
-    logger.info({ clients: pool.list().map((c) => `${c.id} (${c.backend ?? 'backend ?'})`) }, 'clients ready');
-
-    const stream = options.chunkSizes ? { chunks: options.chunkSizes.map((size, id) => ({ id, size })) } : await planStream(pool, scenario);
+    const pool = session?.pool;
+    if (!journal.stream) await journal.recordStream(await planStream(pool!, scenario, retry, logger));
+    const stream = journal.stream!;
     const chunkSizes = stream.chunks.map((c) => c.size);
     logger.info({ chunkSizes }, 'stream planned');
-    const checkpoints = new CheckpointStore(outDir);
+    starts ??= await armStarts(journal, checkpoints);
 
-    const jobs: Array<() => Promise<EvalMetrics | ArmRun>> = [
-      () => evaluateRandomInit(pool, scenario),
-      ...scenario.arms.map((arm) => () => runArm({ scenario, arm, chunkSizes }, { pool, checkpoints, logger })),
+    let randomInit = journal.randomInit;
+    let randomInitError: unknown = null;
+    const arms: ArmRun[] = [];
+    const jobs: Array<() => Promise<void>> = [
+      async () => {
+        if (randomInit) return;
+        try {
+          randomInit = await evaluateRandomInit(pool!, scenario, retry, logger);
+          await journal.recordRandomInit(randomInit);
+        } catch (err) {
+          randomInitError = err;
+        }
+      },
+      ...starts.map((start, i) => async () => {
+        arms[i] = await runJournaledArm(journal, start, { pool: pool!, checkpoints, retry, logger });
+      }),
     ];
-    const outputs = parallel ? await Promise.all(jobs.map((job) => job())) : await sequentially(jobs);
-    noteClients();
+    const parallel = scenario.clients.parallelArms && o.setup.clients > 1;
+    if (parallel) await Promise.all(jobs.map((job) => job()));
+    else for (const job of jobs) await job();
+    if (!randomInit) throw new Error(`the random-init evaluation failed: ${(randomInitError as Error)?.message ?? String(randomInitError)}`);
 
     const results = buildResults({
       scenario,
-      randomInit: outputs[0] as EvalMetrics,
-      arms: outputs.slice(1) as ArmRun[],
+      randomInit,
+      arms,
       computeMatching: computeMatchingNote({ scenario, chunkSizes }),
       stream,
-      clients: [...seen.values()],
-      startedAt,
+      clients: journal.clients,
+      startedAt: journal.startedAt,
       finishedAt: new Date(),
     });
-    const resultsPath = await writeResults(outDir, results);
-    const { report, reportPath } = await writeReportFiles(outDir, results);
-    logger.info({ results: resultsPath, report: reportPath }, 'run finished');
-    summary = { results, report, resultsPath, reportPath };
+    const resultsPath = await writeResults(runDir, results);
+    const { report, reportPath } = await writeReportFiles(runDir, results);
+    const failures = arms.filter((a) => a.error !== undefined).map((a) => ({ arm: a.arm.name, error: a.error! }));
+    if (failures.length > 0) logger.warn({ results: resultsPath, report: reportPath, failed: failures.map((f) => f.arm) }, 'run finished, some arms failed');
+    else logger.info({ results: resultsPath, report: reportPath }, 'run finished');
+    summary = { results, report, resultsPath, reportPath, journalPath: journal.path, failures };
+  } catch (err) {
+    // A journal that cannot be continued says so itself; anything else leaves a run to resume.
+    if (err instanceof JournalError) throw err;
+    throw new RunError(`${(err as Error).message ?? String(err)}\n${whereTheRunIs(runDir)}`, { cause: err });
   } finally {
-    await coordinator.close();
-    await launched?.stop();
+    await session?.close();
   }
-  return scenario.analysis.atEnd ? analyzeAtEnd(summary, outDir, options.backend ?? scenario.clients.backend, logger) : summary;
+  return scenario.analysis.atEnd ? analyzeAtEnd(summary, runDir, o.setup.backend, logger) : summary;
 }
 
 /**
  * The scenario's analyses, once the clients are gone (they free the cores). A failure is
  * logged and the run's results stand: `streamssl analyze` can be run again later.
  */
-async function analyzeAtEnd(summary: RunSummary, outDir: string, backend: BackendName, logger: Logger): Promise<RunSummary> {
+async function analyzeAtEnd(summary: RunSummary, runDir: string, backend: BackendName, logger: Logger): Promise<RunSummary> {
   try {
-    await analyzeRunDir({ runDir: outDir, backend, logger });
+    await analyzeRunDir({ runDir, backend, logger });
     const results = JSON.parse(await readFile(summary.resultsPath, 'utf8')) as Results;
     return { ...summary, results, report: await readFile(summary.reportPath, 'utf8') };
   } catch (err) {
-    logger.error({ err: (err as Error).message }, `analysis failed; the run's results are kept (retry with: streamssl analyze ${outDir})`);
+    logger.error({ err: (err as Error).message }, `analysis failed; the run's results are kept (retry with: streamssl analyze ${runDir})`);
     return summary;
   }
 }
 
-async function planStream(pool: WorkerPool, scenario: Scenario): Promise<StreamSummary> {
-  const task: PlanTask = { kind: 'plan', taskId: 'stream:plan', seed: scenario.seed, dataset: scenario.dataset, stream: scenario.stream };
-  const outcome = await withWorker(pool, (worker) => worker.runTask(task, null, null));
-  return outcome.metrics;
+/** Where a cut-short run keeps what it finished, and how to continue it. */
+export function whereTheRunIs(runDir: string): string {
+  return `what finished is kept in ${runDir} (journal.json, checkpoints/, logs/); continue with:  streamssl resume ${runDir}`;
 }
 
-async function evaluateRandomInit(pool: WorkerPool, scenario: Scenario): Promise<EvalMetrics> {
+interface ArmContext {
+  pool: WorkerPool;
+  checkpoints: CheckpointStore;
+  retry: RetryPolicy;
+  logger: Logger;
+}
+
+/** Runs what is left of one arm, journaling each stage; a failure ends this arm only. */
+async function runJournaledArm(journal: RunJournal, start: ArmStart, ctx: ArmContext): Promise<ArmRun> {
+  const { arm } = start;
+  if (start.done) return { arm, stages: start.finished };
+  if (start.resume) ctx.logger.info({ arm: arm.name, after: start.resume.stages.length - 1 }, 'arm continues after its last finished stage');
+  if (journal.armError(arm.name) !== null) await journal.recordArmError(arm.name, null);
+  try {
+    return await runStages(arm, start.tasks, {
+      ...ctx,
+      ...(start.resume ? { resume: start.resume } : {}),
+      onStage: (_, record) => journal.recordStage(arm.name, record),
+      onRetry: (_, stage, e) => journal.recordRetry({ taskId: e.taskId, arm: arm.name, stage, attempt: e.attempt, client: e.client, reason: e.reason }),
+    });
+  } catch (err) {
+    const error = (err as Error).message ?? String(err);
+    ctx.logger.error({ arm: arm.name, err: error }, 'arm failed; the other arms go on');
+    await journal.recordArmError(arm.name, error);
+    return { arm, stages: journal.stages(arm.name), error };
+  }
+}
+
+async function planStream(pool: WorkerPool, scenario: Scenario, retry: RetryPolicy, logger: Logger): Promise<StreamSummary> {
+  const task: PlanTask = { kind: 'plan', taskId: 'stream:plan', seed: scenario.seed, dataset: scenario.dataset, stream: scenario.stream };
+  try {
+    return (await runWithRetries(pool, task, null, null, retry, { logger })).metrics;
+  } catch (err) {
+    throw new Error(`the stream plan failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function evaluateRandomInit(pool: WorkerPool, scenario: Scenario, retry: RetryPolicy, logger: Logger): Promise<EvalMetrics> {
   const task: EvalTask = {
     kind: 'eval',
     taskId: 'random-init:eval',
@@ -194,27 +267,5 @@ async function evaluateRandomInit(pool: WorkerPool, scenario: Scenario): Promise
     evaluation: scenario.evaluation,
     stream: scenario.stream,
   };
-  const outcome = await withWorker(pool, (worker) => worker.runTask(task, null, null));
-  return outcome.metrics;
-}
-
-async function sequentially<R>(jobs: ReadonlyArray<() => Promise<R>>): Promise<R[]> {
-  const out: R[] = [];
-  for (const job of jobs) out.push(await job());
-  return out;
-}
-
-/** Logs training progress at most every 10 s per task, and its last step. */
-function progressLogger(logger: Logger): (clientId: string, p: Progress) => void {
-  const last = new Map<string, number>();
-  return (clientId, p) => {
-    const now = Date.now();
-    if (p.step < p.steps && now - (last.get(p.taskId) ?? 0) < 10_000) return;
-    last.set(p.taskId, now);
-    logger.info({ client: clientId, taskId: p.taskId, step: p.step, steps: p.steps, loss: p.loss }, 'progress');
-  };
-}
-
-function formatLines(value: unknown): string {
-  return Array.isArray(value) ? value.join('; ') : String(value);
+  return (await runWithRetries(pool, task, null, null, retry, { logger })).metrics;
 }

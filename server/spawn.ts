@@ -1,6 +1,10 @@
 /**
- * Local client processes: `node --import tsx client/main.ts --server URL --backend B [--threads N]`, each
- * logging to `DIR/logs/client-<i>.log`, all killed when the coordinator exits.
+ * Local client processes: `node --import tsx client/main.ts --server URL --backend B [--threads N] --client-id client-<i>`,
+ * each logging to `DIR/logs/client-<i>.log`. A process that dies while the run goes on is
+ * started again with the same id and arguments, at most `maxRestarts` times, so that a
+ * stage it lost can be retried. All are killed when the coordinator exits; each also has
+ * an IPC channel to the coordinator and leaves when that closes, even if the coordinator
+ * was killed with SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
@@ -23,70 +27,100 @@ export interface SpawnClientsOptions {
   entry?: string;
   /** Extra environment for the children (e.g. `STREAMSSL_LOG`). */
   env?: NodeJS.ProcessEnv;
+  /** Times each client is started again after its process died (default 0: never). */
+  maxRestarts?: number;
 }
 
 export interface SpawnedClients {
+  /** The current process of each client, in `ids` order (a restarted client's newest one). */
   readonly processes: readonly ChildProcess[];
   /** Ids the clients register under: `client-0`, `client-1`, ... */
   readonly ids: readonly string[];
-  /** Resolves when every process has exited, with a line per process. */
+  /** Resolves when every client has exited for good (no restart left), with a line per client. */
   readonly allExited: Promise<string[]>;
-  /** Asks every process to stop (SIGTERM), then kills stragglers after `graceMs`. */
+  /** Asks every process to stop (SIGTERM), then kills stragglers after `graceMs`; nothing restarts after this. */
   stop(graceMs?: number): Promise<void>;
 }
 
 const DEFAULT_ENTRY = fileURLToPath(new URL('../client/main.ts', import.meta.url));
+/** The client's exit code for a refusal (token, protocol version, arguments): restarting cannot help. */
+const REFUSED_EXIT_CODE = 2;
+
+interface Slot {
+  id: string;
+  child: ChildProcess;
+  restarts: number;
+}
 
 /** Spawns `count` client processes connected to `serverUrl`. */
 export function spawnClients(options: SpawnClientsOptions): SpawnedClients {
   const logger = options.logger ?? silentLogger();
+  const maxRestarts = options.maxRestarts ?? 0;
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const entry = options.entry ?? DEFAULT_ENTRY;
   mkdirSync(options.logDir, { recursive: true });
   const ids = Array.from({ length: options.count }, (_, i) => `client-${i}`);
-  const processes = ids.map((id) => {
-    const logFile = join(options.logDir, `${id}.log`);
-    const fd = openSync(logFile, 'a');
+  const logOf = (id: string) => join(options.logDir, `${id}.log`);
+  let stopping = false;
+
+  const start = (id: string): ChildProcess => {
+    const fd = openSync(logOf(id), 'a');
     try {
       // The token travels in the environment, not argv, so it does not show in `ps` or in logged command lines.
       const threads = options.threads === undefined ? [] : ['--threads', String(options.threads)];
       const args = ['--import', tsx, entry, '--server', options.serverUrl, '--backend', options.backend, ...threads, '--client-id', id];
       const child = spawn(process.execPath, args, {
-        stdio: ['ignore', fd, fd],
+        stdio: ['ignore', fd, fd, 'ipc'],
         env: { ...process.env, ...options.env, STREAMSSL_TOKEN: options.token },
       });
-      logger.info({ client: id, pid: child.pid, log: logFile }, 'client process started');
+      // The channel only tells the child when this process is gone; it must not keep this one alive.
+      child.channel?.unref();
+      logger.info({ client: id, pid: child.pid, log: logOf(id) }, 'client process started');
       return child;
     } finally {
       closeSync(fd);
     }
-  });
+  };
 
-  const exits = processes.map(
-    (child, i) =>
-      new Promise<string>((resolve) => {
-        const done = (how: string) => {
-          logger.info({ client: ids[i], how }, 'client process exited');
-          resolve(`${ids[i]} ${how} (log: ${join(options.logDir, `${ids[i]}.log`)})`);
-        };
-        if (child.exitCode !== null || child.signalCode !== null) done(describeExit(child.exitCode, child.signalCode));
-        child.once('exit', (code, signal) => done(describeExit(code, signal)));
-        child.once('error', (err) => done(`failed to start: ${err.message}`));
-      }),
-  );
-  const allExited = Promise.all(exits);
+  /** Follows a slot's processes until one exits for good; resolves with how it ended. */
+  const follow = (slot: Slot, resolve: (line: string) => void) => {
+    const child = slot.child;
+    let ended = false;
+    const exited = (how: string, restartable: boolean) => {
+      if (ended) return;
+      ended = true;
+      logger.info({ client: slot.id, how }, 'client process exited');
+      if (!stopping && restartable && slot.restarts < maxRestarts) {
+        slot.restarts++;
+        logger.warn({ client: slot.id, how, restart: slot.restarts, maxRestarts }, 'client process died: starting it again');
+        slot.child = start(slot.id);
+        follow(slot, resolve);
+        return;
+      }
+      resolve(`${slot.id} ${how} (log: ${logOf(slot.id)})`);
+    };
+    if (child.exitCode !== null || child.signalCode !== null) exited(describeExit(child.exitCode, child.signalCode), child.exitCode !== REFUSED_EXIT_CODE);
+    child.once('exit', (code, signal) => exited(describeExit(code, signal), code !== REFUSED_EXIT_CODE));
+    child.once('error', (err) => exited(`failed to start: ${err.message}`, false));
+  };
+
+  const slots: Slot[] = ids.map((id) => ({ id, child: start(id), restarts: 0 }));
+  const allExited = Promise.all(slots.map((slot) => new Promise<string>((resolve) => follow(slot, resolve))));
 
   const killAll = (signal: NodeJS.Signals) => {
-    for (const child of processes) if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    for (const { child } of slots) if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
   const onExit = () => killAll('SIGKILL');
   process.once('exit', onExit);
 
   return {
-    processes,
+    get processes() {
+      return slots.map((slot) => slot.child);
+    },
     ids,
     allExited,
     async stop(graceMs = 5000) {
+      stopping = true;
       killAll('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => {

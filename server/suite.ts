@@ -55,6 +55,11 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteSummary> {
   return { table, path };
 }
 
+/** The first line of `text`, safe inside a Markdown table cell. */
+function tableCell(text: string): string {
+  return text.replace(/\|/g, '/').split('\n')[0];
+}
+
 function pct(x: number | undefined): string {
   return x === undefined ? '–' : `${(x * 100).toFixed(1)}`;
 }
@@ -70,14 +75,18 @@ export function renderSuite(all: readonly SuiteEntry[]): string {
   ];
   for (const entry of all) {
     if ('error' in entry) {
-      lines.push(`| ${entry.name} | failed: ${entry.error.replace(/\|/g, '/').split('\n')[0]} | | | | | | | | |`);
+      lines.push(`| ${entry.name} | failed: ${tableCell(entry.error)} | | | | | | | | |`);
       continue;
     }
     const r = entry.results;
-    const joint = r.arms.find((a) => a.mode === 'joint');
+    const joint = r.arms.find((a) => a.mode === 'joint' && a.final !== null);
     for (const arm of r.arms) {
+      if (arm.final === null) {
+        lines.push(`| ${r.scenario.name} | ${r.scenario.stream.type} | ${r.scenario.ssl.method} | ${arm.name} | failed: ${tableCell(arm.error ?? '')} | | | | | |`);
+        continue;
+      }
       const f = arm.forgetting?.linear;
-      const delta = joint ? `${((arm.final.knnTop1 - joint.final.knnTop1) * 100).toFixed(1)}` : '–';
+      const delta = joint?.final ? `${((arm.final.knnTop1 - joint.final.knnTop1) * 100).toFixed(1)}` : '–';
       lines.push(
         `| ${r.scenario.name} | ${r.scenario.stream.type} | ${r.scenario.ssl.method} | ${arm.name} | ${pct(arm.final.knnTop1)} | ${pct(arm.final.linearTop1)} | ${delta} | ${pct(f?.averageAccuracy)} | ${pct(f?.averageForgetting)} | ${pct(f?.backwardTransfer)} |`,
       );

@@ -23,18 +23,13 @@ export interface Worker {
   runTask<T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null): Promise<TaskOutcome<MetricsOf<T>>>;
 }
 
-/** Hands out idle workers; every `acquire` must be paired with a `release`. */
-export interface WorkerPool {
-  acquire(): Promise<Worker>;
-  release(worker: Worker): void;
+export interface AcquireOptions {
+  /** Give up once no client at all has been connected for this long (default: wait forever). */
+  noClientsTimeoutMs?: number;
 }
 
-/** Runs `use` on a worker from `pool`, releasing it afterwards whatever happens. */
-export async function withWorker<R>(pool: WorkerPool, use: (worker: Worker) => Promise<R>): Promise<R> {
-  const worker = await pool.acquire();
-  try {
-    return await use(worker);
-  } finally {
-    pool.release(worker);
-  }
+/** Hands out idle workers; every `acquire` must be paired with a `release`. */
+export interface WorkerPool {
+  acquire(options?: AcquireOptions): Promise<Worker>;
+  release(worker: Worker): void;
 }

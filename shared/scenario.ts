@@ -180,6 +180,23 @@ const clientsSchema = z.strictObject({
   parallelArms: z.boolean().default(true),
   /** Seconds a stage may take before the client is presumed lost. */
   stageTimeoutSeconds: z.number().positive().default(3600),
+  /**
+   * Seconds a client may stay silent (no heartbeat) before it is presumed gone: a network
+   * cut is detected within this bound; a crashed client at once, by its closed socket. A
+   * client answers heartbeats between training steps, so this must exceed the longest
+   * step or evaluation it computes: lower detects cuts sooner, but too low drops clients
+   * that are merely busy.
+   */
+  heartbeatSeconds: z.number().min(1).default(300),
+  /** Times a stage (or the stream plan, or the random-init evaluation) is retried after its client was lost. */
+  retries: z.number().int().min(0).max(1000).default(2),
+  /**
+   * Seconds a task waits for a client while none is connected (a remote one reconnecting,
+   * a local one restarting) before its arm fails.
+   */
+  reconnectWaitSeconds: z.number().positive().default(300),
+  /** Times each locally spawned client process is restarted after it died. */
+  restarts: z.number().int().min(0).max(10_000).default(3),
 });
 
 const fewShotSchema = z.strictObject({

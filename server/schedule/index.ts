@@ -1,13 +1,16 @@
 /**
  * The round loop, written once. A planner turns an arm into its list of stage tasks; the
  * loop runs them in order on workers from a pool, checkpoints each stage's output and
- * hands it to the next stage. Planners are plain functions in a `Record<mode, Planner>`.
+ * hands it to the next stage. A stage whose client is lost runs again from the same input
+ * (see retry.ts); a resumed arm starts after its last finished stage. Planners are plain
+ * functions in a `Record<mode, Planner>`.
  */
 import type { ArmSpec } from '../../shared/scenario.js';
 import type { TrainMetrics, TrainTask } from '../../shared/tasks.js';
 import type { Logger } from '../../shared/log.js';
 import type { CheckpointPaths, CheckpointWriter } from '../checkpoints.js';
-import { withWorker, type WorkerPool } from '../worker.js';
+import { NO_RETRIES, runWithRetries, type RetryEvent, type RetryPolicy } from '../retry.js';
+import type { WorkerPool } from '../worker.js';
 import type { PlanInput } from './build.js';
 import { planJoint } from './joint.js';
 import { planRelay } from './relay.js';
@@ -38,14 +41,43 @@ export interface StageRecord {
 export interface ArmRun {
   arm: ArmSpec;
   stages: StageRecord[];
+  /** Why the arm stopped before its last stage; `stages` then holds those that finished. */
+  error?: string;
+}
+
+/** Where a resumed arm continues: its finished stages and the last one's output. */
+export interface ArmResumePoint {
+  stages: StageRecord[];
+  state: Uint8Array;
+  replay: Uint8Array | null;
 }
 
 export interface RunArmOptions {
   pool: WorkerPool;
   checkpoints: CheckpointWriter;
   logger?: Logger;
-  /** Called after each stage is checkpointed. */
-  onStage?: (arm: ArmSpec, record: StageRecord) => void;
+  /** What happens when a stage's client is lost (default: no retry). */
+  retry?: RetryPolicy;
+  /** Continue after these finished stages instead of starting from a fresh model. */
+  resume?: ArmResumePoint;
+  /** Awaited after each stage is checkpointed, before the next stage starts. */
+  onStage?: (arm: ArmSpec, record: StageRecord) => void | Promise<void>;
+  /** Awaited before a stage whose client was lost runs again. */
+  onRetry?: (arm: ArmSpec, stage: number, event: RetryEvent) => void | Promise<void>;
+}
+
+/** An arm that stopped at `stage`; `finished` holds the stages done before it. */
+export class ArmFailedError extends Error {
+  constructor(
+    readonly arm: string,
+    readonly stage: number,
+    readonly finished: StageRecord[],
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`arm ${arm}, stage ${stage}: ${message}`, options);
+    this.name = 'ArmFailedError';
+  }
 }
 
 /** Plans `arm` with its mode's planner and runs it. */
@@ -55,33 +87,53 @@ export function runArm(input: PlanInput, options: RunArmOptions): Promise<ArmRun
 
 /**
  * Runs stage tasks in order. Stage k starts from stage k-1's state and replay (nothing for
- * the first); each stage's output is checkpointed before it is handed on.
+ * the first); each stage's output is checkpointed before it is handed on. Throws
+ * `ArmFailedError` when a stage fails for good.
  */
 export async function runStages(arm: ArmSpec, tasks: readonly TrainTask[], options: RunArmOptions): Promise<ArmRun> {
-  const stages: StageRecord[] = [];
-  let state: Uint8Array | null = null;
-  let replay: Uint8Array | null = null;
-  for (const task of tasks) {
-    options.logger?.info({ arm: arm.name, stage: task.stage, chunks: task.data.chunks, steps: task.steps }, 'stage starting');
-    const outcome = await withWorker(options.pool, (worker) => worker.runTask(task, state, replay));
-    if (!outcome.state) throw new Error(`arm ${arm.name} stage ${task.stage}: client ${outcome.clientId} returned no model state`);
-    const checkpoint = await options.checkpoints.write(arm.name, task.stage, outcome.state, outcome.replay);
-    const record: StageRecord = {
-      stage: task.stage,
-      task,
-      clientId: outcome.clientId,
-      metrics: outcome.metrics,
-      handoffSeconds: outcome.handoffSeconds,
-      checkpoint,
-    };
-    stages.push(record);
-    options.logger?.info(
-      { arm: arm.name, stage: task.stage, client: outcome.clientId, lossFirst: outcome.metrics.lossFirst, lossLast: outcome.metrics.lossLast, eval: outcome.metrics.eval },
-      'stage done',
-    );
-    options.onStage?.(arm, record);
-    state = outcome.state;
-    replay = outcome.replay;
+  const stages: StageRecord[] = [...(options.resume?.stages ?? [])];
+  let state: Uint8Array | null = options.resume?.state ?? null;
+  let replay: Uint8Array | null = options.resume?.replay ?? null;
+  for (const task of tasks.slice(stages.length)) {
+    try {
+      const output = await runStage(arm, task, state, replay, options);
+      stages.push(output.record);
+      state = output.state;
+      replay = output.replay;
+    } catch (err) {
+      throw new ArmFailedError(arm.name, task.stage, [...stages], (err as Error).message ?? String(err), { cause: err });
+    }
   }
   return { arm, stages };
+}
+
+interface StageOutput {
+  record: StageRecord;
+  state: Uint8Array;
+  replay: Uint8Array | null;
+}
+
+async function runStage(arm: ArmSpec, task: TrainTask, state: Uint8Array | null, replay: Uint8Array | null, options: RunArmOptions): Promise<StageOutput> {
+  options.logger?.info({ arm: arm.name, stage: task.stage, chunks: task.data.chunks, steps: task.steps }, 'stage starting');
+  const outcome = await runWithRetries(options.pool, task, state, replay, options.retry ?? NO_RETRIES, {
+    logger: options.logger,
+    context: { arm: arm.name, stage: task.stage },
+    onRetry: (event) => options.onRetry?.(arm, task.stage, event),
+  });
+  if (!outcome.state) throw new Error(`client ${outcome.clientId} returned no model state`);
+  const checkpoint = await options.checkpoints.write(arm.name, task.stage, outcome.state, outcome.replay);
+  const record: StageRecord = {
+    stage: task.stage,
+    task,
+    clientId: outcome.clientId,
+    metrics: outcome.metrics,
+    handoffSeconds: outcome.handoffSeconds,
+    checkpoint,
+  };
+  options.logger?.info(
+    { arm: arm.name, stage: task.stage, client: outcome.clientId, lossFirst: outcome.metrics.lossFirst, lossLast: outcome.metrics.lossLast, eval: outcome.metrics.eval },
+    'stage done',
+  );
+  await options.onStage?.(arm, record);
+  return { record, state: outcome.state, replay: outcome.replay };
 }

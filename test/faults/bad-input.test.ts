@@ -59,7 +59,7 @@ describe('bad input while a real client process trains', () => {
     dir = await mkdtemp(join(tmpdir(), 'streamssl-bad-input-'));
     log = logBuffer('trace');
     coordinator = await startTestCoordinator({ logger: log.logger });
-    clients = spawnClients({ count: 1, serverUrl: coordinator.url, token: TEST_TOKEN, backend: 'cpu', logDir: dir, entry: fakeClientEntry, env: { FAKE_TRAIN_DELAY_MS: '5000' } });
+    clients = spawnClients({ count: 1, serverUrl: coordinator.url, token: TEST_TOKEN, backend: 'cpu', logDir: dir, entry: fakeClientEntry, env: { STREAMSSL_FAKE_TRAIN_DELAY_MS: '5000' } });
     await coordinator.registry.waitForClients(1, 30_000);
     const worker = await coordinator.registry.acquire();
     running = worker.runTask(secondStage, stageZeroState, null);

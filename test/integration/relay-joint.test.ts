@@ -57,8 +57,8 @@ describe('relay and joint with real client processes', () => {
       expect(stage.eval!.knnTop1).toBeGreaterThanOrEqual(0);
       expect(stage.eval!.knnTop1).toBeLessThanOrEqual(1);
     }
-    expect(relay.final.knnTop1).toBe(relay.stages[1].eval!.knnTop1);
-    expect(joint.final.steps).toBe(relay.final.steps);
+    expect(relay.final!.knnTop1).toBe(relay.stages[1].eval!.knnTop1);
+    expect(joint.final!.steps).toBe(relay.final!.steps);
   });
 
   it('checkpoints every stage and writes the report', () => {

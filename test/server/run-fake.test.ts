@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +48,7 @@ describe('runScenario with in-process fake clients', () => {
     const joint = results.arms[2];
     expect(joint.stages).toHaveLength(1);
     expect(joint.stages[0].chunk).toEqual([0, 1, 2]);
-    expect(joint.final.steps).toBe(22);
+    expect(joint.final!.steps).toBe(22);
     expect(results.computeMatching).toMatch(/7 \+ 7 \+ 8 = 22 steps/);
 
     // The relay's final checkpoint carries every stage, in order, each continuing the schedule.
@@ -100,14 +99,33 @@ describe('runScenario with in-process fake clients', () => {
     ]);
     expect(results.arms[0].stages.map((s) => s.eval === null)).toEqual([true, true, false]);
     expect(results.arms[0].stages.map((s) => s.steps)).toEqual([2, 4, 6]);
-    expect(results.arms[2].final.steps).toBe(12);
+    expect(results.arms[2].final!.steps).toBe(12);
   });
 
-  it('fails the run with the client error and still shuts everything down', async () => {
+  it('an engine failure is not retried: that arm fails alone, the others finish, and results, report and journal say why', async () => {
     const scenario = tinyScenario();
     const clients = inProcessClients({ failOn: (t) => t.arm === 'joint' });
-    await expect(runScenario({ scenario, outDir: dir, launch: clients.launcher, logger: silentLogger() })).rejects.toThrow(/fake failure in joint:stage-0/);
-    expect(existsSync(join(dir, 'results.json'))).toBe(false);
+    const summary = await runScenario({ scenario, outDir: dir, launch: clients.launcher, logger: silentLogger() });
+
+    expect(summary.failures).toEqual([{ arm: 'joint', error: expect.stringMatching(/^arm joint, stage 0: client fake-\d: task joint:stage-0 failed: fake failure in joint:stage-0$/) }]);
+    const jointAttempts = clients.engines.flatMap((e) => e.calls).filter((c) => c.taskId === 'joint:stage-0');
+    expect(jointAttempts).toHaveLength(1);
+    const results = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as Results;
+    expect(results.arms.map((a) => [a.name, a.stages.length, a.final === null])).toEqual([
+      ['relay-finetune', 3, false],
+      ['relay-replay', 3, false],
+      ['joint', 0, true],
+    ]);
+    expect(results.arms[2].error).toBe(summary.failures[0].error);
+    const report = await readFile(join(dir, 'report.md'), 'utf8');
+    expect(report).toMatch(/\*\*Failed\*\* after 0 finished stage\(s\): arm joint, stage 0: .*fake failure/);
+    expect(report).toMatch(/Not compared \(failed before their last stage\): joint\./);
+    const journal = JSON.parse(await readFile(join(dir, 'journal.json'), 'utf8')) as { arms: Array<{ name: string; stages: unknown[]; error: string | null }> };
+    expect(journal.arms.map((a) => [a.name, a.stages.length, a.error])).toEqual([
+      ['relay-finetune', 3, null],
+      ['relay-replay', 3, null],
+      ['joint', 0, summary.failures[0].error],
+    ]);
     await Promise.all(clients.handles.map((h) => expect(h.done).resolves.toBeUndefined()));
   });
 });

@@ -3,69 +3,12 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decode, encode } from '../../shared/codec.js';
-import type { MetricsOf, WireTask } from '../../shared/protocol.js';
-import type { TrainMetrics, TrainTask } from '../../shared/tasks.js';
+import { decode } from '../../shared/codec.js';
 import { CheckpointStore } from '../../server/checkpoints.js';
 import { computeMatchingNote, PLANNERS, runArm, stepsForChunk } from '../../server/schedule/index.js';
-import type { TaskOutcome, Worker, WorkerPool } from '../../server/worker.js';
+import type { WorkerPool } from '../../server/worker.js';
+import { FakePool } from '../support/fake-pool.js';
 import { tinyScenario } from '../support/scenario.js';
-
-interface Call {
-  worker: string;
-  task: TrainTask;
-  stateIn: string[] | null;
-  replayIn: string[] | null;
-}
-
-/** Workers whose state is the list of task ids that produced it. */
-class FakePool implements WorkerPool {
-  readonly calls: Call[] = [];
-  readonly events: string[] = [];
-  private next = 0;
-
-  constructor(
-    private readonly workers = 2,
-    private readonly beforeRun?: (task: TrainTask) => void,
-  ) {}
-
-  async acquire(): Promise<Worker> {
-    const id = `w${this.next++ % this.workers}`;
-    this.events.push(`acquire ${id}`);
-    return {
-      id,
-      runTask: async <T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null): Promise<TaskOutcome<MetricsOf<T>>> => {
-        if (task.kind !== 'train') throw new Error('only train tasks here');
-        this.beforeRun?.(task);
-        const stateIn = state ? (decode(state) as string[]) : null;
-        const replayIn = replay ? (decode(replay) as string[]) : null;
-        this.calls.push({ worker: id, task, stateIn, replayIn });
-        const metrics: TrainMetrics = {
-          steps: task.steps,
-          lossFirst: 3,
-          lossLast: 2,
-          trainSeconds: 1,
-          imagesPerSecond: 10,
-          samples: 5,
-          replaySamplesUsed: 0,
-          dataWaitSeconds: 0,
-          ...(task.evaluation ? { eval: { knnTop1: 0.5, linearTop1: 0.6, seconds: 1 } } : {}),
-        };
-        return {
-          metrics: metrics as MetricsOf<T>,
-          state: encode([...(stateIn ?? []), task.taskId]),
-          replay: task.replay.mode === 'replay' ? encode([...(replayIn ?? []), `replay-of-${task.taskId}`]) : null,
-          handoffSeconds: 0.5,
-          clientId: id,
-        };
-      },
-    };
-  }
-
-  release(worker: Worker): void {
-    this.events.push(`release ${worker.id}`);
-  }
-}
 
 describe('schedulers', () => {
   let dir: string;
@@ -90,8 +33,10 @@ describe('schedulers', () => {
   it('relay: stages in chunk order, state and replay handed on, checkpoints written first', async () => {
     const arm = scenario.arms[1]; // relay with replay
     const checkpointed: boolean[] = [];
-    const pool = new FakePool(2, (task) => {
-      if (task.stage > 0) checkpointed.push(existsSync(join(dir, 'checkpoints', arm.name, `stage-${task.stage - 1}.state`)));
+    const pool = new FakePool({
+      beforeRun: (task) => {
+        if (task.stage > 0) checkpointed.push(existsSync(join(dir, 'checkpoints', arm.name, `stage-${task.stage - 1}.state`)));
+      },
     });
     const checkpoints = new CheckpointStore(dir);
     const run = await runArm({ scenario, arm, chunkSizes }, { pool, checkpoints });
@@ -118,7 +63,7 @@ describe('schedulers', () => {
 
   it('relay without everyStage evaluates only the last stage, and fine-tune keeps no replay', async () => {
     const quiet = tinyScenario({ evaluation: { everyStage: false } });
-    const pool = new FakePool(1);
+    const pool = new FakePool({ workers: 1 });
     await runArm({ scenario: quiet, arm: quiet.arms[0], chunkSizes }, { pool, checkpoints: new CheckpointStore(dir) });
     expect(pool.calls.map((c) => c.task.evaluation !== undefined)).toEqual([false, false, true]);
     expect(pool.calls.map((c) => c.task.replay)).toEqual([{ mode: 'none' }, { mode: 'none' }, { mode: 'none' }]);

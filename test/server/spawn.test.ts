@@ -8,6 +8,7 @@ import { runScenario } from '../../server/run.js';
 import { spawnClients } from '../../server/spawn.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
 import { tinyScenario } from '../support/scenario.js';
+import { waitUntil } from '../support/wait.js';
 
 const fakeEntry = fileURLToPath(new URL('../support/fake-client-main.ts', import.meta.url));
 
@@ -30,7 +31,7 @@ describe('spawned client processes (fake engine)', () => {
       launch: (ctx) => spawnClients({ count: ctx.count, serverUrl: ctx.url, token: ctx.token, backend: ctx.backend, logDir: ctx.logDir, entry: fakeEntry }),
     });
     expect(results.clients.map((c) => c.id).sort()).toEqual(['client-0', 'client-1']);
-    expect(results.arms.map((a) => a.final.steps)).toEqual([22, 22]);
+    expect(results.arms.map((a) => a.final!.steps)).toEqual([22, 22]);
     const log = await readFile(join(dir, 'logs', 'client-0.log'), 'utf8');
     expect(log).toMatch(/joined the coordinator/);
     expect(log).not.toContain('--token');
@@ -43,6 +44,24 @@ describe('spawned client processes (fake engine)', () => {
       const [exit] = await clients.allExited;
       expect(exit).toMatch(/client-0 exited with code 2/);
       expect(await readFile(join(dir, 'client-0.log'), 'utf8')).toMatch(/refused the connection: invalid token/);
+    } finally {
+      await coordinator.close();
+    }
+  });
+
+  it('a client process that dies is started again with the same id, at most maxRestarts times', async () => {
+    const coordinator = await startTestCoordinator();
+    try {
+      const clients = spawnClients({ count: 1, serverUrl: coordinator.url, token: TEST_TOKEN, backend: 'cpu', logDir: dir, entry: fakeEntry, maxRestarts: 1 });
+      const joined = (pid: number | undefined) => coordinator.registry.list().find((c) => c.id === 'client-0' && c.pid === pid);
+      const first = clients.processes[0];
+      await waitUntil(() => joined(first.pid), 'client-0 joined');
+      first.kill('SIGKILL');
+      await waitUntil(() => clients.processes[0] !== first && joined(clients.processes[0].pid), 'client-0 joined again from a new process');
+      clients.processes[0].kill('SIGKILL');
+      // No restart left: it has now exited for good.
+      expect(await clients.allExited).toEqual([expect.stringMatching(/^client-0 was killed by SIGKILL/)]);
+      expect((await readFile(join(dir, 'client-0.log'), 'utf8')).match(/joined the coordinator/g)).toHaveLength(2);
     } finally {
       await coordinator.close();
     }

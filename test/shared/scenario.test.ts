@@ -50,6 +50,12 @@ describe('scenario validation', () => {
     expect(p.some((x) => x.startsWith('model.widths: '))).toBe(true);
   });
 
+  it('has bounded fault-handling settings under clients, with defaults', () => {
+    expect(parseScenario(minimal).clients).toMatchObject({ heartbeatSeconds: 300, retries: 2, reconnectWaitSeconds: 300, restarts: 3 });
+    const p = problems({ ...minimal, clients: { heartbeatSeconds: 0.5, retries: -1, reconnectWaitSeconds: 0, restarts: 1.5 } });
+    expect(p.map((x) => x.split(':')[0]).sort()).toEqual(['clients.heartbeatSeconds', 'clients.reconnectWaitSeconds', 'clients.restarts', 'clients.retries']);
+  });
+
   it('rejects duplicate arm names', () => {
     const p = problems({ ...minimal, arms: [minimal.arms[0], { ...minimal.arms[0] }] });
     expect(p[0]).toMatch(/^arms\[1\]\.name: duplicate/);

@@ -1,12 +1,17 @@
 /**
- * A `streamssl` command (bin/streamssl.mjs) as a child process, for tests of what a user
- * runs: its stdout and stderr are collected, lines can be awaited, and it is killed if a
- * test leaves it running.
+ * Test helper: a `streamssl` command (bin/streamssl.mjs) as a child process, for tests of
+ * what a user runs. `spawnCli` collects its output and can await a line; `startCli` puts
+ * it in a process group of its own, so a test can kill it and every client it spawned.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../../bin/streamssl.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../../bin/streamssl.mjs', import.meta.url));
+
+function launch(args: readonly string[], env: NodeJS.ProcessEnv, detached: boolean): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], { detached, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+}
 
 export interface CliProcess {
   readonly child: ChildProcess;
@@ -22,7 +27,7 @@ export interface CliProcess {
 
 /** Runs `streamssl ...args` with `env` added to this process's environment. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = launch(args, env, false);
   let text = '';
   const listeners = new Set<() => void>();
   const append = (chunk: Buffer) => {
@@ -59,4 +64,51 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProces
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
+}
+
+export interface GroupCliProcess {
+  readonly child: ChildProcess;
+  /** Resolves when it exits, with its exit code (null when a signal ended it) and its output. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  /** SIGKILLs whatever is left of its process group (the CLI and the clients it spawned). */
+  killGroup(): void;
+}
+
+/** Runs `streamssl ...args` as the leader of a new process group. */
+export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): GroupCliProcess {
+  const child = launch(args, env, true);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return {
+    child,
+    exited,
+    killGroup() {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
+    },
+  };
+}
+
+/** Whether a process is alive: a zombie (exited, not yet reaped) counts as gone. */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 }

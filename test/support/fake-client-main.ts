@@ -1,7 +1,9 @@
 /**
  * A client process with a fake engine, for tests of spawned clients:
  * `node --import tsx test/support/fake-client-main.ts --server URL --backend B --client-id ID`.
- * `FAKE_TRAIN_DELAY_MS` in the environment makes each train task take that long.
+ * From the environment: `STREAMSSL_FAKE_TRAIN_DELAY_MS` makes each train task last that
+ * long; `STREAMSSL_FAKE_DIE_ON=<taskId>` makes the process kill itself (SIGKILL) whenever
+ * it starts that task, as a crash mid-stage would.
  */
 import { parseArgs } from 'node:util';
 import { runClientProcess } from '../../client/main.js';
@@ -9,8 +11,14 @@ import type { BackendName } from '../../shared/scenario.js';
 import { FakeEngine } from './fake-engine.js';
 
 const { values } = parseArgs({ options: { server: { type: 'string' }, backend: { type: 'string' }, 'client-id': { type: 'string' } } });
-const code = await runClientProcess(
-  { server: values.server!, backend: (values.backend ?? 'auto') as BackendName, clientId: values['client-id'] },
-  async () => new FakeEngine({ stateBytes: 2_000_000, trainDelayMs: Number(process.env.FAKE_TRAIN_DELAY_MS ?? 0) }),
-);
+const dieOn = process.env.STREAMSSL_FAKE_DIE_ON;
+const code = await runClientProcess({ server: values.server!, backend: (values.backend ?? 'auto') as BackendName, clientId: values['client-id'] }, async () => {
+  return new FakeEngine({
+    stateBytes: 2_000_000,
+    trainDelayMs: Number(process.env.STREAMSSL_FAKE_TRAIN_DELAY_MS ?? 0),
+    onTrain: (task) => {
+      if (task.taskId === dieOn) process.kill(process.pid, 'SIGKILL');
+    },
+  });
+});
 process.exit(code);

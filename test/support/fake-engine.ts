@@ -32,6 +32,8 @@ export interface FakeEngineOptions {
   trainDelayMs?: number;
   /** Throws from `train` for tasks it returns true for. */
   failOn?: (task: TrainTask) => boolean;
+  /** Called as each train task starts, after its first progress report (a client process may die here). */
+  onTrain?: (task: TrainTask) => void;
 }
 
 /** Reads a fake state back. */
@@ -61,8 +63,12 @@ export class FakeEngine implements Engine {
     const replayed = replay ? (decode(replay) as { chunks: number[] }).chunks : null;
     this.calls.push({ kind: 'train', taskId: task.taskId, stateIn: previous, replayIn: replayed });
     if (this.options.failOn?.(task)) throw new Error(`fake failure in ${task.taskId}`);
+    const progress = (step: number) => onProgress({ taskId: task.taskId, step, steps: task.steps, loss: 5 - step / task.steps });
+    // The first step is reported before the delay, so that the stage is visibly under way while it lasts.
+    progress(1);
+    this.options.onTrain?.(task);
     if (this.options.trainDelayMs) await new Promise((r) => setTimeout(r, this.options.trainDelayMs));
-    for (let step = 1; step <= task.steps; step++) onProgress({ taskId: task.taskId, step, steps: task.steps, loss: 5 - step / task.steps });
+    for (let step = 2; step <= task.steps; step++) progress(step);
     const history = [
       ...(previous?.history ?? []),
       {

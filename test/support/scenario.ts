@@ -1,4 +1,7 @@
-/** A tiny valid scenario: synthetic data, three chunks, relay (fine-tune and replay) and joint arms. */
+/**
+ * Tiny valid scenarios: `tinyScenario` for fake engines (synthetic data, three chunks,
+ * relay fine-tune and replay, joint), `quickTrainingScenario` for the training engine.
+ */
 import { parseScenario, type Scenario } from '../../shared/scenario.js';
 
 /** The scenario with `patch` merged over its top-level fields. */
@@ -33,4 +36,28 @@ export function tinyRelayScenario(patch: Record<string, unknown> = {}): Scenario
     arms: [{ name: 'relay', mode: 'relay' }],
     ...patch,
   });
+}
+
+/**
+ * Raw scenario JSON the training engine runs in seconds (wasm, one thread per client):
+ * synthetic data in three class chunks, a tiny ResNet, relay with replay and joint.
+ * Top-level fields of `patch` replace the defaults.
+ */
+export function quickTrainingScenario(patch: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'quick-training',
+    seed: 3,
+    dataset: { name: 'synthetic', perClass: 30, imageSize: 8 },
+    stream: { type: 'random-class', chunks: 3 },
+    model: { widths: [4, 8], blocksPerStage: 1, projectionHidden: 16, projectionDim: 8 },
+    ssl: { queueSize: 64 },
+    training: { epochsPerChunk: 2, batchSize: 16 },
+    arms: [
+      { name: 'relay', mode: 'relay', strategy: { name: 'replay', fraction: 0.2, ratio: 0.25 } },
+      { name: 'joint', mode: 'joint' },
+    ],
+    evaluation: { trainSamples: 60, testSamples: 40, linear: { epochs: 2 } },
+    clients: { backend: 'wasm', threads: 1, stageTimeoutSeconds: 120 },
+    ...patch,
+  };
 }

@@ -1,0 +1,111 @@
+/**
+ * Running a task so that a lost client does not lose it. When the client running it
+ * disconnects, dies or times out, the task runs again from the same input bytes (the
+ * coordinator still holds them) on the next free client: a restarted local one, a
+ * reconnected one or any other, since every client can serve every chunk. Attempts are
+ * bounded and each retry is logged. Any other failure (the engine refused the task, the
+ * loss diverged) is not retried: the same input would fail the same way.
+ */
+import type { Logger } from '../shared/log.js';
+import type { ErrorCode, MetricsOf, WireTask } from '../shared/protocol.js';
+import { TransferError } from '../shared/transfer.js';
+import { TaskError } from './transport.js';
+import type { TaskOutcome, Worker, WorkerPool } from './worker.js';
+
+/**
+ * Codes that say the client was lost rather than that the task failed. `busy` is a client
+ * that rejoined after a cut while still finishing the task it lost.
+ */
+const LOST_CLIENT_CODES: readonly ErrorCode[] = ['disconnected', 'timeout', 'busy'];
+
+/** Whether `err` means the client went away (the work may go elsewhere). */
+export function isLostClient(err: unknown): boolean {
+  return (err instanceof TaskError || err instanceof TransferError) && LOST_CLIENT_CODES.includes(err.code);
+}
+
+export interface RetryPolicy {
+  /** Attempts after the first, each after a lost client. */
+  retries: number;
+  /** How long to wait for a client while none is connected (default: forever). */
+  noClientsTimeoutMs?: number;
+}
+
+export const NO_RETRIES: RetryPolicy = { retries: 0 };
+
+/** An attempt that lost its client and is tried again. */
+export interface RetryEvent {
+  taskId: string;
+  /** The attempt that was lost (1 = the first). */
+  attempt: number;
+  client: string;
+  reason: string;
+}
+
+/** A task that failed for good; the message names the client (when one was found) and why. */
+export class TaskFailure extends Error {
+  constructor(
+    readonly taskId: string,
+    readonly clientId: string | null,
+    readonly attempts: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TaskFailure';
+  }
+}
+
+export interface RetryHooks {
+  logger?: Logger;
+  /** Fields that name the task in log lines (arm, stage). */
+  context?: Record<string, unknown>;
+  /** Awaited before the next attempt (e.g. to journal the retry). */
+  onRetry?: (event: RetryEvent) => void | Promise<void>;
+}
+
+/** Runs `task` on a client from `pool`, again on another after a lost client, up to `policy.retries` times. */
+export async function runWithRetries<T extends WireTask>(
+  pool: WorkerPool,
+  task: T,
+  state: Uint8Array | null,
+  replay: Uint8Array | null,
+  policy: RetryPolicy,
+  hooks: RetryHooks = {},
+): Promise<TaskOutcome<MetricsOf<T>>> {
+  const lost: string[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const worker = await acquire(pool, task, policy, lost);
+    try {
+      return await worker.runTask(task, state, replay);
+    } catch (err) {
+      const reason = (err as Error).message ?? String(err);
+      if (!isLostClient(err)) throw new TaskFailure(task.taskId, worker.id, attempt, naming(worker.id, reason), { cause: err });
+      lost.push(naming(worker.id, reason));
+      if (attempt > policy.retries) {
+        const message = `gave up after ${attempt} attempt(s), each lost its client (clients.retries is ${policy.retries}): ${lost.join('; ')}`;
+        throw new TaskFailure(task.taskId, worker.id, attempt, message, { cause: err });
+      }
+      hooks.logger?.warn(
+        { ...hooks.context, taskId: task.taskId, client: worker.id, reason, attempt, retries: policy.retries },
+        'client lost: retrying the task from its input state',
+      );
+      await hooks.onRetry?.({ taskId: task.taskId, attempt, client: worker.id, reason });
+    } finally {
+      pool.release(worker);
+    }
+  }
+}
+
+async function acquire(pool: WorkerPool, task: WireTask, policy: RetryPolicy, lost: readonly string[]): Promise<Worker> {
+  try {
+    return await pool.acquire({ noClientsTimeoutMs: policy.noClientsTimeoutMs });
+  } catch (err) {
+    const after = lost.length > 0 ? ` after ${lost.join('; ')}` : '';
+    throw new TaskFailure(task.taskId, null, lost.length, `no client to run task ${task.taskId}${after}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** `reason`, prefixed with the client unless it already names it. */
+function naming(clientId: string, reason: string): string {
+  return reason.includes(`client ${clientId}`) ? reason : `client ${clientId}: ${reason}`;
+}

@@ -1,0 +1,73 @@
+/**
+ * Test helper: a `WorkerPool` of fake workers w0, w1, ... handed out in turn, whose model
+ * state is the list of task ids that produced it (and replay, the list of replayed ones).
+ * `fail(task, attempt)` may name the error an attempt ends with, after the worker got the
+ * task (as a client that dies mid-stage).
+ */
+import { decode, encode } from '../../shared/codec.js';
+import type { MetricsOf, WireTask } from '../../shared/protocol.js';
+import type { TrainMetrics, TrainTask } from '../../shared/tasks.js';
+import type { TaskOutcome, Worker, WorkerPool } from '../../server/worker.js';
+
+export interface FakeCall {
+  worker: string;
+  task: TrainTask;
+  stateIn: string[] | null;
+  replayIn: string[] | null;
+}
+
+export interface FakePoolOptions {
+  /** Distinct workers (default 2). */
+  workers?: number;
+  /** Called before a task runs (e.g. to look at the checkpoints written so far). */
+  beforeRun?: (task: TrainTask) => void;
+  /** The error attempt `attempt` (1 = first) of `task` ends with, or null. */
+  fail?: (task: TrainTask, attempt: number) => Error | null;
+}
+
+export class FakePool implements WorkerPool {
+  readonly calls: FakeCall[] = [];
+  readonly events: string[] = [];
+  private next = 0;
+
+  constructor(private readonly options: FakePoolOptions = {}) {}
+
+  async acquire(): Promise<Worker> {
+    const id = `w${this.next++ % (this.options.workers ?? 2)}`;
+    this.events.push(`acquire ${id}`);
+    return {
+      id,
+      runTask: async <T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null): Promise<TaskOutcome<MetricsOf<T>>> => {
+        if (task.kind !== 'train') throw new Error('only train tasks here');
+        this.options.beforeRun?.(task);
+        const stateIn = state ? (decode(state) as string[]) : null;
+        const replayIn = replay ? (decode(replay) as string[]) : null;
+        this.calls.push({ worker: id, task, stateIn, replayIn });
+        const error = this.options.fail?.(task, this.calls.filter((c) => c.task.taskId === task.taskId).length);
+        if (error) throw error;
+        const metrics: TrainMetrics = {
+          steps: task.steps,
+          lossFirst: 3,
+          lossLast: 2,
+          trainSeconds: 1,
+          imagesPerSecond: 10,
+          samples: 5,
+          replaySamplesUsed: 0,
+          dataWaitSeconds: 0,
+          ...(task.evaluation ? { eval: { knnTop1: 0.5, linearTop1: 0.6, seconds: 1 } } : {}),
+        };
+        return {
+          metrics: metrics as MetricsOf<T>,
+          state: encode([...(stateIn ?? []), task.taskId]),
+          replay: task.replay.mode === 'replay' ? encode([...(replayIn ?? []), `replay-of-${task.taskId}`]) : null,
+          handoffSeconds: 0.5,
+          clientId: id,
+        };
+      },
+    };
+  }
+
+  release(worker: Worker): void {
+    this.events.push(`release ${worker.id}`);
+  }
+}
