@@ -54,16 +54,8 @@ export class TrainingEngine implements Engine {
     };
   }
 
-  /** Trains one stage; a failure names the arm and stage (and the step, when training diverged). */
+  /** Trains one stage; a diverged step is named in the error (the coordinator adds arm, stage and client). */
   async train(task: TrainTask, stateBytes: Uint8Array | null, replayBytes: Uint8Array | null, onProgress: (p: Progress) => void): Promise<TrainOutcome> {
-    try {
-      return await this.trainStage(task, stateBytes, replayBytes, onProgress);
-    } catch (err) {
-      throw new Error(`arm ${task.arm} stage ${task.stage}: ${(err as Error).message}`, { cause: err });
-    }
-  }
-
-  private async trainStage(task: TrainTask, stateBytes: Uint8Array | null, replayBytes: Uint8Array | null, onProgress: (p: Progress) => void): Promise<TrainOutcome> {
     const { dataset, norm } = await this.load(task.data.dataset);
     const plan = planStream(dataset, task.data.stream, task.data.seed);
     const chunk = selectChunks(dataset, plan, task.data.chunks);

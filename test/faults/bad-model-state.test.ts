@@ -97,7 +97,7 @@ describe('bad model states in a relay (real engines)', () => {
       array.values[5] = Number.NaN;
     });
     const message = await relayFailingAtStageOne({ id: 'poisoner', engine: nan });
-    expect(message).toBe(`client poisoner: task:result: the returned state holds NaN at methodState.online.${poisoned}.values[5]`);
+    expect(message).toBe(`arm relay, stage 1: client poisoner: task:result: the returned state holds NaN at methodState.online.${poisoned}.values[5]`);
     expect(log.messages(/^rejected task:result: .*holds NaN/)).toHaveLength(1);
   });
 
@@ -109,13 +109,13 @@ describe('bad model states in a relay (real engines)', () => {
       state.methodState.online[name] = { shape: [array.values.length], values: array.values };
     });
     const message = await relayFailingAtStageOne({ id: 'reshaper', engine: wrongShape });
-    expect(message).toBe(`client reshaper: task:result: the returned state changes the shape of methodState.online.${reshaped}`);
+    expect(message).toBe(`arm relay, stage 1: client reshaper: task:result: the returned state changes the shape of methodState.online.${reshaped}`);
   });
 
   it('a stage whose loss becomes NaN fails naming arm, stage and step; stage 0 stays the last good state', async () => {
     const diverging: TrainTask = { ...stageOne, optimizer: { ...stageOne.optimizer, lr: 1e30 } };
     const message = await relayFailingAtStageOne(null, [stageZero, diverging]);
-    expect(message).toMatch(/^client honest: task relay:stage-1 failed: arm relay stage 1: step \d+: training diverged: /);
+    expect(message).toMatch(/^arm relay, stage 1: client honest: task relay:stage-1 failed: step \d+: training diverged: /);
     expect(log.messages(/stage done/)).toHaveLength(1);
   });
 });

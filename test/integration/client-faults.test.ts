@@ -57,8 +57,10 @@ describe('a client killed mid-stage (training engine)', () => {
       expect.objectContaining({ taskId: 'relay:stage-1', arm: 'relay', stage: 1, attempt: 1, client: killed!.client, reason: expect.stringMatching(/disconnected/) }),
     ]);
     expect(journal.stages('relay').map((s) => s.stage)).toEqual([0, 1, 2]);
-    // The killed client came back as a new process under its id.
-    expect(journal.clients.filter((c) => c.id === killed!.client).map((c) => c.pid)).toEqual([killed!.pid, expect.any(Number)]);
+    // The killed client was started again under its id (on a busy machine the run may end
+    // before the new process has joined, so its process, not its hello, is checked).
+    const restarted = spawned().processes[spawned().ids.indexOf(killed!.client)];
+    expect(restarted.pid).not.toBe(killed!.pid);
     expect(Object.keys(await checkpointFiles(disturbed))).toEqual(['relay/stage-0.replay', 'relay/stage-0.state', 'relay/stage-1.replay', 'relay/stage-1.state', 'relay/stage-2.replay', 'relay/stage-2.state']);
     expect(await checkpointFiles(disturbed)).toEqual(await checkpointFiles(undisturbed));
     expect(comparableResults(await readResults(disturbed))).toEqual(comparableResults(await readResults(undisturbed)));

@@ -40,7 +40,7 @@ describe('a diverged stage', () => {
     cli.killGroup();
 
     expect(code).toBe(1);
-    expect(stderr).toMatch(/streamssl: 1 arm\(s\) failed:\n {2}- arm diverging, stage 1: client client-\d: task diverging:stage-1 failed: training diverged: /);
+    expect(stderr).toMatch(/streamssl: 1 arm\(s\) failed:\n {2}- arm diverging, stage 1: client client-\d: task diverging:stage-1 failed: step \d+: training diverged: /);
     expect(stderr).toContain(`what finished is kept in ${out} (journal.json, checkpoints/, logs/); continue with:  streamssl resume ${out}`);
     expect(stdout).toContain(`results: ${join(out, 'results.json')}`);
     const journal = await RunJournal.open(out);

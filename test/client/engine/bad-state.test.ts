@@ -37,7 +37,7 @@ describe('a client checks the state it is handed against its model', () => {
   it('refuses a state of another model, naming the parameter and both shapes', async () => {
     const wider = task(1, { model: { ...scenario.model, widths: [4, 16] } });
     await expect(engine.train(wider, encodeState(good), null, () => {})).rejects.toThrow(
-      /^arm relay stage 1: MoCo online encoder: parameter "[^"]+" has shape \[[\d,]+\] but the model expects \[[\d,]+\]$/,
+      /^MoCo online encoder: parameter "[^"]+" has shape \[[\d,]+\] but the model expects \[[\d,]+\]$/,
     );
   });
 
@@ -47,7 +47,7 @@ describe('a client checks the state it is handed against its model', () => {
       const [name, array] = firstArray(state.methodState.online);
       array.values[3] = bad;
       await expect(engine.train(task(1), encodeState(state), null, () => {})).rejects.toThrow(
-        `arm relay stage 1: MoCo online encoder: parameter "${name}" holds a non-finite value (${bad}) at index 3`,
+        `MoCo online encoder: parameter "${name}" holds a non-finite value (${bad}) at index 3`,
       );
     }
   });
@@ -57,17 +57,17 @@ describe('a client checks the state it is handed against its model', () => {
     const [name, array] = firstArray(reshaped.optimizer!);
     reshaped.optimizer![name] = { shape: [array.values.length + 1], values: new Float32Array(array.values.length + 1) };
     await expect(engine.train(task(1), encodeState(reshaped), null, () => {})).rejects.toThrow(
-      `arm relay stage 1: optimizer state: momentum buffer "${name}" has shape [${array.values.length + 1}] but the model expects [${array.shape}]`,
+      `optimizer state: momentum buffer "${name}" has shape [${array.values.length + 1}] but the model expects [${array.shape}]`,
     );
     const poisoned = decodeState(encodeState(good));
     firstArray(poisoned.optimizer!)[1].values[0] = Number.NaN;
     await expect(engine.train(task(1), encodeState(poisoned), null, () => {})).rejects.toThrow(/momentum buffer "[^"]+" holds a non-finite value \(NaN\) at index 0/);
   });
 
-  it('fails a stage whose loss becomes NaN, naming arm, stage and step', async () => {
+  it('fails a stage whose loss becomes NaN, naming the step', async () => {
     const diverging = task(1, {}, 1e30);
     await expect(engine.train(diverging, encodeState(good), null, () => {})).rejects.toThrow(
-      /^arm relay stage 1: step [12]: training diverged: (loss is|gradients are not finite)/,
+      /^step [12]: training diverged: (loss is|gradients are not finite)/,
     );
   });
 });
