@@ -15,29 +15,24 @@ import type { Results } from '../../server/results.js';
 import { runScenario, type ClientLauncher } from '../../server/run.js';
 import { silentLogger } from '../../shared/log.js';
 import { parseScenario, type Scenario } from '../../shared/scenario.js';
+import { quickTrainingScenario } from '../support/scenario.js';
 
 function scenario(): Scenario {
-  return parseScenario({
-    name: 'analyze-e2e',
-    seed: 5,
-    dataset: { name: 'synthetic', perClass: 30, imageSize: 12 },
-    stream: { type: 'random-class', chunks: 2 },
-    model: { widths: [4, 8], blocksPerStage: 1, projectionHidden: 16, projectionDim: 8 },
-    ssl: { queueSize: 64 },
-    training: { epochsPerChunk: 1, batchSize: 32 },
-    arms: [
-      { name: 'relay', mode: 'relay' },
-      { name: 'joint', mode: 'joint' },
-    ],
-    evaluation: { trainSamples: 100, testSamples: 100, linear: { epochs: 3 } },
-    clients: { backend: 'wasm', parallelArms: false },
-    analysis: {
-      probeSamples: 60,
-      sharpness: { samples: 64, radii: [0.1, 0.5], draws: 2, curvePoints: 5 },
-      fewShot: { ways: 3, shots: [1, 2], queries: 4, episodes: 20 },
-      transfer: [{ name: 'synthetic-16', dataset: { name: 'synthetic', perClass: 40, imageSize: 16 } }],
-    },
-  });
+  return parseScenario(
+    quickTrainingScenario({
+      name: 'analyze-e2e',
+      seed: 5,
+      stream: { type: 'random-class', chunks: 2 },
+      evaluation: { trainSamples: 100, testSamples: 100, linear: { epochs: 3 } },
+      clients: { backend: 'wasm', parallelArms: false },
+      analysis: {
+        probeSamples: 60,
+        sharpness: { samples: 64, radii: [0.1, 0.5], draws: 2, curvePoints: 5 },
+        fewShot: { ways: 3, shots: [1, 2], queries: 4, episodes: 20 },
+        transfer: [{ name: 'synthetic-16', dataset: { name: 'synthetic', perClass: 40, imageSize: 16 } }],
+      },
+    }),
+  );
 }
 
 describe('streamssl analyze', () => {
