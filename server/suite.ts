@@ -100,5 +100,37 @@ export function renderSuite(all: readonly SuiteEntry[]): string {
     'stage x chunk accuracy matrix of relay arms; for the instance stream every chunk holds every class, so they measure',
     'the whole test split.',
   );
+  const side = forgettingSideBySide(all);
+  if (side.length > 0) lines.push('', ...side);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Average forgetting of every relay arm, one row per stream and one column per method and
+ * arm, so that self-supervised and supervised forgetting on the same stream sit side by side.
+ */
+export function forgettingSideBySide(all: readonly SuiteEntry[]): string[] {
+  const cells = new Map<string, Map<string, number>>();
+  const columns: string[] = [];
+  for (const entry of all) {
+    if ('error' in entry) continue;
+    const { scenario, arms } = entry.results;
+    for (const arm of arms) {
+      const f = arm.forgetting?.linear;
+      if (arm.mode !== 'relay' || !f) continue;
+      const column = `${scenario.ssl.method} ${arm.name}`;
+      if (!columns.includes(column)) columns.push(column);
+      const row = cells.get(scenario.stream.type) ?? new Map<string, number>();
+      row.set(column, f.averageForgetting);
+      cells.set(scenario.stream.type, row);
+    }
+  }
+  if (columns.length === 0) return [];
+  return [
+    'Average forgetting (linear probe, percentage points) of each relay arm, by stream:',
+    '',
+    `| stream | ${columns.join(' | ')} |`,
+    `| --- |${columns.map(() => ' ---: |').join('')}`,
+    ...[...cells].map(([stream, row]) => `| ${stream} | ${columns.map((c) => pct(row.get(c))).join(' | ')} |`),
+  ];
 }

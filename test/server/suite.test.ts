@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSuite, renderSuite } from '../../server/suite.js';
+import type { Results } from '../../server/results.js';
+import { forgettingSideBySide, loadSuite, renderSuite } from '../../server/suite.js';
 
 describe('suite', () => {
   it('validates every scenario before anything runs, naming the bad file', () => {
@@ -16,5 +17,29 @@ describe('suite', () => {
   it('reports a failed scenario in the table instead of dropping it', () => {
     const table = renderSuite([{ name: 'broken', error: 'client client-0: task x failed: training diverged\nmore' }]);
     expect(table).toContain('| broken | failed: client client-0: task x failed: training diverged |');
+  });
+
+  it('sets supervised forgetting beside self-supervised forgetting, stream by stream', () => {
+    const forgetting = (f: number) => ({ linear: { averageAccuracy: 0.8, averageForgetting: f, backwardTransfer: -f }, knn: { averageAccuracy: 0.8, averageForgetting: f, backwardTransfer: -f } });
+    const run = (stream: string, method: string, arms: Array<[string, number | null]>) => ({
+      name: `${stream}-${method}`,
+      results: {
+        scenario: { stream: { type: stream }, ssl: { method } },
+        arms: arms.map(([name, f]) => (f === null ? { name, mode: 'joint' } : { name, mode: 'relay', forgetting: forgetting(f) })),
+      } as unknown as Results,
+    });
+    const table = forgettingSideBySide([
+      run('random-class', 'moco-v2', [['fine-tune', 0.012], ['replay', 0.004], ['joint', null]]),
+      run('random-class', 'supervised', [['fine-tune', 0.52], ['joint', null]]),
+      run('domain', 'supervised', [['fine-tune', 0.014]]),
+      { name: 'broken', error: 'x' },
+    ]);
+    expect(table.slice(2)).toEqual([
+      '| stream | moco-v2 fine-tune | moco-v2 replay | supervised fine-tune |',
+      '| --- | ---: | ---: | ---: |',
+      '| random-class | 1.2 | 0.4 | 52.0 |',
+      '| domain | – | – | 1.4 |',
+    ]);
+    expect(forgettingSideBySide([{ name: 'broken', error: 'x' }])).toEqual([]);
   });
 });
