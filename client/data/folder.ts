@@ -4,11 +4,14 @@
  * (./image-decode.ts). A folder without its own split gets a seeded 80/20 split,
  * stratified by class (and domain). Unreadable files are skipped and counted; only a
  * folder with nothing readable fails. ImageNet class folders named by wnid get WordNet
- * superclasses; DomainNet images carry their domain.
+ * superclasses; DomainNet images carry their domain. Decoded arrays are cached on disk
+ * (./folder-cache.ts), so only the first client to load a folder decodes it.
  */
 import type { DatasetSpec } from '../../shared/scenario.js';
-import type { ImageSet, LabeledDataset, SkippedFiles } from '../../shared/dataset-types.js';
+import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed, Random } from '../../shared/random.js';
+import { defaultCacheDir } from './fashion-mnist.js';
+import { folderCacheFile, readFolderCache, writeFolderCache, type DecodedSplit } from './folder-cache.js';
 import { listFolder, type FolderEntry, type FolderListing } from './folder-layout.js';
 import { decodeImages } from './image-decode.js';
 import { coversAll, hierarchyGroups, shippedHierarchy } from './wordnet.js';
@@ -61,6 +64,24 @@ function wordnetSuperclasses(listing: FolderListing): number[][] | undefined {
   return listing.layout === 'imagenet' && coversAll(hierarchy, listing.classNames) ? hierarchyGroups(hierarchy, listing.classNames) : undefined;
 }
 
+/** Decodes the files of both splits; throws only when a split has no readable image. */
+async function decodeSplit(split: { train: FolderEntry[]; test: FolderEntry[] }, listing: FolderListing, size: number, channels: 1 | 3, root: string): Promise<DecodedSplit> {
+  const all = [...split.train, ...split.test];
+  const decoded = await decodeImages(
+    all.map((e) => e.file),
+    { size, channels },
+  );
+  const cut = split.train.length;
+  const bytes = size * size * channels;
+  const train = toImageSet(split.train, decoded.pixels.subarray(0, cut * bytes), decoded.ok.slice(0, cut), listing, size, channels);
+  const test = toImageSet(split.test, decoded.pixels.subarray(cut * bytes), decoded.ok.slice(cut), listing, size, channels);
+  if (train.count === 0 || test.count === 0) {
+    const reason = decoded.failures[0] ? ` (e.g. ${decoded.failures[0].file}: ${decoded.failures[0].reason})` : '';
+    throw new Error(`dataset.path: no readable ${train.count === 0 ? 'training' : 'test'} images under ${root}${reason}`);
+  }
+  return { train, test, skipped: { count: decoded.failures.length, examples: decoded.failures.slice(0, SKIPPED_EXAMPLES) } };
+}
+
 /** Loads the folder dataset of `spec` (a `folder` spec with a path). */
 export async function loadFolderDataset(spec: DatasetSpec): Promise<LabeledDataset> {
   if (!spec.path) throw new Error('dataset.path: dataset "folder" needs a path to the root of an image folder');
@@ -68,19 +89,13 @@ export async function loadFolderDataset(spec: DatasetSpec): Promise<LabeledDatas
   const split = listing.test ? { train: listing.train, test: listing.test } : splitEntries(listing.train);
   const size = spec.imageSize ?? FOLDER_DEFAULT_IMAGE_SIZE;
   const channels = spec.channels ?? 3;
-  const all = [...split.train, ...split.test];
-  const decoded = await decodeImages(
-    all.map((e) => e.file),
-    { size, channels },
-  );
-  const cut = split.train.length;
-  const train = toImageSet(split.train, decoded.pixels.subarray(0, cut * size * size * channels), decoded.ok.slice(0, cut), listing, size, channels);
-  const test = toImageSet(split.test, decoded.pixels.subarray(cut * size * size * channels), decoded.ok.slice(cut), listing, size, channels);
-  if (train.count === 0 || test.count === 0) {
-    const reason = decoded.failures[0] ? ` (e.g. ${decoded.failures[0].file}: ${decoded.failures[0].reason})` : '';
-    throw new Error(`dataset.path: no readable ${train.count === 0 ? 'training' : 'test'} images under ${spec.path}${reason}`);
+  const cacheFile = await folderCacheFile(defaultCacheDir(), split, size, channels);
+  let decoded = await readFolderCache(cacheFile);
+  if (!decoded) {
+    decoded = await decodeSplit(split, listing, size, channels, spec.path);
+    await writeFolderCache(cacheFile, decoded);
   }
-  const skipped: SkippedFiles = { count: decoded.failures.length, examples: decoded.failures.slice(0, SKIPPED_EXAMPLES) };
+  const { train, test, skipped } = decoded;
   if (skipped.count > 0) {
     process.emitWarning(`${skipped.count} unreadable image file(s) skipped, e.g. ${skipped.examples.map((e) => `${e.file} (${e.reason})`).join('; ')}`, {
       code: 'STREAMSSL_SKIPPED_IMAGES',

@@ -25,6 +25,7 @@ describe('a folder dataset through relay and joint', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'streamssl-folder-e2e-'));
+    process.env.STREAMSSL_CACHE = join(dir, 'cache');
     const data = join(dir, 'data');
     for (const domain of ['quickdraw', 'clipart']) await writeClassFolders(join(data, domain), ['apple', 'bus', 'cat'], 8);
     await writeBrokenImage(join(data, 'clipart', 'cat', 'truncated.jpg'));
@@ -53,6 +54,7 @@ describe('a folder dataset through relay and joint', () => {
   }, 240_000);
 
   afterAll(async () => {
+    delete process.env.STREAMSSL_CACHE;
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -3,9 +3,10 @@
  * file skipped and counted, sizes and channels right, real domains driving the domain
  * stream, and WordNet superclasses for ImageNet class folders.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset, planStream, selectChunks } from '../../../client/data/index.js';
 import { detectLayout } from '../../../client/data/folder-layout.js';
 import { hierarchyGroups, shippedHierarchy } from '../../../client/data/wordnet.js';
@@ -20,6 +21,15 @@ const WNIDS = ['n01558993', 'n01855672', 'n02085620', 'n02086240', 'n02701002', 
 
 describe('folder dataset', () => {
   const dir = useTempDir('streamssl-folder-');
+  let cacheDir: string;
+  beforeAll(async () => {
+    cacheDir = await mkdtemp(join(tmpdir(), 'streamssl-folder-cache-'));
+    process.env.STREAMSSL_CACHE = cacheDir;
+  });
+  afterAll(async () => {
+    delete process.env.STREAMSSL_CACHE;
+    await rm(cacheDir, { recursive: true, force: true });
+  });
 
   it('loads class folders with a seeded 80/20 split and skips the broken file', async () => {
     await writeClassFolders(dir(), ['cat', 'dog', 'fox'], 5);
@@ -39,11 +49,20 @@ describe('folder dataset', () => {
     const px = data.train.images.subarray(first * 192, (first + 1) * 192);
     const channelSum = (c: number) => px.reduce((s, v, i) => (i % 3 === c ? s + v : s), 0);
     expect(channelSum(0)).toBeGreaterThan(2 * channelSum(2));
-    // The split is a constant of the folder.
+    // The split is a constant of the folder; the second load comes from the cache.
+    const cached = (await readdir(cacheDir)).filter((f) => f.startsWith('folder-'));
+    expect(cached.length).toBeGreaterThan(0);
     const again = await loadDataset(folder(dir()));
-    expect(again.train.images).toEqual(data.train.images);
+    expect(again.train).toEqual(data.train);
+    expect(again.test).toEqual(data.test);
+    expect(again.skipped).toEqual(data.skipped);
+    // A file that changes gives a new cache entry.
+    await writeBrokenImage(join(dir(), 'fox', 'img0.png'));
+    const changed = await loadDataset(folder(dir()));
+    expect(changed.skipped?.count).toBe(2);
+    expect((await readdir(cacheDir)).length).toBe(cached.length + 1);
     const gray = await loadDataset(folder(dir(), { channels: 1, imageSize: 12 }));
-    expect([gray.train.height, gray.train.channels, gray.train.images.length]).toEqual([12, 1, 12 * 144]);
+    expect([gray.train.height, gray.train.channels, gray.train.images.length]).toEqual([12, 1, changed.train.count * 144]);
   });
 
   it('fails with a clear error when nothing is readable', async () => {
