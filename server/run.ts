@@ -250,7 +250,9 @@ async function runJournaledArm(journal: RunJournal, start: ArmStart, ctx: ArmCon
 async function planStream(pool: WorkerPool, scenario: Scenario, retry: RetryPolicy, logger: Logger): Promise<StreamSummary> {
   const task: PlanTask = { kind: 'plan', taskId: 'stream:plan', seed: scenario.seed, dataset: scenario.dataset, stream: scenario.stream };
   try {
-    return (await runWithRetries(pool, task, null, null, retry, { logger })).metrics;
+    const summary = (await runWithRetries(pool, task, null, null, retry, { logger })).metrics;
+    if (summary.skippedFiles) logger.warn({ skipped: summary.skippedFiles.count, examples: summary.skippedFiles.examples }, 'unreadable image files were skipped');
+    return summary;
   } catch (err) {
     throw new Error(`the stream plan failed: ${(err as Error).message}`, { cause: err });
   }

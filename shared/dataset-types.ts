@@ -16,6 +16,8 @@ export interface ImageSet {
   numClasses: number;
   /** Human-readable class names, `numClasses` long. */
   classNames: string[];
+  /** Multi-domain data only: each image's index into the dataset's `domains`. */
+  domainOf?: Uint8Array;
 }
 
 /** A dataset with its train/test split. */
@@ -25,6 +27,16 @@ export interface LabeledDataset {
   test: ImageSet;
   /** Declared class groups (a partition of the classes) for the distant-class stream. */
   superclasses?: number[][];
+  /** Multi-domain data (e.g. DomainNet) only: domain names, in stream order. */
+  domains?: string[];
+  /** Image files that could not be decoded and were left out (folder datasets). */
+  skipped?: SkippedFiles;
+}
+
+/** Unreadable source files: how many, and the first few with the reason. */
+export interface SkippedFiles {
+  count: number;
+  examples: { file: string; reason: string }[];
 }
 
 /** Bytes of one image in `set`. */

@@ -71,7 +71,11 @@ export interface StreamSummary {
   trainCount: number;
   testCount: number;
   numClasses: number;
-  chunks: { id: number; size: number; classes: number[]; style: string }[];
+  chunks: { id: number; size: number; classes: number[]; style: string; domains?: number[] }[];
+  /** Names of the dataset's real domains (chunk `domains` index them), when it has some. */
+  domains?: string[];
+  /** Image files the client could not decode and left out (folder datasets). */
+  skippedFiles?: { count: number; examples: { file: string; reason: string }[] };
 }
 
 /** Every task that crosses the wire. */
@@ -254,8 +258,12 @@ export const streamSummarySchema = z.strictObject({
   testCount: nonNegativeInt,
   numClasses: positiveInt,
   chunks: z
-    .array(z.strictObject({ id: nonNegativeInt, size: nonNegativeInt, classes: z.array(nonNegativeInt), style: z.string() }))
+    .array(z.strictObject({ id: nonNegativeInt, size: nonNegativeInt, classes: z.array(nonNegativeInt), style: z.string(), domains: z.array(nonNegativeInt).optional() }))
     .min(1),
+  domains: z.array(z.string().max(1000)).optional(),
+  skippedFiles: z
+    .strictObject({ count: nonNegativeInt, examples: z.array(z.strictObject({ file: z.string().max(4096), reason: z.string().max(1000) })).max(20) })
+    .optional(),
 });
 
 /** The schema of the metrics a task of `kind` returns. */

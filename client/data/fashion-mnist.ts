@@ -163,7 +163,8 @@ function decodeCache(file: Uint8Array, fingerprint: number): { train: ImageSet; 
 
 let tempCounter = 0;
 
-async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+/** Writes `bytes` to `file` through a temp file and a rename, so readers never see half a file. */
+export async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   const temp = `${file}.${process.pid}.${Date.now()}.${tempCounter++}.tmp`;
   try {

@@ -9,6 +9,7 @@ import type { DatasetSpec, StreamSpec } from '../../shared/scenario.js';
 import { splitStream, type StreamPlan } from '../../shared/stream/index.js';
 import type { DataSelection } from '../../shared/tasks.js';
 import { loadFashionMnist } from './fashion-mnist.js';
+import { loadFolderDataset } from './folder.js';
 import { loadIdxFolder } from './idx.js';
 import { loadMnist } from './mnist.js';
 import { styledSet } from './styles.js';
@@ -26,6 +27,7 @@ export const DATASET_LOADERS: Record<DatasetSpec['name'], DatasetLoader> = {
     return loadIdxFolder(spec.path);
   },
   synthetic: async (spec) => generateSynthetic({ perClass: spec.perClass, imageSize: spec.imageSize }),
+  folder: loadFolderDataset,
 };
 
 /** Seed of the sample limits: fixed, so a limited dataset is the same in every scenario. */
@@ -42,7 +44,10 @@ export function subset(set: ImageSet, indices: ArrayLike<number>): ImageSet {
     images.set(set.images.subarray(i * size, (i + 1) * size), k * size);
     labels[k] = set.labels[i];
   }
-  return { ...set, images, labels, count: indices.length, classNames: [...set.classNames] };
+  const out: ImageSet = { ...set, images, labels, count: indices.length, classNames: [...set.classNames] };
+  const domainOf = set.domainOf;
+  if (domainOf) out.domainOf = Uint8Array.from(indices, (i) => domainOf[i]);
+  return out;
 }
 
 /**
@@ -81,7 +86,8 @@ export async function loadDataset(spec: DatasetSpec): Promise<LabeledDataset> {
 
 /** The stream plan of a dataset's training set. */
 export function planStream(dataset: LabeledDataset, stream: StreamSpec, seed: number): StreamPlan {
-  return splitStream(stream, dataset.train.labels, dataset.train.numClasses, seed, dataset.superclasses);
+  const domains = dataset.domains && dataset.train.domainOf ? { names: dataset.domains, of: dataset.train.domainOf } : undefined;
+  return splitStream(stream, dataset.train.labels, dataset.train.numClasses, seed, dataset.superclasses, domains);
 }
 
 /**
@@ -102,10 +108,12 @@ export function selectChunks(dataset: LabeledDataset, plan: StreamPlan, chunkIds
   const count = parts.reduce((n, p) => n + p.count, 0);
   const size = imageBytes(train);
   const out: ImageSet = { ...train, images: new Uint8Array(count * size), labels: new Uint8Array(count), count, classNames: [...train.classNames] };
+  if (train.domainOf) out.domainOf = new Uint8Array(count);
   let offset = 0;
   for (const part of parts) {
     out.images.set(part.images, offset * size);
     out.labels.set(part.labels, offset);
+    if (out.domainOf && part.domainOf) out.domainOf.set(part.domainOf, offset);
     offset += part.count;
   }
   return out;

@@ -50,7 +50,9 @@ export class TrainingEngine implements Engine {
       trainCount: dataset.train.count,
       testCount: dataset.test.count,
       numClasses: dataset.train.numClasses,
-      chunks: plan.chunks.map((c) => ({ id: c.id, size: c.indices.length, classes: c.classes, style: c.style })),
+      chunks: plan.chunks.map((c) => ({ id: c.id, size: c.indices.length, classes: c.classes, style: c.style, ...(c.domains ? { domains: c.domains } : {}) })),
+      ...(dataset.domains ? { domains: dataset.domains } : {}),
+      ...(dataset.skipped && dataset.skipped.count > 0 ? { skippedFiles: dataset.skipped } : {}),
     };
   }
 

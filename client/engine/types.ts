@@ -18,7 +18,11 @@ export interface StreamSummary {
   trainCount: number;
   testCount: number;
   numClasses: number;
-  chunks: { id: number; size: number; classes: number[]; style: string }[];
+  chunks: { id: number; size: number; classes: number[]; style: string; domains?: number[] }[];
+  /** Names of the dataset's real domains (chunk `domains` index them), when it has some. */
+  domains?: string[];
+  /** Image files the client could not decode and left out (folder datasets). */
+  skippedFiles?: { count: number; examples: { file: string; reason: string }[] };
 }
 
 export interface Engine {

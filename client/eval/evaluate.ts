@@ -5,7 +5,8 @@
  * Given the stream plan, it also scores each chunk: for class-incremental streams, the
  * accuracy on the test samples of that chunk's classes (probe and bank over all classes);
  * for the domain stream, the accuracy on the test split shown in that chunk's style
- * (probe and bank in the same style).
+ * (probe and bank in the same style), or, on data with real domains, on the test samples
+ * of the chunk's domains.
  */
 import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed, sampledIndices } from '../../shared/random.js';
@@ -53,7 +54,9 @@ function perChunk(ctx: EvalContext, plan: StreamPlan, bankSet: ImageSet, testSet
       return { chunk: chunk.id, knnTop1: accuracy(own.knn, own.labels), linearTop1: accuracy(own.linear, own.labels), samples: own.labels.length };
     }
     const classes = new Set(chunk.classes);
-    const keep = (label: number) => classes.has(label);
+    const domains = new Set(chunk.domains);
+    const domainOf = testSet.domainOf;
+    const keep = chunk.domains && domainOf ? (_: number, i: number) => domains.has(domainOf[i]) : (label: number) => classes.has(label);
     return {
       chunk: chunk.id,
       knnTop1: accuracy(overall.knn, overall.labels, keep),

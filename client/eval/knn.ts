@@ -50,11 +50,11 @@ export function knnTop1(bank: FeatureSet, test: FeatureSet, o: KnnOptions): numb
 }
 
 /** Fraction of `predicted` equal to `labels`, over the samples `keep` accepts (all by default). */
-export function accuracy(predicted: Uint8Array, labels: Uint8Array, keep: (label: number) => boolean = () => true): number {
+export function accuracy(predicted: Uint8Array, labels: Uint8Array, keep: (label: number, index: number) => boolean = () => true): number {
   let correct = 0;
   let total = 0;
   for (let i = 0; i < predicted.length; i++) {
-    if (!keep(labels[i])) continue;
+    if (!keep(labels[i], i)) continue;
     total++;
     if (predicted[i] === labels[i]) correct++;
   }

@@ -1,10 +1,12 @@
 /**
- * Domain-incremental stream for single-domain data: a random equal split of the samples
- * where each chunk is shown in its own style, standing in for a change of domain.
+ * Domain-incremental stream. For single-domain data: a random equal split of the samples
+ * where each chunk is shown in its own style, standing in for a change of domain. Data
+ * with real domains is split by domain instead (./real-domain.ts).
  */
 import { deriveSeed, shuffledIndices } from '../random.js';
 import { DOMAIN_STYLES } from '../scenario.js';
 import { checkInputs, splitIndicesEvenly, type DomainStyle, type Splitter } from './plan.js';
+import { splitByRealDomains } from './real-domain.js';
 
 /** Styles of the chunks: `stream.styles`, else DOMAIN_STYLES cycled. */
 export function domainStyles(chunks: number, styles?: readonly DomainStyle[]): DomainStyle[] {
@@ -16,8 +18,9 @@ export function domainStyles(chunks: number, styles?: readonly DomainStyle[]): D
   return [...styles];
 }
 
-/** Random equal split of the samples, chunk `i` in style `styles[i]`. */
-export const splitDomain: Splitter = (spec, labels, numClasses, seed) => {
+/** By real domain when the data has them; else a random equal split, chunk `i` in style `styles[i]`. */
+export const splitDomain: Splitter = (spec, labels, numClasses, seed, _superclasses, domains) => {
+  if (domains) return splitByRealDomains(spec, labels, numClasses, domains);
   checkInputs(spec, labels, numClasses);
   if (spec.chunks > labels.length) {
     throw new Error(`stream.chunks: ${spec.chunks} chunks but only ${labels.length} samples`);

@@ -3,10 +3,10 @@ import type { StreamSpec } from '../scenario.js';
 import { splitDistantClass } from './distant-class.js';
 import { splitDomain } from './domain.js';
 import { splitInstance } from './instance.js';
-import type { Splitter, StreamPlan } from './plan.js';
+import type { SampleDomains, Splitter, StreamPlan } from './plan.js';
 import { splitRandomClass } from './random-class.js';
 
-export type { DomainStyle, Splitter, StreamChunk, StreamPlan } from './plan.js';
+export type { DomainStyle, SampleDomains, Splitter, StreamChunk, StreamPlan } from './plan.js';
 export { checkPartition } from './distant-class.js';
 export { domainStyles } from './domain.js';
 
@@ -21,10 +21,11 @@ export const SPLITTERS: Record<StreamSpec['type'], Splitter> = {
 /**
  * Cuts a training set (its `labels`) into the chunks of `spec`; a pure function of its
  * arguments. `superclasses` is the dataset's declared class grouping, used by the
- * distant-class stream when the spec names none.
+ * distant-class stream when the spec names none; `domains` are the samples' real domains,
+ * which the domain stream then follows instead of rendering styles.
  */
-export function splitStream(spec: StreamSpec, labels: Uint8Array, numClasses: number, seed: number, superclasses?: number[][]): StreamPlan {
+export function splitStream(spec: StreamSpec, labels: Uint8Array, numClasses: number, seed: number, superclasses?: number[][], domains?: SampleDomains): StreamPlan {
   const splitter = SPLITTERS[spec.type];
   if (!splitter) throw new Error(`stream.type: unknown stream type "${String(spec.type)}" (one of ${Object.keys(SPLITTERS).join(', ')})`);
-  return splitter(spec, labels, numClasses, seed, superclasses);
+  return splitter(spec, labels, numClasses, seed, superclasses, domains);
 }

@@ -18,6 +18,16 @@ export interface StreamChunk {
   classes: number[];
   /** Style its images are shown in (always `original` outside the domain stream). */
   style: DomainStyle;
+  /** Domain stream on multi-domain data: the real domains (indices into the dataset's) the chunk holds. */
+  domains?: number[];
+}
+
+/** Each training sample's domain, for data that has real domains (e.g. DomainNet). */
+export interface SampleDomains {
+  /** Domain names in stream order. */
+  names: readonly string[];
+  /** Index into `names` of each sample. */
+  of: Uint8Array;
 }
 
 /** How the training set is cut into chunks. */
@@ -32,6 +42,7 @@ export type Splitter = (
   numClasses: number,
   seed: number,
   superclasses?: number[][],
+  domains?: SampleDomains,
 ) => StreamPlan;
 
 /** Checks the inputs every splitter relies on. */

@@ -1,0 +1,94 @@
+/**
+ * On-disk cache of decoded folder datasets: decoding ImageNet-100 takes minutes and every
+ * client process loads it, so the decoded arrays are kept in
+ * `<cacheDir>/folder-<key>.bin`. The key hashes what the bytes depend on: every listed
+ * file's path, size and mtime, the split, the image size and channels. A changed,
+ * added or removed file gives a new key; a stale or foreign file is ignored.
+ */
+import { createHash } from 'node:crypto';
+import { stat, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ImageSet, SkippedFiles } from '../../shared/dataset-types.js';
+import { writeAtomically } from './fashion-mnist.js';
+import type { FolderEntry } from './folder-layout.js';
+
+const MAGIC = 'SSLFOLD1';
+
+export interface DecodedSplit {
+  train: ImageSet;
+  test: ImageSet;
+  skipped: SkippedFiles;
+}
+
+/** The cache file of a dataset: a hash of its files (path, size, mtime) and decoding options. */
+export async function folderCacheFile(cacheDir: string, split: { train: readonly FolderEntry[]; test: readonly FolderEntry[] }, size: number, channels: number): Promise<string> {
+  const hash = createHash('sha256').update(JSON.stringify({ size, channels }));
+  for (const [name, entries] of [['train', split.train], ['test', split.test]] as const) {
+    hash.update(`\n${name}`);
+    for (const e of entries) {
+      // A file that vanished is keyed as such: the decoder will skip it too.
+      const s = await stat(e.file).catch(() => undefined);
+      hash.update(`\n${e.file}\t${e.label}\t${e.domain ?? ''}\t${s ? `${s.size}\t${s.mtimeMs}` : 'missing'}`);
+    }
+  }
+  return join(cacheDir, `folder-${hash.digest('hex').slice(0, 32)}.bin`);
+}
+
+/** Arrays of a set in file order; domainOf only when present. */
+const blocks = (set: ImageSet) => [set.images, set.labels, ...(set.domainOf ? [set.domainOf] : [])];
+
+type CachedShape = ReturnType<typeof shape>;
+
+function shape(set: ImageSet) {
+  return { count: set.count, height: set.height, width: set.width, channels: set.channels, numClasses: set.numClasses, classNames: set.classNames, domains: set.domainOf !== undefined };
+}
+
+export function encodeFolderCache(data: DecodedSplit): Uint8Array {
+  const header = new TextEncoder().encode(JSON.stringify({ train: shape(data.train), test: shape(data.test), skipped: data.skipped }));
+  const parts = [...blocks(data.train), ...blocks(data.test)];
+  const out = new Uint8Array(12 + header.length + parts.reduce((n, p) => n + p.length, 0));
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  new DataView(out.buffer).setUint32(8, header.length, true);
+  out.set(header, 12);
+  let offset = 12 + header.length;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** The decoded split in `bytes`, or undefined when they are not a whole cache file. */
+export function decodeFolderCache(bytes: Uint8Array): DecodedSplit | undefined {
+  if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) return undefined;
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
+  let header: { train: CachedShape; test: CachedShape; skipped: SkippedFiles };
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)));
+  } catch {
+    return undefined;
+  }
+  let offset = 12 + headerLength;
+  const take = (n: number) => bytes.slice(offset, (offset += n));
+  const read = ({ domains, ...s }: CachedShape): ImageSet => {
+    const set: ImageSet = { ...s, images: take(s.count * s.height * s.width * s.channels), labels: take(s.count) };
+    if (domains) set.domainOf = take(s.count);
+    return set;
+  };
+  const train = read(header.train);
+  const test = read(header.test);
+  return offset === bytes.length ? { train, test, skipped: header.skipped } : undefined;
+}
+
+/** The cached split, or undefined when there is none (or it is unreadable). */
+export async function readFolderCache(file: string): Promise<DecodedSplit | undefined> {
+  return readFile(file).then(
+    (bytes) => decodeFolderCache(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+    () => undefined,
+  );
+}
+
+/** Writes the cache; a cache that cannot be written only costs time, never the run. */
+export async function writeFolderCache(file: string, data: DecodedSplit): Promise<void> {
+  await writeAtomically(file, encodeFolderCache(data)).catch(() => undefined);
+}
