@@ -61,6 +61,8 @@ export interface RetryHooks {
   context?: Record<string, unknown>;
   /** Awaited before the next attempt (e.g. to journal the retry). */
   onRetry?: (event: RetryEvent) => void | Promise<void>;
+  /** Called as the task is handed to a client, on every attempt (measures coordinator overhead). */
+  onDispatch?: (clientId: string) => void;
 }
 
 /** Runs `task` on a client from `pool`, again on another after a lost client, up to `policy.retries` times. */
@@ -76,6 +78,7 @@ export async function runWithRetries<T extends WireTask>(
   for (let attempt = 1; ; attempt++) {
     const worker = await acquire(pool, task, policy, lost);
     try {
+      hooks.onDispatch?.(worker.id);
       return await worker.runTask(task, state, replay);
     } catch (err) {
       const reason = (err as Error).message ?? String(err);

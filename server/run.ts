@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createLogger, type Logger } from '../shared/log.js';
 import type { PlanTask, StreamSummary } from '../shared/protocol.js';
 import type { BackendName, Scenario } from '../shared/scenario.js';
-import type { EvalMetrics, EvalTask, Progress } from '../shared/tasks.js';
+import type { EvalMetrics, Progress } from '../shared/tasks.js';
 import { CheckpointStore } from './checkpoints.js';
 import { JournalError, RunJournal, type ClientSetup } from './journal.js';
 import { analyzeRunDir } from './analyze.js';
@@ -20,7 +20,8 @@ import { writeReportFiles } from './report-files.js';
 import { buildResults, writeResults, type Results } from './results.js';
 import { armStarts, type ArmStart } from './resume-point.js';
 import { runWithRetries, type RetryPolicy } from './retry.js';
-import { computeMatchingNote, runStages, type ArmRun } from './schedule/index.js';
+import { evalTaskFor } from './schedule/eval-task.js';
+import { computeMatchingNote, runArmTasks, type ArmRun } from './schedule/index.js';
 import { openSession, spawnLauncher, type ClientLauncher, type Session } from './session.js';
 import type { TlsCredentials } from './tls.js';
 import type { WorkerPool } from './worker.js';
@@ -38,6 +39,11 @@ export { spawnLauncher } from './session.js';
 export function clientThreads(o: { clients: number; arms: number; parallelArms: boolean }, cores = availableParallelism()): number {
   const busy = o.parallelArms ? Math.max(1, Math.min(o.clients, o.arms)) : 1;
   return Math.max(1, Math.floor(cores / busy));
+}
+
+/** Clients the arms keep busy at once: one per relay or joint arm, one per chunk for fedavg. */
+function clientsBusyAtOnce(scenario: Scenario): number {
+  return scenario.arms.reduce((n, arm) => n + (arm.mode === 'fedavg' ? scenario.stream.chunks : 1), 0);
 }
 
 export interface RunScenarioOptions {
@@ -97,7 +103,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunSumma
   const setup: ClientSetup = {
     clients,
     backend: options.backend ?? scenario.clients.backend,
-    threads: options.threads ?? scenario.clients.threads ?? clientThreads({ clients, arms: scenario.arms.length, parallelArms }),
+    threads: options.threads ?? scenario.clients.threads ?? clientThreads({ clients, arms: clientsBusyAtOnce(scenario), parallelArms }),
     remote: options.launch === null,
   };
   await mkdir(outDir, { recursive: true });
@@ -165,7 +171,7 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
         }
       },
       ...starts.map((start, i) => async () => {
-        arms[i] = await runJournaledArm(journal, start, { pool: pool!, checkpoints, retry, logger });
+        arms[i] = await runJournaledArm(journal, start, { pool: pool!, checkpoints, retry, logger, chunkSizes });
       }),
     ];
     const parallel = scenario.clients.parallelArms && o.setup.clients > 1;
@@ -224,6 +230,7 @@ interface ArmContext {
   checkpoints: CheckpointStore;
   retry: RetryPolicy;
   logger: Logger;
+  chunkSizes: number[];
 }
 
 /** Runs what is left of one arm, journaling each stage; a failure ends this arm only. */
@@ -233,8 +240,9 @@ async function runJournaledArm(journal: RunJournal, start: ArmStart, ctx: ArmCon
   if (start.resume) ctx.logger.info({ arm: arm.name, after: start.resume.stages.length - 1 }, 'arm continues after its last finished stage');
   if (journal.armError(arm.name) !== null) await journal.recordArmError(arm.name, null);
   try {
-    return await runStages(arm, start.tasks, {
-      ...ctx,
+    const { chunkSizes, ...runContext } = ctx;
+    return await runArmTasks({ scenario: journal.scenario, arm, chunkSizes }, start.tasks, {
+      ...runContext,
       ...(start.resume ? { resume: start.resume } : {}),
       onStage: (_, record) => journal.recordStage(arm.name, record),
       onRetry: (_, stage, e) => journal.recordRetry({ taskId: e.taskId, arm: arm.name, stage, attempt: e.attempt, client: e.client, reason: e.reason }),
@@ -257,15 +265,5 @@ async function planStream(pool: WorkerPool, scenario: Scenario, retry: RetryPoli
 }
 
 async function evaluateRandomInit(pool: WorkerPool, scenario: Scenario, retry: RetryPolicy, logger: Logger): Promise<EvalMetrics> {
-  const task: EvalTask = {
-    kind: 'eval',
-    taskId: 'random-init:eval',
-    seed: scenario.seed,
-    dataset: scenario.dataset,
-    model: scenario.model,
-    ssl: scenario.ssl,
-    evaluation: scenario.evaluation,
-    stream: scenario.stream,
-  };
-  return (await runWithRetries(pool, task, null, null, retry, { logger })).metrics;
+  return (await runWithRetries(pool, evalTaskFor(scenario, 'random-init:eval'), null, null, retry, { logger })).metrics;
 }

@@ -10,13 +10,13 @@ export interface InProcessClients {
   handles: ClientHandle[];
 }
 
-/** Clients named `fake-<i>`, each driving a `FakeEngine` built with `options`. */
-export function inProcessClients(options: FakeEngineOptions = {}): InProcessClients {
+/** Clients named `fake-<i>`, each driving a `FakeEngine` (or what `makeEngine` builds) with `options`. */
+export function inProcessClients(options: FakeEngineOptions = {}, makeEngine: (o: FakeEngineOptions) => FakeEngine = (o) => new FakeEngine(o)): InProcessClients {
   const engines: FakeEngine[] = [];
   const handles: ClientHandle[] = [];
   const launcher: ClientLauncher = async ({ url, token, count }) => {
     for (let i = 0; i < count; i++) {
-      const engine = new FakeEngine(options);
+      const engine = makeEngine(options);
       engines.push(engine);
       handles.push(await startClient({ url, token, engine, clientId: `fake-${i}`, backend: 'cpu', logger: silentLogger() }));
     }
