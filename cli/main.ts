@@ -26,6 +26,7 @@ interface RunOptions extends ScenarioOptions {
   backend?: BackendName;
   clients?: number;
   threads?: number;
+  gpus?: string[];
 }
 
 interface ServeOptions extends ScenarioOptions {
@@ -61,9 +62,10 @@ export function buildProgram(): Command {
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend of the clients').choices(BACKEND_NAMES))
     .option('--clients <n>', 'client processes to spawn (default: one per chunk)', positiveInt)
     .option('--threads <n>', 'compute threads per client (default: the cores shared among clients training at once)', positiveInt)
+    .option('--gpus <ids>', 'GPU ids, comma-separated, given to the clients round-robin as CUDA_VISIBLE_DEVICES (overrides clients.gpus)', gpuList)
     .action(async (file: string, opts: RunOptions) => {
       const scenario = load(file, opts.set);
-      await execute(scenario, opts.out, { clients: opts.clients, backend: opts.backend, threads: opts.threads });
+      await execute(scenario, opts.out, { clients: opts.clients, backend: opts.backend, threads: opts.threads, gpus: opts.gpus });
     });
 
   program
@@ -211,6 +213,14 @@ function printSummary(summary: RunSummary): void {
     `${summary.failures.length} arm(s) failed:\n${summary.failures.map((f) => `  - ${f.error}`).join('\n')}\n` +
       `results.json and report.md hold the other arms and the failed arms' finished stages; ${whereTheRunIs(dirname(summary.journalPath))}`,
   );
+}
+
+/** `0,1,2` → ["0", "1", "2"]; each id a GPU index or UUID. */
+function gpuList(value: string): string[] {
+  const ids = value.split(',').map((id) => id.trim());
+  const bad = ids.find((id) => !/^[0-9A-Za-z-]+$/.test(id));
+  if (bad !== undefined) throw new InvalidArgumentError(`"${bad}" is not a GPU id (expected e.g. 0,1,2 or GPU UUIDs)`);
+  return ids;
 }
 
 class UsageError extends Error {}

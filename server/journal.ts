@@ -29,6 +29,8 @@ export interface ClientSetup {
   threads: number;
   /** Remote clients (`serve`): a resumed run waits for them again. */
   remote: boolean;
+  /** GPU ids launched clients are given round-robin. */
+  gpus?: string[];
 }
 
 export type ResultStream = Results['stream'];
@@ -65,7 +67,7 @@ const journalSchema = z.strictObject({
   version: z.literal(VERSION),
   code: z.string(),
   scenario: z.unknown(),
-  setup: z.strictObject({ clients: z.number().int().positive(), backend: z.enum(BACKEND_NAMES), threads: z.number().int().positive(), remote: z.boolean() }),
+  setup: z.strictObject({ clients: z.number().int().positive(), backend: z.enum(BACKEND_NAMES), threads: z.number().int().positive(), remote: z.boolean(), gpus: z.array(z.string()).optional() }),
   startedAt: z.string(),
   stream: z.union([streamSummarySchema, z.strictObject({ chunks: z.array(z.strictObject({ id: nonNegativeInt, size: nonNegativeInt })).min(1) })]).nullable(),
   randomInit: evalMetricsSchema.nullable(),
@@ -73,7 +75,7 @@ const journalSchema = z.strictObject({
   retries: z.array(
     z.strictObject({ taskId: z.string(), arm: z.string().optional(), stage: nonNegativeInt.optional(), attempt: z.number().int().positive(), client: z.string(), reason: z.string(), at: z.string() }),
   ),
-  clients: z.array(z.strictObject({ id: z.string(), hostname: z.string(), pid: nonNegativeInt, backend: z.string().optional(), backendReason: z.string().optional() })),
+  clients: z.array(z.strictObject({ id: z.string(), hostname: z.string(), pid: nonNegativeInt, backend: z.string().optional(), backendReason: z.string().optional(), device: z.string().optional() })),
   resumedAt: z.array(z.string()),
 });
 

@@ -12,6 +12,8 @@ export interface ClientInfo {
   hostname: string;
   backend?: string;
   backendReason?: string;
+  /** The GPU(s) the client was given, as its hello reported. */
+  device?: string;
   address: string;
 }
 

@@ -85,7 +85,7 @@ export interface Results {
   /** The coordinator's overhead per stage over all arms: result arrived to next task sent. */
   coordinatorOverhead: OverheadSummary | null;
   stream: StreamSummary | { chunks: Array<{ id: number; size: number }> };
-  clients: Array<Pick<ClientSnapshot, 'id' | 'hostname' | 'pid' | 'backend' | 'backendReason'>>;
+  clients: Array<Pick<ClientSnapshot, 'id' | 'hostname' | 'pid' | 'backend' | 'backendReason' | 'device'>>;
   startedAt: string;
   finishedAt: string;
   /** Analyses of the saved models (`streamssl analyze`, or `analysis.atEnd`). */
@@ -115,7 +115,7 @@ export function buildResults(input: ResultsInput): Results {
     computeMatching: input.computeMatching,
     coordinatorOverhead: summarizeOverhead(overhead),
     stream: input.stream,
-    clients: input.clients.map(({ id, hostname, pid, backend, backendReason }) => ({ id, hostname, pid, ...(backend ? { backend } : {}), ...(backendReason ? { backendReason } : {}) })),
+    clients: input.clients.map(({ id, hostname, pid, backend, backendReason, device }) => ({ id, hostname, pid, ...(backend ? { backend } : {}), ...(backendReason ? { backendReason } : {}), ...(device ? { device } : {}) })),
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.finishedAt.toISOString(),
   };

@@ -41,6 +41,10 @@ export function clientThreads(o: { clients: number; arms: number; parallelArms: 
   return Math.max(1, Math.floor(cores / busy));
 }
 
+function gpusOf(gpus: string[] | undefined): { gpus?: string[] } {
+  return gpus && gpus.length > 0 ? { gpus } : {};
+}
+
 /** Clients the arms keep busy at once: one per relay or joint arm, one per chunk for fedavg. */
 function clientsBusyAtOnce(scenario: Scenario): number {
   return scenario.arms.reduce((n, arm) => n + (arm.mode === 'fedavg' ? scenario.stream.chunks : 1), 0);
@@ -55,6 +59,8 @@ export interface RunScenarioOptions {
   backend?: BackendName;
   /** Overrides scenario.clients.threads (threads per launched client). */
   threads?: number;
+  /** Overrides scenario.clients.gpus: GPU ids launched clients get round-robin. */
+  gpus?: string[];
   /**
    * Training samples per chunk. When absent a client computes them with the stream
    * splitter (a `plan` task), since the coordinator holds no data.
@@ -105,6 +111,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunSumma
     backend: options.backend ?? scenario.clients.backend,
     threads: options.threads ?? scenario.clients.threads ?? clientThreads({ clients, arms: clientsBusyAtOnce(scenario), parallelArms }),
     remote: options.launch === null,
+    ...gpusOf(options.gpus ?? scenario.clients.gpus),
   };
   await mkdir(outDir, { recursive: true });
   const stream = options.chunkSizes ? { chunks: options.chunkSizes.map((size, id) => ({ id, size })) } : undefined;
@@ -146,7 +153,7 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
         onProgress: o.onProgress,
         onJoin: (c) =>
           void journal
-            .recordClient({ id: c.id, hostname: c.hostname, pid: c.pid, ...(c.backend ? { backend: c.backend } : {}), ...(c.backendReason ? { backendReason: c.backendReason } : {}) })
+            .recordClient({ id: c.id, hostname: c.hostname, pid: c.pid, ...(c.backend ? { backend: c.backend } : {}), ...(c.backendReason ? { backendReason: c.backendReason } : {}), ...(c.device ? { device: c.device } : {}) })
             .catch((err: unknown) => logger.error({ err }, 'could not journal a client')),
       });
     }

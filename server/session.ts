@@ -23,6 +23,8 @@ export interface LaunchContext {
   threads: number;
   /** Times each client may be started again after its process died (`clients.restarts`). */
   restarts: number;
+  /** GPU ids spawned clients are given round-robin (`--gpus`, `clients.gpus`). */
+  gpus?: readonly string[];
   logDir: string;
   logger: Logger;
 }
@@ -47,6 +49,7 @@ export const spawnLauncher: ClientLauncher = (ctx) =>
     logDir: ctx.logDir,
     logger: ctx.logger,
     maxRestarts: ctx.restarts,
+    ...(ctx.gpus ? { gpus: ctx.gpus } : {}),
   });
 
 export interface SessionOptions {
@@ -107,6 +110,7 @@ export async function openSession(o: SessionOptions): Promise<Session> {
         backend: setup.backend,
         threads: setup.threads,
         restarts: scenario.clients.restarts,
+        ...(setup.gpus ? { gpus: setup.gpus } : {}),
         logDir: o.logDir,
         logger,
       });

@@ -29,6 +29,8 @@ export interface SpawnClientsOptions {
   env?: NodeJS.ProcessEnv;
   /** Times each client is started again after its process died (default 0: never). */
   maxRestarts?: number;
+  /** GPU ids given to the clients round-robin (client i gets `gpus[i mod n]` as CUDA_VISIBLE_DEVICES). */
+  gpus?: readonly string[];
 }
 
 export interface SpawnedClients {
@@ -63,6 +65,11 @@ export function spawnClients(options: SpawnClientsOptions): SpawnedClients {
   const logOf = (id: string) => join(options.logDir, `${id}.log`);
   let stopping = false;
 
+  const gpuEnv = (id: string): NodeJS.ProcessEnv => {
+    const gpus = options.gpus;
+    return gpus && gpus.length > 0 ? { CUDA_VISIBLE_DEVICES: gpus[ids.indexOf(id) % gpus.length] } : {};
+  };
+
   const start = (id: string): ChildProcess => {
     const fd = openSync(logOf(id), 'a');
     try {
@@ -71,7 +78,7 @@ export function spawnClients(options: SpawnClientsOptions): SpawnedClients {
       const args = ['--import', tsx, entry, '--server', options.serverUrl, '--backend', options.backend, ...threads, '--client-id', id];
       const child = spawn(process.execPath, args, {
         stdio: ['ignore', fd, fd, 'ipc'],
-        env: { ...process.env, ...options.env, STREAMSSL_TOKEN: options.token },
+        env: { ...process.env, ...options.env, ...gpuEnv(id), STREAMSSL_TOKEN: options.token },
       });
       // The channel only tells the child when this process is gone; it must not keep this one alive.
       child.channel?.unref();

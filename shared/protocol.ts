@@ -94,6 +94,8 @@ export interface HelloPayload {
   backend?: string;
   /** Why that backend: what auto-selection tried before it, or that it was forced. */
   backendReason?: string;
+  /** The GPU(s) the client was given (`CUDA_VISIBLE_DEVICES`), when it was given any. */
+  device?: string;
   hostname: string;
 }
 
@@ -156,6 +158,7 @@ export const helloSchema = z.strictObject({
   pid: nonNegativeInt,
   backend: z.string().max(200).optional(),
   backendReason: z.string().max(2000).optional(),
+  device: z.string().max(200).optional(),
   hostname: z.string().max(255),
 });
 
