@@ -71,7 +71,7 @@ export interface RunScenarioOptions {
   /** How clients are started; default `spawnLauncher`; null waits for remote clients. */
   launch?: ClientLauncher | null;
   logger?: Logger;
-  /** How long launched clients may take to connect (default 120 s; remote clients are awaited forever). */
+  /** How long launched clients may take to connect (default 120 s, 5 s per client beyond 24; remote clients are awaited forever). */
   connectTimeoutMs?: number;
   /** Sees every progress report of every client (the log keeps one per 10 s). */
   onProgress?: (clientId: string, progress: Progress) => void;

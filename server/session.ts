@@ -74,6 +74,14 @@ export interface Session {
   close(): Promise<void>;
 }
 
+/**
+ * How long launched clients may take to join: 120 s, or 5 s per client when there are
+ * more, since each process loads TypeScript and TensorFlow.js and many share few cores.
+ */
+export function defaultConnectTimeoutMs(clients: number): number {
+  return Math.max(120_000, clients * 5_000);
+}
+
 /** Starts the coordinator and resolves once `setup.clients` clients have joined. */
 export async function openSession(o: SessionOptions): Promise<Session> {
   const { scenario, setup, logger } = o;
@@ -120,7 +128,7 @@ export async function openSession(o: SessionOptions): Promise<Session> {
       const ca = o.listen?.tls ? ' [--ca <certificate file>, when it is self-signed]' : '';
       logger.info(`waiting for ${setup.clients} client(s): on each machine run  streamssl client --server ${urls} --token <token>${ca}`);
     }
-    await pool.waitForClients(setup.clients, o.launcher ? (o.connectTimeoutMs ?? 120_000) : undefined);
+    await pool.waitForClients(setup.clients, o.launcher ? (o.connectTimeoutMs ?? defaultConnectTimeoutMs(setup.clients)) : undefined);
     logger.info({ clients: pool.list().map((c) => `${c.id} (${c.backend ?? 'backend ?'})`) }, 'clients ready');
     return { pool, close };
   } catch (err) {
