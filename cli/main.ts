@@ -7,7 +7,7 @@
  */
 import { dirname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BENCH_CONFIG_CHOICES, HANDOFF_CHOICES, parseCount, parseNonNegative, parseSeconds, parseThreadList, type BenchCliOptions } from '../bench/options.js';
+import { BENCH_CONFIG_CHOICES, countListOrNone, HANDOFF_CHOICES, HANDOFF_SIZE_NAMES, nameList, type HandoffSizeName, parseCount, parseNonNegative, parseSeconds, parseThreadList, type BenchCliOptions } from '../bench/options.js';
 import { clientCommand } from '../client/main.js';
 import { createLogger } from '../shared/log.js';
 import { BACKEND_NAMES, loadScenario, ScenarioError, type BackendName, type Scenario } from '../shared/scenario.js';
@@ -157,6 +157,8 @@ export function buildProgram(): Command {
     .option('--seconds <s>', 'time budget of each throughput loop', parseSeconds, 15)
     .option('--data-workers <n>', 'input pipeline worker threads (default: as in training)', parseNonNegative)
     .addOption(new Option('--handoff <name>', 'model whose online-encoder state is handed between two clients').choices(HANDOFF_CHOICES).default('resnet18'))
+    .option('--handoff-sizes <list>', `hand-off time against model size: models of ${HANDOFF_SIZE_NAMES.join(', ')}, comma-separated, or none`, nameList(HANDOFF_SIZE_NAMES), [...HANDOFF_SIZE_NAMES])
+    .option('--overhead-clients <list>', 'coordinator overhead per stage against the number of clients: counts, comma-separated, or none', countListOrNone, [4, 16, 64])
     .action(async (opts: BenchCliOptions) => {
       // Loaded on demand: the bench pulls in the coordinator and spawns TensorFlow.js processes.
       const { runBench, formatReport } = await import('../bench/run.js');
@@ -169,6 +171,8 @@ export function buildProgram(): Command {
         seconds: opts.seconds,
         dataWorkers: opts.dataWorkers,
         handoff: opts.handoff === 'none' ? null : opts.handoff,
+        handoffSizes: opts.handoffSizes as HandoffSizeName[],
+        overheadClients: opts.overheadClients,
         log: (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
