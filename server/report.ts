@@ -49,6 +49,19 @@ export async function writeReport(outDir: string, report: string): Promise<strin
   return path;
 }
 
+/** A stage's chunks; a long consecutive run (a fedavg round, joint on many chunks) as a range. */
+function chunksCell(chunk: number | number[]): string {
+  if (!Array.isArray(chunk)) return String(chunk);
+  const consecutive = chunk.every((c, i) => i === 0 || c === chunk[i - 1] + 1);
+  return chunk.length > 4 && consecutive ? `${chunk[0]}–${chunk[chunk.length - 1]} (${chunk.length})` : chunk.join(', ');
+}
+
+/** The client(s) of a stage; a fedavg round's many clients as a count (results.json lists them). */
+function clientsCell(clients: string): string {
+  const ids = clients.split(',');
+  return ids.length > 3 ? `${ids.length} clients` : ids.join(', ');
+}
+
 /** Mean, median and max of overhead samples, in milliseconds. */
 function overheadText(o: OverheadSummary): string {
   const ms = (seconds: number) => `${num(seconds * 1000, 1)} ms`;
@@ -66,8 +79,8 @@ function armTable(arm: ArmResult): string[] {
   const rows = arm.stages.map((st) =>
     row([
       String(st.stage),
-      Array.isArray(st.chunk) ? st.chunk.join(', ') : String(st.chunk),
-      st.client,
+      chunksCell(st.chunk),
+      clientsCell(st.client),
       `${num(st.loss.first)} → ${num(st.loss.last)}`,
       st.eval ? pct(st.eval.knnTop1) : '–',
       st.eval ? pct(st.eval.linearTop1) : '–',
