@@ -101,11 +101,16 @@ export async function runWithRetries<T extends WireTask>(
 
 async function acquire(pool: WorkerPool, task: WireTask, policy: RetryPolicy, lost: readonly string[]): Promise<Worker> {
   try {
-    return await pool.acquire({ noClientsTimeoutMs: policy.noClientsTimeoutMs });
+    return await pool.acquire({ noClientsTimeoutMs: policy.noClientsTimeoutMs, ...chunkNeeded(task) });
   } catch (err) {
     const after = lost.length > 0 ? ` after ${lost.join('; ')}` : '';
     throw new TaskFailure(task.taskId, null, lost.length, `no client to run task ${task.taskId}${after}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** A train task on one chunk needs a client holding it; joint (all chunks) is the pooled-data reference and runs anywhere. */
+function chunkNeeded(task: WireTask): { chunk?: number } {
+  return task.kind === 'train' && task.data.chunks.length === 1 ? { chunk: task.data.chunks[0] } : {};
 }
 
 /** `reason`, prefixed with the client unless it already names it. */

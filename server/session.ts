@@ -11,6 +11,7 @@ import { startCoordinator } from './coordinator.js';
 import type { TlsCredentials } from './tls.js';
 import type { ClientSetup } from './journal.js';
 import type { ClientRegistry, ClientSnapshot } from './registry.js';
+import { checkChunksHeld, chunkHoldings } from './placement.js';
 import { spawnClients } from './spawn.js';
 
 /** What a launcher is told about the coordinator its clients must join. */
@@ -25,6 +26,8 @@ export interface LaunchContext {
   restarts: number;
   /** GPU ids spawned clients are given round-robin (`--gpus`, `clients.gpus`). */
   gpus?: readonly string[];
+  /** The chunks each client holds, by client index (`clients.placement`); null: every client all. */
+  holdings: readonly number[][] | null;
   logDir: string;
   logger: Logger;
 }
@@ -50,6 +53,7 @@ export const spawnLauncher: ClientLauncher = (ctx) =>
     logger: ctx.logger,
     maxRestarts: ctx.restarts,
     ...(ctx.gpus ? { gpus: ctx.gpus } : {}),
+    ...(ctx.holdings ? { holdings: ctx.holdings } : {}),
   });
 
 export interface SessionOptions {
@@ -119,6 +123,7 @@ export async function openSession(o: SessionOptions): Promise<Session> {
         threads: setup.threads,
         restarts: scenario.clients.restarts,
         ...(setup.gpus ? { gpus: setup.gpus } : {}),
+        holdings: chunkHoldings(scenario.clients.placement, setup.clients, scenario.stream.chunks),
         logDir: o.logDir,
         logger,
       });
@@ -129,6 +134,7 @@ export async function openSession(o: SessionOptions): Promise<Session> {
       logger.info(`waiting for ${setup.clients} client(s): on each machine run  streamssl client --server ${urls} --token <token>${ca}`);
     }
     await pool.waitForClients(setup.clients, o.launcher ? (o.connectTimeoutMs ?? defaultConnectTimeoutMs(setup.clients)) : undefined);
+    checkChunksHeld(pool.list(), scenario.stream.chunks);
     logger.info({ clients: pool.list().map((c) => `${c.id} (${c.backend ?? 'backend ?'})`) }, 'clients ready');
     return { pool, close };
   } catch (err) {

@@ -31,6 +31,8 @@ export interface SpawnClientsOptions {
   maxRestarts?: number;
   /** GPU ids given to the clients round-robin (client i gets `gpus[i mod n]` as CUDA_VISIBLE_DEVICES). */
   gpus?: readonly string[];
+  /** The chunks each client holds, by index (STREAMSSL_CHUNKS; see `clients.placement`). */
+  holdings?: readonly (readonly number[])[];
 }
 
 export interface SpawnedClients {
@@ -65,9 +67,11 @@ export function spawnClients(options: SpawnClientsOptions): SpawnedClients {
   const logOf = (id: string) => join(options.logDir, `${id}.log`);
   let stopping = false;
 
-  const gpuEnv = (id: string): NodeJS.ProcessEnv => {
+  const placementEnv = (id: string): NodeJS.ProcessEnv => {
+    const i = ids.indexOf(id);
     const gpus = options.gpus;
-    return gpus && gpus.length > 0 ? { CUDA_VISIBLE_DEVICES: gpus[ids.indexOf(id) % gpus.length] } : {};
+    const chunks = options.holdings?.[i];
+    return { ...(gpus && gpus.length > 0 ? { CUDA_VISIBLE_DEVICES: gpus[i % gpus.length] } : {}), ...(chunks ? { STREAMSSL_CHUNKS: chunks.join(',') } : {}) };
   };
 
   const start = (id: string): ChildProcess => {
@@ -78,7 +82,7 @@ export function spawnClients(options: SpawnClientsOptions): SpawnedClients {
       const args = ['--import', tsx, entry, '--server', options.serverUrl, '--backend', options.backend, ...threads, '--client-id', id];
       const child = spawn(process.execPath, args, {
         stdio: ['ignore', fd, fd, 'ipc'],
-        env: { ...process.env, ...options.env, ...gpuEnv(id), STREAMSSL_TOKEN: options.token },
+        env: { ...process.env, ...options.env, ...placementEnv(id), STREAMSSL_TOKEN: options.token },
       });
       // The channel only tells the child when this process is gone; it must not keep this one alive.
       child.channel?.unref();

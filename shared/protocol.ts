@@ -96,6 +96,8 @@ export interface HelloPayload {
   backendReason?: string;
   /** The GPU(s) the client was given (`CUDA_VISIBLE_DEVICES`), when it was given any. */
   device?: string;
+  /** The chunks whose data this client holds; absent: every chunk. */
+  chunks?: number[];
   hostname: string;
 }
 
@@ -159,6 +161,7 @@ export const helloSchema = z.strictObject({
   backend: z.string().max(200).optional(),
   backendReason: z.string().max(2000).optional(),
   device: z.string().max(200).optional(),
+  chunks: z.array(nonNegativeInt).max(100_000).optional(),
   hostname: z.string().max(255),
 });
 

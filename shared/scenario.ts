@@ -202,6 +202,12 @@ const clientsSchema = z.strictObject({
   reconnectWaitSeconds: z.number().positive().default(300),
   /** Times each locally spawned client process is restarted after it died. */
   restarts: z.number().int().min(0).max(10_000).default(3),
+  /**
+   * Where the chunks' data is held: `everywhere` (every client can train on every chunk)
+   * or `partitioned` (spawned client i holds the chunks k with k mod clients = i; a relay
+   * stage or fedavg task of chunk k then runs only on a client holding k).
+   */
+  placement: z.enum(['everywhere', 'partitioned']).default('everywhere'),
   /** GPU ids spawned clients are assigned to round-robin (CUDA_VISIBLE_DEVICES); `--gpus 0,1` overrides. */
   gpus: z.array(z.string().regex(/^[0-9A-Za-z-]+$/, 'a GPU id such as "0" or a GPU UUID')).min(1).optional(),
 });
