@@ -4,6 +4,7 @@
  * size would, with the project's defaults for everything else), and the JSON report.
  */
 import { parseScenario, type Scenario } from '../shared/scenario.js';
+import type { OverheadResult } from './overhead.js';
 
 /** Input geometry of every configuration: 32x32 RGB, as CIFAR. */
 export const IMAGE = { height: 32, width: 32, channels: 3 } as const;
@@ -109,4 +110,8 @@ export interface BenchReport {
   backend: string | null;
   moco: MocoResult[];
   handoff: HandoffResult | null;
+  /** Hand-off time against model size (`--handoff-sizes`). */
+  handoffSizes: HandoffResult[];
+  /** Coordinator overhead against the number of clients (`--overhead-clients`). */
+  overhead: OverheadResult[];
 }

@@ -1,4 +1,5 @@
 /** The bench report as readable text. */
+import type { OverheadSummary } from '../server/overhead.js';
 import type { BenchReport, MocoResult } from './configs.js';
 
 function table(rows: string[][]): string {
@@ -60,5 +61,26 @@ export function formatReport(report: BenchReport): string {
       `  encode ${h.encodeSeconds.toFixed(3)} s, send ${h.sendSeconds.toFixed(3)} s (${(h.bytes / 1e6 / h.sendSeconds).toFixed(0)} MB/s), decode ${h.decodeSeconds.toFixed(3)} s, total ${h.seconds.toFixed(3)} s`,
     );
   }
+  if (report.handoffSizes.length > 0) out.push(...(out.length > 0 ? [''] : []), ...handoffSizesText(report));
+  if (report.overhead.length > 0) out.push(...(out.length > 0 ? [''] : []), ...overheadText(report));
   return `${out.join('\n')}\n`;
+}
+
+function handoffSizesText(report: BenchReport): string[] {
+  const rows = [['model', 'params', 'MB', 'encode s', 'send s', 'MB/s', 'decode s', 'total s']];
+  for (const h of report.handoffSizes) {
+    rows.push([h.config, `${(h.params / 1e6).toFixed(2)}M`, (h.bytes / 1e6).toFixed(1), h.encodeSeconds.toFixed(3), h.sendSeconds.toFixed(3), (h.bytes / 1e6 / h.sendSeconds).toFixed(0), h.decodeSeconds.toFixed(3), h.seconds.toFixed(3)]);
+  }
+  return ['Hand-off time against model size (online encoder, client -> coordinator -> client):', table(rows)];
+}
+
+function overheadText(report: BenchReport): string[] {
+  const cell = (o: OverheadSummary | null) => (o ? `${ms(o.medianSeconds * 1000)} / ${ms(o.meanSeconds * 1000)} / ${ms(o.maxSeconds * 1000)}` : '–');
+  const rows = [['clients', 'chunks', 'relay ms', 'fedavg ms', 'all ms', 'hand-overs', 'run s']];
+  for (const r of report.overhead) rows.push([String(r.clients), String(r.chunks), cell(r.relay), cell(r.fedavg), cell(r.all), String(r.all?.samples ?? 0), r.seconds.toFixed(1)]);
+  return [
+    'Coordinator overhead per stage against the number of clients (result arrived -> next task sent; median / mean / max):',
+    table(rows),
+    '  relay and fedavg (2 rounds, one chunk per client) arms with in-process clients that train nothing.',
+  ];
 }

@@ -7,6 +7,9 @@ import type { BackendName } from '../shared/scenario.js';
 
 export const BENCH_CONFIG_CHOICES = ['tiny', 'small', 'resnet18', 'all'] as const;
 export const HANDOFF_CHOICES = ['tiny', 'small', 'resnet18', 'none'] as const;
+/** Models of the hand-off-against-size figure, smallest first (bench/handoff-sizes.ts). */
+export const HANDOFF_SIZE_NAMES = ['tiny', 'small', 'resnet18', 'resnet50-size'] as const;
+export type HandoffSizeName = (typeof HANDOFF_SIZE_NAMES)[number];
 
 export interface BenchCliOptions {
   json?: boolean;
@@ -18,6 +21,8 @@ export interface BenchCliOptions {
   seconds: number;
   dataWorkers?: number;
   handoff: (typeof HANDOFF_CHOICES)[number];
+  handoffSizes: string[];
+  overheadClients: number[];
 }
 
 function integer(value: string, min: number): number {
@@ -33,6 +38,22 @@ export function parseSeconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number of seconds, got "${value}"`);
   return n;
+}
+
+/** `tiny,resnet50-size` -> the names, each one of `choices`; `none` -> []. */
+export function nameList(choices: readonly string[]): (value: string) => string[] {
+  return (value) => {
+    if (value.trim() === 'none') return [];
+    const names = [...new Set(value.split(',').map((v) => v.trim()))];
+    const bad = names.find((n) => !choices.includes(n));
+    if (bad !== undefined) throw new InvalidArgumentError(`"${bad}" is not one of ${choices.join(', ')} (or none)`);
+    return names;
+  };
+}
+
+/** `4,16,64` -> [4, 16, 64]; `none` -> []. */
+export function countListOrNone(value: string): number[] {
+  return value.trim() === 'none' ? [] : parseThreadList(value);
 }
 
 /** `1,2` -> [1, 2] (duplicates dropped, order kept). */

@@ -8,6 +8,9 @@ import type { BackendName } from '../shared/scenario.js';
 import { RESULT_PREFIX, startChild, stopChild } from './child.js';
 import { MODEL_CONFIGS, type BenchReport, type ConfigName, type MocoResult } from './configs.js';
 import { measureHandoff } from './handoff.js';
+import { measureHandoffSizes } from './handoff-sizes.js';
+import type { HandoffSizeName } from './options.js';
+import { measureOverhead } from './overhead.js';
 
 export { formatReport } from './format.js';
 
@@ -27,6 +30,10 @@ export interface BenchOptions {
   dataWorkers?: number;
   /** Model whose state is handed off, or null for none. */
   handoff: ConfigName | null;
+  /** Models whose hand-off time is measured against their size (none when empty). */
+  handoffSizes?: readonly HandoffSizeName[];
+  /** Client counts the coordinator's overhead is measured with (none when empty). */
+  overheadClients?: readonly number[];
   /** Progress lines (to stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -75,5 +82,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     log(`bench: hand-off of the ${o.handoff} online encoder between two client processes ...`);
     handoff = await measureHandoff({ config: o.handoff, model: MODEL_CONFIGS[o.handoff] });
   }
-  return { backend: moco[0]?.backend ?? null, moco, handoff };
+  const handoffSizes = await measureHandoffSizes(o.handoffSizes ?? [], log);
+  const overhead = await measureOverhead(o.overheadClients ?? [], log);
+  return { backend: moco[0]?.backend ?? null, moco, handoff, handoffSizes, overhead };
 }

@@ -7,7 +7,7 @@
  */
 import { dirname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BENCH_CONFIG_CHOICES, HANDOFF_CHOICES, parseCount, parseNonNegative, parseSeconds, parseThreadList, type BenchCliOptions } from '../bench/options.js';
+import { BENCH_CONFIG_CHOICES, countListOrNone, HANDOFF_CHOICES, HANDOFF_SIZE_NAMES, nameList, type HandoffSizeName, parseCount, parseNonNegative, parseSeconds, parseThreadList, type BenchCliOptions } from '../bench/options.js';
 import { clientCommand } from '../client/main.js';
 import { createLogger } from '../shared/log.js';
 import { BACKEND_NAMES, loadScenario, ScenarioError, type BackendName, type Scenario } from '../shared/scenario.js';
@@ -26,6 +26,7 @@ interface RunOptions extends ScenarioOptions {
   backend?: BackendName;
   clients?: number;
   threads?: number;
+  gpus?: string[];
 }
 
 interface ServeOptions extends ScenarioOptions {
@@ -61,9 +62,10 @@ export function buildProgram(): Command {
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend of the clients').choices(BACKEND_NAMES))
     .option('--clients <n>', 'client processes to spawn (default: one per chunk)', positiveInt)
     .option('--threads <n>', 'compute threads per client (default: the cores shared among clients training at once)', positiveInt)
+    .option('--gpus <ids>', 'GPU ids, comma-separated, given to the clients round-robin as CUDA_VISIBLE_DEVICES (overrides clients.gpus)', gpuList)
     .action(async (file: string, opts: RunOptions) => {
       const scenario = load(file, opts.set);
-      await execute(scenario, opts.out, { clients: opts.clients, backend: opts.backend, threads: opts.threads });
+      await execute(scenario, opts.out, { clients: opts.clients, backend: opts.backend, threads: opts.threads, gpus: opts.gpus });
     });
 
   program
@@ -155,6 +157,8 @@ export function buildProgram(): Command {
     .option('--seconds <s>', 'time budget of each throughput loop', parseSeconds, 15)
     .option('--data-workers <n>', 'input pipeline worker threads (default: as in training)', parseNonNegative)
     .addOption(new Option('--handoff <name>', 'model whose online-encoder state is handed between two clients').choices(HANDOFF_CHOICES).default('resnet18'))
+    .option('--handoff-sizes <list>', `hand-off time against model size: models of ${HANDOFF_SIZE_NAMES.join(', ')}, comma-separated, or none`, nameList(HANDOFF_SIZE_NAMES), [...HANDOFF_SIZE_NAMES])
+    .option('--overhead-clients <list>', 'coordinator overhead per stage against the number of clients: counts, comma-separated, or none', countListOrNone, [4, 16, 64])
     .action(async (opts: BenchCliOptions) => {
       // Loaded on demand: the bench pulls in the coordinator and spawns TensorFlow.js processes.
       const { runBench, formatReport } = await import('../bench/run.js');
@@ -167,6 +171,8 @@ export function buildProgram(): Command {
         seconds: opts.seconds,
         dataWorkers: opts.dataWorkers,
         handoff: opts.handoff === 'none' ? null : opts.handoff,
+        handoffSizes: opts.handoffSizes as HandoffSizeName[],
+        overheadClients: opts.overheadClients,
         log: (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
@@ -211,6 +217,14 @@ function printSummary(summary: RunSummary): void {
     `${summary.failures.length} arm(s) failed:\n${summary.failures.map((f) => `  - ${f.error}`).join('\n')}\n` +
       `results.json and report.md hold the other arms and the failed arms' finished stages; ${whereTheRunIs(dirname(summary.journalPath))}`,
   );
+}
+
+/** `0,1,2` → ["0", "1", "2"]; each id a GPU index or UUID. */
+function gpuList(value: string): string[] {
+  const ids = value.split(',').map((id) => id.trim());
+  const bad = ids.find((id) => !/^[0-9A-Za-z-]+$/.test(id));
+  if (bad !== undefined) throw new InvalidArgumentError(`"${bad}" is not a GPU id (expected e.g. 0,1,2 or GPU UUIDs)`);
+  return ids;
 }
 
 class UsageError extends Error {}

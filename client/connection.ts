@@ -53,6 +53,10 @@ export interface StartClientOptions {
   backend?: string;
   /** Why the engine chose that backend. */
   backendReason?: string;
+  /** The GPU(s) this process was given, reported in hello and results.json. */
+  device?: string;
+  /** The chunks whose data this client holds (default: every chunk). */
+  chunks?: number[];
   logger?: Logger;
   /** Upload chunk size (default 512 KiB). */
   chunkSize?: number;
@@ -129,7 +133,7 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
   };
 
   socket.on('connect', () => {
-    const hello = { clientId: clientId ?? requestedId, pid: process.pid, hostname: hostname(), ...(options.backend ? { backend: options.backend } : {}), ...(options.backendReason ? { backendReason: options.backendReason } : {}) };
+    const hello = { clientId: clientId ?? requestedId, pid: process.pid, hostname: hostname(), ...(options.backend ? { backend: options.backend } : {}), ...(options.backendReason ? { backendReason: options.backendReason } : {}), ...(options.device ? { device: options.device } : {}), ...(options.chunks ? { chunks: options.chunks } : {}) };
     socket
       .timeout(ackTimeoutMs)
       .emitWithAck('hello', hello)

@@ -32,6 +32,21 @@ const loadEngine: EngineFactory = async (opts) => {
   return createEngine(opts);
 };
 
+/** The GPU(s) a spawning coordinator gave this process (`--gpus`), as hello reports it. */
+function gpuDevice(): { device?: string } {
+  const visible = process.env.CUDA_VISIBLE_DEVICES;
+  return visible ? { device: `cuda:${visible}` } : {};
+}
+
+/** The chunks a spawning coordinator placed on this process (`clients.placement`), from STREAMSSL_CHUNKS. */
+function heldChunks(): { chunks?: number[] } {
+  const list = process.env.STREAMSSL_CHUNKS;
+  if (list === undefined || list.trim() === '') return {};
+  const chunks = list.split(',').map(Number);
+  if (chunks.some((k) => !Number.isInteger(k) || k < 0)) throw new Error(`STREAMSSL_CHUNKS must list chunk ids (e.g. 0,4,8), got "${list}"`);
+  return { chunks };
+}
+
 /** Exit codes: 0 session ended normally, 1 failure, 2 refused (token, version, certificate) or bad arguments. */
 export async function runClientProcess(options: ClientProcessOptions, makeEngine: EngineFactory = loadEngine): Promise<number> {
   const log = createLogger({ name: 'client' });
@@ -53,7 +68,7 @@ export async function runClientProcess(options: ClientProcessOptions, makeEngine
     const engine = await makeEngine({ backend: options.backend, ...(options.threads !== undefined ? { threads: options.threads } : {}) });
     const backend = backendOf(engine);
     log.info({ backend: backend.name ?? 'unknown', threads: backend.threads, reason: backend.reason }, 'engine ready');
-    handle = await startClient({ url: options.server, token, ca, engine, clientId: options.clientId, backend: backend.name, backendReason: backend.reason, logger: log });
+    handle = await startClient({ url: options.server, token, ca, engine, clientId: options.clientId, backend: backend.name, backendReason: backend.reason, ...gpuDevice(), ...heldChunks(), logger: log });
   } catch (err) {
     const refused = err instanceof ClientStartError && ['unauthorized', 'version_mismatch', 'bad_request', 'untrusted_certificate'].includes(err.code);
     process.stderr.write(`streamssl client: ${(err as Error).message}\n`);

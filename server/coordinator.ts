@@ -164,7 +164,7 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
         });
         return remote;
       });
-      log.info({ client: id, clientPid: info.pid, clientHost: info.hostname, backend: info.backend, backendReason: info.backendReason }, 'client joined');
+      log.info({ client: id, clientPid: info.pid, clientHost: info.hostname, backend: info.backend, backendReason: info.backendReason, device: info.device }, 'client joined');
       return { ok: true, clientId: id };
     }),
   );

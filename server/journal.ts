@@ -29,6 +29,8 @@ export interface ClientSetup {
   threads: number;
   /** Remote clients (`serve`): a resumed run waits for them again. */
   remote: boolean;
+  /** GPU ids launched clients are given round-robin. */
+  gpus?: string[];
 }
 
 export type ResultStream = Results['stream'];
@@ -54,6 +56,7 @@ const stageSchema = z.strictObject({
   client: z.string(),
   metrics: trainMetricsSchema,
   handoffSeconds: z.number().min(0),
+  overheadSeconds: z.array(z.number().min(0)).optional(),
   /** Paths relative to the run folder. */
   checkpoint: z.strictObject({ state: z.string().min(1), replay: z.string().min(1).nullable(), sha256: z.strictObject({ state: hex64, replay: hex64.nullable() }) }),
   finishedAt: z.string(),
@@ -64,7 +67,7 @@ const journalSchema = z.strictObject({
   version: z.literal(VERSION),
   code: z.string(),
   scenario: z.unknown(),
-  setup: z.strictObject({ clients: z.number().int().positive(), backend: z.enum(BACKEND_NAMES), threads: z.number().int().positive(), remote: z.boolean() }),
+  setup: z.strictObject({ clients: z.number().int().positive(), backend: z.enum(BACKEND_NAMES), threads: z.number().int().positive(), remote: z.boolean(), gpus: z.array(z.string()).optional() }),
   startedAt: z.string(),
   stream: z.union([streamSummarySchema, z.strictObject({ chunks: z.array(z.strictObject({ id: nonNegativeInt, size: nonNegativeInt })).min(1) })]).nullable(),
   randomInit: evalMetricsSchema.nullable(),
@@ -72,7 +75,7 @@ const journalSchema = z.strictObject({
   retries: z.array(
     z.strictObject({ taskId: z.string(), arm: z.string().optional(), stage: nonNegativeInt.optional(), attempt: z.number().int().positive(), client: z.string(), reason: z.string(), at: z.string() }),
   ),
-  clients: z.array(z.strictObject({ id: z.string(), hostname: z.string(), pid: nonNegativeInt, backend: z.string().optional(), backendReason: z.string().optional() })),
+  clients: z.array(z.strictObject({ id: z.string(), hostname: z.string(), pid: nonNegativeInt, backend: z.string().optional(), backendReason: z.string().optional(), device: z.string().optional() })),
   resumedAt: z.array(z.string()),
 });
 
@@ -198,6 +201,7 @@ export class RunJournal {
       clientId: s.client,
       metrics: s.metrics,
       handoffSeconds: s.handoffSeconds,
+      ...(s.overheadSeconds ? { overheadSeconds: s.overheadSeconds } : {}),
       checkpoint: { state: join(this.runDir, s.checkpoint.state), replay: s.checkpoint.replay && join(this.runDir, s.checkpoint.replay), sha256: s.checkpoint.sha256 },
     }));
   }
@@ -228,6 +232,7 @@ export class RunJournal {
       client: record.clientId,
       metrics: record.metrics,
       handoffSeconds: record.handoffSeconds,
+      ...(record.overheadSeconds ? { overheadSeconds: record.overheadSeconds } : {}),
       checkpoint: {
         state: relativePath(record.checkpoint.state),
         replay: record.checkpoint.replay && relativePath(record.checkpoint.replay),

@@ -12,6 +12,10 @@ export interface ClientInfo {
   hostname: string;
   backend?: string;
   backendReason?: string;
+  /** The GPU(s) the client was given, as its hello reported. */
+  device?: string;
+  /** The chunks whose data the client holds; absent: every chunk. */
+  chunks?: number[];
   address: string;
 }
 
@@ -45,6 +49,8 @@ interface Entry {
 }
 
 interface Waiter {
+  /** A chunk the client must hold. */
+  chunk?: number;
   resolve(worker: Worker): void;
   reject(err: Error): void;
   /** Set when the waiter gives up after this long without any client connected. */
@@ -110,7 +116,7 @@ export class ClientRegistry implements WorkerPool {
   acquire(options: AcquireOptions = {}): Promise<Worker> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<Worker>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, noClientsTimeoutMs: options.noClientsTimeoutMs };
+      const waiter: Waiter = { resolve, reject, noClientsTimeoutMs: options.noClientsTimeoutMs, ...(options.chunk !== undefined ? { chunk: options.chunk } : {}) };
       this.waiters.push(waiter);
       this.dispatch();
       if (this.waiters.includes(waiter) && this.entries.size === 0) this.startNoClientsTimer(waiter);
@@ -159,13 +165,14 @@ export class ClientRegistry implements WorkerPool {
     for (const watch of [...this.countWatchers]) watch();
   }
 
+  /** Hands idle clients to waiters in order; a waiter no idle client can serve lets later ones pass. */
   private dispatch(): void {
-    while (this.waiters.length > 0) {
-      const idle = [...this.entries.values()].filter((e) => !e.busy).sort((a, b) => a.idleSince - b.idleSince)[0];
-      if (!idle) return;
+    for (const waiter of [...this.waiters]) {
+      const idle = [...this.entries.values()].filter((e) => !e.busy && holds(e, waiter.chunk)).sort((a, b) => a.idleSince - b.idleSince)[0];
+      if (!idle) continue;
       idle.busy = true;
       idle.lease = this.tracked(idle);
-      const waiter = this.waiters.shift()!;
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
       stopNoClientsTimer(waiter);
       waiter.resolve(idle.lease);
     }
@@ -195,6 +202,11 @@ export class ClientRegistry implements WorkerPool {
       },
     };
   }
+}
+
+/** Whether the client holds `chunk` (every client can serve a task that names none). */
+function holds(entry: Entry, chunk: number | undefined): boolean {
+  return chunk === undefined || entry.info.chunks === undefined || entry.info.chunks.includes(chunk);
 }
 
 function stopNoClientsTimer(waiter: Waiter): void {

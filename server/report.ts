@@ -8,6 +8,7 @@ import { writeFileAtomic } from './checkpoints.js';
 import { fileStem } from './figures.js';
 import { num, pct, points, row } from './markdown.js';
 import { analysisSection, forgettingSection, type FigureLink } from './report-analysis.js';
+import type { OverheadSummary } from './overhead.js';
 import type { ArmResult, FinalResult, Results } from './results.js';
 
 /** Renders results.json as Markdown; `link` embeds the figures that were rendered. */
@@ -28,6 +29,7 @@ export function renderReport(results: Results, link: FigureLink = () => []): str
   }
   lines.push(...comparison(results), '');
   lines.push(`Compute matching: ${results.computeMatching}.`, '');
+  if (results.coordinatorOverhead) lines.push(`Coordinator overhead per stage, all arms (a result arrived → the arm's next task sent): ${overheadText(results.coordinatorOverhead)}.`, '');
   const forgetting = forgettingSection(results);
   if (forgetting.length > 0) lines.push(...forgetting, '');
   lines.push(...analysisSection(results, link));
@@ -47,13 +49,38 @@ export async function writeReport(outDir: string, report: string): Promise<strin
   return path;
 }
 
+/** A stage's chunks; a long consecutive run (a fedavg round, joint on many chunks) as a range. */
+function chunksCell(chunk: number | number[]): string {
+  if (!Array.isArray(chunk)) return String(chunk);
+  const consecutive = chunk.every((c, i) => i === 0 || c === chunk[i - 1] + 1);
+  return chunk.length > 4 && consecutive ? `${chunk[0]}–${chunk[chunk.length - 1]} (${chunk.length})` : chunk.join(', ');
+}
+
+/** The client(s) of a stage; a fedavg round's many clients as a count (results.json lists them). */
+function clientsCell(clients: string): string {
+  const ids = clients.split(',');
+  return ids.length > 3 ? `${ids.length} clients` : ids.join(', ');
+}
+
+/** Mean, median and max of overhead samples, in milliseconds. */
+function overheadText(o: OverheadSummary): string {
+  const ms = (seconds: number) => `${num(seconds * 1000, 1)} ms`;
+  return `mean ${ms(o.meanSeconds)}, median ${ms(o.medianSeconds)}, max ${ms(o.maxSeconds)} over ${o.samples} hand-over(s)`;
+}
+
+/** How an arm's mode reads in headings and the comparison. */
+function modeText(arm: ArmResult): string {
+  if (arm.mode === 'relay') return `relay, ${arm.strategy}`;
+  if (arm.mode === 'fedavg') return `fedavg, ${arm.rounds} round(s); each stage is a round`;
+  return arm.mode;
+}
+
 function armTable(arm: ArmResult): string[] {
-  const strategy = arm.mode === 'relay' ? `, ${arm.strategy}` : '';
   const rows = arm.stages.map((st) =>
     row([
       String(st.stage),
-      Array.isArray(st.chunk) ? st.chunk.join(', ') : String(st.chunk),
-      st.client,
+      chunksCell(st.chunk),
+      clientsCell(st.client),
       `${num(st.loss.first)} → ${num(st.loss.last)}`,
       st.eval ? pct(st.eval.knnTop1) : '–',
       st.eval ? pct(st.eval.linearTop1) : '–',
@@ -62,11 +89,12 @@ function armTable(arm: ArmResult): string[] {
     ]),
   );
   return [
-    `## ${arm.name} (${arm.mode}${strategy})`,
+    `## ${arm.name} (${modeText(arm)})`,
     '',
     row(['stage', 'chunk', 'client', 'loss first → last', 'kNN top-1', 'linear top-1', 'train', 'hand-off']),
     row(['---:', '---', '---', '---', '---:', '---:', '---:', '---:']),
     ...rows,
+    ...(arm.coordinatorOverhead ? ['', `Coordinator overhead: ${overheadText(arm.coordinatorOverhead)}.`] : []),
     ...(arm.error !== undefined ? ['', `**Failed** after ${arm.stages.length} finished stage(s): ${arm.error}`] : []),
   ];
 }
@@ -94,7 +122,7 @@ function comparison(results: Results): string[] {
   for (const arm of finished(results.arms)) {
     const cells = [
       arm.name,
-      arm.mode === 'relay' ? `relay (${arm.strategy})` : arm.mode,
+      arm.mode === 'relay' ? `relay (${arm.strategy})` : arm.mode === 'fedavg' ? `fedavg (${arm.rounds} rounds)` : arm.mode,
       pct(arm.final.knnTop1),
       pct(arm.final.linearTop1),
       points(arm.final.knnTop1 - floor.knnTop1),

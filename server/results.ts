@@ -11,6 +11,7 @@ import type { Scenario } from '../shared/scenario.js';
 import type { ChunkEval, EvalMetrics } from '../shared/tasks.js';
 import { writeFileAtomic } from './checkpoints.js';
 import { forgettingMetrics, type ForgettingMetrics } from './forgetting.js';
+import { summarizeOverhead, type OverheadSummary } from './overhead.js';
 import type { ClientSnapshot } from './registry.js';
 import type { ArmRun } from './schedule/index.js';
 
@@ -38,6 +39,8 @@ export interface StageResult {
   trainSeconds: number;
   /** Seconds spent moving state and replay to the client and back. */
   handoffSeconds: number;
+  /** Coordinator overhead before this stage's task(s) went out (see `coordinatorOverhead`). */
+  overheadSeconds?: number[];
   imagesPerSecond: number;
   dataWaitSeconds: number;
   loss: { first: number; last: number };
@@ -53,8 +56,12 @@ export interface FinalResult extends EvalResult {
 
 export interface ArmResult {
   name: string;
-  mode: 'relay' | 'joint';
-  /** The relay strategy (`fine-tune`, `replay`, ...); `none` for joint. */
+  mode: 'relay' | 'joint' | 'fedavg';
+  /** fedavg: averaging rounds (each round is one stage). */
+  rounds?: number;
+  /** Seconds from a result of this arm arriving to its next task being sent. */
+  coordinatorOverhead?: OverheadSummary;
+  /** The relay strategy (`fine-tune`, `replay`, ...); `none` for joint and fedavg. */
   strategy: string;
   stages: StageResult[];
   /** Null when the arm failed before its last stage. */
@@ -75,8 +82,10 @@ export interface Results {
   arms: ArmResult[];
   /** How joint training's optimizer steps were matched to relay's. */
   computeMatching: string;
+  /** The coordinator's overhead per stage over all arms: result arrived to next task sent. */
+  coordinatorOverhead: OverheadSummary | null;
   stream: StreamSummary | { chunks: Array<{ id: number; size: number }> };
-  clients: Array<Pick<ClientSnapshot, 'id' | 'hostname' | 'pid' | 'backend' | 'backendReason'>>;
+  clients: Array<Pick<ClientSnapshot, 'id' | 'hostname' | 'pid' | 'backend' | 'backendReason' | 'device'>>;
   startedAt: string;
   finishedAt: string;
   /** Analyses of the saved models (`streamssl analyze`, or `analysis.atEnd`). */
@@ -97,14 +106,16 @@ export interface ResultsInput {
 /** Assembles results.json from the arms' stage records. */
 export function buildResults(input: ResultsInput): Results {
   const backends = [...new Set(input.clients.map((c) => c.backend ?? 'unknown'))].sort();
+  const overhead = input.arms.flatMap((arm) => arm.stages.flatMap((s) => s.overheadSeconds ?? []));
   return {
     backend: backends.join(', ') || 'unknown',
     scenario: input.scenario,
     randomInit: evalResult(input.randomInit),
     arms: input.arms.map(armResult).map((arm) => withForgetting(arm, input.randomInit)),
     computeMatching: input.computeMatching,
+    coordinatorOverhead: summarizeOverhead(overhead),
     stream: input.stream,
-    clients: input.clients.map(({ id, hostname, pid, backend, backendReason }) => ({ id, hostname, pid, ...(backend ? { backend } : {}), ...(backendReason ? { backendReason } : {}) })),
+    clients: input.clients.map(({ id, hostname, pid, backend, backendReason, device }) => ({ id, hostname, pid, ...(backend ? { backend } : {}), ...(backendReason ? { backendReason } : {}), ...(device ? { device } : {}) })),
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.finishedAt.toISOString(),
   };
@@ -122,11 +133,12 @@ function armResult(run: ArmRun): ArmResult {
     const chunks = s.task.data.chunks;
     return {
       stage: s.stage,
-      chunk: run.arm.mode === 'joint' ? chunks : chunks[0],
+      chunk: run.arm.mode === 'relay' ? chunks[0] : chunks,
       client: s.clientId,
       steps: s.metrics.steps,
       trainSeconds: s.metrics.trainSeconds,
       handoffSeconds: s.handoffSeconds,
+      ...(s.overheadSeconds ? { overheadSeconds: s.overheadSeconds } : {}),
       imagesPerSecond: s.metrics.imagesPerSecond,
       dataWaitSeconds: s.metrics.dataWaitSeconds,
       loss: { first: s.metrics.lossFirst, last: s.metrics.lossLast },
@@ -137,11 +149,14 @@ function armResult(run: ArmRun): ArmResult {
   if (run.error === undefined && !last?.eval) throw new Error(`arm ${run.arm.name}: the last stage was not evaluated`);
   const sum = (key: 'steps' | 'trainSeconds' | 'handoffSeconds') => stages.reduce((total, s) => total + s[key], 0);
   const matrix = accuracyMatrix(stages);
+  const overhead = summarizeOverhead(stages.flatMap((s) => s.overheadSeconds ?? []));
   return {
     name: run.arm.name,
     mode: run.arm.mode,
-    // Joint training has no continual-learning strategy: it sees all chunks at once.
-    strategy: run.arm.mode === 'joint' ? 'none' : [run.arm.strategy.name, run.arm.regularizer?.name].filter(Boolean).join('+'),
+    ...(run.arm.rounds !== undefined ? { rounds: run.arm.rounds } : {}),
+    ...(overhead ? { coordinatorOverhead: overhead } : {}),
+    // Joint and fedavg have no continual-learning strategy: they see all chunks every round.
+    strategy: run.arm.mode !== 'relay' ? 'none' : [run.arm.strategy.name, run.arm.regularizer?.name].filter(Boolean).join('+'),
     stages,
     final: run.error === undefined ? { ...last.eval!, steps: sum('steps'), trainSeconds: sum('trainSeconds'), handoffSeconds: sum('handoffSeconds') } : null,
     ...(run.error !== undefined ? { error: run.error } : {}),

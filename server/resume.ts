@@ -27,6 +27,7 @@ export async function resumeRun(o: ResumeOptions): Promise<RunSummary> {
     backend: o.backend ?? recorded.backend,
     threads: o.threads ?? recorded.threads,
     remote: recorded.remote,
+    ...(recorded.gpus ? { gpus: recorded.gpus } : {}),
   };
   if (setup.remote && o.launch === undefined && o.listen?.port === undefined) {
     throw new Error(`${o.runDir} ran with remote clients (streamssl serve): resume it with --port P --token T and start its clients again`);

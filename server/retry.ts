@@ -61,6 +61,8 @@ export interface RetryHooks {
   context?: Record<string, unknown>;
   /** Awaited before the next attempt (e.g. to journal the retry). */
   onRetry?: (event: RetryEvent) => void | Promise<void>;
+  /** Called as the task is handed to a client, on every attempt (measures coordinator overhead). */
+  onDispatch?: (clientId: string) => void;
 }
 
 /** Runs `task` on a client from `pool`, again on another after a lost client, up to `policy.retries` times. */
@@ -76,6 +78,7 @@ export async function runWithRetries<T extends WireTask>(
   for (let attempt = 1; ; attempt++) {
     const worker = await acquire(pool, task, policy, lost);
     try {
+      hooks.onDispatch?.(worker.id);
       return await worker.runTask(task, state, replay);
     } catch (err) {
       const reason = (err as Error).message ?? String(err);
@@ -98,11 +101,16 @@ export async function runWithRetries<T extends WireTask>(
 
 async function acquire(pool: WorkerPool, task: WireTask, policy: RetryPolicy, lost: readonly string[]): Promise<Worker> {
   try {
-    return await pool.acquire({ noClientsTimeoutMs: policy.noClientsTimeoutMs });
+    return await pool.acquire({ noClientsTimeoutMs: policy.noClientsTimeoutMs, ...chunkNeeded(task) });
   } catch (err) {
     const after = lost.length > 0 ? ` after ${lost.join('; ')}` : '';
     throw new TaskFailure(task.taskId, null, lost.length, `no client to run task ${task.taskId}${after}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** A train task on one chunk needs a client holding it; joint (all chunks) is the pooled-data reference and runs anywhere. */
+function chunkNeeded(task: WireTask): { chunk?: number } {
+  return task.kind === 'train' && task.data.chunks.length === 1 ? { chunk: task.data.chunks[0] } : {};
 }
 
 /** `reason`, prefixed with the client unless it already names it. */

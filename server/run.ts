@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createLogger, type Logger } from '../shared/log.js';
 import type { PlanTask, StreamSummary } from '../shared/protocol.js';
 import type { BackendName, Scenario } from '../shared/scenario.js';
-import type { EvalMetrics, EvalTask, Progress } from '../shared/tasks.js';
+import type { EvalMetrics, Progress } from '../shared/tasks.js';
 import { CheckpointStore } from './checkpoints.js';
 import { JournalError, RunJournal, type ClientSetup } from './journal.js';
 import { analyzeRunDir } from './analyze.js';
@@ -20,7 +20,8 @@ import { writeReportFiles } from './report-files.js';
 import { buildResults, writeResults, type Results } from './results.js';
 import { armStarts, type ArmStart } from './resume-point.js';
 import { runWithRetries, type RetryPolicy } from './retry.js';
-import { computeMatchingNote, runStages, type ArmRun } from './schedule/index.js';
+import { evalTaskFor } from './schedule/eval-task.js';
+import { computeMatchingNote, runArmTasks, type ArmRun } from './schedule/index.js';
 import { openSession, spawnLauncher, type ClientLauncher, type Session } from './session.js';
 import type { TlsCredentials } from './tls.js';
 import type { WorkerPool } from './worker.js';
@@ -40,6 +41,15 @@ export function clientThreads(o: { clients: number; arms: number; parallelArms: 
   return Math.max(1, Math.floor(cores / busy));
 }
 
+function gpusOf(gpus: string[] | undefined): { gpus?: string[] } {
+  return gpus && gpus.length > 0 ? { gpus } : {};
+}
+
+/** Clients the arms keep busy at once: one per relay or joint arm, one per chunk for fedavg. */
+function clientsBusyAtOnce(scenario: Scenario): number {
+  return scenario.arms.reduce((n, arm) => n + (arm.mode === 'fedavg' ? scenario.stream.chunks : 1), 0);
+}
+
 export interface RunScenarioOptions {
   scenario: Scenario;
   outDir: string;
@@ -49,6 +59,8 @@ export interface RunScenarioOptions {
   backend?: BackendName;
   /** Overrides scenario.clients.threads (threads per launched client). */
   threads?: number;
+  /** Overrides scenario.clients.gpus: GPU ids launched clients get round-robin. */
+  gpus?: string[];
   /**
    * Training samples per chunk. When absent a client computes them with the stream
    * splitter (a `plan` task), since the coordinator holds no data.
@@ -59,7 +71,7 @@ export interface RunScenarioOptions {
   /** How clients are started; default `spawnLauncher`; null waits for remote clients. */
   launch?: ClientLauncher | null;
   logger?: Logger;
-  /** How long launched clients may take to connect (default 120 s; remote clients are awaited forever). */
+  /** How long launched clients may take to connect (default 120 s, 5 s per client beyond 24; remote clients are awaited forever). */
   connectTimeoutMs?: number;
   /** Sees every progress report of every client (the log keeps one per 10 s). */
   onProgress?: (clientId: string, progress: Progress) => void;
@@ -97,8 +109,9 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunSumma
   const setup: ClientSetup = {
     clients,
     backend: options.backend ?? scenario.clients.backend,
-    threads: options.threads ?? scenario.clients.threads ?? clientThreads({ clients, arms: scenario.arms.length, parallelArms }),
+    threads: options.threads ?? scenario.clients.threads ?? clientThreads({ clients, arms: clientsBusyAtOnce(scenario), parallelArms }),
     remote: options.launch === null,
+    ...gpusOf(options.gpus ?? scenario.clients.gpus),
   };
   await mkdir(outDir, { recursive: true });
   const stream = options.chunkSizes ? { chunks: options.chunkSizes.map((size, id) => ({ id, size })) } : undefined;
@@ -140,7 +153,7 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
         onProgress: o.onProgress,
         onJoin: (c) =>
           void journal
-            .recordClient({ id: c.id, hostname: c.hostname, pid: c.pid, ...(c.backend ? { backend: c.backend } : {}), ...(c.backendReason ? { backendReason: c.backendReason } : {}) })
+            .recordClient({ id: c.id, hostname: c.hostname, pid: c.pid, ...(c.backend ? { backend: c.backend } : {}), ...(c.backendReason ? { backendReason: c.backendReason } : {}), ...(c.device ? { device: c.device } : {}) })
             .catch((err: unknown) => logger.error({ err }, 'could not journal a client')),
       });
     }
@@ -165,7 +178,7 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
         }
       },
       ...starts.map((start, i) => async () => {
-        arms[i] = await runJournaledArm(journal, start, { pool: pool!, checkpoints, retry, logger });
+        arms[i] = await runJournaledArm(journal, start, { pool: pool!, checkpoints, retry, logger, chunkSizes });
       }),
     ];
     const parallel = scenario.clients.parallelArms && o.setup.clients > 1;
@@ -224,6 +237,7 @@ interface ArmContext {
   checkpoints: CheckpointStore;
   retry: RetryPolicy;
   logger: Logger;
+  chunkSizes: number[];
 }
 
 /** Runs what is left of one arm, journaling each stage; a failure ends this arm only. */
@@ -233,8 +247,9 @@ async function runJournaledArm(journal: RunJournal, start: ArmStart, ctx: ArmCon
   if (start.resume) ctx.logger.info({ arm: arm.name, after: start.resume.stages.length - 1 }, 'arm continues after its last finished stage');
   if (journal.armError(arm.name) !== null) await journal.recordArmError(arm.name, null);
   try {
-    return await runStages(arm, start.tasks, {
-      ...ctx,
+    const { chunkSizes, ...runContext } = ctx;
+    return await runArmTasks({ scenario: journal.scenario, arm, chunkSizes }, start.tasks, {
+      ...runContext,
       ...(start.resume ? { resume: start.resume } : {}),
       onStage: (_, record) => journal.recordStage(arm.name, record),
       onRetry: (_, stage, e) => journal.recordRetry({ taskId: e.taskId, arm: arm.name, stage, attempt: e.attempt, client: e.client, reason: e.reason }),
@@ -259,15 +274,5 @@ async function planStream(pool: WorkerPool, scenario: Scenario, retry: RetryPoli
 }
 
 async function evaluateRandomInit(pool: WorkerPool, scenario: Scenario, retry: RetryPolicy, logger: Logger): Promise<EvalMetrics> {
-  const task: EvalTask = {
-    kind: 'eval',
-    taskId: 'random-init:eval',
-    seed: scenario.seed,
-    dataset: scenario.dataset,
-    model: scenario.model,
-    ssl: scenario.ssl,
-    evaluation: scenario.evaluation,
-    stream: scenario.stream,
-  };
-  return (await runWithRetries(pool, task, null, null, retry, { logger })).metrics;
+  return (await runWithRetries(pool, evalTaskFor(scenario, 'random-init:eval'), null, null, retry, { logger })).metrics;
 }

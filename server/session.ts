@@ -11,6 +11,7 @@ import { startCoordinator } from './coordinator.js';
 import type { TlsCredentials } from './tls.js';
 import type { ClientSetup } from './journal.js';
 import type { ClientRegistry, ClientSnapshot } from './registry.js';
+import { checkChunksHeld, chunkHoldings } from './placement.js';
 import { spawnClients } from './spawn.js';
 
 /** What a launcher is told about the coordinator its clients must join. */
@@ -23,6 +24,10 @@ export interface LaunchContext {
   threads: number;
   /** Times each client may be started again after its process died (`clients.restarts`). */
   restarts: number;
+  /** GPU ids spawned clients are given round-robin (`--gpus`, `clients.gpus`). */
+  gpus?: readonly string[];
+  /** The chunks each client holds, by client index (`clients.placement`); null: every client all. */
+  holdings: readonly number[][] | null;
   logDir: string;
   logger: Logger;
 }
@@ -47,6 +52,8 @@ export const spawnLauncher: ClientLauncher = (ctx) =>
     logDir: ctx.logDir,
     logger: ctx.logger,
     maxRestarts: ctx.restarts,
+    ...(ctx.gpus ? { gpus: ctx.gpus } : {}),
+    ...(ctx.holdings ? { holdings: ctx.holdings } : {}),
   });
 
 export interface SessionOptions {
@@ -69,6 +76,14 @@ export interface Session {
   readonly pool: ClientRegistry;
   /** Stops the launched clients, then the coordinator. */
   close(): Promise<void>;
+}
+
+/**
+ * How long launched clients may take to join: 120 s, or 5 s per client when there are
+ * more, since each process loads TypeScript and TensorFlow.js and many share few cores.
+ */
+export function defaultConnectTimeoutMs(clients: number): number {
+  return Math.max(120_000, clients * 5_000);
 }
 
 /** Starts the coordinator and resolves once `setup.clients` clients have joined. */
@@ -107,6 +122,8 @@ export async function openSession(o: SessionOptions): Promise<Session> {
         backend: setup.backend,
         threads: setup.threads,
         restarts: scenario.clients.restarts,
+        ...(setup.gpus ? { gpus: setup.gpus } : {}),
+        holdings: chunkHoldings(scenario.clients.placement, setup.clients, scenario.stream.chunks),
         logDir: o.logDir,
         logger,
       });
@@ -116,7 +133,8 @@ export async function openSession(o: SessionOptions): Promise<Session> {
       const ca = o.listen?.tls ? ' [--ca <certificate file>, when it is self-signed]' : '';
       logger.info(`waiting for ${setup.clients} client(s): on each machine run  streamssl client --server ${urls} --token <token>${ca}`);
     }
-    await pool.waitForClients(setup.clients, o.launcher ? (o.connectTimeoutMs ?? 120_000) : undefined);
+    await pool.waitForClients(setup.clients, o.launcher ? (o.connectTimeoutMs ?? defaultConnectTimeoutMs(setup.clients)) : undefined);
+    checkChunksHeld(pool.list(), scenario.stream.chunks);
     logger.info({ clients: pool.list().map((c) => `${c.id} (${c.backend ?? 'backend ?'})`) }, 'clients ready');
     return { pool, close };
   } catch (err) {

@@ -29,6 +29,10 @@ export interface SpawnClientsOptions {
   env?: NodeJS.ProcessEnv;
   /** Times each client is started again after its process died (default 0: never). */
   maxRestarts?: number;
+  /** GPU ids given to the clients round-robin (client i gets `gpus[i mod n]` as CUDA_VISIBLE_DEVICES). */
+  gpus?: readonly string[];
+  /** The chunks each client holds, by index (STREAMSSL_CHUNKS; see `clients.placement`). */
+  holdings?: readonly (readonly number[])[];
 }
 
 export interface SpawnedClients {
@@ -63,6 +67,13 @@ export function spawnClients(options: SpawnClientsOptions): SpawnedClients {
   const logOf = (id: string) => join(options.logDir, `${id}.log`);
   let stopping = false;
 
+  const placementEnv = (id: string): NodeJS.ProcessEnv => {
+    const i = ids.indexOf(id);
+    const gpus = options.gpus;
+    const chunks = options.holdings?.[i];
+    return { ...(gpus && gpus.length > 0 ? { CUDA_VISIBLE_DEVICES: gpus[i % gpus.length] } : {}), ...(chunks ? { STREAMSSL_CHUNKS: chunks.join(',') } : {}) };
+  };
+
   const start = (id: string): ChildProcess => {
     const fd = openSync(logOf(id), 'a');
     try {
@@ -71,7 +82,7 @@ export function spawnClients(options: SpawnClientsOptions): SpawnedClients {
       const args = ['--import', tsx, entry, '--server', options.serverUrl, '--backend', options.backend, ...threads, '--client-id', id];
       const child = spawn(process.execPath, args, {
         stdio: ['ignore', fd, fd, 'ipc'],
-        env: { ...process.env, ...options.env, STREAMSSL_TOKEN: options.token },
+        env: { ...process.env, ...options.env, ...placementEnv(id), STREAMSSL_TOKEN: options.token },
       });
       // The channel only tells the child when this process is gone; it must not keep this one alive.
       child.channel?.unref();

@@ -26,6 +26,8 @@ export interface Worker {
 export interface AcquireOptions {
   /** Give up once no client at all has been connected for this long (default: wait forever). */
   noClientsTimeoutMs?: number;
+  /** Only a client holding this chunk's data (see `clients.placement`). */
+  chunk?: number;
 }
 
 /** Hands out idle workers; every `acquire` must be paired with a `release`. */

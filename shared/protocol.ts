@@ -98,6 +98,10 @@ export interface HelloPayload {
   backend?: string;
   /** Why that backend: what auto-selection tried before it, or that it was forced. */
   backendReason?: string;
+  /** The GPU(s) the client was given (`CUDA_VISIBLE_DEVICES`), when it was given any. */
+  device?: string;
+  /** The chunks whose data this client holds; absent: every chunk. */
+  chunks?: number[];
   hostname: string;
 }
 
@@ -160,6 +164,8 @@ export const helloSchema = z.strictObject({
   pid: nonNegativeInt,
   backend: z.string().max(200).optional(),
   backendReason: z.string().max(2000).optional(),
+  device: z.string().max(200).optional(),
+  chunks: z.array(nonNegativeInt).max(100_000).optional(),
   hostname: z.string().max(255),
 });
 

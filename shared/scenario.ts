@@ -166,7 +166,12 @@ const regularizerSchema = z.strictObject({
 
 const armSchema = z.strictObject({
   name: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "-", "_" or "."'),
-  mode: z.enum(['relay', 'joint']),
+  mode: z.enum(['relay', 'joint', 'fedavg']),
+  /**
+   * fedavg: rounds of parallel local training and averaging. Each chunk's optimizer steps
+   * (the relay arm's for that chunk) are spread evenly over the rounds.
+   */
+  rounds: positiveInt.optional(),
   strategy: strategySchema.default({ name: 'fine-tune', ratio: 0.5, selection: 'random' }),
   regularizer: regularizerSchema.optional(),
 });
@@ -215,6 +220,14 @@ const clientsSchema = z.strictObject({
   reconnectWaitSeconds: z.number().positive().default(300),
   /** Times each locally spawned client process is restarted after it died. */
   restarts: z.number().int().min(0).max(10_000).default(3),
+  /**
+   * Where the chunks' data is held: `everywhere` (every client can train on every chunk)
+   * or `partitioned` (spawned client i holds the chunks k with k mod clients = i; a relay
+   * stage or fedavg task of chunk k then runs only on a client holding k).
+   */
+  placement: z.enum(['everywhere', 'partitioned']).default('everywhere'),
+  /** GPU ids spawned clients are assigned to round-robin (CUDA_VISIBLE_DEVICES); `--gpus 0,1` overrides. */
+  gpus: z.array(z.string().regex(/^[0-9A-Za-z-]+$/, 'a GPU id such as "0" or a GPU UUID')).min(1).optional(),
 });
 
 const fewShotSchema = z.strictObject({
@@ -292,6 +305,7 @@ export const scenarioSchema = z
     s.arms.forEach((arm, i) => {
       if (names.has(arm.name)) ctx.addIssue({ code: 'custom', path: ['arms', i, 'name'], message: `duplicate arm name "${arm.name}"` });
       names.add(arm.name);
+      fedavgArmIssues(arm).forEach((issue) => ctx.addIssue({ code: 'custom', path: ['arms', i, ...issue.path], message: issue.message }));
     });
     if (s.stream.styles && s.stream.type !== 'domain') {
       ctx.addIssue({ code: 'custom', path: ['stream', 'styles'], message: 'styles apply only to the "domain" stream' });
@@ -303,6 +317,16 @@ export const scenarioSchema = z
       ctx.addIssue({ code: 'custom', path: ['ssl', 'bnGroups'], message: `must divide training.batchSize (${s.training.batchSize})` });
     }
   });
+
+/** What an arm may not combine with its mode: rounds belong to fedavg, which keeps no replay or regularizer. */
+function fedavgArmIssues(arm: z.output<typeof armSchema>): Array<{ path: string[]; message: string }> {
+  if (arm.mode !== 'fedavg') return arm.rounds === undefined ? [] : [{ path: ['rounds'], message: 'rounds apply only to mode "fedavg"' }];
+  const issues: Array<{ path: string[]; message: string }> = [];
+  if (arm.rounds === undefined) issues.push({ path: ['rounds'], message: 'mode "fedavg" needs rounds (the number of averaging rounds)' });
+  if (arm.strategy.name !== 'fine-tune') issues.push({ path: ['strategy'], message: 'mode "fedavg" keeps no replay buffer: use strategy "fine-tune"' });
+  if (arm.regularizer) issues.push({ path: ['regularizer'], message: 'mode "fedavg" takes no regularizer' });
+  return issues;
+}
 
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type ArmSpec = Scenario['arms'][number];

@@ -16,7 +16,7 @@ import type { SslMethod } from '../ssl/method.js';
 /** What the analyses need to know of a run's arms (a subset of results.json's arms). */
 export interface RunArm {
   name: string;
-  mode: 'relay' | 'joint';
+  mode: 'relay' | 'joint' | 'fedavg';
   stages: Array<{ stage: number }>;
 }
 

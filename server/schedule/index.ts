@@ -10,14 +10,17 @@ import type { TrainMetrics, TrainTask } from '../../shared/tasks.js';
 import type { Logger } from '../../shared/log.js';
 import type { CheckpointPaths, CheckpointWriter } from '../checkpoints.js';
 import { NO_RETRIES, runWithRetries, type RetryEvent, type RetryPolicy } from '../retry.js';
+import { OverheadClock } from '../overhead.js';
 import type { WorkerPool } from '../worker.js';
 import type { PlanInput } from './build.js';
+import { planFedavg } from './fedavg.js';
 import { planJoint } from './joint.js';
 import { planRelay } from './relay.js';
+import { runFedavg } from './run-fedavg.js';
 
 export type { PlanInput } from './build.js';
 export { stepsForChunk } from './build.js';
-export { computeMatchingNote } from './joint.js';
+export { computeMatchingNote } from './matching.js';
 
 /** Turns an arm into the tasks of its stages. */
 export type Planner = (input: PlanInput) => TrainTask[];
@@ -26,6 +29,7 @@ export type Planner = (input: PlanInput) => TrainTask[];
 export const PLANNERS: Record<ArmSpec['mode'], Planner> = {
   relay: planRelay,
   joint: planJoint,
+  fedavg: planFedavg,
 };
 
 /** What one stage produced. */
@@ -36,6 +40,11 @@ export interface StageRecord {
   metrics: TrainMetrics;
   handoffSeconds: number;
   checkpoint: CheckpointPaths;
+  /**
+   * Coordinator overhead before this stage's task(s) went out: seconds from the arm's
+   * previous result to each task sent after it (none for an arm's first stage).
+   */
+  overheadSeconds?: number[];
 }
 
 export interface ArmRun {
@@ -82,7 +91,12 @@ export class ArmFailedError extends Error {
 
 /** Plans `arm` with its mode's planner and runs it. */
 export function runArm(input: PlanInput, options: RunArmOptions): Promise<ArmRun> {
-  return runStages(input.arm, PLANNERS[input.arm.mode](input), options);
+  return runArmTasks(input, PLANNERS[input.arm.mode](input), options);
+}
+
+/** Runs an arm's planned tasks: in order (relay, joint) or as averaging rounds (fedavg). */
+export function runArmTasks(input: PlanInput, tasks: readonly TrainTask[], options: RunArmOptions): Promise<ArmRun> {
+  return input.arm.mode === 'fedavg' ? runFedavg(input, options) : runStages(input.arm, tasks, options);
 }
 
 /**
@@ -94,9 +108,10 @@ export async function runStages(arm: ArmSpec, tasks: readonly TrainTask[], optio
   const stages: StageRecord[] = [...(options.resume?.stages ?? [])];
   let state: Uint8Array | null = options.resume?.state ?? null;
   let replay: Uint8Array | null = options.resume?.replay ?? null;
+  const clock = new OverheadClock();
   for (const task of tasks.slice(stages.length)) {
     try {
-      const output = await runStage(arm, task, state, replay, options);
+      const output = await runStage(arm, task, state, replay, options, clock);
       stages.push(output.record);
       state = output.state;
       replay = output.replay;
@@ -113,13 +128,16 @@ interface StageOutput {
   replay: Uint8Array | null;
 }
 
-async function runStage(arm: ArmSpec, task: TrainTask, state: Uint8Array | null, replay: Uint8Array | null, options: RunArmOptions): Promise<StageOutput> {
+async function runStage(arm: ArmSpec, task: TrainTask, state: Uint8Array | null, replay: Uint8Array | null, options: RunArmOptions, clock: OverheadClock): Promise<StageOutput> {
   options.logger?.info({ arm: arm.name, stage: task.stage, chunks: task.data.chunks, steps: task.steps }, 'stage starting');
   const outcome = await runWithRetries(options.pool, task, state, replay, options.retry ?? NO_RETRIES, {
     logger: options.logger,
     context: { arm: arm.name, stage: task.stage },
     onRetry: (event) => options.onRetry?.(arm, task.stage, event),
+    onDispatch: () => clock.taskSent(),
   });
+  clock.resultArrived();
+  const overheadSeconds = clock.take();
   if (!outcome.state) throw new Error(`client ${outcome.clientId} returned no model state`);
   const checkpoint = await options.checkpoints.write(arm.name, task.stage, outcome.state, outcome.replay);
   const record: StageRecord = {
@@ -129,6 +147,7 @@ async function runStage(arm: ArmSpec, task: TrainTask, state: Uint8Array | null,
     metrics: outcome.metrics,
     handoffSeconds: outcome.handoffSeconds,
     checkpoint,
+    ...(overheadSeconds.length > 0 ? { overheadSeconds } : {}),
   };
   options.logger?.info(
     { arm: arm.name, stage: task.stage, client: outcome.clientId, lossFirst: outcome.metrics.lossFirst, lossLast: outcome.metrics.lossLast, eval: outcome.metrics.eval },

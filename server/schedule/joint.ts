@@ -22,7 +22,7 @@ export function planJoint(input: PlanInput): TrainTask[] {
 }
 
 /** How joint's compute was matched to relay's, for results.json. */
-export function computeMatchingNote(input: Omit<PlanInput, 'arm'>): string {
+export function jointMatchingNote(input: Omit<PlanInput, 'arm'>): string {
   const { epochsPerChunk, batchSize } = input.scenario.training;
   const steps = relaySteps({ ...input, arm: input.scenario.arms[0] });
   const total = steps.reduce((a, b) => a + b, 0);

@@ -14,7 +14,7 @@ const BIN = fileURLToPath(new URL('../../bin/streamssl.mjs', import.meta.url));
 
 describe('streamssl bench --quick --json', () => {
   it('measures MoCo throughput per thread count and a hand-off, as one JSON object', async () => {
-    const { stdout } = await run(process.execPath, [BIN, 'bench', '--quick', '--json', '--config', 'tiny', '--threads', '1,2', '--handoff', 'tiny', '--backend', 'wasm'], {
+    const { stdout } = await run(process.execPath, [BIN, 'bench', '--quick', '--json', '--config', 'tiny', '--threads', '1,2', '--handoff', 'tiny', '--backend', 'wasm', '--handoff-sizes', 'tiny,small', '--overhead-clients', '2,6'], {
       timeout: 90_000,
       maxBuffer: 16 * 1024 * 1024,
     });
@@ -43,5 +43,17 @@ describe('streamssl bench --quick --json', () => {
     expect(h.bytes).toBeGreaterThan(4 * h.params);
     for (const v of [h.encodeSeconds, h.sendSeconds, h.decodeSeconds]) expect(v).toBeGreaterThan(0);
     expect(h.seconds).toBeCloseTo(h.encodeSeconds + h.sendSeconds + h.decodeSeconds, 9);
+    expect(report.handoffSizes.map((r) => r.config)).toEqual(['tiny', 'small']);
+    expect(report.handoffSizes[1].bytes).toBeGreaterThan(report.handoffSizes[0].bytes);
+    expect(report.overhead.map((r) => [r.clients, r.chunks])).toEqual([
+      [2, 2],
+      [6, 6],
+    ]);
+    for (const r of report.overhead) {
+      // relay: one hand-over per stage after the first; fedavg: at least the second round's
+      expect(r.relay!.samples).toBe(r.chunks - 1);
+      expect(r.fedavg!.samples).toBeGreaterThanOrEqual(1);
+      expect(r.all!.maxSeconds).toBeGreaterThanOrEqual(r.all!.medianSeconds);
+    }
   }, 120_000);
 });

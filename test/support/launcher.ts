@@ -10,15 +10,16 @@ export interface InProcessClients {
   handles: ClientHandle[];
 }
 
-/** Clients named `fake-<i>`, each driving a `FakeEngine` built with `options`. */
-export function inProcessClients(options: FakeEngineOptions = {}): InProcessClients {
+/** Clients named `fake-<i>`, each driving a `FakeEngine` (or what `makeEngine` builds) with `options`. */
+export function inProcessClients(options: FakeEngineOptions = {}, makeEngine: (o: FakeEngineOptions) => FakeEngine = (o) => new FakeEngine(o)): InProcessClients {
   const engines: FakeEngine[] = [];
   const handles: ClientHandle[] = [];
-  const launcher: ClientLauncher = async ({ url, token, count }) => {
+  const launcher: ClientLauncher = async ({ url, token, count, holdings }) => {
     for (let i = 0; i < count; i++) {
-      const engine = new FakeEngine(options);
+      const engine = makeEngine(options);
       engines.push(engine);
-      handles.push(await startClient({ url, token, engine, clientId: `fake-${i}`, backend: 'cpu', logger: silentLogger() }));
+      const chunks = holdings?.[i];
+      handles.push(await startClient({ url, token, engine, clientId: `fake-${i}`, backend: 'cpu', ...(chunks ? { chunks } : {}), logger: silentLogger() }));
     }
     return { stop: async () => void (await Promise.all(handles.map((h) => h.close()))) };
   };
