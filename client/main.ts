@@ -21,6 +21,11 @@ export interface ClientProcessOptions {
   /** Compute threads (wasm backend); default: every core of this process. */
   threads?: number;
   clientId?: string;
+  /**
+   * How long to keep trying to reach the coordinator (at start and after a lost
+   * connection) before giving up; default about 35 s (10 attempts).
+   */
+  reconnectSeconds?: number;
 }
 
 /** Builds the engine for a backend; the default loads TensorFlow.js (client/engine). */
@@ -68,7 +73,7 @@ export async function runClientProcess(options: ClientProcessOptions, makeEngine
     const engine = await makeEngine({ backend: options.backend, ...(options.threads !== undefined ? { threads: options.threads } : {}) });
     const backend = backendOf(engine);
     log.info({ backend: backend.name ?? 'unknown', threads: backend.threads, reason: backend.reason }, 'engine ready');
-    handle = await startClient({ url: options.server, token, ca, engine, clientId: options.clientId, backend: backend.name, backendReason: backend.reason, ...gpuDevice(), ...heldChunks(), logger: log });
+    handle = await startClient({ url: options.server, token, ca, engine, clientId: options.clientId, backend: backend.name, backendReason: backend.reason, ...gpuDevice(), ...heldChunks(), ...reconnection(options.reconnectSeconds), logger: log });
   } catch (err) {
     const refused = err instanceof ClientStartError && ['unauthorized', 'version_mismatch', 'bad_request', 'untrusted_certificate'].includes(err.code);
     process.stderr.write(`streamssl client: ${(err as Error).message}\n`);
@@ -109,9 +114,15 @@ export function clientCommand(name = 'client'): Command {
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_NAMES).default('auto'))
     .option('--threads <n>', 'compute threads of the wasm backend (default: all cores)', positiveInt)
     .option('--client-id <id>', 'name to register under (default <hostname>-<pid>)')
+    .option('--reconnect-seconds <s>', "how long to keep trying to reach the coordinator after losing it (keep it above the scenario's clients.reconnectWaitSeconds)", positiveInt, 600)
     .action(async (opts: ClientProcessOptions) => {
       process.exitCode = await runClientProcess(opts);
     });
+}
+
+/** socket.io retries at most every 5 s (after 1, 2 and 4 s): the attempts that span `seconds`. */
+export function reconnection(seconds: number | undefined): { reconnectionAttempts?: number } {
+  return seconds === undefined ? {} : { reconnectionAttempts: Math.max(1, Math.ceil(seconds / 5) + 2) };
 }
 
 /** The backend the engine loaded, when it says (TrainingEngine has `backend: {name, reason, threads}`). */
