@@ -76,8 +76,8 @@ function linePairs(models: RunModels): Array<[string, string]> {
 }
 
 async function interpolations(models: RunModels, batches: TrainBatch[], spec: AnalysisSpec['sharpness'], seed: number): Promise<InterpolationCurve[]> {
-  // A little beyond both ends, so a basin's walls show on either side.
-  const alphas = linspace(-0.25, 1.25, spec.curvePoints);
+  // Both models exactly (0 and 1 are points), and a little beyond either end, so a basin's walls show.
+  const alphas = [-0.25, ...linspace(0, 1, spec.curvePoints), 1.25];
   const curves: InterpolationCurve[] = [];
   for (const [from, to] of linePairs(models)) {
     const [a, b] = [await models.state(from), await models.state(to)];

@@ -5,7 +5,10 @@
  * both ends exact: at alpha 1 it is the second model itself, so a barrier on the line is
  * the landscape's, not a mismatch of one model's weights with the other's key encoder or
  * queue (MoCo's queue holds negatives as a set: mixing two queues slot by slot mixes two
- * sets of keys, which is what a point between the models should see).
+ * sets of keys, which is what a point between the models should see). Arrays whose rows
+ * are unit vectors in both models (MoCo's keys) are mixed on the sphere: each mixed row is
+ * scaled back to unit length, as a straight mix of two unit vectors is shorter, and shorter
+ * negatives would lower a contrastive loss between the models for no other reason.
  */
 import type { ParamArrays } from '../models/params.js';
 import type { MethodState, SslMethod, TrainBatch } from '../ssl/method.js';
@@ -35,6 +38,9 @@ export function interpolateStates(a: MethodState, b: MethodState, alpha: number)
       }
       const values = new Float32Array(x.values.length);
       for (let i = 0; i < values.length; i++) values[i] = (1 - alpha) * x.values[i] + alpha * y.values[i];
+      // At the ends the model itself, bit for bit; between and beyond them back on the sphere.
+      const end = alpha === 0 || alpha === 1;
+      if (!end && x.shape.length === 2 && hasUnitRows(x.values, x.shape[1]) && hasUnitRows(y.values, x.shape[1])) normalizeRows(values, x.shape[1]);
       mixed[name] = { shape: x.shape, values };
     }
     const extra = Object.keys(arraysB).find((name) => !(name in arraysA));
@@ -42,6 +48,27 @@ export function interpolateStates(a: MethodState, b: MethodState, alpha: number)
     out[part] = mixed;
   }
   return out;
+}
+
+function rowNorm(values: Float32Array, start: number, width: number): number {
+  let sum = 0;
+  for (let j = start; j < start + width; j++) sum += values[j] * values[j];
+  return Math.sqrt(sum);
+}
+
+/** Whether every row of a [rows, width] array has length 1 (to float32 precision). */
+function hasUnitRows(values: Float32Array, width: number): boolean {
+  for (let start = 0; start < values.length; start += width) {
+    if (Math.abs(rowNorm(values, start, width) - 1) > 1e-3) return false;
+  }
+  return values.length > 0;
+}
+
+function normalizeRows(values: Float32Array, width: number): void {
+  for (let start = 0; start < values.length; start += width) {
+    const norm = rowNorm(values, start, width);
+    if (norm > 0) for (let j = start; j < start + width; j++) values[j] /= norm;
+  }
 }
 
 /**

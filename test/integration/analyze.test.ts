@@ -100,6 +100,11 @@ describe('streamssl analyze', () => {
       ['relay/stage-0', 'relay/stage-1'],
       ['relay/stage-1', 'joint/stage-0'],
     ]);
+    // The line passes through both models: its ends are their own losses.
+    const toJoint = sharp.interpolations[1].points;
+    expect(toJoint.map((p) => p.alpha)).toEqual([-0.25, 0, 0.25, 0.5, 0.75, 1, 1.25]);
+    expect(toJoint[1].loss).toBeCloseTo(sharp.models[0].baseLoss, 5);
+    expect(toJoint[5].loss).toBeCloseTo(sharp.models[1].baseLoss, 5);
 
     const models = ['random-init', 'relay/stage-1', 'joint/stage-0'];
     expect(a.fewShot!.map((s) => [s.dataset, s.model, s.shots])).toEqual(

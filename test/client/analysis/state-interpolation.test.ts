@@ -31,6 +31,16 @@ describe('interpolateStates', () => {
     expect(interpolateStates(a, b, 0).online.w.values).toEqual(a.online.w.values);
   });
 
+  it('keeps rows that are unit vectors in both models on the sphere', () => {
+    const unit: MethodState = { queue: { keys: arrays([1, 0, 0, 1], [2, 2]) } };
+    const other: MethodState = { queue: { keys: arrays([0, 1, 1, 0], [2, 2]) } };
+    const mid = Array.from(interpolateStates(unit, other, 0.5).queue.keys.values);
+    mid.forEach((v) => expect(v).toBeCloseTo(Math.SQRT1_2, 6));
+    // Rows that are not unit vectors in both are mixed plainly.
+    const plain = Array.from(interpolateStates(unit, { queue: { keys: arrays([0, 2, 2, 0], [2, 2]) } }, 0.5).queue.keys.values);
+    expect(plain).toEqual([0.5, 1, 1, 0.5]);
+  });
+
   it('refuses states that differ in parts, names or shapes', () => {
     expect(() => interpolateStates(a, { online: b.online }, 0.5)).toThrow(/differ in parts \(online, queue against online\)/);
     expect(() => interpolateStates(a, { ...b, online: { v: arrays([1, 2, 3]) } }, 0.5)).toThrow(/"online\.w" is in the first model's state only/);
