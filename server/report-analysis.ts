@@ -2,7 +2,7 @@
  * The report's analysis part: forgetting metrics of every relay arm, then, when the run
  * was analyzed, CKA, sharpness, few-shot and transfer, each a table with its figures.
  */
-import type { AnalysisResults, ArmCka } from '../shared/analysis.js';
+import type { AnalysisResults, ArmCka, CurvePoint } from '../shared/analysis.js';
 import { ckaFigures, jointIndex, sharpnessFigures } from './figures.js';
 import type { ForgettingMetrics } from './forgetting.js';
 import { pct, points, row } from './markdown.js';
@@ -83,17 +83,21 @@ function sharpnessSection(a: AnalysisResults, results: Results, link: FigureLink
     '',
   ];
   if (s.interpolations.length > 0) {
-    lines.push('Highest loss on the straight line between two models (a barrier above both ends means they sit in different basins):', '');
-    lines.push(row(['from', 'to', 'loss at from', 'loss at to', 'highest between']), row(['---', '---', '---:', '---:', '---:']));
-    for (const c of s.interpolations) {
-      const at = (alpha: number) => c.points.reduce((best, p) => (Math.abs(p.alpha - alpha) < Math.abs(best.alpha - alpha) ? p : best)).loss;
-      const between = Math.max(...c.points.filter((p) => p.alpha >= 0 && p.alpha <= 1).map((p) => p.loss));
-      lines.push(row([c.from, c.to, at(0).toFixed(3), at(1).toFixed(3), between.toFixed(3)]));
-    }
+    lines.push('The loss on the straight line between two models; the barrier is the highest loss between them above the higher of the two (0 when the line never rises above its ends: one basin):', '');
+    lines.push(row(['from', 'to', 'loss at from', 'loss at to', 'barrier']), row(['---', '---', '---:', '---:', '---:']));
+    for (const c of s.interpolations) lines.push(row([c.from, c.to, ...lineSummary(c.points).map((v) => v.toFixed(3))]));
     lines.push('');
   }
   for (const f of sharpnessFigures({ analysis: a } as Results)) lines.push(...link(f.file));
   return lines;
+}
+
+/** Loss at alpha 0 and 1 (the nearest points) and the barrier between them. */
+export function lineSummary(points: readonly CurvePoint[]): [number, number, number] {
+  const at = (alpha: number) => points.reduce((best, p) => (Math.abs(p.alpha - alpha) < Math.abs(best.alpha - alpha) ? p : best)).loss;
+  const [from, to] = [at(0), at(1)];
+  const between = Math.max(...points.filter((p) => p.alpha >= 0 && p.alpha <= 1).map((p) => p.loss));
+  return [from, to, Math.max(0, between - Math.max(from, to))];
 }
 
 function fewShotSection(a: AnalysisResults): string[] {
