@@ -40,11 +40,13 @@ describe('streamssl analyze', () => {
   let before: Results;
   let checkpointTimes: number[];
 
+  let launch: ClientLauncher;
+
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'streamssl-analyze-'));
     const backend = await selectBackend('wasm');
-    const handles: ClientHandle[] = [];
-    const launch: ClientLauncher = async ({ url, token, count }) => {
+    launch = async ({ url, token, count }) => {
+      const handles: ClientHandle[] = [];
       for (let i = 0; i < count; i++) handles.push(await startClient({ url, token, engine: new TrainingEngine(backend), clientId: `c${i}`, backend: 'wasm', logger: silentLogger() }));
       return { stop: async () => void (await Promise.all(handles.map((h) => h.close()))) };
     };
@@ -149,6 +151,15 @@ describe('streamssl analyze', () => {
     expect(a.fewShot).toHaveLength(6);
     expect(a.cka).toBeUndefined();
     expect(await readFile(join(dir, 'report.md'), 'utf8')).toContain('**transfer failed:**');
+  }, 240_000);
+
+  it('runs at the end of a run when the scenario asks for it', async () => {
+    const out = join(dir, 'at-end');
+    const atEnd = parseScenario({ ...scenario(), analysis: { ...scenario().analysis, atEnd: true, run: ['cka'] } });
+    const summary = await runScenario({ scenario: atEnd, outDir: out, clients: 1, launch, logger: silentLogger() });
+    expect(summary.results.analysis?.cka?.arms.map((a) => a.arm)).toEqual(['relay']);
+    expect((await readRunResults(out)).analysis?.spec.run).toEqual(['cka']);
+    expect(summary.report).toContain('### Representation similarity (CKA)');
   }, 240_000);
 
   it('changes only analysis settings, and says what is wrong with a run folder', async () => {
