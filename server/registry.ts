@@ -58,10 +58,10 @@ interface Waiter {
   timer?: NodeJS.Timeout;
 }
 
-/** No client was connected for as long as a task was willing to wait. */
+/** No client that could serve a task (any client, or one holding its chunk) was connected for as long as it was willing to wait. */
 export class NoClientsError extends Error {
-  constructor(seconds: number) {
-    super(`no client was connected for ${seconds} s`);
+  constructor(seconds: number, chunk?: number) {
+    super(chunk === undefined ? `no client was connected for ${seconds} s` : `no connected client held chunk ${chunk} for ${seconds} s`);
     this.name = 'NoClientsError';
   }
 }
@@ -79,8 +79,8 @@ export class ClientRegistry implements WorkerPool {
     let id = requestedId;
     for (let n = 2; this.entries.has(id); n++) id = `${requestedId}-${n}`;
     this.entries.set(id, { id, info, worker: makeWorker(id), busy: false, holds: null, connectedAt: new Date(), idleSince: Date.now(), lease: null });
-    this.waiters.forEach(stopNoClientsTimer);
     this.dispatch();
+    this.updateNoClientsTimers();
     for (const watch of [...this.countWatchers]) watch();
     const joined = this.list().find((c) => c.id === id)!;
     for (const listener of [...this.joinListeners]) listener(joined);
@@ -96,7 +96,7 @@ export class ClientRegistry implements WorkerPool {
   /** Forgets a client (it disconnected). A task it was running fails through its worker. */
   remove(id: string): void {
     this.entries.delete(id);
-    if (this.entries.size === 0) this.waiters.forEach((waiter) => this.startNoClientsTimer(waiter));
+    this.updateNoClientsTimers();
     for (const watch of [...this.countWatchers]) watch();
   }
 
@@ -110,8 +110,9 @@ export class ClientRegistry implements WorkerPool {
 
   /**
    * Resolves with an idle client, waiting for one to be released or to join. With
-   * `noClientsTimeoutMs`, rejects with `NoClientsError` once no client at all has been
-   * connected for that long (waiting for a busy one is normal scheduling, not bounded).
+   * `noClientsTimeoutMs`, rejects with `NoClientsError` once no connected client could
+   * serve it (none at all, or none holding its chunk) for that long; waiting for a busy
+   * one is normal scheduling, not bounded.
    */
   acquire(options: AcquireOptions = {}): Promise<Worker> {
     if (this.failure) return Promise.reject(this.failure);
@@ -119,7 +120,7 @@ export class ClientRegistry implements WorkerPool {
       const waiter: Waiter = { resolve, reject, noClientsTimeoutMs: options.noClientsTimeoutMs, ...(options.chunk !== undefined ? { chunk: options.chunk } : {}) };
       this.waiters.push(waiter);
       this.dispatch();
-      if (this.waiters.includes(waiter) && this.entries.size === 0) this.startNoClientsTimer(waiter);
+      if (this.waiters.includes(waiter) && !this.canServe(waiter)) this.startNoClientsTimer(waiter);
     });
   }
 
@@ -178,13 +179,26 @@ export class ClientRegistry implements WorkerPool {
     }
   }
 
+  /** Whether a connected client, busy or not, holds what the waiter needs. */
+  private canServe(waiter: Waiter): boolean {
+    return [...this.entries.values()].some((e) => holds(e, waiter.chunk));
+  }
+
+  /** Waiters that some connected client could serve wait freely; the others are timed. */
+  private updateNoClientsTimers(): void {
+    for (const waiter of this.waiters) {
+      if (this.canServe(waiter)) stopNoClientsTimer(waiter);
+      else this.startNoClientsTimer(waiter);
+    }
+  }
+
   private startNoClientsTimer(waiter: Waiter): void {
     const ms = waiter.noClientsTimeoutMs;
     if (ms === undefined || waiter.timer !== undefined) return;
     waiter.timer = setTimeout(() => {
       const at = this.waiters.indexOf(waiter);
       if (at >= 0) this.waiters.splice(at, 1);
-      waiter.reject(new NoClientsError(ms / 1000));
+      waiter.reject(new NoClientsError(ms / 1000, waiter.chunk));
     }, ms);
   }
 

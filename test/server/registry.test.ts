@@ -41,6 +41,21 @@ describe('ClientRegistry under faults', () => {
     expect(await settledWithin(next, 200)).toBe('resolved');
   });
 
+  it("times a task's wait while no connected client holds its chunk, not while a holder is busy", async () => {
+    const registry = new ClientRegistry();
+    registry.add('holds-0', { ...info, chunks: [0] }, (id): Worker => ({ id, runTask: () => Promise.reject(new Error('not in this test')) }));
+    registry.add('holds-1', { ...info, chunks: [1] }, (id): Worker => ({ id, runTask: () => Promise.reject(new Error('not in this test')) }));
+    const busy = await registry.acquire({ chunk: 1 });
+    const forOne = registry.acquire({ chunk: 1, noClientsTimeoutMs: 100 });
+    expect(await settledWithin(forOne, 250)).toBe('pending'); // its holder is busy, but connected
+    registry.remove('holds-1'); // the only holder of chunk 1 is gone, though another client stays
+    const err = await settledWithin(forOne, 1000);
+    expect(err).toBeInstanceOf(NoClientsError);
+    expect((err as Error).message).toBe('no connected client held chunk 1 for 0.1 s');
+    registry.release(busy);
+    expect(await settledWithin(registry.acquire({ chunk: 0, noClientsTimeoutMs: 100 }), 250)).toBe('resolved');
+  });
+
   it('fails pending waits when the pool fails, clearing their timers', async () => {
     const registry = new ClientRegistry();
     const waiting = registry.acquire({ noClientsTimeoutMs: 60_000 });
