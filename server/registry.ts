@@ -198,7 +198,8 @@ export class ClientRegistry implements WorkerPool {
     waiter.timer = setTimeout(() => {
       const at = this.waiters.indexOf(waiter);
       if (at >= 0) this.waiters.splice(at, 1);
-      waiter.reject(new NoClientsError(ms / 1000, waiter.chunk));
+      // With clients connected, none of them held the chunk; else there was none at all.
+      waiter.reject(new NoClientsError(ms / 1000, this.entries.size > 0 ? waiter.chunk : undefined));
     }, ms);
   }
 

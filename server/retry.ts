@@ -14,9 +14,15 @@ import type { TaskOutcome, Worker, WorkerPool } from './worker.js';
 
 /**
  * Codes that say the client was lost rather than that the task failed. `busy` is a client
- * that rejoined after a cut while still finishing the task it lost.
+ * that rejoined after a cut while still finishing the task it lost: it is not counted as
+ * an attempt (it will be free once that task ends), the task just waits a little and asks again.
  */
 const LOST_CLIENT_CODES: readonly ErrorCode[] = ['disconnected', 'timeout', 'busy'];
+
+/** Pause before asking again after a busy refusal: doubling from 0.5 s up to 8 s. */
+export function busyPauseMs(refusals: number): number {
+  return Math.min(8000, 500 * 2 ** Math.max(0, refusals - 1));
+}
 
 /** Whether `err` means the client went away (the work may go elsewhere). */
 export function isLostClient(err: unknown): boolean {
@@ -26,7 +32,10 @@ export function isLostClient(err: unknown): boolean {
 export interface RetryPolicy {
   /** Attempts after the first, each after a lost client. */
   retries: number;
-  /** How long to wait for a client while none is connected (default: forever). */
+  /**
+   * How long to wait for a client while none that could serve the task is connected, and
+   * in all for clients that answer busy (default: forever).
+   */
   noClientsTimeoutMs?: number;
 }
 
@@ -75,13 +84,26 @@ export async function runWithRetries<T extends WireTask>(
   hooks: RetryHooks = {},
 ): Promise<TaskOutcome<MetricsOf<T>>> {
   const lost: string[] = [];
+  let busy = 0;
+  let busySince = 0;
   for (let attempt = 1; ; attempt++) {
     const worker = await acquire(pool, task, policy, lost);
+    let pause = 0;
     try {
       hooks.onDispatch?.(worker.id);
       return await worker.runTask(task, state, replay);
     } catch (err) {
       const reason = (err as Error).message ?? String(err);
+      if (err instanceof TaskError && err.code === 'busy') {
+        busySince ||= Date.now();
+        const waited = Date.now() - busySince;
+        if (policy.noClientsTimeoutMs === undefined || waited < policy.noClientsTimeoutMs) {
+          pause = busyPauseMs(++busy);
+          attempt--;
+          hooks.logger?.info({ ...hooks.context, taskId: task.taskId, client: worker.id, pauseMs: pause }, 'client still busy with a task it lost: asking again');
+          continue;
+        }
+      }
       if (!isLostClient(err)) throw new TaskFailure(task.taskId, worker.id, attempt, naming(worker.id, reason), { cause: err });
       lost.push(naming(worker.id, reason));
       if (attempt > policy.retries) {
@@ -95,6 +117,7 @@ export async function runWithRetries<T extends WireTask>(
       await hooks.onRetry?.({ taskId: task.taskId, attempt, client: worker.id, reason });
     } finally {
       pool.release(worker);
+      if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 }

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { TransferError } from '../../shared/transfer.js';
 import { CheckpointStore } from '../../server/checkpoints.js';
 import { ClientRegistry } from '../../server/registry.js';
-import { isLostClient, runWithRetries, TaskFailure, type RetryEvent } from '../../server/retry.js';
+import { busyPauseMs, isLostClient, runWithRetries, TaskFailure, type RetryEvent } from '../../server/retry.js';
 import { ArmFailedError, PLANNERS, runStages, type ArmRun } from '../../server/schedule/index.js';
 import { TaskError } from '../../server/transport.js';
 import type { WorkerPool } from '../../server/worker.js';
@@ -80,6 +80,21 @@ describe('stage retries', () => {
     expect(isLostClient(new TaskError('task_failed', 'diverged'))).toBe(false);
     expect(isLostClient(new TaskError('bad_request', 'malformed'))).toBe(false);
     expect(isLostClient(new Error('disconnected'))).toBe(false);
+  });
+
+  it('asks a client that is still busy with a task it lost again, without spending a retry, for as long as the wait allows', async () => {
+    const busyTwice = new FakePool({ workers: 1, fail: (_, attempt) => (attempt <= 2 ? new TaskError('busy', 'client w0 is still running another task') : null) });
+    const started = Date.now();
+    const outcome = await runWithRetries(busyTwice, tasks[0], null, null, { retries: 0, noClientsTimeoutMs: 10_000 });
+    expect(outcome.clientId).toBe('w0');
+    expect(calls(busyTwice, tasks[0].taskId)).toHaveLength(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(busyPauseMs(1) + busyPauseMs(2) - 50);
+
+    const alwaysBusy = new FakePool({ workers: 1, fail: () => new TaskError('busy', 'client w0 is still running another task') });
+    const err = await runWithRetries(alwaysBusy, tasks[0], null, null, { retries: 1, noClientsTimeoutMs: 600 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TaskFailure);
+    expect((err as Error).message).toMatch(/^gave up after 2 attempt\(s\), each lost its client/);
+    expect([busyPauseMs(1), busyPauseMs(2), busyPauseMs(5), busyPauseMs(9)]).toEqual([500, 1000, 8000, 8000]);
   });
 
   it('fails a task that finds no client within the wait, naming the task', async () => {
