@@ -8,7 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnalysisResults } from '../shared/analysis.js';
 import type { Logger } from '../shared/log.js';
+import type { AnalysisOptions } from '../shared/tasks.js';
 import { applyOverrides, parseScenario, type BackendName, type Scenario } from '../shared/scenario.js';
+import { CheckpointStore } from './checkpoints.js';
 import { writeReportFiles } from './report-files.js';
 import { writeResults, type Results } from './results.js';
 
@@ -55,6 +57,11 @@ export function analysisScenario(results: Results, overrides: readonly string[] 
   return parseScenario(applyOverrides(results.scenario, overrides), 'results.json scenario');
 }
 
+/** The part of a scenario the analyses see (the client side is handed narrow options, never a scenario). */
+export function analysisOptions(s: Scenario): AnalysisOptions {
+  return { seed: s.seed, dataset: s.dataset, stream: s.stream, model: s.model, ssl: s.ssl, evaluation: s.evaluation, batchSize: s.training.batchSize, analysis: s.analysis };
+}
+
 export async function analyzeRunDir(o: AnalyzeOptions): Promise<AnalyzeSummary> {
   const results = await readRunResults(o.runDir);
   const scenario = analysisScenario(results, o.overrides);
@@ -63,12 +70,12 @@ export async function analyzeRunDir(o: AnalyzeOptions): Promise<AnalyzeSummary> 
   const { analyzeRun } = await import('../client/analysis/analyze-run.js');
   const backend = await selectBackend(o.backend ?? scenario.clients.backend, o.threads === undefined ? {} : { threads: o.threads });
   o.logger.info({ runDir: o.runDir, backend: backend.name, analyses: scenario.analysis.run }, 'analysis starting');
+  const checkpoints = new CheckpointStore(o.runDir);
   const analysis = await analyzeRun({
-    runDir: o.runDir,
-    scenario,
+    readState: async (arm, stage) => (await checkpoints.read(arm, stage)).state,
+    options: analysisOptions(scenario),
     // An arm that failed before its last stage has no final model to analyze.
     arms: results.arms.filter((arm) => arm.final !== null && arm.stages.length > 0),
-    spec: scenario.analysis,
     backend: backend.name,
     log: (message) => o.logger.info(`analysis: ${message}`),
   });

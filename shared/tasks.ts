@@ -2,7 +2,7 @@
  * The work a coordinator hands a client, and what comes back. These are the narrow
  * options the training engine sees: never the whole scenario.
  */
-import type { DatasetSpec, EvaluationSpec, ModelSpec, SslSpec, StreamSpec } from './scenario.js';
+import type { AnalysisSpec, DatasetSpec, EvaluationSpec, ModelSpec, SslSpec, StreamSpec } from './scenario.js';
 
 /** Which data a client trains on: chunks of a seeded stream over a dataset. */
 export interface DataSelection {
@@ -77,6 +77,19 @@ export interface EvalTask {
 }
 
 export type Task = TrainTask | EvalTask;
+
+/** What the analyses of a finished run need to rebuild its data and models: the narrow part of its scenario. */
+export interface AnalysisOptions {
+  seed: number;
+  dataset: DatasetSpec;
+  stream: StreamSpec;
+  model: ModelSpec;
+  ssl: SslSpec;
+  evaluation: EvaluationSpec;
+  /** The run's training batch size: sharpness is measured on batches of it. */
+  batchSize: number;
+  analysis: AnalysisSpec;
+}
 
 /** Accuracy on one chunk's share of the test split (its classes, or its domain style). */
 export interface ChunkEval {

@@ -6,21 +6,23 @@
  */
 import { RANDOM_INIT_MODEL, type AnalysisResults } from '../../shared/analysis.js';
 import type { LabeledDataset } from '../../shared/dataset-types.js';
-import type { AnalysisName, AnalysisSpec, Scenario } from '../../shared/scenario.js';
+import type { AnalysisName, AnalysisSpec } from '../../shared/scenario.js';
+import type { AnalysisOptions } from '../../shared/tasks.js';
 import { loadDataset, planStream } from '../data/index.js';
 import { computeNormalization } from '../engine/batches.js';
 import { datasetWithChannels } from './channels.js';
 import { ckaResults } from './cka-run.js';
 import { fewShotScores } from './few-shot-run.js';
-import { RunModels, type RunArm } from './run-models.js';
+import { RunModels, type RunArm, type StateReader } from './run-models.js';
 import { sharpnessResults } from './sharpness-run.js';
 import { transferScores, type TransferDataset } from './transfer-run.js';
 
 export interface AnalyzeRunOptions {
-  runDir: string;
-  scenario: Scenario;
+  /** Reads a stage's saved model state (the caller knows where checkpoints are). */
+  readState: StateReader;
+  /** The run's seed, data, model, method and evaluation, and the analyses' settings. */
+  options: AnalysisOptions;
   arms: readonly RunArm[];
-  spec: AnalysisSpec;
   /** The backend the analyses run on, for the record. */
   backend: string;
   /** Progress lines (one per analysis). */
@@ -30,11 +32,12 @@ export interface AnalyzeRunOptions {
 export async function analyzeRun(o: AnalyzeRunOptions): Promise<AnalysisResults> {
   const started = performance.now();
   const log = o.log ?? (() => {});
-  const { scenario, spec } = o;
+  const scenario = o.options;
+  const spec = scenario.analysis;
   const dataset = await loadDataset(scenario.dataset);
   const norm = computeNormalization(dataset.train);
   const plan = planStream(dataset, scenario.stream, scenario.seed);
-  const models = new RunModels(o.runDir, scenario, o.arms, { channels: dataset.train.channels, numClasses: dataset.train.numClasses });
+  const models = new RunModels(o.readState, scenario, o.arms, { channels: dataset.train.channels, numClasses: dataset.train.numClasses });
   const finals = o.arms.map((arm) => models.finalName(arm));
   const wants = new Set(spec.run);
   const results: AnalysisResults = { analyzedAt: new Date().toISOString(), seconds: 0, backend: o.backend, spec };

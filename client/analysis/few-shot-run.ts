@@ -5,7 +5,8 @@
 import type { FewShotScore } from '../../shared/analysis.js';
 import type { LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed, sampledIndices } from '../../shared/random.js';
-import type { AnalysisSpec, Scenario } from '../../shared/scenario.js';
+import type { AnalysisSpec } from '../../shared/scenario.js';
+import type { AnalysisOptions } from '../../shared/tasks.js';
 import { subset } from '../data/index.js';
 import type { Normalization } from '../engine/batches.js';
 import { extractFeatures, type FeatureSet } from '../eval/features.js';
@@ -18,7 +19,7 @@ export interface FewShotDataset {
   norm: Normalization;
 }
 
-export async function fewShotScores(models: RunModels, names: readonly string[], datasets: readonly FewShotDataset[], spec: AnalysisSpec['fewShot'], scenario: Scenario): Promise<FewShotScore[]> {
+export async function fewShotScores(models: RunModels, names: readonly string[], datasets: readonly FewShotDataset[], spec: AnalysisSpec['fewShot'], scenario: Pick<AnalysisOptions, 'seed' | 'evaluation'>): Promise<FewShotScore[]> {
   const scores: FewShotScore[] = [];
   for (const { name: dataset, data, norm } of datasets) {
     // The scenario's test subset size bounds feature extraction; episodes draw from it.

@@ -5,13 +5,15 @@
  * demand and disposed by the caller, so only the models in use hold tensors.
  */
 import { RANDOM_INIT_MODEL, stageModelName } from '../../shared/analysis.js';
-import type { Scenario } from '../../shared/scenario.js';
-import { CheckpointStore } from '../../server/checkpoints.js';
+import type { AnalysisOptions } from '../../shared/tasks.js';
 import { modelSeed } from '../engine/index.js';
 import { decodeState, type ModelState } from '../engine/state.js';
 import { restoreMethod } from '../engine/trainer.js';
 import { encoderOptions, type EncoderOptions } from '../models/encoder.js';
 import type { SslMethod } from '../ssl/method.js';
+
+/** Reads the model state an arm saved after a stage (the run's checkpoint). */
+export type StateReader = (arm: string, stage: number) => Promise<Uint8Array>;
 
 /** What the analyses need to know of a run's arms (a subset of results.json's arms). */
 export interface RunArm {
@@ -23,15 +25,13 @@ export interface RunArm {
 export class RunModels {
   readonly encoder: EncoderOptions;
   private readonly states = new Map<string, ModelState | null>();
-  private readonly checkpoints: CheckpointStore;
 
   constructor(
-    runDir: string,
-    private readonly scenario: Scenario,
+    private readonly readState: StateReader,
+    private readonly scenario: Pick<AnalysisOptions, 'seed' | 'model' | 'ssl'>,
     readonly arms: readonly RunArm[],
     data: { channels: number; numClasses: number },
   ) {
-    this.checkpoints = new CheckpointStore(runDir);
     this.encoder = encoderOptions(scenario.model, data.channels, data.numClasses);
     for (const arm of arms) {
       if (arm.stages.length === 0) throw new Error(`arm ${arm.name}: results.json lists no finished stage to analyze`);
@@ -72,14 +72,14 @@ export class RunModels {
       if (!this.arms.some((a) => a.name === arm && a.stages.some((s) => s.stage === stage))) throw new Error(`model ${name}: no such arm stage in this run`);
       let bytes: Uint8Array;
       try {
-        bytes = (await this.checkpoints.read(arm, stage)).state;
+        bytes = await this.readState(arm, stage);
       } catch (err) {
         throw new Error(`model ${name}: cannot read its checkpoint (${(err as Error).message})`);
       }
       try {
         state = decodeState(bytes);
       } catch (err) {
-        throw new Error(`model ${name}: checkpoint ${this.checkpoints.paths(arm, stage).state} is damaged: ${(err as Error).message}`);
+        throw new Error(`model ${name}: its checkpoint is damaged: ${(err as Error).message}`);
       }
     }
     this.states.set(name, state);

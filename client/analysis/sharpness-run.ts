@@ -9,7 +9,8 @@ import type { InterpolationCurve, ModelSharpness, SharpnessResults } from '../..
 import { stageModelName } from '../../shared/analysis.js';
 import type { LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed, sampledIndices } from '../../shared/random.js';
-import type { AnalysisSpec, Scenario } from '../../shared/scenario.js';
+import type { AnalysisSpec } from '../../shared/scenario.js';
+import type { AnalysisOptions } from '../../shared/tasks.js';
 import type { StreamPlan } from '../../shared/stream/index.js';
 import { selectChunks, subset } from '../data/index.js';
 import type { Normalization } from '../engine/batches.js';
@@ -30,13 +31,13 @@ export async function sharpnessResults(
   dataset: LabeledDataset,
   plan: StreamPlan,
   norm: Normalization,
-  scenario: Scenario,
+  scenario: Pick<AnalysisOptions, 'seed' | 'ssl' | 'batchSize'>,
   spec: AnalysisSpec['sharpness'],
 ): Promise<SharpnessResults> {
   const seed = deriveSeed(scenario.seed, 'analysis', 'sharpness');
   const all = selectChunks(dataset, plan, plan.chunks.map((c) => c.id));
   const images = subset(all, sampledIndices(all.count, spec.samples, deriveSeed(seed, 'images')));
-  const batchSize = Math.min(scenario.training.batchSize, images.count);
+  const batchSize = Math.min(scenario.batchSize, images.count);
   const batches = await fixedLossBatches(images, norm, {
     augment: { size: images.height, ...scenario.ssl.augment },
     batchSize,

@@ -5,7 +5,7 @@
  */
 import type { TransferScore } from '../../shared/analysis.js';
 import type { LabeledDataset } from '../../shared/dataset-types.js';
-import type { Scenario } from '../../shared/scenario.js';
+import type { AnalysisOptions } from '../../shared/tasks.js';
 import { computeNormalization } from '../engine/batches.js';
 import { evaluateBackbone } from '../eval/evaluate.js';
 import type { RunModels } from './run-models.js';
@@ -15,7 +15,7 @@ export interface TransferDataset {
   data: LabeledDataset;
 }
 
-export async function transferScores(models: RunModels, names: readonly string[], datasets: readonly TransferDataset[], scenario: Scenario): Promise<TransferScore[]> {
+export async function transferScores(models: RunModels, names: readonly string[], datasets: readonly TransferDataset[], scenario: Pick<AnalysisOptions, 'seed' | 'evaluation'>): Promise<TransferScore[]> {
   const scores: TransferScore[] = [];
   for (const { name: dataset, data } of datasets) {
     const norm = computeNormalization(data.train);
