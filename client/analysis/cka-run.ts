@@ -12,7 +12,7 @@ import type { AnalysisSpec } from '../../shared/scenario.js';
 import { subset } from '../data/index.js';
 import type { Normalization } from '../engine/batches.js';
 import { extractStageFeatures, type FeatureSet } from '../eval/features.js';
-import { linearCka, rbfCka } from './cka.js';
+import { centeredRbfKernel, kernelCka, linearCka } from './cka.js';
 import type { RunModels } from './run-models.js';
 
 export async function ckaResults(models: RunModels, dataset: LabeledDataset, norm: Normalization, spec: AnalysisSpec, seed: number): Promise<CkaResults> {
@@ -37,16 +37,23 @@ export async function ckaResults(models: RunModels, dataset: LabeledDataset, nor
   for (const arm of models.arms.filter((a) => a.mode === 'relay')) {
     const names = [...arm.stages.map((s) => stageModelName(arm.name, s.stage)), ...(joint ? [joint] : [])];
     const all = await Promise.all(names.map(featuresOf));
-    const matrix = (layer: number, cka: (x: FeatureSet, y: FeatureSet) => number) =>
-      names.map((_, i) => names.map((_, j) => (j < i ? Number.NaN : cka(all[i][layer], all[j][layer]))));
-    const symmetric = (m: number[][]) => m.map((r, i) => r.map((v, j) => (j < i ? m[j][i] : v)));
     arms.push({
       arm: arm.name,
       models: names,
       layers,
-      linear: layers.map((_, l) => symmetric(matrix(l, (x, y) => linearCka(x, y)))),
-      rbf: layers.map((_, l) => symmetric(matrix(l, (x, y) => rbfCka(x, y, { bandwidth: spec.rbfBandwidth })))),
+      linear: layers.map((_, l) => pairwise(all.map((f) => f[l]), linearCka)),
+      // Each model's kernel once per layer (count x count), shared by all its pairs.
+      rbf: layers.map((_, l) => pairwise(all.map((f) => centeredRbfKernel(f[l], { bandwidth: spec.rbfBandwidth })), kernelCka)),
     });
   }
   return { probeSamples: probe.count, rbfBandwidth: spec.rbfBandwidth, arms };
+}
+
+/** The symmetric matrix of `similarity` over every pair of `items`, each pair computed once. */
+function pairwise<T>(items: readonly T[], similarity: (a: T, b: T) => number): number[][] {
+  const m = items.map(() => new Array<number>(items.length).fill(0));
+  items.forEach((a, i) => {
+    for (let j = i; j < items.length; j++) m[i][j] = m[j][i] = similarity(a, items[j]);
+  });
+  return m;
 }

@@ -181,12 +181,26 @@ function centeredRbfGram(rows: Float64Array, n: number, dim: number, bandwidth: 
  * invariant to isotropic scaling as well as to orthogonal transforms.
  */
 export function rbfCka(x: FeatureMatrix, y: FeatureMatrix, options: RbfCkaOptions = {}): number {
+  checkPair(x, y, 'rbfCka');
+  return kernelCka(centeredRbfKernel(x, options), centeredRbfKernel(y, options));
+}
+
+/**
+ * The double-centered RBF Gram matrix of one representation ([count, count]), or null
+ * when every row is the same. Computing it once per representation lets many pairs share
+ * it (`kernelCka`); `rbfCka` is `kernelCka` of two of them.
+ */
+export function centeredRbfKernel(x: FeatureMatrix, options: RbfCkaOptions = {}): Float64Array | null {
   const bandwidth = options.bandwidth ?? 1;
   if (!(bandwidth > 0) || !Number.isFinite(bandwidth)) throw new Error(`rbfCka: bandwidth must be a positive number, got ${bandwidth}`);
-  checkPair(x, y, 'rbfCka');
   // Centering changes no distance; it only keeps the differences of large features exact.
-  const cx = centered(x, 'rows', 'rbfCka');
-  const cy = centered(y, 'rows', 'rbfCka');
-  if (!cx.varies || !cy.varies) return 0;
-  return alignment(centeredRbfGram(cx.values, x.count, x.dim, bandwidth), centeredRbfGram(cy.values, y.count, y.dim, bandwidth));
+  const c = centered(x, 'rows', 'rbfCka');
+  return c.varies ? centeredRbfGram(c.values, x.count, x.dim, bandwidth) : null;
+}
+
+/** CKA of two centered kernels of the same samples (0 when either representation is constant). */
+export function kernelCka(k: Float64Array | null, l: Float64Array | null): number {
+  if (!k || !l) return 0;
+  if (k.length !== l.length) throw new Error(`kernelCka: kernels of ${Math.sqrt(k.length)} and ${Math.sqrt(l.length)} samples`);
+  return alignment(k, l);
 }
