@@ -1,55 +1,22 @@
 /**
  * The scenario file: schema, defaults, parsing and `--set key.path=value` overrides.
+ * The `dataset` and `analysis` fields have files of their own (dataset-schema.ts,
+ * analysis-schema.ts).
  *
  * A scenario is validated as a whole before anything runs; every problem is reported
  * with its JSON path, so a typo or an impossible value fails fast and names the field.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { analysisSchema } from './analysis-schema.js';
+import { datasetSchema } from './dataset-schema.js';
+import { positiveInt } from './schema-primitives.js';
 
-const positiveInt = z.number().int().positive();
 const fraction = z.number().gt(0).lte(1);
 
 export const STREAM_TYPES = ['instance', 'random-class', 'distant-class', 'domain'] as const;
 export const DOMAIN_STYLES = ['original', 'inverted', 'edges', 'blurred'] as const;
-/** How a `folder` dataset's images are laid out on disk; `auto` tells them apart. */
-export const FOLDER_LAYOUTS = ['auto', 'imagenet', 'domainnet', 'classes'] as const;
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
-
-const datasetSchema = z
-  .strictObject({
-    name: z.enum(['fashion-mnist', 'mnist', 'idx', 'synthetic', 'folder']),
-    /** Folder of MNIST-format idx files (for `idx`), or the root of an image folder (for `folder`). */
-    path: z.string().min(1).optional(),
-    /** `folder` only: how the image folder is organized (see client/data/folder-layout.ts). */
-    layout: z.enum(FOLDER_LAYOUTS).optional(),
-    /** `folder` only: 1 (gray) or 3 (RGB) channels after decoding. */
-    channels: z.union([z.literal(1), z.literal(3)]).optional(),
-    /** `folder` only: the domains to load, in stream order (DomainNet layout); default all, by name. */
-    domains: z.array(z.string().min(1)).min(1).optional(),
-    /** `folder` only: the class folders to load (e.g. an ImageNet-100 subset); default all. */
-    classes: z.array(z.string().min(1)).min(1).max(256).optional(),
-    /** Use only the first N training samples (after the seeded split), for quick runs. */
-    trainLimit: positiveInt.optional(),
-    /** Use only the first N test samples. */
-    testLimit: positiveInt.optional(),
-    /** Synthetic dataset only: samples per class and image side. */
-    perClass: positiveInt.optional(),
-    imageSize: z.number().int().min(8).max(64).optional(),
-  })
-  .superRefine((d, ctx) => {
-    if (d.name === 'idx' && !d.path) {
-      ctx.addIssue({ code: 'custom', path: ['path'], message: 'dataset "idx" needs a path to a folder of idx files' });
-    }
-    if (d.name === 'folder' && !d.path) {
-      ctx.addIssue({ code: 'custom', path: ['path'], message: 'dataset "folder" needs a path to the root of an image folder' });
-    }
-    for (const key of ['layout', 'channels', 'domains', 'classes'] as const) {
-      if (d.name !== 'folder' && d[key] !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" applies only to dataset "folder"` });
-      }
-    }
-  });
 
 const streamSchema = z.strictObject({
   type: z.enum(STREAM_TYPES),
@@ -230,62 +197,6 @@ const clientsSchema = z.strictObject({
   gpus: z.array(z.string().regex(/^[0-9A-Za-z-]+$/, 'a GPU id such as "0" or a GPU UUID')).min(1).optional(),
 });
 
-const fewShotSchema = z.strictObject({
-  /** Classes per episode. */
-  ways: z.number().int().min(2).default(5),
-  /** Support images per class; one result per entry. */
-  shots: z.array(positiveInt).min(1).default([1, 5]),
-  /** Query images per class and episode. */
-  queries: positiveInt.default(15),
-  episodes: positiveInt.default(600),
-  /** prototype: nearest class mean (cosine); linear: logistic regression on the support set. */
-  classifier: z.enum(['prototype', 'linear']).default('prototype'),
-});
-
-const sharpnessSchema = z.strictObject({
-  /** Training images (of all chunks, in their styles) the loss is measured on. */
-  samples: positiveInt.default(512),
-  /** Radii of the filter-normalized random perturbations (1 = each filter's own norm). */
-  radii: z.array(z.number().gt(0)).min(1).default([0.05, 0.1, 0.2, 0.4]),
-  /** Random directions drawn per radius. */
-  draws: positiveInt.default(4),
-  /** Points of each 1-D loss curve (random direction and interpolation). */
-  curvePoints: z.number().int().min(3).max(201).default(21),
-  /** The random-direction curve spans [-extent, extent]. */
-  extent: z.number().gt(0).default(1),
-});
-
-/** A labeled dataset the final models are also scored on (linear probe and kNN). */
-const transferSchema = z.strictObject({
-  name: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "-", "_" or "."'),
-  dataset: datasetSchema,
-});
-
-export const ANALYSIS_NAMES = ['cka', 'sharpness', 'few-shot', 'transfer'] as const;
-
-/** Analyses of the saved models: at the end of a run, or later with `streamssl analyze`. */
-const analysisSchema = z
-  .strictObject({
-    /** Run the analyses as soon as the run has written results.json. */
-    atEnd: z.boolean().default(false),
-    /** Which analyses `analyze` runs. */
-    run: z.array(z.enum(ANALYSIS_NAMES)).default([...ANALYSIS_NAMES]),
-    /** Test images whose representations CKA compares. */
-    probeSamples: z.number().int().min(10).default(1000),
-    /** RBF CKA bandwidth as a fraction of the median pairwise distance. */
-    rbfBandwidth: z.number().gt(0).default(1),
-    sharpness: sharpnessSchema.default(sharpnessSchema.parse({})),
-    fewShot: fewShotSchema.default(fewShotSchema.parse({})),
-    transfer: z.array(transferSchema).default([{ name: 'mnist', dataset: { name: 'mnist' } }]),
-  })
-  .superRefine((a, ctx) => {
-    const names = new Set<string>();
-    a.transfer.forEach((t, i) => {
-      if (names.has(t.name)) ctx.addIssue({ code: 'custom', path: ['transfer', i, 'name'], message: `duplicate transfer name "${t.name}"` });
-      names.add(t.name);
-    });
-  });
-
 export const scenarioSchema = z
   .strictObject({
     name: z.string().min(1),
@@ -339,7 +250,6 @@ export type SslSpec = Scenario['ssl'];
 export type TrainingSpec = Scenario['training'];
 export type EvaluationSpec = Scenario['evaluation'];
 export type AnalysisSpec = Scenario['analysis'];
-export type AnalysisName = (typeof ANALYSIS_NAMES)[number];
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** A scenario that failed validation; `problems` has one line per problem, path first. */
@@ -425,3 +335,5 @@ export function loadScenario(file: string, overrides: readonly string[] = []): S
 
 /** Sub-schemas reused by the protocol to check the tasks a client receives. */
 export { datasetSchema, streamSchema, modelSchema, sslSchema, evaluationSchema };
+export { FOLDER_LAYOUTS } from './dataset-schema.js';
+export { ANALYSIS_NAMES, type AnalysisName } from './analysis-schema.js';
