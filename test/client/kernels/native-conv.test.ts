@@ -16,75 +16,18 @@ import {
 } from '../../../client/kernels/native/register.js';
 import { registerWasmConvGradients } from '../../../client/kernels/wasm-conv-grads.js';
 import { relErr } from '../../support/compare.js';
+import { againstCpu, convRandom, randomConvCases, type ConvCase } from '../../support/conv-cases.js';
 import { expectConvGradientsDoNotLeak } from '../../support/conv-leak.js';
 
-type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
-
-interface Case {
-  n: number; h: number; w: number; ci: number; co: number;
-  kh: number; kw: number; strides: [number, number]; pad: Pad;
-  rounding?: 'floor' | 'ceil' | 'round';
-  /** Forward only (tfjs has no conv2d gradient for dilation > 1). */
-  dilation?: number;
-  /** Forward only: tfjs's conv2d gradient drops dimRoundingMode, so dy would not fit. */
-  forwardOnly?: true;
-}
+type Case = ConvCase;
 
 const loaded = loadOneDnn();
 const skipReason = loaded.addon === null ? loaded.reason : '';
 
-/** mulberry32: small deterministic PRNG so failures are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rand = rng(4321);
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-const randInt = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
-const randArray = (size: number): Float32Array => Float32Array.from({ length: size }, () => rand() * 2 - 1);
-
-
-const roundingOf = (c: Case): Case['rounding'] =>
-  c.rounding ?? (c.pad === 'same' || c.pad === 'valid' || Array.isArray(c.pad) ? undefined : 'floor');
-
-interface Grads { y: Float32Array; dx?: Float32Array; dw?: Float32Array }
-
-/** Forward output and, for dilation 1, vector-Jacobian products (dy given) on `backend`. */
-async function convGrads(backend: string, c: Case, xv: Float32Array, wv: Float32Array, dyv: Float32Array): Promise<Grads> {
-  await tf.setBackend(backend);
-  return tf.tidy(() => {
-    const x = tf.tensor4d(xv, [c.n, c.h, c.w, c.ci]);
-    const w = tf.tensor4d(wv, [c.kh, c.kw, c.ci, c.co]);
-    const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D =>
-      tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', c.dilation ?? 1, roundingOf(c));
-    const y = f(x, w);
-    if ((c.dilation ?? 1) !== 1 || c.forwardOnly) return { y: y.dataSync() as Float32Array };
-    const [dx, dw] = tf.grads(f)([x, w], tf.tensor(dyv, y.shape));
-    return { y: y.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array };
-  });
-}
-
-function outSize(c: Case): [number, number] {
-  const info = tf.backend_util.computeConv2DInfo(
-    [c.n, c.h, c.w, c.ci], [c.kh, c.kw, c.ci, c.co], c.strides, c.dilation ?? 1, c.pad, roundingOf(c));
-  return [info.outHeight, info.outWidth];
-}
+const random = convRandom(4321);
 
 async function expectMatchesCpu(c: Case): Promise<void> {
-  const [ho, wo] = outSize(c);
-  const xv = randArray(c.n * c.h * c.w * c.ci);
-  const wv = randArray(c.kh * c.kw * c.ci * c.co);
-  const dyv = randArray(c.n * ho * wo * c.co);
-  const got = await convGrads('wasm', c, xv, wv, dyv);
-  const ref = await convGrads('cpu', c, xv, wv, dyv);
-  await tf.setBackend('wasm');
+  const { got, ref } = await againstCpu('wasm', c, random);
   const label = `${layoutLabel} layout ${JSON.stringify(c)}`;
   expect(relErr(got.y, ref.y), `forward ${label}`).toBeLessThan(1e-4);
   if (ref.dx) expect(relErr(got.dx!, ref.dx), `dx ${label}`).toBeLessThan(1e-4);
@@ -92,19 +35,8 @@ async function expectMatchesCpu(c: Case): Promise<void> {
 }
 
 /** Random cases over the requested grid: strides 1/2, same/valid, odd sizes, 1x1/3x3, batch 1-8, channels 1-32. */
-function randomCases(count: number): Case[] {
-  const cases: Case[] = [];
-  while (cases.length < count) {
-    const s = pick([1, 2] as const);
-    const k = pick([1, 3] as const);
-    const pad = pick(['same', 'valid'] as const);
-    const h = pick([3, 5, 7, 8, 9, 15, 16]);
-    const w = pick([3, 5, 7, 8, 9, 15, 16]);
-    if (pad === 'valid' && (h < k || w < k)) continue;
-    cases.push({ n: randInt(1, 8), h, w, ci: randInt(1, 32), co: randInt(1, 32), kh: k, kw: k, strides: [s, s], pad });
-  }
-  return cases;
-}
+const randomCases = (count: number): Case[] =>
+  randomConvCases(count, { kernels: () => [1, 3], sizes: [3, 5, 7, 8, 9, 15, 16], maxBatch: 8, maxChannels: 32 }, random);
 
 /** Hand-picked corners: asymmetric 'same' pads, unused trailing rows, explicit / numeric pads, ceil rounding. */
 const edgeCases: Case[] = [

@@ -13,90 +13,25 @@ import {
   registerWasmConvGradients, unregisterWasmConvGradients, wasmConvGradKernels,
 } from '../../../client/kernels/wasm-conv-grads.js';
 import { relErr } from '../../support/compare.js';
+import { againstCpu, convRandom, randomConvCases, type ConvCase } from '../../support/conv-cases.js';
 import { expectConvGradientsDoNotLeak } from '../../support/conv-leak.js';
 
-type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+type Case = ConvCase;
 
-interface Case {
-  n: number; h: number; w: number; ci: number; co: number;
-  kh: number; kw: number; strides: [number, number]; pad: Pad;
-  /**
-   * tfjs-backend-wasm 4.22's own *forward* Conv2D is wrong for non-square
-   * filters with 'same' padding (its XNNPack SAME-padding path); our gradient
-   * kernels pass explicit pads and are still checked, the forward is not.
-   */
-  wasmForwardBroken?: true;
-}
-
-/** mulberry32: small deterministic PRNG so failures are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rand = rng(1234);
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-const randInt = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
-const randArray = (size: number): Float32Array => Float32Array.from({ length: size }, () => rand() * 2 - 1);
-
-
-interface Grads { y: Float32Array; dx: Float32Array; dw: Float32Array }
-
-/** Forward output and vector-Jacobian products (dy given) of conv2d on `backend`. */
-async function convGrads(backend: string, c: Case, xv: Float32Array, wv: Float32Array, dyv: Float32Array): Promise<Grads> {
-  await tf.setBackend(backend);
-  return tf.tidy(() => {
-    const x = tf.tensor4d(xv, [c.n, c.h, c.w, c.ci]);
-    const w = tf.tensor4d(wv, [c.kh, c.kw, c.ci, c.co]);
-    const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D =>
-      tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', 1, c.pad === 'same' || c.pad === 'valid' ? undefined : 'floor');
-    const y = f(x, w);
-    const [dx, dw] = tf.grads(f)([x, w], tf.tensor(dyv, y.shape));
-    return { y: y.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array };
-  });
-}
-
-function outSize(c: Case): [number, number] {
-  const info = tf.backend_util.computeConv2DInfo(
-    [c.n, c.h, c.w, c.ci], [c.kh, c.kw, c.ci, c.co], c.strides, 1, c.pad,
-    c.pad === 'same' || c.pad === 'valid' ? undefined : 'floor');
-  return [info.outHeight, info.outWidth];
-}
+const random = convRandom(1234);
+const { rand, randArray } = random;
 
 async function expectMatchesCpu(c: Case): Promise<void> {
-  const [ho, wo] = outSize(c);
-  const xv = randArray(c.n * c.h * c.w * c.ci);
-  const wv = randArray(c.kh * c.kw * c.ci * c.co);
-  const dyv = randArray(c.n * ho * wo * c.co);
-  const got = await convGrads('wasm', c, xv, wv, dyv);
-  const ref = await convGrads('cpu', c, xv, wv, dyv);
-  await tf.setBackend('wasm');
+  const { got, ref } = await againstCpu('wasm', c, random);
   const label = JSON.stringify(c);
   if (!c.wasmForwardBroken) expect(relErr(got.y, ref.y), `forward ${label}`).toBeLessThan(1e-4);
-  expect(relErr(got.dx, ref.dx), `dx ${label}`).toBeLessThan(1e-4);
-  expect(relErr(got.dw, ref.dw), `dW ${label}`).toBeLessThan(1e-4);
+  expect(relErr(got.dx!, ref.dx!), `dx ${label}`).toBeLessThan(1e-4);
+  expect(relErr(got.dw!, ref.dw!), `dW ${label}`).toBeLessThan(1e-4);
 }
 
 /** Random cases over the requested grid (7x7 only with stride 2, like a stem). */
-function randomCases(count: number): Case[] {
-  const cases: Case[] = [];
-  while (cases.length < count) {
-    const s = pick([1, 2] as const);
-    const k = s === 2 ? pick([1, 3, 7] as const) : pick([1, 3] as const);
-    const pad = pick(['same', 'valid'] as const);
-    const h = pick([5, 7, 8, 9, 16]);
-    const w = pick([5, 7, 8, 9, 16]);
-    if (pad === 'valid' && (h < k || w < k)) continue;
-    cases.push({ n: randInt(1, 4), h, w, ci: randInt(1, 8), co: randInt(1, 8), kh: k, kw: k, strides: [s, s], pad });
-  }
-  return cases;
-}
+const randomCases = (count: number): Case[] =>
+  randomConvCases(count, { kernels: (s) => (s === 2 ? [1, 3, 7] : [1, 3]), sizes: [5, 7, 8, 9, 16], maxBatch: 4, maxChannels: 8 }, random);
 
 /** Hand-picked corners: odd totals of 'same' padding, unused trailing rows, explicit pads... */
 const edgeCases: Case[] = [
