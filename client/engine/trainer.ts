@@ -5,8 +5,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../shared/dataset-types.js';
 import { deriveSeed, Random } from '../../shared/random.js';
-import type { SslSpec } from '../../shared/scenario.js';
-import type { OptimizerOptions, Progress, RegularizerOptions, ReplayOptions } from '../../shared/tasks.js';
+import type { OptimizerOptions, Progress, TrainTask } from '../../shared/tasks.js';
 import { createRegularizer, type Regularizer } from '../continual/regularizer.js';
 import { replayPerBatch } from '../continual/replay.js';
 import type { AugmentOptions } from '../data/augment.js';
@@ -20,24 +19,14 @@ import { concatSets, disposeTrainBatch, inputBatches, trainBatchTensors, type No
 import { BatchSampler } from './sampler.js';
 import type { ModelState } from './state.js';
 
-export interface StageOptions {
+/** A stage as the trainer runs it: the task's training fields, plus the seeds and encoder the engine derives. */
+export type StageOptions = Pick<TrainTask, 'taskId' | 'ssl' | 'batchSize' | 'steps' | 'firstStep' | 'endsStage' | 'optimizer' | 'replay' | 'regularizer'> & {
   /** Seeds the model's initialization (shared by every arm and the random-init floor). */
   modelSeed: number;
   /** Seeds this stage's batches and augmentations. */
   stageSeed: number;
-  ssl: SslSpec;
   encoder: EncoderOptions;
-  batchSize: number;
-  steps: number;
-  /** Steps of this stage run before (by an earlier task); default 0. */
-  firstStep?: number;
-  /** Whether this task finishes the stage (default true): the regularizer learns from the chunk then. */
-  endsStage?: boolean;
-  optimizer: OptimizerOptions;
-  replay: ReplayOptions;
-  regularizer?: RegularizerOptions;
-  taskId: string;
-}
+};
 
 export interface StageResult {
   method: SslMethod;

@@ -4,6 +4,7 @@
  * transport never touches tensors.
  */
 import type { DataSelection, EvalMetrics, EvalTask, Progress, TrainMetrics, TrainTask } from '../../shared/tasks.js';
+import type { StreamSummary } from '../../shared/protocol.js';
 
 export interface TrainOutcome {
   /** Encoded model state to hand on (weights, momentum encoder, queue, optimizer state). */
@@ -14,16 +15,7 @@ export interface TrainOutcome {
 }
 
 /** The stream as a client computed it: the coordinator needs chunk sizes to schedule steps. */
-export interface StreamSummary {
-  trainCount: number;
-  testCount: number;
-  numClasses: number;
-  chunks: { id: number; size: number; classes: number[]; style: string; domains?: number[] }[];
-  /** Names of the dataset's real domains (chunk `domains` index them), when it has some. */
-  domains?: string[];
-  /** Image files the client could not decode and left out (folder datasets). */
-  skippedFiles?: { count: number; examples: { file: string; reason: string }[] };
-}
+export type { StreamSummary };
 
 export interface Engine {
   /** Splits the dataset as the scenario's stream says and describes the chunks. */
