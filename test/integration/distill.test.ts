@@ -6,20 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../client/engine/index.js';
 import { decodeState } from '../../client/engine/state.js';
-import { parseScenario } from '../../shared/scenario.js';
 import type { TrainTask } from '../../shared/tasks.js';
+import { tinyRelayScenario } from '../support/scenario.js';
 import { stageTask } from '../support/train-task.js';
 
-const s = parseScenario({
-  name: 'distill',
-  seed: 6,
-  dataset: { name: 'synthetic', perClass: 16, imageSize: 12 },
-  stream: { type: 'random-class', chunks: 2 },
-  model: { widths: [4, 8], blocksPerStage: 1, projectionHidden: 16, projectionDim: 8 },
-  ssl: { queueSize: 64 },
-  training: { batchSize: 16 },
-  arms: [{ name: 'relay', mode: 'relay' }],
-});
+const s = tinyRelayScenario({ name: 'distill', seed: 6, dataset: { name: 'synthetic', perClass: 16, imageSize: 12 }, ssl: { queueSize: 64 } });
 
 function task(stage: number, lambda: number): TrainTask {
   return stageTask(s, stage, {
