@@ -4,6 +4,7 @@
  * size would, with the project's defaults for everything else), and the JSON report.
  */
 import { parseScenario, type Scenario } from '../shared/scenario.js';
+import type { Measurement } from './moco-measure.js';
 import type { OverheadResult } from './overhead.js';
 
 /** Input geometry of every configuration: 32x32 RGB, as CIFAR. */
@@ -65,7 +66,7 @@ export interface StepMs {
 }
 
 /** One MoCo throughput measurement (one configuration, one thread count, one process). */
-export interface MocoResult {
+export type MocoResult = Measurement & {
   config: string;
   widths: number[];
   batch: number;
@@ -74,22 +75,7 @@ export interface MocoResult {
   threadsActual: number;
   backend: string;
   backendReason: string;
-  /** Worker threads of the input pipeline during the throughput loop (0 = in-thread). */
-  dataWorkers: number;
-  warmupSteps: number;
-  steps: number;
-  /** Steps of the separate, instrumented pass that gives the phases. */
-  breakdownSteps: number;
-  seconds: number;
-  imgPerSec: number;
-  stepMs: StepMs;
-  /** Analytic FLOPs of one MoCo step per image (client/models/flops.ts). */
-  flopsPerImage: number;
-  gflops: number;
-  loss: { first: number; last: number };
-  /** Tensors left over after the timed steps (should be 0). */
-  leakedTensors: number;
-}
+};
 
 export interface HandoffResult {
   /** Model whose online-encoder weights were handed on. */

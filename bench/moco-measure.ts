@@ -34,16 +34,20 @@ export interface MeasureOptions extends ModelConfig {
 }
 
 export interface Measurement {
+  /** Worker threads of the input pipeline during the throughput loop (0 = in-thread). */
   dataWorkers: number;
   warmupSteps: number;
   steps: number;
+  /** Steps of the separate, instrumented pass that gives the phases. */
   breakdownSteps: number;
   seconds: number;
   imgPerSec: number;
   stepMs: StepMs;
+  /** Analytic FLOPs of one MoCo step per image (client/models/flops.ts). */
   flopsPerImage: number;
   gflops: number;
   loss: { first: number; last: number };
+  /** Tensors left over after the timed steps (should be 0). */
   leakedTensors: number;
 }
 
