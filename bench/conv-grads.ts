@@ -12,6 +12,7 @@
  * Conv2DBackpropFilter at all); "max rel diff" checks new dx against old dx.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { attrsOf, medianSeconds } from './kernel-timing.js';
 import '@tensorflow/tfjs-backend-wasm';
 import {
   builtinWasmConv2DBackpropInput, registerWasmConvGradients,
@@ -36,22 +37,8 @@ const SHAPES: Shape[] = [
 
 const batch = Number(process.argv[2] ?? 64);
 
-/** Kernel attrs are loosely typed in tfjs; plain objects need a cast. */
-const attrsOf = (a: object): tf.NamedAttrMap => a as unknown as tf.NamedAttrMap;
 
-/** Median seconds per call of `fn` (1 warm-up, then >= 5 runs and >= 0.5 s). */
-function timeIt(fn: () => void): number {
-  fn();
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < 5 || performance.now() - start < 500) {
-    const t0 = performance.now();
-    fn(); // wasm kernels are synchronous: the work is done when they return
-    times.push((performance.now() - t0) / 1000);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
+const timeIt = (fn: () => void): number => medianSeconds(fn, 500);
 
 async function main(): Promise<void> {
   await tf.setBackend('wasm');

@@ -9,6 +9,7 @@
  * forward reuses one filter tensor (XNNPack keeps it packed: its best case).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { attrsOf, medianSeconds } from '../bench/kernel-timing.js';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmConvGradients } from '../client/kernels/wasm-conv-grads.js';
 import { setLayoutOverride, type LayoutOverride } from '../client/kernels/native/layout.js';
@@ -31,21 +32,8 @@ const SHAPES: Shape[] = [
 
 const batch = Number(process.argv[2] ?? 64);
 const threads = Number(process.argv[3] ?? 1);
-const attrsOf = (a: object): tf.NamedAttrMap => a as unknown as tf.NamedAttrMap;
 
-/** Median seconds per call (1 warm-up, then >= 5 runs and >= 0.4 s). */
-function timeIt(fn: () => void): number {
-  fn();
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < 5 || performance.now() - start < 400) {
-    const t0 = performance.now();
-    fn();
-    times.push((performance.now() - t0) / 1000);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
+const timeIt = (fn: () => void): number => medianSeconds(fn, 400);
 
 async function main(): Promise<void> {
   await tf.setBackend('wasm');
