@@ -8,14 +8,13 @@
  * small models small). No negatives, no momentum encoder, no predictor.
  */
 import type { EncoderOptions } from '../models/encoder.js';
-import { createParams, disposeParams, type Params } from '../models/params.js';
+import { createParams, type Params } from '../models/params.js';
 import { mlpHeadDecls, twoViewEmbeddings, type MlpHeadOptions } from '../models/predictor.js';
 import { backboneDecls, featureDim } from '../models/resnet.js';
 import type { Objective } from './gradient-step.js';
 import { barlowTwinsLoss } from './losses.js';
-import type { MethodState, SslMethod, TrainBatch } from './method.js';
+import type { SslMethod, TrainBatch } from './method.js';
 import { OnlineObjectiveMethod } from './online-objective-method.js';
-import { exportParts, importParts } from './state-parts.js';
 
 export interface BarlowTwinsOptions {
   encoder: EncoderOptions;
@@ -26,6 +25,7 @@ export interface BarlowTwinsOptions {
 
 export class BarlowTwins extends OnlineObjectiveMethod implements SslMethod {
   readonly online: Params;
+  protected readonly stateName = 'Barlow Twins';
   private readonly head: MlpHeadOptions;
 
   constructor(
@@ -44,17 +44,5 @@ export class BarlowTwins extends OnlineObjectiveMethod implements SslMethod {
       const { representation, z1, z2 } = twoViewEmbeddings(this.online, encoder.backbone, 'head', this.head, view1, view2, mode);
       return { loss: barlowTwinsLoss(z1, z2, lambda), representation };
     };
-  }
-
-  exportState(): Promise<MethodState> {
-    return exportParts({ online: this.online });
-  }
-
-  importState(state: MethodState): void {
-    importParts('Barlow Twins', state, { online: this.online });
-  }
-
-  dispose(): void {
-    disposeParams(this.online);
   }
 }

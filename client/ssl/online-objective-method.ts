@@ -5,13 +5,12 @@
  * entry points run that same code, so the evaluated loss is the one training minimizes.
  */
 import type { Random } from '../../shared/random.js';
-import type { Params } from '../models/params.js';
 import type { Sgd } from '../optim/sgd.js';
 import { evaluateObjective, gradientStep, type Objective } from './gradient-step.js';
 import type { ExtraLoss, TrainBatch } from './method.js';
+import { OnlineStateMethod } from './online-state-method.js';
 
-export abstract class OnlineObjectiveMethod {
-  abstract readonly online: Params;
+export abstract class OnlineObjectiveMethod extends OnlineStateMethod {
   protected abstract readonly options: { bnGroups: number };
 
   /** The method's loss on `batch`; throws for a batch it cannot use. */

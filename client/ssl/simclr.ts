@@ -13,14 +13,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Random } from '../../shared/random.js';
 import { encoderDecls, type EncoderOptions } from '../models/encoder.js';
-import { createParams, disposeParams, type Params } from '../models/params.js';
+import { createParams, type Params } from '../models/params.js';
 import { projectionForward } from '../models/projection.js';
 import { backboneForward } from '../models/resnet.js';
 import type { Sgd } from '../optim/sgd.js';
 import { evaluateObjective, gradientStep, type Objective } from './gradient-step.js';
 import { ntXent, unitRows } from './losses.js';
-import type { ExtraLoss, TrainBatch, MethodState, SslMethod } from './method.js';
-import { exportParts, importParts } from './state-parts.js';
+import { OnlineStateMethod } from './online-state-method.js';
+import type { ExtraLoss, TrainBatch, SslMethod } from './method.js';
 
 export interface SimclrOptions {
   encoder: EncoderOptions;
@@ -28,13 +28,15 @@ export interface SimclrOptions {
   bnGroups: number;
 }
 
-export class SimClr implements SslMethod {
+export class SimClr extends OnlineStateMethod implements SslMethod {
   readonly online: Params;
+  protected readonly stateName = 'SimCLR';
 
   constructor(
     private readonly options: SimclrOptions,
     seed: number,
   ) {
+    super();
     this.online = createParams(encoderDecls(options.encoder), seed);
   }
 
@@ -69,17 +71,5 @@ export class SimClr implements SslMethod {
     } finally {
       tf.dispose([shuffled, unshuffle]);
     }
-  }
-
-  exportState(): Promise<MethodState> {
-    return exportParts({ online: this.online });
-  }
-
-  importState(state: MethodState): void {
-    importParts('SimCLR', state, { online: this.online });
-  }
-
-  dispose(): void {
-    disposeParams(this.online);
   }
 }

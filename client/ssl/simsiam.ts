@@ -11,14 +11,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { EncoderOptions } from '../models/encoder.js';
-import { createParams, disposeParams, type Params } from '../models/params.js';
+import { createParams, type Params } from '../models/params.js';
 import { mlpHeadDecls, predictorDecls, predictorForward, twoViewEmbeddings, type MlpHeadOptions } from '../models/predictor.js';
 import { backboneDecls, featureDim } from '../models/resnet.js';
 import { stopGradient, type Objective } from './gradient-step.js';
 import { negativeCosine } from './losses.js';
-import type { MethodState, SslMethod, TrainBatch } from './method.js';
+import type { SslMethod, TrainBatch } from './method.js';
 import { OnlineObjectiveMethod } from './online-objective-method.js';
-import { exportParts, importParts } from './state-parts.js';
 
 export interface SimsiamOptions {
   encoder: EncoderOptions;
@@ -29,6 +28,7 @@ export interface SimsiamOptions {
 
 export class SimSiam extends OnlineObjectiveMethod implements SslMethod {
   readonly online: Params;
+  protected readonly stateName = 'SimSiam';
   private readonly head: MlpHeadOptions;
 
   constructor(
@@ -50,17 +50,5 @@ export class SimSiam extends OnlineObjectiveMethod implements SslMethod {
       const loss = tf.mul(tf.add(negativeCosine(p1, stopGradient(z2)), negativeCosine(p2, stopGradient(z1))), 0.5) as tf.Scalar;
       return { loss, representation };
     };
-  }
-
-  exportState(): Promise<MethodState> {
-    return exportParts({ online: this.online });
-  }
-
-  importState(state: MethodState): void {
-    importParts('SimSiam', state, { online: this.online });
-  }
-
-  dispose(): void {
-    disposeParams(this.online);
   }
 }

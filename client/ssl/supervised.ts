@@ -7,12 +7,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { EncoderOptions } from '../models/encoder.js';
 import { dense, denseDecls } from '../models/layers.js';
-import { createParams, disposeParams, type Params } from '../models/params.js';
+import { createParams, type Params } from '../models/params.js';
 import { backboneDecls, backboneForward, featureDim } from '../models/resnet.js';
 import type { Objective } from './gradient-step.js';
-import type { MethodState, SslMethod, TrainBatch } from './method.js';
+import type { SslMethod, TrainBatch } from './method.js';
 import { OnlineObjectiveMethod } from './online-objective-method.js';
-import { exportParts, importParts } from './state-parts.js';
 
 export interface SupervisedOptions {
   encoder: EncoderOptions;
@@ -31,6 +30,7 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
 
 export class Supervised extends OnlineObjectiveMethod implements SslMethod {
   readonly online: Params;
+  protected readonly stateName = 'supervised';
 
   constructor(
     protected readonly options: SupervisedOptions,
@@ -49,17 +49,5 @@ export class Supervised extends OnlineObjectiveMethod implements SslMethod {
       const representation = backboneForward(this.online, backbone, view1, mode);
       return { loss: crossEntropy(dense(this.online, 'classifier', representation), labels), representation };
     };
-  }
-
-  exportState(): Promise<MethodState> {
-    return exportParts({ online: this.online });
-  }
-
-  importState(state: MethodState): void {
-    importParts('supervised', state, { online: this.online });
-  }
-
-  dispose(): void {
-    disposeParams(this.online);
   }
 }
