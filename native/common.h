@@ -46,6 +46,17 @@ inline bool GetHeap(napi_env env, napi_value v, uint8_t** heap, size_t* len) {
   return true;
 }
 
+// A parameter argument: an Int32Array (its values and length).
+inline bool GetInt32Array(napi_env env, napi_value v, const int32_t** values, size_t* length) {
+  napi_typedarray_type type;
+  void* data;
+  if (napi_get_typedarray_info(env, v, &type, length, &data, nullptr, nullptr) != napi_ok || type != napi_int32_array) {
+    return false;
+  }
+  *values = static_cast<const int32_t*>(data);
+  return true;
+}
+
 // A tensor of `floats` float32 values at byte offset `off` lies inside the heap.
 inline bool InHeap(int64_t off, size_t floats, size_t heap_len) {
   return off >= 0 && off % 4 == 0 && size_t(off) + floats * sizeof(float) <= heap_len;

@@ -153,13 +153,9 @@ const char* ReadParams(napi_env env, napi_value kind_v, napi_value params_v, int
   int64_t k;
   if (!GetInt(env, kind_v, &k) || k < 0 || k > 2) return "kind must be 0, 1 or 2";
   *kind = static_cast<int>(k);
-  napi_typedarray_type type;
+  const int32_t* data;
   size_t length;
-  void* data;
-  if (napi_get_typedarray_info(env, params_v, &type, &length, &data, nullptr, nullptr) != napi_ok ||
-      type != napi_int32_array || length != kParams) {
-    return "params must be an Int32Array of length 18";
-  }
+  if (!GetInt32Array(env, params_v, &data, &length) || length != kParams) return "params must be an Int32Array of length 18";
   std::memcpy(p->data(), data, sizeof(int) * kParams);
   for (int i = 0; i < 9; i++) if ((*p)[i] <= 0) return "sizes must be positive";
   for (int i = 9; i < 11; i++) if ((*p)[i] <= 0) return "strides must be positive";

@@ -144,13 +144,9 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
   uint8_t* heap;
   size_t heap_len;
   if (argc != 5 || !GetHeap(env, args[0], &heap, &heap_len)) return Throw(env, "onednn matmul: expected (heap, offA, offB, offOut, params)");
-  napi_typedarray_type type;
+  const int32_t* data;
   size_t length;
-  void* data;
-  if (napi_get_typedarray_info(env, args[4], &type, &length, &data, nullptr, nullptr) != napi_ok ||
-      type != napi_int32_array || length != 7) {
-    return Throw(env, "onednn matmul: params must be an Int32Array of length 7");
-  }
+  if (!GetInt32Array(env, args[4], &data, &length) || length != 7) return Throw(env, "onednn matmul: params must be an Int32Array of length 7");
   std::array<int, 7> p;
   std::memcpy(p.data(), data, sizeof p);
   for (int i = 0; i < 5; i++) if (p[i] <= 0) return Throw(env, "onednn matmul: sizes must be positive");
@@ -204,14 +200,9 @@ napi_value BinaryOp(napi_env env, napi_callback_info info) {
   uint8_t* heap;
   size_t heap_len;
   if (argc != 5 || !GetHeap(env, args[0], &heap, &heap_len)) return Throw(env, "onednn binary: expected (heap, offX, offY, offOut, params)");
-  napi_typedarray_type type;
+  const int32_t* p;
   size_t length;
-  void* data;
-  if (napi_get_typedarray_info(env, args[4], &type, &length, &data, nullptr, nullptr) != napi_ok ||
-      type != napi_int32_array || length < 2) {
-    return Throw(env, "onednn binary: params must be an Int32Array");
-  }
-  const int32_t* p = static_cast<const int32_t*>(data);
+  if (!GetInt32Array(env, args[4], &p, &length) || length < 2) return Throw(env, "onednn binary: params must be an Int32Array");
   const int op = p[0], rank = p[1];
   if (op < 0 || op > 4 || rank < 1 || rank > 6 || length != size_t(2 + 3 * rank)) return Throw(env, "onednn binary: bad op or rank");
   int64_t dims[6], sx[6], sy[6];
