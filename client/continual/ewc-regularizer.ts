@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { RegularizerOptions } from '../../shared/tasks.js';
 import type { ParamArrays, Params } from '../models/params.js';
 import { AnchoredRegularizer } from './anchored-regularizer.js';
+import { GradientMeans } from './gradient-means.js';
 import type { AfterStageContext, RegularizerState } from './regularizer.js';
 
 export class EwcRegularizer extends AnchoredRegularizer {
@@ -20,22 +21,8 @@ export class EwcRegularizer extends AnchoredRegularizer {
 
   /** Mean squared gradient of the SSL loss over batches of the chunk. */
   protected async measure(ctx: AfterStageContext): Promise<ParamArrays> {
-    const names = [...ctx.online.trainable.keys()];
-    const sums = new Map(names.map((n) => [n, tf.variable(tf.zerosLike(ctx.online.trainable.get(n)!), false)] as const));
-    let batches = 0;
-    await ctx.sslGradients((grads) => {
-      tf.tidy(() => {
-        for (const [name, g] of grads) sums.get(name)?.assign(tf.add(sums.get(name)!, tf.square(g)));
-      });
-      batches++;
-    });
-    if (batches === 0) throw new Error('EWC: no batches to estimate the Fisher information on');
-    const fisher: ParamArrays = {};
-    for (const [name, sum] of sums) {
-      const mean = tf.div(sum, batches);
-      fisher[name] = { shape: sum.shape.slice(), values: (await mean.data()) as Float32Array };
-      tf.dispose([mean, sum]);
-    }
-    return fisher;
+    const squares = new GradientMeans(ctx.online);
+    await ctx.sslGradients((grads) => squares.add((name) => grads.get(name), tf.square));
+    return squares.means('EWC: no batches to estimate the Fisher information on');
   }
 }

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamArrays, Params } from '../models/params.js';
 import { backboneForward, type BackboneOptions } from '../models/resnet.js';
+import { GradientMeans } from './gradient-means.js';
 
 /**
  * Importance of every trainable parameter on the given batches: mean over batches of
@@ -18,29 +19,14 @@ import { backboneForward, type BackboneOptions } from '../models/resnet.js';
  * (the projection head) get zeros.
  */
 export async function masImportance(online: Params, backbone: BackboneOptions, batches: Iterable<tf.Tensor4D>): Promise<ParamArrays> {
-  const names = [...online.trainable.keys()];
-  const sums = new Map(names.map((n) => [n, tf.variable(tf.zerosLike(online.trainable.get(n)!), false)] as const));
-  let count = 0;
+  const absolute = new GradientMeans(online);
   for (const x of batches) {
     const { value, grads } = tf.variableGrads(
       () => tf.mean(tf.sum(tf.square(backboneForward(online, backbone, x, { training: false, bnGroups: 1 })), 1)) as tf.Scalar,
       [...online.trainable.values()],
     );
-    tf.tidy(() => {
-      for (const name of names) {
-        const g = grads[online.trainable.get(name)!.name];
-        if (g) sums.get(name)!.assign(tf.add(sums.get(name)!, tf.abs(g)));
-      }
-    });
+    absolute.add((name) => grads[online.trainable.get(name)!.name], tf.abs);
     tf.dispose([value, ...Object.values(grads)]);
-    count++;
   }
-  if (count === 0) throw new Error('MAS: no batches to measure importance on');
-  const out: ParamArrays = {};
-  for (const [name, sum] of sums) {
-    const mean = tf.div(sum, count);
-    out[name] = { shape: sum.shape.slice(), values: (await mean.data()) as Float32Array };
-    tf.dispose([mean, sum]);
-  }
-  return out;
+  return absolute.means('MAS: no batches to measure importance on');
 }
