@@ -1,7 +1,6 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log.js';
 import { CheckpointStore } from '../../server/checkpoints.js';
 import type { Results } from '../../server/results.js';
@@ -9,24 +8,19 @@ import { runScenario } from '../../server/run.js';
 import { readFakeState } from '../support/fake-engine.js';
 import { inProcessClients } from '../support/launcher.js';
 import { tinyScenario } from '../support/scenario.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 describe('runScenario with in-process fake clients', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'streamssl-run-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const tempDir = useTempDir('streamssl-run-');
 
   it('runs relay and joint arms through a real coordinator and writes results, report and checkpoints', async () => {
     const scenario = tinyScenario();
     const clients = inProcessClients({ stateBytes: 3_000_000 });
-    const summary = await runScenario({ scenario, outDir: dir, launch: clients.launcher, logger: silentLogger() });
+    const summary = await runScenario({ scenario, outDir: tempDir(), launch: clients.launcher, logger: silentLogger() });
 
     // chunk sizes came from a client (100, 110, 120); steps = ceil(2 * size / 32)
     const relaySteps = [7, 7, 8];
-    const results = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as Results;
+    const results = JSON.parse(await readFile(join(tempDir(), 'results.json'), 'utf8')) as Results;
     expect(results).toEqual(JSON.parse(JSON.stringify(summary.results)));
     expect(results.backend).toBe('cpu');
     expect(results.scenario.name).toBe('tiny');
@@ -52,7 +46,7 @@ describe('runScenario with in-process fake clients', () => {
     expect(results.computeMatching).toMatch(/7 \+ 7 \+ 8 = 22 steps/);
 
     // The relay's final checkpoint carries every stage, in order, each continuing the schedule.
-    const store = new CheckpointStore(dir);
+    const store = new CheckpointStore(tempDir());
     const relayFinal = readFakeState((await store.read('relay-replay', 2)).state);
     expect(relayFinal.history.map((h) => [h.stage, h.chunks, h.startStep, h.totalSteps])).toEqual([
       [0, [0], 0, 22],
@@ -64,7 +58,7 @@ describe('runScenario with in-process fake clients', () => {
     expect((await store.read('relay-finetune', 2)).replay).toBeNull();
     const jointFinal = readFakeState((await store.read('joint', 0)).state);
     expect(jointFinal.history).toEqual([{ arm: 'joint', stage: 0, chunks: [0, 1, 2], steps: 22, startStep: 0, totalSteps: 22, replayedChunks: [] }]);
-    expect(await readdir(join(dir, 'checkpoints'))).toEqual(['joint', 'relay-finetune', 'relay-replay']);
+    expect(await readdir(join(tempDir(), 'checkpoints'))).toEqual(['joint', 'relay-finetune', 'relay-replay']);
 
     // One client per chunk by default; every task kind ran somewhere.
     expect(clients.engines).toHaveLength(3);
@@ -73,7 +67,7 @@ describe('runScenario with in-process fake clients', () => {
     expect(kinds.filter((k) => k === 'eval')).toHaveLength(1);
     expect(kinds.filter((k) => k === 'train')).toHaveLength(7);
 
-    const report = await readFile(join(dir, 'report.md'), 'utf8');
+    const report = await readFile(join(tempDir(), 'report.md'), 'utf8');
     expect(report).toBe(summary.report);
     expect(report).toMatch(/## relay-replay \(relay, replay\)/);
     expect(report).toMatch(/\| random init \| floor \| 10\.0% \| 12\.0% \|/);
@@ -85,7 +79,7 @@ describe('runScenario with in-process fake clients', () => {
   it('runs arms one after another with parallelArms off, on a single client, with given chunk sizes', async () => {
     const scenario = tinyScenario({ clients: { parallelArms: false }, evaluation: { everyStage: false } });
     const clients = inProcessClients();
-    const { results } = await runScenario({ scenario, outDir: dir, clients: 1, chunkSizes: [32, 64, 96], launch: clients.launcher, logger: silentLogger() });
+    const { results } = await runScenario({ scenario, outDir: tempDir(), clients: 1, chunkSizes: [32, 64, 96], launch: clients.launcher, logger: silentLogger() });
     expect(clients.engines).toHaveLength(1);
     expect(clients.engines[0].calls.map((c) => c.taskId)).toEqual([
       'random-init:eval',
@@ -105,22 +99,22 @@ describe('runScenario with in-process fake clients', () => {
   it('an engine failure is not retried: that arm fails alone, the others finish, and results, report and journal say why', async () => {
     const scenario = tinyScenario();
     const clients = inProcessClients({ failOn: (t) => t.arm === 'joint' });
-    const summary = await runScenario({ scenario, outDir: dir, launch: clients.launcher, logger: silentLogger() });
+    const summary = await runScenario({ scenario, outDir: tempDir(), launch: clients.launcher, logger: silentLogger() });
 
     expect(summary.failures).toEqual([{ arm: 'joint', error: expect.stringMatching(/^arm joint, stage 0: client fake-\d: task joint:stage-0 failed: fake failure in joint:stage-0$/) }]);
     const jointAttempts = clients.engines.flatMap((e) => e.calls).filter((c) => c.taskId === 'joint:stage-0');
     expect(jointAttempts).toHaveLength(1);
-    const results = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as Results;
+    const results = JSON.parse(await readFile(join(tempDir(), 'results.json'), 'utf8')) as Results;
     expect(results.arms.map((a) => [a.name, a.stages.length, a.final === null])).toEqual([
       ['relay-finetune', 3, false],
       ['relay-replay', 3, false],
       ['joint', 0, true],
     ]);
     expect(results.arms[2].error).toBe(summary.failures[0].error);
-    const report = await readFile(join(dir, 'report.md'), 'utf8');
+    const report = await readFile(join(tempDir(), 'report.md'), 'utf8');
     expect(report).toMatch(/\*\*Failed\*\* after 0 finished stage\(s\): arm joint, stage 0: .*fake failure/);
     expect(report).toMatch(/Not compared \(failed before their last stage\): joint\./);
-    const journal = JSON.parse(await readFile(join(dir, 'journal.json'), 'utf8')) as { arms: Array<{ name: string; stages: unknown[]; error: string | null }> };
+    const journal = JSON.parse(await readFile(join(tempDir(), 'journal.json'), 'utf8')) as { arms: Array<{ name: string; stages: unknown[]; error: string | null }> };
     expect(journal.arms.map((a) => [a.name, a.stages.length, a.error])).toEqual([
       ['relay-finetune', 3, null],
       ['relay-replay', 3, null],

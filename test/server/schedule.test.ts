@@ -1,23 +1,17 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decode } from '../../shared/codec.js';
 import { CheckpointStore } from '../../server/checkpoints.js';
 import { computeMatchingNote, PLANNERS, runArm, stepsForChunk } from '../../server/schedule/index.js';
 import type { WorkerPool } from '../../server/worker.js';
 import { FakePool } from '../support/fake-pool.js';
 import { tinyScenario } from '../support/scenario.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 describe('schedulers', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'streamssl-schedule-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const tempDir = useTempDir('streamssl-schedule-');
 
   const scenario = tinyScenario({ training: { epochsPerChunk: 1.5, batchSize: 32 } });
   const chunkSizes = [100, 64, 33];
@@ -35,10 +29,10 @@ describe('schedulers', () => {
     const checkpointed: boolean[] = [];
     const pool = new FakePool({
       beforeRun: (task) => {
-        if (task.stage > 0) checkpointed.push(existsSync(join(dir, 'checkpoints', arm.name, `stage-${task.stage - 1}.state`)));
+        if (task.stage > 0) checkpointed.push(existsSync(join(tempDir(), 'checkpoints', arm.name, `stage-${task.stage - 1}.state`)));
       },
     });
-    const checkpoints = new CheckpointStore(dir);
+    const checkpoints = new CheckpointStore(tempDir());
     const run = await runArm({ scenario, arm, chunkSizes }, { pool, checkpoints });
 
     expect(pool.calls.map((c) => c.task.data.chunks)).toEqual([[0], [1], [2]]);
@@ -53,27 +47,27 @@ describe('schedulers', () => {
 
     expect(checkpointed).toEqual([true, true]);
     expect(run.stages.map((s) => s.clientId)).toEqual(['w0', 'w1', 'w0']);
-    expect(await readdir(join(dir, 'checkpoints', arm.name))).toEqual(
+    expect(await readdir(join(tempDir(), 'checkpoints', arm.name))).toEqual(
       ['stage-0.replay', 'stage-0.state', 'stage-1.replay', 'stage-1.state', 'stage-2.replay', 'stage-2.state'],
     );
     const last = await checkpoints.read(arm.name, 2);
     expect(decode(last.state)).toEqual(['relay-replay:stage-0', 'relay-replay:stage-1', 'relay-replay:stage-2']);
-    expect(run.stages[2].checkpoint.state).toBe(join(dir, 'checkpoints', arm.name, 'stage-2.state'));
+    expect(run.stages[2].checkpoint.state).toBe(join(tempDir(), 'checkpoints', arm.name, 'stage-2.state'));
   });
 
   it('relay without everyStage evaluates only the last stage, and fine-tune keeps no replay', async () => {
     const quiet = tinyScenario({ evaluation: { everyStage: false } });
     const pool = new FakePool({ workers: 1 });
-    await runArm({ scenario: quiet, arm: quiet.arms[0], chunkSizes }, { pool, checkpoints: new CheckpointStore(dir) });
+    await runArm({ scenario: quiet, arm: quiet.arms[0], chunkSizes }, { pool, checkpoints: new CheckpointStore(tempDir()) });
     expect(pool.calls.map((c) => c.task.evaluation !== undefined)).toEqual([false, false, true]);
     expect(pool.calls.map((c) => c.task.replay)).toEqual([{ mode: 'none' }, { mode: 'none' }, { mode: 'none' }]);
     expect(pool.calls.map((c) => c.replayIn)).toEqual([null, null, null]);
-    expect(await readdir(join(dir, 'checkpoints', quiet.arms[0].name))).toEqual(['stage-0.state', 'stage-1.state', 'stage-2.state']);
+    expect(await readdir(join(tempDir(), 'checkpoints', quiet.arms[0].name))).toEqual(['stage-0.state', 'stage-1.state', 'stage-2.state']);
   });
 
   it('joint: one stage on every chunk with as many steps as the whole relay, no replay', async () => {
     const pool = new FakePool();
-    const run = await runArm({ scenario, arm: scenario.arms[2], chunkSizes }, { pool, checkpoints: new CheckpointStore(dir) });
+    const run = await runArm({ scenario, arm: scenario.arms[2], chunkSizes }, { pool, checkpoints: new CheckpointStore(tempDir()) });
     expect(pool.calls).toHaveLength(1);
     const task = pool.calls[0].task;
     expect(task.data.chunks).toEqual([0, 1, 2]);
@@ -83,7 +77,7 @@ describe('schedulers', () => {
     expect(task.evaluation).toEqual(scenario.evaluation);
     expect(pool.calls[0].stateIn).toBeNull();
     expect(run.stages).toHaveLength(1);
-    expect(await readdir(join(dir, 'checkpoints', 'joint'))).toEqual(['stage-0.state']);
+    expect(await readdir(join(tempDir(), 'checkpoints', 'joint'))).toEqual(['stage-0.state']);
     expect(computeMatchingNote({ scenario, chunkSizes })).toMatch(/5 \+ 3 \+ 2 = 10 steps/);
   });
 
@@ -110,7 +104,7 @@ describe('schedulers', () => {
       },
       release: (w) => pool.release(w),
     };
-    await expect(runArm({ scenario, arm: scenario.arms[0], chunkSizes }, { pool: failing, checkpoints: new CheckpointStore(dir) })).rejects.toThrow(
+    await expect(runArm({ scenario, arm: scenario.arms[0], chunkSizes }, { pool: failing, checkpoints: new CheckpointStore(tempDir()) })).rejects.toThrow(
       'client lost',
     );
     expect(pool.events).toEqual(['acquire w0', 'release w0']);

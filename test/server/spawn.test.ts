@@ -1,38 +1,32 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log.js';
 import { runScenario } from '../../server/run.js';
 import { spawnClients } from '../../server/spawn.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
 import { tinyScenario } from '../support/scenario.js';
 import { waitUntil } from '../support/wait.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const fakeEntry = fileURLToPath(new URL('../support/fake-client-main.ts', import.meta.url));
 
 describe('spawned client processes (fake engine)', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'streamssl-spawn-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const tempDir = useTempDir('streamssl-spawn-');
 
   it('runs a whole scenario with separate client processes, logging to DIR/logs', async () => {
     const scenario = tinyScenario({ arms: [{ name: 'relay', mode: 'relay' }, { name: 'joint', mode: 'joint' }] });
     const { results } = await runScenario({
       scenario,
-      outDir: dir,
+      outDir: tempDir(),
       clients: 2,
       logger: silentLogger(),
       launch: (ctx) => spawnClients({ count: ctx.count, serverUrl: ctx.url, token: ctx.token, backend: ctx.backend, logDir: ctx.logDir, entry: fakeEntry }),
     });
     expect(results.clients.map((c) => c.id).sort()).toEqual(['client-0', 'client-1']);
     expect(results.arms.map((a) => a.final!.steps)).toEqual([22, 22]);
-    const log = await readFile(join(dir, 'logs', 'client-0.log'), 'utf8');
+    const log = await readFile(join(tempDir(), 'logs', 'client-0.log'), 'utf8');
     expect(log).toMatch(/joined the coordinator/);
     expect(log).not.toContain('--token');
   });
@@ -40,10 +34,10 @@ describe('spawned client processes (fake engine)', () => {
   it('a client process with a wrong token exits with code 2 and says why', async () => {
     const coordinator = await startTestCoordinator();
     try {
-      const clients = spawnClients({ count: 1, serverUrl: coordinator.url, token: `${TEST_TOKEN}-wrong`, backend: 'cpu', logDir: dir, entry: fakeEntry });
+      const clients = spawnClients({ count: 1, serverUrl: coordinator.url, token: `${TEST_TOKEN}-wrong`, backend: 'cpu', logDir: tempDir(), entry: fakeEntry });
       const [exit] = await clients.allExited;
       expect(exit).toMatch(/client-0 exited with code 2/);
-      expect(await readFile(join(dir, 'client-0.log'), 'utf8')).toMatch(/refused the connection: invalid token/);
+      expect(await readFile(join(tempDir(), 'client-0.log'), 'utf8')).toMatch(/refused the connection: invalid token/);
     } finally {
       await coordinator.close();
     }
@@ -52,7 +46,7 @@ describe('spawned client processes (fake engine)', () => {
   it('a client process that dies is started again with the same id, at most maxRestarts times', async () => {
     const coordinator = await startTestCoordinator();
     try {
-      const clients = spawnClients({ count: 1, serverUrl: coordinator.url, token: TEST_TOKEN, backend: 'cpu', logDir: dir, entry: fakeEntry, maxRestarts: 1 });
+      const clients = spawnClients({ count: 1, serverUrl: coordinator.url, token: TEST_TOKEN, backend: 'cpu', logDir: tempDir(), entry: fakeEntry, maxRestarts: 1 });
       const joined = (pid: number | undefined) => coordinator.registry.list().find((c) => c.id === 'client-0' && c.pid === pid);
       const first = clients.processes[0];
       await waitUntil(() => joined(first.pid), 'client-0 joined');
@@ -61,14 +55,14 @@ describe('spawned client processes (fake engine)', () => {
       clients.processes[0].kill('SIGKILL');
       // No restart left: it has now exited for good.
       expect(await clients.allExited).toEqual([expect.stringMatching(/^client-0 was killed by SIGKILL/)]);
-      expect((await readFile(join(dir, 'client-0.log'), 'utf8')).match(/joined the coordinator/g)).toHaveLength(2);
+      expect((await readFile(join(tempDir(), 'client-0.log'), 'utf8')).match(/joined the coordinator/g)).toHaveLength(2);
     } finally {
       await coordinator.close();
     }
   });
 
   it('stop() ends processes that do not exit on their own', async () => {
-    const clients = spawnClients({ count: 2, serverUrl: 'http://127.0.0.1:9', token: 't', backend: 'cpu', logDir: dir, entry: fakeEntry });
+    const clients = spawnClients({ count: 2, serverUrl: 'http://127.0.0.1:9', token: 't', backend: 'cpu', logDir: tempDir(), entry: fakeEntry });
     await clients.stop(2000);
     expect(clients.processes.every((p) => p.exitCode !== null || p.signalCode !== null)).toBe(true);
   });
