@@ -25,6 +25,9 @@ export interface AnalyzeOptions {
 
 export interface AnalyzeSummary {
   analysis: AnalysisResults;
+  /** results.json as written, with `analysis`. */
+  results: Results;
+  report: string;
   resultsPath: string;
   reportPath: string;
 }
@@ -81,7 +84,7 @@ export async function analyzeRunDir(o: AnalyzeOptions): Promise<AnalyzeSummary> 
   });
   const updated: Results = { ...results, analysis };
   const resultsPath = await writeResults(o.runDir, updated);
-  const { reportPath } = await writeReportFiles(o.runDir, updated);
+  const { report, reportPath } = await writeReportFiles(o.runDir, updated);
   o.logger.info({ seconds: Number(analysis.seconds.toFixed(1)), results: resultsPath, report: reportPath }, 'analysis finished');
-  return { analysis, resultsPath, reportPath };
+  return { analysis, results: updated, report, resultsPath, reportPath };
 }

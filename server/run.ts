@@ -6,7 +6,7 @@
  * (`continueRun`, see resume.ts): it does only what the journal does not hold yet. An arm
  * that fails does not stop the others; the results then hold its finished stages and error.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../shared/log.js';
@@ -218,9 +218,8 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
  */
 async function analyzeAtEnd(summary: RunSummary, runDir: string, backend: BackendName, logger: Logger): Promise<RunSummary> {
   try {
-    await analyzeRunDir({ runDir, backend, logger });
-    const results = JSON.parse(await readFile(summary.resultsPath, 'utf8')) as Results;
-    return { ...summary, results, report: await readFile(summary.reportPath, 'utf8') };
+    const { results, report } = await analyzeRunDir({ runDir, backend, logger });
+    return { ...summary, results, report };
   } catch (err) {
     logger.error({ err: (err as Error).message }, `analysis failed; the run's results are kept (retry with: streamssl analyze ${runDir})`);
     return summary;
