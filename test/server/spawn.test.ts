@@ -48,10 +48,13 @@ describe('spawned client processes (fake engine)', () => {
     try {
       const clients = spawnClients({ count: 1, serverUrl: coordinator.url, token: TEST_TOKEN, backend: 'cpu', logDir: tempDir(), entry: fakeEntry, maxRestarts: 1 });
       const joined = (pid: number | undefined) => coordinator.registry.list().find((c) => c.id === 'client-0' && c.pid === pid);
+      // The coordinator registers a client before the client logs that it joined: a kill in
+      // between would lose the log line this test counts, so each kill waits for both.
+      const joinLines = async () => ((await readFile(join(tempDir(), 'client-0.log'), 'utf8').catch(() => '')).match(/joined the coordinator/g) ?? []).length;
       const first = clients.processes[0];
-      await waitUntil(() => joined(first.pid), 'client-0 joined');
+      await waitUntil(async () => joined(first.pid) && (await joinLines()) === 1, 'client-0 joined and logged it');
       first.kill('SIGKILL');
-      await waitUntil(() => clients.processes[0] !== first && joined(clients.processes[0].pid), 'client-0 joined again from a new process');
+      await waitUntil(async () => clients.processes[0] !== first && joined(clients.processes[0].pid) && (await joinLines()) === 2, 'client-0 joined again from a new process and logged it');
       clients.processes[0].kill('SIGKILL');
       // No restart left: it has now exited for good.
       expect(await clients.allExited).toEqual([expect.stringMatching(/^client-0 was killed by SIGKILL/)]);
