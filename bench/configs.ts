@@ -1,11 +1,10 @@
 /**
  * What `streamssl bench` measures: named model configurations, the scenario each one
  * stands for (so the bench trains exactly what a scenario with those widths and batch
- * size would, with the project's defaults for everything else), and the JSON report.
+ * size would, with the project's defaults for everything else). The JSON report's shape
+ * is in report-types.ts.
  */
 import { parseScenario, type Scenario } from '../shared/scenario.js';
-import type { Measurement } from './moco-measure.js';
-import type { OverheadResult } from './overhead.js';
 
 /** Input geometry of every configuration: 32x32 RGB, as CIFAR. */
 export const IMAGE = { height: 32, width: 32, channels: 3 } as const;
@@ -63,41 +62,4 @@ export interface StepMs {
   backward: number;
   /** Key-encoder momentum update + Sgd.apply + batch-norm running stats + enqueue. */
   optimizer: number;
-}
-
-/** One MoCo throughput measurement (one configuration, one thread count, one process). */
-export type MocoResult = Measurement & {
-  config: string;
-  widths: number[];
-  batch: number;
-  threads: number;
-  /** Threads the backend says it computes on (`BackendChoice.threads`); may differ from `threads`. */
-  threadsActual: number;
-  backend: string;
-  backendReason: string;
-};
-
-export interface HandoffResult {
-  /** Model whose online-encoder weights were handed on. */
-  config: string;
-  params: number;
-  bytes: number;
-  /** encode + send + decode. */
-  seconds: number;
-  /** msgpackr encoding of the state map in the sending client (encodeState). */
-  encodeSeconds: number;
-  /** Sending client -> coordinator -> receiving client, chunked and hashed (shared/transfer.ts). */
-  sendSeconds: number;
-  /** Decoding and structure check in the receiving client (decodeState). */
-  decodeSeconds: number;
-}
-
-export interface BenchReport {
-  backend: string | null;
-  moco: MocoResult[];
-  handoff: HandoffResult | null;
-  /** Hand-off time against model size (`--handoff-sizes`). */
-  handoffSizes: HandoffResult[];
-  /** Coordinator overhead against the number of clients (`--overhead-clients`). */
-  overhead: OverheadResult[];
 }

@@ -1,6 +1,6 @@
 /** The bench report as readable text. */
 import type { OverheadSummary } from '../server/overhead.js';
-import type { BenchReport, MocoResult } from './configs.js';
+import type { BenchReport, MocoResult } from './report-types.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));

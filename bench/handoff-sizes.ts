@@ -3,7 +3,8 @@
  * coordinator -> client, real processes) for online encoders from tiny to the size of a
  * ResNet-50 (about 25.6M parameters; ResNet-18-style blocks at widths 96-192-384-768).
  */
-import type { HandoffResult, ModelConfig } from './configs.js';
+import type { ModelConfig } from './configs.js';
+import type { HandoffResult } from './report-types.js';
 import { MODEL_CONFIGS } from './configs.js';
 import { measureHandoff } from './handoff.js';
 import type { HandoffSizeName } from './options.js';

@@ -10,7 +10,8 @@ import { buildTrainTask } from '../server/schedule/build.js';
 import type { Worker } from '../server/worker.js';
 import { silentLogger } from '../shared/log.js';
 import { startChild, stopChild, RESULT_PREFIX, type Child } from './child.js';
-import { benchScenario, type HandoffResult, type ModelConfig } from './configs.js';
+import { benchScenario, type ModelConfig } from './configs.js';
+import type { HandoffResult } from './report-types.js';
 import type { HandoffLine } from './handoff-client.js';
 
 const CLIENT_ENTRY = fileURLToPath(new URL('./handoff-client.ts', import.meta.url));

@@ -1,6 +1,6 @@
 /**
  * Timing single tfjs kernels, for the kernel benchmarks (bench/conv-grads.ts,
- * native/bench-conv.ts): the median of repeated synchronous calls, and kernel attributes.
+ * bench/native-conv.ts): the median of repeated synchronous calls, and kernel attributes.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 

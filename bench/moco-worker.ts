@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { selectBackend } from '../client/backend.js';
 import type { BackendName } from '../shared/scenario.js';
 import { RESULT_PREFIX } from './child.js';
-import type { MocoResult } from './configs.js';
+import type { MocoResult } from './report-types.js';
 import { measureMoco } from './moco-measure.js';
 
 function intOrNull(value: string | undefined, name: string): number | null {

@@ -6,7 +6,8 @@
 import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../shared/scenario.js';
 import { RESULT_PREFIX, startChild, stopChild } from './child.js';
-import { MODEL_CONFIGS, type BenchReport, type ConfigName, type MocoResult } from './configs.js';
+import { MODEL_CONFIGS, type ConfigName } from './configs.js';
+import type { BenchReport, MocoResult } from './report-types.js';
 import { measureHandoff } from './handoff.js';
 import { measureHandoffSizes } from './handoff-sizes.js';
 import type { HandoffSizeName } from './options.js';

@@ -15,7 +15,7 @@
 //     p: Int32Array [N,H,W,Ci,Co,KH,KW,OH,OW,SH,SW,PT,PL,PB,PR,DH,DW,LAYOUT]
 //     (dilations DH/DW tfjs-style, 1 = none; LAYOUT 0 = run the primitive on
 //     the plain tfjs layouts, 1 = let oneDNN pick blocked layouts and reorder:
-//     measured 2-4x faster, see native/bench-conv.ts).
+//     measured 2-4x faster, see bench/native-conv.ts).
 //   matmul(heap, offA, offB, offOut, [BA,BB,M,K,N,transA,transB])  (oneDNN)
 //   reduce(heap, offIn, offOut, A, R, C, mean)   sum/mean over the middle axis
 //   binary(heap, offX, offY, offOut, [op, rank, dims, xStrides, yStrides])

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { BenchReport } from '../../bench/configs.js';
+import type { BenchReport } from '../../bench/report-types.js';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../bin/streamssl.mjs', import.meta.url));

@@ -1,7 +1,7 @@
 /**
  * Which memory layout a oneDNN convolution runs on: 0 = the plain tfjs
  * layouts (NHWC / HWIO) directly, 1 = oneDNN's preferred blocked layouts with
- * reorders around the primitive. Measured with native/bench-conv.ts (oneDNN
+ * reorders around the primitive. Measured with bench/native-conv.ts (oneDNN
  * 2.6, AVX-512, one thread, batch 64, ResNet shapes): on plain NHWC oneDNN 2.6
  * only has its gemm-based convolutions (~25-180 GFLOP/s), blocked layouts get
  * the direct JIT kernels (~70-340 GFLOP/s) and won for every shape and all

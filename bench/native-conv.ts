@@ -3,13 +3,13 @@
  * client/kernels/wasm-conv-grads.ts) against the oneDNN addon, in its two
  * layouts, all in one process so the ratios are comparable on a noisy machine.
  *
- *   npx tsx native/bench-conv.ts [batch] [threads]
+ *   npx tsx bench/native-conv.ts [batch] [threads]
  *
  * FLOPs are 2 * N * Ho * Wo * Co * kh * kw * Ci for all three kernels. The old
  * forward reuses one filter tensor (XNNPack keeps it packed: its best case).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { attrsOf, medianSeconds } from '../bench/kernel-timing.js';
+import { attrsOf, medianSeconds } from './kernel-timing.js';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmConvGradients } from '../client/kernels/wasm-conv-grads.js';
 import { setLayoutOverride, type LayoutOverride } from '../client/kernels/native/layout.js';

@@ -4,7 +4,7 @@
  * registers them itself. The variants alternate in one process, round after
  * round, so a busy shared CPU slows them alike; medians are reported.
  *
- *   npx tsx native/bench-moco.ts [--variants wasm,conv,all] [--rounds 2] [--seconds 8] [--threads 1] [--config small]
+ *   npx tsx bench/native-moco.ts [--variants wasm,conv,all] [--rounds 2] [--seconds 8] [--threads 1] [--config small]
  *
  * wasm: XNNPack + client/kernels/wasm-conv-grads.ts; conv: + oneDNN convolutions;
  * all: + the addon's BatchMatMul / Sum / Mean / broadcast binary ops.
@@ -12,8 +12,8 @@
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../client/backend.js';
 import { registerNativeConvKernels, registerNativeKernels, unregisterNativeKernels } from '../client/kernels/native/register.js';
-import { MODEL_CONFIGS, type ConfigName } from '../bench/configs.js';
-import { measureMoco } from '../bench/moco-measure.js';
+import { MODEL_CONFIGS, type ConfigName } from './configs.js';
+import { measureMoco } from './moco-measure.js';
 
 type Variant = 'wasm' | 'conv' | 'all';
 

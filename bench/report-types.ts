@@ -1,0 +1,40 @@
+/** The JSON report of `streamssl bench`: one result type per measurement. */
+import type { Measurement } from './moco-measure.js';
+import type { OverheadResult } from './overhead.js';
+
+/** One MoCo throughput measurement (one configuration, one thread count, one process). */
+export type MocoResult = Measurement & {
+  config: string;
+  widths: number[];
+  batch: number;
+  threads: number;
+  /** Threads the backend says it computes on (`BackendChoice.threads`); may differ from `threads`. */
+  threadsActual: number;
+  backend: string;
+  backendReason: string;
+};
+
+export interface HandoffResult {
+  /** Model whose online-encoder weights were handed on. */
+  config: string;
+  params: number;
+  bytes: number;
+  /** encode + send + decode. */
+  seconds: number;
+  /** msgpackr encoding of the state map in the sending client (encodeState). */
+  encodeSeconds: number;
+  /** Sending client -> coordinator -> receiving client, chunked and hashed (shared/transfer.ts). */
+  sendSeconds: number;
+  /** Decoding and structure check in the receiving client (decodeState). */
+  decodeSeconds: number;
+}
+
+export interface BenchReport {
+  backend: string | null;
+  moco: MocoResult[];
+  handoff: HandoffResult | null;
+  /** Hand-off time against model size (`--handoff-sizes`). */
+  handoffSizes: HandoffResult[];
+  /** Coordinator overhead against the number of clients (`--overhead-clients`). */
+  overhead: OverheadResult[];
+}
