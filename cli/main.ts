@@ -14,6 +14,7 @@ import { BACKEND_NAMES, loadScenario, ScenarioError, type BackendName, type Scen
 import { JournalError } from '../server/journal.js';
 import { resumeRun } from '../server/resume.js';
 import { runScenario, whereTheRunIs, type RunScenarioOptions, type RunSummary } from '../server/run.js';
+import { listenWarning, MIN_TOKEN_LENGTH, serveToken } from '../server/listen-policy.js';
 import { readTlsCredentials, TlsSetupError, type TlsCredentials } from '../server/tls.js';
 import { loadSuite, runSuite } from '../server/suite.js';
 
@@ -32,6 +33,7 @@ interface RunOptions extends ScenarioOptions {
 interface ServeOptions extends ScenarioOptions {
   port: number;
   token?: string;
+  allowShortToken?: boolean;
   host: string;
   minClients?: number;
   cert?: string;
@@ -44,6 +46,7 @@ interface ResumeCliOptions {
   threads?: number;
   port?: number;
   token?: string;
+  allowShortToken?: boolean;
   host: string;
 }
 
@@ -89,7 +92,8 @@ export function buildProgram(): Command {
     .description('run a scenario with remote clients (streamssl client --server URL --token T)')
     .argument('<scenario>', 'scenario JSON file')
     .requiredOption('--port <port>', 'port to listen on', port)
-    .option('--token <token>', 'token clients must present (default: $STREAMSSL_TOKEN)')
+    .option('--token <token>', `token clients must present, at least ${MIN_TOKEN_LENGTH} characters (default: $STREAMSSL_TOKEN, else one is generated and printed)`)
+    .option('--allow-short-token', `accept a token shorter than ${MIN_TOKEN_LENGTH} characters`)
     .option('--host <host>', 'interface to listen on', '0.0.0.0')
     .option('--min-clients <n>', 'clients to wait for before starting (default scenario.clients.count, else 1)', positiveInt)
     .option('--cert <file>', 'serve https with this PEM certificate (with --key); clients then use https:// URLs')
@@ -98,9 +102,8 @@ export function buildProgram(): Command {
     .option('--set <key.path=value>', 'override a scenario field (repeatable)', collect, [])
     .action(async (file: string, opts: ServeOptions) => {
       const scenario = load(file, opts.set);
-      const token = opts.token ?? process.env.STREAMSSL_TOKEN;
-      if (!token) fail('serve needs a token: --token T or STREAMSSL_TOKEN');
       const tls = serveTls(opts);
+      const token = listenToken(opts.token ?? process.env.STREAMSSL_TOKEN, opts.allowShortToken, opts.host, tls !== undefined);
       await execute(scenario, opts.out, {
         clients: opts.minClients ?? scenario.clients.count ?? 1,
         listen: { host: opts.host, port: opts.port, token, ...(tls ? { tls } : {}) },
@@ -116,13 +119,13 @@ export function buildProgram(): Command {
     .option('--clients <n>', 'client processes to spawn (default: as the run started)', positiveInt)
     .option('--threads <n>', 'compute threads per client (default: as the run started)', positiveInt)
     .option('--port <port>', 'for a run with remote clients: port to listen on', port)
-    .option('--token <token>', 'for a run with remote clients: token they present (default: $STREAMSSL_TOKEN)')
+    .option('--token <token>', `for a run with remote clients: token they present, at least ${MIN_TOKEN_LENGTH} characters (default: $STREAMSSL_TOKEN, else one is generated and printed)`)
+    .option('--allow-short-token', `accept a token shorter than ${MIN_TOKEN_LENGTH} characters`)
     .option('--host <host>', 'for a run with remote clients: interface to listen on', '0.0.0.0')
     .action(async (runDir: string, opts: ResumeCliOptions) => {
       let listen: RunScenarioOptions['listen'];
       if (opts.port !== undefined) {
-        const token = opts.token ?? process.env.STREAMSSL_TOKEN;
-        if (!token) fail('resume with --port needs a token: --token T or STREAMSSL_TOKEN');
+        const token = listenToken(opts.token ?? process.env.STREAMSSL_TOKEN, opts.allowShortToken, opts.host, false);
         listen = { host: opts.host, port: opts.port, token };
       }
       const logger = createLogger({ name: 'coordinator' });
@@ -228,6 +231,20 @@ function gpuList(value: string): string[] {
 }
 
 class UsageError extends Error {}
+
+/** The token remote clients must present: refused when too short, printed when generated; warns about clear text. */
+function listenToken(given: string | undefined, allowShortToken: boolean | undefined, host: string, tls: boolean): string {
+  let chosen;
+  try {
+    chosen = serveToken(given, { allowShortToken });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (chosen.generated) process.stdout.write(`no --token given; clients must present this generated token:\n  ${chosen.token}\n`);
+  const warning = listenWarning(host, tls);
+  if (warning) process.stderr.write(`warning: ${warning}\n`);
+  return chosen.token;
+}
 
 function fail(message: string): never {
   throw new UsageError(`streamssl: ${message}`);

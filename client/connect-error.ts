@@ -1,8 +1,8 @@
 /**
  * What went wrong under a socket.io `connect_error`. socket.io reports a failed transport
  * as "xhr poll error" or "websocket error" and keeps the cause elsewhere: the websocket
- * transport in `description`, the long-polling one (xmlhttprequest-ssl) in
- * `context.statusText`. A certificate the client does not trust is the cause worth
+ * transport in `description` (an Error, or in Node a ws ErrorEvent holding it as
+ * `error`), the long-polling one (xmlhttprequest-ssl) in `context.statusText`. A certificate the client does not trust is the cause worth
  * finding: no retry fixes it, and the user must be told to pass `--ca`.
  */
 
@@ -29,7 +29,9 @@ const CERTIFICATE_CODES = new Set([
 /** The cause of `err` (a socket.io connect_error), or null when socket.io gave none. */
 export function connectErrorCause(err: unknown): ConnectCause | null {
   const { description, context } = (err ?? {}) as { description?: unknown; context?: { statusText?: unknown } };
-  for (const candidate of [description, context?.statusText]) {
+  // Node's websocket transport (ws) wraps its error in an ErrorEvent: the Error is its `error`.
+  const wrapped = (description as { error?: unknown } | undefined)?.error;
+  for (const candidate of [description, wrapped, context?.statusText]) {
     if (candidate instanceof Error) {
       const code = (candidate as NodeJS.ErrnoException).code;
       return { message: candidate.message, ...(typeof code === 'string' ? { code } : {}) };

@@ -78,7 +78,7 @@ export interface ClientHandle {
 }
 
 /** Handshake failures that retrying cannot fix. */
-const FATAL_CODES: readonly string[] = ['unauthorized', 'version_mismatch', 'bad_request'];
+const FATAL_CODES: readonly string[] = ['unauthorized', 'locked_out', 'version_mismatch', 'bad_request'];
 
 /** Connects to a coordinator and resolves once it has accepted this client's hello. */
 export function startClient(options: StartClientOptions): Promise<ClientHandle> {
@@ -87,6 +87,8 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
   const requestedId = options.clientId ?? `${hostname()}-${process.pid}`;
   const socket: ClientSocket = io(options.url, {
     auth: { token: options.token, protocolVersion: PROTOCOL_VERSION, clientId: requestedId },
+    // The coordinator speaks websocket only: no long-polling sessions to hold open.
+    transports: ['websocket'],
     reconnectionAttempts: options.reconnectionAttempts ?? 10,
     reconnectionDelayMax: 5000,
     ...(options.ca ? { ca: options.ca } : {}),

@@ -21,7 +21,9 @@ import {
 } from '../shared/protocol.js';
 import type { Progress } from '../shared/tasks.js';
 import { BlobInbox, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BLOB_BYTES } from '../shared/transfer.js';
+import { AuthLimiter, type AuthLimiterOptions } from './auth-limiter.js';
 import { authMiddleware } from './auth.js';
+import { ConnectionGuard, type ConnectionCounts, type ConnectionLimits } from './connection-guard.js';
 import { closedForMessageSize, DEFAULT_MAX_MESSAGE_BYTES } from './message-limit.js';
 import { ClientRegistry } from './registry.js';
 import { checkTlsCredentials, type TlsCredentials } from './tls.js';
@@ -55,6 +57,10 @@ export interface CoordinatorOptions {
    */
   heartbeatTimeoutMs?: number;
   onProgress?: (clientId: string, progress: Progress) => void;
+  /** Bounds on open and unauthenticated connections (see connection-guard.ts). */
+  connections?: ConnectionLimits;
+  /** How failed handshakes slow down and lock out an address (see auth-limiter.ts). */
+  authLimits?: AuthLimiterOptions;
 }
 
 export interface Coordinator {
@@ -66,6 +72,8 @@ export interface Coordinator {
   /** URLs other machines can use (the machine's addresses when listening on all interfaces). */
   readonly publicUrls: string[];
   readonly registry: ClientRegistry;
+  /** What the connection bounds did so far. */
+  connectionCounts(): ConnectionCounts;
   /** Ends every client's session (they exit) and stops listening. */
   close(): Promise<void>;
 }
@@ -88,8 +96,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     pingInterval,
     pingTimeout: heartbeatMs - pingInterval,
     maxHttpBufferSize: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    // Websocket only: an HTTP long-polling session would live on the server for minutes
+    // before any token was checked (150,000 of them took 600 MB); a websocket lives and
+    // dies with its TCP connection, which the guard bounds and times.
+    transports: ['websocket'],
+    connectTimeout: options.connections?.handshakeTimeoutMs ?? 10_000,
   });
-  io.use(authMiddleware(options.token, logger));
+  const guard = new ConnectionGuard(http, options.connections ?? {}, logger);
+  io.use(authMiddleware({ token: options.token, logger, limiter: new AuthLimiter(options.authLimits), onAdmitted: (socket) => guard.authenticated(socket.request.socket) }));
   io.on('connection', (socket) => {
     try {
       onConnection(socket, registry, logger, options);
@@ -116,7 +130,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     url,
     publicUrls: publicUrls(scheme, host, port, url),
     registry,
+    connectionCounts: () => guard.counts(),
     async close() {
+      guard.close();
       // An explicit server disconnect tells clients the session is over (they do not reconnect).
       io.disconnectSockets(true);
       await io.close();

@@ -20,6 +20,7 @@ export const PROTOCOL_VERSION = 1;
 export const ERROR_CODES = [
   'bad_request',
   'unauthorized',
+  'locked_out',
   'version_mismatch',
   'not_ready',
   'unknown_event',

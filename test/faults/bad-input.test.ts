@@ -43,7 +43,7 @@ describe('bad input while a real client process trains', () => {
 
   /** A raw socket.io connection with `auth`: connected, or the connect_error. */
   const connect = (auth: Record<string, unknown>): Promise<{ socket: Socket; error?: ConnectError }> => {
-    const socket = io(coordinator.url, { auth, reconnection: false });
+    const socket = io(coordinator.url, { auth, reconnection: false, transports: ['websocket'] });
     sockets.push(socket);
     return new Promise((resolve) => {
       socket.once('connect', () => resolve({ socket }));

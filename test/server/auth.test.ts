@@ -13,7 +13,7 @@ type ConnectError = Error & { data?: { code?: string } };
 
 /** Connects a raw socket.io client; resolves with it, or with the connect_error. */
 function connectRaw(url: string, auth: Record<string, unknown>): Promise<{ socket: Socket; error?: ConnectError }> {
-  const socket = io(url, { auth, reconnection: false });
+  const socket = io(url, { auth, reconnection: false, transports: ['websocket'] });
   return new Promise((resolve) => {
     socket.once('connect', () => resolve({ socket }));
     socket.once('connect_error', (error: ConnectError) => resolve({ socket, error }));
