@@ -81,7 +81,11 @@ export interface ArmMode<A extends ArmSpec = ArmSpec, S extends PlannedStage = P
    * client is lost. A mode may send a subset of the chunks (partial participation).
    */
   configure(stage: S, previous: HandOff | null, input: PlanInput<A>): StageTask[];
-  /** The stage's output from its tasks' results, in the order `configure` gave the tasks. */
+  /**
+   * The stage's output from its tasks' results, in the order `configure` gave the tasks.
+   * Results come as a list so that a loop with a round deadline could hand over only
+   * those that arrived in time.
+   */
   aggregate(stage: S, results: readonly StageTaskResult[], input: PlanInput<A>): StageOutput;
   /**
    * A task that scores the stage's output (sent with its state), or null when the stage is
