@@ -11,6 +11,7 @@ import type { Logger } from '../shared/log.js';
 import type { AnalysisOptions } from '../shared/tasks.js';
 import { applyOverrides, parseScenario, type BackendName, type Scenario } from '../shared/scenario.js';
 import { CheckpointStore } from './checkpoints.js';
+import { modeOf } from './schedule/index.js';
 import { writeReportFiles } from './report-files.js';
 import { writeResults, type Results } from './results.js';
 
@@ -78,7 +79,9 @@ export async function analyzeRunDir(o: AnalyzeOptions): Promise<AnalyzeSummary> 
     readState: async (arm, stage) => (await checkpoints.read(arm, stage)).state,
     options: analysisOptions(scenario),
     // An arm that failed before its last stage has no final model to analyze.
-    arms: results.arms.filter((arm) => arm.final !== null && arm.stages.length > 0),
+    arms: results.arms
+      .filter((arm) => arm.final !== null && arm.stages.length > 0)
+      .map((arm) => ({ name: arm.name, stages: arm.stages, sequential: modeOf(arm).sequential, reference: modeOf(arm).reference })),
     backend: backend.name,
     log: (message) => o.logger.info(`analysis: ${message}`),
   });

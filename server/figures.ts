@@ -6,6 +6,7 @@
 import type { ArmCka } from '../shared/analysis.js';
 import type { HeatmapInput, LineChartInput } from './plots/index.js';
 import type { Results } from './results.js';
+import { modeOf } from './schedule/index.js';
 
 /** A figure and the file it goes to: the plotting library's input plus its kind. */
 export type HeatmapFigure = { kind: 'heatmap'; file: string } & HeatmapInput;
@@ -22,7 +23,7 @@ export function fileStem(name: string): string {
 export function accuracyFigures(results: Results): HeatmapFigure[] {
   if (results.scenario.stream.type === 'instance') return [];
   return results.arms
-    .filter((arm) => arm.accuracyMatrix && arm.mode === 'relay')
+    .filter((arm) => arm.accuracyMatrix && modeOf(arm).sequential)
     .map((arm) => {
       const m = arm.accuracyMatrix!;
       return {

@@ -10,6 +10,7 @@ import { num, pct, points, row } from './markdown.js';
 import { analysisSection, forgettingSection, type FigureLink } from './report-analysis.js';
 import type { OverheadSummary } from './overhead.js';
 import type { ArmResult, FinalResult, Results } from './results.js';
+import { modeOf, type ArmLabels } from './schedule/index.js';
 
 /** Renders results.json as Markdown; `link` embeds the figures that were rendered. */
 export function renderReport(results: Results, link: FigureLink = () => []): string {
@@ -23,7 +24,7 @@ export function renderReport(results: Results, link: FigureLink = () => []): str
     '',
   );
   for (const arm of results.arms) {
-    lines.push(...armTable(arm), '');
+    lines.push(...armTable(arm, labelsOf(results, arm)), '');
     // With an instance stream every chunk holds every class: the matrix would repeat itself.
     if (arm.accuracyMatrix && s.stream.type !== 'instance') lines.push(...matrixTable(arm), '', ...link(`accuracy-${fileStem(arm.name)}.svg`));
   }
@@ -68,14 +69,14 @@ function overheadText(o: OverheadSummary): string {
   return `mean ${ms(o.meanSeconds)}, median ${ms(o.medianSeconds)}, max ${ms(o.maxSeconds)} over ${o.samples} hand-over(s)`;
 }
 
-/** How an arm's mode reads in headings and the comparison. */
-function modeText(arm: ArmResult): string {
-  if (arm.mode === 'relay') return `relay, ${arm.strategy}`;
-  if (arm.mode === 'fedavg') return `fedavg, ${arm.rounds} round(s); each stage is a round`;
-  return arm.mode;
+/** How an arm reads in its heading and the comparison, as its mode says from its spec in the scenario. */
+function labelsOf(results: Results, arm: ArmResult): ArmLabels {
+  const spec = results.scenario.arms.find((a) => a.name === arm.name);
+  if (!spec) throw new Error(`results.json: arm ${arm.name} is not in its scenario`);
+  return modeOf(spec).labels(spec);
 }
 
-function armTable(arm: ArmResult): string[] {
+function armTable(arm: ArmResult, labels: ArmLabels): string[] {
   const rows = arm.stages.map((st) =>
     row([
       String(st.stage),
@@ -89,7 +90,7 @@ function armTable(arm: ArmResult): string[] {
     ]),
   );
   return [
-    `## ${arm.name} (${modeText(arm)})`,
+    `## ${arm.name} (${labels.heading})`,
     '',
     row(['stage', 'chunk', 'client', 'loss first → last', 'kNN top-1', 'linear top-1', 'train', 'hand-off']),
     row(['---:', '---', '---', '---', '---:', '---:', '---:', '---:']),
@@ -114,7 +115,7 @@ function matrixTable(arm: ArmResult): string[] {
 }
 
 function comparison(results: Results): string[] {
-  const joint = finished(results.arms).find((a) => a.mode === 'joint');
+  const joint = finished(results.arms).find((a) => modeOf(a).reference);
   const floor = results.randomInit;
   const header = ['arm', 'mode', 'kNN top-1', 'linear top-1', 'Δ kNN vs random init', 'Δ linear vs random init'];
   if (joint) header.push(`Δ kNN vs ${joint.name}`, `Δ linear vs ${joint.name}`);
@@ -122,7 +123,7 @@ function comparison(results: Results): string[] {
   for (const arm of finished(results.arms)) {
     const cells = [
       arm.name,
-      arm.mode === 'relay' ? `relay (${arm.strategy})` : arm.mode === 'fedavg' ? `fedavg (${arm.rounds} rounds)` : arm.mode,
+      labelsOf(results, arm).comparison,
       pct(arm.final.knnTop1),
       pct(arm.final.linearTop1),
       points(arm.final.knnTop1 - floor.knnTop1),

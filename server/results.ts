@@ -7,13 +7,13 @@
 import { join } from 'node:path';
 import type { AnalysisResults } from '../shared/analysis.js';
 import type { StreamSummary } from '../shared/protocol.js';
-import type { Scenario } from '../shared/scenario.js';
+import type { ArmModeName, Scenario } from '../shared/scenario.js';
 import type { ChunkEval, EvalMetrics } from '../shared/tasks.js';
 import { writeFileAtomic } from './checkpoints.js';
 import { forgettingMetrics, type ForgettingMetrics } from './forgetting.js';
 import { summarizeOverhead, type OverheadSummary } from './overhead.js';
 import type { ClientSnapshot } from './registry.js';
-import type { ArmRun } from './schedule/index.js';
+import { modeOf, type ArmRun } from './schedule/index.js';
 
 export interface EvalResult {
   knnTop1: number;
@@ -56,7 +56,7 @@ export interface FinalResult extends EvalResult {
 
 export interface ArmResult {
   name: string;
-  mode: 'relay' | 'joint' | 'fedavg';
+  mode: ArmModeName;
   /** fedavg: averaging rounds (each round is one stage). */
   rounds?: number;
   /** Seconds from a result of this arm arriving to its next task being sent. */
@@ -129,11 +129,12 @@ export async function writeResults(outDir: string, results: Results): Promise<st
 }
 
 function armResult(run: ArmRun): ArmResult {
+  const mode = modeOf(run.arm);
   const stages = run.stages.map((s): StageResult => {
     const chunks = s.task.data.chunks;
     return {
       stage: s.stage,
-      chunk: run.arm.mode === 'relay' ? chunks[0] : chunks,
+      chunk: mode.sequential ? chunks[0] : chunks,
       client: s.clientId,
       steps: s.metrics.steps,
       trainSeconds: s.metrics.trainSeconds,
@@ -155,8 +156,7 @@ function armResult(run: ArmRun): ArmResult {
     mode: run.arm.mode,
     ...(run.arm.rounds !== undefined ? { rounds: run.arm.rounds } : {}),
     ...(overhead ? { coordinatorOverhead: overhead } : {}),
-    // Joint and fedavg have no continual-learning strategy: they see all chunks every round.
-    strategy: run.arm.mode !== 'relay' ? 'none' : [run.arm.strategy.name, run.arm.regularizer?.name].filter(Boolean).join('+'),
+    strategy: mode.strategyName(run.arm),
     stages,
     final: run.error === undefined ? { ...last.eval!, steps: sum('steps'), trainSeconds: sum('trainSeconds'), handoffSeconds: sum('handoffSeconds') } : null,
     ...(run.error !== undefined ? { error: run.error } : {}),
@@ -164,10 +164,10 @@ function armResult(run: ArmRun): ArmResult {
   };
 }
 
-/** Adds forgetting metrics to a relay arm whose every stage was scored per chunk. */
+/** Adds forgetting metrics to a sequential (relay) arm whose every stage was scored per chunk. */
 function withForgetting(arm: ArmResult, randomInit: EvalMetrics): ArmResult {
   const m = arm.accuracyMatrix;
-  if (arm.mode !== 'relay' || arm.final === null || !m || m.stages.length !== arm.stages.length || m.linearTop1.some((row) => row.length !== m.stages.length)) return arm;
+  if (!modeOf(arm).sequential || arm.final === null || !m || m.stages.length !== arm.stages.length || m.linearTop1.some((row) => row.length !== m.stages.length)) return arm;
   const floor = randomInit.perChunk ? [...randomInit.perChunk].sort((a, b) => a.chunk - b.chunk) : undefined;
   return {
     ...arm,

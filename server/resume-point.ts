@@ -10,12 +10,10 @@ import type { ArmSpec } from '../shared/scenario.js';
 import type { TrainTask } from '../shared/tasks.js';
 import type { CheckpointStore } from './checkpoints.js';
 import { JournalError, type RunJournal } from './journal.js';
-import { PLANNERS, type ArmResumePoint, type StageRecord } from './schedule/index.js';
+import { planArm, type ArmResumePoint, type StageRecord } from './schedule/index.js';
 
 export interface ArmStart {
   arm: ArmSpec;
-  /** Every stage task of the arm, as planned for the journal's stream. */
-  tasks: TrainTask[];
   /** The stages the journal holds. */
   finished: StageRecord[];
   /** Where a partly run arm continues; null when it starts from scratch or is done. */
@@ -30,12 +28,12 @@ export async function armStarts(journal: RunJournal, checkpoints: CheckpointStor
   const chunkSizes = stream.chunks.map((c) => c.size);
   const starts: ArmStart[] = [];
   for (const arm of journal.scenario.arms) {
-    const tasks = PLANNERS[arm.mode]({ scenario: journal.scenario, arm, chunkSizes });
+    const tasks = planArm({ scenario: journal.scenario, arm, chunkSizes });
     const finished = journal.stages(arm.name);
     checkFinishedStages(journal, arm, tasks, finished);
     const done = finished.length === tasks.length;
     const resume = done || finished.length === 0 ? null : await resumePoint(journal, checkpoints, arm, finished);
-    starts.push({ arm, tasks, finished, resume, done });
+    starts.push({ arm, finished, resume, done });
   }
   return starts;
 }

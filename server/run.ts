@@ -21,7 +21,7 @@ import { buildResults, writeResults, type Results } from './results.js';
 import { armStarts, type ArmStart } from './resume-point.js';
 import { runWithRetries, type RetryPolicy } from './retry.js';
 import { evalTaskFor } from './schedule/eval-task.js';
-import { computeMatchingNote, runArmTasks, type ArmRun } from './schedule/index.js';
+import { computeMatchingNote, modeOf, runArm, type ArmRun } from './schedule/index.js';
 import { openSession, spawnLauncher, type ClientLauncher, type Session } from './session.js';
 import type { TlsCredentials } from './tls.js';
 import type { WorkerPool } from './worker.js';
@@ -45,9 +45,9 @@ function gpusOf(gpus: string[] | undefined): { gpus?: string[] } {
   return gpus && gpus.length > 0 ? { gpus } : {};
 }
 
-/** Clients the arms keep busy at once: one per relay or joint arm, one per chunk for fedavg. */
+/** Clients the arms keep busy at once: one per relay or joint arm, one per chunk for fedavg (each mode says). */
 function clientsBusyAtOnce(scenario: Scenario): number {
-  return scenario.arms.reduce((n, arm) => n + (arm.mode === 'fedavg' ? scenario.stream.chunks : 1), 0);
+  return scenario.arms.reduce((n, arm) => n + modeOf(arm).busyClients(arm, scenario), 0);
 }
 
 export interface RunScenarioOptions {
@@ -247,7 +247,7 @@ async function runJournaledArm(journal: RunJournal, start: ArmStart, ctx: ArmCon
   if (journal.armError(arm.name) !== null) await journal.recordArmError(arm.name, null);
   try {
     const { chunkSizes, ...runContext } = ctx;
-    return await runArmTasks({ scenario: journal.scenario, arm, chunkSizes }, start.tasks, {
+    return await runArm({ scenario: journal.scenario, arm, chunkSizes }, {
       ...runContext,
       ...(start.resume ? { resume: start.resume } : {}),
       onStage: (_, record) => journal.recordStage(arm.name, record),

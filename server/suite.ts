@@ -10,6 +10,7 @@ import { loadScenario, type BackendName, type Scenario } from '../shared/scenari
 import { writeFileAtomic } from './checkpoints.js';
 import type { Results } from './results.js';
 import { runScenario } from './run.js';
+import { modeOf } from './schedule/index.js';
 
 export interface SuiteOptions {
   folder: string;
@@ -79,7 +80,7 @@ export function renderSuite(all: readonly SuiteEntry[]): string {
       continue;
     }
     const r = entry.results;
-    const joint = r.arms.find((a) => a.mode === 'joint' && a.final !== null);
+    const joint = r.arms.find((a) => modeOf(a).reference && a.final !== null);
     for (const arm of r.arms) {
       if (arm.final === null) {
         lines.push(`| ${r.scenario.name} | ${r.scenario.stream.type} | ${r.scenario.ssl.method} | ${arm.name} | failed: ${tableCell(arm.error ?? '')} | | | | | |`);
@@ -117,7 +118,7 @@ export function forgettingSideBySide(all: readonly SuiteEntry[]): string[] {
     const { scenario, arms } = entry.results;
     for (const arm of arms) {
       const f = arm.forgetting?.linear;
-      if (arm.mode !== 'relay' || !f) continue;
+      if (!modeOf(arm).sequential || !f) continue;
       const column = `${scenario.ssl.method} ${arm.name}`;
       if (!columns.includes(column)) columns.push(column);
       const row = cells.get(scenario.stream.type) ?? new Map<string, number>();

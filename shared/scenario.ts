@@ -1,7 +1,7 @@
 /**
  * The scenario file: schema, defaults, parsing and `--set key.path=value` overrides.
- * The `dataset` and `analysis` fields have files of their own (dataset-schema.ts,
- * analysis-schema.ts).
+ * The `dataset`, `arms` and `analysis` fields have files of their own (dataset-schema.ts,
+ * arm-schema.ts, analysis-schema.ts).
  *
  * A scenario is validated as a whole before anything runs; every problem is reported
  * with its JSON path, so a typo or an impossible value fails fast and names the field.
@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { analysisSchema } from './analysis-schema.js';
+import { armSchema } from './arm-schema.js';
 import { datasetSchema } from './dataset-schema.js';
 import { positiveInt } from './schema-primitives.js';
 
@@ -90,59 +91,6 @@ const trainingSchema = z.strictObject({
   keepOptimizerState: z.boolean().default(true),
 });
 
-const strategySchema = z
-  .strictObject({
-    name: z.enum(['fine-tune', 'replay']),
-    /** replay: samples kept from each finished chunk (count). */
-    size: positiveInt.optional(),
-    /** replay: fraction of each finished chunk kept instead of a count. */
-    fraction: fraction.optional(),
-    /** replay: share of each batch drawn from the replay buffer. */
-    ratio: z.number().gt(0).lt(1).default(0.5),
-    /**
-     * replay: `random` keeps `size` (or `fraction`) of every finished chunk, so the buffer
-     * grows; `reservoir` keeps one buffer of `size` samples in all, each sample of the
-     * stream equally likely to be in it (reservoir sampling).
-     */
-    selection: z.enum(['random', 'reservoir']).default('random'),
-  })
-  .superRefine((s, ctx) => {
-    if (s.name === 'replay' && s.size === undefined && s.fraction === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['size'], message: 'replay needs "size" or "fraction"' });
-    }
-    if (s.selection === 'reservoir' && s.size === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['size'], message: 'reservoir replay needs "size": the capacity of the buffer' });
-    }
-    if (s.size !== undefined && s.fraction !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['fraction'], message: 'give either "size" or "fraction", not both' });
-    }
-  });
-
-/** A parameter regularizer that protects what earlier chunks taught; combines with replay. */
-const regularizerSchema = z.strictObject({
-  /** mas, ewc: anchored importances; distill: CaSSLe-style distillation from the previous model. */
-  name: z.enum(['mas', 'ewc', 'distill']),
-  /**
-   * Weight of the penalty lambda/2 * sum(importance * (theta - anchor)^2), importances
-   * scaled so the largest is 1: keep lr * lambda below 2.
-   */
-  lambda: z.number().min(0).default(10),
-  /** Images of each finished chunk the importances (MAS) or the Fisher (EWC) are measured on. */
-  samples: positiveInt.default(1024),
-});
-
-const armSchema = z.strictObject({
-  name: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "-", "_" or "."'),
-  mode: z.enum(['relay', 'joint', 'fedavg']),
-  /**
-   * fedavg: rounds of parallel local training and averaging. Each chunk's optimizer steps
-   * (the relay arm's for that chunk) are spread evenly over the rounds.
-   */
-  rounds: positiveInt.optional(),
-  strategy: strategySchema.default({ name: 'fine-tune', ratio: 0.5, selection: 'random' }),
-  regularizer: regularizerSchema.optional(),
-});
-
 const evaluationSchema = z.strictObject({
   /** Evaluate after every relay stage (kNN and linear probe), not only at the end. */
   everyStage: z.boolean().default(true),
@@ -216,7 +164,6 @@ export const scenarioSchema = z
     s.arms.forEach((arm, i) => {
       if (names.has(arm.name)) ctx.addIssue({ code: 'custom', path: ['arms', i, 'name'], message: `duplicate arm name "${arm.name}"` });
       names.add(arm.name);
-      fedavgArmIssues(arm).forEach((issue) => ctx.addIssue({ code: 'custom', path: ['arms', i, ...issue.path], message: issue.message }));
     });
     if (s.stream.styles && s.stream.type !== 'domain') {
       ctx.addIssue({ code: 'custom', path: ['stream', 'styles'], message: 'styles apply only to the "domain" stream' });
@@ -229,20 +176,7 @@ export const scenarioSchema = z
     }
   });
 
-/** What an arm may not combine with its mode: rounds belong to fedavg, which keeps no replay or regularizer. */
-function fedavgArmIssues(arm: z.output<typeof armSchema>): Array<{ path: string[]; message: string }> {
-  if (arm.mode !== 'fedavg') return arm.rounds === undefined ? [] : [{ path: ['rounds'], message: 'rounds apply only to mode "fedavg"' }];
-  const issues: Array<{ path: string[]; message: string }> = [];
-  if (arm.rounds === undefined) issues.push({ path: ['rounds'], message: 'mode "fedavg" needs rounds (the number of averaging rounds)' });
-  if (arm.strategy.name !== 'fine-tune') issues.push({ path: ['strategy'], message: 'mode "fedavg" keeps no replay buffer: use strategy "fine-tune"' });
-  if (arm.regularizer) issues.push({ path: ['regularizer'], message: 'mode "fedavg" takes no regularizer' });
-  return issues;
-}
-
 export type Scenario = z.infer<typeof scenarioSchema>;
-export type ArmSpec = Scenario['arms'][number];
-export type StrategySpec = ArmSpec['strategy'];
-export type RegularizerSpec = NonNullable<ArmSpec['regularizer']>;
 export type DatasetSpec = Scenario['dataset'];
 export type StreamSpec = Scenario['stream'];
 export type ModelSpec = Scenario['model'];
@@ -336,4 +270,5 @@ export function loadScenario(file: string, overrides: readonly string[] = []): S
 /** Sub-schemas reused by the protocol to check the tasks a client receives. */
 export { datasetSchema, streamSchema, modelSchema, sslSchema, evaluationSchema };
 export { FOLDER_LAYOUTS } from './dataset-schema.js';
+export { ARM_MODE_NAMES, type ArmModeName, type ArmSpec, type ArmSpecOf, type RegularizerSpec, type StrategySpec } from './arm-schema.js';
 export { ANALYSIS_NAMES, type AnalysisName } from './analysis-schema.js';

@@ -34,7 +34,7 @@ export async function ckaResults(models: RunModels, dataset: LabeledDataset, nor
   const joint = models.jointName();
   const layers = models.encoder.backbone.widths.map((_, i) => `stage ${i + 1}`);
   const arms: ArmCka[] = [];
-  for (const arm of models.arms.filter((a) => a.mode === 'relay')) {
+  for (const arm of models.arms.filter((a) => a.sequential)) {
     const names = [...arm.stages.map((s) => stageModelName(arm.name, s.stage)), ...(joint ? [joint] : [])];
     const all = await Promise.all(names.map(featuresOf));
     arms.push({

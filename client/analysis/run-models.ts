@@ -15,11 +15,14 @@ import type { SslMethod } from '../ssl/method.js';
 /** Reads the model state an arm saved after a stage (the run's checkpoint). */
 export type StateReader = (arm: string, stage: number) => Promise<Uint8Array>;
 
-/** What the analyses need to know of a run's arms (a subset of results.json's arms). */
+/** What the analyses need to know of a run's arms: results.json's stages, and what their mode is like. */
 export interface RunArm {
   name: string;
-  mode: 'relay' | 'joint' | 'fedavg';
   stages: Array<{ stage: number }>;
+  /** Its stages are a sequence over chunks (relay): CKA and paths between consecutive stages apply. */
+  sequential: boolean;
+  /** It trained on the pooled data (joint): the model sequential arms are compared against. */
+  reference: boolean;
 }
 
 export class RunModels {
@@ -43,9 +46,9 @@ export class RunModels {
     return stageModelName(arm.name, arm.stages[arm.stages.length - 1].stage);
   }
 
-  /** The first joint arm's final model: what relay stages are compared against. */
+  /** The first reference (joint) arm's final model: what relay stages are compared against. */
   jointName(): string | null {
-    const joint = this.arms.find((a) => a.mode === 'joint');
+    const joint = this.arms.find((a) => a.reference);
     return joint ? this.finalName(joint) : null;
   }
 

@@ -68,7 +68,7 @@ function modelSharpness(model: string, method: SslMethod, batches: TrainBatch[],
 function linePairs(models: RunModels): Array<[string, string]> {
   const joint = models.jointName();
   const pairs: Array<[string, string]> = [];
-  for (const arm of models.arms.filter((a) => a.mode === 'relay')) {
+  for (const arm of models.arms.filter((a) => a.sequential)) {
     const names = arm.stages.map((s) => stageModelName(arm.name, s.stage));
     for (let k = 1; k < names.length; k++) pairs.push([names[k - 1], names[k]]);
     if (joint) pairs.push([names[names.length - 1], joint]);

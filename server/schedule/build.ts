@@ -1,11 +1,11 @@
 /** Helpers the planners share: step counts and the `TrainTask` a stage becomes. */
-import type { ArmSpec, Scenario } from '../../shared/scenario.js';
+import type { ArmSpec, RegularizerSpec, Scenario } from '../../shared/scenario.js';
 import type { ReplayOptions, TrainTask } from '../../shared/tasks.js';
 
 /** What a planner needs to turn an arm into tasks. */
-export interface PlanInput {
+export interface PlanInput<A extends ArmSpec = ArmSpec> {
   scenario: Scenario;
-  arm: ArmSpec;
+  arm: A;
   /**
    * Training samples in each chunk of the stream, in chunk order. The coordinator does not
    * hold data: a client computes these with the stream splitter (see `PlanTask`).
@@ -56,6 +56,8 @@ export interface StageSpec {
   startStep: number;
   totalSteps: number;
   replay: ReplayOptions;
+  /** Only for modes that take one (relay). */
+  regularizer?: RegularizerSpec;
   evaluate: boolean;
 }
 
@@ -83,7 +85,7 @@ export function buildTrainTask({ scenario, arm }: PlanInput, spec: StageSpec): T
       keepOptimizerState: training.keepOptimizerState,
     },
     replay: spec.replay,
-    ...(arm.regularizer && arm.mode === 'relay' ? { regularizer: arm.regularizer } : {}),
+    ...(spec.regularizer ? { regularizer: spec.regularizer } : {}),
     ...(spec.evaluate ? { evaluation: scenario.evaluation } : {}),
   };
 }

@@ -1,15 +1,25 @@
 /**
  * Federated averaging: every round, each chunk's client trains in parallel from the same
- * averaged state, then the coordinator averages what comes back. The plan is one
- * journal-sized task per round (the whole round, all chunks) and, inside it, one client
- * task per chunk.
+ * averaged state, then the coordinator averages what comes back, weighted by the chunks'
+ * samples, and scores the average on a client. Each round is one stage of the loop (one
+ * checkpoint, one journal record), so a resumed arm continues after its last finished round.
  */
-import type { TrainTask } from '../../shared/tasks.js';
+import type { ArmSpecOf } from '../../shared/arm-schema.js';
+import type { TrainMetrics, TrainTask } from '../../shared/tasks.js';
+import { averageStates } from '../average-states.js';
+import type { ArmMode, PlannedStage, StageTaskResult } from './arm-mode.js';
 import { buildTrainTask, relaySteps, type PlanInput } from './build.js';
+import { evalTaskFor } from './eval-task.js';
+import { returnedState } from './one-task-stage.js';
 
-/** One round: the task the journal records for it and the tasks its clients run. */
+type FedavgArm = ArmSpecOf<'fedavg'>;
+
+/** One round: the record the journal keeps of it and the tasks its clients run. */
 export interface FedavgRound {
-  /** The whole round (all chunks, the sum of the clients' steps); what the journal keeps. */
+  /**
+   * The whole round (all chunks, the sum of the clients' steps, evaluation when the
+   * average is scored) in a train task's shape: the journal's record, never sent.
+   */
   round: TrainTask;
   /** One task per chunk that trains this round, in chunk order. */
   clients: TrainTask[];
@@ -24,7 +34,7 @@ export interface FedavgRound {
 export function planFedavgRounds(input: PlanInput): FedavgRound[] {
   const { arm } = input;
   const rounds = arm.rounds;
-  if (arm.mode !== 'fedavg' || rounds === undefined) throw new Error(`arm ${arm.name}: not a fedavg arm with rounds`);
+  if (rounds === undefined) throw new Error(`arm ${arm.name}: not a fedavg arm with rounds`);
   const chunkSteps = relaySteps(input);
   chunkSteps.forEach((steps, k) => {
     if (steps < rounds) throw new Error(`arm ${arm.name}: rounds (${rounds}) exceeds chunk ${k}'s ${steps} optimizer step(s); lower arms.rounds or raise training.epochsPerChunk`);
@@ -48,13 +58,8 @@ export function planFedavgRounds(input: PlanInput): FedavgRound[] {
   });
 }
 
-/** The round tasks, as the journal and resume check them. */
-export function planFedavg(input: PlanInput): TrainTask[] {
-  return planFedavgRounds(input).map((r) => r.round);
-}
-
 /** How fedavg's compute was matched, for results.json. */
-export function fedavgMatchingNote(input: PlanInput): string {
+export function fedavgMatchingNote(input: PlanInput<FedavgArm>): string {
   const steps = relaySteps(input);
   return (
     `fedavg arm ${input.arm.name} runs ${input.arm.rounds} round(s); each chunk's client trains, over all rounds, exactly the ` +
@@ -62,3 +67,60 @@ export function fedavgMatchingNote(input: PlanInput): string {
     `${steps.reduce((a, b) => a + b, 0)} steps; each client's learning-rate schedule spans its chunk's steps`
   );
 }
+
+/**
+ * A round's metrics as one stage: steps and samples summed over clients, losses averaged
+ * weighted by steps, train seconds summed (compute spent, not wall time).
+ */
+function roundMetrics(results: readonly StageTaskResult[]): TrainMetrics {
+  const m = results.map((r) => r.outcome.metrics);
+  const steps = m.reduce((sum, x) => sum + x.steps, 0);
+  const byStep = (key: 'lossFirst' | 'lossLast') => m.reduce((sum, x) => sum + x[key] * x.steps, 0) / Math.max(steps, 1);
+  const sum = (key: 'trainSeconds' | 'dataWaitSeconds' | 'samples' | 'replaySamplesUsed') => m.reduce((total, x) => total + x[key], 0);
+  const trainSeconds = sum('trainSeconds');
+  const images = results.reduce((total, { task }) => total + task.steps * task.batchSize, 0);
+  return {
+    steps,
+    lossFirst: byStep('lossFirst'),
+    lossLast: byStep('lossLast'),
+    trainSeconds,
+    imagesPerSecond: images / Math.max(trainSeconds, 1e-9),
+    dataWaitSeconds: sum('dataWaitSeconds'),
+    samples: sum('samples'),
+    replaySamplesUsed: sum('replaySamplesUsed'),
+  };
+}
+
+interface FedavgStage extends PlannedStage {
+  clients: TrainTask[];
+}
+
+export const fedavgMode: ArmMode<FedavgArm, FedavgStage> = {
+  sequential: false,
+  reference: false,
+  plan: (input) => planFedavgRounds(input).map(({ round, clients }) => ({ record: round, clients })),
+  // Every client starts the round from the same average; fedavg keeps no replay.
+  configure: (stage, previous) => stage.clients.map((task) => ({ task, state: previous?.state ?? null, replay: null })),
+  aggregate(_stage, results, { chunkSizes }) {
+    const state = averageStates(
+      results.map((result) => {
+        const chunk = result.task.data.chunks[0];
+        const what = ` for chunk ${chunk}`;
+        return { state: returnedState(result, what), weight: chunkSizes[chunk], label: `chunk ${chunk} (client ${result.outcome.clientId})` };
+      }),
+    );
+    return {
+      state,
+      replay: null,
+      metrics: roundMetrics(results),
+      clientId: [...new Set(results.map((r) => r.outcome.clientId))].join(','),
+      handoffSeconds: results.reduce((sum, r) => sum + r.outcome.handoffSeconds, 0),
+    };
+  },
+  // The clients' tasks do not evaluate: the average is scored on a client of its own.
+  evaluation: ({ record }, { scenario }) => (record.evaluation ? evalTaskFor(scenario, `${record.taskId}:eval`) : null),
+  busyClients: (_arm, scenario) => scenario.stream.chunks,
+  strategyName: () => 'none',
+  labels: (arm) => ({ heading: `fedavg, ${arm.rounds} round(s); each stage is a round`, comparison: `fedavg (${arm.rounds} rounds)` }),
+  matchingNote: fedavgMatchingNote,
+};

@@ -1,6 +1,9 @@
 /** Joint training: one stage on the union of all chunks, the upper bound relay is compared with. */
+import type { ArmSpecOf } from '../../shared/arm-schema.js';
 import type { TrainTask } from '../../shared/tasks.js';
+import type { ArmMode } from './arm-mode.js';
 import { buildTrainTask, relaySteps, type PlanInput } from './build.js';
+import { oneTaskStage } from './one-task-stage.js';
 
 /**
  * Joint runs exactly as many optimizer steps as a relay arm over the same chunks (the sum
@@ -21,7 +24,10 @@ export function planJoint(input: PlanInput): TrainTask[] {
   ];
 }
 
-/** How joint's compute was matched to relay's, for results.json. */
+/**
+ * How joint's compute was matched to relay's, for results.json. It opens the note whatever
+ * the arms: it also says how relay's steps are counted, which every other arm is matched to.
+ */
 export function jointMatchingNote(input: Omit<PlanInput, 'arm'>): string {
   const { epochsPerChunk, batchSize } = input.scenario.training;
   const steps = relaySteps({ ...input, arm: input.scenario.arms[0] });
@@ -33,3 +39,16 @@ export function jointMatchingNote(input: Omit<PlanInput, 'arm'>): string {
     `drawn from the union of all chunks; the learning-rate schedule spans those ${total} steps in both modes`
   );
 }
+
+export const jointMode: ArmMode<ArmSpecOf<'joint'>> = {
+  sequential: false,
+  reference: true,
+  plan: (input) => planJoint(input).map((record) => ({ record })),
+  ...oneTaskStage,
+  busyClients: () => 1,
+  // Joint sees all chunks at once: no continual-learning strategy applies.
+  strategyName: () => 'none',
+  labels: () => ({ heading: 'joint', comparison: 'joint' }),
+  // Said once for the whole run, first (see computeMatchingNote).
+  matchingNote: () => null,
+};

@@ -15,7 +15,7 @@ import type { Engine } from '../../client/engine/types.js';
 import type { TrainTask } from '../../shared/tasks.js';
 import { CheckpointStore } from '../../server/checkpoints.js';
 import type { Coordinator } from '../../server/coordinator.js';
-import { PLANNERS, runStages } from '../../server/schedule/index.js';
+import { ARM_MODES, planArm, runArm, type ArmModes } from '../../server/schedule/index.js';
 import type { Worker, WorkerPool } from '../../server/worker.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
 import { logBuffer, type LogBuffer } from '../support/log-buffer.js';
@@ -23,7 +23,13 @@ import { tinyRelayScenario } from '../support/scenario.js';
 
 const scenario = tinyRelayScenario({ training: { epochsPerChunk: 1, batchSize: 16 }, evaluation: { everyStage: false, trainSamples: 32, testSamples: 32 } });
 const arm = scenario.arms[0];
-const [stageZero, stageOne] = PLANNERS.relay({ scenario, arm, chunkSizes: [32, 32] });
+const input = { scenario, arm, chunkSizes: [32, 32] };
+const [stageZero, stageOne] = planArm(input);
+
+/** The arm modes with relay's stages replaced by `tasks` (one of them tampered with). */
+function relayRunning(tasks: TrainTask[]): ArmModes {
+  return { ...ARM_MODES, relay: { ...ARM_MODES.relay, plan: () => tasks.map((record) => ({ record })) } };
+}
 
 /** The real engine, with the state it returns changed by `tamper`. */
 function tampering(engine: TrainingEngine, tamper: (state: ModelState) => void): Engine {
@@ -79,7 +85,7 @@ describe('bad model states in a relay (real engines)', () => {
     const honest = await joinClient('honest', engine);
     const other = second ? await joinClient(second.id, second.engine) : honest;
     const checkpoints = new CheckpointStore(dir);
-    const err = await runStages(arm, tasks, { pool: inOrder([honest, other]), checkpoints, logger: log.logger }).catch((e: unknown) => e as Error);
+    const err = await runArm(input, { pool: inOrder([honest, other]), checkpoints, logger: log.logger }, relayRunning(tasks)).catch((e: unknown) => e as Error);
     expect(err).toBeInstanceOf(Error);
     const kept = decodeState(new Uint8Array(await readFile(checkpoints.paths(arm.name, 0).state)));
     expect(kept.step).toBe(stageZero.steps); // the last good state, intact

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ClientStartError, startClient, type ClientHandle } from '../../client/connection.js';
 import type { Coordinator } from '../../server/coordinator.js';
-import { PLANNERS } from '../../server/schedule/index.js';
+import { planArm } from '../../server/schedule/index.js';
 import { spawnClients } from '../../server/spawn.js';
 import { readTlsCredentials, type TlsCredentials } from '../../server/tls.js';
 import { spawnCli, type CliProcess } from '../support/cli-process.js';
@@ -53,7 +53,7 @@ describe('TLS between the coordinator and its clients', () => {
     expect(coordinator.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     handles.push(await startClient({ url: coordinator.url, token: TEST_TOKEN, ca: certificate.cert, engine: new FakeEngine({ stateBytes: 2_000_000 }), clientId: 'tls' }));
     const scenario = tinyScenario();
-    const [first] = PLANNERS.relay({ scenario, arm: scenario.arms[0], chunkSizes: [100, 110, 120] });
+    const [first] = planArm({ scenario, arm: scenario.arms[0], chunkSizes: [100, 110, 120] });
     const outcome = await (await coordinator.registry.acquire()).runTask(first, null, null);
     expect(readFakeState(outcome.state!).history.map((h) => h.stage)).toEqual([0]);
   });

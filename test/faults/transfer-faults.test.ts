@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encode } from '../../shared/codec.js';
 import type { Coordinator } from '../../server/coordinator.js';
-import { PLANNERS } from '../../server/schedule/index.js';
+import { planArm } from '../../server/schedule/index.js';
 import { spawnClients, type SpawnedClients } from '../../server/spawn.js';
 import { TaskError } from '../../server/transport.js';
 import type { Worker } from '../../server/worker.js';
@@ -24,7 +24,7 @@ import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 const fakeClientEntry = fileURLToPath(new URL('../support/fake-client-main.ts', import.meta.url));
 const scenario = tinyScenario();
-const [firstStage, secondStage] = PLANNERS.relay({ scenario, arm: scenario.arms[0], chunkSizes: [100, 110, 120] });
+const [firstStage, secondStage] = planArm({ scenario, arm: scenario.arms[0], chunkSizes: [100, 110, 120] });
 /** What stage 0 handed on: 2 MB, four 512 KiB chunks. */
 const stageZeroState = encode({
   history: [{ arm: 'relay-finetune', stage: 0, chunks: [0], steps: 1, startStep: 0, totalSteps: 1, replayedChunks: [] }],

@@ -7,7 +7,7 @@ import { startClient, type ClientHandle } from '../../client/connection.js';
 import { silentLogger } from '../../shared/log.js';
 import type { Coordinator } from '../../server/coordinator.js';
 import { runWithRetries } from '../../server/retry.js';
-import { PLANNERS } from '../../server/schedule/index.js';
+import { planArm } from '../../server/schedule/index.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
 import { startCuttableProxy, type CuttableProxy } from '../support/cuttable-proxy.js';
 import { FakeEngine } from '../support/fake-engine.js';
@@ -15,7 +15,7 @@ import { tinyScenario } from '../support/scenario.js';
 import { waitUntil } from '../support/wait.js';
 
 const scenario = tinyScenario();
-const [stage0] = PLANNERS.relay({ scenario, arm: scenario.arms[0], chunkSizes: [100, 110, 120] });
+const [stage0] = planArm({ scenario, arm: scenario.arms[0], chunkSizes: [100, 110, 120] });
 const HEARTBEAT_MS = 2000;
 
 describe('heartbeat', () => {

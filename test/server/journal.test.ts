@@ -12,7 +12,7 @@ import { CheckpointStore } from '../../server/checkpoints.js';
 import { codeVersion } from '../../server/code-version.js';
 import { JOURNAL_FILE, JournalError, RunJournal, type ClientSetup } from '../../server/journal.js';
 import { armStarts } from '../../server/resume-point.js';
-import { PLANNERS, type StageRecord } from '../../server/schedule/index.js';
+import { planArm, type StageRecord } from '../../server/schedule/index.js';
 import { tinyScenario } from '../support/scenario.js';
 import { useTempDir } from '../support/temp-dir.js';
 
@@ -21,7 +21,7 @@ const setup: ClientSetup = { clients: 2, backend: 'cpu', threads: 1, remote: fal
 const chunkSizes = [100, 110, 120];
 const stream = { chunks: chunkSizes.map((size, id) => ({ id, size })) };
 const relay = scenario.arms[1]; // relay with replay
-const relayTasks = PLANNERS.relay({ scenario, arm: relay, chunkSizes });
+const relayTasks = planArm({ scenario, arm: relay, chunkSizes });
 const metrics: TrainMetrics = { steps: 7, lossFirst: Number.NaN, lossLast: 4, trainSeconds: 1, imagesPerSecond: 10, samples: 100, replaySamplesUsed: 0, dataWaitSeconds: 0 };
 
 describe('run journal', () => {

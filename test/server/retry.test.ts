@@ -10,7 +10,7 @@ import { TransferError } from '../../shared/transfer.js';
 import { CheckpointStore } from '../../server/checkpoints.js';
 import { ClientRegistry } from '../../server/registry.js';
 import { busyPauseMs, isLostClient, runWithRetries, TaskFailure, type RetryEvent } from '../../server/retry.js';
-import { ArmFailedError, PLANNERS, runStages, type ArmRun } from '../../server/schedule/index.js';
+import { ArmFailedError, planArm, runArm, type ArmRun } from '../../server/schedule/index.js';
 import { TaskError } from '../../server/transport.js';
 import type { WorkerPool } from '../../server/worker.js';
 import { FakePool } from '../support/fake-pool.js';
@@ -24,11 +24,12 @@ const lost = (worker = 'w1') => new TaskError('disconnected', `client ${worker} 
 describe('stage retries', () => {
   const scenario = tinyScenario();
   const arm = scenario.arms[1]; // relay with replay
-  const tasks = PLANNERS.relay({ scenario, arm, chunkSizes: [100, 64, 33] });
+  const input = { scenario, arm, chunkSizes: [100, 64, 33] };
+  const tasks = planArm(input);
   const tempDir = useTempDir('streamssl-retry-');
 
   async function run(pool: WorkerPool, out: string, retries: number, events: Array<{ stage: number } & RetryEvent> = []): Promise<ArmRun> {
-    return runStages(arm, tasks, {
+    return runArm(input, {
       pool,
       checkpoints: new CheckpointStore(out),
       retry: { retries },
@@ -114,7 +115,7 @@ describe('stage retries', () => {
     const finished = (first as ArmFailedError).finished;
     const saved = await new CheckpointStore(join(dir, 'resumed')).read(arm.name, 0, finished[0].checkpoint.sha256);
     const pool = new FakePool();
-    const resumed = await runStages(arm, tasks, { pool, checkpoints: new CheckpointStore(join(dir, 'resumed')), resume: { stages: finished, ...saved } });
+    const resumed = await runArm(input, { pool, checkpoints: new CheckpointStore(join(dir, 'resumed')), resume: { stages: finished, ...saved } });
 
     expect(pool.calls.map((c) => c.task.taskId)).toEqual(['relay-replay:stage-1', 'relay-replay:stage-2']);
     expect(resumed.stages.map((s) => s.metrics)).toEqual(undisturbed.stages.map((s) => s.metrics));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decode } from '../../shared/codec.js';
 import { CheckpointStore } from '../../server/checkpoints.js';
-import { computeMatchingNote, PLANNERS, runArm, stepsForChunk } from '../../server/schedule/index.js';
+import { computeMatchingNote, planArm, runArm, stepsForChunk } from '../../server/schedule/index.js';
 import type { WorkerPool } from '../../server/worker.js';
 import { FakePool } from '../support/fake-pool.js';
 import { tinyScenario } from '../support/scenario.js';
@@ -83,16 +83,16 @@ describe('schedulers', () => {
 
   it('relay and joint plans have equal total steps for any chunk sizes', () => {
     for (const sizes of [[1, 1, 1], [999, 1, 37], [60000, 60000, 60000]]) {
-      const relay = PLANNERS.relay({ scenario, arm: scenario.arms[0], chunkSizes: sizes });
-      const joint = PLANNERS.joint({ scenario, arm: scenario.arms[2], chunkSizes: sizes });
+      const relay = planArm({ scenario, arm: scenario.arms[0], chunkSizes: sizes });
+      const joint = planArm({ scenario, arm: scenario.arms[2], chunkSizes: sizes });
       expect(joint[0].steps).toBe(relay.reduce((total, t) => total + t.steps, 0));
       expect(relay[relay.length - 1].optimizer.startStep + relay[relay.length - 1].steps).toBe(joint[0].optimizer.totalSteps);
     }
   });
 
   it('rejects chunk sizes that do not fit the stream', () => {
-    expect(() => PLANNERS.relay({ scenario, arm: scenario.arms[0], chunkSizes: [10, 10] })).toThrow(/expected 3 chunk sizes/);
-    expect(() => PLANNERS.joint({ scenario, arm: scenario.arms[2], chunkSizes: [10, 0, 10] })).toThrow(/chunk 1 has 0 samples/);
+    expect(() => planArm({ scenario, arm: scenario.arms[0], chunkSizes: [10, 10] })).toThrow(/expected 3 chunk sizes/);
+    expect(() => planArm({ scenario, arm: scenario.arms[2], chunkSizes: [10, 0, 10] })).toThrow(/chunk 1 has 0 samples/);
   });
 
   it('a failing stage stops the arm and releases its worker', async () => {

@@ -3,14 +3,14 @@ import { startClient, type ClientHandle } from '../../client/connection.js';
 import { encode } from '../../shared/codec.js';
 import type { TrainTask } from '../../shared/tasks.js';
 import type { Coordinator } from '../../server/coordinator.js';
-import { PLANNERS } from '../../server/schedule/index.js';
+import { planArm } from '../../server/schedule/index.js';
 import { TaskError } from '../../server/transport.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
 import { FakeEngine, readFakeState, type FakeEngineOptions } from '../support/fake-engine.js';
 import { tinyScenario } from '../support/scenario.js';
 
 const scenario = tinyScenario();
-const [firstStage, secondStage] = PLANNERS.relay({ scenario, arm: scenario.arms[1], chunkSizes: [100, 110, 120] });
+const [firstStage, secondStage] = planArm({ scenario, arm: scenario.arms[1], chunkSizes: [100, 110, 120] });
 
 describe('RemoteClient over a real coordinator', () => {
   let coordinator: Coordinator | undefined;

@@ -1,0 +1,114 @@
+/**
+ * The `arms` of a scenario: one schema per arm mode, joined on `mode` (a discriminated
+ * union), so each mode validates its own options (fedavg's `rounds`, relay's strategy and
+ * regularizer). `ARM_MODE_NAMES` is the one list of mode names; the coordinator's registry
+ * of arm modes (server/schedule/modes.ts) is typed by it.
+ */
+import { z } from 'zod';
+import { positiveInt } from './schema-primitives.js';
+
+/** Every arm mode, in the order they are documented. */
+export const ARM_MODE_NAMES = ['relay', 'joint', 'fedavg'] as const;
+export type ArmModeName = (typeof ARM_MODE_NAMES)[number];
+
+const fraction = z.number().gt(0).lte(1);
+
+export const strategySchema = z
+  .strictObject({
+    name: z.enum(['fine-tune', 'replay']),
+    /** replay: samples kept from each finished chunk (count). */
+    size: positiveInt.optional(),
+    /** replay: fraction of each finished chunk kept instead of a count. */
+    fraction: fraction.optional(),
+    /** replay: share of each batch drawn from the replay buffer. */
+    ratio: z.number().gt(0).lt(1).default(0.5),
+    /**
+     * replay: `random` keeps `size` (or `fraction`) of every finished chunk, so the buffer
+     * grows; `reservoir` keeps one buffer of `size` samples in all, each sample of the
+     * stream equally likely to be in it (reservoir sampling).
+     */
+    selection: z.enum(['random', 'reservoir']).default('random'),
+  })
+  .superRefine((s, ctx) => {
+    if (s.name === 'replay' && s.size === undefined && s.fraction === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['size'], message: 'replay needs "size" or "fraction"' });
+    }
+    if (s.selection === 'reservoir' && s.size === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['size'], message: 'reservoir replay needs "size": the capacity of the buffer' });
+    }
+    if (s.size !== undefined && s.fraction !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['fraction'], message: 'give either "size" or "fraction", not both' });
+    }
+  });
+
+/** A parameter regularizer that protects what earlier chunks taught; combines with replay. */
+export const regularizerSchema = z.strictObject({
+  /** mas, ewc: anchored importances; distill: CaSSLe-style distillation from the previous model. */
+  name: z.enum(['mas', 'ewc', 'distill']),
+  /**
+   * Weight of the penalty lambda/2 * sum(importance * (theta - anchor)^2), importances
+   * scaled so the largest is 1: keep lr * lambda below 2.
+   */
+  lambda: z.number().min(0).default(10),
+  /** Images of each finished chunk the importances (MAS) or the Fisher (EWC) are measured on. */
+  samples: positiveInt.default(1024),
+});
+
+const FINE_TUNE = { name: 'fine-tune', ratio: 0.5, selection: 'random' } as const;
+const armName = z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "-", "_" or "."');
+const strategy = strategySchema.default(FINE_TUNE);
+
+/**
+ * A field a mode does not take, refused with `message` (rather than "unknown field"), so
+ * that a field of another mode says whose it is. Parsed arms of every mode still have the
+ * same keys in the same order (results.json and the journal embed the parsed scenario).
+ */
+const refused = (message: string) => z.never({ error: message }).optional();
+const noRounds = refused('rounds apply only to mode "fedavg"');
+
+/** Relay: one stage per chunk, in stream order, with a continual-learning strategy and regularizer. */
+const relayArmSchema = z.strictObject({
+  name: armName,
+  mode: z.literal('relay'),
+  rounds: noRounds,
+  strategy,
+  regularizer: regularizerSchema.optional(),
+});
+
+/** Joint: one stage on the union of the chunks. Strategy and regularizer are accepted and unused, as ever. */
+const jointArmSchema = z.strictObject({
+  name: armName,
+  mode: z.literal('joint'),
+  rounds: noRounds,
+  strategy,
+  regularizer: regularizerSchema.optional(),
+});
+
+/** Federated averaging over `rounds`; it keeps no replay buffer and takes no regularizer. */
+const fedavgArmSchema = z.strictObject({
+  name: armName,
+  mode: z.literal('fedavg'),
+  /**
+   * Rounds of parallel local training and averaging. Each chunk's optimizer steps (the
+   * relay arm's for that chunk) are spread evenly over the rounds.
+   */
+  rounds: z.number({ error: (issue) => (issue.input === undefined ? 'mode "fedavg" needs rounds (the number of averaging rounds)' : undefined) }).int().positive(),
+  strategy: strategy.refine((s) => s.name === 'fine-tune', 'mode "fedavg" keeps no replay buffer: use strategy "fine-tune"'),
+  regularizer: refused('mode "fedavg" takes no regularizer'),
+});
+
+export const armSchema = z.discriminatedUnion('mode', [relayArmSchema, jointArmSchema, fedavgArmSchema], {
+  // The message an unknown mode had as a plain enum: it lists the modes there are.
+  error: (issue) => (issue.code === 'invalid_union' ? `Invalid option: expected one of ${ARM_MODE_NAMES.map((m) => `"${m}"`).join('|')}` : undefined),
+});
+
+// A name in ARM_MODE_NAMES without a schema above, or a schema whose mode is not listed, fails to compile here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const everyModeHasItsSchema: Same<z.output<typeof armSchema>['mode'], ArmModeName> = true;
+void everyModeHasItsSchema;
+
+export type ArmSpec = z.output<typeof armSchema>;
+/** The arm of mode `M`. */
+export type ArmSpecOf<M extends ArmModeName> = Extract<ArmSpec, { mode: M }>;
+export type StrategySpec = ArmSpec['strategy'];
+export type RegularizerSpec = NonNullable<ArmSpec['regularizer']>;
