@@ -41,6 +41,8 @@ export interface CoordinatorOptions {
   stageTimeoutMs?: number;
   /** How long one acknowledgement may take (default 30 s). */
   ackTimeoutMs?: number;
+  /** How long an assigned task may show no sign of work before its client is presumed stuck (default: no bound but the stage timeout). */
+  progressTimeoutMs?: number;
   /** Upload chunk size (default 512 KiB). */
   chunkSize?: number;
   /** Largest blob a client may upload (default 2 GiB). */
@@ -146,7 +148,10 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
   let remote: RemoteClient | null = null;
   const notReady = (): Reply => (remote ? { ok: true } : failure('not_ready', 'send hello first'));
   inbox.attach(socket, {
-    gate: notReady,
+    gate: () => {
+      remote?.noteUpload();
+      return notReady();
+    },
     onRefused: (event, reply) => log.warn({ event, code: reply.code, client: remote?.id }, `rejected ${event}: ${reply.message}`),
   });
 
@@ -174,6 +179,7 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
         remote = new RemoteClient(assigned, socket, inbox, {
           stageTimeoutMs: options.stageTimeoutMs ?? 3_600_000,
           ackTimeoutMs: options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
+          ...(options.progressTimeoutMs !== undefined ? { progressTimeoutMs: options.progressTimeoutMs } : {}),
           chunkSize: options.chunkSize,
           logger,
           onProgress: options.onProgress,

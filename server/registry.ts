@@ -2,9 +2,19 @@
  * The client registry: who is connected, who is idle or busy, what each last worked on.
  * It is also the worker pool the schedulers draw from: `acquire` hands out the client
  * that has been idle longest (so a relay moves from client to client), or waits for one.
+ *
+ * It keeps score of how clients' tasks end. A client that was unresponsive (connected, but
+ * it did not acknowledge a task or showed no progress) `QUARANTINE_AFTER` times in a row is
+ * set aside: it gets a task only when no other connected client could serve it. A task that
+ * already lost a client goes first to the clients with the cleanest record (fewest strikes,
+ * most finished tasks), so that an honest idle client gets the retry, not the next
+ * unresponsive one.
  */
 import type { WireTask } from '../shared/protocol.js';
-import type { AcquireOptions, Worker, WorkerPool } from './worker.js';
+import type { AcquireOptions, TaskEnd, Worker, WorkerPool } from './worker.js';
+
+/** Unresponsive task ends in a row after which a client is set aside. */
+export const QUARANTINE_AFTER = 2;
 
 /** What a client told us about itself in `hello`. */
 export interface ClientInfo {
@@ -32,6 +42,8 @@ export interface Holding {
 export interface ClientSnapshot extends ClientInfo {
   id: string;
   busy: boolean;
+  /** Set aside after repeated unresponsive task ends. */
+  quarantined: boolean;
   holds: Holding | null;
   connectedAt: Date;
 }
@@ -44,6 +56,10 @@ interface Entry {
   holds: Holding | null;
   connectedAt: Date;
   idleSince: number;
+  /** Unresponsive task ends in a row. */
+  strikes: number;
+  /** Tasks it finished. */
+  finished: number;
   /** The worker handed out for the current task; a stale one (an earlier session) is not released. */
   lease: Worker | null;
 }
@@ -51,6 +67,8 @@ interface Entry {
 interface Waiter {
   /** A chunk the client must hold. */
   chunk?: number;
+  /** The task lost a client before (see `AcquireOptions.retry`). */
+  retry?: boolean;
   resolve(worker: Worker): void;
   reject(err: Error): void;
   /** Set when the waiter gives up after this long without any client connected. */
@@ -78,7 +96,7 @@ export class ClientRegistry implements WorkerPool {
   add(requestedId: string, info: ClientInfo, makeWorker: (id: string) => Worker): string {
     let id = requestedId;
     for (let n = 2; this.entries.has(id); n++) id = `${requestedId}-${n}`;
-    this.entries.set(id, { id, info, worker: makeWorker(id), busy: false, holds: null, connectedAt: new Date(), idleSince: Date.now(), lease: null });
+    this.entries.set(id, { id, info, worker: makeWorker(id), busy: false, holds: null, connectedAt: new Date(), idleSince: Date.now(), strikes: 0, finished: 0, lease: null });
     this.dispatch();
     this.updateNoClientsTimers();
     for (const watch of [...this.countWatchers]) watch();
@@ -105,7 +123,7 @@ export class ClientRegistry implements WorkerPool {
   }
 
   list(): ClientSnapshot[] {
-    return [...this.entries.values()].map((e) => ({ id: e.id, ...e.info, busy: e.busy, holds: e.holds, connectedAt: e.connectedAt }));
+    return [...this.entries.values()].map((e) => ({ id: e.id, ...e.info, busy: e.busy, quarantined: quarantined(e), holds: e.holds, connectedAt: e.connectedAt }));
   }
 
   /**
@@ -117,17 +135,29 @@ export class ClientRegistry implements WorkerPool {
   acquire(options: AcquireOptions = {}): Promise<Worker> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<Worker>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, noClientsTimeoutMs: options.noClientsTimeoutMs, ...(options.chunk !== undefined ? { chunk: options.chunk } : {}) };
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        noClientsTimeoutMs: options.noClientsTimeoutMs,
+        ...(options.chunk !== undefined ? { chunk: options.chunk } : {}),
+        ...(options.retry ? { retry: true } : {}),
+      };
       this.waiters.push(waiter);
       this.dispatch();
       if (this.waiters.includes(waiter) && !this.canServe(waiter)) this.startNoClientsTimer(waiter);
     });
   }
 
-  /** Returns a client to the pool; a client that has left (or rejoined since) is ignored. */
-  release(worker: Worker): void {
+  /** Returns a client to the pool and scores its task's end; a client that has left (or rejoined since) is ignored. */
+  release(worker: Worker, end: TaskEnd = 'done'): void {
     const entry = this.entries.get(worker.id);
     if (!entry || entry.lease !== worker) return;
+    if (end === 'done') {
+      entry.strikes = 0;
+      entry.finished += 1;
+    } else if (end === 'unresponsive') {
+      entry.strikes += 1;
+    }
     entry.lease = null;
     entry.busy = false;
     entry.idleSince = Date.now();
@@ -169,7 +199,7 @@ export class ClientRegistry implements WorkerPool {
   /** Hands idle clients to waiters in order; a waiter no idle client can serve lets later ones pass. */
   private dispatch(): void {
     for (const waiter of [...this.waiters]) {
-      const idle = [...this.entries.values()].filter((e) => !e.busy && holds(e, waiter.chunk)).sort((a, b) => a.idleSince - b.idleSince)[0];
+      const idle = this.choose(waiter);
       if (!idle) continue;
       idle.busy = true;
       idle.lease = this.tracked(idle);
@@ -177,6 +207,20 @@ export class ClientRegistry implements WorkerPool {
       stopNoClientsTimer(waiter);
       waiter.resolve(idle.lease);
     }
+  }
+
+  /**
+   * The idle client to hand `waiter`, or none yet: a client in quarantine only when no
+   * connected client outside it could serve the waiter, even later.
+   */
+  private choose(waiter: Waiter): Entry | undefined {
+    const able = [...this.entries.values()].filter((e) => holds(e, waiter.chunk));
+    const healthy = able.filter((e) => !quarantined(e));
+    const idle = (healthy.length > 0 ? healthy : able).filter((e) => !e.busy);
+    const order = waiter.retry
+      ? (a: Entry, b: Entry) => a.strikes - b.strikes || b.finished - a.finished || a.idleSince - b.idleSince
+      : (a: Entry, b: Entry) => a.strikes - b.strikes || a.idleSince - b.idleSince;
+    return idle.sort(order)[0];
   }
 
   /** Whether a connected client, busy or not, holds what the waiter needs. */
@@ -217,6 +261,10 @@ export class ClientRegistry implements WorkerPool {
       },
     };
   }
+}
+
+function quarantined(entry: Entry): boolean {
+  return entry.strikes >= QUARANTINE_AFTER;
 }
 
 /** Whether the client holds `chunk` (every client can serve a task that names none). */

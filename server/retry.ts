@@ -10,7 +10,14 @@ import type { Logger } from '../shared/log.js';
 import type { ErrorCode, MetricsOf, WireTask } from '../shared/protocol.js';
 import { TransferError } from '../shared/transfer.js';
 import { TaskError } from './transport.js';
-import type { TaskOutcome, Worker, WorkerPool } from './worker.js';
+import type { TaskEnd, TaskOutcome, Worker, WorkerPool } from './worker.js';
+
+/**
+ * Attempts a task may lose to clients that never accepted it (no acknowledgement of the
+ * assignment), beyond `retries`: such a client lost no work, so it costs no retry, but a
+ * pool of clients that all stay silent must not keep a task forever.
+ */
+export const MAX_UNACCEPTED_ATTEMPTS = 8;
 
 /**
  * Codes that say the client was lost rather than that the task failed. `busy` is a client
@@ -22,6 +29,11 @@ const LOST_CLIENT_CODES: readonly ErrorCode[] = ['disconnected', 'timeout', 'bus
 /** Pause before asking again after a busy refusal: doubling from 0.5 s up to 8 s. */
 export function busyPauseMs(refusals: number): number {
   return Math.min(8000, 500 * 2 ** Math.max(0, refusals - 1));
+}
+
+/** Whether `err` says the client, still there, did not answer in time (it did not just drop). */
+function isUnresponsive(err: unknown): boolean {
+  return (err instanceof TaskError || err instanceof TransferError) && err.code === 'timeout';
 }
 
 /** Whether `err` means the client went away (the work may go elsewhere). */
@@ -86,13 +98,18 @@ export async function runWithRetries<T extends WireTask>(
   const lost: string[] = [];
   let busy = 0;
   let busySince = 0;
+  let unaccepted = 0;
   for (let attempt = 1; ; attempt++) {
     const worker = await acquire(pool, task, policy, lost);
     let pause = 0;
+    let end: TaskEnd = 'failed';
     try {
       hooks.onDispatch?.(worker.id);
-      return await worker.runTask(task, state, replay);
+      const outcome = await worker.runTask(task, state, replay);
+      end = 'done';
+      return outcome;
     } catch (err) {
+      if (isUnresponsive(err)) end = 'unresponsive';
       const reason = (err as Error).message ?? String(err);
       if (err instanceof TaskError && err.code === 'busy') {
         busySince ||= Date.now();
@@ -106,6 +123,11 @@ export async function runWithRetries<T extends WireTask>(
       }
       if (!isLostClient(err)) throw new TaskFailure(task.taskId, worker.id, attempt, naming(worker.id, reason), { cause: err });
       lost.push(naming(worker.id, reason));
+      if (err instanceof TaskError && err.notAccepted && ++unaccepted <= MAX_UNACCEPTED_ATTEMPTS) {
+        attempt--;
+        hooks.logger?.warn({ ...hooks.context, taskId: task.taskId, client: worker.id, reason }, 'client did not accept the task: trying another (no retry spent)');
+        continue;
+      }
       if (attempt > policy.retries) {
         const message = `gave up after ${attempt} attempt(s), each lost its client (clients.retries is ${policy.retries}): ${lost.join('; ')}`;
         throw new TaskFailure(task.taskId, worker.id, attempt, message, { cause: err });
@@ -116,7 +138,7 @@ export async function runWithRetries<T extends WireTask>(
       );
       await hooks.onRetry?.({ taskId: task.taskId, attempt, client: worker.id, reason });
     } finally {
-      pool.release(worker);
+      pool.release(worker, end);
       if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
@@ -124,7 +146,7 @@ export async function runWithRetries<T extends WireTask>(
 
 async function acquire(pool: WorkerPool, task: WireTask, policy: RetryPolicy, lost: readonly string[]): Promise<Worker> {
   try {
-    return await pool.acquire({ noClientsTimeoutMs: policy.noClientsTimeoutMs, ...chunkNeeded(task) });
+    return await pool.acquire({ noClientsTimeoutMs: policy.noClientsTimeoutMs, ...chunkNeeded(task), ...(lost.length > 0 ? { retry: true } : {}) });
   } catch (err) {
     const after = lost.length > 0 ? ` after ${lost.join('; ')}` : '';
     throw new TaskFailure(task.taskId, null, lost.length, `no client to run task ${task.taskId}${after}: ${(err as Error).message}`, { cause: err });

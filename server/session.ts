@@ -99,6 +99,7 @@ export async function openSession(o: SessionOptions): Promise<Session> {
     logger,
     stageTimeoutMs: scenario.clients.stageTimeoutSeconds * 1000,
     heartbeatTimeoutMs: scenario.clients.heartbeatSeconds * 1000,
+    progressTimeoutMs: scenario.clients.progressTimeoutSeconds * 1000,
     onProgress: (clientId, progress) => {
       logProgress(clientId, progress);
       o.onProgress?.(clientId, progress);

@@ -33,6 +33,8 @@ export class TaskError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** The client never accepted the task (it did not acknowledge the assignment): no work of it was lost. */
+    readonly notAccepted = false,
   ) {
     super(message);
     this.name = 'TaskError';
@@ -44,6 +46,11 @@ export interface RemoteClientOptions {
   stageTimeoutMs: number;
   /** How long any single acknowledgement may take. */
   ackTimeoutMs: number;
+  /**
+   * How long an assigned task may go without a sign of work from the client (a progress
+   * report or a chunk of a result upload) before the client is presumed stuck.
+   */
+  progressTimeoutMs?: number;
   /** Blob chunk size for uploads. */
   chunkSize?: number;
   logger: Logger;
@@ -65,6 +72,8 @@ export class RemoteClient implements Worker {
   /** The task assigned and awaiting its result. */
   private running: Running | null = null;
   private goneReason: string | null = null;
+  /** Restarts the running task's silence timer (a sign of work arrived). */
+  private workSeen: (() => void) | null = null;
   private readonly goneWatchers = new Set<(err: TaskError) => void>();
 
   constructor(
@@ -102,13 +111,16 @@ export class RemoteClient implements Worker {
         }, this.options.stageTimeoutMs);
       });
       timeout.catch(() => undefined);
+      const silence = this.silenceTimer(task, log);
+      silence.promise.catch(() => undefined);
 
       const ack = await this.untilGone(this.socket.timeout(this.options.ackTimeoutMs).emitWithAck('task:assign', { task, stateBlobId, replayBlobId }));
       const reply = replySchema.safeParse(ack);
       if (!reply.success) throw new TaskError('bad_request', `client ${this.id}: malformed acknowledgement of task:assign: ${describeIssues(reply.error)}`);
       if (!reply.data.ok) throw new TaskError(reply.data.code, `client ${this.id} refused task ${task.taskId}: ${reply.data.message}`);
       log.debug('task assigned');
-      const outcome = await this.untilGone(Promise.race([result, timeout]));
+      silence.start();
+      const outcome = await this.untilGone(Promise.race([result, timeout, silence.promise]));
       return {
         metrics: outcome.metrics as MetricsOf<T>,
         state: outcome.state,
@@ -119,10 +131,11 @@ export class RemoteClient implements Worker {
     } catch (err) {
       if (err instanceof TaskError || err instanceof TransferError) throw err;
       const message = (err as Error).message;
-      if (/timed out/.test(message)) throw new TaskError('timeout', `client ${this.id}: task:assign of ${task.taskId} not acknowledged in time`);
+      if (/timed out/.test(message)) throw new TaskError('timeout', `client ${this.id}: task:assign of ${task.taskId} not acknowledged in time`, true);
       throw new TaskError('internal', `client ${this.id}: task ${task.taskId}: ${message}`);
     } finally {
       clearTimeout(timer);
+      this.workSeen = null;
       this.running = null;
       this.activeTaskId = null;
     }
@@ -173,7 +186,45 @@ export class RemoteClient implements Worker {
       this.options.logger.warn({ client: this.id, problem: describeIssues(parsed.error) }, 'invalid task:progress ignored');
       return;
     }
-    if (this.running?.task.taskId === parsed.data.taskId) this.options.onProgress?.(this.id, parsed.data);
+    if (this.running?.task.taskId !== parsed.data.taskId) return;
+    this.workSeen?.();
+    this.options.onProgress?.(this.id, parsed.data);
+  }
+
+  /** A blob event arrived from the client: an upload in progress is work too. */
+  noteUpload(): void {
+    this.workSeen?.();
+  }
+
+  /**
+   * Fails the task when the client shows no sign of work for `progressTimeoutMs` once it
+   * has accepted the task, and ends the client's session (it is presumed stuck: a client
+   * that keeps its socket but does nothing would otherwise hold the stage for the whole
+   * stage timeout).
+   */
+  private silenceTimer(task: WireTask, log: Logger): { promise: Promise<never>; start(): void } {
+    const ms = this.options.progressTimeoutMs;
+    let reject: (err: Error) => void = () => undefined;
+    const promise = new Promise<never>((_, r) => (reject = r));
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        reject(new TaskError('timeout', `client ${this.id}: task ${task.taskId} showed no progress for ${ms! / 1000} s`));
+        log.warn('no progress: presumed stuck, disconnecting the client');
+        setImmediate(() => this.socket.disconnect(true));
+      }, ms);
+      timer.unref();
+    };
+    promise.finally(() => clearTimeout(timer)).catch(() => undefined);
+    return {
+      promise,
+      start: () => {
+        if (ms === undefined) return;
+        this.workSeen = arm;
+        arm();
+      },
+    };
   }
 
   /** The client disconnected: whatever it was doing fails now, and so does anything later. */

@@ -23,15 +23,26 @@ export interface Worker {
   runTask<T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null): Promise<TaskOutcome<MetricsOf<T>>>;
 }
 
+/**
+ * How a client's task ended, as the pool keeps score: `done`; `failed` (the task itself
+ * failed, not the client's fault); `unresponsive` (the client, still connected, did not
+ * acknowledge the task or showed no progress). A client that is unresponsive repeatedly is
+ * set aside: see `ClientRegistry`.
+ */
+export type TaskEnd = 'done' | 'failed' | 'unresponsive';
+
 export interface AcquireOptions {
   /** Give up once no client at all has been connected for this long (default: wait forever). */
   noClientsTimeoutMs?: number;
   /** Only a client holding this chunk's data (see `clients.placement`). */
   chunk?: number;
+  /** The task lost a client before: prefer clients with a record of finished tasks. */
+  retry?: boolean;
 }
 
 /** Hands out idle workers; every `acquire` must be paired with a `release`. */
 export interface WorkerPool {
   acquire(options?: AcquireOptions): Promise<Worker>;
-  release(worker: Worker): void;
+  /** Returns a client to the pool, with how its task ended (default `done`). */
+  release(worker: Worker, end?: TaskEnd): void;
 }

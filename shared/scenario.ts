@@ -119,6 +119,13 @@ const clientsSchema = z.strictObject({
   /** Seconds a stage may take before the client is presumed lost. */
   stageTimeoutSeconds: z.number().positive().default(3600),
   /**
+   * Seconds a client that accepted a task may show no sign of work (a progress report, a
+   * chunk of its result upload) before it is presumed stuck: its session is ended and the
+   * task retried elsewhere. Training reports progress every second or so; loading a large
+   * image folder or evaluating on it reports none, so this must exceed the longest of those.
+   */
+  progressTimeoutSeconds: z.number().positive().default(600),
+  /**
    * Seconds a client may stay silent (no heartbeat) before it is presumed gone: a network
    * cut is detected within this bound; a crashed client at once, by its closed socket. A
    * client answers heartbeats between training steps, so this must exceed the longest

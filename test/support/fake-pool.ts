@@ -7,7 +7,7 @@
 import { decode, encode } from '../../shared/codec.js';
 import type { MetricsOf, WireTask } from '../../shared/protocol.js';
 import type { TrainMetrics, TrainTask } from '../../shared/tasks.js';
-import type { TaskOutcome, Worker, WorkerPool } from '../../server/worker.js';
+import type { TaskEnd, TaskOutcome, Worker, WorkerPool } from '../../server/worker.js';
 
 export interface FakeCall {
   worker: string;
@@ -67,7 +67,7 @@ export class FakePool implements WorkerPool {
     };
   }
 
-  release(worker: Worker): void {
+  release(worker: Worker, _end?: TaskEnd): void {
     this.events.push(`release ${worker.id}`);
   }
 }
