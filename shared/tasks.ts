@@ -2,7 +2,7 @@
  * The work a coordinator hands a client, and what comes back. These are the narrow
  * options the training engine sees: never the whole scenario.
  */
-import type { AnalysisSpec, DatasetSpec, EvaluationSpec, ModelSpec, SslSpec, StreamSpec } from './scenario.js';
+import type { AnalysisSpec, ArmSpec, DatasetSpec, EvaluationSpec, ModelSpec, SslSpec, StreamSpec } from './scenario.js';
 
 /** Which data a client trains on: chunks of a seeded stream over a dataset. */
 export interface DataSelection {
@@ -89,6 +89,14 @@ export interface AnalysisOptions {
   /** The run's training batch size: sharpness is measured on batches of it. */
   batchSize: number;
   analysis: AnalysisSpec;
+}
+
+/** What the analyses need to know of a run's arms (a subset of results.json's arms). */
+export interface AnalysisArm {
+  name: string;
+  mode: ArmSpec['mode'];
+  /** The stages the arm finished, in order; the last one holds its final model. */
+  stages: Array<{ stage: number }>;
 }
 
 /** Accuracy on one chunk's share of the test split (its classes, or its domain style). */

@@ -5,7 +5,7 @@
  * demand and disposed by the caller, so only the models in use hold tensors.
  */
 import { RANDOM_INIT_MODEL, stageModelName } from '../../shared/analysis.js';
-import type { AnalysisOptions } from '../../shared/tasks.js';
+import type { AnalysisArm, AnalysisOptions } from '../../shared/tasks.js';
 import { modelSeed } from '../engine/index.js';
 import { decodeState, type ModelState } from '../engine/state.js';
 import { restoreMethod } from '../engine/trainer.js';
@@ -15,12 +15,8 @@ import type { SslMethod } from '../ssl/method.js';
 /** Reads the model state an arm saved after a stage (the run's checkpoint). */
 export type StateReader = (arm: string, stage: number) => Promise<Uint8Array>;
 
-/** What the analyses need to know of a run's arms (a subset of results.json's arms). */
-export interface RunArm {
-  name: string;
-  mode: 'relay' | 'joint' | 'fedavg';
-  stages: Array<{ stage: number }>;
-}
+/** What the analyses need to know of a run's arms. */
+export type RunArm = AnalysisArm;
 
 export class RunModels {
   readonly encoder: EncoderOptions;
