@@ -8,8 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnalysisResults } from '../shared/analysis.js';
 import type { Logger } from '../shared/log.js';
-import type { AnalysisOptions } from '../shared/tasks.js';
+import type { AnalysisArm, AnalysisOptions } from '../shared/tasks.js';
 import { applyOverrides, parseScenario, type BackendName, type Scenario } from '../shared/scenario.js';
+import { runAnalysisProcess } from './analysis-process.js';
 import { CheckpointStore } from './checkpoints.js';
 import { modeOf } from './schedule/index.js';
 import { writeReportFiles } from './report-files.js';
@@ -22,6 +23,8 @@ export interface AnalyzeOptions {
   backend?: BackendName;
   threads?: number;
   logger: Logger;
+  /** Aborting it stops the analyses (their process is killed); the call then rejects. */
+  signal?: AbortSignal;
 }
 
 export interface AnalyzeSummary {
@@ -66,28 +69,39 @@ export function analysisOptions(s: Scenario): AnalysisOptions {
   return { seed: s.seed, dataset: s.dataset, stream: s.stream, model: s.model, ssl: s.ssl, evaluation: s.evaluation, batchSize: s.training.batchSize, analysis: s.analysis };
 }
 
+/**
+ * Analyzes a finished run in a separate analysis process (TensorFlow.js is loaded there,
+ * never here), then writes the results into its results.json and report.md.
+ */
 export async function analyzeRunDir(o: AnalyzeOptions): Promise<AnalyzeSummary> {
   const results = await readRunResults(o.runDir);
   const scenario = analysisScenario(results, o.overrides);
-  // Loaded on demand: the coordinator needs TensorFlow.js only when it analyzes.
-  const { selectBackend } = await import('../client/backend.js');
-  const { analyzeRun } = await import('../client/analysis/analyze-run.js');
-  const backend = await selectBackend(o.backend ?? scenario.clients.backend, o.threads === undefined ? {} : { threads: o.threads });
-  o.logger.info({ runDir: o.runDir, backend: backend.name, analyses: scenario.analysis.run }, 'analysis starting');
   const checkpoints = new CheckpointStore(o.runDir);
-  const analysis = await analyzeRun({
+  const { analysis } = await runAnalysisProcess({
+    runDir: o.runDir,
+    start: {
+      options: analysisOptions(scenario),
+      arms: analysisArms(results.arms),
+      backend: o.backend ?? scenario.clients.backend,
+      ...(o.threads === undefined ? {} : { threads: o.threads }),
+    },
     readState: async (arm, stage) => (await checkpoints.read(arm, stage)).state,
-    options: analysisOptions(scenario),
-    // An arm that failed before its last stage has no final model to analyze.
-    arms: results.arms
-      .filter((arm) => arm.final !== null && arm.stages.length > 0)
-      .map((arm) => ({ name: arm.name, stages: arm.stages, sequential: modeOf(arm).sequential, reference: modeOf(arm).reference })),
-    backend: backend.name,
-    log: (message) => o.logger.info(`analysis: ${message}`),
+    logger: o.logger,
+    ...(o.signal ? { signal: o.signal } : {}),
   });
   const updated: Results = { ...results, analysis };
   const resultsPath = await writeResults(o.runDir, updated);
   const { report, reportPath } = await writeReportFiles(o.runDir, updated);
   o.logger.info({ seconds: Number(analysis.seconds.toFixed(1)), results: resultsPath, report: reportPath }, 'analysis finished');
   return { analysis, results: updated, report, resultsPath, reportPath };
+}
+
+/** The arms the analyses see: those with a final model (an arm that failed before its last stage has none), narrowed. */
+export function analysisArms(arms: Results['arms']): AnalysisArm[] {
+  return arms
+    .filter((arm) => arm.final !== null && arm.stages.length > 0)
+    .map((arm) => {
+      const mode = modeOf(arm);
+      return { name: arm.name, sequential: mode.sequential, reference: mode.reference, stages: arm.stages.map(({ stage }) => ({ stage })) };
+    });
 }

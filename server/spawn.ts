@@ -6,12 +6,12 @@
  * an IPC channel to the coordinator and leaves when that closes, even if the coordinator
  * was killed with SIGKILL.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { silentLogger, type Logger } from '../shared/log.js';
+import { describeExit, spawnTypeScript } from './tsx-process.js';
 
 export interface SpawnClientsOptions {
   count: number;
@@ -60,7 +60,6 @@ interface Slot {
 export function spawnClients(options: SpawnClientsOptions): SpawnedClients {
   const logger = options.logger ?? silentLogger();
   const maxRestarts = options.maxRestarts ?? 0;
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const entry = options.entry ?? DEFAULT_ENTRY;
   mkdirSync(options.logDir, { recursive: true });
   const ids = Array.from({ length: options.count }, (_, i) => `client-${i}`);
@@ -79,8 +78,8 @@ export function spawnClients(options: SpawnClientsOptions): SpawnedClients {
     try {
       // The token travels in the environment, not argv, so it does not show in `ps` or in logged command lines.
       const threads = options.threads === undefined ? [] : ['--threads', String(options.threads)];
-      const args = ['--import', tsx, entry, '--server', options.serverUrl, '--backend', options.backend, ...threads, '--client-id', id];
-      const child = spawn(process.execPath, args, {
+      const args = ['--server', options.serverUrl, '--backend', options.backend, ...threads, '--client-id', id];
+      const child = spawnTypeScript(entry, args, {
         stdio: ['ignore', fd, fd, 'ipc'],
         env: { ...process.env, ...options.env, ...placementEnv(id), STREAMSSL_TOKEN: options.token },
       });
@@ -146,8 +145,4 @@ export function spawnClients(options: SpawnClientsOptions): SpawnedClients {
       process.off('exit', onExit);
     },
   };
-}
-
-function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
-  return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }

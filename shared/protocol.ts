@@ -13,6 +13,7 @@ import type { BlobBegin, BlobChunk, BlobEnd } from './transfer.js';
 import type { EvalMetrics, EvalTask, Progress, TrainMetrics, TrainTask } from './tasks.js';
 import type { DatasetSpec, StreamSpec } from './scenario.js';
 import { datasetSchema, evaluationSchema, modelSchema, sslSchema, streamSchema } from './scenario.js';
+import type { Same } from './schema-primitives.js';
 
 /** Bumped whenever an event or payload changes incompatibly. */
 export const PROTOCOL_VERSION = 1;
@@ -291,7 +292,6 @@ export function describeIssues(error: z.ZodError): string {
 }
 
 // Compile-time guards: a schema and its interface may not drift apart.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const schemasMatchTypes: [
   Same<z.output<typeof trainTaskSchema>, TrainTask>,
   Same<z.output<typeof evalTaskSchema>, EvalTask>,

@@ -91,6 +91,17 @@ export interface AnalysisOptions {
   analysis: AnalysisSpec;
 }
 
+/** What the analyses need to know of a run's arms (a subset of results.json's arms). */
+export interface AnalysisArm {
+  name: string;
+  /** Its stages are a sequence over chunks (relay): CKA and paths between consecutive stages apply. */
+  sequential: boolean;
+  /** It trained on the pooled data (joint): the model sequential arms are compared against. */
+  reference: boolean;
+  /** The stages the arm finished, in order; the last one holds its final model. */
+  stages: Array<{ stage: number }>;
+}
+
 /** Accuracy on one chunk's share of the test split (its classes, or its domain style). */
 export interface ChunkEval {
   chunk: number;

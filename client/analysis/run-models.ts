@@ -5,7 +5,7 @@
  * demand and disposed by the caller, so only the models in use hold tensors.
  */
 import { RANDOM_INIT_MODEL, stageModelName } from '../../shared/analysis.js';
-import type { AnalysisOptions } from '../../shared/tasks.js';
+import type { AnalysisArm, AnalysisOptions } from '../../shared/tasks.js';
 import { modelSeed } from '../engine/index.js';
 import { decodeState, type ModelState } from '../engine/state.js';
 import { restoreMethod } from '../engine/trainer.js';
@@ -15,15 +15,8 @@ import type { SslMethod } from '../ssl/method.js';
 /** Reads the model state an arm saved after a stage (the run's checkpoint). */
 export type StateReader = (arm: string, stage: number) => Promise<Uint8Array>;
 
-/** What the analyses need to know of a run's arms: results.json's stages, and what their mode is like. */
-export interface RunArm {
-  name: string;
-  stages: Array<{ stage: number }>;
-  /** Its stages are a sequence over chunks (relay): CKA and paths between consecutive stages apply. */
-  sequential: boolean;
-  /** It trained on the pooled data (joint): the model sequential arms are compared against. */
-  reference: boolean;
-}
+/** What the analyses need to know of a run's arms. */
+export type RunArm = AnalysisArm;
 
 export class RunModels {
   readonly encoder: EncoderOptions;

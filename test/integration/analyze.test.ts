@@ -15,6 +15,7 @@ import type { Results } from '../../server/results.js';
 import { runScenario, type ClientLauncher } from '../../server/run.js';
 import { silentLogger } from '../../shared/log.js';
 import { parseScenario, type Scenario } from '../../shared/scenario.js';
+import { logBuffer } from '../support/log-buffer.js';
 import { quickTrainingScenario } from '../support/scenario.js';
 
 function scenario(): Scenario {
@@ -168,4 +169,17 @@ describe('streamssl analyze', () => {
     expect(() => analysisScenario(before, ['analysis.run=["nope"]'])).toThrow(/analysis\.run\[0\]/);
     await expect(analyzeRunDir({ runDir: join(dir, 'missing'), logger: silentLogger() })).rejects.toThrow(/not a finished run: cannot read .*results\.json \(ENOENT\)/);
   });
+
+  it('runs the analyses in a process of its own, gone when they are done', async () => {
+    const logs = logBuffer();
+    await analyzeRunDir({ runDir: dir, overrides: ['analysis.run=["cka"]'], backend: 'wasm', logger: logs.logger });
+    const lines = logs.text().trim().split('\n').map((line) => JSON.parse(line) as { msg: string; analysisPid?: number; backend?: string });
+    const started = lines.find((line) => line.msg === 'analysis starting')!;
+    expect(started.backend).toBe('wasm');
+    expect(started.analysisPid).toEqual(expect.any(Number));
+    expect(started.analysisPid).not.toBe(process.pid);
+    expect(() => process.kill(started.analysisPid!, 0)).toThrow(/ESRCH/);
+    expect(lines.map((line) => line.msg)).toContain('analysis: CKA between stage models');
+    expect((await readRunResults(dir)).analysis?.cka?.arms.map((a) => a.arm)).toEqual(['relay']);
+  }, 240_000);
 });
