@@ -53,7 +53,7 @@ export function decodeState(bytes: Uint8Array): ModelState {
 /**
  * Checks the structure of a decoded value and returns it as a state: for callers that
  * decode the bytes themselves (the coordinator first walks the value for non-finite
- * numbers). Throws naming the first problem.
+ * numbers). Throws naming the first problem; fields a state does not have are dropped.
  */
 export function checkModelState(raw: unknown): ModelState {
   if (!isRecord(raw) || raw.format !== STATE_FORMAT) throw new Error('model state: not a streamssl state');
