@@ -10,10 +10,10 @@
 import { parseArgs } from 'node:util';
 import { startClient } from '../client/connection.js';
 import type { Engine, StreamSummary, TrainOutcome } from '../client/engine/types.js';
-import { decodeState, encodeState, type ModelState } from '../client/engine/state.js';
 import { encoderDecls, encoderOptions } from '../client/models/encoder.js';
-import type { ParamArrays } from '../client/models/params.js';
 import { silentLogger } from '../shared/log.js';
+import type { ParamArrays } from '../shared/state/arrays.js';
+import { decodeState, encodeState, type ModelState } from '../shared/state/model-state.js';
 import type { EvalMetrics, TrainTask } from '../shared/tasks.js';
 import { RESULT_PREFIX } from './child.js';
 import { IMAGE } from './configs.js';

@@ -4,7 +4,7 @@
  * evaluation with fixed accuracies, and the stream has `chunks` chunks of 64 samples.
  */
 import type { Engine, StreamSummary, TrainOutcome } from '../client/engine/types.js';
-import { encodeState } from '../client/engine/state.js';
+import { encodeState } from '../shared/state/model-state.js';
 import type { DataSelection, EvalMetrics, TrainTask } from '../shared/tasks.js';
 
 /** Parameters of the state each task returns: small, so that transfers do not dominate. */

@@ -5,9 +5,9 @@
  * demand and disposed by the caller, so only the models in use hold tensors.
  */
 import { RANDOM_INIT_MODEL, stageModelName } from '../../shared/analysis.js';
+import { decodeState, type ModelState } from '../../shared/state/model-state.js';
 import type { AnalysisArm, AnalysisOptions } from '../../shared/tasks.js';
 import { modelSeed } from '../engine/index.js';
-import { decodeState, type ModelState } from '../engine/state.js';
 import { restoreMethod } from '../engine/trainer.js';
 import { encoderOptions, type EncoderOptions } from '../models/encoder.js';
 import type { SslMethod } from '../ssl/method.js';

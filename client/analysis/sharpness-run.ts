@@ -83,7 +83,7 @@ async function interpolations(models: RunModels, batches: TrainBatch[], spec: An
   for (const [from, to] of linePairs(models)) {
     const [a, b] = [await models.state(from), await models.state(to)];
     if (!a || !b) throw new Error(`interpolation ${from} → ${to}: both ends must be trained models`);
-    const points = interpolationCurve(a.methodState, b.methodState, (methodState) => models.restore({ ...a, methodState }), batches, { alphas, seed });
+    const points = interpolationCurve(a, b, (methodState) => models.restore({ ...a, methodState }), batches, { alphas, seed });
     curves.push({ from, to, points });
   }
   return curves;

@@ -5,26 +5,36 @@
  * both ends exact: at alpha 1 it is the second model itself, so a barrier on the line is
  * the landscape's, not a mismatch of one model's weights with the other's key encoder or
  * queue (MoCo's queue holds negatives as a set: mixing two queues slot by slot mixes two
- * sets of keys, which is what a point between the models should see). Arrays whose rows
- * are unit vectors in both models (MoCo's keys) are mixed on the sphere: each mixed row is
- * scaled back to unit length, as a straight mix of two unit vectors is shorter, and shorter
- * negatives would lower a contrastive loss between the models for no other reason.
+ * sets of keys, which is what a point between the models should see). What the states say
+ * of their parts (shared/state/part-meta.ts) decides the exceptions, not array names:
+ * arrays declared as unit rows (MoCo's keys) whose rows are unit vectors in both models
+ * are mixed on the sphere: each mixed row is scaled back to unit length, as a straight mix
+ * of two unit vectors is shorter, and shorter negatives would lower a contrastive loss
+ * between the models for no other reason. Arrays declared as positions (MoCo's queue
+ * pointer) are taken from the first model.
  */
-import type { ParamArrays } from '../models/params.js';
-import type { MethodState, SslMethod, TrainBatch } from '../ssl/method.js';
+import type { MethodState, ParamArrays } from '../../shared/state/arrays.js';
+import type { ModelState } from '../../shared/state/model-state.js';
+import { arrayKind, describePartsMeta } from '../../shared/state/part-meta.js';
+import { hasUnitRows, normalizeRows } from '../../shared/state/rows.js';
+import type { SslMethod, TrainBatch } from '../ssl/method.js';
 import { requireFinite, meanLoss } from './weight-probe.js';
 import type { CurvePoint } from './loss-curves.js';
 
-/** Arrays that hold positions, not quantities (MoCo's queue pointer): taken from the first model. */
-const POSITIONS = new Set(['pointer']);
+/** What the line between two models runs through: the method's parts, and what the state says of them. */
+export type StateParts = Pick<ModelState, 'methodState' | 'partMeta'>;
 
-/** (1 - alpha) * a + alpha * b for every array; names and shapes must match. */
-export function interpolateStates(a: MethodState, b: MethodState, alpha: number): MethodState {
+/** (1 - alpha) * a + alpha * b for every array; parts, names, shapes and part metadata must match. */
+export function interpolateStates(a: StateParts, b: StateParts, alpha: number): MethodState {
   const parts = (s: MethodState) => Object.keys(s).sort().join(', ');
-  if (parts(a) !== parts(b)) throw new Error(`interpolation: the models' states differ in parts (${parts(a)} against ${parts(b)})`);
+  if (parts(a.methodState) !== parts(b.methodState)) {
+    throw new Error(`interpolation: the models' states differ in parts (${parts(a.methodState)} against ${parts(b.methodState)})`);
+  }
+  const [metaA, metaB] = [describePartsMeta(a.partMeta), describePartsMeta(b.partMeta)];
+  if (metaA !== metaB) throw new Error(`interpolation: the models' states describe their parts differently (${metaA} against ${metaB})`);
   const out: MethodState = {};
-  for (const [part, arraysA] of Object.entries(a)) {
-    const arraysB = b[part];
+  for (const [part, arraysA] of Object.entries(a.methodState)) {
+    const arraysB = b.methodState[part];
     const mixed: ParamArrays = {};
     for (const [name, x] of Object.entries(arraysA)) {
       const y = arraysB[name];
@@ -32,7 +42,8 @@ export function interpolateStates(a: MethodState, b: MethodState, alpha: number)
       if (y.shape.length !== x.shape.length || y.shape.some((d, i) => d !== x.shape[i])) {
         throw new Error(`interpolation: "${part}.${name}" has shape [${x.shape}] in the first model but [${y.shape}] in the second`);
       }
-      if (POSITIONS.has(name)) {
+      const kind = arrayKind(a.partMeta, part, name);
+      if (kind === 'position') {
         mixed[name] = x;
         continue;
       }
@@ -40,7 +51,8 @@ export function interpolateStates(a: MethodState, b: MethodState, alpha: number)
       for (let i = 0; i < values.length; i++) values[i] = (1 - alpha) * x.values[i] + alpha * y.values[i];
       // At the ends the model itself, bit for bit; between and beyond them back on the sphere.
       const end = alpha === 0 || alpha === 1;
-      if (!end && x.shape.length === 2 && hasUnitRows(x.values, x.shape[1]) && hasUnitRows(y.values, x.shape[1])) normalizeRows(values, x.shape[1]);
+      const width = x.shape[1];
+      if (!end && kind === 'unit-rows' && x.shape.length === 2 && hasUnitRows(x.values, width) && hasUnitRows(y.values, width)) normalizeRows(values, width);
       mixed[name] = { shape: x.shape, values };
     }
     const extra = Object.keys(arraysB).find((name) => !(name in arraysA));
@@ -50,35 +62,14 @@ export function interpolateStates(a: MethodState, b: MethodState, alpha: number)
   return out;
 }
 
-function rowNorm(values: Float32Array, start: number, width: number): number {
-  let sum = 0;
-  for (let j = start; j < start + width; j++) sum += values[j] * values[j];
-  return Math.sqrt(sum);
-}
-
-/** Whether every row of a [rows, width] array has length 1 (to float32 precision). */
-function hasUnitRows(values: Float32Array, width: number): boolean {
-  for (let start = 0; start < values.length; start += width) {
-    if (Math.abs(rowNorm(values, start, width) - 1) > 1e-3) return false;
-  }
-  return values.length > 0;
-}
-
-function normalizeRows(values: Float32Array, width: number): void {
-  for (let start = 0; start < values.length; start += width) {
-    const norm = rowNorm(values, start, width);
-    if (norm > 0) for (let j = start; j < start + width; j++) values[j] /= norm;
-  }
-}
-
 /**
  * The mean loss (`meanLoss`, same seed at every point) of the model restored by `open`
  * from the interpolated state, for each alpha (0: `a`, 1: `b`; outside [0, 1]
  * extrapolates). Each point's model is disposed before the next is built.
  */
 export function interpolationCurve(
-  a: MethodState,
-  b: MethodState,
+  a: StateParts,
+  b: StateParts,
   open: (state: MethodState) => SslMethod,
   batches: readonly TrainBatch[],
   o: { alphas: readonly number[]; seed: number },

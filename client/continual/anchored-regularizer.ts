@@ -4,8 +4,9 @@
  * the penalty lambda/2 * sum(importance * (theta - anchor)^2). Subclasses only say how a
  * chunk's importances are measured and what they are called in the state.
  */
+import type { ParamArrays } from '../../shared/state/arrays.js';
 import type { RegularizerOptions } from '../../shared/tasks.js';
-import { paramsToArrays, type ParamArrays, type Params } from '../models/params.js';
+import { paramsToArrays, type Params } from '../models/params.js';
 import type { ExtraLoss } from '../ssl/method.js';
 import { addImportance, anchorPenalty, disposeAnchored, normalizeMax, toAnchored, type AnchoredImportance } from './penalty.js';
 import type { AfterStageContext, Regularizer, RegularizerState } from './regularizer.js';

@@ -11,9 +11,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SslSpec } from '../../shared/scenario.js';
+import type { ParamArrays } from '../../shared/state/arrays.js';
 import type { RegularizerOptions } from '../../shared/tasks.js';
 import { dense, denseDecls } from '../models/layers.js';
-import { assignParams, createParams, disposeParams, paramsToArrays, type ParamArrays, type Params } from '../models/params.js';
+import { assignParams, createParams, disposeParams, paramsToArrays, type Params } from '../models/params.js';
 import { backboneDecls, backboneForward, featureDim, type BackboneOptions } from '../models/resnet.js';
 import { stopGradient } from '../ssl/gradient-step.js';
 import { barlowTwinsLoss, negativeCosine, ntXent, unitRows } from '../ssl/losses.js';

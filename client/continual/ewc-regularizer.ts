@@ -8,8 +8,9 @@
  * gradients would cost one backward pass per image.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { ParamArrays } from '../../shared/state/arrays.js';
 import type { RegularizerOptions } from '../../shared/tasks.js';
-import type { ParamArrays, Params } from '../models/params.js';
+import type { Params } from '../models/params.js';
 import { AnchoredRegularizer } from './anchored-regularizer.js';
 import { GradientMeans } from './gradient-means.js';
 import type { AfterStageContext, RegularizerState } from './regularizer.js';

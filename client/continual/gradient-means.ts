@@ -4,7 +4,8 @@
  * come back as named arrays, the form importances travel in.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamArrays, Params } from '../models/params.js';
+import type { ParamArrays } from '../../shared/state/arrays.js';
+import type { Params } from '../models/params.js';
 
 export class GradientMeans {
   private readonly sums: Map<string, tf.Variable>;

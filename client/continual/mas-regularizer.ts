@@ -2,8 +2,9 @@
  * MAS as a regularizer: importances from the representation's sensitivity (see mas.ts),
  * accumulated over finished chunks, with anchors where each chunk left the weights.
  */
+import type { ParamArrays } from '../../shared/state/arrays.js';
 import type { RegularizerOptions } from '../../shared/tasks.js';
-import type { ParamArrays, Params } from '../models/params.js';
+import type { Params } from '../models/params.js';
 import { AnchoredRegularizer } from './anchored-regularizer.js';
 import { masImportance } from './mas.js';
 import type { AfterStageContext, RegularizerState } from './regularizer.js';

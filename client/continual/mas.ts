@@ -9,7 +9,8 @@
  * values over many batches ranks parameters the same way in practice.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamArrays, Params } from '../models/params.js';
+import type { ParamArrays } from '../../shared/state/arrays.js';
+import type { Params } from '../models/params.js';
 import { backboneForward, type BackboneOptions } from '../models/resnet.js';
 import { GradientMeans } from './gradient-means.js';
 

@@ -3,7 +3,8 @@
  * lambda/2 * sum_i importance_i * (theta_i - anchor_i)^2.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamArrays, Params } from '../models/params.js';
+import type { ParamArrays } from '../../shared/state/arrays.js';
+import type { Params } from '../models/params.js';
 
 /** Importances and anchor weights as tensors, ready to be used in every step of a stage. */
 export interface AnchoredImportance {

@@ -4,8 +4,9 @@
  * state (importances, anchor weights) travels with the model.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { ParamArrays } from '../../shared/state/arrays.js';
 import type { RegularizerOptions } from '../../shared/tasks.js';
-import type { ParamArrays, Params } from '../models/params.js';
+import type { Params } from '../models/params.js';
 import type { BackboneOptions } from '../models/resnet.js';
 import type { ExtraLoss } from '../ssl/method.js';
 import { DistillRegularizer, type DistillContext } from './distill-regularizer.js';

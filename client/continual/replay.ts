@@ -4,6 +4,7 @@
  */
 import type { ImageSet } from '../../shared/dataset-types.js';
 import { Random, sampledIndices } from '../../shared/random.js';
+import type { ReplayBuffer } from '../../shared/state/replay-buffer.js';
 import type { ReplayOptions } from '../../shared/tasks.js';
 import { subset } from '../data/index.js';
 import { concatSets } from '../engine/batches.js';
@@ -13,12 +14,6 @@ export function replayKeepCount(options: ReplayOptions, count: number): number {
   if (options.mode !== 'replay') return 0;
   const wanted = options.size ?? Math.round((options.fraction ?? 0) * count);
   return Math.max(0, Math.min(count, wanted));
-}
-
-/** A replay buffer: its images, and how many stream samples have passed it by. */
-export interface ReplayBuffer extends ImageSet {
-  /** Samples of all finished chunks so far (reservoir sampling needs it). */
-  seen: number;
 }
 
 /** The buffer after a chunk: what came in plus a selection of the chunk just trained. */

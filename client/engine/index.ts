@@ -5,6 +5,8 @@
 import type { LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed } from '../../shared/random.js';
 import type { BackendName, DatasetSpec } from '../../shared/scenario.js';
+import { decodeState, encodeState } from '../../shared/state/model-state.js';
+import { decodeReplay, encodeReplay } from '../../shared/state/replay-buffer.js';
 import type { DataSelection, EvalMetrics, EvalTask, Progress, TrainTask } from '../../shared/tasks.js';
 import { selectBackend, type BackendChoice } from '../backend.js';
 import { extendReplay } from '../continual/replay.js';
@@ -12,7 +14,6 @@ import { loadDataset, planStream, selectChunks } from '../data/index.js';
 import { evaluateBackbone } from '../eval/evaluate.js';
 import { encoderOptions } from '../models/encoder.js';
 import { computeNormalization, type Normalization } from './batches.js';
-import { decodeReplay, decodeState, encodeReplay, encodeState } from './state.js';
 import { restoreMethod, trainStage } from './trainer.js';
 import type { Engine, StreamSummary, TrainOutcome } from './types.js';
 

@@ -5,6 +5,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../shared/dataset-types.js';
 import { deriveSeed, Random } from '../../shared/random.js';
+import type { ModelState } from '../../shared/state/model-state.js';
 import type { OptimizerOptions, Progress, TrainTask } from '../../shared/tasks.js';
 import { createRegularizer, type Regularizer } from '../continual/regularizer.js';
 import { replayPerBatch } from '../continual/replay.js';
@@ -17,7 +18,6 @@ import { createMethod } from '../ssl/index.js';
 import type { ExtraLoss, SslMethod } from '../ssl/method.js';
 import { concatSets, disposeTrainBatch, inputBatches, trainBatchTensors, type Normalization } from './batches.js';
 import { BatchSampler } from './sampler.js';
-import type { ModelState } from './state.js';
 
 /** A stage as the trainer runs it: the task's training fields, plus the seeds and encoder the engine derives. */
 export type StageOptions = Pick<TrainTask, 'taskId' | 'ssl' | 'batchSize' | 'steps' | 'firstStep' | 'endsStage' | 'optimizer' | 'replay' | 'regularizer'> & {
@@ -178,6 +178,7 @@ export async function trainStage(
       method: o.ssl.method,
       step: o.optimizer.startStep + o.steps,
       methodState: await method.exportState(),
+      ...(method.partMeta ? { partMeta: method.partMeta } : {}),
       optimizer: o.optimizer.keepOptimizerState ? await optimizer.exportState() : null,
       regularizer: regularizerState,
     };

@@ -4,6 +4,7 @@
  * and a state is just the maps' named arrays.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { NamedArray, ParamArrays } from '../../shared/state/arrays.js';
 
 /** Parameters by name: trainable weights and non-trainable buffers (batch-norm statistics). */
 export interface Params {
@@ -18,9 +19,6 @@ export interface ParamDecl {
   init: 'he' | 'dense' | 'ones' | 'zeros';
   trainable: boolean;
 }
-
-/** A flat, transferable copy of a Params map: name -> shape and values. */
-export type ParamArrays = Record<string, { shape: number[]; values: Float32Array }>;
 
 /** A deterministic 32-bit seed per parameter, so every client initializes identically. */
 function paramSeed(seed: number, name: string): number {
@@ -105,7 +103,7 @@ export function assignParams(p: Params, arrays: ParamArrays, what: string): void
  * Throws unless `array` has exactly the shape of `target` and only finite values; the
  * message starts with `what` and names both shapes, or the first bad value.
  */
-export function checkArrayFits(array: { shape: number[]; values: Float32Array }, target: tf.Tensor, what: string): void {
+export function checkArrayFits(array: NamedArray, target: tf.Tensor, what: string): void {
   const { shape, values } = array;
   if (shape.length !== target.shape.length || shape.some((d, i) => d !== target.shape[i])) {
     throw new Error(`${what} has shape [${shape}] but the model expects [${target.shape}]`);

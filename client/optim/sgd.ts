@@ -3,7 +3,8 @@
  * that can be exported and restored so they may travel with the model.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkArrayFits, type ParamArrays } from '../models/params.js';
+import type { ParamArrays } from '../../shared/state/arrays.js';
+import { checkArrayFits } from '../models/params.js';
 
 export interface SgdOptions {
   momentum: number;

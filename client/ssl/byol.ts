@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Random } from '../../shared/random.js';
+import type { MethodState } from '../../shared/state/arrays.js';
 import type { EncoderOptions } from '../models/encoder.js';
 import type { ForwardMode } from '../models/layers.js';
 import { createParams, disposeParams, type Params } from '../models/params.js';
@@ -21,7 +22,7 @@ import type { Sgd } from '../optim/sgd.js';
 import { emaUpdate, momentumCopy } from './ema.js';
 import { evaluateObjective, gradientStep, type Objective } from './gradient-step.js';
 import { normalizedMse } from './losses.js';
-import type { ExtraLoss, TrainBatch, MethodState, SslMethod } from './method.js';
+import type { ExtraLoss, TrainBatch, SslMethod } from './method.js';
 import { exportParts, importParts } from './state-parts.js';
 
 export interface ByolOptions {

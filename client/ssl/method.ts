@@ -5,11 +5,10 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Random } from '../../shared/random.js';
-import type { ParamArrays, Params } from '../models/params.js';
+import type { MethodState } from '../../shared/state/arrays.js';
+import type { PartsMeta } from '../../shared/state/part-meta.js';
+import type { Params } from '../models/params.js';
 import type { Sgd } from '../optim/sgd.js';
-
-/** A method's transferable state: named arrays per component. */
-export type MethodState = Record<string, ParamArrays>;
 
 /** What a regularizer sees inside a method's gradient computation. */
 export interface ExtraLossContext {
@@ -60,6 +59,12 @@ export interface SslMethod {
    */
   evaluateLoss(batch: TrainBatch, rng: Random): number;
   exportState(): Promise<MethodState>;
+  /**
+   * How the parts of the exported state combine with other states' (fedavg, the line
+   * between two models), travelling in the state beside them; parts it does not name
+   * are averaged parameters. Only methods with a part that is not parameters declare it.
+   */
+  readonly partMeta?: PartsMeta;
   /** Restores a state; refuses one whose names or shapes do not match. */
   importState(state: MethodState): void;
   dispose(): void;

@@ -11,6 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Random } from '../../shared/random.js';
+import type { MethodState } from '../../shared/state/arrays.js';
+import type { PartsMeta } from '../../shared/state/part-meta.js';
 import { embed, encoderDecls, l2Normalize, type EncoderOptions } from '../models/encoder.js';
 import { assignParams, cloneParams, createParams, disposeParams, paramsToArrays, type Params } from '../models/params.js';
 import { projectionForward } from '../models/projection.js';
@@ -19,7 +21,7 @@ import type { Sgd } from '../optim/sgd.js';
 import { emaUpdate } from './ema.js';
 import { evaluateObjective, gradientStep, type Objective } from './gradient-step.js';
 import { infoNce } from './losses.js';
-import type { ExtraLoss, TrainBatch, MethodState, SslMethod } from './method.js';
+import type { ExtraLoss, TrainBatch, SslMethod } from './method.js';
 
 export interface MocoOptions {
   encoder: EncoderOptions;
@@ -30,8 +32,16 @@ export interface MocoOptions {
   bnGroups: number;
 }
 
+/**
+ * The queue part is not parameters: a FIFO of past keys, whose slots hold unrelated keys
+ * in each client's state, so fedavg takes it whole from one state instead of blurring
+ * keys together; its rows are unit keys, and its write pointer is a position.
+ */
+const MOCO_PARTS: PartsMeta = { queue: { combine: 'whole', arrays: { queue: 'unit-rows', pointer: 'position' } } };
+
 export class MocoV2 implements SslMethod {
   readonly online: Params;
+  readonly partMeta = MOCO_PARTS;
   private readonly key: Params;
   private readonly queue: tf.Variable;
   private queuePtr = 0;

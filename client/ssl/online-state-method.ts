@@ -3,8 +3,8 @@
  * Barlow Twins, the supervised baseline): exported, checked on import and freed as one
  * part, `online`.
  */
+import type { MethodState } from '../../shared/state/arrays.js';
 import { disposeParams, type Params } from '../models/params.js';
-import type { MethodState } from './method.js';
 import { exportParts, importParts } from './state-parts.js';
 
 export abstract class OnlineStateMethod {

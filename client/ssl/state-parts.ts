@@ -1,8 +1,8 @@
 /**
  * A method's state as named parts (`online`, `target`, ...), each a Params map's arrays.
  */
+import type { MethodState } from '../../shared/state/arrays.js';
 import { assignParams, paramsToArrays, type Params } from '../models/params.js';
-import type { MethodState } from './method.js';
 
 /** Reads every part's parameters out of the backend. */
 export async function exportParts(parts: Record<string, Params>): Promise<MethodState> {

@@ -10,24 +10,23 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encode } from '../../shared/codec.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
 import type { Coordinator } from '../../server/coordinator.js';
 import { planArm } from '../../server/schedule/index.js';
 import { spawnClients, type SpawnedClients } from '../../server/spawn.js';
 import type { TaskOutcome } from '../../server/worker.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
-import { readFakeState, type FakeState } from '../support/fake-engine.js';
+import { encodeFakeState, readFakeState } from '../support/fake-engine.js';
 import { logBuffer, type LogBuffer } from '../support/log-buffer.js';
 import { tinyScenario } from '../support/scenario.js';
 
 const fakeClientEntry = fileURLToPath(new URL('../support/fake-client-main.ts', import.meta.url));
 const scenario = tinyScenario();
 const [, secondStage] = planArm({ scenario, arm: scenario.arms[0], chunkSizes: [100, 110, 120] });
-const stageZeroState = encode({
+const stageZeroState = encodeFakeState({
   history: [{ arm: 'relay-finetune', stage: 0, chunks: [0], steps: 1, startStep: 0, totalSteps: 1, replayedChunks: [] }],
   padding: new Float32Array(1000).fill(1),
-} satisfies FakeState);
+});
 const WRONG_TOKEN = 'not-the-token-4242';
 
 type ConnectError = Error & { data?: { code?: string } };

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startClient, type ClientHandle } from '../../client/connection.js';
 import { createEngine, type TrainingEngine } from '../../client/engine/index.js';
-import { decodeState, encodeState, type ModelState } from '../../client/engine/state.js';
+import { decodeState, encodeState, type ModelState } from '../../shared/state/model-state.js';
 import type { Engine } from '../../client/engine/types.js';
 import type { TrainTask } from '../../shared/tasks.js';
 import { CheckpointStore } from '../../server/checkpoints.js';

@@ -10,14 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encode } from '../../shared/codec.js';
 import type { Coordinator } from '../../server/coordinator.js';
 import { planArm } from '../../server/schedule/index.js';
 import { spawnClients, type SpawnedClients } from '../../server/spawn.js';
 import { TaskError } from '../../server/transport.js';
 import type { Worker } from '../../server/worker.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
-import { readFakeState, type FakeState } from '../support/fake-engine.js';
+import { encodeFakeState, readFakeState } from '../support/fake-engine.js';
 import { logBuffer, type LogBuffer } from '../support/log-buffer.js';
 import { tinyScenario } from '../support/scenario.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
@@ -26,10 +25,10 @@ const fakeClientEntry = fileURLToPath(new URL('../support/fake-client-main.ts', 
 const scenario = tinyScenario();
 const [firstStage, secondStage] = planArm({ scenario, arm: scenario.arms[0], chunkSizes: [100, 110, 120] });
 /** What stage 0 handed on: 2 MB, four 512 KiB chunks. */
-const stageZeroState = encode({
+const stageZeroState = encodeFakeState({
   history: [{ arm: 'relay-finetune', stage: 0, chunks: [0], steps: 1, startStep: 0, totalSteps: 1, replayedChunks: [] }],
   padding: new Float32Array(500_000).fill(1),
-} satisfies FakeState);
+});
 
 describe('transfers over a faulty network (real client process)', () => {
   let dir: string;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../client/engine/index.js';
-import { decodeState } from '../../client/engine/state.js';
+import { decodeState } from '../../shared/state/model-state.js';
 import type { TrainTask } from '../../shared/tasks.js';
 import { tinyRelayScenario } from '../support/scenario.js';
 import { stageTask } from '../support/train-task.js';

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../../client/backend.js';
 import { startClient, type ClientHandle } from '../../client/connection.js';
 import { TrainingEngine } from '../../client/engine/index.js';
-import { decodeState } from '../../client/engine/state.js';
+import { decodeState } from '../../shared/state/model-state.js';
 import { CheckpointStore } from '../../server/checkpoints.js';
 import { runScenario, type ClientLauncher } from '../../server/run.js';
 import { silentLogger } from '../../shared/log.js';
@@ -58,6 +58,7 @@ describe('fedavg on the training engine', () => {
     const averaged = decodeState((await store.read('fedavg', 1)).state);
     expect(averaged.method).toBe('moco-v2');
     expect(Object.keys(averaged.methodState).sort()).toEqual(['key', 'online', 'queue']);
+    expect(averaged.partMeta).toEqual({ queue: { combine: 'whole', arrays: { queue: 'unit-rows', pointer: 'position' } } });
     expect(averaged.optimizer).not.toBeNull();
 
     const report = await readFile(join(dir, 'report.md'), 'utf8');

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type TrainingEngine } from '../../client/engine/index.js';
-import { decodeState } from '../../client/engine/state.js';
+import { decodeState } from '../../shared/state/model-state.js';
 import { buildTrainTask, relaySteps } from '../../server/schedule/build.js';
 import { parseScenario, SSL_METHOD_NAMES, type SslSpec } from '../../shared/scenario.js';
 

@@ -5,7 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type TrainingEngine } from '../../client/engine/index.js';
-import { decodeReplay, decodeState } from '../../client/engine/state.js';
+import { decodeState } from '../../shared/state/model-state.js';
+import { decodeReplay } from '../../shared/state/replay-buffer.js';
 import { parseScenario, SSL_METHOD_NAMES, type SslSpec } from '../../shared/scenario.js';
 import type { TrainTask } from '../../shared/tasks.js';
 import { stageTask } from '../support/train-task.js';

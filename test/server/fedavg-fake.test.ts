@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { decodeState } from '../../client/engine/state.js';
+import { decodeState } from '../../shared/state/model-state.js';
 import { silentLogger } from '../../shared/log.js';
 import { CheckpointStore } from '../../server/checkpoints.js';
 import { resumeRun } from '../../server/resume.js';

@@ -1,20 +1,21 @@
 /**
  * The coordinator's check of a returned state: NaN or infinity anywhere, a changed shape,
- * garbage bytes and absurd nesting are refused with the path named;
- * real states of consecutive stages (with optimizer and regularizer state) pass.
+ * garbage bytes, absurd nesting and values that are not model states are refused with the
+ * path named; real states of consecutive stages (with optimizer and regularizer state) pass.
  */
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../client/engine/index.js';
 import { encode } from '../../shared/codec.js';
+import { encodeState, type ModelState } from '../../shared/state/model-state.js';
 import type { TrainTask } from '../../shared/tasks.js';
 import { inspectReturnedReplay, inspectReturnedState } from '../../server/state-check.js';
 import { tinyRelayScenario } from '../support/scenario.js';
 import { stageTask } from '../support/train-task.js';
 
-/** A state shaped like the real one: named `{shape, values}` arrays under methodState. */
-function state(conv: { shape: number[]; values: number[] }, extra: Record<string, unknown> = {}): Uint8Array {
-  return encode({
-    format: 'streamssl-state',
+/** A small model state: named `{shape, values}` arrays under methodState. */
+function state(conv: { shape: number[]; values: number[] }, extra: Partial<ModelState> = {}): Uint8Array {
+  return encodeState({
+    method: 'simclr',
     step: 4,
     methodState: { online: { conv: { shape: conv.shape, values: Float32Array.from(conv.values) }, bias: { shape: [2], values: new Float32Array(2) } } },
     optimizer: null,
@@ -44,7 +45,7 @@ describe('inspectReturnedState', () => {
     expect(inspectReturnedState(state({ shape: [4, 1], values: [1, 2, 3, 4] }), handedOut)).toBe(
       'the returned state changes the shape of methodState.online.conv from [2, 2] to [4, 1]',
     );
-    const withoutBias = encode({ format: 'streamssl-state', methodState: { online: { conv: { shape: [2, 2], values: new Float32Array(4) } } } });
+    const withoutBias = encodeState({ method: 'simclr', step: 4, methodState: { online: { conv: { shape: [2, 2], values: new Float32Array(4) } } }, optimizer: null });
     expect(inspectReturnedState(withoutBias, handedOut)).toBeNull();
   });
 
@@ -55,6 +56,23 @@ describe('inspectReturnedState', () => {
     expect(inspectReturnedState(encode(deep), null)).toMatch(/nests deeper than 32 levels/);
     expect(inspectReturnedReplay(Uint8Array.from([0x92, 0x01]))).toMatch(/^the returned replay buffer does not decode: /);
     expect(inspectReturnedReplay(encode({ images: new Uint8Array(10) }))).toBeNull();
+  });
+
+  it('refuses a value that is not a model state, or one with malformed part metadata, naming what is wrong', () => {
+    expect(inspectReturnedState(encode({ images: new Uint8Array(10) }), null)).toBe('the returned state is not a model state: model state: not a streamssl state');
+    const blended = state({ shape: [2, 2], values: [1, 2, 3, 4] }, { partMeta: { online: { combine: 'blend' as 'whole' } } });
+    expect(inspectReturnedState(blended, handedOut)).toBe(
+      'the returned state is not a model state: model state.partMeta.online.combine: expected "average" or "whole", got "blend"',
+    );
+  });
+
+  it('compares with the state it kept for the handed-out bytes, without decoding them again', () => {
+    const returned = state({ shape: [2, 2], values: [5, 6, 7, 8] });
+    expect(inspectReturnedState(returned, null)).toBeNull();
+    returned.fill(0); // no longer a state: only the kept decoded one can tell its shapes
+    expect(inspectReturnedState(state({ shape: [4], values: [1, 2, 3, 4] }), returned)).toBe(
+      'the returned state changes the shape of methodState.online.conv from [2, 2] to [4]',
+    );
   });
 });
 

@@ -6,7 +6,7 @@ import type { Coordinator } from '../../server/coordinator.js';
 import { planArm } from '../../server/schedule/index.js';
 import { TaskError } from '../../server/transport.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
-import { FakeEngine, readFakeState, type FakeEngineOptions } from '../support/fake-engine.js';
+import { encodeFakeState, FakeEngine, readFakeState, type FakeEngineOptions } from '../support/fake-engine.js';
 import { tinyScenario } from '../support/scenario.js';
 
 const scenario = tinyScenario();
@@ -31,7 +31,10 @@ describe('RemoteClient over a real coordinator', () => {
 
   it('moves a 45 MB state both ways and returns the client metrics', async () => {
     const { worker, fake } = await setUp({ stateBytes: 45_000_000 });
-    const stateIn = encode({ history: [{ arm: 'x', stage: 0, chunks: [0] }], padding: new Float32Array(11_250_000).fill(1) });
+    const stateIn = encodeFakeState({
+      history: [{ arm: 'x', stage: 0, chunks: [0], steps: 1, startStep: 0, totalSteps: 1, replayedChunks: [] }],
+      padding: new Float32Array(11_250_000).fill(1),
+    });
     const replayIn = encode({ chunks: [0] });
     const out = await worker.runTask(secondStage, stateIn, replayIn);
     expect(out.clientId).toBe('c0');

@@ -1,10 +1,13 @@
 /**
- * An `Engine` without TensorFlow: its "model state" records which stages trained it, so
+ * An `Engine` without TensorFlow: its model state records which stages trained it, so
  * tests can check what was handed on, and it can be padded to any size to exercise the
- * chunked transfer.
+ * chunked transfer. It is a real model state (the coordinator refuses anything else) of
+ * no parts, with the history and the padding beside them (a plain array, so its size may
+ * change from stage to stage without failing the coordinator's shape check).
  */
 import type { Engine, StreamSummary, TrainOutcome } from '../../client/engine/types.js';
 import { decode, encode } from '../../shared/codec.js';
+import { STATE_FORMAT, STATE_VERSION } from '../../shared/state/model-state.js';
 import type { DataSelection, EvalMetrics, EvalTask, Progress, TrainTask } from '../../shared/tasks.js';
 
 export interface FakeStage {
@@ -36,9 +39,16 @@ export interface FakeEngineOptions {
   onTrain?: (task: TrainTask) => void;
 }
 
+/** A fake state as bytes. */
+export function encodeFakeState({ history, padding }: FakeState): Uint8Array {
+  // Fields a model state does not have are ignored where states are decoded.
+  return encode({ format: STATE_FORMAT, version: STATE_VERSION, method: 'fake', step: history.length, methodState: {}, optimizer: null, history, padding });
+}
+
 /** Reads a fake state back. */
 export function readFakeState(bytes: Uint8Array): FakeState {
-  return decode(bytes) as FakeState;
+  const { history, padding } = decode(bytes) as FakeState;
+  return { history, padding };
 }
 
 export class FakeEngine implements Engine {
@@ -85,7 +95,7 @@ export class FakeEngine implements Engine {
     const nextReplay = task.replay.mode === 'replay' ? encode({ chunks: [...(replayed ?? []), ...task.data.chunks] }) : null;
     const accuracy = Math.min(0.9, 0.2 + 0.1 * history.length);
     return {
-      state: encode({ history, padding } satisfies FakeState),
+      state: encodeFakeState({ history, padding }),
       replay: nextReplay,
       metrics: {
         steps: task.steps,

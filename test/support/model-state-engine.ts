@@ -1,9 +1,10 @@
 /**
  * A fake engine whose states are real `ModelState`s (the coordinator averages them for
  * fedavg): a two-value online weight that training on chunk k moves by (k + 1, 10(k + 1)),
- * a MoCo-like queue holding the chunk id, and optimizer momentum equal to the chunk id.
+ * a MoCo-like queue holding the chunk id (declared to be taken whole), and optimizer
+ * momentum equal to the chunk id.
  */
-import { decodeState, encodeState } from '../../client/engine/state.js';
+import { decodeState, encodeState } from '../../shared/state/model-state.js';
 import type { EvalMetrics, EvalTask, Progress, TrainTask } from '../../shared/tasks.js';
 import type { TrainOutcome } from '../../client/engine/types.js';
 import { FakeEngine } from './fake-engine.js';
@@ -23,6 +24,8 @@ export class ModelStateFakeEngine extends FakeEngine {
       method: 'fake',
       step: task.optimizer.startStep + task.steps,
       methodState: { online: { w: vector([w[0] + k + 1, w[1] + 10 * (k + 1)]) }, queue: { queue: vector([k, k]), pointer: vector([k]) } },
+      // Like MoCo's, the queue says it is taken whole: fedavg must not average it.
+      partMeta: { queue: { combine: 'whole', arrays: { pointer: 'position' } } },
       optimizer: { w: vector([k, k]) },
     });
     return { ...outcome, state: next };

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type TrainingEngine } from '../../../client/engine/index.js';
-import { decodeState, encodeState, type ModelState } from '../../../client/engine/state.js';
+import { decodeState, encodeState, type ModelState } from '../../../shared/state/model-state.js';
 import type { TrainTask } from '../../../shared/tasks.js';
 import { tinyRelayScenario } from '../../support/scenario.js';
 import { stageTask } from '../../support/train-task.js';

@@ -4,6 +4,8 @@ import type { EncoderOptions } from '../../../client/models/encoder.js';
 import { Sgd } from '../../../client/optim/sgd.js';
 import { MocoV2, type MocoOptions } from '../../../client/ssl/moco-v2.js';
 import { Random } from '../../../shared/random.js';
+import { decodeState, encodeState } from '../../../shared/state/model-state.js';
+import { arrayKind, partMetaOf } from '../../../shared/state/part-meta.js';
 import { useWasm } from '../../support/backend.js';
 import { methodContract } from './method-contract.js';
 
@@ -68,6 +70,16 @@ describe('MoCo v2', () => {
     for (const m of [straight, second]) m.dispose();
     straightOpt.dispose();
     secondOpt.dispose();
+  });
+
+  it('says in its state that the queue is taken whole, its keys are unit rows and its pointer a position', async () => {
+    const method = new MocoV2(options, 1);
+    const state = decodeState(encodeState({ method: 'moco-v2', step: 0, methodState: await method.exportState(), partMeta: method.partMeta, optimizer: null }));
+    expect(partMetaOf(state.partMeta, 'queue').combine).toBe('whole');
+    expect(['online', 'key'].map((part) => partMetaOf(state.partMeta, part).combine)).toEqual(['average', 'average']);
+    expect(arrayKind(state.partMeta, 'queue', 'queue')).toBe('unit-rows');
+    expect(arrayKind(state.partMeta, 'queue', 'pointer')).toBe('position');
+    method.dispose();
   });
 
   it('refuses a state of another shape', async () => {
