@@ -10,8 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { deriveSeed, Random } from '../shared/random.js';
 import type { ImagePool } from '../client/data/augment-cpu.js';
+import type { Normalization } from '../client/data/normalization.js';
 import { BatchPipeline } from '../client/data/pipeline.js';
-import type { Normalization } from '../client/engine/batches.js';
 import { BatchSampler } from '../client/engine/sampler.js';
 import { encoderOptions } from '../client/models/encoder.js';
 import { mocoStepFlops } from '../client/models/flops.js';

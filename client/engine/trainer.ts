@@ -9,13 +9,14 @@ import type { OptimizerOptions, Progress, TrainTask } from '../../shared/tasks.j
 import { createRegularizer, type Regularizer } from '../continual/regularizer.js';
 import { replayPerBatch } from '../continual/replay.js';
 import type { AugmentOptions } from '../data/augment.js';
+import type { Normalization } from '../data/normalization.js';
 import { BatchPipeline, type ViewBatch } from '../data/pipeline.js';
 import type { EncoderOptions } from '../models/encoder.js';
 import { GradientRecorder } from '../optim/gradient-recorder.js';
 import { Sgd } from '../optim/sgd.js';
 import { createMethod } from '../ssl/index.js';
 import type { ExtraLoss, SslMethod } from '../ssl/method.js';
-import { concatSets, disposeTrainBatch, inputBatches, trainBatchTensors, type Normalization } from './batches.js';
+import { concatSets, disposeTrainBatch, inputBatches, trainBatchTensors } from './batches.js';
 import { BatchSampler } from './sampler.js';
 import type { ModelState } from './state.js';
 
