@@ -4,6 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../shared/dataset-types.js';
+import { ProgressThrottle } from '../../shared/progress-throttle.js';
 import { deriveSeed, Random } from '../../shared/random.js';
 import type { OptimizerOptions, Progress, TrainTask } from '../../shared/tasks.js';
 import { createRegularizer, type Regularizer } from '../continual/regularizer.js';
@@ -106,7 +107,7 @@ async function sslGradients(
   }
 }
 
-// Reading the loss forces a sync with the backend; a few times per second is plenty.
+// Reporting yields to the event loop (progress, heartbeats): about once a second is plenty.
 const PROGRESS_EVERY_MS = 1000;
 
 /**
@@ -140,7 +141,7 @@ export async function trainStage(
     pipeline = new BatchPipeline({ pool, sampler, augment: augmentFor(o, chunk), norm, stageSeed: o.stageSeed, firstBatch: firstStep, batches: o.steps });
     let lossFirst = Number.NaN;
     let loss = Number.NaN;
-    let lastReport = 0;
+    const throttle = new ProgressThrottle(PROGRESS_EVERY_MS);
     const started = performance.now();
     for (let s = 0; s < o.steps; s++) {
       const globalStep = o.optimizer.startStep + s;
@@ -153,9 +154,7 @@ export async function trainStage(
         throw new Error(`step ${firstStep + s + 1}: ${(err as Error).message}`, { cause: err });
       }
       if (s === 0) lossFirst = loss;
-      const now = performance.now();
-      if (now - lastReport > PROGRESS_EVERY_MS || s === o.steps - 1) {
-        lastReport = now;
+      if (throttle.passes(o.taskId, s + 1, o.steps)) {
         onProgress({ taskId: o.taskId, step: s + 1, steps: o.steps, loss });
         // Let the event loop deliver progress and heartbeats between steps.
         await new Promise((resolve) => setImmediate(resolve));
