@@ -77,6 +77,7 @@ export async function measureMoco(o: MeasureOptions): Promise<Measurement> {
   const scenario = benchScenario(o);
   const encoder = encoderOptions(scenario.model, IMAGE.channels);
   const ssl = scenario.ssl;
+  if (ssl.method !== 'moco-v2') throw new Error(`the bench measures moco-v2, not ${ssl.method}`);
   const opt = scenario.training.optimizer;
   const augment = { size: IMAGE.height, ...ssl.augment };
   const pool = randomPool(Math.max(POOL_IMAGES, 2 * o.batch), seed);

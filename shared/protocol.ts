@@ -9,6 +9,7 @@
  * answers with `task:result` after uploading its result blobs.
  */
 import { z } from 'zod';
+import { REGULARIZER_NAMES, REPLAY_SELECTIONS } from './continual-names.js';
 import { ERROR_CODES, failureSchema, idSchema, type ErrorCode, type Failure, type Reply } from './replies.js';
 import type { BlobBegin, BlobChunk, BlobEnd } from './transfer.js';
 import type { EvalMetrics, EvalTask, Progress, TrainMetrics, TrainTask } from './tasks.js';
@@ -148,7 +149,7 @@ const replayOptionsSchema = z.discriminatedUnion('mode', [
     size: positiveInt.optional(),
     fraction: z.number().gt(0).lte(1).optional(),
     ratio: z.number().gt(0).lt(1),
-    selection: z.enum(['random', 'reservoir']).optional(),
+    selection: z.enum(REPLAY_SELECTIONS).optional(),
   }),
 ]);
 
@@ -167,7 +168,7 @@ export const trainTaskSchema = z.strictObject({
   endsStage: z.boolean().optional(),
   optimizer: optimizerOptionsSchema,
   replay: replayOptionsSchema,
-  regularizer: z.strictObject({ name: z.enum(['mas', 'ewc', 'distill']), lambda: z.number().min(0), samples: positiveInt }).optional(),
+  regularizer: z.strictObject({ name: z.enum(REGULARIZER_NAMES), lambda: z.number().min(0), samples: positiveInt }).optional(),
   evaluation: evaluationSchema.optional(),
 });
 

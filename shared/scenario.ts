@@ -1,7 +1,7 @@
 /**
  * The scenario file: schema, defaults, parsing and `--set key.path=value` overrides.
- * The `dataset` and `analysis` fields have files of their own (dataset-schema.ts,
- * analysis-schema.ts).
+ * The `dataset`, `ssl` and `analysis` fields have files of their own (dataset-schema.ts,
+ * ssl-options/, analysis-schema.ts).
  *
  * A scenario is validated as a whole before anything runs; every problem is reported
  * with its JSON path, so a typo or an impossible value fails fast and names the field.
@@ -9,12 +9,16 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { analysisSchema } from './analysis-schema.js';
+import { REGULARIZER_NAMES, REPLAY_SELECTIONS, STRATEGY_NAMES } from './continual-names.js';
 import { datasetSchema } from './dataset-schema.js';
 import { positiveInt } from './schema-primitives.js';
+import { sslSchema } from './ssl-options/index.js';
 
 const fraction = z.number().gt(0).lte(1);
 
+/** Stream types (shared/stream/index.ts has one splitter per name). */
 export const STREAM_TYPES = ['instance', 'random-class', 'distant-class', 'domain'] as const;
+export type StreamType = (typeof STREAM_TYPES)[number];
 export const DOMAIN_STYLES = ['original', 'inverted', 'edges', 'blurred'] as const;
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 
@@ -36,43 +40,6 @@ const modelSchema = z.strictObject({
   projectionDim: positiveInt.default(128),
 });
 
-/** Self-supervised methods, and `supervised`: the cross-entropy baseline on the chunks' labels. */
-export const SSL_METHOD_NAMES = ['moco-v2', 'simclr', 'byol', 'simsiam', 'barlow-twins', 'supervised'] as const;
-
-const sslSchema = z.strictObject({
-  method: z.enum(SSL_METHOD_NAMES).default('moco-v2'),
-  /** Softmax temperature of the contrastive losses (moco-v2, simclr). */
-  temperature: z.number().gt(0).lte(10).default(0.2),
-  /** moco-v2: keys kept as negatives. */
-  queueSize: positiveInt.default(4096),
-  /** EMA coefficient of the momentum network (moco-v2's key encoder, byol's target). */
-  momentum: z.number().gt(0).lt(1).default(0.99),
-  /** Hidden width of the predictor MLP (byol, simsiam). */
-  predictorHidden: positiveInt.default(512),
-  /**
-   * barlow-twins: weight of the off-diagonal term. The paper's 0.0051 was tuned for an
-   * 8192-wide embedding and is kept for smaller ones (solo-learn keeps it at 2048): the
-   * off-diagonal term has D(D-1) entries against D on the diagonal, so at D = 128 it
-   * weighs about 64 times less relative to the invariance term; raise lambda towards
-   * 1/D-ish values if the features collapse onto few directions.
-   */
-  lambda: z.number().gt(0).lte(10).default(0.0051),
-  /**
-   * Ghost batch-norm groups of every training forward pass; MoCo's key batch and
-   * SimCLR's second view are shuffled before grouping (shuffle-BN on one device).
-   */
-  bnGroups: positiveInt.default(4),
-  augment: z
-    .strictObject({
-      cropScale: z.tuple([fraction, fraction]).default([0.2, 1]),
-      flip: z.boolean().default(true),
-      jitter: z.number().min(0).max(1).default(0.4),
-      jitterProbability: z.number().min(0).max(1).default(0.8),
-      blurProbability: z.number().min(0).max(1).default(0.5),
-    })
-    .default({ cropScale: [0.2, 1], flip: true, jitter: 0.4, jitterProbability: 0.8, blurProbability: 0.5 }),
-});
-
 const optimizerSchema = z.strictObject({
   name: z.enum(['sgd']).default('sgd'),
   lr: z.number().gt(0).lte(10).default(0.06),
@@ -92,7 +59,7 @@ const trainingSchema = z.strictObject({
 
 const strategySchema = z
   .strictObject({
-    name: z.enum(['fine-tune', 'replay']),
+    name: z.enum(STRATEGY_NAMES),
     /** replay: samples kept from each finished chunk (count). */
     size: positiveInt.optional(),
     /** replay: fraction of each finished chunk kept instead of a count. */
@@ -104,7 +71,7 @@ const strategySchema = z
      * grows; `reservoir` keeps one buffer of `size` samples in all, each sample of the
      * stream equally likely to be in it (reservoir sampling).
      */
-    selection: z.enum(['random', 'reservoir']).default('random'),
+    selection: z.enum(REPLAY_SELECTIONS).default('random'),
   })
   .superRefine((s, ctx) => {
     if (s.name === 'replay' && s.size === undefined && s.fraction === undefined) {
@@ -121,7 +88,7 @@ const strategySchema = z
 /** A parameter regularizer that protects what earlier chunks taught; combines with replay. */
 const regularizerSchema = z.strictObject({
   /** mas, ewc: anchored importances; distill: CaSSLe-style distillation from the previous model. */
-  name: z.enum(['mas', 'ewc', 'distill']),
+  name: z.enum(REGULARIZER_NAMES),
   /**
    * Weight of the penalty lambda/2 * sum(importance * (theta - anchor)^2), importances
    * scaled so the largest is 1: keep lr * lambda below 2.
@@ -246,7 +213,6 @@ export type RegularizerSpec = NonNullable<ArmSpec['regularizer']>;
 export type DatasetSpec = Scenario['dataset'];
 export type StreamSpec = Scenario['stream'];
 export type ModelSpec = Scenario['model'];
-export type SslSpec = Scenario['ssl'];
 export type TrainingSpec = Scenario['training'];
 export type EvaluationSpec = Scenario['evaluation'];
 export type AnalysisSpec = Scenario['analysis'];
@@ -335,5 +301,6 @@ export function loadScenario(file: string, overrides: readonly string[] = []): S
 
 /** Sub-schemas reused by the protocol to check the tasks a client receives. */
 export { datasetSchema, streamSchema, modelSchema, sslSchema, evaluationSchema };
-export { FOLDER_LAYOUTS } from './dataset-schema.js';
+export { DATASET_NAMES, FOLDER_LAYOUTS, type DatasetName } from './dataset-schema.js';
 export { ANALYSIS_NAMES, type AnalysisName } from './analysis-schema.js';
+export { SSL_METHOD_NAMES, type SslMethodName, type SslSpec, type SslSpecOf } from './ssl-options/index.js';
