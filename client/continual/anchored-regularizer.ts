@@ -4,11 +4,10 @@
  * the penalty lambda/2 * sum(importance * (theta - anchor)^2). Subclasses only say how a
  * chunk's importances are measured and what they are called in the state.
  */
-import type { RegularizerOptions } from '../../shared/tasks.js';
 import { paramsToArrays, type ParamArrays, type Params } from '../models/params.js';
 import type { ExtraLoss } from '../ssl/method.js';
 import { addImportance, anchorPenalty, disposeAnchored, normalizeMax, toAnchored, type AnchoredImportance } from './penalty.js';
-import type { AfterStageContext, Regularizer, RegularizerState } from './regularizer.js';
+import type { AfterStageContext, Regularizer, RegularizerSettings, RegularizerState } from './regularizer.js';
 
 export abstract class AnchoredRegularizer implements Regularizer {
   private importance: ParamArrays | null;
@@ -20,7 +19,7 @@ export abstract class AnchoredRegularizer implements Regularizer {
    * @param label how errors name the regularizer
    */
   protected constructor(
-    private readonly options: RegularizerOptions,
+    private readonly options: RegularizerSettings,
     online: Params,
     state: RegularizerState | null,
     private readonly key: string,

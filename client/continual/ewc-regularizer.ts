@@ -8,14 +8,13 @@
  * gradients would cost one backward pass per image.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { RegularizerOptions } from '../../shared/tasks.js';
 import type { ParamArrays, Params } from '../models/params.js';
 import { AnchoredRegularizer } from './anchored-regularizer.js';
 import { GradientMeans } from './gradient-means.js';
-import type { AfterStageContext, RegularizerState } from './regularizer.js';
+import type { AfterStageContext, RegularizerSettings, RegularizerState } from './regularizer.js';
 
 export class EwcRegularizer extends AnchoredRegularizer {
-  constructor(options: RegularizerOptions, online: Params, state: RegularizerState | null) {
+  constructor(options: RegularizerSettings, online: Params, state: RegularizerState | null) {
     super(options, online, state, 'fisher', 'EWC');
   }
 
