@@ -10,8 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { deriveSeed, Random } from '../shared/random.js';
 import type { ImagePool } from '../client/data/augment-cpu.js';
+import type { Normalization } from '../client/data/normalization.js';
 import { BatchPipeline } from '../client/data/pipeline.js';
-import type { Normalization } from '../client/engine/batches.js';
 import { BatchSampler } from '../client/engine/sampler.js';
 import { encoderOptions } from '../client/models/encoder.js';
 import { mocoStepFlops } from '../client/models/flops.js';
@@ -77,6 +77,7 @@ export async function measureMoco(o: MeasureOptions): Promise<Measurement> {
   const scenario = benchScenario(o);
   const encoder = encoderOptions(scenario.model, IMAGE.channels);
   const ssl = scenario.ssl;
+  if (ssl.method !== 'moco-v2') throw new Error(`the bench measures moco-v2, not ${ssl.method}`);
   const opt = scenario.training.optimizer;
   const augment = { size: IMAGE.height, ...ssl.augment };
   const pool = randomPool(Math.max(POOL_IMAGES, 2 * o.batch), seed);

@@ -10,9 +10,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Random } from '../shared/random.js';
-import type { SslSpec } from '../shared/scenario.js';
-import type { Normalization } from '../client/engine/batches.js';
+import type { SslSpecOf } from '../shared/scenario.js';
 import type { AugmentOptions } from '../client/data/augment.js';
+import type { Normalization } from '../client/data/normalization.js';
 import { twoViews, type ImagePool } from '../client/data/augment-cpu.js';
 import { embed, l2Normalize, type EncoderOptions } from '../client/models/encoder.js';
 import { updateRunningStats, type BatchStat } from '../client/models/layers.js';
@@ -35,7 +35,7 @@ export interface PhaseContext {
   norm: Normalization;
   seed: number;
   encoder: EncoderOptions;
-  ssl: SslSpec;
+  ssl: SslSpecOf<'moco-v2'>;
   optimizer: Sgd;
   lr: number;
   rng: Random;

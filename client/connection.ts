@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { io, type Socket } from 'socket.io-client';
 import { silentLogger, type Logger } from '../shared/log.js';
+import { ProgressThrottle } from '../shared/progress-throttle.js';
 import {
   describeIssues,
   failure,
@@ -273,12 +274,9 @@ class TaskRunner {
 
   /** Forwards progress, at most one report per interval (and always the last step). */
   private progressReporter(): (p: Progress) => void {
-    let last = 0;
+    const throttle = new ProgressThrottle(this.options.progressIntervalMs);
     return (p) => {
-      const now = Date.now();
-      if (p.step < p.steps && now - last < this.options.progressIntervalMs) return;
-      last = now;
-      this.socket.emit('task:progress', p);
+      if (throttle.passes(p.taskId, p.step, p.steps)) this.socket.emit('task:progress', p);
     };
   }
 }

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../shared/log.js';
+import { ProgressThrottle } from '../shared/progress-throttle.js';
 import type { BackendName, Scenario } from '../shared/scenario.js';
 import type { Progress } from '../shared/tasks.js';
 import { startCoordinator } from './coordinator.js';
@@ -146,11 +147,9 @@ export async function openSession(o: SessionOptions): Promise<Session> {
 
 /** Logs training progress at most every 10 s per task, and its last step. */
 function progressLogger(logger: Logger): (clientId: string, p: Progress) => void {
-  const last = new Map<string, number>();
+  const throttle = new ProgressThrottle(10_000);
   return (clientId, p) => {
-    const now = Date.now();
-    if (p.step < p.steps && now - (last.get(p.taskId) ?? 0) < 10_000) return;
-    last.set(p.taskId, now);
+    if (!throttle.passes(p.taskId, p.step, p.steps)) return;
     logger.info({ client: clientId, taskId: p.taskId, step: p.step, steps: p.steps, loss: p.loss }, 'progress');
   };
 }

@@ -5,6 +5,7 @@
  * of arm modes (server/schedule/modes.ts) is typed by it.
  */
 import { z } from 'zod';
+import { REGULARIZER_NAMES, REPLAY_SELECTIONS, STRATEGY_NAMES } from './continual-names.js';
 import { positiveInt } from './schema-primitives.js';
 
 /** Every arm mode, in the order they are documented. */
@@ -15,7 +16,7 @@ const fraction = z.number().gt(0).lte(1);
 
 export const strategySchema = z
   .strictObject({
-    name: z.enum(['fine-tune', 'replay']),
+    name: z.enum(STRATEGY_NAMES),
     /** replay: samples kept from each finished chunk (count). */
     size: positiveInt.optional(),
     /** replay: fraction of each finished chunk kept instead of a count. */
@@ -27,7 +28,7 @@ export const strategySchema = z
      * grows; `reservoir` keeps one buffer of `size` samples in all, each sample of the
      * stream equally likely to be in it (reservoir sampling).
      */
-    selection: z.enum(['random', 'reservoir']).default('random'),
+    selection: z.enum(REPLAY_SELECTIONS).default('random'),
   })
   .superRefine((s, ctx) => {
     if (s.name === 'replay' && s.size === undefined && s.fraction === undefined) {
@@ -44,7 +45,7 @@ export const strategySchema = z
 /** A parameter regularizer that protects what earlier chunks taught; combines with replay. */
 export const regularizerSchema = z.strictObject({
   /** mas, ewc: anchored importances; distill: CaSSLe-style distillation from the previous model. */
-  name: z.enum(['mas', 'ewc', 'distill']),
+  name: z.enum(REGULARIZER_NAMES),
   /**
    * Weight of the penalty lambda/2 * sum(importance * (theta - anchor)^2), importances
    * scaled so the largest is 1: keep lr * lambda below 2.

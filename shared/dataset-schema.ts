@@ -7,12 +7,16 @@
 import { z } from 'zod';
 import { positiveInt } from './schema-primitives.js';
 
+/** Dataset kinds (client/data/index.ts has one loader per name). */
+export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'idx', 'synthetic', 'folder'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
 /** How a `folder` dataset's images are laid out on disk; `auto` tells them apart. */
 export const FOLDER_LAYOUTS = ['auto', 'imagenet', 'domainnet', 'classes'] as const;
 
 export const datasetSchema = z
   .strictObject({
-    name: z.enum(['fashion-mnist', 'mnist', 'idx', 'synthetic', 'folder']),
+    name: z.enum(DATASET_NAMES),
     /** Folder of MNIST-format idx files (for `idx`), or the root of an image folder (for `folder`). */
     path: z.string().min(1).optional(),
     /** `folder` only: how the image folder is organized (see client/data/folder-layout.ts). */

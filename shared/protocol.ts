@@ -9,52 +9,18 @@
  * answers with `task:result` after uploading its result blobs.
  */
 import { z } from 'zod';
+import { REGULARIZER_NAMES, REPLAY_SELECTIONS } from './continual-names.js';
+import { ERROR_CODES, failureSchema, idSchema, type ErrorCode, type Failure, type Reply } from './replies.js';
 import type { BlobBegin, BlobChunk, BlobEnd } from './transfer.js';
 import type { EvalMetrics, EvalTask, Progress, TrainMetrics, TrainTask } from './tasks.js';
 import type { DatasetSpec, StreamSpec } from './scenario.js';
 import { datasetSchema, evaluationSchema, modelSchema, sslSchema, streamSchema } from './scenario.js';
 import type { Same } from './schema-primitives.js';
 
+export { describeIssues, ERROR_CODES, failure, failureSchema, idSchema, replySchema, type ErrorCode, type Failure, type Reply } from './replies.js';
+
 /** Bumped whenever an event or payload changes incompatibly. */
 export const PROTOCOL_VERSION = 1;
-
-export const ERROR_CODES = [
-  'bad_request',
-  'unauthorized',
-  'locked_out',
-  'version_mismatch',
-  'not_ready',
-  'unknown_event',
-  'unknown_blob',
-  'out_of_order',
-  'too_large',
-  'incomplete',
-  'hash_mismatch',
-  'busy',
-  'unknown_task',
-  'task_failed',
-  'timeout',
-  'disconnected',
-  'internal',
-] as const;
-
-/** Why a request failed. */
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
-/** The failure shape of every acknowledgement and result. */
-export interface Failure {
-  ok: false;
-  code: ErrorCode;
-  message: string;
-}
-
-/** A plain acknowledgement: done, or why not. */
-export type Reply = { ok: true } | Failure;
-
-/** Builds a `Failure`. */
-export function failure(code: ErrorCode, message: string): Failure {
-  return { ok: false, code, message };
-}
 
 /** Asks the client for the stream's chunk sizes (the coordinator needs them to count steps). */
 export interface PlanTask {
@@ -145,14 +111,10 @@ export const CLIENT_EVENTS = ['hello', 'task:progress', 'task:result', 'blob:beg
 
 const nonNegativeInt = z.number().int().min(0);
 const positiveInt = z.number().int().positive();
-/** An id that is safe in logs and file names. */
-export const idSchema = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:@-]+$/, 'use letters, digits and _ . : @ -');
 /** JSON turns NaN (a diverged loss) into null; read it back as NaN rather than reject it. */
 const lossSchema = z.union([z.number(), z.null().transform(() => Number.NaN)]);
 const accuracySchema = z.number().min(0).max(1);
 
-export const failureSchema = z.strictObject({ ok: z.literal(false), code: z.enum(ERROR_CODES), message: z.string() });
-export const replySchema = z.union([z.strictObject({ ok: z.literal(true) }), failureSchema]);
 export const helloReplySchema = z.union([z.strictObject({ ok: z.literal(true), clientId: idSchema }), failureSchema]);
 
 export const handshakeAuthSchema = z.object({
@@ -188,7 +150,7 @@ const replayOptionsSchema = z.discriminatedUnion('mode', [
     size: positiveInt.optional(),
     fraction: z.number().gt(0).lte(1).optional(),
     ratio: z.number().gt(0).lt(1),
-    selection: z.enum(['random', 'reservoir']).optional(),
+    selection: z.enum(REPLAY_SELECTIONS).optional(),
   }),
 ]);
 
@@ -207,7 +169,7 @@ export const trainTaskSchema = z.strictObject({
   endsStage: z.boolean().optional(),
   optimizer: optimizerOptionsSchema,
   replay: replayOptionsSchema,
-  regularizer: z.strictObject({ name: z.enum(['mas', 'ewc', 'distill']), lambda: z.number().min(0), samples: positiveInt }).optional(),
+  regularizer: z.strictObject({ name: z.enum(REGULARIZER_NAMES), lambda: z.number().min(0), samples: positiveInt }).optional(),
   evaluation: evaluationSchema.optional(),
 });
 
@@ -282,14 +244,6 @@ export const taskResultSchema = z.discriminatedUnion('ok', [
   z.strictObject({ taskId: idSchema, ok: z.literal(true), metrics: z.record(z.string(), z.unknown()), stateBlobId: idSchema.nullable(), replayBlobId: idSchema.nullable() }),
   z.strictObject({ taskId: idSchema, ok: z.literal(false), code: z.enum(ERROR_CODES), message: z.string().max(10_000) }),
 ]);
-
-/** One line naming every problem zod found, paths first. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 10)
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-    .join('; ');
-}
 
 // Compile-time guards: a schema and its interface may not drift apart.
 const schemasMatchTypes: [

@@ -1,7 +1,7 @@
 /**
  * The scenario file: schema, defaults, parsing and `--set key.path=value` overrides.
- * The `dataset`, `arms` and `analysis` fields have files of their own (dataset-schema.ts,
- * arm-schema.ts, analysis-schema.ts).
+ * The `dataset`, `ssl`, `arms` and `analysis` fields have files of their own (dataset-schema.ts,
+ * ssl-options/, arm-schema.ts, analysis-schema.ts).
  *
  * A scenario is validated as a whole before anything runs; every problem is reported
  * with its JSON path, so a typo or an impossible value fails fast and names the field.
@@ -12,10 +12,13 @@ import { analysisSchema } from './analysis-schema.js';
 import { armSchema } from './arm-schema.js';
 import { datasetSchema } from './dataset-schema.js';
 import { positiveInt } from './schema-primitives.js';
+import { sslSchema } from './ssl-options/index.js';
 
 const fraction = z.number().gt(0).lte(1);
 
+/** Stream types (shared/stream/index.ts has one splitter per name). */
 export const STREAM_TYPES = ['instance', 'random-class', 'distant-class', 'domain'] as const;
+export type StreamType = (typeof STREAM_TYPES)[number];
 export const DOMAIN_STYLES = ['original', 'inverted', 'edges', 'blurred'] as const;
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 
@@ -35,43 +38,6 @@ const modelSchema = z.strictObject({
   stemStride: z.union([z.literal(1), z.literal(2)]).default(1),
   projectionHidden: positiveInt.default(512),
   projectionDim: positiveInt.default(128),
-});
-
-/** Self-supervised methods, and `supervised`: the cross-entropy baseline on the chunks' labels. */
-export const SSL_METHOD_NAMES = ['moco-v2', 'simclr', 'byol', 'simsiam', 'barlow-twins', 'supervised'] as const;
-
-const sslSchema = z.strictObject({
-  method: z.enum(SSL_METHOD_NAMES).default('moco-v2'),
-  /** Softmax temperature of the contrastive losses (moco-v2, simclr). */
-  temperature: z.number().gt(0).lte(10).default(0.2),
-  /** moco-v2: keys kept as negatives. */
-  queueSize: positiveInt.default(4096),
-  /** EMA coefficient of the momentum network (moco-v2's key encoder, byol's target). */
-  momentum: z.number().gt(0).lt(1).default(0.99),
-  /** Hidden width of the predictor MLP (byol, simsiam). */
-  predictorHidden: positiveInt.default(512),
-  /**
-   * barlow-twins: weight of the off-diagonal term. The paper's 0.0051 was tuned for an
-   * 8192-wide embedding and is kept for smaller ones (solo-learn keeps it at 2048): the
-   * off-diagonal term has D(D-1) entries against D on the diagonal, so at D = 128 it
-   * weighs about 64 times less relative to the invariance term; raise lambda towards
-   * 1/D-ish values if the features collapse onto few directions.
-   */
-  lambda: z.number().gt(0).lte(10).default(0.0051),
-  /**
-   * Ghost batch-norm groups of every training forward pass; MoCo's key batch and
-   * SimCLR's second view are shuffled before grouping (shuffle-BN on one device).
-   */
-  bnGroups: positiveInt.default(4),
-  augment: z
-    .strictObject({
-      cropScale: z.tuple([fraction, fraction]).default([0.2, 1]),
-      flip: z.boolean().default(true),
-      jitter: z.number().min(0).max(1).default(0.4),
-      jitterProbability: z.number().min(0).max(1).default(0.8),
-      blurProbability: z.number().min(0).max(1).default(0.5),
-    })
-    .default({ cropScale: [0.2, 1], flip: true, jitter: 0.4, jitterProbability: 0.8, blurProbability: 0.5 }),
 });
 
 const optimizerSchema = z.strictObject({
@@ -187,7 +153,6 @@ export type Scenario = z.infer<typeof scenarioSchema>;
 export type DatasetSpec = Scenario['dataset'];
 export type StreamSpec = Scenario['stream'];
 export type ModelSpec = Scenario['model'];
-export type SslSpec = Scenario['ssl'];
 export type TrainingSpec = Scenario['training'];
 export type EvaluationSpec = Scenario['evaluation'];
 export type AnalysisSpec = Scenario['analysis'];
@@ -276,6 +241,7 @@ export function loadScenario(file: string, overrides: readonly string[] = []): S
 
 /** Sub-schemas reused by the protocol to check the tasks a client receives. */
 export { datasetSchema, streamSchema, modelSchema, sslSchema, evaluationSchema };
-export { FOLDER_LAYOUTS } from './dataset-schema.js';
+export { DATASET_NAMES, FOLDER_LAYOUTS, type DatasetName } from './dataset-schema.js';
 export { ARM_MODE_NAMES, type ArmModeName, type ArmSpec, type ArmSpecOf, type RegularizerSpec, type StrategySpec } from './arm-schema.js';
 export { ANALYSIS_NAMES, type AnalysisName } from './analysis-schema.js';
+export { SSL_METHOD_NAMES, type SslMethodName, type SslSpec, type SslSpecOf } from './ssl-options/index.js';

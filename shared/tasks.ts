@@ -2,6 +2,7 @@
  * The work a coordinator hands a client, and what comes back. These are the narrow
  * options the training engine sees: never the whole scenario.
  */
+import type { RegularizerName, ReplaySelection } from './continual-names.js';
 import type { AnalysisSpec, DatasetSpec, EvaluationSpec, ModelSpec, SslSpec, StreamSpec } from './scenario.js';
 
 /** Which data a client trains on: chunks of a seeded stream over a dataset. */
@@ -28,11 +29,11 @@ export interface OptimizerOptions {
 
 export type ReplayOptions =
   | { mode: 'none' }
-  | { mode: 'replay'; size?: number; fraction?: number; ratio: number; selection?: 'random' | 'reservoir' };
+  | { mode: 'replay'; size?: number; fraction?: number; ratio: number; selection?: ReplaySelection };
 
 /** A parameter regularizer for the stage, as the arm declares it. */
 export interface RegularizerOptions {
-  name: 'mas' | 'ewc' | 'distill';
+  name: RegularizerName;
   lambda: number;
   samples: number;
 }

@@ -16,7 +16,7 @@
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { z } from 'zod';
-import { describeIssues, failure, idSchema, replySchema, type ErrorCode, type Failure, type Reply } from './protocol.js';
+import { describeIssues, failure, idSchema, replySchema, type ErrorCode, type Failure, type Reply } from './replies.js';
 
 export interface BlobBegin {
   id: string;

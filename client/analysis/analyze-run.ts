@@ -9,7 +9,7 @@ import type { LabeledDataset } from '../../shared/dataset-types.js';
 import type { AnalysisName, AnalysisSpec } from '../../shared/scenario.js';
 import type { AnalysisOptions } from '../../shared/tasks.js';
 import { loadDataset, planStream } from '../data/index.js';
-import { computeNormalization } from '../engine/batches.js';
+import { computeNormalization } from '../data/normalization.js';
 import { datasetWithChannels } from './channels.js';
 import { ckaResults } from './cka-run.js';
 import { fewShotScores } from './few-shot-run.js';

@@ -10,7 +10,7 @@ import type { LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed, sampledIndices } from '../../shared/random.js';
 import type { AnalysisSpec } from '../../shared/scenario.js';
 import { subset } from '../data/index.js';
-import type { Normalization } from '../engine/batches.js';
+import type { Normalization } from '../data/normalization.js';
 import { extractStageFeatures, type FeatureSet } from '../eval/features.js';
 import { centeredRbfKernel, kernelCka, linearCka } from './cka.js';
 import type { RunModels } from './run-models.js';

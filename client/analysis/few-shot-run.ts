@@ -8,7 +8,7 @@ import { deriveSeed, sampledIndices } from '../../shared/random.js';
 import type { AnalysisSpec } from '../../shared/scenario.js';
 import type { AnalysisOptions } from '../../shared/tasks.js';
 import { subset } from '../data/index.js';
-import type { Normalization } from '../engine/batches.js';
+import type { Normalization } from '../data/normalization.js';
 import { extractFeatures, type FeatureSet } from '../eval/features.js';
 import { evaluateFewShot } from './few-shot.js';
 import type { RunModels } from './run-models.js';

@@ -8,8 +8,9 @@
 import type { ImageSet } from '../../shared/dataset-types.js';
 import { deriveSeed } from '../../shared/random.js';
 import type { AugmentOptions } from '../data/augment.js';
+import type { Normalization } from '../data/normalization.js';
 import { BatchPipeline } from '../data/pipeline.js';
-import { disposeTrainBatch, trainBatchTensors, type Normalization } from '../engine/batches.js';
+import { disposeTrainBatch, trainBatchTensors } from '../engine/batches.js';
 import { BatchSampler } from '../engine/sampler.js';
 import type { TrainBatch } from '../ssl/method.js';
 

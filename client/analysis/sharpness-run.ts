@@ -13,7 +13,7 @@ import type { AnalysisSpec } from '../../shared/scenario.js';
 import type { AnalysisOptions } from '../../shared/tasks.js';
 import type { StreamPlan } from '../../shared/stream/index.js';
 import { selectChunks, subset } from '../data/index.js';
-import type { Normalization } from '../engine/batches.js';
+import type { Normalization } from '../data/normalization.js';
 import type { SslMethod, TrainBatch } from '../ssl/method.js';
 import { disposeLossBatches, fixedLossBatches } from './loss-batches.js';
 import { directionCurve } from './loss-curves.js';

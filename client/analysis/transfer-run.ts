@@ -6,7 +6,7 @@
 import type { TransferScore } from '../../shared/analysis.js';
 import type { LabeledDataset } from '../../shared/dataset-types.js';
 import type { AnalysisOptions } from '../../shared/tasks.js';
-import { computeNormalization } from '../engine/batches.js';
+import { computeNormalization } from '../data/normalization.js';
 import { evaluateBackbone } from '../eval/evaluate.js';
 import type { RunModels } from './run-models.js';
 

@@ -5,11 +5,10 @@
  * chunk's importances are measured and what they are called in the state.
  */
 import type { ParamArrays } from '../../shared/state/arrays.js';
-import type { RegularizerOptions } from '../../shared/tasks.js';
 import { paramsToArrays, type Params } from '../models/params.js';
 import type { ExtraLoss } from '../ssl/method.js';
 import { addImportance, anchorPenalty, disposeAnchored, normalizeMax, toAnchored, type AnchoredImportance } from './penalty.js';
-import type { AfterStageContext, Regularizer, RegularizerState } from './regularizer.js';
+import type { AfterStageContext, Regularizer, RegularizerSettings, RegularizerState } from './regularizer.js';
 
 export abstract class AnchoredRegularizer implements Regularizer {
   private importance: ParamArrays | null;
@@ -21,7 +20,7 @@ export abstract class AnchoredRegularizer implements Regularizer {
    * @param label how errors name the regularizer
    */
   protected constructor(
-    private readonly options: RegularizerOptions,
+    private readonly options: RegularizerSettings,
     online: Params,
     state: RegularizerState | null,
     private readonly key: string,

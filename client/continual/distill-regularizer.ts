@@ -3,47 +3,22 @@
  * Continual Learners", https://arxiv.org/abs/2112.04215): a predictor maps the current
  * representation of a batch to the representation the frozen previous model (the state
  * at the end of the last chunk) gives the same images, trained with the SSL loss's own
- * form; the penalty is lambda times that loss.
+ * form (each method's `distillationLoss`); the penalty is lambda times that loss.
  *
  * The frozen backbone and, mid-stage, the predictor travel in the state. The predictor's
  * weights join the method's trainable parameters for the stage (so the same optimizer
  * step trains them) and leave them before the method's state is exported.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { SslSpec } from '../../shared/scenario.js';
 import type { ParamArrays } from '../../shared/state/arrays.js';
-import type { RegularizerOptions } from '../../shared/tasks.js';
 import { dense, denseDecls } from '../models/layers.js';
 import { assignParams, createParams, disposeParams, paramsToArrays, type Params } from '../models/params.js';
-import { backboneDecls, backboneForward, featureDim, type BackboneOptions } from '../models/resnet.js';
+import { backboneDecls, backboneForward, featureDim } from '../models/resnet.js';
 import { stopGradient } from '../ssl/gradient-step.js';
-import { barlowTwinsLoss, negativeCosine, ntXent, unitRows } from '../ssl/losses.js';
 import type { ExtraLoss } from '../ssl/method.js';
-import type { AfterStageContext, Regularizer, RegularizerState } from './regularizer.js';
-
-/** What distillation needs beyond its options: the model's shape and the SSL loss's form. */
-export interface DistillContext {
-  backbone: BackboneOptions;
-  ssl: SslSpec;
-  seed: number;
-}
+import type { AfterStageContext, Regularizer, RegularizerContext, RegularizerSettings, RegularizerState } from './regularizer.js';
 
 const PREFIX = 'distill';
-
-/** The SSL loss's own form between predicted and frozen representations. */
-export function distillationLoss(ssl: SslSpec, predicted: tf.Tensor2D, frozen: tf.Tensor2D): tf.Scalar {
-  switch (ssl.method) {
-    case 'moco-v2':
-    case 'simclr':
-      return ntXent(unitRows(predicted), unitRows(frozen), ssl.temperature);
-    case 'barlow-twins':
-      return barlowTwinsLoss(predicted, frozen, ssl.lambda);
-    case 'byol':
-    case 'simsiam':
-    case 'supervised':
-      return negativeCosine(predicted, frozen);
-  }
-}
 
 function predictorDecls(dim: number) {
   return [...denseDecls(`${PREFIX}.fc1`, dim, dim), ...denseDecls(`${PREFIX}.fc2`, dim, dim)];
@@ -56,10 +31,10 @@ export class DistillRegularizer implements Regularizer {
   private online: Params | null = null;
 
   constructor(
-    private readonly options: RegularizerOptions,
+    private readonly options: RegularizerSettings,
     online: Params,
     state: RegularizerState | null,
-    private readonly ctx: DistillContext,
+    private readonly ctx: RegularizerContext,
   ) {
     this.frozenArrays = state?.frozen ?? null;
     if (!this.frozenArrays) return; // first chunk: nothing to distill from yet
@@ -80,7 +55,7 @@ export class DistillRegularizer implements Regularizer {
     return ({ representation, view1 }) => {
       const target = stopGradient(backboneForward(frozen, this.ctx.backbone, view1, { training: false, bnGroups: 1 }));
       const predicted = dense(predictor, `${PREFIX}.fc2`, tf.relu(dense(predictor, `${PREFIX}.fc1`, representation)));
-      return tf.mul(distillationLoss(this.ctx.ssl, predicted, target), this.options.lambda) as tf.Scalar;
+      return tf.mul(this.ctx.distillationLoss(predicted, target), this.options.lambda) as tf.Scalar;
     };
   }
 

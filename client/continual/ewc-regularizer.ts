@@ -9,14 +9,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamArrays } from '../../shared/state/arrays.js';
-import type { RegularizerOptions } from '../../shared/tasks.js';
 import type { Params } from '../models/params.js';
 import { AnchoredRegularizer } from './anchored-regularizer.js';
 import { GradientMeans } from './gradient-means.js';
-import type { AfterStageContext, RegularizerState } from './regularizer.js';
+import type { AfterStageContext, RegularizerSettings, RegularizerState } from './regularizer.js';
 
 export class EwcRegularizer extends AnchoredRegularizer {
-  constructor(options: RegularizerOptions, online: Params, state: RegularizerState | null) {
+  constructor(options: RegularizerSettings, online: Params, state: RegularizerState | null) {
     super(options, online, state, 'fisher', 'EWC');
   }
 

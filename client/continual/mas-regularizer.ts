@@ -3,14 +3,13 @@
  * accumulated over finished chunks, with anchors where each chunk left the weights.
  */
 import type { ParamArrays } from '../../shared/state/arrays.js';
-import type { RegularizerOptions } from '../../shared/tasks.js';
 import type { Params } from '../models/params.js';
 import { AnchoredRegularizer } from './anchored-regularizer.js';
 import { masImportance } from './mas.js';
-import type { AfterStageContext, RegularizerState } from './regularizer.js';
+import type { AfterStageContext, RegularizerSettings, RegularizerState } from './regularizer.js';
 
 export class MasRegularizer extends AnchoredRegularizer {
-  constructor(options: RegularizerOptions, online: Params, state: RegularizerState | null) {
+  constructor(options: RegularizerSettings, online: Params, state: RegularizerState | null) {
     super(options, online, state, 'importance', 'MAS');
   }
 

@@ -1,17 +1,18 @@
 /**
  * Parameter regularizers of continual learning, behind one interface: during a stage
  * they add a penalty to the SSL loss; after it they learn from the finished chunk. Their
- * state (importances, anchor weights) travels with the model.
+ * state (importances, anchor weights) travels with the model. The implementations are
+ * named in regularizers.ts.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ParamArrays } from '../../shared/state/arrays.js';
 import type { RegularizerOptions } from '../../shared/tasks.js';
 import type { Params } from '../models/params.js';
 import type { BackboneOptions } from '../models/resnet.js';
-import type { ExtraLoss } from '../ssl/method.js';
-import { DistillRegularizer, type DistillContext } from './distill-regularizer.js';
-import { EwcRegularizer } from './ewc-regularizer.js';
-import { MasRegularizer } from './mas-regularizer.js';
+import type { ExtraLoss, SslMethod } from '../ssl/method.js';
+
+/** The settings every regularizer takes: the task's RegularizerOptions, under any registry's name. */
+export type RegularizerSettings = Omit<RegularizerOptions, 'name'> & { name: string };
 
 /** A regularizer's transferable state: named arrays per component. */
 export type RegularizerState = Record<string, ParamArrays>;
@@ -43,14 +44,11 @@ export interface Regularizer {
   dispose(): void;
 }
 
-type RegularizerFactory = (options: RegularizerOptions, online: Params, state: RegularizerState | null, ctx: DistillContext) => Regularizer;
-
-export const REGULARIZERS: Record<RegularizerOptions['name'], RegularizerFactory> = {
-  mas: (options, online, state) => new MasRegularizer(options, online, state),
-  ewc: (options, online, state) => new EwcRegularizer(options, online, state),
-  distill: (options, online, state, ctx) => new DistillRegularizer(options, online, state, ctx),
-};
-
-export function createRegularizer(options: RegularizerOptions, online: Params, state: RegularizerState | null, ctx: DistillContext): Regularizer {
-  return REGULARIZERS[options.name](options, online, state, ctx);
+/** What a regularizer may need beyond its options: the model's shape and the method it regularizes. */
+export interface RegularizerContext {
+  backbone: BackboneOptions;
+  /** The method's own distillation loss form (CaSSLe). */
+  distillationLoss: SslMethod['distillationLoss'];
+  /** The model seed: a regularizer's own weights start from it. */
+  seed: number;
 }

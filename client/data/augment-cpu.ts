@@ -9,8 +9,8 @@
  * has its own seed (`viewSeeds`), so any worker, in any order, yields the same bytes.
  */
 import { deriveSeed, Random } from '../../shared/random.js';
-import type { Normalization } from '../engine/batches.js';
 import type { AugmentOptions } from './augment.js';
+import type { Normalization } from './normalization.js';
 
 /** Uint8 images, HWC per image, stored contiguously (an ImageSet's pixel part). */
 export interface ImagePool {

@@ -5,7 +5,7 @@
 import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
 import { imageBytes } from '../../shared/dataset-types.js';
 import { deriveSeed, shuffledIndices } from '../../shared/random.js';
-import type { DatasetSpec, StreamSpec } from '../../shared/scenario.js';
+import type { DatasetName, DatasetSpec, StreamSpec } from '../../shared/scenario.js';
 import { splitStream, type StreamPlan } from '../../shared/stream/index.js';
 import type { DataSelection } from '../../shared/tasks.js';
 import { loadFashionMnist } from './fashion-mnist.js';
@@ -19,7 +19,7 @@ import { generateSynthetic } from './synthetic.js';
 export type DatasetLoader = (spec: DatasetSpec) => Promise<LabeledDataset>;
 
 /** Every dataset name's loader. */
-export const DATASET_LOADERS: Record<DatasetSpec['name'], DatasetLoader> = {
+export const DATASET_LOADERS: Record<DatasetName, DatasetLoader> = {
   'fashion-mnist': () => loadFashionMnist(),
   mnist: () => loadMnist(),
   idx: (spec) => {

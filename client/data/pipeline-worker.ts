@@ -4,9 +4,9 @@
  * Imports no tfjs: only plain JS runs here.
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
-import type { Normalization } from '../engine/batches.js';
-import type { AugmentOptions } from './augment.js';
 import { twoViews, type ImagePool } from './augment-cpu.js';
+import type { AugmentOptions } from './augment.js';
+import type { Normalization } from './normalization.js';
 
 /** Messages from the pipeline to a worker. */
 export type ToWorker =

@@ -7,9 +7,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import type { Normalization } from '../engine/batches.js';
-import type { AugmentOptions } from './augment.js';
 import { twoViews, type ImagePool } from './augment-cpu.js';
+import type { AugmentOptions } from './augment.js';
+import type { Normalization } from './normalization.js';
 import type { FromWorker, ToWorker } from './pipeline-worker.js';
 
 /** Anything that yields batch index lists in order, e.g. the engine's BatchSampler. */

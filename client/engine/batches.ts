@@ -6,29 +6,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../shared/dataset-types.js';
 import { shuffledIndices } from '../../shared/random.js';
+import type { Normalization } from '../data/normalization.js';
 import type { ViewBatch } from '../data/pipeline.js';
 import type { TrainBatch } from '../ssl/method.js';
-
-/** Per-channel mean and standard deviation of pixel values in [0, 1]. */
-export interface Normalization {
-  mean: number[];
-  std: number[];
-}
-
-export function computeNormalization(set: ImageSet): Normalization {
-  const c = set.channels;
-  const sum = new Float64Array(c);
-  const sq = new Float64Array(c);
-  const n = set.count * set.height * set.width;
-  for (let i = 0; i < n * c; i++) {
-    const v = set.images[i] / 255;
-    sum[i % c] += v;
-    sq[i % c] += v * v;
-  }
-  const mean = Array.from(sum, (s) => s / n);
-  const std = Array.from(sq, (s, i) => Math.sqrt(Math.max(s / n - mean[i] * mean[i], 1e-8)));
-  return { mean, std };
-}
 
 /** The images at `indices` as a float batch in [0, 1], NHWC. */
 export function toUnitBatch(set: ImageSet, indices: ArrayLike<number>): tf.Tensor4D {

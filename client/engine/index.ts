@@ -11,9 +11,9 @@ import type { DataSelection, EvalMetrics, EvalTask, Progress, TrainTask } from '
 import { selectBackend, type BackendChoice } from '../backend.js';
 import { extendReplay } from '../continual/replay.js';
 import { loadDataset, planStream, selectChunks } from '../data/index.js';
+import { computeNormalization, type Normalization } from '../data/normalization.js';
 import { evaluateBackbone } from '../eval/evaluate.js';
 import { encoderOptions } from '../models/encoder.js';
-import { computeNormalization, type Normalization } from './batches.js';
 import { restoreMethod, trainStage } from './trainer.js';
 import type { Engine, StreamSummary, TrainOutcome } from './types.js';
 

@@ -4,23 +4,34 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../shared/dataset-types.js';
+import { ProgressThrottle } from '../../shared/progress-throttle.js';
 import { deriveSeed, Random } from '../../shared/random.js';
 import type { ModelState } from '../../shared/state/model-state.js';
+import type { SslCommonOptions } from '../../shared/ssl-options/index.js';
 import type { OptimizerOptions, Progress, TrainTask } from '../../shared/tasks.js';
-import { createRegularizer, type Regularizer } from '../continual/regularizer.js';
+import type { Regularizer, RegularizerSettings } from '../continual/regularizer.js';
+import { createRegularizer } from '../continual/regularizers.js';
 import { replayPerBatch } from '../continual/replay.js';
 import type { AugmentOptions } from '../data/augment.js';
+import type { Normalization } from '../data/normalization.js';
 import { BatchPipeline, type ViewBatch } from '../data/pipeline.js';
 import type { EncoderOptions } from '../models/encoder.js';
 import { GradientRecorder } from '../optim/gradient-recorder.js';
 import { Sgd } from '../optim/sgd.js';
-import { createMethod } from '../ssl/index.js';
+import { createMethod, type MethodRegistry } from '../ssl/index.js';
 import type { ExtraLoss, SslMethod } from '../ssl/method.js';
-import { concatSets, disposeTrainBatch, inputBatches, trainBatchTensors, type Normalization } from './batches.js';
+import { concatSets, disposeTrainBatch, inputBatches, trainBatchTensors } from './batches.js';
+import { BUILT_IN_REGISTRIES, type Registries } from './registries.js';
 import { BatchSampler } from './sampler.js';
 
-/** A stage as the trainer runs it: the task's training fields, plus the seeds and encoder the engine derives. */
-export type StageOptions = Pick<TrainTask, 'taskId' | 'ssl' | 'batchSize' | 'steps' | 'firstStep' | 'endsStage' | 'optimizer' | 'replay' | 'regularizer'> & {
+/**
+ * A stage as the trainer runs it: the task's training fields, plus the seeds and encoder
+ * the engine derives. Of the SSL options and the regularizer it reads only what every
+ * method and every regularizer has: the rest is their factories' business.
+ */
+export type StageOptions = Pick<TrainTask, 'taskId' | 'batchSize' | 'steps' | 'firstStep' | 'endsStage' | 'optimizer' | 'replay'> & {
+  ssl: SslCommonOptions;
+  regularizer?: RegularizerSettings;
   /** Seeds the model's initialization (shared by every arm and the random-init floor). */
   modelSeed: number;
   /** Seeds this stage's batches and augmentations. */
@@ -45,9 +56,9 @@ export function learningRate(o: OptimizerOptions, step: number): number {
   return 0.5 * o.lr * (1 + Math.cos((Math.PI * Math.min(step, o.totalSteps)) / Math.max(1, o.totalSteps)));
 }
 
-/** A method with the state restored (or freshly initialized when `state` is null). */
-export function restoreMethod(o: Pick<StageOptions, 'ssl' | 'encoder' | 'modelSeed'>, state: ModelState | null): SslMethod {
-  const method = createMethod(o.ssl, o.encoder, o.modelSeed);
+/** A method with the state restored (or freshly initialized when `state` is null), its factory taken from `methods` (default: the built-in ones). */
+export function restoreMethod(o: Pick<StageOptions, 'ssl' | 'encoder' | 'modelSeed'>, state: ModelState | null, methods?: MethodRegistry): SslMethod {
+  const method = createMethod(o.ssl, o.encoder, o.modelSeed, methods);
   if (state) {
     if (state.method !== o.ssl.method) {
       method.dispose();
@@ -89,8 +100,9 @@ async function sslGradients(
   norm: Normalization,
   samples: number,
   visit: (grads: Map<string, tf.Tensor>) => void,
+  methods: MethodRegistry,
 ): Promise<void> {
-  const copy = restoreMethod(o, { method: o.ssl.method, step: 0, methodState: await method.exportState(), optimizer: null });
+  const copy = restoreMethod(o, { method: o.ssl.method, step: 0, methodState: await method.exportState(), optimizer: null }, methods);
   const seed = deriveSeed(o.stageSeed, 'regularizer', 'ssl-gradients');
   const batches = Math.max(1, Math.ceil(samples / o.batchSize));
   const sampler = new BatchSampler(chunk.count, 0, o.batchSize, 0, seed);
@@ -105,12 +117,12 @@ async function sslGradients(
   }
 }
 
-// Reading the loss forces a sync with the backend; a few times per second is plenty.
+// Reporting yields to the event loop (progress, heartbeats): about once a second is plenty.
 const PROGRESS_EVERY_MS = 1000;
 
 /**
  * Trains one stage. The caller owns the returned method (for evaluation) and must
- * dispose it.
+ * dispose it. Methods and regularizers are looked up in `registries`.
  */
 export async function trainStage(
   o: StageOptions,
@@ -119,14 +131,21 @@ export async function trainStage(
   norm: Normalization,
   previous: ModelState | null,
   onProgress: (p: Progress) => void,
+  registries: Registries = BUILT_IN_REGISTRIES,
 ): Promise<StageResult> {
-  const method = restoreMethod(o, previous);
+  const method = restoreMethod(o, previous, registries.methods);
   const optimizer = new Sgd({ momentum: o.optimizer.momentum, weightDecay: o.optimizer.weightDecay });
   let pipeline: BatchPipeline | null = null;
   let regularizer: Regularizer | null = null;
   try {
     regularizer = o.regularizer
-      ? createRegularizer(o.regularizer, method.online, previous?.regularizer ?? null, { backbone: o.encoder.backbone, ssl: o.ssl, seed: o.modelSeed })
+      ? createRegularizer(
+          o.regularizer,
+          method.online,
+          previous?.regularizer ?? null,
+          { backbone: o.encoder.backbone, distillationLoss: (predicted, frozen) => method.distillationLoss(predicted, frozen), seed: o.modelSeed },
+          registries.regularizers,
+        )
       : null;
     const extra = regularizer?.extraLoss();
     if (previous?.optimizer && o.optimizer.keepOptimizerState) optimizer.importState(previous.optimizer, method.online.trainable);
@@ -139,7 +158,7 @@ export async function trainStage(
     pipeline = new BatchPipeline({ pool, sampler, augment: augmentFor(o, chunk), norm, stageSeed: o.stageSeed, firstBatch: firstStep, batches: o.steps });
     let lossFirst = Number.NaN;
     let loss = Number.NaN;
-    let lastReport = 0;
+    const throttle = new ProgressThrottle(PROGRESS_EVERY_MS);
     const started = performance.now();
     for (let s = 0; s < o.steps; s++) {
       const globalStep = o.optimizer.startStep + s;
@@ -152,9 +171,7 @@ export async function trainStage(
         throw new Error(`step ${firstStep + s + 1}: ${(err as Error).message}`, { cause: err });
       }
       if (s === 0) lossFirst = loss;
-      const now = performance.now();
-      if (now - lastReport > PROGRESS_EVERY_MS || s === o.steps - 1) {
-        lastReport = now;
+      if (throttle.passes(o.taskId, s + 1, o.steps)) {
         onProgress({ taskId: o.taskId, step: s + 1, steps: o.steps, loss });
         // Let the event loop deliver progress and heartbeats between steps.
         await new Promise((resolve) => setImmediate(resolve));
@@ -169,7 +186,7 @@ export async function trainStage(
         online: method.online,
         backbone: o.encoder.backbone,
         plainBatches: () => inputBatches(chunk, norm, samples, 64, seed),
-        sslGradients: (visit) => sslGradients(o, method, chunk, norm, samples, visit),
+        sslGradients: (visit) => sslGradients(o, method, chunk, norm, samples, visit, registries.methods),
       });
     }
     // First: a regularizer that lent the method parameters takes them back.

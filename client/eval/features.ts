@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../shared/dataset-types.js';
-import { toInputBatch, type Normalization } from '../engine/batches.js';
+import type { Normalization } from '../data/normalization.js';
+import { toInputBatch } from '../engine/batches.js';
 import type { ForwardMode } from '../models/layers.js';
 import type { Params } from '../models/params.js';
 import { backboneForward, featureDim, type BackboneOptions } from '../models/resnet.js';

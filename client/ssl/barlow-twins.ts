@@ -7,6 +7,7 @@
  * Projector Linear-BN-ReLU-Linear (the paper's has three layers of 8192 units; two keep
  * small models small). No negatives, no momentum encoder, no predictor.
  */
+import type * as tf from '@tensorflow/tfjs-core';
 import type { EncoderOptions } from '../models/encoder.js';
 import { createParams, type Params } from '../models/params.js';
 import { mlpHeadDecls, twoViewEmbeddings, type MlpHeadOptions } from '../models/predictor.js';
@@ -36,6 +37,11 @@ export class BarlowTwins extends OnlineObjectiveMethod implements SslMethod {
     const { backbone, hiddenDim, outputDim } = options.encoder;
     this.head = { inputDim: featureDim(backbone), hiddenDim, outputDim };
     this.online = createParams([...backboneDecls(backbone), ...mlpHeadDecls('head', this.head)], seed);
+  }
+
+  /** Barlow Twins' own loss between predicted and frozen representations. */
+  distillationLoss(predicted: tf.Tensor2D, frozen: tf.Tensor2D): tf.Scalar {
+    return barlowTwinsLoss(predicted, frozen, this.options.lambda);
   }
 
   protected objective({ view1, view2 }: TrainBatch): Objective {

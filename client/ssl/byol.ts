@@ -21,7 +21,7 @@ import { backboneDecls, featureDim } from '../models/resnet.js';
 import type { Sgd } from '../optim/sgd.js';
 import { emaUpdate, momentumCopy } from './ema.js';
 import { evaluateObjective, gradientStep, type Objective } from './gradient-step.js';
-import { normalizedMse } from './losses.js';
+import { negativeCosine, normalizedMse } from './losses.js';
 import type { ExtraLoss, TrainBatch, SslMethod } from './method.js';
 import { exportParts, importParts } from './state-parts.js';
 
@@ -54,6 +54,11 @@ export class Byol implements SslMethod {
     const loss = this.withObjective(batch, (objective) => gradientStep({ online: this.online, optimizer, lr, bnGroups, view1: batch.view1, extra }, objective));
     emaUpdate(this.target, this.online, this.options.momentum);
     return loss;
+  }
+
+  /** Negative cosine between predicted and frozen representations, the form of its own loss. */
+  distillationLoss(predicted: tf.Tensor2D, frozen: tf.Tensor2D): tf.Scalar {
+    return negativeCosine(predicted, frozen);
   }
 
   evaluateLoss(batch: TrainBatch, _rng: Random): number {

@@ -58,6 +58,13 @@ export interface SslMethod {
    * the loss reads, and one read from the backend.
    */
   evaluateLoss(batch: TrainBatch, rng: Random): number;
+  /**
+   * What CaSSLe-style distillation (client/continual/distill-regularizer.ts) minimizes for
+   * this method: the method's own loss form between the distillation predictor's output
+   * and the frozen previous model's representation of the same images. Runs inside the
+   * step's tape; reads options only, never the method's weights.
+   */
+  distillationLoss(predicted: tf.Tensor2D, frozen: tf.Tensor2D): tf.Scalar;
   exportState(): Promise<MethodState>;
   /**
    * How the parts of the exported state combine with other states' (fedavg, the line

@@ -20,7 +20,7 @@ import { backboneForward } from '../models/resnet.js';
 import type { Sgd } from '../optim/sgd.js';
 import { emaUpdate } from './ema.js';
 import { evaluateObjective, gradientStep, type Objective } from './gradient-step.js';
-import { infoNce } from './losses.js';
+import { infoNce, ntXent, unitRows } from './losses.js';
 import type { ExtraLoss, TrainBatch, SslMethod } from './method.js';
 
 export interface MocoOptions {
@@ -67,6 +67,11 @@ export class MocoV2 implements SslMethod {
       this.enqueue(keys);
       return loss;
     });
+  }
+
+  /** Contrastive, as its own loss: NT-Xent between the unit predicted and frozen representations. */
+  distillationLoss(predicted: tf.Tensor2D, frozen: tf.Tensor2D): tf.Scalar {
+    return ntXent(unitRows(predicted), unitRows(frozen), this.options.temperature);
   }
 
   evaluateLoss(batch: TrainBatch, rng: Random): number {

@@ -49,6 +49,11 @@ export class SimClr extends OnlineStateMethod implements SslMethod {
     return this.withObjective(batch, rng, (objective) => evaluateObjective(this.options.bnGroups, objective));
   }
 
+  /** Contrastive, as its own loss: NT-Xent between the unit predicted and frozen representations. */
+  distillationLoss(predicted: tf.Tensor2D, frozen: tf.Tensor2D): tf.Scalar {
+    return ntXent(unitRows(predicted), unitRows(frozen), this.options.temperature);
+  }
+
   /** NT-Xent of the batch with the second view shuffled by `rng` for its BN groups, handed to `use`. */
   private withObjective<T>({ view1, view2 }: TrainBatch, rng: Random, use: (objective: Objective) => T): T {
     const { encoder, temperature } = this.options;

@@ -41,6 +41,11 @@ export class SimSiam extends OnlineObjectiveMethod implements SslMethod {
     this.online = createParams([...backboneDecls(backbone), ...mlpHeadDecls('head', this.head), ...predictorDecls(outputDim, options.predictorHidden)], seed);
   }
 
+  /** Negative cosine between predicted and frozen representations, the form of its own loss. */
+  distillationLoss(predicted: tf.Tensor2D, frozen: tf.Tensor2D): tf.Scalar {
+    return negativeCosine(predicted, frozen);
+  }
+
   protected objective({ view1, view2 }: TrainBatch): Objective {
     const { encoder, predictorHidden } = this.options;
     return (mode) => {

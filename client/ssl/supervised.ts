@@ -10,6 +10,7 @@ import { dense, denseDecls } from '../models/layers.js';
 import { createParams, type Params } from '../models/params.js';
 import { backboneDecls, backboneForward, featureDim } from '../models/resnet.js';
 import type { Objective } from './gradient-step.js';
+import { negativeCosine } from './losses.js';
 import type { SslMethod, TrainBatch } from './method.js';
 import { OnlineObjectiveMethod } from './online-objective-method.js';
 
@@ -42,6 +43,11 @@ export class Supervised extends OnlineObjectiveMethod implements SslMethod {
   }
 
   /** The cross-entropy of the classifier on view1's features (view2 is not used). */
+  /** Negative cosine between predicted and frozen representations: cross-entropy has no representation-to-representation form. */
+  distillationLoss(predicted: tf.Tensor2D, frozen: tf.Tensor2D): tf.Scalar {
+    return negativeCosine(predicted, frozen);
+  }
+
   protected objective({ view1, labels }: TrainBatch): Objective {
     if (!labels) throw new Error('the supervised baseline needs labels with every batch');
     const { backbone } = this.options.encoder;

@@ -1,5 +1,5 @@
 /** The stream splitters by stream type, and the one entry point that dispatches on it. */
-import type { StreamSpec } from '../scenario.js';
+import type { StreamSpec, StreamType } from '../scenario.js';
 import { splitDistantClass } from './distant-class.js';
 import { splitDomain } from './domain.js';
 import { splitInstance } from './instance.js';
@@ -11,7 +11,7 @@ export { checkPartition } from './distant-class.js';
 export { domainStyles } from './domain.js';
 
 /** Every stream type's splitter. */
-export const SPLITTERS: Record<StreamSpec['type'], Splitter> = {
+export const SPLITTERS: Record<StreamType, Splitter> = {
   instance: splitInstance,
   'random-class': splitRandomClass,
   'distant-class': splitDistantClass,

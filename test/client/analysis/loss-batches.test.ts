@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { disposeLossBatches, fixedLossBatches } from '../../../client/analysis/loss-batches.js';
 import type { AugmentOptions } from '../../../client/data/augment.js';
+import { computeNormalization } from '../../../client/data/normalization.js';
 import { generateSynthetic } from '../../../client/data/synthetic.js';
-import { computeNormalization } from '../../../client/engine/batches.js';
 import type { TrainBatch } from '../../../client/ssl/method.js';
 import { useWasm } from '../../support/backend.js';
 

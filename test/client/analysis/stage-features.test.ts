@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { computeNormalization } from '../../../client/data/normalization.js';
 import { generateSynthetic } from '../../../client/data/synthetic.js';
-import { computeNormalization } from '../../../client/engine/batches.js';
 import { extractFeatures, extractStageFeatures } from '../../../client/eval/features.js';
-import { backboneDecls, type BackboneOptions } from '../../../client/models/resnet.js';
 import { createParams, disposeParams, type Params } from '../../../client/models/params.js';
+import { backboneDecls, type BackboneOptions } from '../../../client/models/resnet.js';
 import { useWasm } from '../../support/backend.js';
 
 beforeAll(useWasm);

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSynthetic } from '../../../client/data/synthetic.js';
 import { planStream } from '../../../client/data/index.js';
-import { computeNormalization } from '../../../client/engine/batches.js';
+import { computeNormalization } from '../../../client/data/normalization.js';
 import { evaluateBackbone } from '../../../client/eval/evaluate.js';
 import { encoderDecls, encoderOptions } from '../../../client/models/encoder.js';
 import { createParams, disposeParams } from '../../../client/models/params.js';
