@@ -1,5 +1,5 @@
 /**
- * Bench child processes: `node --import tsx <entry> ...args`, as server/spawn.ts starts
+ * Bench child processes: `node --import tsx <entry> ...args`, as server/clients/spawn.ts starts
  * clients. Their result lines come on stdout after a known prefix; stderr is kept for
  * the error message when a child fails.
  */

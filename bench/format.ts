@@ -1,5 +1,5 @@
 /** The bench report as readable text. */
-import type { OverheadSummary } from '../server/overhead.js';
+import type { OverheadSummary } from '../server/run/overhead.js';
 import type { BenchReport, MocoResult } from './report-types.js';
 
 function table(rows: string[][]): string {

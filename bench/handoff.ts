@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { startCoordinator } from '../server/coordinator.js';
+import { startCoordinator } from '../server/net/coordinator.js';
 import { buildTrainTask } from '../server/schedule/build.js';
-import type { Worker } from '../server/worker.js';
+import type { TaskClient } from '../server/clients/pool.js';
 import { silentLogger } from '../shared/log.js';
 import { startChild, stopChild, RESULT_PREFIX, type Child } from './child.js';
 import { benchScenario, type ModelConfig } from './configs.js';
@@ -47,7 +47,7 @@ export async function measureHandoff(o: HandoffOptions): Promise<HandoffResult> 
       ['bench-a', children[0]],
       ['bench-b', children[1]],
     ]);
-    const workers: Worker[] = [await coordinator.registry.acquire(), await coordinator.registry.acquire()];
+    const workers: TaskClient[] = [await coordinator.registry.acquire(), await coordinator.registry.acquire()];
     const [sender, receiver] = workers.map((w) => ({ worker: w, child: byId.get(w.id)! }));
     if (!sender.child || !receiver.child) throw new Error(`unexpected hand-off client ids: ${workers.map((w) => w.id).join(', ')}`);
 

@@ -11,12 +11,12 @@ import { BENCH_CONFIG_CHOICES, countListOrNone, HANDOFF_CHOICES, HANDOFF_SIZE_NA
 import { clientCommand } from '../client/main.js';
 import { createLogger } from '../shared/log.js';
 import { BACKEND_NAMES, loadScenario, ScenarioError, type BackendName, type Scenario } from '../shared/scenario.js';
-import { JournalError } from '../server/journal.js';
-import { resumeRun } from '../server/resume.js';
-import { runScenario, whereTheRunIs, type RunScenarioOptions, type RunSummary } from '../server/run.js';
-import { listenWarning, MIN_TOKEN_LENGTH, serveToken } from '../server/listen-policy.js';
-import { readTlsCredentials, TlsSetupError, type TlsCredentials } from '../server/tls.js';
-import { loadSuite, runSuite } from '../server/suite.js';
+import { JournalError } from '../server/run/journal.js';
+import { resumeRun } from '../server/run/resume.js';
+import { runScenario, whereTheRunIs, type RunScenarioOptions, type RunSummary } from '../server/run/run.js';
+import { listenWarning, MIN_TOKEN_LENGTH, serveToken } from '../server/net/listen-policy.js';
+import { readTlsCredentials, TlsSetupError, type TlsCredentials } from '../server/net/tls.js';
+import { loadSuite, runSuite } from '../server/run/suite.js';
 
 interface ScenarioOptions {
   out?: string;
@@ -140,7 +140,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_NAMES))
     .option('--threads <n>', 'compute threads (wasm backend; default all cores)', positiveInt)
     .action(async (runDir: string, opts: { set: string[]; backend?: BackendName; threads?: number }) => {
-      const { analyzeRunDir } = await import('../server/analyze.js');
+      const { analyzeRunDir } = await import('../server/analysis/analyze.js');
       const logger = createLogger({ name: 'analyze' });
       const summary = await analyzeRunDir({ runDir, overrides: opts.set, backend: opts.backend, threads: opts.threads, logger });
       process.stdout.write(`results: ${summary.resultsPath}\nreport:  ${summary.reportPath}\n`);

@@ -14,8 +14,6 @@ import { datasetSchema } from './dataset-schema.js';
 import { positiveInt } from './schema-primitives.js';
 import { sslSchema } from './ssl-options/index.js';
 
-const fraction = z.number().gt(0).lte(1);
-
 /** Stream types (shared/stream/index.ts has one splitter per name). */
 export const STREAM_TYPES = ['instance', 'random-class', 'distant-class', 'domain'] as const;
 export type StreamType = (typeof STREAM_TYPES)[number];

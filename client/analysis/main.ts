@@ -1,6 +1,6 @@
 /**
  * The analysis process: `node --import tsx client/analysis/main.ts`, started by a
- * coordinator with an IPC channel (server/analysis-process.ts; the conversation is in
+ * coordinator with an IPC channel (server/analysis/analysis-process.ts; the conversation is in
  * shared/analysis-ipc.ts). It analyzes one run, answers and exits, so that TensorFlow.js
  * is loaded here and never in the coordinator. Diagnostics go to stderr.
  */

@@ -42,7 +42,7 @@ export class BatchSampler {
 
   constructor(
     private readonly freshCount: number,
-    private readonly replayCount: number,
+    replayCount: number,
     private readonly batchSize: number,
     private readonly replayPerBatch: number,
     seed: number,

@@ -9,7 +9,7 @@
 import type { Scenario } from '../../shared/scenario.js';
 import type { ArmSpec } from '../../shared/arm-schema.js';
 import type { EvalTask, TrainMetrics, TrainTask } from '../../shared/tasks.js';
-import type { TaskOutcome } from '../worker.js';
+import type { TaskOutcome } from '../clients/pool.js';
 import type { PlanInput } from './build.js';
 
 /** One stage as planned. A mode may keep more in it (fedavg: its clients' tasks). */

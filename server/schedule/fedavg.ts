@@ -6,7 +6,7 @@
  */
 import type { ArmSpecOf } from '../../shared/arm-schema.js';
 import type { TrainMetrics, TrainTask } from '../../shared/tasks.js';
-import { averageStates } from '../average-states.js';
+import { averageStates } from '../states/average-states.js';
 import type { ArmMode, PlannedStage, StageTaskResult } from './arm-mode.js';
 import { buildTrainTask, relaySteps, type PlanInput } from './build.js';
 import { evalTaskFor } from './eval-task.js';

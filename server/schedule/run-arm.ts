@@ -11,10 +11,10 @@ import type { ArmSpec } from '../../shared/scenario.js';
 import type { Logger } from '../../shared/log.js';
 import type { WireTask } from '../../shared/protocol.js';
 import type { TrainMetrics, TrainTask } from '../../shared/tasks.js';
-import type { CheckpointPaths, CheckpointWriter } from '../checkpoints.js';
-import { OverheadClock } from '../overhead.js';
-import { NO_RETRIES, runWithRetries, type RetryEvent, type RetryPolicy } from '../retry.js';
-import type { WorkerPool } from '../worker.js';
+import type { CheckpointPaths, CheckpointWriter } from '../run/checkpoints.js';
+import { OverheadClock } from '../run/overhead.js';
+import { NO_RETRIES, runWithRetries, type RetryEvent, type RetryPolicy } from '../run/retry.js';
+import type { ClientPool } from '../clients/pool.js';
 import type { ArmMode, HandOff, PlannedStage } from './arm-mode.js';
 import type { PlanInput } from './build.js';
 import { ARM_MODES, modeOf, type ArmModes } from './modes.js';
@@ -50,7 +50,7 @@ export interface ArmResumePoint {
 }
 
 export interface RunArmOptions {
-  pool: WorkerPool;
+  pool: ClientPool;
   checkpoints: CheckpointWriter;
   logger?: Logger;
   /** What happens when a stage's client is lost (default: no retry). */

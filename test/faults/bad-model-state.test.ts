@@ -13,10 +13,10 @@ import { createEngine, type TrainingEngine } from '../../client/engine/index.js'
 import { decodeState, encodeState, type ModelState } from '../../shared/state/model-state.js';
 import type { Engine } from '../../client/engine/types.js';
 import type { TrainTask } from '../../shared/tasks.js';
-import { CheckpointStore } from '../../server/checkpoints.js';
-import type { Coordinator } from '../../server/coordinator.js';
+import { CheckpointStore } from '../../server/run/checkpoints.js';
+import type { Coordinator } from '../../server/net/coordinator.js';
 import { ARM_MODES, planArm, runArm, type ArmModes } from '../../server/schedule/index.js';
-import type { Worker, WorkerPool } from '../../server/worker.js';
+import type { TaskClient, ClientPool } from '../../server/clients/pool.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
 import { logBuffer, type LogBuffer } from '../support/log-buffer.js';
 import { tinyRelayScenario } from '../support/scenario.js';
@@ -46,7 +46,7 @@ function tampering(engine: TrainingEngine, tamper: (state: ModelState) => void):
 }
 
 /** Hands out `workers` in order, the last one again when asked for more. */
-function inOrder(workers: Worker[]): WorkerPool {
+function inOrder(workers: TaskClient[]): ClientPool {
   let next = 0;
   return { acquire: async () => workers[Math.min(next++, workers.length - 1)], release: () => undefined };
 }
@@ -71,10 +71,10 @@ describe('bad model states in a relay (real engines)', () => {
     await rm(dir, { recursive: true, force: true });
   });
   /** Joins a client with `clientEngine`, returns it as a worker. */
-  async function joinClient(clientId: string, clientEngine: Engine): Promise<Worker> {
+  async function joinClient(clientId: string, clientEngine: Engine): Promise<TaskClient> {
     handles.push(await startClient({ url: coordinator.url, token: TEST_TOKEN, engine: clientEngine, clientId }));
     await coordinator.registry.waitForClients(handles.length, 10_000);
-    const workers: Worker[] = [];
+    const workers: TaskClient[] = [];
     for (let i = 0; i < handles.length; i++) workers.push(await coordinator.registry.acquire());
     workers.forEach((w) => coordinator.registry.release(w));
     return workers.find((w) => w.id === clientId)!;

@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Coordinator } from '../../server/coordinator.js';
+import type { Coordinator } from '../../server/net/coordinator.js';
 import { planArm } from '../../server/schedule/index.js';
-import { spawnClients, type SpawnedClients } from '../../server/spawn.js';
-import { TaskError } from '../../server/transport.js';
-import type { Worker } from '../../server/worker.js';
+import { spawnClients, type SpawnedClients } from '../../server/clients/spawn.js';
+import { TaskError } from '../../server/net/remote-client.js';
+import type { TaskClient } from '../../server/clients/pool.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
 import { encodeFakeState, readFakeState } from '../support/fake-engine.js';
 import { logBuffer, type LogBuffer } from '../support/log-buffer.js';
@@ -52,7 +52,7 @@ describe('transfers over a faulty network (real client process)', () => {
   });
 
   /** The one client, once it is registered (again). */
-  const worker = async (): Promise<Worker> => {
+  const worker = async (): Promise<TaskClient> => {
     await coordinator.registry.waitForClients(1, 30_000);
     return coordinator.registry.acquire();
   };

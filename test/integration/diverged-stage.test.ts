@@ -6,7 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RunJournal } from '../../server/journal.js';
+import { RunJournal } from '../../server/run/journal.js';
 import { startCli } from '../support/cli-process.js';
 import { readResults } from '../support/same-run.js';
 import { quickTrainingScenario } from '../support/scenario.js';

@@ -7,8 +7,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Results } from '../../server/results.js';
-import { runScenario } from '../../server/run.js';
+import type { Results } from '../../server/report/results.js';
+import { runScenario } from '../../server/run/run.js';
 import { silentLogger } from '../../shared/log.js';
 import { parseScenario } from '../../shared/scenario.js';
 

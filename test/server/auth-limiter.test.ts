@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AuthLimiter } from '../../server/auth-limiter.js';
-import { serveToken, listenWarning, MIN_TOKEN_LENGTH } from '../../server/listen-policy.js';
+import { AuthLimiter } from '../../server/net/auth-limiter.js';
+import { serveToken, listenWarning, MIN_TOKEN_LENGTH } from '../../server/net/listen-policy.js';
 
 describe('AuthLimiter', () => {
   const clock = () => {

@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { ClientStartError, startClient } from '../../client/connection.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
-import { tokenMatches } from '../../server/auth.js';
-import type { Coordinator } from '../../server/coordinator.js';
+import { tokenMatches } from '../../server/net/auth.js';
+import type { Coordinator } from '../../server/net/coordinator.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
 import { FakeEngine } from '../support/fake-engine.js';
 

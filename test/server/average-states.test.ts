@@ -1,8 +1,8 @@
 /** Averaging model states on the coordinator, and the fedavg plan and scenario checks. */
 import { describe, expect, it } from 'vitest';
-import { averageStates } from '../../server/average-states.js';
-import { decodedState } from '../../server/decoded-states.js';
-import { inspectReturnedState } from '../../server/state-check.js';
+import { averageStates } from '../../server/states/average-states.js';
+import { decodedState } from '../../server/states/decoded-states.js';
+import { inspectReturnedState } from '../../server/states/state-check.js';
 import { decodeState, encodeState, type ModelState } from '../../shared/state/model-state.js';
 import type { PartsMeta } from '../../shared/state/part-meta.js';
 import { planFedavgRounds } from '../../server/schedule/fedavg.js';

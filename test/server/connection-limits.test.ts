@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { startClient } from '../../client/connection.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
-import type { Coordinator } from '../../server/coordinator.js';
+import type { Coordinator } from '../../server/net/coordinator.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
 import { FakeEngine } from '../support/fake-engine.js';
 import { logBuffer } from '../support/log-buffer.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forgettingMetrics } from '../../server/forgetting.js';
+import { forgettingMetrics } from '../../server/report/forgetting.js';
 
 describe('forgetting metrics', () => {
   it('are zero for a learner that never forgets and learns nothing ahead', () => {

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log.js';
-import { runScenario, type ClientLauncher } from '../../server/run.js';
-import { spawnClients } from '../../server/spawn.js';
+import { runScenario, type ClientLauncher } from '../../server/run/run.js';
+import { spawnClients } from '../../server/clients/spawn.js';
 import { tinyScenario } from '../support/scenario.js';
 import { useTempDir } from '../support/temp-dir.js';
 

@@ -5,8 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startClient, type ClientHandle } from '../../client/connection.js';
 import { silentLogger } from '../../shared/log.js';
-import type { Coordinator } from '../../server/coordinator.js';
-import { runWithRetries } from '../../server/retry.js';
+import type { Coordinator } from '../../server/net/coordinator.js';
+import { runWithRetries } from '../../server/run/retry.js';
 import { planArm } from '../../server/schedule/index.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
 import { startCuttableProxy, type CuttableProxy } from '../support/cuttable-proxy.js';

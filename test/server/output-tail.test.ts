@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OutputTail } from '../../server/output-tail.js';
+import { OutputTail } from '../../server/clients/output-tail.js';
 
 describe('OutputTail', () => {
   it('keeps the last lines, however the output is cut into chunks, and passes each on', () => {

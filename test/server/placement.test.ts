@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log.js';
-import { checkChunksHeld, chunkHoldings } from '../../server/placement.js';
-import type { ClientSnapshot } from '../../server/registry.js';
-import { runScenario } from '../../server/run.js';
+import { checkChunksHeld, chunkHoldings } from '../../server/clients/placement.js';
+import type { ClientSnapshot } from '../../server/clients/registry.js';
+import { runScenario } from '../../server/run/run.js';
 import { inProcessClients } from '../support/launcher.js';
 import { ModelStateFakeEngine } from '../support/model-state-engine.js';
 import { tinyScenario } from '../support/scenario.js';

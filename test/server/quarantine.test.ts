@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { evalTaskFor } from '../../server/schedule/eval-task.js';
-import { ClientRegistry, type ClientInfo } from '../../server/registry.js';
-import { runWithRetries } from '../../server/retry.js';
-import { TaskError } from '../../server/transport.js';
-import type { TaskOutcome, Worker } from '../../server/worker.js';
+import { ClientRegistry, type ClientInfo } from '../../server/clients/registry.js';
+import { runWithRetries } from '../../server/run/retry.js';
+import { TaskError } from '../../server/net/remote-client.js';
+import type { TaskOutcome, TaskClient } from '../../server/clients/pool.js';
 import type { EvalMetrics } from '../../shared/tasks.js';
 import { tinyScenario } from '../support/scenario.js';
 
@@ -18,12 +18,12 @@ const metrics: EvalMetrics = { knnTop1: 0.5, linearTop1: 0.5, seconds: 0 };
 
 /** Registers a client whose tasks are answered by `run`; counts its tasks in `calls`. */
 function join(registry: ClientRegistry, id: string, run: () => Promise<TaskOutcome<EvalMetrics>>, calls: string[]): void {
-  registry.add(id, info, (assigned): Worker => ({
+  registry.add(id, info, (assigned): TaskClient => ({
     id: assigned,
     runTask: (() => {
       calls.push(assigned);
       return run();
-    }) as Worker['runTask'],
+    }) as TaskClient['runTask'],
   }));
 }
 
@@ -81,7 +81,7 @@ describe('unresponsive clients', () => {
     registry.release(proven, 'failed');
     // Give 'proven' a finished task so that it has a record.
     const byId = async (id: string) => {
-      const leases: Worker[] = [];
+      const leases: TaskClient[] = [];
       for (;;) {
         const w = await registry.acquire();
         if (w.id === id) {

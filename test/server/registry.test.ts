@@ -4,14 +4,14 @@
  * earlier session cannot free the client that rejoined under its id.
  */
 import { describe, expect, it } from 'vitest';
-import type { ClientInfo } from '../../server/registry.js';
-import { ClientRegistry, NoClientsError } from '../../server/registry.js';
-import type { Worker } from '../../server/worker.js';
+import type { ClientInfo } from '../../server/clients/registry.js';
+import { ClientRegistry, NoClientsError } from '../../server/clients/registry.js';
+import type { TaskClient } from '../../server/clients/pool.js';
 
 const info: ClientInfo = { pid: 1, hostname: 'here', address: '127.0.0.1' };
 
 function join(registry: ClientRegistry, id: string): string {
-  return registry.add(id, info, (assigned): Worker => ({ id: assigned, runTask: () => Promise.reject(new Error('not in this test')) }));
+  return registry.add(id, info, (assigned): TaskClient => ({ id: assigned, runTask: () => Promise.reject(new Error('not in this test')) }));
 }
 
 const settledWithin = <T>(promise: Promise<T>, ms: number) =>
@@ -43,8 +43,8 @@ describe('ClientRegistry under faults', () => {
 
   it("times a task's wait while no connected client holds its chunk, not while a holder is busy", async () => {
     const registry = new ClientRegistry();
-    registry.add('holds-0', { ...info, chunks: [0] }, (id): Worker => ({ id, runTask: () => Promise.reject(new Error('not in this test')) }));
-    registry.add('holds-1', { ...info, chunks: [1] }, (id): Worker => ({ id, runTask: () => Promise.reject(new Error('not in this test')) }));
+    registry.add('holds-0', { ...info, chunks: [0] }, (id): TaskClient => ({ id, runTask: () => Promise.reject(new Error('not in this test')) }));
+    registry.add('holds-1', { ...info, chunks: [1] }, (id): TaskClient => ({ id, runTask: () => Promise.reject(new Error('not in this test')) }));
     const busy = await registry.acquire({ chunk: 1 });
     const forOne = registry.acquire({ chunk: 1, noClientsTimeoutMs: 100 });
     expect(await settledWithin(forOne, 250)).toBe('pending'); // its holder is busy, but connected

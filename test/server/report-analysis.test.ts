@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { forgettingSection, lineSummary } from '../../server/report-analysis.js';
-import type { Results } from '../../server/results.js';
+import { forgettingSection, lineSummary } from '../../server/report/report-analysis.js';
+import type { Results } from '../../server/report/results.js';
 
 describe('lineSummary', () => {
   const line = (losses: number[]) => losses.map((loss, i) => ({ alpha: -0.25 + i * 0.25, loss }));

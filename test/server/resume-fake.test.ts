@@ -6,8 +6,8 @@
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log.js';
-import { resumeRun } from '../../server/resume.js';
-import { runScenario } from '../../server/run.js';
+import { resumeRun } from '../../server/run/resume.js';
+import { runScenario } from '../../server/run/run.js';
 import { inProcessClients } from '../support/launcher.js';
 import { checkpointFiles, comparableResults, readResults } from '../support/same-run.js';
 import { tinyScenario } from '../support/scenario.js';

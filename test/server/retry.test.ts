@@ -7,12 +7,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TransferError } from '../../shared/transfer.js';
-import { CheckpointStore } from '../../server/checkpoints.js';
-import { ClientRegistry } from '../../server/registry.js';
-import { busyPauseMs, isLostClient, runWithRetries, TaskFailure, type RetryEvent } from '../../server/retry.js';
+import { CheckpointStore } from '../../server/run/checkpoints.js';
+import { ClientRegistry } from '../../server/clients/registry.js';
+import { busyPauseMs, isLostClient, runWithRetries, TaskFailure, type RetryEvent } from '../../server/run/retry.js';
 import { ArmFailedError, planArm, runArm, type ArmRun } from '../../server/schedule/index.js';
-import { TaskError } from '../../server/transport.js';
-import type { WorkerPool } from '../../server/worker.js';
+import { TaskError } from '../../server/net/remote-client.js';
+import type { ClientPool } from '../../server/clients/pool.js';
 import { FakePool } from '../support/fake-pool.js';
 import { checkpointFiles } from '../support/same-run.js';
 import { tinyScenario } from '../support/scenario.js';
@@ -28,7 +28,7 @@ describe('stage retries', () => {
   const tasks = planArm(input);
   const tempDir = useTempDir('streamssl-retry-');
 
-  async function run(pool: WorkerPool, out: string, retries: number, events: Array<{ stage: number } & RetryEvent> = []): Promise<ArmRun> {
+  async function run(pool: ClientPool, out: string, retries: number, events: Array<{ stage: number } & RetryEvent> = []): Promise<ArmRun> {
     return runArm(input, {
       pool,
       checkpoints: new CheckpointStore(out),

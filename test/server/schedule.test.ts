@@ -3,9 +3,9 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decode } from '../../shared/codec.js';
-import { CheckpointStore } from '../../server/checkpoints.js';
+import { CheckpointStore } from '../../server/run/checkpoints.js';
 import { computeMatchingNote, planArm, runArm, stepsForChunk } from '../../server/schedule/index.js';
-import type { WorkerPool } from '../../server/worker.js';
+import type { ClientPool } from '../../server/clients/pool.js';
 import { FakePool } from '../support/fake-pool.js';
 import { tinyScenario } from '../support/scenario.js';
 import { useTempDir } from '../support/temp-dir.js';
@@ -97,7 +97,7 @@ describe('schedulers', () => {
 
   it('a failing stage stops the arm and releases its worker', async () => {
     const pool = new FakePool();
-    const failing: WorkerPool = {
+    const failing: ClientPool = {
       acquire: async () => {
         const worker = await pool.acquire();
         return { id: worker.id, runTask: async () => Promise.reject(new Error('client lost')) };

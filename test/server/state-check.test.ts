@@ -8,7 +8,7 @@ import { createEngine } from '../../client/engine/index.js';
 import { encode } from '../../shared/codec.js';
 import { encodeState, type ModelState } from '../../shared/state/model-state.js';
 import type { TrainTask } from '../../shared/tasks.js';
-import { inspectReturnedReplay, inspectReturnedState } from '../../server/state-check.js';
+import { inspectReturnedReplay, inspectReturnedState } from '../../server/states/state-check.js';
 import { tinyRelayScenario } from '../support/scenario.js';
 import { stageTask } from '../support/train-task.js';
 

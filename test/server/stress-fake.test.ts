@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log.js';
 import { loadScenario, type Scenario } from '../../shared/scenario.js';
-import { runScenario } from '../../server/run.js';
+import { runScenario } from '../../server/run/run.js';
 import { inProcessClients } from '../support/launcher.js';
 import { ModelStateFakeEngine } from '../support/model-state-engine.js';
 import { useTempDir } from '../support/temp-dir.js';

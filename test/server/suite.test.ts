@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Results } from '../../server/results.js';
-import { forgettingSideBySide, loadSuite, renderSuite } from '../../server/suite.js';
+import type { Results } from '../../server/report/results.js';
+import { forgettingSideBySide, loadSuite, renderSuite } from '../../server/run/suite.js';
 
 describe('suite', () => {
   it('validates every scenario before anything runs, naming the bad file', () => {

@@ -123,7 +123,7 @@ describe('blob transfer over socket.io', () => {
   });
 
   it('does not send again what no attempt can fix (a refusal for size)', async () => {
-    const { client, inbox } = await receiving({ maxBlobBytes: 10 });
+    const { client } = await receiving({ maxBlobBytes: 10 });
     let resends = 0;
     await expectTransferError(sendBlob(client, randomBytes(11), { onResend: () => resends++ }), 'too_large');
     expect(resends).toBe(0);
@@ -165,7 +165,7 @@ describe('blob transfer over socket.io', () => {
   });
 
   it('documents why the default chunk is 512 KiB: a 1 MiB chunk breaks the default 1e6-byte limit', async () => {
-    const { client, inbox } = await receiving();
+    const { client } = await receiving();
     const disconnected = new Promise<void>((resolve) => client.once('disconnect', () => resolve()));
     const err = await sendBlob(client, randomBytes(2 * 1024 * 1024), { chunkSize: 1024 * 1024, ackTimeoutMs: 2000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransferError);

@@ -1,6 +1,6 @@
 /** A coordinator on a free loopback port with a known token, for tests. */
 import { silentLogger } from '../../shared/log.js';
-import { startCoordinator, type Coordinator, type CoordinatorOptions } from '../../server/coordinator.js';
+import { startCoordinator, type Coordinator, type CoordinatorOptions } from '../../server/net/coordinator.js';
 
 export const TEST_TOKEN = 'test-token-0123456789';
 

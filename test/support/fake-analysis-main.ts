@@ -1,5 +1,5 @@
 /**
- * An analysis process that misbehaves, for tests of server/analysis-process.ts:
+ * An analysis process that misbehaves, for tests of server/analysis/analysis-process.ts:
  * `node --import tsx test/support/fake-analysis-main.ts`, with STREAMSSL_FAKE_ANALYSIS =
  *   crash    - writes a line to stderr and exits with code 3 before answering;
  *   hang     - takes its task, logs `hanging` and then does nothing;

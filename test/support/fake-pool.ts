@@ -1,5 +1,5 @@
 /**
- * Test helper: a `WorkerPool` of fake workers w0, w1, ... handed out in turn, whose model
+ * Test helper: a `ClientPool` of fake workers w0, w1, ... handed out in turn, whose model
  * state is the list of task ids that produced it (and replay, the list of replayed ones).
  * `fail(task, attempt)` may name the error an attempt ends with, after the worker got the
  * task (as a client that dies mid-stage).
@@ -7,7 +7,7 @@
 import { decode, encode } from '../../shared/codec.js';
 import type { MetricsOf, WireTask } from '../../shared/protocol.js';
 import type { TrainMetrics, TrainTask } from '../../shared/tasks.js';
-import type { TaskEnd, TaskOutcome, Worker, WorkerPool } from '../../server/worker.js';
+import type { TaskEnd, TaskOutcome, TaskClient, ClientPool } from '../../server/clients/pool.js';
 
 export interface FakeCall {
   worker: string;
@@ -25,14 +25,14 @@ export interface FakePoolOptions {
   fail?: (task: TrainTask, attempt: number) => Error | null;
 }
 
-export class FakePool implements WorkerPool {
+export class FakePool implements ClientPool {
   readonly calls: FakeCall[] = [];
   readonly events: string[] = [];
   private next = 0;
 
   constructor(private readonly options: FakePoolOptions = {}) {}
 
-  async acquire(): Promise<Worker> {
+  async acquire(): Promise<TaskClient> {
     const id = `w${this.next++ % (this.options.workers ?? 2)}`;
     this.events.push(`acquire ${id}`);
     return {
@@ -67,7 +67,7 @@ export class FakePool implements WorkerPool {
     };
   }
 
-  release(worker: Worker, _end?: TaskEnd): void {
+  release(worker: TaskClient, _end?: TaskEnd): void {
     this.events.push(`release ${worker.id}`);
   }
 }

@@ -3,8 +3,8 @@
  * (restarts included) and keeps them at hand, so a test can kill them mid-run.
  */
 import { fileURLToPath } from 'node:url';
-import type { ClientLauncher } from '../../server/run.js';
-import { spawnClients, type SpawnedClients } from '../../server/spawn.js';
+import type { ClientLauncher } from '../../server/run/run.js';
+import { spawnClients, type SpawnedClients } from '../../server/clients/spawn.js';
 
 /** Client processes with the fake engine (see fake-client-main.ts). */
 export const FAKE_CLIENT_ENTRY = fileURLToPath(new URL('./fake-client-main.ts', import.meta.url));

@@ -1,7 +1,7 @@
 /** A `ClientLauncher` that starts clients in this process, each with its own fake engine. */
 import { startClient, type ClientHandle } from '../../client/connection.js';
 import { silentLogger } from '../../shared/log.js';
-import type { ClientLauncher } from '../../server/run.js';
+import type { ClientLauncher } from '../../server/run/run.js';
 import { FakeEngine, type FakeEngineOptions } from './fake-engine.js';
 
 export interface InProcessClients {

@@ -8,8 +8,8 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { sha256 } from '../../server/checkpoints.js';
-import type { EvalResult, Results } from '../../server/results.js';
+import { sha256 } from '../../server/run/checkpoints.js';
+import type { EvalResult, Results } from '../../server/report/results.js';
 
 /** The fields of results.json that do not depend on timing or on which client ran what. */
 export function comparableResults(r: Results) {

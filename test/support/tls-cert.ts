@@ -4,7 +4,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
-import type { TlsCredentials } from '../../server/tls.js';
+import type { TlsCredentials } from '../../server/net/tls.js';
 
 /** A fresh certificate and key, PEM, valid for a day for 127.0.0.1 and localhost. */
 export function selfSignedCertificate(commonName = 'streamssl test coordinator'): TlsCredentials {

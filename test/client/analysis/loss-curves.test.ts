@@ -2,14 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directionCurve } from '../../../client/analysis/loss-curves.js';
 import { perturbationSharpness } from '../../../client/analysis/sharpness.js';
-import { meanLoss } from '../../../client/analysis/weight-probe.js';
 import { disposeTrainBatch } from '../../../client/engine/batches.js';
 import type { TrainBatch } from '../../../client/ssl/method.js';
-import { SimClr } from '../../../client/ssl/simclr.js';
 import { useWasm } from '../../support/backend.js';
 import { methodBits } from '../../support/state-bits.js';
-import { labeledBatch, tinyMethod, trainSteps } from '../../support/tiny-methods.js';
-import { tinyEncoder } from '../ssl/method-contract.js';
+import { labeledBatch, tinyMethod } from '../../support/tiny-methods.js';
 
 let batches: TrainBatch[] = [];
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { heatmapSvg, type HeatmapInput } from '../../../server/plots/heatmap.js';
-import { PlotInputError } from '../../../server/plots/input-checks.js';
+import { heatmapSvg, type HeatmapInput } from '../../../server/report/plots/heatmap.js';
+import { PlotInputError } from '../../../server/report/plots/input-checks.js';
 import { countElements, markGroups, textsOf } from '../../support/svg-marks.js';
 
 function accuracyMatrix(): HeatmapInput {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lineChartSvg, type LineChartInput } from '../../../server/plots/line-chart.js';
+import { lineChartSvg, type LineChartInput } from '../../../server/report/plots/line-chart.js';
 import { countElements, markGroups, textsOf } from '../../support/svg-marks.js';
 
 /** Sharpness-like curves: supervised with a spread at every radius, SSL without one. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalizeSvgIds } from '../../../server/plots/svg-ids.js';
+import { canonicalizeSvgIds } from '../../../server/report/plots/svg-ids.js';
 
 describe('canonicalizeSvgIds', () => {
   it('numbers ids by first appearance whatever counter Vega used, and rewrites their references', () => {

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writePlots } from '../../../server/plots/write-plots.js';
+import { writePlots } from '../../../server/report/plots/write-plots.js';
 import { useTempDir } from '../../support/temp-dir.js';
 
 describe('writePlots', () => {

@@ -2,7 +2,7 @@
  * The report's analysis part: forgetting metrics of every relay arm, then, when the run
  * was analyzed, CKA, sharpness, few-shot and transfer, each a table with its figures.
  */
-import type { AnalysisResults, ArmCka, CurvePoint } from '../shared/analysis.js';
+import type { AnalysisResults, ArmCka, CurvePoint } from '../../shared/analysis.js';
 import { ckaFigures, jointIndex, sharpnessFigures } from './figures.js';
 import type { ForgettingMetrics } from './forgetting.js';
 import { pct, points, row } from './markdown.js';

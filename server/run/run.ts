@@ -9,25 +9,25 @@
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, type Logger } from '../shared/log.js';
-import type { PlanTask, StreamSummary } from '../shared/protocol.js';
-import type { BackendName, Scenario } from '../shared/scenario.js';
-import type { EvalMetrics, Progress } from '../shared/tasks.js';
+import { createLogger, type Logger } from '../../shared/log.js';
+import type { PlanTask, StreamSummary } from '../../shared/protocol.js';
+import type { BackendName, Scenario } from '../../shared/scenario.js';
+import type { EvalMetrics, Progress } from '../../shared/tasks.js';
 import { CheckpointStore } from './checkpoints.js';
 import { JournalError, RunJournal, type ClientSetup } from './journal.js';
-import { analyzeRunDir } from './analyze.js';
-import { writeReportFiles } from './report-files.js';
-import { buildResults, writeResults, type Results } from './results.js';
+import { analyzeRunDir } from '../analysis/analyze.js';
+import { writeReportFiles } from '../report/report-files.js';
+import { buildResults, writeResults, type Results } from '../report/results.js';
 import { armStarts, type ArmStart } from './resume-point.js';
 import { runWithRetries, type RetryPolicy } from './retry.js';
-import { evalTaskFor } from './schedule/eval-task.js';
-import { computeMatchingNote, modeOf, runArm, type ArmRun } from './schedule/index.js';
-import { openSession, spawnLauncher, type ClientLauncher, type Session } from './session.js';
-import type { TlsCredentials } from './tls.js';
-import type { WorkerPool } from './worker.js';
+import { evalTaskFor } from '../schedule/eval-task.js';
+import { computeMatchingNote, modeOf, runArm, type ArmRun } from '../schedule/index.js';
+import { openSession, spawnLauncher, type ClientLauncher, type Session } from '../clients/session.js';
+import type { TlsCredentials } from '../net/tls.js';
+import type { ClientPool } from '../clients/pool.js';
 
-export type { ClientLauncher, LaunchContext, LaunchedClients } from './session.js';
-export { spawnLauncher } from './session.js';
+export type { ClientLauncher, LaunchContext, LaunchedClients } from '../clients/session.js';
+export { spawnLauncher } from '../clients/session.js';
 
 /**
  * Threads per local client: this machine's cores shared by the clients that train at the
@@ -232,7 +232,7 @@ export function whereTheRunIs(runDir: string): string {
 }
 
 interface ArmContext {
-  pool: WorkerPool;
+  pool: ClientPool;
   checkpoints: CheckpointStore;
   retry: RetryPolicy;
   logger: Logger;
@@ -261,7 +261,7 @@ async function runJournaledArm(journal: RunJournal, start: ArmStart, ctx: ArmCon
   }
 }
 
-async function planStream(pool: WorkerPool, scenario: Scenario, retry: RetryPolicy, logger: Logger): Promise<StreamSummary> {
+async function planStream(pool: ClientPool, scenario: Scenario, retry: RetryPolicy, logger: Logger): Promise<StreamSummary> {
   const task: PlanTask = { kind: 'plan', taskId: 'stream:plan', seed: scenario.seed, dataset: scenario.dataset, stream: scenario.stream };
   try {
     const summary = (await runWithRetries(pool, task, null, null, retry, { logger })).metrics;
@@ -272,6 +272,6 @@ async function planStream(pool: WorkerPool, scenario: Scenario, retry: RetryPoli
   }
 }
 
-async function evaluateRandomInit(pool: WorkerPool, scenario: Scenario, retry: RetryPolicy, logger: Logger): Promise<EvalMetrics> {
+async function evaluateRandomInit(pool: ClientPool, scenario: Scenario, retry: RetryPolicy, logger: Logger): Promise<EvalMetrics> {
   return (await runWithRetries(pool, evalTaskFor(scenario, 'random-init:eval'), null, null, retry, { logger })).metrics;
 }

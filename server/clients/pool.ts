@@ -2,7 +2,7 @@
  * What schedulers see of a client: something that runs a task on bytes and returns bytes.
  * The coordinator's `RemoteClient` is one; tests use fakes.
  */
-import type { MetricsOf, WireTask } from '../shared/protocol.js';
+import type { MetricsOf, WireTask } from '../../shared/protocol.js';
 
 /** The result of one task on one client. */
 export interface TaskOutcome<M> {
@@ -18,7 +18,7 @@ export interface TaskOutcome<M> {
 }
 
 /** One client, able to run one task at a time. */
-export interface Worker {
+export interface TaskClient {
   readonly id: string;
   runTask<T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null): Promise<TaskOutcome<MetricsOf<T>>>;
 }
@@ -40,9 +40,9 @@ export interface AcquireOptions {
   retry?: boolean;
 }
 
-/** Hands out idle workers; every `acquire` must be paired with a `release`. */
-export interface WorkerPool {
-  acquire(options?: AcquireOptions): Promise<Worker>;
+/** Hands out idle clients; every `acquire` must be paired with a `release`. */
+export interface ClientPool {
+  acquire(options?: AcquireOptions): Promise<TaskClient>;
   /** Returns a client to the pool, with how its task ended (default `done`). */
-  release(worker: Worker, end?: TaskEnd): void;
+  release(client: TaskClient, end?: TaskEnd): void;
 }

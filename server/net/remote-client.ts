@@ -5,7 +5,7 @@
  * that is not fit to keep (see state-check.ts).
  */
 import type { Socket } from 'socket.io';
-import type { Logger } from '../shared/log.js';
+import type { Logger } from '../../shared/log.js';
 import {
   describeIssues,
   failure,
@@ -19,11 +19,11 @@ import {
   type Reply,
   type ServerToClientEvents,
   type WireTask,
-} from '../shared/protocol.js';
-import type { Progress } from '../shared/tasks.js';
-import { sendBlob, TransferError, type BlobInbox } from '../shared/transfer.js';
-import { inspectReturnedReplay, inspectReturnedState } from './state-check.js';
-import type { TaskOutcome, Worker } from './worker.js';
+} from '../../shared/protocol.js';
+import type { Progress } from '../../shared/tasks.js';
+import { sendBlob, TransferError, type BlobInbox } from '../../shared/transfer.js';
+import { inspectReturnedReplay, inspectReturnedState } from '../states/state-check.js';
+import type { TaskOutcome, TaskClient } from '../clients/pool.js';
 
 /** The coordinator's side of a client connection. */
 export type CoordinatorSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -65,8 +65,8 @@ interface Running {
   reject(err: Error): void;
 }
 
-/** A connected client as a `Worker`. */
-export class RemoteClient implements Worker {
+/** A connected client as a `TaskClient`. */
+export class RemoteClient implements TaskClient {
   /** The task between `runTask` and its end, uploads included. */
   private activeTaskId: string | null = null;
   /** The task assigned and awaiting its result. */

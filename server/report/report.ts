@@ -4,13 +4,13 @@
  * random-init floor, with differences in percentage points.
  */
 import { join } from 'node:path';
-import { writeFileAtomic } from './checkpoints.js';
+import { writeFileAtomic } from '../run/checkpoints.js';
 import { fileStem } from './figures.js';
 import { num, pct, points, row } from './markdown.js';
 import { analysisSection, forgettingSection, type FigureLink } from './report-analysis.js';
-import type { OverheadSummary } from './overhead.js';
+import type { OverheadSummary } from '../run/overhead.js';
 import type { ArmResult, FinalResult, Results } from './results.js';
-import { modeOf, type ArmLabels } from './schedule/index.js';
+import { modeOf, type ArmLabels } from '../schedule/index.js';
 
 /** Renders results.json as Markdown; `link` embeds the figures that were rendered. */
 export function renderReport(results: Results, link: FigureLink = () => []): string {

@@ -7,9 +7,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ExtendedError, Socket } from 'socket.io';
-import type { Logger } from '../shared/log.js';
+import type { Logger } from '../../shared/log.js';
 import { AuthLimiter } from './auth-limiter.js';
-import { describeIssues, handshakeAuthSchema, PROTOCOL_VERSION, type ErrorCode } from '../shared/protocol.js';
+import { describeIssues, handshakeAuthSchema, PROTOCOL_VERSION, type ErrorCode } from '../../shared/protocol.js';
 
 /** True when `given` equals `expected`; time does not depend on where they differ, nor on their lengths. */
 export function tokenMatches(given: string, expected: string): boolean {

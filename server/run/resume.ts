@@ -5,8 +5,8 @@
  * arm continues from its last finished stage's checkpoint, so the final results equal an
  * uninterrupted run's (timings and which client ran what aside).
  */
-import { createLogger, type Logger } from '../shared/log.js';
-import type { BackendName } from '../shared/scenario.js';
+import { createLogger, type Logger } from '../../shared/log.js';
+import type { BackendName } from '../../shared/scenario.js';
 import { RunJournal, type ClientSetup } from './journal.js';
 import { continueRun, type ContinueRunOptions, type RunSummary } from './run.js';
 

@@ -5,15 +5,15 @@
  * An arm that failed has `final: null`, the stages it finished and its `error`.
  */
 import { join } from 'node:path';
-import type { AnalysisResults } from '../shared/analysis.js';
-import type { StreamSummary } from '../shared/protocol.js';
-import type { ArmModeName, Scenario } from '../shared/scenario.js';
-import type { ChunkEval, EvalMetrics } from '../shared/tasks.js';
-import { writeFileAtomic } from './checkpoints.js';
+import type { AnalysisResults } from '../../shared/analysis.js';
+import type { StreamSummary } from '../../shared/protocol.js';
+import type { ArmModeName, Scenario } from '../../shared/scenario.js';
+import type { ChunkEval, EvalMetrics } from '../../shared/tasks.js';
+import { writeFileAtomic } from '../run/checkpoints.js';
 import { forgettingMetrics, type ForgettingMetrics } from './forgetting.js';
-import { summarizeOverhead, type OverheadSummary } from './overhead.js';
-import type { ClientSnapshot } from './registry.js';
-import { modeOf, type ArmRun } from './schedule/index.js';
+import { summarizeOverhead, type OverheadSummary } from '../run/overhead.js';
+import type { ClientSnapshot } from '../clients/registry.js';
+import { modeOf, type ArmRun } from '../schedule/index.js';
 
 export interface EvalResult {
   knnTop1: number;

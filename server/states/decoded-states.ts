@@ -5,7 +5,7 @@
  * instead of decoding the same bytes again. Weakly held: an entry goes with its bytes
  * (which costs a decoded copy of each state the coordinator still holds).
  */
-import { decodeState, type ModelState } from '../shared/state/model-state.js';
+import { decodeState, type ModelState } from '../../shared/state/model-state.js';
 
 const decoded = new WeakMap<Uint8Array, ModelState>();
 

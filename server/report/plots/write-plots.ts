@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../checkpoints.js';
+import { writeFileAtomic } from '../../run/checkpoints.js';
 import { PlotInputError } from './input-checks.js';
 
 export interface PlotFile {

@@ -6,11 +6,11 @@
  */
 import { access } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
-import type { ArmSpec } from '../shared/scenario.js';
-import type { TrainTask } from '../shared/tasks.js';
+import type { ArmSpec } from '../../shared/scenario.js';
+import type { TrainTask } from '../../shared/tasks.js';
 import type { CheckpointStore } from './checkpoints.js';
 import { JournalError, type RunJournal } from './journal.js';
-import { planArm, type ArmResumePoint, type StageRecord } from './schedule/index.js';
+import { planArm, type ArmResumePoint, type StageRecord } from '../schedule/index.js';
 
 export interface ArmStart {
   arm: ArmSpec;

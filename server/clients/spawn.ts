@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { silentLogger, type Logger } from '../shared/log.js';
+import { silentLogger, type Logger } from '../../shared/log.js';
 import { describeExit, spawnTypeScript } from './tsx-process.js';
 
 export interface SpawnClientsOptions {
@@ -46,7 +46,7 @@ export interface SpawnedClients {
   stop(graceMs?: number): Promise<void>;
 }
 
-const DEFAULT_ENTRY = fileURLToPath(new URL('../client/main.ts', import.meta.url));
+const DEFAULT_ENTRY = fileURLToPath(new URL('../../client/main.ts', import.meta.url));
 /** The client's exit code for a refusal (token, protocol version, arguments): restarting cannot help. */
 const REFUSED_EXIT_CODE = 2;
 

@@ -3,7 +3,7 @@
  * holds, and the check that every chunk has a holder among the connected clients, so that
  * a stage never waits for a client that cannot come.
  */
-import type { Scenario } from '../shared/scenario.js';
+import type { Scenario } from '../../shared/scenario.js';
 import type { ClientSnapshot } from './registry.js';
 
 /**

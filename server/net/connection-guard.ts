@@ -7,7 +7,7 @@
  * per connection (a flood would otherwise flood the log).
  */
 import type { Server as NetServer, Socket } from 'node:net';
-import type { Logger } from '../shared/log.js';
+import type { Logger } from '../../shared/log.js';
 
 export interface ConnectionLimits {
   /** Open TCP connections at once (default 1024). */

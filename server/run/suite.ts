@@ -5,12 +5,12 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '../shared/log.js';
-import { loadScenario, type BackendName, type Scenario } from '../shared/scenario.js';
+import type { Logger } from '../../shared/log.js';
+import { loadScenario, type BackendName, type Scenario } from '../../shared/scenario.js';
 import { writeFileAtomic } from './checkpoints.js';
-import type { Results } from './results.js';
+import type { Results } from '../report/results.js';
 import { runScenario } from './run.js';
-import { modeOf } from './schedule/index.js';
+import { modeOf } from '../schedule/index.js';
 
 export interface SuiteOptions {
   folder: string;

@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Server } from 'socket.io';
-import { silentLogger, type Logger } from '../shared/log.js';
+import { silentLogger, type Logger } from '../../shared/log.js';
 import {
   CLIENT_EVENTS,
   describeIssues,
@@ -18,16 +18,16 @@ import {
   type HelloReply,
   type Reply,
   type ServerToClientEvents,
-} from '../shared/protocol.js';
-import type { Progress } from '../shared/tasks.js';
-import { BlobInbox, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BLOB_BYTES } from '../shared/transfer.js';
+} from '../../shared/protocol.js';
+import type { Progress } from '../../shared/tasks.js';
+import { BlobInbox, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BLOB_BYTES } from '../../shared/transfer.js';
 import { AuthLimiter, type AuthLimiterOptions } from './auth-limiter.js';
 import { authMiddleware } from './auth.js';
 import { ConnectionGuard, type ConnectionCounts, type ConnectionLimits } from './connection-guard.js';
 import { closedForMessageSize, DEFAULT_MAX_MESSAGE_BYTES } from './message-limit.js';
-import { ClientRegistry } from './registry.js';
+import { ClientRegistry } from '../clients/registry.js';
 import { checkTlsCredentials, type TlsCredentials } from './tls.js';
-import { RemoteClient, type CoordinatorSocket } from './transport.js';
+import { RemoteClient, type CoordinatorSocket } from './remote-client.js';
 
 export interface CoordinatorOptions {
   /** Interface to listen on (default 127.0.0.1; 0.0.0.0 for remote clients). */

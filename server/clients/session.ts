@@ -4,13 +4,13 @@
  * processes included, so the journal knows every process that took part.
  */
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../shared/log.js';
-import { ProgressThrottle } from '../shared/progress-throttle.js';
-import type { BackendName, Scenario } from '../shared/scenario.js';
-import type { Progress } from '../shared/tasks.js';
-import { startCoordinator } from './coordinator.js';
-import type { TlsCredentials } from './tls.js';
-import type { ClientSetup } from './journal.js';
+import type { Logger } from '../../shared/log.js';
+import { ProgressThrottle } from '../../shared/progress-throttle.js';
+import type { BackendName, Scenario } from '../../shared/scenario.js';
+import type { Progress } from '../../shared/tasks.js';
+import { startCoordinator } from '../net/coordinator.js';
+import type { TlsCredentials } from '../net/tls.js';
+import type { ClientSetup } from '../run/journal.js';
 import type { ClientRegistry, ClientSnapshot } from './registry.js';
 import { checkChunksHeld, chunkHoldings } from './placement.js';
 import { spawnClients } from './spawn.js';

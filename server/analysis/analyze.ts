@@ -6,15 +6,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AnalysisResults } from '../shared/analysis.js';
-import type { Logger } from '../shared/log.js';
-import type { AnalysisArm, AnalysisOptions } from '../shared/tasks.js';
-import { applyOverrides, parseScenario, type BackendName, type Scenario } from '../shared/scenario.js';
+import type { AnalysisResults } from '../../shared/analysis.js';
+import type { Logger } from '../../shared/log.js';
+import type { AnalysisArm, AnalysisOptions } from '../../shared/tasks.js';
+import { applyOverrides, parseScenario, type BackendName, type Scenario } from '../../shared/scenario.js';
 import { runAnalysisProcess } from './analysis-process.js';
-import { CheckpointStore } from './checkpoints.js';
-import { modeOf } from './schedule/index.js';
-import { writeReportFiles } from './report-files.js';
-import { writeResults, type Results } from './results.js';
+import { CheckpointStore } from '../run/checkpoints.js';
+import { modeOf } from '../schedule/index.js';
+import { writeReportFiles } from '../report/report-files.js';
+import { writeResults, type Results } from '../report/results.js';
 
 export interface AnalyzeOptions {
   runDir: string;

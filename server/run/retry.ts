@@ -6,11 +6,11 @@
  * bounded and each retry is logged. Any other failure (the engine refused the task, the
  * loss diverged) is not retried: the same input would fail the same way.
  */
-import type { Logger } from '../shared/log.js';
-import type { ErrorCode, MetricsOf, WireTask } from '../shared/protocol.js';
-import { TransferError } from '../shared/transfer.js';
-import { TaskError } from './transport.js';
-import type { TaskEnd, TaskOutcome, Worker, WorkerPool } from './worker.js';
+import type { Logger } from '../../shared/log.js';
+import type { ErrorCode, MetricsOf, WireTask } from '../../shared/protocol.js';
+import { TransferError } from '../../shared/transfer.js';
+import { TaskError } from '../net/remote-client.js';
+import type { TaskEnd, TaskOutcome, TaskClient, ClientPool } from '../clients/pool.js';
 
 /**
  * Attempts a task may lose to clients that never accepted it (no acknowledgement of the
@@ -88,7 +88,7 @@ export interface RetryHooks {
 
 /** Runs `task` on a client from `pool`, again on another after a lost client, up to `policy.retries` times. */
 export async function runWithRetries<T extends WireTask>(
-  pool: WorkerPool,
+  pool: ClientPool,
   task: T,
   state: Uint8Array | null,
   replay: Uint8Array | null,
@@ -100,12 +100,12 @@ export async function runWithRetries<T extends WireTask>(
   let busySince = 0;
   let unaccepted = 0;
   for (let attempt = 1; ; attempt++) {
-    const worker = await acquire(pool, task, policy, lost);
+    const client = await acquire(pool, task, policy, lost);
     let pause = 0;
     let end: TaskEnd = 'failed';
     try {
-      hooks.onDispatch?.(worker.id);
-      const outcome = await worker.runTask(task, state, replay);
+      hooks.onDispatch?.(client.id);
+      const outcome = await client.runTask(task, state, replay);
       end = 'done';
       return outcome;
     } catch (err) {
@@ -117,34 +117,34 @@ export async function runWithRetries<T extends WireTask>(
         if (policy.noClientsTimeoutMs === undefined || waited < policy.noClientsTimeoutMs) {
           pause = busyPauseMs(++busy);
           attempt--;
-          hooks.logger?.info({ ...hooks.context, taskId: task.taskId, client: worker.id, pauseMs: pause }, 'client still busy with a task it lost: asking again');
+          hooks.logger?.info({ ...hooks.context, taskId: task.taskId, client: client.id, pauseMs: pause }, 'client still busy with a task it lost: asking again');
           continue;
         }
       }
-      if (!isLostClient(err)) throw new TaskFailure(task.taskId, worker.id, attempt, naming(worker.id, reason), { cause: err });
-      lost.push(naming(worker.id, reason));
+      if (!isLostClient(err)) throw new TaskFailure(task.taskId, client.id, attempt, naming(client.id, reason), { cause: err });
+      lost.push(naming(client.id, reason));
       if (err instanceof TaskError && err.notAccepted && ++unaccepted <= MAX_UNACCEPTED_ATTEMPTS) {
         attempt--;
-        hooks.logger?.warn({ ...hooks.context, taskId: task.taskId, client: worker.id, reason }, 'client did not accept the task: trying another (no retry spent)');
+        hooks.logger?.warn({ ...hooks.context, taskId: task.taskId, client: client.id, reason }, 'client did not accept the task: trying another (no retry spent)');
         continue;
       }
       if (attempt > policy.retries) {
         const message = `gave up after ${attempt} attempt(s), each lost its client (clients.retries is ${policy.retries}): ${lost.join('; ')}`;
-        throw new TaskFailure(task.taskId, worker.id, attempt, message, { cause: err });
+        throw new TaskFailure(task.taskId, client.id, attempt, message, { cause: err });
       }
       hooks.logger?.warn(
-        { ...hooks.context, taskId: task.taskId, client: worker.id, reason, attempt, retries: policy.retries },
+        { ...hooks.context, taskId: task.taskId, client: client.id, reason, attempt, retries: policy.retries },
         'client lost: retrying the task from its input state',
       );
-      await hooks.onRetry?.({ taskId: task.taskId, attempt, client: worker.id, reason });
+      await hooks.onRetry?.({ taskId: task.taskId, attempt, client: client.id, reason });
     } finally {
-      pool.release(worker, end);
+      pool.release(client, end);
       if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 }
 
-async function acquire(pool: WorkerPool, task: WireTask, policy: RetryPolicy, lost: readonly string[]): Promise<Worker> {
+async function acquire(pool: ClientPool, task: WireTask, policy: RetryPolicy, lost: readonly string[]): Promise<TaskClient> {
   try {
     return await pool.acquire({ noClientsTimeoutMs: policy.noClientsTimeoutMs, ...chunkNeeded(task), ...(lost.length > 0 ? { retry: true } : {}) });
   } catch (err) {

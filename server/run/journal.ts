@@ -8,13 +8,13 @@
 import { access, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
-import { describeIssues, evalMetricsSchema, streamSummarySchema, trainMetricsSchema, trainTaskSchema } from '../shared/protocol.js';
-import { BACKEND_NAMES, parseScenario, ScenarioError, type BackendName, type Scenario } from '../shared/scenario.js';
-import type { EvalMetrics } from '../shared/tasks.js';
+import { describeIssues, evalMetricsSchema, streamSummarySchema, trainMetricsSchema, trainTaskSchema } from '../../shared/protocol.js';
+import { BACKEND_NAMES, parseScenario, ScenarioError, type BackendName, type Scenario } from '../../shared/scenario.js';
+import type { EvalMetrics } from '../../shared/tasks.js';
 import { writeFileAtomic } from './checkpoints.js';
 import { codeVersion } from './code-version.js';
-import type { Results } from './results.js';
-import type { StageRecord } from './schedule/index.js';
+import type { Results } from '../report/results.js';
+import type { StageRecord } from '../schedule/index.js';
 
 export const JOURNAL_FILE = 'journal.json';
 const FORMAT = 'streamssl-journal';

@@ -9,12 +9,12 @@
  * the IPC channel closes. The promise settles only once it has exited, so none is left.
  */
 import { fileURLToPath } from 'node:url';
-import { analysisChildMessageSchema, type AnalysisChildMessage, type AnalysisParentMessage, type AnalysisStart } from '../shared/analysis-ipc.js';
-import type { AnalysisResults } from '../shared/analysis.js';
-import type { Logger } from '../shared/log.js';
-import { describeIssues } from '../shared/protocol.js';
-import { OutputTail } from './output-tail.js';
-import { describeExit, spawnTypeScript } from './tsx-process.js';
+import { analysisChildMessageSchema, type AnalysisChildMessage, type AnalysisParentMessage, type AnalysisStart } from '../../shared/analysis-ipc.js';
+import type { AnalysisResults } from '../../shared/analysis.js';
+import type { Logger } from '../../shared/log.js';
+import { describeIssues } from '../../shared/protocol.js';
+import { OutputTail } from '../clients/output-tail.js';
+import { describeExit, spawnTypeScript } from '../clients/tsx-process.js';
 
 export interface AnalysisProcessOptions {
   /** The run folder analyzed: errors name it. */
@@ -54,7 +54,7 @@ export class AnalysisProcessError extends Error {
   }
 }
 
-const DEFAULT_ENTRY = fileURLToPath(new URL('../client/analysis/main.ts', import.meta.url));
+const DEFAULT_ENTRY = fileURLToPath(new URL('../../client/analysis/main.ts', import.meta.url));
 /** How long a process that has answered (or was told to stop) may take to exit before it is killed. */
 const EXIT_GRACE_MS = 10_000;
 

@@ -14,8 +14,8 @@
  * bytes (./decoded-states.ts): fedavg averages it, and the next stage's result is compared
  * with it, without decoding it again.
  */
-import { decode } from '../shared/codec.js';
-import { checkModelState, stateArrays, type ModelState } from '../shared/state/model-state.js';
+import { decode } from '../../shared/codec.js';
+import { checkModelState, stateArrays, type ModelState } from '../../shared/state/model-state.js';
 import { decodedState, keepDecoded } from './decoded-states.js';
 
 /** Deeper nesting than any state has: garbage, refused before it can exhaust the stack. */

@@ -9,10 +9,10 @@
  * most samples (the first such, on a tie), and so does a position array in an averaged
  * part; an array of unit rows is averaged and its rows scaled back to unit length.
  */
-import type { ParamArrays } from '../shared/state/arrays.js';
-import { encodeState, type ModelState } from '../shared/state/model-state.js';
-import { arrayKind, describePartsMeta, partMetaOf, type ArrayKind } from '../shared/state/part-meta.js';
-import { normalizeRows } from '../shared/state/rows.js';
+import type { ParamArrays } from '../../shared/state/arrays.js';
+import { encodeState, type ModelState } from '../../shared/state/model-state.js';
+import { arrayKind, describePartsMeta, partMetaOf, type ArrayKind } from '../../shared/state/part-meta.js';
+import { normalizeRows } from '../../shared/state/rows.js';
 import { decodedState, keepDecoded } from './decoded-states.js';
 
 export interface WeightedState {

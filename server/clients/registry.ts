@@ -1,6 +1,6 @@
 /**
  * The client registry: who is connected, who is idle or busy, what each last worked on.
- * It is also the worker pool the schedulers draw from: `acquire` hands out the client
+ * It is also the pool of clients the schedulers draw from: `acquire` hands out the client
  * that has been idle longest (so a relay moves from client to client), or waits for one.
  *
  * It keeps score of how clients' tasks end. A client that was unresponsive (connected, but
@@ -10,8 +10,8 @@
  * most finished tasks), so that an honest idle client gets the retry, not the next
  * unresponsive one.
  */
-import type { WireTask } from '../shared/protocol.js';
-import type { AcquireOptions, TaskEnd, Worker, WorkerPool } from './worker.js';
+import type { WireTask } from '../../shared/protocol.js';
+import type { AcquireOptions, TaskEnd, TaskClient, ClientPool } from './pool.js';
 
 /** Unresponsive task ends in a row after which a client is set aside. */
 export const QUARANTINE_AFTER = 2;
@@ -51,7 +51,7 @@ export interface ClientSnapshot extends ClientInfo {
 interface Entry {
   id: string;
   info: ClientInfo;
-  worker: Worker;
+  client: TaskClient;
   busy: boolean;
   holds: Holding | null;
   connectedAt: Date;
@@ -60,8 +60,8 @@ interface Entry {
   strikes: number;
   /** Tasks it finished. */
   finished: number;
-  /** The worker handed out for the current task; a stale one (an earlier session) is not released. */
-  lease: Worker | null;
+  /** The client handed out for the current task; a stale one (an earlier session) is not released. */
+  lease: TaskClient | null;
 }
 
 interface Waiter {
@@ -69,7 +69,7 @@ interface Waiter {
   chunk?: number;
   /** The task lost a client before (see `AcquireOptions.retry`). */
   retry?: boolean;
-  resolve(worker: Worker): void;
+  resolve(client: TaskClient): void;
   reject(err: Error): void;
   /** Set when the waiter gives up after this long without any client connected. */
   noClientsTimeoutMs?: number;
@@ -84,8 +84,8 @@ export class NoClientsError extends Error {
   }
 }
 
-/** Connected clients, and a `WorkerPool` over them. */
-export class ClientRegistry implements WorkerPool {
+/** Connected clients, and a `ClientPool` over them. */
+export class ClientRegistry implements ClientPool {
   private readonly entries = new Map<string, Entry>();
   private readonly waiters: Waiter[] = [];
   private readonly countWatchers = new Set<() => void>();
@@ -93,10 +93,10 @@ export class ClientRegistry implements WorkerPool {
   private failure: Error | null = null;
 
   /** Registers a client under `requestedId`, or under `requestedId-2`, `-3`... when that is taken. */
-  add(requestedId: string, info: ClientInfo, makeWorker: (id: string) => Worker): string {
+  add(requestedId: string, info: ClientInfo, makeClient: (id: string) => TaskClient): string {
     let id = requestedId;
     for (let n = 2; this.entries.has(id); n++) id = `${requestedId}-${n}`;
-    this.entries.set(id, { id, info, worker: makeWorker(id), busy: false, holds: null, connectedAt: new Date(), idleSince: Date.now(), strikes: 0, finished: 0, lease: null });
+    this.entries.set(id, { id, info, client: makeClient(id), busy: false, holds: null, connectedAt: new Date(), idleSince: Date.now(), strikes: 0, finished: 0, lease: null });
     this.dispatch();
     this.updateNoClientsTimers();
     for (const watch of [...this.countWatchers]) watch();
@@ -111,7 +111,7 @@ export class ClientRegistry implements WorkerPool {
     return () => this.joinListeners.delete(listener);
   }
 
-  /** Forgets a client (it disconnected). A task it was running fails through its worker. */
+  /** Forgets a client (it disconnected). A task it was running fails through its client. */
   remove(id: string): void {
     this.entries.delete(id);
     this.updateNoClientsTimers();
@@ -132,9 +132,9 @@ export class ClientRegistry implements WorkerPool {
    * serve it (none at all, or none holding its chunk) for that long; waiting for a busy
    * one is normal scheduling, not bounded.
    */
-  acquire(options: AcquireOptions = {}): Promise<Worker> {
+  acquire(options: AcquireOptions = {}): Promise<TaskClient> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise<Worker>((resolve, reject) => {
+    return new Promise<TaskClient>((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
         reject,
@@ -149,9 +149,9 @@ export class ClientRegistry implements WorkerPool {
   }
 
   /** Returns a client to the pool and scores its task's end; a client that has left (or rejoined since) is ignored. */
-  release(worker: Worker, end: TaskEnd = 'done'): void {
-    const entry = this.entries.get(worker.id);
-    if (!entry || entry.lease !== worker) return;
+  release(client: TaskClient, end: TaskEnd = 'done'): void {
+    const entry = this.entries.get(client.id);
+    if (!entry || entry.lease !== client) return;
     if (end === 'done') {
       entry.strikes = 0;
       entry.finished += 1;
@@ -247,8 +247,8 @@ export class ClientRegistry implements WorkerPool {
     }, ms);
   }
 
-  /** The entry's worker, noting what it holds whenever it is given a task. */
-  private tracked(entry: Entry): Worker {
+  /** The entry's client, noting what it holds whenever it is given a task. */
+  private tracked(entry: Entry): TaskClient {
     return {
       id: entry.id,
       runTask: (task, state, replay) => {
@@ -257,7 +257,7 @@ export class ClientRegistry implements WorkerPool {
           kind: task.kind,
           ...(task.kind === 'train' ? { arm: task.arm, stage: task.stage, chunks: task.data.chunks } : {}),
         };
-        return entry.worker.runTask(task, state, replay);
+        return entry.client.runTask(task, state, replay);
       },
     };
   }

@@ -3,10 +3,10 @@
  * and what goes in them. Rendering them to SVG is `server/plots/`'s job; the report links
  * each under `plots/<file>`.
  */
-import type { ArmCka } from '../shared/analysis.js';
+import type { ArmCka } from '../../shared/analysis.js';
 import type { HeatmapInput, LineChartInput } from './plots/index.js';
 import type { Results } from './results.js';
-import { modeOf } from './schedule/index.js';
+import { modeOf } from '../schedule/index.js';
 
 /** A figure and the file it goes to: the plotting library's input plus its kind. */
 export type HeatmapFigure = { kind: 'heatmap'; file: string } & HeatmapInput;
