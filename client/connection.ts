@@ -24,7 +24,8 @@ import {
   type WireTask,
 } from '../shared/protocol.js';
 import type { EvalMetrics, Progress, TrainMetrics } from '../shared/tasks.js';
-import { BlobInbox, DEFAULT_ACK_TIMEOUT_MS, sendBlob, TransferError } from '../shared/transfer.js';
+import { BlobInbox } from '../shared/blob-inbox.js';
+import { DEFAULT_ACK_TIMEOUT_MS, sendBlob, TransferError } from '../shared/transfer.js';
 import { connectErrorCause, isCertificateProblem } from './connect-error.js';
 import type { Engine } from './engine/types.js';
 
@@ -94,7 +95,7 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
     reconnectionDelayMax: 5000,
     ...(options.ca ? { ca: options.ca } : {}),
   });
-  const inbox = new BlobInbox();
+  const inbox = new BlobInbox({ onExpired: (id, message) => log.warn({ blob: id }, message) });
   inbox.attach(socket, { onRefused: (event, reply) => log.warn({ event, code: reply.code }, `rejected ${event}: ${reply.message}`) });
   const runner = new TaskRunner(socket, inbox, options.engine, log, {
     ackTimeoutMs,

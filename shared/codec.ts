@@ -3,6 +3,9 @@
  * This is the only file that touches msgpackr, so the wire format can change in one place.
  */
 import { Packr } from 'msgpackr';
+import { DEFAULT_DECODE_LIMITS, scanMsgpack, ScanError, type DecodeLimits } from './msgpack-scan.js';
+
+export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './msgpack-scan.js';
 
 /** Bytes that could not be decoded (truncated, corrupted, or not produced by `encode`). */
 export class CodecError extends Error {
@@ -33,10 +36,21 @@ export function encode(value: unknown): Uint8Array {
   }
 }
 
-/** Decodes bytes made by `encode`; throws `CodecError` on empty, truncated or corrupt input. */
-export function decode(bytes: Uint8Array): unknown {
+/**
+ * Decodes bytes made by `encode`; throws `CodecError` on empty, truncated or corrupt input,
+ * and on input that would decode to more items or deeper nesting than `limits` allow:
+ * bytes a peer sent are walked first (./msgpack-scan.ts), so that a small blob cannot
+ * decode to a structure that exhausts the heap.
+ */
+export function decode(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): unknown {
   if (!(bytes instanceof Uint8Array)) throw new CodecError(`cannot decode: expected a Uint8Array, got ${describe(bytes)}`);
   if (bytes.byteLength === 0) throw new CodecError('cannot decode: input is empty');
+  try {
+    scanMsgpack(bytes, limits);
+  } catch (err) {
+    const why = err instanceof ScanError && err.limit ? 'beyond the decode limits' : 'corrupt or truncated data';
+    throw new CodecError(`cannot decode ${bytes.byteLength} bytes (${why}): ${(err as Error).message}`, { cause: err });
+  }
   try {
     return packr.unpack(bytes);
   } catch (err) {

@@ -38,6 +38,8 @@ export interface AcquireOptions {
   chunk?: number;
   /** The task lost a client before: prefer clients with a record of finished tasks. */
   retry?: boolean;
+  /** Any client but this one (a second opinion); `noClientsTimeoutMs` then bounds the wait for another. */
+  except?: string;
 }
 
 /** Hands out idle clients; every `acquire` must be paired with a `release`. */

@@ -69,6 +69,8 @@ interface Waiter {
   chunk?: number;
   /** The task lost a client before (see `AcquireOptions.retry`). */
   retry?: boolean;
+  /** A client it must not get (see `AcquireOptions.except`). */
+  except?: string;
   resolve(client: TaskClient): void;
   reject(err: Error): void;
   /** Set when the waiter gives up after this long without any client connected. */
@@ -141,6 +143,7 @@ export class ClientRegistry implements ClientPool {
         noClientsTimeoutMs: options.noClientsTimeoutMs,
         ...(options.chunk !== undefined ? { chunk: options.chunk } : {}),
         ...(options.retry ? { retry: true } : {}),
+        ...(options.except !== undefined ? { except: options.except } : {}),
       };
       this.waiters.push(waiter);
       this.dispatch();
@@ -214,7 +217,7 @@ export class ClientRegistry implements ClientPool {
    * connected client outside it could serve the waiter, even later.
    */
   private choose(waiter: Waiter): Entry | undefined {
-    const able = [...this.entries.values()].filter((e) => holds(e, waiter.chunk));
+    const able = [...this.entries.values()].filter((e) => serves(e, waiter));
     const healthy = able.filter((e) => !quarantined(e));
     const idle = (healthy.length > 0 ? healthy : able).filter((e) => !e.busy);
     const order = waiter.retry
@@ -225,7 +228,7 @@ export class ClientRegistry implements ClientPool {
 
   /** Whether a connected client, busy or not, holds what the waiter needs. */
   private canServe(waiter: Waiter): boolean {
-    return [...this.entries.values()].some((e) => holds(e, waiter.chunk));
+    return [...this.entries.values()].some((e) => serves(e, waiter));
   }
 
   /** Waiters that some connected client could serve wait freely; the others are timed. */
@@ -265,6 +268,11 @@ export class ClientRegistry implements ClientPool {
 
 function quarantined(entry: Entry): boolean {
   return entry.strikes >= QUARANTINE_AFTER;
+}
+
+/** Whether the client could serve the waiter: it holds the chunk and is not the one excluded. */
+function serves(entry: Entry, waiter: Waiter): boolean {
+  return entry.id !== waiter.except && holds(entry, waiter.chunk);
 }
 
 /** Whether the client holds `chunk` (every client can serve a task that names none). */

@@ -15,12 +15,14 @@ import {
   failure,
   helloSchema,
   type ClientToServerEvents,
+  type Failure,
   type HelloReply,
   type Reply,
   type ServerToClientEvents,
 } from '../../shared/protocol.js';
 import type { Progress } from '../../shared/tasks.js';
-import { BlobInbox, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BLOB_BYTES } from '../../shared/transfer.js';
+import { BlobInbox } from '../../shared/blob-inbox.js';
+import { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BLOB_BYTES } from '../../shared/transfer.js';
 import { AuthLimiter, type AuthLimiterOptions } from './auth-limiter.js';
 import { authMiddleware } from './auth.js';
 import { ConnectionGuard, type ConnectionCounts, type ConnectionLimits } from './connection-guard.js';
@@ -45,8 +47,16 @@ export interface CoordinatorOptions {
   progressTimeoutMs?: number;
   /** Upload chunk size (default 512 KiB). */
   chunkSize?: number;
-  /** Largest blob a client may upload (default 2 GiB). */
-  maxBlobBytes?: number;
+  /**
+   * Largest blob a client may upload (default 2 GiB), and only while it runs a train task
+   * (the one kind whose result has blobs). A function is asked at each upload's start, so
+   * the limit can follow the state the run expects.
+   */
+  maxBlobBytes?: number | (() => number);
+  /** Bytes one client's uploads may hold at once, arriving or not yet taken (default 2 GiB). */
+  maxHeldBlobBytes?: number;
+  /** How long a half-uploaded blob may wait for its next chunk before it is dropped (default 2 min). */
+  blobIdleTimeoutMs?: number;
   /** Largest single message (default 1e6 bytes); a client sending more is disconnected. */
   maxMessageBytes?: number;
   /** Serve https (and wss) with this certificate and key instead of plain http. */
@@ -144,13 +154,23 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
 
 function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logger: Logger, options: CoordinatorOptions): void {
   const log = logger.child({ socket: socket.id, address: socket.handshake.address });
-  const inbox = new BlobInbox({ maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES });
+  const inbox = new BlobInbox({
+    maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES,
+    ...(options.maxHeldBlobBytes !== undefined ? { maxHeldBytes: options.maxHeldBlobBytes } : {}),
+    ...(options.blobIdleTimeoutMs !== undefined ? { idleTimeoutMs: options.blobIdleTimeoutMs } : {}),
+    admit: () => {
+      const refusal = remote?.uploadRefusal();
+      return refusal ? failure('not_ready', `blob:begin: ${refusal}`) : null;
+    },
+    onExpired: (id, message) => log.warn({ blob: id, client: remote?.id }, message),
+  });
   let remote: RemoteClient | null = null;
-  const notReady = (): Reply => (remote ? { ok: true } : failure('not_ready', 'send hello first'));
+  const notReady = (): Failure => failure('not_ready', 'send hello first');
   inbox.attach(socket, {
     gate: () => {
-      remote?.noteUpload();
-      return notReady();
+      if (!remote) return notReady();
+      remote.noteUpload();
+      return { ok: true };
     },
     onRefused: (event, reply) => log.warn({ event, code: reply.code, client: remote?.id }, `rejected ${event}: ${reply.message}`),
   });

@@ -21,7 +21,8 @@ import {
   type WireTask,
 } from '../../shared/protocol.js';
 import type { Progress } from '../../shared/tasks.js';
-import { sendBlob, TransferError, type BlobInbox } from '../../shared/transfer.js';
+import type { BlobInbox } from '../../shared/blob-inbox.js';
+import { sendBlob, TransferError } from '../../shared/transfer.js';
 import { inspectReturnedReplay, inspectReturnedState } from '../states/state-check.js';
 import type { TaskOutcome, TaskClient } from '../clients/pool.js';
 
@@ -194,6 +195,17 @@ export class RemoteClient implements TaskClient {
   /** A blob event arrived from the client: an upload in progress is work too. */
   noteUpload(): void {
     this.workSeen?.();
+  }
+
+  /**
+   * Why the client may not start uploading a blob now, or null when it may: only a train
+   * task returns blobs (its state and replay), so an idle client, or one running an
+   * evaluation or the stream plan, has nothing to upload and is given no buffer.
+   */
+  uploadRefusal(): string | null {
+    if (this.running?.task.kind === 'train') return null;
+    const doing = this.running ? `runs ${this.running.task.kind} task ${this.running.task.taskId}, which returns no blobs` : 'runs no task';
+    return `client ${this.id} ${doing}: nothing to upload`;
   }
 
   /**

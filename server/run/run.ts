@@ -10,7 +10,6 @@ import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../../shared/log.js';
-import type { PlanTask, StreamSummary } from '../../shared/protocol.js';
 import type { BackendName, Scenario } from '../../shared/scenario.js';
 import type { EvalMetrics, Progress } from '../../shared/tasks.js';
 import { CheckpointStore } from './checkpoints.js';
@@ -18,6 +17,7 @@ import { JournalError, RunJournal, type ClientSetup } from './journal.js';
 import { analyzeRunDir } from '../analysis/analyze.js';
 import { writeReportFiles } from '../report/report-files.js';
 import { buildResults, writeResults, type Results } from '../report/results.js';
+import { planStream } from './plan-stream.js';
 import { armStarts, type ArmStart } from './resume-point.js';
 import { runWithRetries, type RetryPolicy } from './retry.js';
 import { evalTaskFor } from '../schedule/eval-task.js';
@@ -101,6 +101,9 @@ export class RunError extends Error {
   }
 }
 
+/** How long the stream plan waits for a second client to confirm it, when the run has more than one. */
+const SECOND_PLAN_WAIT_MS = 10_000;
+
 /** Runs every arm of `scenario` and writes `outDir/results.json`, `report.md`, `journal.json` and checkpoints. */
 export async function runScenario(options: RunScenarioOptions): Promise<RunSummary> {
   const { scenario, outDir } = options;
@@ -158,7 +161,9 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
       });
     }
     const pool = session?.pool;
-    if (!journal.stream) await journal.recordStream(await planStream(pool!, scenario, retry, logger));
+    // A second client, when one is expected, gets a short while to join and confirm the plan.
+    const secondOpinionWaitMs = o.setup.clients > 1 ? SECOND_PLAN_WAIT_MS : 0;
+    if (!journal.stream) await journal.recordStream(await planStream(pool!, scenario, { retry, logger, secondOpinionWaitMs }));
     const stream = journal.stream!;
     const chunkSizes = stream.chunks.map((c) => c.size);
     logger.info({ chunkSizes }, 'stream planned');
@@ -258,17 +263,6 @@ async function runJournaledArm(journal: RunJournal, start: ArmStart, ctx: ArmCon
     ctx.logger.error({ arm: arm.name, err: error }, 'arm failed; the other arms go on');
     await journal.recordArmError(arm.name, error);
     return { arm, stages: journal.stages(arm.name), error };
-  }
-}
-
-async function planStream(pool: ClientPool, scenario: Scenario, retry: RetryPolicy, logger: Logger): Promise<StreamSummary> {
-  const task: PlanTask = { kind: 'plan', taskId: 'stream:plan', seed: scenario.seed, dataset: scenario.dataset, stream: scenario.stream };
-  try {
-    const summary = (await runWithRetries(pool, task, null, null, retry, { logger })).metrics;
-    if (summary.skippedFiles) logger.warn({ skipped: summary.skippedFiles.count, examples: summary.skippedFiles.examples }, 'unreadable image files were skipped');
-    return summary;
-  } catch (err) {
-    throw new Error(`the stream plan failed: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -63,7 +63,8 @@ describe('runScenario with in-process fake clients', () => {
     // One client per chunk by default; every task kind ran somewhere.
     expect(clients.engines).toHaveLength(3);
     const kinds = clients.engines.flatMap((e) => e.calls.map((c) => c.kind));
-    expect(kinds.filter((k) => k === 'plan')).toHaveLength(1);
+    // One client plans the stream, a second confirms it.
+    expect(kinds.filter((k) => k === 'plan')).toHaveLength(2);
     expect(kinds.filter((k) => k === 'eval')).toHaveLength(1);
     expect(kinds.filter((k) => k === 'train')).toHaveLength(7);
 

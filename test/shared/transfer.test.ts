@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BlobInbox, type BlobInboxOptions } from '../../shared/blob-inbox.js';
 import {
-  BlobInbox,
-  type BlobInboxOptions,
   DEFAULT_CHUNK_SIZE,
   sendBlob,
   TransferError,

@@ -1,0 +1,235 @@
+/**
+ * The receiving side of chunked blob transfers (see transfer.ts): one inbox per socket.
+ *
+ * What a peer can make us hold is bounded four ways: each blob's announced size
+ * (`maxBlobBytes`, which may follow what the receiver expects), the blobs held at once
+ * (`maxPendingBlobs`), the bytes held at once across them (`maxHeldBytes`: announced sizes
+ * count, since a blob's buffer is allocated at `blob:begin`), and how long a half-received
+ * blob may wait for its next chunk (`idleTimeoutMs`: then it is dropped and its buffer freed).
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { z } from 'zod';
+import { describeIssues, failure, idSchema, type ErrorCode, type Failure, type Reply } from './replies.js';
+import { DEFAULT_MAX_BLOB_BYTES, MAX_CHUNK_SIZE, TransferError, type BlobBegin, type BlobEventName, type BlobReceiverSocket } from './transfer.js';
+
+/** Bytes one inbox holds at once by default: one blob of the largest size, or several smaller. */
+export const DEFAULT_MAX_HELD_BYTES = DEFAULT_MAX_BLOB_BYTES;
+/** How long a half-received blob waits for its next chunk by default. */
+export const DEFAULT_BLOB_IDLE_TIMEOUT_MS = 120_000;
+
+const binarySchema = z.custom<Uint8Array | ArrayBuffer>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer, 'expected binary data');
+const blobBeginSchema = z.strictObject({
+  id: idSchema,
+  size: z.number().int().min(0),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected lowercase hex SHA-256'),
+  chunkSize: z.number().int().min(1).max(MAX_CHUNK_SIZE),
+});
+const blobChunkSchema = z.strictObject({ id: idSchema, index: z.number().int().min(0), data: binarySchema });
+const blobEndSchema = z.strictObject({ id: idSchema });
+
+export interface BlobInboxOptions {
+  /**
+   * Largest blob accepted at `blob:begin` (default 2 GiB). A function is asked at each
+   * `blob:begin`, so the limit can follow what the receiver expects at that moment.
+   */
+  maxBlobBytes?: number | (() => number);
+  /** Blobs held at once, arriving or waiting to be taken (default 4). */
+  maxPendingBlobs?: number;
+  /** Bytes held at once by arriving (announced sizes) and waiting blobs (default 2 GiB). */
+  maxHeldBytes?: number;
+  /** How long a half-received blob may go without a chunk before it is dropped (default 2 min). */
+  idleTimeoutMs?: number;
+  /**
+   * Asked at each well-formed `blob:begin` within the size limit: a failure refuses the blob
+   * (e.g. the coordinator takes uploads only from a client running a task that returns some).
+   */
+  admit?: (begin: BlobBegin) => Failure | null;
+  /** Hears each half-received blob dropped for inactivity (to log it). */
+  onExpired?: (id: string, message: string) => void;
+}
+
+/** A verified blob, and how long it took to arrive. */
+export interface ReceivedBlob {
+  bytes: Uint8Array;
+  seconds: number;
+}
+
+interface PendingBlob {
+  begin: BlobBegin;
+  buffer: Uint8Array;
+  received: number;
+  nextIndex: number;
+  hash: Hash;
+  started: number;
+  idle: NodeJS.Timeout;
+}
+
+/** Ids of blobs dropped for inactivity that a late chunk is told about. */
+const REMEMBERED_EXPIRIES = 16;
+
+/**
+ * Receives blobs sent by `sendBlob` on one socket. Complete, verified blobs wait in the
+ * inbox until `take`n; a blob whose hash does not match is dropped and never offered.
+ */
+export class BlobInbox {
+  private readonly maxBlobBytes: () => number;
+  private readonly maxPendingBlobs: number;
+  private readonly maxHeldBytes: number;
+  private readonly idleTimeoutMs: number;
+  private readonly pending = new Map<string, PendingBlob>();
+  private readonly complete = new Map<string, ReceivedBlob>();
+  /** Why recently expired blobs are gone, by id. */
+  private readonly expired = new Map<string, string>();
+
+  constructor(private readonly options: BlobInboxOptions = {}) {
+    const max = options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
+    this.maxBlobBytes = typeof max === 'function' ? max : () => max;
+    this.maxPendingBlobs = options.maxPendingBlobs ?? 4;
+    this.maxHeldBytes = options.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_BLOB_IDLE_TIMEOUT_MS;
+  }
+
+  /**
+   * Answers the blob events of `socket`. `gate`, when given, may refuse an event before the
+   * inbox sees it (e.g. before the peer said hello); `onRefused` hears every refusal (to log it).
+   */
+  attach(socket: BlobReceiverSocket, hooks: { gate?: (event: BlobEventName) => Reply; onRefused?: (event: BlobEventName, reply: Failure) => void } = {}): void {
+    const events: BlobEventName[] = ['blob:begin', 'blob:chunk', 'blob:end'];
+    for (const event of events) {
+      socket.on(event, (payload, ack) => {
+        const allowed = hooks.gate?.(event) ?? { ok: true };
+        const reply = allowed.ok ? this.handle(event, payload) : allowed;
+        if (!reply.ok) hooks.onRefused?.(event, reply);
+        if (typeof ack === 'function') ack(reply);
+      });
+    }
+  }
+
+  /** Handles one blob event; never throws. */
+  handle(event: BlobEventName, payload: unknown): Reply {
+    try {
+      if (event === 'blob:begin') return this.begin(payload);
+      if (event === 'blob:chunk') return this.chunk(payload);
+      return this.end(payload);
+    } catch (err) {
+      return failure('internal', `${event}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Removes and returns a complete blob; throws `TransferError` when it is not (yet) here. */
+  take(id: string): ReceivedBlob {
+    const blob = this.complete.get(id);
+    if (!blob) {
+      const why = this.pending.has(id) ? 'is still arriving' : (this.expired.get(id) ?? 'was never received (or failed verification)');
+      throw new TransferError('unknown_blob', `blob ${id} ${why}`);
+    }
+    this.complete.delete(id);
+    return blob;
+  }
+
+  /** Drops a blob, finished or not; unknown ids are ignored. */
+  discard(id: string): void {
+    this.drop(id);
+    this.complete.delete(id);
+  }
+
+  /** Drops everything, finished or not (e.g. when the peer disconnects). */
+  clear(): void {
+    for (const id of [...this.pending.keys()]) this.drop(id);
+    this.complete.clear();
+  }
+
+  /** Bytes held by pending (their announced sizes) and complete blobs. */
+  get heldBytes(): number {
+    let total = 0;
+    for (const p of this.pending.values()) total += p.buffer.byteLength;
+    for (const c of this.complete.values()) total += c.bytes.byteLength;
+    return total;
+  }
+
+  /** Forgets a half-received blob and stops its inactivity timer. */
+  private drop(id: string): void {
+    const blob = this.pending.get(id);
+    if (!blob) return;
+    clearTimeout(blob.idle);
+    this.pending.delete(id);
+  }
+
+  private expire(id: string): void {
+    const blob = this.pending.get(id);
+    if (!blob) return;
+    this.drop(id);
+    const message = `was dropped after ${this.idleTimeoutMs} ms without a chunk (${blob.received} of ${blob.begin.size} bytes had arrived)`;
+    this.expired.set(id, message);
+    if (this.expired.size > REMEMBERED_EXPIRIES) this.expired.delete(this.expired.keys().next().value!);
+    this.options.onExpired?.(id, `blob ${id} ${message}`);
+  }
+
+  private begin(payload: unknown): Reply {
+    const parsed = blobBeginSchema.safeParse(payload);
+    if (!parsed.success) return failure('bad_request', `blob:begin: ${describeIssues(parsed.error)}`);
+    const begin = parsed.data;
+    if (this.pending.has(begin.id) || this.complete.has(begin.id)) return failure('bad_request', `blob:begin: id ${begin.id} is already in use`);
+    const maxBlobBytes = this.maxBlobBytes();
+    if (begin.size > maxBlobBytes) {
+      return failure('too_large', `blob:begin: ${begin.size} bytes exceeds the limit of ${maxBlobBytes} bytes`);
+    }
+    const refusal = this.options.admit?.(begin);
+    if (refusal) return refusal;
+    if (this.pending.size + this.complete.size >= this.maxPendingBlobs) {
+      return failure('busy', `blob:begin: already holding ${this.pending.size + this.complete.size} blobs (the limit maxPendingBlobs)`);
+    }
+    const held = this.heldBytes;
+    if (held + begin.size > this.maxHeldBytes) {
+      return failure('too_large', `blob:begin: ${begin.size} bytes beside the ${held} already held exceeds this connection's budget of ${this.maxHeldBytes} bytes (maxHeldBytes)`);
+    }
+    this.expired.delete(begin.id);
+    const idle = setTimeout(() => this.expire(begin.id), this.idleTimeoutMs);
+    idle.unref();
+    this.pending.set(begin.id, { begin, buffer: new Uint8Array(begin.size), received: 0, nextIndex: 0, hash: createHash('sha256'), started: performance.now(), idle });
+    return { ok: true };
+  }
+
+  private chunk(payload: unknown): Reply {
+    const parsed = blobChunkSchema.safeParse(payload);
+    if (!parsed.success) return failure('bad_request', `blob:chunk: ${describeIssues(parsed.error)}`);
+    const { id, index } = parsed.data;
+    const data = parsed.data.data instanceof Uint8Array ? parsed.data.data : new Uint8Array(parsed.data.data);
+    const blob = this.pending.get(id);
+    if (!blob) return failure('unknown_blob', `blob:chunk: blob ${id} ${this.expired.get(id) ?? 'is not being received'}`);
+    if (index !== blob.nextIndex) {
+      this.drop(id);
+      return failure('out_of_order', `blob:chunk: blob ${id} expected chunk ${blob.nextIndex}, got ${index}; transfer abandoned`);
+    }
+    const expected = Math.min(blob.begin.chunkSize, blob.begin.size - blob.received);
+    if (data.byteLength !== expected) {
+      this.drop(id);
+      // A short chunk is a truncated one: the sender may try again.
+      const code: ErrorCode = data.byteLength > expected ? 'too_large' : 'incomplete';
+      return failure(code, `blob:chunk: blob ${id} chunk ${index} has ${data.byteLength} bytes, expected ${expected}; transfer abandoned`);
+    }
+    blob.buffer.set(data, blob.received);
+    blob.hash.update(data);
+    blob.received += data.byteLength;
+    blob.nextIndex++;
+    blob.idle.refresh();
+    return { ok: true };
+  }
+
+  private end(payload: unknown): Reply {
+    const parsed = blobEndSchema.safeParse(payload);
+    if (!parsed.success) return failure('bad_request', `blob:end: ${describeIssues(parsed.error)}`);
+    const blob = this.pending.get(parsed.data.id);
+    if (!blob) return failure('unknown_blob', `blob:end: blob ${parsed.data.id} ${this.expired.get(parsed.data.id) ?? 'is not being received'}`);
+    this.drop(blob.begin.id);
+    if (blob.received !== blob.begin.size) {
+      return failure('incomplete', `blob:end: blob ${blob.begin.id} has ${blob.received} of ${blob.begin.size} bytes`);
+    }
+    const actual = blob.hash.digest('hex');
+    if (actual !== blob.begin.sha256) {
+      return failure('hash_mismatch', `blob:end: blob ${blob.begin.id} SHA-256 is ${actual}, announced ${blob.begin.sha256}; discarded`);
+    }
+    this.complete.set(blob.begin.id, { bytes: blob.buffer, seconds: (performance.now() - blob.started) / 1000 });
+    return { ok: true };
+  }
+}
