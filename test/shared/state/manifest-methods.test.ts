@@ -67,4 +67,13 @@ describe('the state manifest is what every method exports', () => {
       replay = out.replay;
     }
   }, 120_000);
+
+  it.each(REGULARIZER_NAMES)('a task that does not end its stage, with regularizer %s, returns what the manifest allows mid-stage', async (regularizer) => {
+    const first = await engine.train(task('simclr', regularizer, 0), null, null, () => {});
+    const head: TrainTask = { ...task('simclr', regularizer, 1), steps: 1, endsStage: false };
+    const out = await engine.train(head, first.state, first.replay, () => {});
+    expect(inspectReturnedState(out.state, head)).toBeNull();
+    const manifest = stateManifest(head, { channels: 1, numClasses: 10 });
+    expect(manifest.regularizer!.variants).toHaveLength(2);
+  }, 120_000);
 });
