@@ -11,18 +11,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamArrays } from '../../shared/state/arrays.js';
-import { dense, denseDecls } from '../models/layers.js';
+import { DISTILL_PREFIX as PREFIX, distillPredictorDecls } from '../../shared/model/regularizer-layout.js';
+import { dense } from '../models/layers.js';
 import { assignParams, createParams, disposeParams, paramsToArrays, type Params } from '../models/params.js';
-import { backboneDecls, backboneForward, featureDim } from '../models/resnet.js';
+import { backboneDecls, backboneForward } from '../models/resnet.js';
 import { stopGradient } from '../ssl/gradient-step.js';
 import type { ExtraLoss } from '../ssl/method.js';
 import type { AfterStageContext, Regularizer, RegularizerContext, RegularizerSettings, RegularizerState } from './regularizer.js';
-
-const PREFIX = 'distill';
-
-function predictorDecls(dim: number) {
-  return [...denseDecls(`${PREFIX}.fc1`, dim, dim), ...denseDecls(`${PREFIX}.fc2`, dim, dim)];
-}
 
 export class DistillRegularizer implements Regularizer {
   private readonly frozen: Params | null = null;
@@ -40,8 +35,7 @@ export class DistillRegularizer implements Regularizer {
     if (!this.frozenArrays) return; // first chunk: nothing to distill from yet
     this.frozen = createParams(backboneDecls(ctx.backbone), ctx.seed);
     assignParams(this.frozen, this.frozenArrays, 'distillation: frozen model');
-    const dim = featureDim(ctx.backbone);
-    this.predictor = createParams(predictorDecls(dim), ctx.seed + 7);
+    this.predictor = createParams(distillPredictorDecls(ctx.backbone), ctx.seed + 7);
     if (state?.predictor) assignParams(this.predictor, state.predictor, 'distillation: predictor');
     // Without a penalty the predictor gets no gradient: it then stays out of the step.
     if (options.lambda === 0) return;

@@ -2,7 +2,9 @@
  * The layers the backbones and heads are built from, as functions over named params.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { param, type ParamDecl, type Params } from './params.js';
+import { param, type Params } from './params.js';
+
+export { bnDecls, convDecls, denseDecls } from '../../shared/model/decls.js';
 
 const BN_EPSILON = 1e-5;
 
@@ -27,25 +29,6 @@ export interface ForwardMode {
   stats?: BatchStat[];
 }
 
-export function convDecls(name: string, k: number, cin: number, cout: number): ParamDecl[] {
-  return [{ name: `${name}.w`, shape: [k, k, cin, cout], init: 'he', trainable: true }];
-}
-
-export function bnDecls(name: string, c: number): ParamDecl[] {
-  return [
-    { name: `${name}.gamma`, shape: [c], init: 'ones', trainable: true },
-    { name: `${name}.beta`, shape: [c], init: 'zeros', trainable: true },
-    { name: `${name}.mean`, shape: [c], init: 'zeros', trainable: false },
-    { name: `${name}.var`, shape: [c], init: 'ones', trainable: false },
-  ];
-}
-
-export function denseDecls(name: string, din: number, dout: number): ParamDecl[] {
-  return [
-    { name: `${name}.w`, shape: [din, dout], init: 'dense', trainable: true },
-    { name: `${name}.b`, shape: [dout], init: 'zeros', trainable: true },
-  ];
-}
 
 export function conv(p: Params, name: string, x: tf.Tensor4D, stride: number): tf.Tensor4D {
   return tf.conv2d(x, param(p, `${name}.w`) as tf.Tensor4D, stride, 'same');

@@ -4,7 +4,10 @@
  * and a state is just the maps' named arrays.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { ParamDecl } from '../../shared/model/decls.js';
 import type { NamedArray, ParamArrays } from '../../shared/state/arrays.js';
+
+export type { ParamDecl };
 
 /** Parameters by name: trainable weights and non-trainable buffers (batch-norm statistics). */
 export interface Params {
@@ -12,13 +15,6 @@ export interface Params {
   buffers: Map<string, tf.Variable>;
 }
 
-/** A parameter's declared shape and how to initialize it. */
-export interface ParamDecl {
-  name: string;
-  shape: number[];
-  init: 'he' | 'dense' | 'ones' | 'zeros';
-  trainable: boolean;
-}
 
 /** A deterministic 32-bit seed per parameter, so every client initializes identically. */
 function paramSeed(seed: number, name: string): number {

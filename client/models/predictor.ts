@@ -6,27 +6,12 @@
  * plain MLP of ./projection.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchNorm, bnDecls, dense, denseDecls, type ForwardMode } from './layers.js';
-import type { ParamDecl, Params } from './params.js';
+import { PREDICTOR_PREFIX, predictorHead, type MlpHeadOptions } from '../../shared/model/heads.js';
+import { batchNorm, dense, type ForwardMode } from './layers.js';
+import type { Params } from './params.js';
 import { backboneForward, type BackboneOptions } from './resnet.js';
 
-export interface MlpHeadOptions {
-  inputDim: number;
-  hiddenDim: number;
-  outputDim: number;
-  /** Batch norm after the last layer too (SimSiam's projector). */
-  outputBatchNorm?: boolean;
-}
-
-/** Parameters `${prefix}.fc1`, `${prefix}.bn1`, `${prefix}.fc2` (and `${prefix}.bn2`). */
-export function mlpHeadDecls(prefix: string, o: MlpHeadOptions): ParamDecl[] {
-  return [
-    ...denseDecls(`${prefix}.fc1`, o.inputDim, o.hiddenDim),
-    ...bnDecls(`${prefix}.bn1`, o.hiddenDim),
-    ...denseDecls(`${prefix}.fc2`, o.hiddenDim, o.outputDim),
-    ...(o.outputBatchNorm ? bnDecls(`${prefix}.bn2`, o.outputDim) : []),
-  ];
-}
+export { mlpHeadDecls, PREDICTOR_PREFIX, predictorDecls, type MlpHeadOptions } from '../../shared/model/heads.js';
 
 export function mlpHeadForward(p: Params, prefix: string, o: MlpHeadOptions, x: tf.Tensor2D, mode: ForwardMode): tf.Tensor2D {
   const hidden = tf.relu(batchNorm(p, `${prefix}.bn1`, dense(p, `${prefix}.fc1`, x), mode));
@@ -53,14 +38,6 @@ export function twoViewEmbeddings(
   return { representation, z1, z2 };
 }
 
-/** Name prefix of the predictor's parameters (the part a target network lacks). */
-export const PREDICTOR_PREFIX = 'predictor';
-
-/** The predictor: embedding -> hidden -> embedding. */
-export function predictorDecls(dim: number, hiddenDim: number): ParamDecl[] {
-  return mlpHeadDecls(PREDICTOR_PREFIX, { inputDim: dim, hiddenDim, outputDim: dim });
-}
-
 export function predictorForward(p: Params, dim: number, hiddenDim: number, x: tf.Tensor2D, mode: ForwardMode): tf.Tensor2D {
-  return mlpHeadForward(p, PREDICTOR_PREFIX, { inputDim: dim, hiddenDim, outputDim: dim }, x, mode);
+  return mlpHeadForward(p, PREDICTOR_PREFIX, predictorHead(dim, hiddenDim), x, mode);
 }

@@ -3,56 +3,11 @@
  * widths, for small images: 3x3 stem, no max-pool, as CIFAR variants of ResNet do.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchNorm, bnDecls, conv, convDecls, type ForwardMode } from './layers.js';
-import type { ParamDecl, Params } from './params.js';
+import { backboneBlocks, hasProjection, type BackboneOptions } from '../../shared/model/backbone.js';
+import { batchNorm, conv, type ForwardMode } from './layers.js';
+import type { Params } from './params.js';
 
-export interface BackboneOptions {
-  inputChannels: number;
-  widths: number[];
-  blocksPerStage: number;
-  stemStride: 1 | 2;
-}
-
-interface BlockShape {
-  name: string;
-  cin: number;
-  cout: number;
-  stride: number;
-  /** Last block of its stage: its output is that stage's representation. */
-  endsStage: boolean;
-}
-
-function blocks(o: BackboneOptions): BlockShape[] {
-  const out: BlockShape[] = [];
-  let cin = o.widths[0];
-  o.widths.forEach((cout, stage) => {
-    for (let b = 0; b < o.blocksPerStage; b++) {
-      out.push({ name: `backbone.s${stage}.b${b}`, cin, cout, stride: stage > 0 && b === 0 ? 2 : 1, endsStage: b === o.blocksPerStage - 1 });
-      cin = cout;
-    }
-  });
-  return out;
-}
-
-function hasProjection(b: BlockShape): boolean {
-  return b.stride !== 1 || b.cin !== b.cout;
-}
-
-/** Parameter declarations of the backbone. */
-export function backboneDecls(o: BackboneOptions): ParamDecl[] {
-  const decls = [...convDecls('backbone.stem', 3, o.inputChannels, o.widths[0]), ...bnDecls('backbone.stem.bn', o.widths[0])];
-  for (const b of blocks(o)) {
-    decls.push(...convDecls(`${b.name}.conv1`, 3, b.cin, b.cout), ...bnDecls(`${b.name}.bn1`, b.cout));
-    decls.push(...convDecls(`${b.name}.conv2`, 3, b.cout, b.cout), ...bnDecls(`${b.name}.bn2`, b.cout));
-    if (hasProjection(b)) decls.push(...convDecls(`${b.name}.short`, 1, b.cin, b.cout), ...bnDecls(`${b.name}.short.bn`, b.cout));
-  }
-  return decls;
-}
-
-/** Feature size of the pooled representation. */
-export function featureDim(o: BackboneOptions): number {
-  return o.widths[o.widths.length - 1];
-}
+export { backboneDecls, featureDim, type BackboneOptions } from '../../shared/model/backbone.js';
 
 /**
  * Forward pass to the pooled representation [B, featureDim]. `stageOutputs`, when
@@ -60,7 +15,7 @@ export function featureDim(o: BackboneOptions): number {
  */
 export function backboneForward(p: Params, o: BackboneOptions, x: tf.Tensor4D, mode: ForwardMode, stageOutputs?: tf.Tensor2D[]): tf.Tensor2D {
   let h = tf.relu(batchNorm(p, 'backbone.stem.bn', conv(p, 'backbone.stem', x, o.stemStride), mode));
-  for (const b of blocks(o)) {
+  for (const b of backboneBlocks(o)) {
     const r1 = tf.relu(batchNorm(p, `${b.name}.bn1`, conv(p, `${b.name}.conv1`, h, b.stride), mode));
     const r2 = batchNorm(p, `${b.name}.bn2`, conv(p, `${b.name}.conv2`, r1, 1), mode);
     const shortcut = hasProjection(b) ? batchNorm(p, `${b.name}.short.bn`, conv(p, `${b.name}.short`, h, b.stride), mode) : h;

@@ -7,11 +7,11 @@
  * Projector Linear-BN-ReLU-Linear (the paper's has three layers of 8192 units; two keep
  * small models small). No negatives, no momentum encoder, no predictor.
  */
+import { SSL_LAYOUTS, twoLayerHead } from '../../shared/ssl-layout.js';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { EncoderOptions } from '../models/encoder.js';
 import { createParams, type Params } from '../models/params.js';
-import { mlpHeadDecls, twoViewEmbeddings, type MlpHeadOptions } from '../models/predictor.js';
-import { backboneDecls, featureDim } from '../models/resnet.js';
+import { twoViewEmbeddings, type MlpHeadOptions } from '../models/predictor.js';
 import type { Objective } from './gradient-step.js';
 import { barlowTwinsLoss } from './losses.js';
 import type { SslMethod, TrainBatch } from './method.js';
@@ -34,9 +34,8 @@ export class BarlowTwins extends OnlineObjectiveMethod implements SslMethod {
     seed: number,
   ) {
     super();
-    const { backbone, hiddenDim, outputDim } = options.encoder;
-    this.head = { inputDim: featureDim(backbone), hiddenDim, outputDim };
-    this.online = createParams([...backboneDecls(backbone), ...mlpHeadDecls('head', this.head)], seed);
+    this.head = twoLayerHead(options.encoder);
+    this.online = createParams(SSL_LAYOUTS['barlow-twins'](options.encoder).online, seed);
   }
 
   /** Barlow Twins' own loss between predicted and frozen representations. */

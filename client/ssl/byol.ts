@@ -10,14 +10,14 @@
  * lies in [0, 8]. The EMA coefficient is constant (the paper raises it towards 1 with a
  * cosine schedule; a step does not know the arm's length).
  */
+import { SSL_LAYOUTS, twoLayerHead } from '../../shared/ssl-layout.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Random } from '../../shared/random.js';
 import type { MethodState } from '../../shared/state/arrays.js';
 import type { EncoderOptions } from '../models/encoder.js';
 import type { ForwardMode } from '../models/layers.js';
 import { createParams, disposeParams, type Params } from '../models/params.js';
-import { mlpHeadDecls, PREDICTOR_PREFIX, predictorDecls, predictorForward, twoViewEmbeddings, type MlpHeadOptions } from '../models/predictor.js';
-import { backboneDecls, featureDim } from '../models/resnet.js';
+import { predictorForward, twoViewEmbeddings, type MlpHeadOptions } from '../models/predictor.js';
 import type { Sgd } from '../optim/sgd.js';
 import { emaUpdate, momentumCopy } from './ema.js';
 import { evaluateObjective, gradientStep, type Objective } from './gradient-step.js';
@@ -43,10 +43,11 @@ export class Byol implements SslMethod {
     private readonly options: ByolOptions,
     seed: number,
   ) {
-    const { backbone, hiddenDim, outputDim } = options.encoder;
-    this.head = { inputDim: featureDim(backbone), hiddenDim, outputDim };
-    this.online = createParams([...backboneDecls(backbone), ...mlpHeadDecls('head', this.head), ...predictorDecls(outputDim, options.predictorHidden)], seed);
-    this.target = momentumCopy(this.online, (name) => !name.startsWith(`${PREDICTOR_PREFIX}.`));
+    this.head = twoLayerHead(options.encoder);
+    const layout = SSL_LAYOUTS.byol(options.encoder, options);
+    this.online = createParams(layout.online, seed);
+    const target = new Set(layout.parts.target.map((d) => d.name));
+    this.target = momentumCopy(this.online, (name) => target.has(name));
   }
 
   step(batch: TrainBatch, optimizer: Sgd, lr: number, _rng: Random, extra?: ExtraLoss): number {

@@ -12,8 +12,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Random } from '../../shared/random.js';
 import type { MethodState } from '../../shared/state/arrays.js';
-import type { PartsMeta } from '../../shared/state/part-meta.js';
-import { embed, encoderDecls, l2Normalize, type EncoderOptions } from '../models/encoder.js';
+import { SSL_LAYOUTS, MOCO_PART_META } from '../../shared/ssl-layout.js';
+import { embed, l2Normalize, type EncoderOptions } from '../models/encoder.js';
 import { assignParams, cloneParams, createParams, disposeParams, paramsToArrays, type Params } from '../models/params.js';
 import { projectionForward } from '../models/projection.js';
 import { backboneForward } from '../models/resnet.js';
@@ -32,16 +32,10 @@ export interface MocoOptions {
   bnGroups: number;
 }
 
-/**
- * The queue part is not parameters: a FIFO of past keys, whose slots hold unrelated keys
- * in each client's state, so fedavg takes it whole from one state instead of blurring
- * keys together; its rows are unit keys, and its write pointer is a position.
- */
-const MOCO_PARTS: PartsMeta = { queue: { combine: 'whole', arrays: { queue: 'unit-rows', pointer: 'position' } } };
-
 export class MocoV2 implements SslMethod {
   readonly online: Params;
-  readonly partMeta = MOCO_PARTS;
+  /** The queue is taken whole, not averaged (see MOCO_PART_META). */
+  readonly partMeta = MOCO_PART_META;
   private readonly key: Params;
   private readonly queue: tf.Variable;
   private queuePtr = 0;
@@ -50,7 +44,7 @@ export class MocoV2 implements SslMethod {
     private readonly options: MocoOptions,
     seed: number,
   ) {
-    this.online = createParams(encoderDecls(options.encoder), seed);
+    this.online = createParams(SSL_LAYOUTS['moco-v2'](options.encoder, options).online, seed);
     this.key = cloneParams(this.online);
     // Random unit vectors, as MoCo starts its queue.
     const initial = tf.tidy(() => l2Normalize(tf.randomNormal([options.queueSize, options.encoder.outputDim], 0, 1, 'float32', seed + 1)));

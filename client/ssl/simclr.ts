@@ -10,9 +10,10 @@
  * its groups are formed (as MoCo shuffles its keys), so an image's two views rarely sit
  * in groups of the same images.
  */
+import { SSL_LAYOUTS } from '../../shared/ssl-layout.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Random } from '../../shared/random.js';
-import { encoderDecls, type EncoderOptions } from '../models/encoder.js';
+import type { EncoderOptions } from '../models/encoder.js';
 import { createParams, type Params } from '../models/params.js';
 import { projectionForward } from '../models/projection.js';
 import { backboneForward } from '../models/resnet.js';
@@ -37,7 +38,7 @@ export class SimClr extends OnlineStateMethod implements SslMethod {
     seed: number,
   ) {
     super();
-    this.online = createParams(encoderDecls(options.encoder), seed);
+    this.online = createParams(SSL_LAYOUTS.simclr(options.encoder).online, seed);
   }
 
   step(batch: TrainBatch, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number {

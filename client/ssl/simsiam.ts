@@ -9,11 +9,11 @@
  * D(p1, sg(z2)) / 2 + D(p2, sg(z1)) / 2 with D the negative cosine, so it lies in
  * [-1, 1]; the stop-gradient is what keeps it from collapsing.
  */
+import { SSL_LAYOUTS, twoLayerHead } from '../../shared/ssl-layout.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EncoderOptions } from '../models/encoder.js';
 import { createParams, type Params } from '../models/params.js';
-import { mlpHeadDecls, predictorDecls, predictorForward, twoViewEmbeddings, type MlpHeadOptions } from '../models/predictor.js';
-import { backboneDecls, featureDim } from '../models/resnet.js';
+import { predictorForward, twoViewEmbeddings, type MlpHeadOptions } from '../models/predictor.js';
 import { stopGradient, type Objective } from './gradient-step.js';
 import { negativeCosine } from './losses.js';
 import type { SslMethod, TrainBatch } from './method.js';
@@ -36,9 +36,8 @@ export class SimSiam extends OnlineObjectiveMethod implements SslMethod {
     seed: number,
   ) {
     super();
-    const { backbone, hiddenDim, outputDim } = options.encoder;
-    this.head = { inputDim: featureDim(backbone), hiddenDim, outputDim, outputBatchNorm: true };
-    this.online = createParams([...backboneDecls(backbone), ...mlpHeadDecls('head', this.head), ...predictorDecls(outputDim, options.predictorHidden)], seed);
+    this.head = twoLayerHead(options.encoder, true);
+    this.online = createParams(SSL_LAYOUTS.simsiam(options.encoder, options).online, seed);
   }
 
   /** Negative cosine between predicted and frozen representations, the form of its own loss. */

@@ -4,11 +4,12 @@
  * forgetting beside SSL's: trained chunk after chunk, supervised models forget earlier
  * classes far more. Only the first view is used, with the same augmentations as SSL.
  */
+import { SSL_LAYOUTS } from '../../shared/ssl-layout.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EncoderOptions } from '../models/encoder.js';
-import { dense, denseDecls } from '../models/layers.js';
+import { dense } from '../models/layers.js';
 import { createParams, type Params } from '../models/params.js';
-import { backboneDecls, backboneForward, featureDim } from '../models/resnet.js';
+import { backboneForward } from '../models/resnet.js';
 import type { Objective } from './gradient-step.js';
 import { negativeCosine } from './losses.js';
 import type { SslMethod, TrainBatch } from './method.js';
@@ -38,8 +39,7 @@ export class Supervised extends OnlineObjectiveMethod implements SslMethod {
     seed: number,
   ) {
     super();
-    const { backbone } = options.encoder;
-    this.online = createParams([...backboneDecls(backbone), ...denseDecls('classifier', featureDim(backbone), options.numClasses)], seed);
+    this.online = createParams(SSL_LAYOUTS.supervised({ ...options.encoder, numClasses: options.numClasses }).online, seed);
   }
 
   /** The cross-entropy of the classifier on view1's features (view2 is not used). */

@@ -3,6 +3,7 @@
  * the wait for remote clients) to shutdown. Clients are reported as they join, restarted
  * processes included, so the journal knows every process that took part.
  */
+import type { ResultCheck } from '../states/state-check.js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../shared/log.js';
 import { ProgressThrottle } from '../../shared/progress-throttle.js';
@@ -70,6 +71,8 @@ export interface SessionOptions {
   connectTimeoutMs?: number;
   onProgress?: (clientId: string, progress: Progress) => void;
   onJoin?: (client: ClientSnapshot) => void;
+  /** How returned states and replay buffers are checked (default: against the task's model). */
+  resultCheck?: ResultCheck;
 }
 
 export interface Session {
@@ -101,6 +104,7 @@ export async function openSession(o: SessionOptions): Promise<Session> {
     stageTimeoutMs: scenario.clients.stageTimeoutSeconds * 1000,
     heartbeatTimeoutMs: scenario.clients.heartbeatSeconds * 1000,
     progressTimeoutMs: scenario.clients.progressTimeoutSeconds * 1000,
+    ...(o.resultCheck ? { resultCheck: o.resultCheck } : {}),
     onProgress: (clientId, progress) => {
       logProgress(clientId, progress);
       o.onProgress?.(clientId, progress);

@@ -3,6 +3,7 @@
  * with the token, registers them on `hello`, routes their events to their `RemoteClient`,
  * and answers anything unknown or malformed with a failure instead of crashing.
  */
+import type { ResultCheck } from '../states/state-check.js';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -69,6 +70,8 @@ export interface CoordinatorOptions {
    */
   heartbeatTimeoutMs?: number;
   onProgress?: (clientId: string, progress: Progress) => void;
+  /** How returned states and replay buffers are checked (default: against the task's model). */
+  resultCheck?: ResultCheck;
   /** Bounds on open and unauthenticated connections (see connection-guard.ts). */
   connections?: ConnectionLimits;
   /** How failed handshakes slow down and lock out an address (see auth-limiter.ts). */
@@ -201,6 +204,7 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
           ackTimeoutMs: options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
           ...(options.progressTimeoutMs !== undefined ? { progressTimeoutMs: options.progressTimeoutMs } : {}),
           chunkSize: options.chunkSize,
+          ...(options.resultCheck ? { resultCheck: options.resultCheck } : {}),
           logger,
           onProgress: options.onProgress,
         });

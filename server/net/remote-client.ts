@@ -23,7 +23,7 @@ import {
 import type { Progress } from '../../shared/tasks.js';
 import type { BlobInbox } from '../../shared/blob-inbox.js';
 import { sendBlob, TransferError } from '../../shared/transfer.js';
-import { inspectReturnedReplay, inspectReturnedState } from '../states/state-check.js';
+import { MANIFEST_CHECK, type ResultCheck } from '../states/state-check.js';
 import type { TaskOutcome, TaskClient } from '../clients/pool.js';
 
 /** The coordinator's side of a client connection. */
@@ -52,6 +52,8 @@ export interface RemoteClientOptions {
    * report or a chunk of a result upload) before the client is presumed stuck.
    */
   progressTimeoutMs?: number;
+  /** How returned states and replay buffers are checked (default: against the task's model, MANIFEST_CHECK). */
+  resultCheck?: ResultCheck;
   /** Blob chunk size for uploads. */
   chunkSize?: number;
   logger: Logger;
@@ -60,10 +62,14 @@ export interface RemoteClientOptions {
 
 interface Running {
   task: WireTask;
-  /** The state the task was handed: what it returns must keep its shapes. */
-  handedOut: Uint8Array | null;
   resolve(outcome: { metrics: unknown; state: Uint8Array | null; replay: Uint8Array | null; downloadSeconds: number }): void;
   reject(err: Error): void;
+}
+
+/** Why a task's returned blobs cannot be kept: only a train task returns a state, which must fit its task (state-check.ts). */
+function inspectResult(check: ResultCheck, task: WireTask, state: Uint8Array | null, replay: Uint8Array | null): string | null {
+  if (task.kind !== 'train') return state || replay ? `a ${task.kind} task returns no state or replay buffer` : null;
+  return (state && check.state(state, task)) || (replay && check.replay(replay, task));
 }
 
 /** A connected client as a `TaskClient`. */
@@ -100,7 +106,7 @@ export class RemoteClient implements TaskClient {
       log.debug({ bytes: (state?.byteLength ?? 0) + (replay?.byteLength ?? 0), seconds: uploadSeconds }, 'blobs uploaded');
 
       const result = new Promise<Parameters<Running['resolve']>[0]>((resolve, reject) => {
-        this.running = { task, handedOut: state, resolve, reject };
+        this.running = { task, resolve, reject };
       });
       result.catch(() => undefined); // settled before it is awaited when the assignment fails
       const timeout = new Promise<never>((_, reject) => {
@@ -162,7 +168,7 @@ export class RemoteClient implements TaskClient {
       if (running.task.kind === 'train' && !result.stateBlobId) throw new TaskError('bad_request', 'task:result: a train task must return a state blob');
       const state = result.stateBlobId ? this.inbox.take(result.stateBlobId) : null;
       const replay = result.replayBlobId ? this.inbox.take(result.replayBlobId) : null;
-      const problem = (state && inspectReturnedState(state.bytes, running.handedOut)) || (replay && inspectReturnedReplay(replay.bytes));
+      const problem = inspectResult(this.options.resultCheck ?? MANIFEST_CHECK, running.task, state?.bytes ?? null, replay?.bytes ?? null);
       if (problem) throw new TaskError('bad_request', `task:result: ${problem}`);
       running.resolve({
         metrics: metrics.data,

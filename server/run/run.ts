@@ -6,6 +6,7 @@
  * (`continueRun`, see resume.ts): it does only what the journal does not hold yet. An arm
  * that fails does not stop the others; the results then hold its finished stages and error.
  */
+import type { ResultCheck } from '../states/state-check.js';
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,8 @@ export interface RunScenarioOptions {
   connectTimeoutMs?: number;
   /** Sees every progress report of every client (the log keeps one per 10 s). */
   onProgress?: (clientId: string, progress: Progress) => void;
+  /** How returned states and replay buffers are checked (default: against the task's model); tests' fake engines pass their own. */
+  resultCheck?: ResultCheck;
 }
 
 /** An arm that stopped before its last stage. */
@@ -131,6 +134,7 @@ export interface ContinueRunOptions {
   logger?: Logger;
   connectTimeoutMs?: number;
   onProgress?: RunScenarioOptions['onProgress'];
+  resultCheck?: ResultCheck;
 }
 
 /** Does what `journal` does not hold yet, then writes the results of the whole run. */
@@ -154,6 +158,7 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
         logger,
         connectTimeoutMs: o.connectTimeoutMs,
         onProgress: o.onProgress,
+        ...(o.resultCheck ? { resultCheck: o.resultCheck } : {}),
         onJoin: (c) =>
           void journal
             .recordClient({ id: c.id, hostname: c.hostname, pid: c.pid, ...(c.backend ? { backend: c.backend } : {}), ...(c.backendReason ? { backendReason: c.backendReason } : {}), ...(c.device ? { device: c.device } : {}) })

@@ -1,72 +1,94 @@
 /**
  * Checks what a client returns before the coordinator keeps it (checkpoints it, hands it
- * on): the state must decode, hold only finite numbers, be a model state
- * (shared/state/model-state.ts) and keep the shape of every named array it shares with
- * the state the client was handed; the replay buffer must decode. A client with NaN
- * weights, a model of another shape, or plain garbage thus fails its own stage instead of
- * poisoning the checkpoints and the next stage.
+ * on). A returned state must be the state its task determines (shared/state/manifest.ts):
+ * first its size, before anything is decoded; then, decoded, finite numbers only, and
+ * the task's method, step, parts and arrays, each array of its declared name, shape,
+ * dtype and length, at every stage, the first included. The replay buffer must hold as
+ * many samples as it declares, of the dataset's geometry where the dataset spec says it.
+ * A client with NaN weights, a model of another shape, a state the next stage could not
+ * load, or plain garbage thus fails its own stage instead of poisoning the checkpoints,
+ * the next stage and every resume.
  *
- * The coordinator has no model (no TensorFlow.js), but a state is named
- * `{shape, values: Float32Array}` arrays, so its decoded value suffices. The client still
- * checks a state against its model on import (client/models/params.ts): only it knows the
- * model, so only it can tell a missing parameter, or a wrong shape in the first stage's
- * state (handed nothing to compare with). A state that passes is kept decoded with its
- * bytes (./decoded-states.ts): fedavg averages it, and the next stage's result is compared
- * with it, without decoding it again.
+ * The coordinator has no model (no TensorFlow.js): the manifest is computed from the
+ * task alone, by the same declarations the client builds its model from. A state that
+ * passes is kept decoded with its bytes (./decoded-states.ts): fedavg averages it without
+ * decoding it again.
  */
 import { decode } from '../../shared/codec.js';
-import { checkModelState, stateArrays, type ModelState } from '../../shared/state/model-state.js';
-import { decodedState, keepDecoded } from './decoded-states.js';
+import { datasetGeometry } from '../../shared/dataset-geometry.js';
+import { stateManifest } from '../../shared/state/manifest.js';
+import { manifestProblem } from '../../shared/state/manifest-check.js';
+import { geometryRange, stateGeometry } from '../../shared/state/manifest-geometry.js';
+import { checkModelState, type ModelState } from '../../shared/state/model-state.js';
+import { checkReplay } from '../../shared/state/replay-buffer.js';
+import { stateSizeBounds } from '../../shared/state/state-size.js';
+import type { TrainTask } from '../../shared/tasks.js';
+import { keepDecoded } from './decoded-states.js';
 
 /** Deeper nesting than any state has: garbage, refused before it can exhaust the stack. */
 const MAX_DEPTH = 32;
 
-/** Why a returned model state cannot be kept, or null when it can (it is then kept decoded). */
-export function inspectReturnedState(returned: Uint8Array, handedOut: Uint8Array | null): string | null {
+/**
+ * How the coordinator checks a train task's returned state and replay buffer: why each
+ * cannot be kept, or null. MANIFEST_CHECK in every run; a test whose engine returns no
+ * model's state (a fake) may pass its own.
+ */
+export interface ResultCheck {
+  state(bytes: Uint8Array, task: CheckedTask): string | null;
+  replay(bytes: Uint8Array, task: CheckedTask): string | null;
+}
+
+/** What of a train task the checks read. */
+export type CheckedTask = Pick<TrainTask, 'model' | 'ssl' | 'regularizer' | 'optimizer' | 'steps' | 'endsStage' | 'replay' | 'data'>;
+
+/** Why the state `task` returned cannot be kept, or null when it can (it is then kept decoded). */
+export function inspectReturnedState(returned: Uint8Array, task: CheckedTask): string | null {
+  const known = datasetGeometry(task.data.dataset);
+  const sizeProblem = unexpectedSize(returned.byteLength, task);
+  if (sizeProblem) return sizeProblem;
   const value = decodeAndWalk(returned, 'state');
   if (typeof value === 'string') return value;
+  const problem = manifestProblem(value.decoded, stateManifest(task, stateGeometry(known, value.decoded)));
+  if (problem) return `the returned state does not fit the task's model: ${problem}`;
   let state: ModelState;
   try {
     state = checkModelState(value.decoded);
   } catch (err) {
     return `the returned state is not a model state: ${(err as Error).message}`;
   }
-  const before = handedOut ? stateHandedOut(handedOut) : null;
-  const problem = before && changedShape(before, state);
-  if (problem) return problem;
   keepDecoded(returned, state);
   return null;
 }
 
-/** Why a returned replay buffer cannot be kept, or null when it can. */
-export function inspectReturnedReplay(returned: Uint8Array): string | null {
-  const value = decodeAndWalk(returned, 'replay buffer');
-  return typeof value === 'string' ? value : null;
+/**
+ * Why a state of `bytes` bytes cannot be the one `task` returns, or null: the sizes of
+ * the states the task's manifest allows (for every geometry the dataset spec leaves open).
+ */
+function unexpectedSize(bytes: number, task: CheckedTask): string | null {
+  const { low, high } = geometryRange(datasetGeometry(task.data.dataset));
+  const min = stateSizeBounds(stateManifest(task, low)).min;
+  const max = stateSizeBounds(stateManifest(task, high)).max;
+  if (bytes >= min && bytes <= max) return null;
+  const expected = min === max ? `${min} bytes` : `between ${min} and ${max} bytes`;
+  return `the returned state is ${bytes} bytes, a state of the task's model is ${expected}: refused undecoded`;
 }
 
-/** The first array whose shape `after` changes from `before`; arrays may come and go (only the client knows its model). */
-function changedShape(before: ModelState, after: ModelState): string | null {
-  const shapes = new Map([...stateArrays(after)].map(([path, array]) => [path, array.shape]));
-  for (const [path, { shape }] of stateArrays(before)) {
-    const changed = shapes.get(path);
-    if (changed && (changed.length !== shape.length || changed.some((d, i) => d !== shape[i]))) {
-      return `the returned state changes the shape of ${path} from [${shape.join(', ')}] to [${changed.join(', ')}]`;
+/** Why the replay buffer `task` returned cannot be kept, or null when it can. */
+export function inspectReturnedReplay(returned: Uint8Array, task: CheckedTask): string | null {
+  if (task.replay.mode === 'none') return 'the task keeps no replay buffer, but one was returned';
+  const value = decodeAndWalk(returned, 'replay buffer');
+  if (typeof value === 'string') return value;
+  try {
+    const replay = checkReplay(value.decoded, datasetGeometry(task.data.dataset));
+    // A reservoir has a capacity; other selections add a share of every chunk.
+    const { selection, size } = task.replay;
+    if (selection === 'reservoir' && size !== undefined && replay.count > size) {
+      return `the returned replay buffer holds ${replay.count} samples, its reservoir keeps at most ${size}`;
     }
+  } catch (err) {
+    return `the returned replay buffer is not fit to keep: ${(err as Error).message}`;
   }
   return null;
-}
-
-/**
- * The state a task was handed, decoded: kept when it was checked here or averaged, else
- * (a checkpoint read on resume) decoded now, once. One that does not decode is compared
- * with nothing, as the first stage's is.
- */
-function stateHandedOut(bytes: Uint8Array): ModelState | null {
-  try {
-    return decodedState(bytes);
-  } catch {
-    return null;
-  }
 }
 
 /** Decodes `bytes` and walks the value for non-finite numbers: the value, or why it cannot be kept. */
@@ -98,4 +120,13 @@ function walk(value: unknown, path: string, depth: number): string | null {
     if (problem) return problem;
   }
   return null;
+}
+
+/** The check of every run: states against the task's manifest, replay buffers against their counts and the dataset. */
+export const MANIFEST_CHECK: ResultCheck = { state: inspectReturnedState, replay: inspectReturnedReplay };
+
+/** Why encoded `bytes` cannot be kept as any value (they do not decode, nest absurdly, or hold non-finite numbers), or null. */
+export function undecodable(bytes: Uint8Array, what: string): string | null {
+  const value = decodeAndWalk(bytes, what);
+  return typeof value === 'string' ? value : null;
 }

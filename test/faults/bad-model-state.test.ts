@@ -1,7 +1,7 @@
 /**
  * Bad model states in a relay, with real engines (TensorFlow.js, tiny model) behind real
- * sockets: a client returning weights with NaN, or with a changed shape, and a stage whose
- * loss turns NaN. Each fails its stage with a message naming it; the last good state (the
+ * sockets: a client returning weights with NaN, with a changed shape (at the first stage
+ * too), of another dtype or without an array, and a stage whose loss turns NaN. Each fails its stage with a message naming it; the last good state (the
  * previous stage's checkpoint) stays as it was, and nothing of the bad stage is kept.
  */
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -14,6 +14,7 @@ import { decodeState, encodeState, type ModelState } from '../../shared/state/mo
 import type { Engine } from '../../client/engine/types.js';
 import type { TrainTask } from '../../shared/tasks.js';
 import { CheckpointStore } from '../../server/run/checkpoints.js';
+import { MANIFEST_CHECK } from '../../server/states/state-check.js';
 import type { Coordinator } from '../../server/net/coordinator.js';
 import { ARM_MODES, planArm, runArm, type ArmModes } from '../../server/schedule/index.js';
 import type { TaskClient, ClientPool } from '../../server/clients/pool.js';
@@ -63,7 +64,7 @@ describe('bad model states in a relay (real engines)', () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'streamssl-bad-state-'));
     log = logBuffer();
-    coordinator = await startTestCoordinator({ logger: log.logger });
+    coordinator = await startTestCoordinator({ logger: log.logger, resultCheck: MANIFEST_CHECK });
   });
   afterEach(async () => {
     await Promise.all(handles.splice(0).map((h) => h.close()));
@@ -107,15 +108,46 @@ describe('bad model states in a relay (real engines)', () => {
     expect(log.messages(/^rejected task:result: .*holds NaN/)).toHaveLength(1);
   });
 
+  /** Reverses the dims of the first weight (the state keeps its size): what it says of it. */
+  const reverseShape = (state: ModelState) => {
+    const [name, array] = firstWeight(state);
+    const reversed = [...array.shape].reverse();
+    state.methodState.online[name] = { shape: reversed, values: array.values };
+    return `methodState.online.${name}: has shape [${reversed.join(', ')}], the model's is [${array.shape.join(', ')}]`;
+  };
+
   it('a client returning weights of another shape fails its stage, naming both shapes', async () => {
-    let reshaped = '';
-    const wrongShape = tampering(engine, (state) => {
-      const [name, array] = firstWeight(state);
-      reshaped = `${name} from [${array.shape.join(', ')}] to [${array.values.length}]`;
-      state.methodState.online[name] = { shape: [array.values.length], values: array.values };
-    });
+    let named = '';
+    const wrongShape = tampering(engine, (state) => void (named = reverseShape(state)));
     const message = await relayFailingAtStageOne({ id: 'reshaper', engine: wrongShape });
-    expect(message).toBe(`arm relay, stage 1: client reshaper: task:result: the returned state changes the shape of methodState.online.${reshaped}`);
+    expect(message).toBe(`arm relay, stage 1: client reshaper: task:result: the returned state does not fit the task's model: ${named}`);
+  });
+
+  it('a first-stage state of the wrong shape (nothing earlier to compare with) fails stage 0; nothing is kept', async () => {
+    let named = '';
+    const wrongShape = tampering(engine, (state) => void (named = reverseShape(state)));
+    const first = await joinClient('reshaper', wrongShape);
+    const checkpoints = new CheckpointStore(dir);
+    const err = await runArm(input, { pool: inOrder([first]), checkpoints, logger: log.logger }, relayRunning([stageZero])).catch((e: unknown) => e as Error);
+    expect((err as Error).message).toBe(`arm relay, stage 0: client reshaper: task:result: the returned state does not fit the task's model: ${named}`);
+    await expect(access(checkpoints.paths(arm.name, 0).state)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('a client returning an array of another dtype fails its stage, naming the array', async () => {
+    let name = '';
+    const int32 = tampering(engine, (state) => {
+      const [weight, array] = firstWeight(state);
+      name = weight;
+      state.methodState.online[weight] = { shape: array.shape, values: new Int32Array(array.values.length) as unknown as Float32Array };
+    });
+    const message = await relayFailingAtStageOne({ id: 'int32', engine: int32 });
+    expect(message).toBe(`arm relay, stage 1: client int32: task:result: the returned state does not fit the task's model: methodState.online.${name}: holds Int32Array values, expected float32 (Float32Array)`);
+  });
+
+  it('a client returning a state without one of the model’s arrays fails its stage before decoding it', async () => {
+    const dropping = tampering(engine, (state) => void delete state.methodState.key[firstWeight(state)[0]]);
+    const message = await relayFailingAtStageOne({ id: 'dropper', engine: dropping });
+    expect(message).toMatch(/^arm relay, stage 1: client dropper: task:result: the returned state is \d+ bytes, a state of the task's model is \d+ bytes: refused undecoded$/);
   });
 
   it('a stage whose loss becomes NaN fails naming arm, stage and step; stage 0 stays the last good state', async () => {

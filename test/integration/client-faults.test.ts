@@ -6,6 +6,7 @@
  * engines: a stage that kills its client every time fails its arm after `retries`, while
  * the other arm finishes, and results, report and journal keep everything finished.
  */
+import { FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,7 +41,7 @@ describe('a client killed mid-stage (training engine)', () => {
       scenario,
       outDir: disturbed,
       clients: 2,
-      launch: launcher,
+      resultCheck: FAKE_RESULT_CHECK, launch: launcher,
       logger: silentLogger(),
       onProgress: (clientId, progress) => {
         if (killed || progress.taskId !== 'relay:stage-1' || progress.step >= progress.steps) return;
@@ -80,7 +81,7 @@ describe('a stage that loses its client every time (fake engines)', () => {
       clients: { stageTimeoutSeconds: 30, retries: 1, restarts: 4 },
     });
     const { launcher } = killableLauncher({ entry: FAKE_CLIENT_ENTRY, env: { STREAMSSL_FAKE_DIE_ON: 'doomed:stage-1', STREAMSSL_FAKE_TRAIN_DELAY_MS: '100' } });
-    const summary = await runScenario({ scenario, outDir: dir, clients: 2, launch: launcher, logger: silentLogger() });
+    const summary = await runScenario({ scenario, outDir: dir, clients: 2, resultCheck: FAKE_RESULT_CHECK, launch: launcher, logger: silentLogger() });
 
     expect(summary.failures).toEqual([
       {

@@ -4,6 +4,7 @@
  * every round is checkpointed and journaled, results and report show fedavg beside relay
  * and joint at the same total steps, and a cut-short fedavg arm resumes after its last round.
  */
+import { FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -34,7 +35,7 @@ describe('the fedavg arm (in-process fake clients)', () => {
   it('runs relay, joint and fedavg in one run at the same total steps, averaging by chunk size', async () => {
     const scenario = tinyScenario({ arms });
     const clients = inProcessClients({ trainDelayMs: 20 }, (o) => new ModelStateFakeEngine(o));
-    const summary = await runScenario({ scenario, outDir: dir, launch: clients.launcher, logger: silentLogger() });
+    const summary = await runScenario({ scenario, outDir: dir, resultCheck: FAKE_RESULT_CHECK, launch: clients.launcher, logger: silentLogger() });
     expect(summary.failures).toEqual([]);
 
     const results = await readResults(dir);
@@ -79,15 +80,15 @@ describe('the fedavg arm (in-process fake clients)', () => {
   it('a fedavg arm cut short resumes after its last finished round and ends as an uninterrupted run', async () => {
     const scenario = tinyScenario({ arms: [arms[2]] });
     const makeEngine = (o: object) => new ModelStateFakeEngine(o);
-    await runScenario({ scenario, outDir: join(dir, 'whole'), launch: inProcessClients({}, makeEngine).launcher, logger: silentLogger() });
+    await runScenario({ scenario, outDir: join(dir, 'whole'), resultCheck: FAKE_RESULT_CHECK, launch: inProcessClients({}, makeEngine).launcher, logger: silentLogger() });
     const cut = join(dir, 'cut');
     const failing = inProcessClients({ failOn: (t) => t.taskId === 'fedavg:round-1:chunk-1' }, makeEngine);
-    const first = await runScenario({ scenario, outDir: cut, launch: failing.launcher, logger: silentLogger() });
+    const first = await runScenario({ scenario, outDir: cut, resultCheck: FAKE_RESULT_CHECK, launch: failing.launcher, logger: silentLogger() });
     expect(first.failures.map((f) => f.arm)).toEqual(['fedavg']);
     expect(first.failures[0].error).toMatch(/^arm fedavg, stage 1: .*fedavg:round-1:chunk-1/);
 
     const healthy = inProcessClients({}, makeEngine);
-    const resumed = await resumeRun({ runDir: cut, launch: healthy.launcher, logger: silentLogger() });
+    const resumed = await resumeRun({ runDir: cut, resultCheck: FAKE_RESULT_CHECK, launch: healthy.launcher, logger: silentLogger() });
     expect(resumed.failures).toEqual([]);
     expect(healthy.engines.flatMap((e) => e.calls.map((c) => c.taskId)).sort()).toEqual(['fedavg:round-1:chunk-0', 'fedavg:round-1:chunk-1', 'fedavg:round-1:chunk-2', 'fedavg:round-1:eval']);
     expect(comparableResults(await readResults(cut))).toEqual(comparableResults(await readResults(join(dir, 'whole'))));

@@ -4,6 +4,7 @@
  * report their environment exactly as real ones do), which results.json records. The
  * chunks a partitioned placement gives each process travel the same way (STREAMSSL_CHUNKS).
  */
+import { FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -28,7 +29,7 @@ describe('GPUs for spawned clients', () => {
       outDir: tempDir(),
       clients: 3,
       logger: silentLogger(),
-      launch: fakeSpawn,
+      resultCheck: FAKE_RESULT_CHECK, launch: fakeSpawn,
     });
     expect(results.clients.map((c) => [c.id, c.device]).sort()).toEqual([
       ['client-0', 'cuda:0'],
@@ -41,9 +42,9 @@ describe('GPUs for spawned clients', () => {
 
   it('the gpus option overrides the scenario; without any, clients report no device', async () => {
     const scenario = tinyScenario({ arms: [{ name: 'relay', mode: 'relay' }], clients: { gpus: ['0'] } });
-    const overridden = await runScenario({ scenario, outDir: join(tempDir(), 'a'), clients: 2, gpus: ['7', '5'], logger: silentLogger(), launch: fakeSpawn });
+    const overridden = await runScenario({ scenario, outDir: join(tempDir(), 'a'), clients: 2, gpus: ['7', '5'], logger: silentLogger(), resultCheck: FAKE_RESULT_CHECK, launch: fakeSpawn });
     expect(overridden.results.clients.map((c) => c.device).sort()).toEqual(['cuda:5', 'cuda:7']);
-    const plain = await runScenario({ scenario: tinyScenario({ arms: [{ name: 'relay', mode: 'relay' }] }), outDir: join(tempDir(), 'b'), clients: 1, logger: silentLogger(), launch: fakeSpawn });
+    const plain = await runScenario({ scenario: tinyScenario({ arms: [{ name: 'relay', mode: 'relay' }] }), outDir: join(tempDir(), 'b'), clients: 1, logger: silentLogger(), resultCheck: FAKE_RESULT_CHECK, launch: fakeSpawn });
     expect(plain.results.clients[0].device).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@
  * coordinator sends a chunk's relay stage or fedavg task only to a client holding it,
  * while joint (the pooled-data reference) and evaluations run anywhere.
  */
+import { FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log.js';
 import { checkChunksHeld, chunkHoldings } from '../../server/clients/placement.js';
@@ -39,7 +40,7 @@ describe('data placement', () => {
       clients: { placement: 'partitioned' },
     });
     const clients = inProcessClients({ trainDelayMs: 5 }, (o) => new ModelStateFakeEngine(o));
-    const summary = await runScenario({ scenario, outDir: tempDir(), clients: 2, launch: clients.launcher, logger: silentLogger() });
+    const summary = await runScenario({ scenario, outDir: tempDir(), clients: 2, resultCheck: FAKE_RESULT_CHECK, launch: clients.launcher, logger: silentLogger() });
     expect(summary.failures).toEqual([]);
     const singleChunk = clients.engines.flatMap((engine, i) =>
       engine.calls.filter((c) => /^(relay:stage-|fedavg:round-\d+:chunk-)/.test(c.taskId)).map((c) => ({ client: i, chunk: Number(/(\d+)$/.exec(c.taskId)![1]) })),

@@ -3,6 +3,7 @@
  * journal, running only the unfinished stages, and ends with the results and checkpoints
  * of an uninterrupted run; a finished run is rewritten without starting any client.
  */
+import { FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log.js';
@@ -24,14 +25,14 @@ describe('resuming a run from its journal (in-process fake clients)', () => {
     const scenario = tinyScenario();
     const whole = join(dir, 'whole');
     const cut = join(dir, 'cut');
-    await runScenario({ scenario, outDir: whole, launch: inProcessClients().launcher, logger: silentLogger() });
+    await runScenario({ scenario, outDir: whole, resultCheck: FAKE_RESULT_CHECK, launch: inProcessClients().launcher, logger: silentLogger() });
 
     const failing = inProcessClients({ failOn: (t) => t.taskId === 'relay-replay:stage-2' || t.arm === 'joint' });
-    const first = await runScenario({ scenario, outDir: cut, launch: failing.launcher, logger: silentLogger() });
+    const first = await runScenario({ scenario, outDir: cut, resultCheck: FAKE_RESULT_CHECK, launch: failing.launcher, logger: silentLogger() });
     expect(first.failures.map((f) => f.arm)).toEqual(['relay-replay', 'joint']);
 
     const healthy = inProcessClients();
-    const resumed = await resumeRun({ runDir: cut, launch: healthy.launcher, logger: silentLogger() });
+    const resumed = await resumeRun({ runDir: cut, resultCheck: FAKE_RESULT_CHECK, launch: healthy.launcher, logger: silentLogger() });
     expect(resumed.failures).toEqual([]);
     const ran = healthy.engines.flatMap((e) => e.calls.map((c) => c.taskId)).sort();
     expect(ran).toEqual(['joint:stage-0', 'relay-replay:stage-2']);
@@ -45,13 +46,13 @@ describe('resuming a run from its journal (in-process fake clients)', () => {
 
   it('rewrites the results of a finished run without starting any client', async () => {
     const scenario = tinyScenario({ arms: [{ name: 'relay', mode: 'relay' }] });
-    await runScenario({ scenario, outDir: dir, launch: inProcessClients().launcher, logger: silentLogger() });
+    await runScenario({ scenario, outDir: dir, resultCheck: FAKE_RESULT_CHECK, launch: inProcessClients().launcher, logger: silentLogger() });
     const before = await readResults(dir);
     let launched = false;
     await resumeRun({
       runDir: dir,
       logger: silentLogger(),
-      launch: () => {
+      resultCheck: FAKE_RESULT_CHECK, launch: () => {
         launched = true;
         return { stop: async () => undefined };
       },

@@ -5,7 +5,7 @@ import { silentLogger } from '../../shared/log.js';
 import { CheckpointStore } from '../../server/run/checkpoints.js';
 import type { Results } from '../../server/report/results.js';
 import { runScenario } from '../../server/run/run.js';
-import { readFakeState } from '../support/fake-engine.js';
+import { readFakeState, FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { inProcessClients } from '../support/launcher.js';
 import { tinyScenario } from '../support/scenario.js';
 import { useTempDir } from '../support/temp-dir.js';
@@ -16,7 +16,7 @@ describe('runScenario with in-process fake clients', () => {
   it('runs relay and joint arms through a real coordinator and writes results, report and checkpoints', async () => {
     const scenario = tinyScenario();
     const clients = inProcessClients({ stateBytes: 3_000_000 });
-    const summary = await runScenario({ scenario, outDir: tempDir(), launch: clients.launcher, logger: silentLogger() });
+    const summary = await runScenario({ scenario, outDir: tempDir(), resultCheck: FAKE_RESULT_CHECK, launch: clients.launcher, logger: silentLogger() });
 
     // chunk sizes came from a client (100, 110, 120); steps = ceil(2 * size / 32)
     const relaySteps = [7, 7, 8];
@@ -80,7 +80,7 @@ describe('runScenario with in-process fake clients', () => {
   it('runs arms one after another with parallelArms off, on a single client, with given chunk sizes', async () => {
     const scenario = tinyScenario({ clients: { parallelArms: false }, evaluation: { everyStage: false } });
     const clients = inProcessClients();
-    const { results } = await runScenario({ scenario, outDir: tempDir(), clients: 1, chunkSizes: [32, 64, 96], launch: clients.launcher, logger: silentLogger() });
+    const { results } = await runScenario({ scenario, outDir: tempDir(), clients: 1, chunkSizes: [32, 64, 96], resultCheck: FAKE_RESULT_CHECK, launch: clients.launcher, logger: silentLogger() });
     expect(clients.engines).toHaveLength(1);
     expect(clients.engines[0].calls.map((c) => c.taskId)).toEqual([
       'random-init:eval',
@@ -100,7 +100,7 @@ describe('runScenario with in-process fake clients', () => {
   it('an engine failure is not retried: that arm fails alone, the others finish, and results, report and journal say why', async () => {
     const scenario = tinyScenario();
     const clients = inProcessClients({ failOn: (t) => t.arm === 'joint' });
-    const summary = await runScenario({ scenario, outDir: tempDir(), launch: clients.launcher, logger: silentLogger() });
+    const summary = await runScenario({ scenario, outDir: tempDir(), resultCheck: FAKE_RESULT_CHECK, launch: clients.launcher, logger: silentLogger() });
 
     expect(summary.failures).toEqual([{ arm: 'joint', error: expect.stringMatching(/^arm joint, stage 0: client fake-\d: task joint:stage-0 failed: fake failure in joint:stage-0$/) }]);
     const jointAttempts = clients.engines.flatMap((e) => e.calls).filter((c) => c.taskId === 'joint:stage-0');

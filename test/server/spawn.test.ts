@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -22,7 +23,7 @@ describe('spawned client processes (fake engine)', () => {
       outDir: tempDir(),
       clients: 2,
       logger: silentLogger(),
-      launch: (ctx) => spawnClients({ count: ctx.count, serverUrl: ctx.url, token: ctx.token, backend: ctx.backend, logDir: ctx.logDir, entry: fakeEntry }),
+      resultCheck: FAKE_RESULT_CHECK, launch: (ctx) => spawnClients({ count: ctx.count, serverUrl: ctx.url, token: ctx.token, backend: ctx.backend, logDir: ctx.logDir, entry: fakeEntry }),
     });
     expect(results.clients.map((c) => c.id).sort()).toEqual(['client-0', 'client-1']);
     expect(results.arms.map((a) => a.final!.steps)).toEqual([22, 22]);

@@ -4,6 +4,7 @@
  * stream (16 clients, 48 chunks), where fedavg rounds queue for free clients. Both must
  * finish quickly and report the coordinator's overhead per stage.
  */
+import { FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,7 @@ describe('many clients (in-process fake engines)', () => {
 
   async function runWithFakes(scenario: Scenario, clients: number) {
     const launched = inProcessClients({ stateBytes: 20_000, trainDelayMs: 5 }, (o) => new ModelStateFakeEngine(o));
-    const summary = await runScenario({ scenario, outDir: join(tempDir(), scenario.name), clients, launch: launched.launcher, logger: silentLogger() });
+    const summary = await runScenario({ scenario, outDir: join(tempDir(), scenario.name), clients, resultCheck: FAKE_RESULT_CHECK, launch: launched.launcher, logger: silentLogger() });
     return { summary, launched };
   }
 

@@ -7,7 +7,8 @@
  */
 import type { Engine, StreamSummary, TrainOutcome } from '../../client/engine/types.js';
 import { decode, encode } from '../../shared/codec.js';
-import { STATE_FORMAT, STATE_VERSION } from '../../shared/state/model-state.js';
+import { checkModelState, STATE_FORMAT, STATE_VERSION } from '../../shared/state/model-state.js';
+import { undecodable, type ResultCheck } from '../../server/states/state-check.js';
 import type { DataSelection, EvalMetrics, EvalTask, Progress, TrainTask } from '../../shared/tasks.js';
 
 export interface FakeStage {
@@ -116,3 +117,22 @@ export class FakeEngine implements Engine {
     return state ? { knnTop1: 0.5, linearTop1: 0.55, seconds: 0.01 } : { knnTop1: 0.1, linearTop1: 0.12, seconds: 0.01 };
   }
 }
+
+/**
+ * The coordinator's check of what a fake engine returns: its states are model states of
+ * no model (the task's manifest would refuse them), so only their structure is checked
+ * (they decode, hold finite numbers, are model states), and its replay buffers only decode.
+ */
+export const FAKE_RESULT_CHECK: ResultCheck = {
+  state(bytes) {
+    const problem = undecodable(bytes, 'state');
+    if (problem) return problem;
+    try {
+      checkModelState(decode(bytes));
+      return null;
+    } catch (err) {
+      return `the returned state is not a model state: ${(err as Error).message}`;
+    }
+  },
+  replay: (bytes) => undecodable(bytes, 'replay buffer'),
+};

@@ -1,0 +1,32 @@
+/**
+ * The encoder every SSL method trains, as the task's model options describe it: the
+ * backbone's options and the projection head's sizes, and the plain encoder's parameters
+ * (backbone plus MLP projection, MoCo v2's and SimCLR's).
+ */
+import type { ModelSpec } from '../scenario.js';
+import { backboneDecls, featureDim, type BackboneOptions } from './backbone.js';
+import type { ParamDecl } from './decls.js';
+import { projectionDecls } from './heads.js';
+
+export interface EncoderOptions {
+  backbone: BackboneOptions;
+  hiddenDim: number;
+  outputDim: number;
+  /** Classes of the dataset: only the supervised baseline's classifier needs them. */
+  numClasses?: number;
+}
+
+/** The encoder of a task's model options, for images of `inputChannels` channels. */
+export function encoderOptions(model: ModelSpec, inputChannels: number, numClasses?: number): EncoderOptions {
+  return {
+    ...(numClasses !== undefined ? { numClasses } : {}),
+    backbone: { inputChannels, widths: model.widths, blocksPerStage: model.blocksPerStage, stemStride: model.stemStride },
+    hiddenDim: model.projectionHidden,
+    outputDim: model.projectionDim,
+  };
+}
+
+/** Backbone plus the plain MLP projection head. */
+export function encoderDecls(o: EncoderOptions): ParamDecl[] {
+  return [...backboneDecls(o.backbone), ...projectionDecls({ inputDim: featureDim(o.backbone), hiddenDim: o.hiddenDim, outputDim: o.outputDim })];
+}
