@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { fileNameProblem } from '../../shared/schema-primitives.js';
 
 export interface CheckpointPaths {
   state: string;
@@ -31,8 +32,6 @@ export interface CheckpointWriter {
   write(arm: string, stage: number, state: Uint8Array, replay: Uint8Array | null): Promise<CheckpointPaths>;
 }
 
-const SAFE_NAME = /^[A-Za-z0-9_.-]+$/;
-
 /** Checkpoints under `DIR/checkpoints`. */
 export class CheckpointStore implements CheckpointWriter {
   readonly root: string;
@@ -43,7 +42,9 @@ export class CheckpointStore implements CheckpointWriter {
 
   /** The files of one stage (whether or not they exist). */
   paths(arm: string, stage: number): { state: string; replay: string } {
-    if (!SAFE_NAME.test(arm) || arm === '.' || arm === '..') throw new Error(`checkpoint arm name "${arm}" is not a safe file name`);
+    const problem = fileNameProblem(arm);
+    // The scenario's schema refuses such names; this guards the path itself.
+    if (problem) throw new Error(`checkpoint arm name "${arm}" is not a safe file name: ${problem}`);
     if (!Number.isInteger(stage) || stage < 0) throw new Error(`checkpoint stage must be a non-negative integer, got ${stage}`);
     const base = join(this.root, arm, `stage-${stage}`);
     return { state: `${base}.state`, replay: `${base}.replay` };

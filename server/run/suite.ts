@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../shared/log.js';
-import { loadScenario, type BackendName, type Scenario } from '../../shared/scenario.js';
+import { loadScenario, ScenarioError, type BackendName, type Scenario } from '../../shared/scenario.js';
 import { writeFileAtomic } from './checkpoints.js';
 import type { Results } from '../report/results.js';
 import { runScenario } from './run.js';
@@ -26,13 +26,26 @@ export interface SuiteSummary {
   path: string;
 }
 
-/** The scenarios of a folder, in file-name order, all validated. */
+/**
+ * The scenarios of a folder, in file-name order, all validated. Each scenario's run goes to
+ * `<out>/<scenario name>` (a safe file name, checked by the scenario's schema), so two
+ * files with the same scenario name are refused: the second would find the first's run.
+ */
 export function loadSuite(folder: string, overrides: readonly string[] = []): { file: string; scenario: Scenario }[] {
   const files = readdirSync(folder)
     .filter((f) => f.endsWith('.json'))
     .sort();
   if (files.length === 0) throw new Error(`suite ${folder}: no scenario files (*.json)`);
-  return files.map((f) => ({ file: f, scenario: loadScenario(join(folder, f), overrides) }));
+  const suite = files.map((f) => ({ file: f, scenario: loadScenario(join(folder, f), overrides) }));
+  const fileOf = new Map<string, string>();
+  const clashes: string[] = [];
+  for (const { file, scenario } of suite) {
+    const first = fileOf.get(scenario.name);
+    if (first !== undefined) clashes.push(`${file}: name: "${scenario.name}" is also the name of ${first} (each scenario's run folder is <out>/<name>)`);
+    else fileOf.set(scenario.name, file);
+  }
+  if (clashes.length > 0) throw new ScenarioError(`suite ${folder}`, clashes);
+  return suite;
 }
 
 export async function runSuite(o: SuiteOptions): Promise<SuiteSummary> {
