@@ -12,6 +12,7 @@ import { describeIssues, evalMetricsSchema, streamSummarySchema, trainMetricsSch
 import { BACKEND_NAMES, parseScenario, ScenarioError, type BackendName, type Scenario } from '../../shared/scenario.js';
 import type { EvalMetrics } from '../../shared/tasks.js';
 import { writeFileAtomic } from './checkpoints.js';
+import { MAX_RECORDED_ERROR_LENGTH, plainClientFields, plainText } from '../net/client-text.js';
 import { codeVersion } from './code-version.js';
 import type { Results } from '../report/results.js';
 import type { StageRecord } from '../schedule/index.js';
@@ -244,19 +245,21 @@ export class RunJournal {
     return this.save();
   }
 
+  /** Records a retried task; its reason (which may quote a client) is made plain. */
   recordRetry(retry: Omit<RetryRecord, 'at'>): Promise<void> {
-    this.data.retries.push({ ...retry, at: new Date().toISOString() });
+    this.data.retries.push({ ...retry, reason: plainText(retry.reason, MAX_RECORDED_ERROR_LENGTH), at: new Date().toISOString() });
     return this.save();
   }
 
-  /** Notes why `arm` stopped, or (null) that it runs again. */
+  /** Notes why `arm` stopped (made plain: it may quote a client), or (null) that it runs again. */
   recordArmError(arm: string, error: string | null): Promise<void> {
-    this.arm(arm).error = error;
+    this.arm(arm).error = error === null ? null : plainText(error, MAX_RECORDED_ERROR_LENGTH);
     return this.save();
   }
 
-  /** Notes a client process that joined (once per id and process). */
-  recordClient(client: ResultClient): Promise<void> {
+  /** Notes a client process that joined (once per id and process), its self-description made plain. */
+  recordClient(joined: ResultClient): Promise<void> {
+    const client = plainClientFields(joined);
     if (this.data.clients.some((c) => c.id === client.id && c.pid === client.pid && c.hostname === client.hostname)) return this.saving;
     this.data.clients.push(client);
     return this.save();

@@ -23,6 +23,7 @@ import { runWithRetries, type RetryPolicy } from './retry.js';
 import { evalTaskFor } from '../schedule/eval-task.js';
 import { computeMatchingNote, modeOf, runArm, type ArmRun } from '../schedule/index.js';
 import { openSession, spawnLauncher, type ClientLauncher, type Session } from '../clients/session.js';
+import { MAX_RECORDED_ERROR_LENGTH, plainText } from '../net/client-text.js';
 import type { TlsCredentials } from '../net/tls.js';
 import type { ClientPool } from '../clients/pool.js';
 
@@ -254,7 +255,8 @@ async function runJournaledArm(journal: RunJournal, start: ArmStart, ctx: ArmCon
       onRetry: (_, stage, e) => journal.recordRetry({ taskId: e.taskId, arm: arm.name, stage, attempt: e.attempt, client: e.client, reason: e.reason }),
     });
   } catch (err) {
-    const error = (err as Error).message ?? String(err);
+    // The error may quote a client: one plain, bounded line in the journal, results.json and report.md.
+    const error = plainText((err as Error).message ?? String(err), MAX_RECORDED_ERROR_LENGTH);
     ctx.logger.error({ arm: arm.name, err: error }, 'arm failed; the other arms go on');
     await journal.recordArmError(arm.name, error);
     return { arm, stages: journal.stages(arm.name), error };
