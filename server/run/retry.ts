@@ -11,6 +11,7 @@ import type { ErrorCode, MetricsOf, WireTask } from '../../shared/protocol.js';
 import { TransferError } from '../../shared/transfer.js';
 import { TaskError } from '../net/remote-client.js';
 import type { TaskEnd, TaskOutcome, TaskClient, ClientPool } from '../clients/pool.js';
+import { reportedMetricsProblem } from './reported-metrics.js';
 
 /**
  * Attempts a task may lose to clients that never accepted it (no acknowledgement of the
@@ -84,6 +85,8 @@ export interface RetryHooks {
   onRetry?: (event: RetryEvent) => void | Promise<void>;
   /** Called as the task is handed to a client, on every attempt (measures coordinator overhead). */
   onDispatch?: (clientId: string) => void;
+  /** Training samples per chunk (the stream plan): bounds the sample counts a result reports. */
+  chunkSizes?: readonly number[];
 }
 
 /** Runs `task` on a client from `pool`, again on another after a lost client, up to `policy.retries` times. */
@@ -106,6 +109,9 @@ export async function runWithRetries<T extends WireTask>(
     try {
       hooks.onDispatch?.(client.id);
       const outcome = await client.runTask(task, state, replay);
+      // Metrics that contradict the task are refused (not retried: the client answered, wrongly).
+      const problem = reportedMetricsProblem(task, outcome.metrics, { chunkSizes: hooks.chunkSizes });
+      if (problem) throw new TaskError('bad_request', `client ${client.id}: task ${task.taskId}: result refused: ${problem}`);
       end = 'done';
       return outcome;
     } catch (err) {
