@@ -4,7 +4,7 @@
  * random-init floor, with differences in percentage points.
  */
 import { join } from 'node:path';
-import { writeFileAtomic } from '../run/checkpoints.js';
+import { writeFileRetrying } from '../run/file-writes.js';
 import { fileStem } from './figures.js';
 import { markdownText, num, pct, points, row } from './markdown.js';
 import { analysisSection, forgettingSection, type FigureLink } from './report-analysis.js';
@@ -43,10 +43,10 @@ function backendReasons(results: Results): string {
   return reasons.length > 0 ? ` (${markdownText(reasons.join('; '))})` : '';
 }
 
-/** Writes `DIR/report.md` and returns its path. */
+/** Writes `DIR/report.md` (atomically, retried when the failure may pass) and returns its path. */
 export async function writeReport(outDir: string, report: string): Promise<string> {
   const path = join(outDir, 'report.md');
-  await writeFileAtomic(path, new TextEncoder().encode(report));
+  await writeFileRetrying(path, new TextEncoder().encode(report));
   return path;
 }
 

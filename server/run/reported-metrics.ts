@@ -1,9 +1,9 @@
 /**
  * The metrics a client reports for a task, checked against that task before they are
- * journaled and reported: what the coordinator knows (the steps it asked for, the
- * evaluation it asked for, the stream's chunks, the test samples and the chunk sizes) must
- * agree, and every number must be finite and in range. What it cannot know (the
- * accuracies and losses themselves) stays the client's word.
+ * journaled and reported: what the task says (the steps and the evaluation it asked for,
+ * the stream's chunks, the test samples, the batches drawn) must agree, and every number
+ * must be finite and in range. What it cannot know (the accuracies and losses themselves,
+ * the number of samples a chunk held) stays the client's word.
  *
  * The shapes were checked where the result arrived (shared/protocol.ts's schemas); this
  * checks the values, for any pool of clients.
@@ -12,23 +12,18 @@ import type { EvaluationSpec, StreamSpec } from '../../shared/scenario.js';
 import type { EvalMetrics, TrainMetrics } from '../../shared/tasks.js';
 import type { MetricsOf, WireTask } from '../../shared/protocol.js';
 
-/** What the coordinator knows beyond the task: the stream's chunk sizes, once planned. */
-export interface MetricsContext {
-  chunkSizes?: readonly number[];
-}
-
 /**
  * Why `metrics` cannot be what a client computed for `task`, naming the field (e.g.
  * `metrics.eval.perChunk[2].chunk: ...`), or null when they can.
  */
-export function reportedMetricsProblem<T extends WireTask>(task: T, metrics: MetricsOf<T>, context: MetricsContext = {}): string | null {
-  if (task.kind === 'train') return trainProblem(task, metrics as TrainMetrics, context);
+export function reportedMetricsProblem<T extends WireTask>(task: T, metrics: MetricsOf<T>): string | null {
+  if (task.kind === 'train') return trainProblem(task, metrics as TrainMetrics);
   if (task.kind === 'eval') return evalProblem(metrics as EvalMetrics, 'metrics', task.evaluation, task.stream);
   // The stream plan is checked against the scenario where it is taken (see run.ts).
   return null;
 }
 
-function trainProblem(task: Extract<WireTask, { kind: 'train' }>, m: TrainMetrics, context: MetricsContext): string | null {
+function trainProblem(task: Extract<WireTask, { kind: 'train' }>, m: TrainMetrics): string | null {
   if (m.steps !== task.steps) return `metrics.steps: the client reports ${m.steps} step(s), the task asked for ${task.steps}`;
   for (const key of ['lossFirst', 'lossLast'] as const) {
     // NaN is a diverged loss, reported as such; an infinite one is not a loss a step computes.
@@ -38,9 +33,8 @@ function trainProblem(task: Extract<WireTask, { kind: 'train' }>, m: TrainMetric
     const problem = nonNegative(m[key]);
     if (problem) return `metrics.${key}: ${problem}`;
   }
-  const chunkSizes = context.chunkSizes;
-  const samples = chunkSizes ? task.data.chunks.reduce((sum, c) => sum + (chunkSizes[c] ?? 0), 0) : Number.MAX_SAFE_INTEGER;
-  const samplesProblem = count(m.samples, samples, `the task's chunks hold ${samples}`);
+  // The chunks' sizes are the client's word too (the stream plan): this is only a count.
+  const samplesProblem = count(m.samples, Number.MAX_SAFE_INTEGER, 'a safe integer');
   if (samplesProblem) return `metrics.samples: ${samplesProblem}`;
   const drawn = task.steps * task.batchSize;
   const replayProblem = count(m.replaySamplesUsed, drawn, `${task.steps} step(s) of batch ${task.batchSize} draw ${drawn}`);

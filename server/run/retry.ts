@@ -85,8 +85,6 @@ export interface RetryHooks {
   onRetry?: (event: RetryEvent) => void | Promise<void>;
   /** Called as the task is handed to a client, on every attempt (measures coordinator overhead). */
   onDispatch?: (clientId: string) => void;
-  /** Training samples per chunk (the stream plan): bounds the sample counts a result reports. */
-  chunkSizes?: readonly number[];
 }
 
 /** Runs `task` on a client from `pool`, again on another after a lost client, up to `policy.retries` times. */
@@ -110,7 +108,7 @@ export async function runWithRetries<T extends WireTask>(
       hooks.onDispatch?.(client.id);
       const outcome = await client.runTask(task, state, replay);
       // Metrics that contradict the task are refused (not retried: the client answered, wrongly).
-      const problem = reportedMetricsProblem(task, outcome.metrics, { chunkSizes: hooks.chunkSizes });
+      const problem = reportedMetricsProblem(task, outcome.metrics);
       if (problem) throw new TaskError('bad_request', `client ${client.id}: task ${task.taskId}: result refused: ${problem}`);
       end = 'done';
       return outcome;

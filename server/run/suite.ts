@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../shared/log.js';
 import { loadScenario, ScenarioError, type BackendName, type Scenario } from '../../shared/scenario.js';
-import { writeFileAtomic } from './checkpoints.js';
+import { writeFileAtomic } from './file-writes.js';
 import type { Results } from '../report/results.js';
 import { runScenario } from './run.js';
 import { markdownText } from '../report/markdown.js';

@@ -112,7 +112,6 @@ async function runStage(mode: ArmMode, stage: PlannedStage, previous: HandOff | 
       context: { arm: arm.name, stage: record.stage },
       onRetry: (event) => options.onRetry?.(arm, record.stage, event),
       onDispatch: () => clock.taskSent(),
-      chunkSizes: input.chunkSizes,
     });
     clock.resultArrived();
     return outcome;
