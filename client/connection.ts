@@ -11,6 +11,7 @@ import {
   describeIssues,
   failure,
   helloReplySchema,
+  MAX_RESULT_MESSAGE_LENGTH,
   PROTOCOL_VERSION,
   replySchema,
   taskAssignSchema,
@@ -247,7 +248,8 @@ class TaskRunner {
     } catch (err) {
       const code: ErrorCode = err instanceof TransferError ? err.code : 'task_failed';
       log.error({ err, code }, 'task failed');
-      result = { taskId: task.taskId, ok: false, code, message: (err as Error).message || String(err) };
+      // A longer message would be refused, and the coordinator would wait for a result that never came.
+      result = { taskId: task.taskId, ok: false, code, message: ((err as Error).message || String(err)).slice(0, MAX_RESULT_MESSAGE_LENGTH) };
     }
     // Free before the result leaves: the coordinator may assign the next task as soon as it has it.
     this.current = null;

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { REGULARIZER_NAMES, REPLAY_SELECTIONS, STRATEGY_NAMES } from './continual-names.js';
-import { positiveInt } from './schema-primitives.js';
+import { positiveInt, safeFileName, type Same } from './schema-primitives.js';
 
 /** Every arm mode, in the order they are documented. */
 export const ARM_MODE_NAMES = ['relay', 'joint', 'fedavg'] as const;
@@ -56,7 +56,8 @@ export const regularizerSchema = z.strictObject({
 });
 
 const FINE_TUNE = { name: 'fine-tune', ratio: 0.5, selection: 'random' } as const;
-const armName = z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "-", "_" or "."');
+/** An arm's name names its checkpoint folder (checkpoints/<arm>/). */
+const armName = safeFileName;
 const strategy = strategySchema.default(FINE_TUNE);
 
 /**
@@ -104,7 +105,6 @@ export const armSchema = z.discriminatedUnion('mode', [relayArmSchema, jointArmS
 });
 
 // A name in ARM_MODE_NAMES without a schema above, or a schema whose mode is not listed, fails to compile here.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const everyModeHasItsSchema: Same<z.output<typeof armSchema>['mode'], ArmModeName> = true;
 void everyModeHasItsSchema;
 

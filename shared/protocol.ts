@@ -239,10 +239,13 @@ export const streamSummarySchema = z.strictObject({
 /** The schema of the metrics a task of `kind` returns. */
 export const METRICS_SCHEMAS = { train: trainMetricsSchema, eval: evalMetricsSchema, plan: streamSummarySchema } as const;
 
+/** Longest message of a failed task's result; a client cuts a longer one (the coordinator refuses it). */
+export const MAX_RESULT_MESSAGE_LENGTH = 10_000;
+
 /** Metrics are checked against the kind of task the coordinator assigned, not here. */
 export const taskResultSchema = z.discriminatedUnion('ok', [
   z.strictObject({ taskId: idSchema, ok: z.literal(true), metrics: z.record(z.string(), z.unknown()), stateBlobId: idSchema.nullable(), replayBlobId: idSchema.nullable() }),
-  z.strictObject({ taskId: idSchema, ok: z.literal(false), code: z.enum(ERROR_CODES), message: z.string().max(10_000) }),
+  z.strictObject({ taskId: idSchema, ok: z.literal(false), code: z.enum(ERROR_CODES), message: z.string().max(MAX_RESULT_MESSAGE_LENGTH) }),
 ]);
 
 // Compile-time guards: a schema and its interface may not drift apart.

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { analysisSchema } from './analysis-schema.js';
 import { armSchema } from './arm-schema.js';
 import { datasetSchema } from './dataset-schema.js';
-import { positiveInt } from './schema-primitives.js';
+import { positiveInt, safeFileName } from './schema-primitives.js';
 import { sslSchema } from './ssl-options/index.js';
 
 /** Stream types (shared/stream/index.ts has one splitter per name). */
@@ -118,7 +118,8 @@ const clientsSchema = z.strictObject({
 
 export const scenarioSchema = z
   .strictObject({
-    name: z.string().min(1),
+    /** Names the run folder (runs/<name>-<time>, a suite's <out>/<name>): a safe file name. */
+    name: safeFileName,
     seed: z.number().int().min(0).default(0),
     dataset: datasetSchema,
     stream: streamSchema,

@@ -26,6 +26,7 @@ import { BlobInbox } from '../../shared/blob-inbox.js';
 import { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BLOB_BYTES } from '../../shared/transfer.js';
 import { AuthLimiter, type AuthLimiterOptions } from './auth-limiter.js';
 import { authMiddleware } from './auth.js';
+import { plainClientFields } from './client-text.js';
 import { ConnectionGuard, type ConnectionCounts, type ConnectionLimits } from './connection-guard.js';
 import { closedForMessageSize, DEFAULT_MAX_MESSAGE_BYTES } from './message-limit.js';
 import { ClientRegistry } from '../clients/registry.js';
@@ -197,7 +198,8 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
       if (remote) return failure('bad_request', `already registered as ${remote.id}`);
       const hello = helloSchema.safeParse(payload);
       if (!hello.success) return failure('bad_request', `hello: ${describeIssues(hello.error)}`);
-      const { clientId, ...info } = hello.data;
+      // What a client says of itself is logged and recorded: made plain here, where it enters.
+      const { clientId, ...info } = plainClientFields(hello.data);
       const id = registry.add(clientId, { ...info, address: socket.handshake.address }, (assigned) => {
         remote = new RemoteClient(assigned, socket, inbox, {
           stageTimeoutMs: options.stageTimeoutMs ?? 3_600_000,

@@ -24,6 +24,7 @@ import type { Progress } from '../../shared/tasks.js';
 import type { BlobInbox } from '../../shared/blob-inbox.js';
 import { sendBlob, TransferError } from '../../shared/transfer.js';
 import { MANIFEST_CHECK, type ResultCheck } from '../states/state-check.js';
+import { MAX_CLIENT_MESSAGE_LENGTH, plainText } from './client-text.js';
 import type { TaskOutcome, TaskClient } from '../clients/pool.js';
 
 /** The coordinator's side of a client connection. */
@@ -124,7 +125,7 @@ export class RemoteClient implements TaskClient {
       const ack = await this.untilGone(this.socket.timeout(this.options.ackTimeoutMs).emitWithAck('task:assign', { task, stateBlobId, replayBlobId }));
       const reply = replySchema.safeParse(ack);
       if (!reply.success) throw new TaskError('bad_request', `client ${this.id}: malformed acknowledgement of task:assign: ${describeIssues(reply.error)}`);
-      if (!reply.data.ok) throw new TaskError(reply.data.code, `client ${this.id} refused task ${task.taskId}: ${reply.data.message}`);
+      if (!reply.data.ok) throw new TaskError(reply.data.code, `client ${this.id} refused task ${task.taskId}: ${plainText(reply.data.message, MAX_CLIENT_MESSAGE_LENGTH)}`);
       log.debug('task assigned');
       silence.start();
       const outcome = await this.untilGone(Promise.race([result, timeout, silence.promise]));
@@ -159,7 +160,7 @@ export class RemoteClient implements TaskClient {
       return failure('unknown_task', `task:result: no task ${result.taskId} is running on client ${this.id}`);
     }
     if (!result.ok) {
-      running.reject(new TaskError(result.code, `client ${this.id}: task ${result.taskId} failed: ${result.message}`));
+      running.reject(new TaskError(result.code, `client ${this.id}: task ${result.taskId} failed: ${plainText(result.message, MAX_CLIENT_MESSAGE_LENGTH)}`));
       return { ok: true };
     }
     const metrics = METRICS_SCHEMAS[running.task.kind].safeParse(result.metrics);

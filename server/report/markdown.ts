@@ -1,7 +1,26 @@
-/** Markdown table cells and number formats shared by the report's parts. */
+/** Markdown table cells, inert text and number formats shared by the report's parts. */
+import { plainText } from '../net/client-text.js';
 
+/** Characters that open emphasis, code, links, strike-through, math or a table cell. */
+const MARKDOWN_PUNCTUATION = /[\\`*_[\]|~$]/g;
+const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+
+/**
+ * `text` as inert Markdown inside a line: on one line (so it cannot start a heading, a list
+ * or a table row), HTML's `& < >` as entities (no tag, comment or autolink) and the
+ * characters that open emphasis, code, links or table cells escaped. For every text the
+ * report did not write itself (a client's hostname, backend and messages, names from the
+ * scenario); the report's own markup never goes through it.
+ */
+export function markdownText(text: string): string {
+  return plainText(text)
+    .replace(/[&<>]/g, (c) => HTML_ENTITIES[c])
+    .replace(MARKDOWN_PUNCTUATION, (c) => `\\${c}`);
+}
+
+/** A table row; every cell is text (made inert with `markdownText`), never markup. */
 export function row(cells: string[]): string {
-  return `| ${cells.join(' | ')} |`;
+  return `| ${cells.map(markdownText).join(' | ')} |`;
 }
 
 /** A fraction as a percent with one decimal. */

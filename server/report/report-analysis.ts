@@ -5,7 +5,7 @@
 import type { AnalysisResults, ArmCka, CurvePoint } from '../../shared/analysis.js';
 import { ckaFigures, jointIndex, sharpnessFigures } from './figures.js';
 import type { ForgettingMetrics } from './forgetting.js';
-import { pct, points, row } from './markdown.js';
+import { markdownText, pct, points, row } from './markdown.js';
 import type { Results } from './results.js';
 
 /** Markdown lines embedding a figure, or none when it was not rendered. */
@@ -34,8 +34,8 @@ export function forgettingSection(results: Results): string[] {
 export function analysisSection(results: Results, link: FigureLink): string[] {
   const a = results.analysis;
   if (!a) return [];
-  const lines = ['## Analyses', '', `Run by \`streamssl analyze\` on the saved checkpoints (${a.backend}, ${a.seconds.toFixed(0)} s, ${a.analyzedAt}).`, ''];
-  for (const [name, reason] of Object.entries(a.errors ?? {})) lines.push(`**${name} failed:** ${reason}`, '');
+  const lines = ['## Analyses', '', `Run by \`streamssl analyze\` on the saved checkpoints (${markdownText(a.backend)}, ${a.seconds.toFixed(0)} s, ${a.analyzedAt}).`, ''];
+  for (const [name, reason] of Object.entries(a.errors ?? {})) lines.push(`**${name} failed:** ${markdownText(reason)}`, '');
   if (a.cka) lines.push(...ckaSection(a, link), '');
   if (a.sharpness) lines.push(...sharpnessSection(a, results, link), '');
   if (a.fewShot && a.fewShot.length > 0) lines.push(...fewShotSection(a), '');
@@ -59,7 +59,7 @@ function armCkaTable(arm: ArmCka): string[] {
   const stages = arm.models.slice(0, joint ?? arm.models.length);
   const cell = (i: number, j: number) => `${arm.linear[deepest][i][j].toFixed(3)} / ${arm.rbf[deepest][i][j].toFixed(3)}`;
   return [
-    `**${arm.arm}** (${arm.layers[deepest]}; linear / RBF):`,
+    `**${markdownText(arm.arm)}** (${markdownText(arm.layers[deepest])}; linear / RBF):`,
     '',
     row(header),
     row(header.map((_, i) => (i === 0 ? '---' : '---:'))),

@@ -5,6 +5,7 @@
  */
 import { reportFigures, type FigureSpec } from './figures.js';
 import { heatmapSvg, lineChartSvg, writePlots } from './plots/index.js';
+import { markdownText } from './markdown.js';
 import { renderReport, writeReport } from './report.js';
 import type { Results } from './results.js';
 
@@ -38,8 +39,8 @@ export async function writeReportFiles(outDir: string, results: Results): Promis
   }
   const paths = await writePlots(outDir, rendered);
   const link = (file: string): string[] => {
-    if (titles.has(file)) return [`![${titles.get(file)}](plots/${file})`, ''];
-    if (failed.has(file)) return [`(figure ${file} could not be rendered: ${failed.get(file)})`, ''];
+    if (titles.has(file)) return [`![${markdownText(titles.get(file)!)}](plots/${file})`, ''];
+    if (failed.has(file)) return [`(figure ${markdownText(file)} could not be rendered: ${markdownText(failed.get(file)!)})`, ''];
     return [];
   };
   const report = renderReport(results, link);

@@ -4,9 +4,9 @@
  * random-init floor, with differences in percentage points.
  */
 import { join } from 'node:path';
-import { writeFileAtomic } from '../run/checkpoints.js';
+import { writeFileRetrying } from '../run/file-writes.js';
 import { fileStem } from './figures.js';
-import { num, pct, points, row } from './markdown.js';
+import { markdownText, num, pct, points, row } from './markdown.js';
 import { analysisSection, forgettingSection, type FigureLink } from './report-analysis.js';
 import type { OverheadSummary } from '../run/overhead.js';
 import type { ArmResult, FinalResult, Results } from './results.js';
@@ -16,11 +16,11 @@ import { modeOf, type ArmLabels } from '../schedule/index.js';
 export function renderReport(results: Results, link: FigureLink = () => []): string {
   const lines: string[] = [];
   const s = results.scenario;
-  lines.push(`# ${s.name}`, '');
+  lines.push(`# ${markdownText(s.name)}`, '');
   lines.push(
     `Dataset ${s.dataset.name}, ${s.stream.type} stream in ${s.stream.chunks} chunks ` +
       `(${results.stream.chunks.map((c) => c.size).join(' / ')} samples), ${s.ssl.method}, ` +
-      `${s.training.epochsPerChunk} epoch(s) per chunk, batch ${s.training.batchSize}, seed ${s.seed}. Backend: ${results.backend}${backendReasons(results)}.`,
+      `${s.training.epochsPerChunk} epoch(s) per chunk, batch ${s.training.batchSize}, seed ${s.seed}. Backend: ${markdownText(results.backend)}${backendReasons(results)}.`,
     '',
   );
   for (const arm of results.arms) {
@@ -37,16 +37,16 @@ export function renderReport(results: Results, link: FigureLink = () => []): str
   return lines.join('\n');
 }
 
-/** The distinct reasons the clients gave for their backend, in parentheses. */
+/** The distinct reasons the clients gave for their backend, in parentheses (their words: escaped). */
 function backendReasons(results: Results): string {
   const reasons = [...new Set(results.clients.map((c) => c.backendReason).filter((r): r is string => Boolean(r)))];
-  return reasons.length > 0 ? ` (${reasons.join('; ')})` : '';
+  return reasons.length > 0 ? ` (${markdownText(reasons.join('; '))})` : '';
 }
 
-/** Writes `DIR/report.md` and returns its path. */
+/** Writes `DIR/report.md` (atomically, retried when the failure may pass) and returns its path. */
 export async function writeReport(outDir: string, report: string): Promise<string> {
   const path = join(outDir, 'report.md');
-  await writeFileAtomic(path, new TextEncoder().encode(report));
+  await writeFileRetrying(path, new TextEncoder().encode(report));
   return path;
 }
 
@@ -90,13 +90,13 @@ function armTable(arm: ArmResult, labels: ArmLabels): string[] {
     ]),
   );
   return [
-    `## ${arm.name} (${labels.heading})`,
+    `## ${markdownText(arm.name)} (${labels.heading})`,
     '',
     row(['stage', 'chunk', 'client', 'loss first → last', 'kNN top-1', 'linear top-1', 'train', 'hand-off']),
     row(['---:', '---', '---', '---', '---:', '---:', '---:', '---:']),
     ...rows,
     ...(arm.coordinatorOverhead ? ['', `Coordinator overhead: ${overheadText(arm.coordinatorOverhead)}.`] : []),
-    ...(arm.error !== undefined ? ['', `**Failed** after ${arm.stages.length} finished stage(s): ${arm.error}`] : []),
+    ...(arm.error !== undefined ? ['', `**Failed** after ${arm.stages.length} finished stage(s): ${markdownText(arm.error)}`] : []),
   ];
 }
 
@@ -106,7 +106,7 @@ function matrixTable(arm: ArmResult): string[] {
   const chunks = m.linearTop1[0]?.length ?? 0;
   const header = ['after stage', ...Array.from({ length: chunks }, (_, c) => `chunk ${c}`)];
   return [
-    `Linear-probe top-1 on each chunk's test samples (${arm.name}):`,
+    `Linear-probe top-1 on each chunk's test samples (${markdownText(arm.name)}):`,
     '',
     row(header),
     row(header.map(() => '---:')),
@@ -137,7 +137,7 @@ function comparison(results: Results): string[] {
   lines.push(row(floorCells));
   lines.push('', 'Accuracies in percent; Δ in percentage points.');
   const failed = results.arms.filter((a) => a.final === null).map((a) => a.name);
-  if (failed.length > 0) lines.push(`Not compared (failed before their last stage): ${failed.join(', ')}.`);
+  if (failed.length > 0) lines.push(`Not compared (failed before their last stage): ${markdownText(failed.join(', '))}.`);
   return lines;
 }
 

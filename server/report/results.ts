@@ -9,7 +9,7 @@ import type { AnalysisResults } from '../../shared/analysis.js';
 import type { StreamSummary } from '../../shared/protocol.js';
 import type { ArmModeName, Scenario } from '../../shared/scenario.js';
 import type { ChunkEval, EvalMetrics } from '../../shared/tasks.js';
-import { writeFileAtomic } from '../run/checkpoints.js';
+import { writeFileRetrying } from '../run/file-writes.js';
 import { forgettingMetrics, type ForgettingMetrics } from './forgetting.js';
 import { summarizeOverhead, type OverheadSummary } from '../run/overhead.js';
 import type { ClientSnapshot } from '../clients/registry.js';
@@ -121,10 +121,10 @@ export function buildResults(input: ResultsInput): Results {
   };
 }
 
-/** Writes `DIR/results.json` atomically and returns its path. */
+/** Writes `DIR/results.json` (atomically, retried when the failure may pass) and returns its path. */
 export async function writeResults(outDir: string, results: Results): Promise<string> {
   const path = join(outDir, 'results.json');
-  await writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(results, null, 2)}\n`));
+  await writeFileRetrying(path, new TextEncoder().encode(`${JSON.stringify(results, null, 2)}\n`));
   return path;
 }
 

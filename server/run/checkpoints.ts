@@ -1,12 +1,15 @@
 /**
  * The checkpoint store: every stage's model state (and replay buffer) on disk, written
- * atomically so a crash never leaves a half-written checkpoint under the final name.
+ * atomically so a crash never leaves a half-written checkpoint under the final name, and
+ * retried when a write fails for a reason that may pass (see file-writes.ts).
  *
  * Layout: `DIR/checkpoints/<arm>/stage-<k>.state` and `stage-<k>.replay`.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { fileNameProblem } from '../../shared/schema-primitives.js';
+import { DEFAULT_WRITE_POLICY, retryingWrite, type WritePolicy } from './file-writes.js';
 
 export interface CheckpointPaths {
   state: string;
@@ -31,31 +34,39 @@ export interface CheckpointWriter {
   write(arm: string, stage: number, state: Uint8Array, replay: Uint8Array | null): Promise<CheckpointPaths>;
 }
 
-const SAFE_NAME = /^[A-Za-z0-9_.-]+$/;
-
 /** Checkpoints under `DIR/checkpoints`. */
 export class CheckpointStore implements CheckpointWriter {
   readonly root: string;
 
-  constructor(outDir: string) {
+  constructor(
+    outDir: string,
+    private readonly writes: WritePolicy = DEFAULT_WRITE_POLICY,
+  ) {
     this.root = join(outDir, 'checkpoints');
   }
 
   /** The files of one stage (whether or not they exist). */
   paths(arm: string, stage: number): { state: string; replay: string } {
-    if (!SAFE_NAME.test(arm) || arm === '.' || arm === '..') throw new Error(`checkpoint arm name "${arm}" is not a safe file name`);
+    const problem = fileNameProblem(arm);
+    // The scenario's schema refuses such names; this guards the path itself.
+    if (problem) throw new Error(`checkpoint arm name "${arm}" is not a safe file name: ${problem}`);
     if (!Number.isInteger(stage) || stage < 0) throw new Error(`checkpoint stage must be a non-negative integer, got ${stage}`);
     const base = join(this.root, arm, `stage-${stage}`);
     return { state: `${base}.state`, replay: `${base}.replay` };
   }
 
-  /** Writes one stage's state and replay; a stale replay file is removed when `replay` is null. */
+  /**
+   * Writes one stage's state and replay; a stale replay file is removed when `replay` is
+   * null. Throws a `WriteError` naming the file when a write still fails after its retries.
+   */
   async write(arm: string, stage: number, state: Uint8Array, replay: Uint8Array | null): Promise<CheckpointPaths> {
     const paths = this.paths(arm, stage);
-    await mkdir(dirname(paths.state), { recursive: true });
-    await writeFileAtomic(paths.state, state);
-    if (replay) await writeFileAtomic(paths.replay, replay);
-    else await rm(paths.replay, { force: true });
+    await retryingWrite(paths.state, async () => {
+      await mkdir(dirname(paths.state), { recursive: true });
+      await this.writes.write(paths.state, state);
+    }, this.writes);
+    if (replay) await retryingWrite(paths.replay, () => this.writes.write(paths.replay, replay), this.writes);
+    else await retryingWrite(paths.replay, () => rm(paths.replay, { force: true }), this.writes);
     return { state: paths.state, replay: replay ? paths.replay : null, sha256: { state: sha256(state), replay: replay ? sha256(replay) : null } };
   }
 
@@ -85,35 +96,4 @@ export class CheckpointStore implements CheckpointWriter {
 /** Lowercase hex SHA-256 of `bytes`. */
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** Writes a temporary file beside `path`, flushes it to disk, then renames it into place. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const file = await open(temp, 'w');
-  try {
-    await file.writeFile(bytes);
-    await file.sync();
-  } catch (err) {
-    await file.close();
-    await rm(temp, { force: true });
-    throw err;
-  }
-  await file.close();
-  await rename(temp, path);
-  await syncDirectory(dirname(path));
-}
-
-/** Makes the rename itself durable; not every platform can open a directory, so failure is fine. */
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // e.g. Windows: directories cannot be opened for fsync
-  }
 }

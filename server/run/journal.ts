@@ -3,7 +3,9 @@
  * started, the code that ran it) and everything it finished so far (the stream plan, the
  * random-init evaluation, each stage as soon as its checkpoint is on disk, retries and arm
  * failures). It is rewritten atomically after every change, so a coordinator killed at any
- * moment leaves a journal that `streamssl resume` can continue from.
+ * moment leaves a journal that `streamssl resume` can continue from. A rewrite that fails
+ * for a reason that may pass (EMFILE, ENOSPC) is tried again a few times (file-writes.ts);
+ * one that still fails rejects that record's promise, and the next record writes it all.
  */
 import { access, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -11,7 +13,8 @@ import { z } from 'zod';
 import { describeIssues, evalMetricsSchema, streamSummarySchema, trainMetricsSchema, trainTaskSchema } from '../../shared/protocol.js';
 import { BACKEND_NAMES, parseScenario, ScenarioError, type BackendName, type Scenario } from '../../shared/scenario.js';
 import type { EvalMetrics } from '../../shared/tasks.js';
-import { writeFileAtomic } from './checkpoints.js';
+import { DEFAULT_WRITE_POLICY, writeFileRetrying, type WritePolicy } from './file-writes.js';
+import { MAX_RECORDED_ERROR_LENGTH, plainClientFields, plainText } from '../net/client-text.js';
 import { codeVersion } from './code-version.js';
 import type { Results } from '../report/results.js';
 import type { StageRecord } from '../schedule/index.js';
@@ -98,12 +101,13 @@ export class RunJournal {
   private constructor(
     readonly runDir: string,
     private readonly data: JournalData,
+    private readonly writes: WritePolicy,
   ) {
     this.path = join(runDir, JOURNAL_FILE);
   }
 
   /** Starts the journal of a new run in `runDir`; refuses a folder that already holds one. */
-  static async create(runDir: string, init: { scenario: Scenario; setup: ClientSetup; stream?: ResultStream }): Promise<RunJournal> {
+  static async create(runDir: string, init: { scenario: Scenario; setup: ClientSetup; stream?: ResultStream }, writes: WritePolicy = DEFAULT_WRITE_POLICY): Promise<RunJournal> {
     const path = join(runDir, JOURNAL_FILE);
     if (await exists(path)) {
       throw new JournalError(`${runDir} already holds a run (${JOURNAL_FILE}): continue it with  streamssl resume ${runDir}  or choose another --out`);
@@ -121,13 +125,13 @@ export class RunJournal {
       retries: [],
       clients: [],
       resumedAt: [],
-    });
+    }, writes);
     await journal.save();
     return journal;
   }
 
   /** Reads the journal of `runDir`, refusing one that is missing, corrupt or from other code. */
-  static async open(runDir: string): Promise<RunJournal> {
+  static async open(runDir: string, writes: WritePolicy = DEFAULT_WRITE_POLICY): Promise<RunJournal> {
     const path = join(runDir, JOURNAL_FILE);
     let text: string;
     try {
@@ -162,7 +166,7 @@ export class RunJournal {
     }
     const names = scenario.arms.map((a) => a.name).join(', ');
     if (parsed.data.arms.map((a) => a.name).join(', ') !== names) throw new JournalError(`${path} is corrupt: its arms do not match the scenario's (${names})`);
-    return new RunJournal(runDir, { ...parsed.data, scenario });
+    return new RunJournal(runDir, { ...parsed.data, scenario }, writes);
   }
 
   get scenario(): Scenario {
@@ -244,19 +248,21 @@ export class RunJournal {
     return this.save();
   }
 
+  /** Records a retried task; its reason (which may quote a client) is made plain. */
   recordRetry(retry: Omit<RetryRecord, 'at'>): Promise<void> {
-    this.data.retries.push({ ...retry, at: new Date().toISOString() });
+    this.data.retries.push({ ...retry, reason: plainText(retry.reason, MAX_RECORDED_ERROR_LENGTH), at: new Date().toISOString() });
     return this.save();
   }
 
-  /** Notes why `arm` stopped, or (null) that it runs again. */
+  /** Notes why `arm` stopped (made plain: it may quote a client), or (null) that it runs again. */
   recordArmError(arm: string, error: string | null): Promise<void> {
-    this.arm(arm).error = error;
+    this.arm(arm).error = error === null ? null : plainText(error, MAX_RECORDED_ERROR_LENGTH);
     return this.save();
   }
 
-  /** Notes a client process that joined (once per id and process). */
-  recordClient(client: ResultClient): Promise<void> {
+  /** Notes a client process that joined (once per id and process), its self-description made plain. */
+  recordClient(joined: ResultClient): Promise<void> {
+    const client = plainClientFields(joined);
     if (this.data.clients.some((c) => c.id === client.id && c.pid === client.pid && c.hostname === client.hostname)) return this.saving;
     this.data.clients.push(client);
     return this.save();
@@ -273,10 +279,10 @@ export class RunJournal {
     return entry;
   }
 
-  /** Writes the journal as it is now; writes land in call order. */
+  /** Writes the journal as it is now; writes land in call order. Rejects with a `WriteError` naming the file. */
   private save(): Promise<void> {
     const bytes = new TextEncoder().encode(`${JSON.stringify(this.data, null, 2)}\n`);
-    const write = this.saving.catch(() => undefined).then(() => writeFileAtomic(this.path, bytes));
+    const write = this.saving.catch(() => undefined).then(() => writeFileRetrying(this.path, bytes, this.writes));
     this.saving = write;
     return write;
   }

@@ -11,6 +11,7 @@ import type { ErrorCode, MetricsOf, WireTask } from '../../shared/protocol.js';
 import { TransferError } from '../../shared/transfer.js';
 import { TaskError } from '../net/remote-client.js';
 import type { TaskEnd, TaskOutcome, TaskClient, ClientPool } from '../clients/pool.js';
+import { reportedMetricsProblem } from './reported-metrics.js';
 
 /**
  * Attempts a task may lose to clients that never accepted it (no acknowledgement of the
@@ -106,6 +107,9 @@ export async function runWithRetries<T extends WireTask>(
     try {
       hooks.onDispatch?.(client.id);
       const outcome = await client.runTask(task, state, replay);
+      // Metrics that contradict the task are refused (not retried: the client answered, wrongly).
+      const problem = reportedMetricsProblem(task, outcome.metrics);
+      if (problem) throw new TaskError('bad_request', `client ${client.id}: task ${task.taskId}: result refused: ${problem}`);
       end = 'done';
       return outcome;
     } catch (err) {

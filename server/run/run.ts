@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '../../shared/log.js';
 import type { BackendName, Scenario } from '../../shared/scenario.js';
 import type { EvalMetrics, Progress } from '../../shared/tasks.js';
 import { CheckpointStore } from './checkpoints.js';
+import { writePolicy, type WritePolicy } from './file-writes.js';
 import { JournalError, RunJournal, type ClientSetup } from './journal.js';
 import { analyzeRunDir } from '../analysis/analyze.js';
 import { writeReportFiles } from '../report/report-files.js';
@@ -24,6 +25,7 @@ import { runWithRetries, type RetryPolicy } from './retry.js';
 import { evalTaskFor } from '../schedule/eval-task.js';
 import { computeMatchingNote, modeOf, runArm, type ArmRun } from '../schedule/index.js';
 import { openSession, spawnLauncher, type ClientLauncher, type Session } from '../clients/session.js';
+import { MAX_RECORDED_ERROR_LENGTH, plainText } from '../net/client-text.js';
 import type { TlsCredentials } from '../net/tls.js';
 import type { ClientPool } from '../clients/pool.js';
 
@@ -78,6 +80,8 @@ export interface RunScenarioOptions {
   onProgress?: (clientId: string, progress: Progress) => void;
   /** How returned states and replay buffers are checked (default: against the task's model); tests' fake engines pass their own. */
   resultCheck?: ResultCheck;
+  /** How checkpoints and the journal are written and retried (default `DEFAULT_WRITE_POLICY`). */
+  writes?: Partial<WritePolicy>;
 }
 
 /** An arm that stopped before its last stage. */
@@ -121,7 +125,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunSumma
   };
   await mkdir(outDir, { recursive: true });
   const stream = options.chunkSizes ? { chunks: options.chunkSizes.map((size, id) => ({ id, size })) } : undefined;
-  const journal = await RunJournal.create(outDir, { scenario, setup, stream });
+  const journal = await RunJournal.create(outDir, { scenario, setup, stream }, writePolicy(options));
   return continueRun(journal, { ...options, setup });
 }
 
@@ -135,13 +139,14 @@ export interface ContinueRunOptions {
   connectTimeoutMs?: number;
   onProgress?: RunScenarioOptions['onProgress'];
   resultCheck?: ResultCheck;
+  writes?: RunScenarioOptions['writes'];
 }
 
 /** Does what `journal` does not hold yet, then writes the results of the whole run. */
 export async function continueRun(journal: RunJournal, o: ContinueRunOptions): Promise<RunSummary> {
   const { scenario, runDir } = journal;
   const logger = o.logger ?? createLogger({ name: 'coordinator' });
-  const checkpoints = new CheckpointStore(runDir);
+  const checkpoints = new CheckpointStore(runDir, writePolicy({ ...o, logger }));
   const retry: RetryPolicy = { retries: scenario.clients.retries, noClientsTimeoutMs: scenario.clients.reconnectWaitSeconds * 1000 };
   let session: Session | null = null;
   let summary: RunSummary;
@@ -182,18 +187,20 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
         if (randomInit) return;
         try {
           randomInit = await evaluateRandomInit(pool!, scenario, retry, logger);
-          await journal.recordRandomInit(randomInit);
         } catch (err) {
           randomInitError = err;
+          return;
         }
+        // A journal that cannot take it costs a second evaluation if the run is resumed, not the run.
+        await journal
+          .recordRandomInit(randomInit)
+          .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'could not journal the random-init evaluation; the results hold it, a resumed run evaluates it again'));
       },
       ...starts.map((start, i) => async () => {
         arms[i] = await runJournaledArm(journal, start, { pool: pool!, checkpoints, retry, logger, chunkSizes });
       }),
     ];
-    const parallel = scenario.clients.parallelArms && o.setup.clients > 1;
-    if (parallel) await Promise.all(jobs.map((job) => job()));
-    else for (const job of jobs) await job();
+    await runEvery(jobs, scenario.clients.parallelArms && o.setup.clients > 1);
     if (!randomInit) throw new Error(`the random-init evaluation failed: ${(randomInitError as Error)?.message ?? String(randomInitError)}`);
 
     const results = buildResults({
@@ -249,13 +256,28 @@ interface ArmContext {
   chunkSizes: number[];
 }
 
-/** Runs what is left of one arm, journaling each stage; a failure ends this arm only. */
+/**
+ * Runs every job to its end (all at once, or one after another), even when one fails, so
+ * that a failure never closes the session under jobs still running; then throws the first.
+ */
+async function runEvery(jobs: ReadonlyArray<() => Promise<void>>, parallel: boolean): Promise<void> {
+  const failures: unknown[] = [];
+  const run = (job: () => Promise<void>) => job().catch((err: unknown) => void failures.push(err));
+  if (parallel) await Promise.all(jobs.map(run));
+  else for (const job of jobs) await run(job);
+  if (failures.length > 0) throw failures[0];
+}
+
+/**
+ * Runs what is left of one arm, journaling each stage; a failure (a stage, a checkpoint or
+ * journal write that failed for good) ends this arm only, and never rejects.
+ */
 async function runJournaledArm(journal: RunJournal, start: ArmStart, ctx: ArmContext): Promise<ArmRun> {
   const { arm } = start;
   if (start.done) return { arm, stages: start.finished };
   if (start.resume) ctx.logger.info({ arm: arm.name, after: start.resume.stages.length - 1 }, 'arm continues after its last finished stage');
-  if (journal.armError(arm.name) !== null) await journal.recordArmError(arm.name, null);
   try {
+    if (journal.armError(arm.name) !== null) await journal.recordArmError(arm.name, null);
     const { chunkSizes, ...runContext } = ctx;
     return await runArm({ scenario: journal.scenario, arm, chunkSizes }, {
       ...runContext,
@@ -264,9 +286,15 @@ async function runJournaledArm(journal: RunJournal, start: ArmStart, ctx: ArmCon
       onRetry: (_, stage, e) => journal.recordRetry({ taskId: e.taskId, arm: arm.name, stage, attempt: e.attempt, client: e.client, reason: e.reason }),
     });
   } catch (err) {
-    const error = (err as Error).message ?? String(err);
+    // The error may quote a client: one plain, bounded line in the journal, results.json and report.md.
+    const error = plainText((err as Error).message ?? String(err), MAX_RECORDED_ERROR_LENGTH);
     ctx.logger.error({ arm: arm.name, err: error }, 'arm failed; the other arms go on');
-    await journal.recordArmError(arm.name, error);
+    // The journal may be what failed: the arm's failure is reported all the same, and resume continues after its last journaled stage.
+    await journal
+      .recordArmError(arm.name, error)
+      .catch((journalErr: unknown) =>
+        ctx.logger.error({ arm: arm.name, err: (journalErr as Error).message }, `could not journal why the arm stopped; ${journal.path} holds the stages it finished before`),
+      );
     return { arm, stages: journal.stages(arm.name), error };
   }
 }

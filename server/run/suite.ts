@@ -6,10 +6,11 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../shared/log.js';
-import { loadScenario, type BackendName, type Scenario } from '../../shared/scenario.js';
-import { writeFileAtomic } from './checkpoints.js';
+import { loadScenario, ScenarioError, type BackendName, type Scenario } from '../../shared/scenario.js';
+import { writeFileAtomic } from './file-writes.js';
 import type { Results } from '../report/results.js';
 import { runScenario } from './run.js';
+import { markdownText } from '../report/markdown.js';
 import { modeOf } from '../schedule/index.js';
 
 export interface SuiteOptions {
@@ -26,13 +27,26 @@ export interface SuiteSummary {
   path: string;
 }
 
-/** The scenarios of a folder, in file-name order, all validated. */
+/**
+ * The scenarios of a folder, in file-name order, all validated. Each scenario's run goes to
+ * `<out>/<scenario name>` (a safe file name, checked by the scenario's schema), so two
+ * files with the same scenario name are refused: the second would find the first's run.
+ */
 export function loadSuite(folder: string, overrides: readonly string[] = []): { file: string; scenario: Scenario }[] {
   const files = readdirSync(folder)
     .filter((f) => f.endsWith('.json'))
     .sort();
   if (files.length === 0) throw new Error(`suite ${folder}: no scenario files (*.json)`);
-  return files.map((f) => ({ file: f, scenario: loadScenario(join(folder, f), overrides) }));
+  const suite = files.map((f) => ({ file: f, scenario: loadScenario(join(folder, f), overrides) }));
+  const fileOf = new Map<string, string>();
+  const clashes: string[] = [];
+  for (const { file, scenario } of suite) {
+    const first = fileOf.get(scenario.name);
+    if (first !== undefined) clashes.push(`${file}: name: "${scenario.name}" is also the name of ${first} (each scenario's run folder is <out>/<name>)`);
+    else fileOf.set(scenario.name, file);
+  }
+  if (clashes.length > 0) throw new ScenarioError(`suite ${folder}`, clashes);
+  return suite;
 }
 
 export async function runSuite(o: SuiteOptions): Promise<SuiteSummary> {
@@ -56,9 +70,9 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteSummary> {
   return { table, path };
 }
 
-/** The first line of `text`, safe inside a Markdown table cell. */
+/** The first line of `text`, inert inside a Markdown table cell. */
 function tableCell(text: string): string {
-  return text.replace(/\|/g, '/').split('\n')[0];
+  return markdownText(text.split('\n')[0]);
 }
 
 function pct(x: number | undefined): string {
@@ -76,23 +90,23 @@ export function renderSuite(all: readonly SuiteEntry[]): string {
   ];
   for (const entry of all) {
     if ('error' in entry) {
-      lines.push(`| ${entry.name} | failed: ${tableCell(entry.error)} | | | | | | | | |`);
+      lines.push(`| ${tableCell(entry.name)} | failed: ${tableCell(entry.error)} | | | | | | | | |`);
       continue;
     }
     const r = entry.results;
     const joint = r.arms.find((a) => modeOf(a).reference && a.final !== null);
     for (const arm of r.arms) {
       if (arm.final === null) {
-        lines.push(`| ${r.scenario.name} | ${r.scenario.stream.type} | ${r.scenario.ssl.method} | ${arm.name} | failed: ${tableCell(arm.error ?? '')} | | | | | |`);
+        lines.push(`| ${tableCell(r.scenario.name)} | ${r.scenario.stream.type} | ${r.scenario.ssl.method} | ${tableCell(arm.name)} | failed: ${tableCell(arm.error ?? '')} | | | | | |`);
         continue;
       }
       const f = arm.forgetting?.linear;
       const delta = joint?.final ? `${((arm.final.knnTop1 - joint.final.knnTop1) * 100).toFixed(1)}` : '–';
       lines.push(
-        `| ${r.scenario.name} | ${r.scenario.stream.type} | ${r.scenario.ssl.method} | ${arm.name} | ${pct(arm.final.knnTop1)} | ${pct(arm.final.linearTop1)} | ${delta} | ${pct(f?.averageAccuracy)} | ${pct(f?.averageForgetting)} | ${pct(f?.backwardTransfer)} |`,
+        `| ${tableCell(r.scenario.name)} | ${r.scenario.stream.type} | ${r.scenario.ssl.method} | ${tableCell(arm.name)} | ${pct(arm.final.knnTop1)} | ${pct(arm.final.linearTop1)} | ${delta} | ${pct(f?.averageAccuracy)} | ${pct(f?.averageForgetting)} | ${pct(f?.backwardTransfer)} |`,
       );
     }
-    lines.push(`| ${r.scenario.name} | ${r.scenario.stream.type} | – | random init | ${pct(r.randomInit.knnTop1)} | ${pct(r.randomInit.linearTop1)} | | | | |`);
+    lines.push(`| ${tableCell(r.scenario.name)} | ${r.scenario.stream.type} | – | random init | ${pct(r.randomInit.knnTop1)} | ${pct(r.randomInit.linearTop1)} | | | | |`);
   }
   lines.push(
     '',
@@ -130,7 +144,7 @@ export function forgettingSideBySide(all: readonly SuiteEntry[]): string[] {
   return [
     'Average forgetting (linear probe, percentage points) of each relay arm, by stream:',
     '',
-    `| stream | ${columns.join(' | ')} |`,
+    `| stream | ${columns.map(tableCell).join(' | ')} |`,
     `| --- |${columns.map(() => ' ---: |').join('')}`,
     ...[...cells].map(([stream, row]) => `| ${stream} | ${columns.map((c) => pct(row.get(c))).join(' | ')} |`),
   ];

@@ -14,6 +14,21 @@ describe('suite', () => {
     expect(() => loadSuite(mkdtempSync(join(tmpdir(), 'empty-')))).toThrow(/no scenario files/);
   });
 
+  it('refuses a scenario whose name or arm name is not a safe file name, and two scenarios of the same name', () => {
+    const scenario = (name: string, arm = 'j') => JSON.stringify({ name, dataset: { name: 'synthetic' }, stream: { type: 'instance', chunks: 2 }, arms: [{ name: arm, mode: 'joint' }] });
+    const escape = mkdtempSync(join(tmpdir(), 'suite-'));
+    writeFileSync(join(escape, 'a.json'), scenario('a'));
+    writeFileSync(join(escape, 'b.json'), scenario('../../outside'));
+    expect(() => loadSuite(escape)).toThrow(/b\.json[\s\S]*name: use letters/);
+    const arm = mkdtempSync(join(tmpdir(), 'suite-'));
+    writeFileSync(join(arm, 'a.json'), scenario('a', '..'));
+    expect(() => loadSuite(arm)).toThrow(/a\.json[\s\S]*arms\[0\]\.name: "\.\." is not a file name/);
+    const twice = mkdtempSync(join(tmpdir(), 'suite-'));
+    writeFileSync(join(twice, 'a.json'), scenario('same'));
+    writeFileSync(join(twice, 'b.json'), scenario('same'));
+    expect(() => loadSuite(twice)).toThrow(/b\.json: name: "same" is also the name of a\.json/);
+  });
+
   it('reports a failed scenario in the table instead of dropping it', () => {
     const table = renderSuite([{ name: 'broken', error: 'client client-0: task x failed: training diverged\nmore' }]);
     expect(table).toContain('| broken | failed: client client-0: task x failed: training diverged |');

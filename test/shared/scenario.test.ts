@@ -60,6 +60,35 @@ describe('scenario validation', () => {
     const p = problems({ ...minimal, arms: [minimal.arms[0], { ...minimal.arms[0] }] });
     expect(p[0]).toMatch(/^arms\[1\]\.name: duplicate/);
   });
+
+  it('refuses a scenario name that is not a safe file name: it names the run folder', () => {
+    for (const name of ['../../x', '..', '.', 'a/b', 'a\\b', '', 'x'.repeat(101), 'tab\there', 'ü']) {
+      const p = problems({ ...minimal, name });
+      expect(p, name).toHaveLength(1);
+      expect(p[0], name).toMatch(/^name: /);
+    }
+    expect(problems({ ...minimal, name: '../../x' })[0]).toMatch(/letters, digits/);
+    expect(problems({ ...minimal, name: '..' })[0]).toBe('name: ".." is not a file name');
+    expect(problems({ ...minimal, name: 'paper_v2.1-final' })).toEqual([]);
+    expect(problems({ ...minimal, name: 'x'.repeat(100) })).toEqual([]);
+  });
+
+  it('refuses an arm name that is not a safe file name, before anything trains: it names a checkpoint folder', () => {
+    for (const name of ['..', '.', '../joint', 'a b', 'x'.repeat(101)]) {
+      const p = problems({ ...minimal, arms: [minimal.arms[1], { name, mode: 'joint' }] });
+      expect(p, name).toHaveLength(1);
+      expect(p[0], name).toMatch(/^arms\[1\]\.name: /);
+    }
+    expect(problems({ ...minimal, arms: [{ name: '..', mode: 'fedavg', rounds: 2 }] })).toEqual(['arms[0].name: ".." is not a file name']);
+  });
+
+  it('refuses an unsafe name set with --set as well', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scenario-'));
+    const file = join(dir, 's.json');
+    writeFileSync(file, JSON.stringify(minimal));
+    expect(() => loadScenario(file, ['name=../../elsewhere'])).toThrow(/name: use letters/);
+    expect(() => loadScenario(file, ['arms.0.name=..'])).toThrow(/arms\[0\]\.name: "\.\." is not a file name/);
+  });
 });
 
 describe('overrides', () => {

@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../run/checkpoints.js';
+import { writeFileAtomic } from '../../run/file-writes.js';
 import { PlotInputError } from './input-checks.js';
 
 export interface PlotFile {
