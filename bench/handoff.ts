@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { startCoordinator } from '../server/net/coordinator.js';
 import { buildTrainTask } from '../server/schedule/build.js';
 import type { TaskClient } from '../server/clients/pool.js';
+import { STRUCTURE_ONLY_CHECK } from '../server/states/state-check.js';
 import { silentLogger } from '../shared/log.js';
 import { startChild, stopChild, RESULT_PREFIX, type Child } from './child.js';
 import { benchScenario, type ModelConfig } from './configs.js';
@@ -37,7 +38,8 @@ async function expectLine(child: Child, role: HandoffLine['role']): Promise<Hand
 /** Measures one hand-off (A -> coordinator -> B) of the online-encoder weights of `model`. */
 export async function measureHandoff(o: HandoffOptions): Promise<HandoffResult> {
   const token = randomBytes(16).toString('hex');
-  const coordinator = await startCoordinator({ host: '127.0.0.1', port: 0, token, logger: silentLogger() });
+  // The hand-off carries online weights only, a state of no whole model: checked for structure, as sent.
+  const coordinator = await startCoordinator({ host: '127.0.0.1', port: 0, token, logger: silentLogger(), resultCheck: STRUCTURE_ONLY_CHECK });
   const children: Child[] = [];
   try {
     for (const id of ['bench-a', 'bench-b']) children.push(startChild(CLIENT_ENTRY, ['--server', coordinator.url, '--client-id', id], { STREAMSSL_TOKEN: token }));

@@ -130,3 +130,22 @@ export function undecodable(bytes: Uint8Array, what: string): string | null {
   const value = decodeAndWalk(bytes, what);
   return typeof value === 'string' ? value : null;
 }
+
+/**
+ * A check of structure only: states decode, hold finite numbers and are model states;
+ * replay buffers decode. For tools that move states of no real model (the hand-off and
+ * overhead benchmarks, tests' fake engines); a run always uses `MANIFEST_CHECK`.
+ */
+export const STRUCTURE_ONLY_CHECK: ResultCheck = {
+  state(bytes) {
+    const problem = undecodable(bytes, 'state');
+    if (problem) return problem;
+    try {
+      checkModelState(decode(bytes));
+      return null;
+    } catch (err) {
+      return `the returned state is not a model state: ${(err as Error).message}`;
+    }
+  },
+  replay: (bytes) => undecodable(bytes, 'replay buffer'),
+};

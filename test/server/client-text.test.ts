@@ -18,7 +18,7 @@ import type { Results } from '../../server/report/results.js';
 import { renderSuite } from '../../server/run/suite.js';
 import { runScenario, type ClientLauncher } from '../../server/run/run.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
-import { FakeEngine } from '../support/fake-engine.js';
+import { FakeEngine, FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { tinyScenario } from '../support/scenario.js';
 import { useTempDir } from '../support/temp-dir.js';
 
@@ -89,7 +89,7 @@ describe('text a client supplies', () => {
       }
       return { stop: async () => void (await Promise.all(handles.map((h) => h.close()))) };
     };
-    const summary = await runScenario({ scenario: tinyScenario({ arms: [{ name: 'relay', mode: 'relay' }, { name: 'joint', mode: 'joint' }] }), outDir: dir, launch: launcher, logger: silentLogger() });
+    const summary = await runScenario({ scenario: tinyScenario({ arms: [{ name: 'relay', mode: 'relay' }, { name: 'joint', mode: 'joint' }] }), outDir: dir, launch: launcher, logger: silentLogger(), resultCheck: FAKE_RESULT_CHECK });
     expect(summary.failures.map((f) => f.arm)).toEqual(['joint']);
 
     const results = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as Results;

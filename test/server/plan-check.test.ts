@@ -12,7 +12,7 @@ import { silentLogger } from '../../shared/log.js';
 import type { StreamSummary } from '../../shared/protocol.js';
 import { checkPlan, DEFAULT_PLAN_LIMITS, planDifference } from '../../server/run/plan-check.js';
 import { runScenario } from '../../server/run/run.js';
-import { FakeEngine } from '../support/fake-engine.js';
+import { FakeEngine, FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { inProcessClients } from '../support/launcher.js';
 import { tinyScenario } from '../support/scenario.js';
 import { useTempDir } from '../support/temp-dir.js';
@@ -77,7 +77,7 @@ describe('the run and a plan it cannot use', () => {
 
   it('refuses a plan with fewer chunks than the scenario, and journals nothing of it', async () => {
     const clients = inProcessClients({ chunkSizes: [100, 110] });
-    const run = runScenario({ scenario, outDir: tempDir(), clients: 1, launch: clients.launcher, logger: silentLogger() });
+    const run = runScenario({ scenario, outDir: tempDir(), clients: 1, launch: clients.launcher, logger: silentLogger(), resultCheck: FAKE_RESULT_CHECK });
     await expect(run).rejects.toThrow(/the stream plan from client fake-0 is refused: it has 2 chunk\(s\), the scenario's stream.chunks is 3/);
     expect(await journaledStream()).toBeNull();
     expect(clients.engines[0].calls.filter((c) => c.kind === 'train')).toEqual([]);
@@ -86,7 +86,7 @@ describe('the run and a plan it cannot use', () => {
   it('asks a second client and refuses a disagreement, naming both clients', async () => {
     let made = 0;
     const clients = inProcessClients({}, (o) => new FakeEngine(made++ === 0 ? o : { ...o, chunkSizes: [100, 110, 121] }));
-    const run = runScenario({ scenario, outDir: tempDir(), clients: 2, launch: clients.launcher, logger: silentLogger() });
+    const run = runScenario({ scenario, outDir: tempDir(), clients: 2, launch: clients.launcher, logger: silentLogger(), resultCheck: FAKE_RESULT_CHECK });
     await expect(run).rejects.toThrow(/the stream plans of clients fake-[01] and fake-[01] disagree \(trainCount: 33[01] against 33[01]\)/);
     expect(await journaledStream()).toBeNull();
     expect(clients.engines.map((e) => e.calls.filter((c) => c.kind === 'plan').length)).toEqual([1, 1]);
@@ -94,7 +94,7 @@ describe('the run and a plan it cannot use', () => {
 
   it('uses a plan two clients agree on', async () => {
     const clients = inProcessClients({});
-    const summary = await runScenario({ scenario: { ...scenario, arms: [scenario.arms[2]] }, outDir: tempDir(), clients: 2, launch: clients.launcher, logger: silentLogger() });
+    const summary = await runScenario({ scenario: { ...scenario, arms: [scenario.arms[2]] }, outDir: tempDir(), clients: 2, launch: clients.launcher, logger: silentLogger(), resultCheck: FAKE_RESULT_CHECK });
     expect(summary.failures).toEqual([]);
     expect(clients.engines.map((e) => e.calls.filter((c) => c.kind === 'plan').length)).toEqual([1, 1]);
     expect(((await journaledStream()) as StreamSummary).chunks.map((c) => c.size)).toEqual([100, 110, 120]);

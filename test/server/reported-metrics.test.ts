@@ -12,7 +12,7 @@ import { reportedMetricsProblem } from '../../server/run/reported-metrics.js';
 import { runScenario } from '../../server/run/run.js';
 import { evalTaskFor } from '../../server/schedule/eval-task.js';
 import { planArm } from '../../server/schedule/index.js';
-import { FakeEngine } from '../support/fake-engine.js';
+import { FakeEngine, FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { inProcessClients } from '../support/launcher.js';
 import { readResults } from '../support/same-run.js';
 import { tinyScenario } from '../support/scenario.js';
@@ -72,7 +72,7 @@ describe('reported metrics', () => {
   it('a run refuses the result of a client that misreports its steps: that arm fails, naming the field, and the others finish', async () => {
     const dir = tempDir();
     const lying = inProcessClients({}, (o) => new MisreportingEngine(o));
-    const summary = await runScenario({ scenario, outDir: dir, launch: lying.launcher, logger: silentLogger() });
+    const summary = await runScenario({ scenario, outDir: dir, launch: lying.launcher, logger: silentLogger(), resultCheck: FAKE_RESULT_CHECK });
     expect(summary.failures).toEqual([
       { arm: 'relay-replay', error: expect.stringMatching(/^arm relay-replay, stage 1: client fake-\d: task relay-replay:stage-1: result refused: metrics\.steps: the client reports 1000000 step\(s\), the task asked for 7$/) },
     ]);

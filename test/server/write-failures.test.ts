@@ -13,6 +13,7 @@ import { retryingWrite, WriteError, writeFileAtomic, type AtomicWrite } from '..
 import { RunJournal } from '../../server/run/journal.js';
 import { resumeRun } from '../../server/run/resume.js';
 import { runScenario } from '../../server/run/run.js';
+import { FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { inProcessClients } from '../support/launcher.js';
 import { checkpointFiles, comparableResults, readResults } from '../support/same-run.js';
 import { tinyScenario } from '../support/scenario.js';
@@ -77,14 +78,14 @@ describe('failed writes in a run', () => {
   beforeEach(async () => {
     dir = tempDir();
     whole = join(dir, 'whole');
-    await runScenario({ scenario, outDir: whole, launch: inProcessClients().launcher, logger: silentLogger() });
+    await runScenario({ scenario, outDir: whole, launch: inProcessClients().launcher, logger: silentLogger(), resultCheck: FAKE_RESULT_CHECK });
   });
 
   it('a run rides out EMFILE on checkpoint and journal writes for a while', async () => {
     let left = 6;
     // Every other write fails until six have failed: each write succeeds on a retry.
     const disk = flakyDisk('EMFILE', () => left > 0 && left-- % 2 === 0);
-    const summary = await runScenario({ scenario, outDir: dir, launch: inProcessClients().launcher, logger: silentLogger(), writes: { write: disk.write, ...QUICK } });
+    const summary = await runScenario({ scenario, outDir: dir, launch: inProcessClients().launcher, logger: silentLogger(), resultCheck: FAKE_RESULT_CHECK, writes: { write: disk.write, ...QUICK } });
     expect(disk.refused.length).toBe(3);
     expect(summary.failures).toEqual([]);
     expect(comparableResults(await readResults(dir))).toEqual(comparableResults(await readResults(whole)));
@@ -93,7 +94,7 @@ describe('failed writes in a run', () => {
 
   it('a checkpoint write that fails for good ends that arm only; the others finish, and resume finishes the run', async () => {
     const disk = flakyDisk('ENOSPC', (path) => path.includes(join('checkpoints', 'relay-replay', 'stage-1')));
-    const first = await runScenario({ scenario, outDir: dir, launch: inProcessClients().launcher, logger: silentLogger(), writes: { write: disk.write, ...QUICK } });
+    const first = await runScenario({ scenario, outDir: dir, launch: inProcessClients().launcher, logger: silentLogger(), resultCheck: FAKE_RESULT_CHECK, writes: { write: disk.write, ...QUICK } });
     const stateFile = join(dir, 'checkpoints', 'relay-replay', 'stage-1.state');
     expect(first.failures).toEqual([{ arm: 'relay-replay', error: expect.stringMatching(/^arm relay-replay, stage 1: could not write .*stage-1\.state \(tried 4 times over \d+ s\): ENOSPC: injected failure/) }]);
     expect(disk.refused).toEqual([stateFile, stateFile, stateFile, stateFile]);
@@ -108,7 +109,7 @@ describe('failed writes in a run', () => {
     expect((await RunJournal.open(dir)).armError('relay-replay')).toBe(first.failures[0].error);
     expect((await readdir(join(dir, 'checkpoints', 'relay-replay'))).filter((f) => f.includes('.tmp-'))).toEqual([]);
 
-    const resumed = await resumeRun({ runDir: dir, launch: inProcessClients().launcher, logger: silentLogger() });
+    const resumed = await resumeRun({ runDir: dir, launch: inProcessClients().launcher, logger: silentLogger(), resultCheck: FAKE_RESULT_CHECK });
     expect(resumed.failures).toEqual([]);
     expect(comparableResults(await readResults(dir))).toEqual(comparableResults(await readResults(whole)));
     expect(await checkpointFiles(dir)).toEqual(await checkpointFiles(whole));
@@ -121,7 +122,7 @@ describe('failed writes in a run', () => {
       if (path.endsWith(join('relay-replay', 'stage-1.state'))) broken = true;
       return broken && basename(path) === 'journal.json';
     });
-    const first = await runScenario({ scenario, outDir: dir, launch: inProcessClients().launcher, logger: silentLogger(), writes: { write: disk.write, ...QUICK } });
+    const first = await runScenario({ scenario, outDir: dir, launch: inProcessClients().launcher, logger: silentLogger(), resultCheck: FAKE_RESULT_CHECK, writes: { write: disk.write, ...QUICK } });
     const journalFile = join(dir, 'journal.json');
     expect(first.failures.length).toBeGreaterThan(0);
     expect(first.failures.map((f) => f.arm)).toContain('relay-replay');
@@ -134,7 +135,7 @@ describe('failed writes in a run', () => {
     const journal = await RunJournal.open(dir);
     expect(journal.stages('relay-replay').length).toBeLessThanOrEqual(1);
 
-    const resumed = await resumeRun({ runDir: dir, launch: inProcessClients().launcher, logger: silentLogger() });
+    const resumed = await resumeRun({ runDir: dir, launch: inProcessClients().launcher, logger: silentLogger(), resultCheck: FAKE_RESULT_CHECK });
     expect(resumed.failures).toEqual([]);
     expect(comparableResults(await readResults(dir))).toEqual(comparableResults(await readResults(whole)));
     expect(await checkpointFiles(dir)).toEqual(await checkpointFiles(whole));

@@ -3,7 +3,8 @@
  * `node --import tsx test/support/fake-client-main.ts --server URL --backend B --client-id ID`.
  * From the environment: `STREAMSSL_FAKE_TRAIN_DELAY_MS` makes each train task last that
  * long; `STREAMSSL_FAKE_DIE_ON=<taskId>` makes the process kill itself (SIGKILL) whenever
- * it starts that task, as a crash mid-stage would.
+ * it starts that task, as a crash mid-stage would; `STREAMSSL_FAKE_FITTING=1` returns
+ * states that fit the task's model, for a coordinator that checks them (the CLI's).
  */
 import { parseArgs } from 'node:util';
 import { runClientProcess } from '../../client/main.js';
@@ -16,6 +17,7 @@ const code = await runClientProcess({ server: values.server!, backend: (values.b
   return new FakeEngine({
     stateBytes: 2_000_000,
     trainDelayMs: Number(process.env.STREAMSSL_FAKE_TRAIN_DELAY_MS ?? 0),
+    fittingStates: process.env.STREAMSSL_FAKE_FITTING === '1',
     onTrain: (task) => {
       if (task.taskId === dieOn) process.kill(process.pid, 'SIGKILL');
     },
