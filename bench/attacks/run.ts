@@ -62,7 +62,7 @@ async function guessTokens(seconds: number): Promise<void> {
   let lockedAfter = 0;
   const handshake = (token: string) =>
     new Promise<string>((resolve) => {
-      const s = io(url, { auth: { token, protocolVersion: PROTOCOL_VERSION }, reconnection: false, transports: ['websocket'] });
+      const s = io(url, { auth: { token, protocolVersion: PROTOCOL_VERSION }, reconnection: false, transports: ['websocket'], timeout: 20_000 });
       s.once('connect', () => (s.close(), resolve('accepted')));
       s.once('connect_error', (e: Error & { data?: { code?: string } }) => (s.close(), resolve(e.data?.code ?? e.message)));
     });
@@ -83,11 +83,11 @@ async function pollingFlood(count: number): Promise<void> {
   const before = await stats();
   const statuses = new Map<number, number>();
   for (let i = 0; i < count; i += 100) {
-    const batch = await Promise.all(Array.from({ length: Math.min(100, count - i) }, () => fetch(`${url}/socket.io/?EIO=4&transport=polling`).then((r) => (r.body?.cancel(), r.status), () => -1)));
+    const batch = await Promise.all(Array.from({ length: Math.min(100, count - i) }, () => fetch(`${url}/socket.io/?EIO=4&transport=polling`, { signal: AbortSignal.timeout(10_000) }).then((r) => (r.body?.cancel(), r.status), () => -1)));
     for (const s of batch) statuses.set(s, (statuses.get(s) ?? 0) + 1);
   }
   const after = await stats();
-  const answers = [...statuses].map(([s, n]) => `${n.toLocaleString('en')} x ${s === -1 ? 'connection error' : `HTTP ${s}`}`).join(', ');
+  const answers = [...statuses].map(([s, n]) => `${n.toLocaleString('en')} x ${s === -1 ? 'connection closed or timed out' : `HTTP ${s}`}`).join(', ');
   rows.push([`${count.toLocaleString('en')} long-polling handshakes without a token`, `${answers} (websocket only: no session kept); coordinator ${mb(before.rssMB)} -> ${mb(after.rssMB)}`]);
 }
 
