@@ -30,6 +30,13 @@ import type { TaskOutcome, TaskClient } from '../clients/pool.js';
 /** The coordinator's side of a client connection. */
 export type CoordinatorSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
+/** A running task's deadline: see `RemoteClient.deadline`. */
+interface Deadline {
+  expired: Promise<never>;
+  restart(): void;
+  stop(): void;
+}
+
 /** A task that failed on (or on the way to) a client. */
 export class TaskError extends Error {
   constructor(
@@ -95,7 +102,8 @@ export class RemoteClient implements TaskClient {
     if (this.activeTaskId) throw new TaskError('busy', `client ${this.id} is already running task ${this.activeTaskId}`);
     this.activeTaskId = task.taskId;
     const log = this.options.logger.child({ client: this.id, taskId: task.taskId });
-    let timer: NodeJS.Timeout | undefined;
+    let stage: Deadline | null = null;
+    let silence: Deadline | null = null;
     try {
       const uploadStart = performance.now();
       const onResend = (err: TransferError, attempt: number) => log.warn({ attempt, code: err.code }, `re-sending a damaged upload: ${err.message}`);
@@ -110,25 +118,22 @@ export class RemoteClient implements TaskClient {
         this.running = { task, resolve, reject };
       });
       result.catch(() => undefined); // settled before it is awaited when the assignment fails
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new TaskError('timeout', `client ${this.id}: task ${task.taskId} gave no result within ${this.options.stageTimeoutMs / 1000} s`));
-          // Presumed lost: end its session so it neither lingers as idle nor holds resources.
-          log.warn('stage timeout: disconnecting the client');
-          setImmediate(() => this.socket.disconnect(true)); // after the timeout has settled the task
-        }, this.options.stageTimeoutMs);
-      });
-      timeout.catch(() => undefined);
-      const silence = this.silenceTimer(task, log);
-      silence.promise.catch(() => undefined);
+      stage = this.deadline(this.options.stageTimeoutMs, `task ${task.taskId} gave no result within ${this.options.stageTimeoutMs / 1000} s`, 'stage timeout: disconnecting the client', log);
+      stage.restart();
+      // Liveness by progress: restarted by every sign of work (see `workSeen`).
+      const progressMs = this.options.progressTimeoutMs;
+      silence = progressMs === undefined ? null : this.deadline(progressMs, `task ${task.taskId} showed no progress for ${progressMs / 1000} s`, 'no progress: presumed stuck, disconnecting the client', log);
 
       const ack = await this.untilGone(this.socket.timeout(this.options.ackTimeoutMs).emitWithAck('task:assign', { task, stateBlobId, replayBlobId }));
       const reply = replySchema.safeParse(ack);
       if (!reply.success) throw new TaskError('bad_request', `client ${this.id}: malformed acknowledgement of task:assign: ${describeIssues(reply.error)}`);
       if (!reply.data.ok) throw new TaskError(reply.data.code, `client ${this.id} refused task ${task.taskId}: ${plainText(reply.data.message, MAX_CLIENT_MESSAGE_LENGTH)}`);
       log.debug('task assigned');
-      silence.start();
-      const outcome = await this.untilGone(Promise.race([result, timeout, silence.promise]));
+      if (silence) {
+        this.workSeen = silence.restart;
+        silence.restart();
+      }
+      const outcome = await this.untilGone(Promise.race([result, stage.expired, ...(silence ? [silence.expired] : [])]));
       return {
         metrics: outcome.metrics as MetricsOf<T>,
         state: outcome.state,
@@ -142,7 +147,8 @@ export class RemoteClient implements TaskClient {
       if (/timed out/.test(message)) throw new TaskError('timeout', `client ${this.id}: task:assign of ${task.taskId} not acknowledged in time`, true);
       throw new TaskError('internal', `client ${this.id}: task ${task.taskId}: ${message}`);
     } finally {
-      clearTimeout(timer);
+      stage?.stop();
+      silence?.stop();
       this.workSeen = null;
       this.running = null;
       this.activeTaskId = null;
@@ -216,35 +222,31 @@ export class RemoteClient implements TaskClient {
   }
 
   /**
-   * Fails the task when the client shows no sign of work for `progressTimeoutMs` once it
-   * has accepted the task, and ends the client's session (it is presumed stuck: a client
-   * that keeps its socket but does nothing would otherwise hold the stage for the whole
-   * stage timeout).
+   * A deadline for the running task: once `restart`ed, `expired` rejects with a timeout
+   * `TaskError` unless `restart` comes again (or `stop`) within `ms`, and the client's
+   * session is ended: it is presumed lost (stage timeout) or stuck (no progress), and
+   * must neither linger as idle nor hold resources. A task that did not end this way
+   * `stop`s it, so that nothing fires at a client after its task.
    */
-  private silenceTimer(task: WireTask, log: Logger): { promise: Promise<never>; start(): void } {
-    const ms = this.options.progressTimeoutMs;
+  private deadline(ms: number, what: string, logLine: string, log: Logger): Deadline {
     let reject: (err: Error) => void = () => undefined;
-    const promise = new Promise<never>((_, r) => (reject = r));
+    const expired = new Promise<never>((_, r) => (reject = r));
+    expired.catch(() => undefined); // settled before it is awaited when the assignment fails
     let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        reject(new TaskError('timeout', `client ${this.id}: task ${task.taskId} showed no progress for ${ms! / 1000} s`));
-        log.warn('no progress: presumed stuck, disconnecting the client');
-        setImmediate(() => this.socket.disconnect(true));
-      }, ms);
-      timer.unref();
-    };
-    promise.finally(() => clearTimeout(timer)).catch(() => undefined);
     return {
-      promise,
-      start: () => {
-        if (ms === undefined) return;
-        this.workSeen = arm;
-        arm();
+      expired,
+      restart: () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          reject(new TaskError('timeout', `client ${this.id}: ${what}`));
+          log.warn(logLine);
+          setImmediate(() => this.socket.disconnect(true)); // after the rejection has settled the task
+        }, ms);
       },
+      stop: () => clearTimeout(timer),
     };
   }
+
 
   /** The client disconnected: whatever it was doing fails now, and so does anything later. */
   disconnected(reason: string): void {

@@ -131,4 +131,25 @@ describe('liveness by progress', () => {
       await coordinator.close();
     }
   });
+
+  it('a client whose task finished is not presumed stuck afterwards, however long it waits for the next', async () => {
+    const { startClient } = await import('../../client/connection.js');
+    const { startTestCoordinator, TEST_TOKEN } = await import('../support/coordinator.js');
+    const { FakeEngine } = await import('../support/fake-engine.js');
+    const { planArm } = await import('../../server/schedule/index.js');
+    const scenario = tinyScenario();
+    const [first] = planArm({ scenario, arm: scenario.arms[0], chunkSizes: [100, 110, 120] });
+    const coordinator = await startTestCoordinator({ progressTimeoutMs: 300 });
+    const client = await startClient({ url: coordinator.url, token: TEST_TOKEN, engine: new FakeEngine(), clientId: 'idle', reconnectionAttempts: 0 });
+    try {
+      const worker = await coordinator.registry.acquire();
+      await worker.runTask(first, null, null);
+      coordinator.registry.release(worker);
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      expect(coordinator.registry.list().map((c) => c.id)).toEqual(['idle']);
+    } finally {
+      await client.close();
+      await coordinator.close();
+    }
+  });
 });
