@@ -126,7 +126,7 @@ function walk(value: unknown, path: string, depth: number): string | null {
 export const MANIFEST_CHECK: ResultCheck = { state: inspectReturnedState, replay: inspectReturnedReplay };
 
 /** Why encoded `bytes` cannot be kept as any value (they do not decode, nest absurdly, or hold non-finite numbers), or null. */
-export function undecodable(bytes: Uint8Array, what: string): string | null {
+function undecodable(bytes: Uint8Array, what: string): string | null {
   const value = decodeAndWalk(bytes, what);
   return typeof value === 'string' ? value : null;
 }
@@ -138,10 +138,10 @@ export function undecodable(bytes: Uint8Array, what: string): string | null {
  */
 export const STRUCTURE_ONLY_CHECK: ResultCheck = {
   state(bytes) {
-    const problem = undecodable(bytes, 'state');
-    if (problem) return problem;
+    const value = decodeAndWalk(bytes, 'state');
+    if (typeof value === 'string') return value;
     try {
-      checkModelState(decode(bytes));
+      keepDecoded(bytes, checkModelState(value.decoded));
       return null;
     } catch (err) {
       return `the returned state is not a model state: ${(err as Error).message}`;
