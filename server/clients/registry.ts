@@ -12,6 +12,7 @@
  */
 import type { WireTask } from '../../shared/protocol.js';
 import type { AcquireOptions, TaskEnd, TaskClient, ClientPool } from './pool.js';
+import type { EventSink } from '../observe/bus.js';
 
 /** Unresponsive task ends in a row after which a client is set aside. */
 export const QUARANTINE_AFTER = 2;
@@ -94,6 +95,9 @@ export class ClientRegistry implements ClientPool {
   private readonly joinListeners = new Set<(client: ClientSnapshot) => void>();
   private failure: Error | null = null;
 
+  /** `events` is told of clients joining and leaving, and of tasks handed out and ended. */
+  constructor(private readonly events?: EventSink) {}
+
   /** Registers a client under `requestedId`, or under `requestedId-2`, `-3`... when that is taken. */
   add(requestedId: string, info: ClientInfo, makeClient: (id: string) => TaskClient): string {
     let id = requestedId;
@@ -103,6 +107,16 @@ export class ClientRegistry implements ClientPool {
     this.updateNoClientsTimers();
     for (const watch of [...this.countWatchers]) watch();
     const joined = this.list().find((c) => c.id === id)!;
+    this.events?.publish({
+      type: 'client-joined',
+      client: id,
+      host: info.hostname,
+      address: info.address,
+      pid: info.pid,
+      ...(info.backend !== undefined ? { backend: info.backend } : {}),
+      ...(info.device !== undefined ? { device: info.device } : {}),
+      ...(info.chunks !== undefined ? { chunks: info.chunks } : {}),
+    });
     for (const listener of [...this.joinListeners]) listener(joined);
     return id;
   }
@@ -114,8 +128,8 @@ export class ClientRegistry implements ClientPool {
   }
 
   /** Forgets a client (it disconnected). A task it was running fails through its client. */
-  remove(id: string): void {
-    this.entries.delete(id);
+  remove(id: string, reason = 'disconnected'): void {
+    if (this.entries.delete(id)) this.events?.publish({ type: 'client-left', client: id, reason });
     this.updateNoClientsTimers();
     for (const watch of [...this.countWatchers]) watch();
   }
@@ -161,6 +175,7 @@ export class ClientRegistry implements ClientPool {
     } else if (end === 'unresponsive') {
       entry.strikes += 1;
     }
+    if (entry.holds) this.events?.publish({ type: 'task-ended', client: entry.id, taskId: entry.holds.taskId, end });
     entry.lease = null;
     entry.busy = false;
     entry.idleSince = Date.now();
@@ -260,6 +275,13 @@ export class ClientRegistry implements ClientPool {
           kind: task.kind,
           ...(task.kind === 'train' ? { arm: task.arm, stage: task.stage, chunks: task.data.chunks } : {}),
         };
+        this.events?.publish({
+          type: 'task-assigned',
+          client: entry.id,
+          taskId: task.taskId,
+          kind: task.kind,
+          ...(task.kind === 'train' ? { arm: task.arm, stage: task.stage, steps: task.steps } : {}),
+        });
         return entry.client.runTask(task, state, replay);
       },
     };

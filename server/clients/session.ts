@@ -15,6 +15,7 @@ import type { ClientSetup } from '../run/journal.js';
 import type { ClientRegistry, ClientSnapshot } from './registry.js';
 import { checkChunksHeld, chunkHoldings } from './placement.js';
 import { spawnClients } from './spawn.js';
+import type { EventSink, RunEvents } from '../observe/bus.js';
 
 /** What a launcher is told about the coordinator its clients must join. */
 export interface LaunchContext {
@@ -32,6 +33,8 @@ export interface LaunchContext {
   holdings: readonly number[][] | null;
   logDir: string;
   logger: Logger;
+  /** Told of client processes started again (spawned clients). */
+  events?: EventSink;
 }
 
 export interface LaunchedClients {
@@ -56,6 +59,7 @@ export const spawnLauncher: ClientLauncher = (ctx) =>
     maxRestarts: ctx.restarts,
     ...(ctx.gpus ? { gpus: ctx.gpus } : {}),
     ...(ctx.holdings ? { holdings: ctx.holdings } : {}),
+    ...(ctx.events ? { events: ctx.events } : {}),
   });
 
 export interface SessionOptions {
@@ -65,7 +69,9 @@ export interface SessionOptions {
   launcher: ClientLauncher | null;
   logDir: string;
   /** Where to listen; default 127.0.0.1, a free port and a random token; https with `tls`. */
-  listen?: { host?: string; port?: number; token?: string; tls?: TlsCredentials };
+  listen?: { host?: string; port?: number; token?: string; tls?: TlsCredentials; viewerToken?: string; metrics?: boolean };
+  /** The run's events (clients, tasks, progress, restarts...). */
+  events?: RunEvents;
   logger: Logger;
   /** How long launched clients may take to connect (default 120 s; remote clients are awaited forever). */
   connectTimeoutMs?: number;
@@ -100,6 +106,9 @@ export async function openSession(o: SessionOptions): Promise<Session> {
     port: o.listen?.port ?? 0,
     tls: o.listen?.tls,
     token,
+    ...(o.listen?.viewerToken !== undefined ? { viewerToken: o.listen.viewerToken } : {}),
+    ...(o.listen?.metrics ? { metrics: true } : {}),
+    ...(o.events ? { events: o.events } : {}),
     logger,
     stageTimeoutMs: scenario.clients.stageTimeoutSeconds * 1000,
     heartbeatTimeoutMs: scenario.clients.heartbeatSeconds * 1000,
@@ -132,6 +141,7 @@ export async function openSession(o: SessionOptions): Promise<Session> {
         holdings: chunkHoldings(scenario.clients.placement, setup.clients, scenario.stream.chunks),
         logDir: o.logDir,
         logger,
+        ...(o.events ? { events: o.events } : {}),
       });
       void launched.allExited?.then((lines) => pool.fail(new Error(`every client exited before the run finished: ${formatLines(lines)}`)));
     } else {

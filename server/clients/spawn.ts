@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger, type Logger } from '../../shared/log.js';
 import { describeExit, spawnTypeScript } from './tsx-process.js';
+import type { EventSink } from '../observe/bus.js';
 
 export interface SpawnClientsOptions {
   count: number;
@@ -23,6 +24,8 @@ export interface SpawnClientsOptions {
   /** Folder for `client-<i>.log`. */
   logDir: string;
   logger?: Logger;
+  /** Told of every restart (the run's events). */
+  events?: EventSink;
   /** Client entry point (default `client/main.ts` of this checkout). */
   entry?: string;
   /** Extra environment for the children (e.g. `STREAMSSL_LOG`). */
@@ -103,6 +106,7 @@ export function spawnClients(options: SpawnClientsOptions): SpawnedClients {
       if (!stopping && restartable && slot.restarts < maxRestarts) {
         slot.restarts++;
         logger.warn({ client: slot.id, how, restart: slot.restarts, maxRestarts }, 'client process died: starting it again');
+        options.events?.publish({ type: 'client-restarted', client: slot.id, restart: slot.restarts, maxRestarts, how });
         slot.child = start(slot.id);
         follow(slot, resolve);
         return;

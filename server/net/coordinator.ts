@@ -32,6 +32,10 @@ import { closedForMessageSize, DEFAULT_MAX_MESSAGE_BYTES } from './message-limit
 import { ClientRegistry } from '../clients/registry.js';
 import { checkTlsCredentials, type TlsCredentials } from './tls.js';
 import { RemoteClient, type CoordinatorSocket } from './remote-client.js';
+import type { RunEvents } from '../observe/bus.js';
+import { RunMetrics } from '../observe/prometheus.js';
+import { TaskEvents, type TaskObserver } from '../observe/task-events.js';
+import { attachMetricsEndpoint } from './metrics-endpoint.js';
 
 export interface CoordinatorOptions {
   /** Interface to listen on (default 127.0.0.1; 0.0.0.0 for remote clients). */
@@ -77,6 +81,15 @@ export interface CoordinatorOptions {
   connections?: ConnectionLimits;
   /** How failed handshakes slow down and lock out an address (see auth-limiter.ts). */
   authLimits?: AuthLimiterOptions;
+  /** The run's events: clients, tasks, progress, hand-offs and refusals are published to it. */
+  events?: RunEvents;
+  /**
+   * Viewers' token, for `/metrics` (and the dashboard): never equal to `token`, so that a
+   * client token opens no view and a viewer token admits no client.
+   */
+  viewerToken?: string;
+  /** Serve Prometheus `/metrics` (needs `events` and `viewerToken`; default off). */
+  metrics?: boolean;
 }
 
 export interface Coordinator {
@@ -100,9 +113,17 @@ type Ack = (reply: unknown) => void;
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger();
-  const registry = new ClientRegistry();
+  const registry = new ClientRegistry(options.events);
   if (options.tls) checkTlsCredentials(options.tls);
+  if (options.viewerToken !== undefined && (options.viewerToken.length === 0 || options.viewerToken === options.token)) throw new Error('the viewer token must be non-empty and differ from the clients\' token');
+  if (options.metrics && (!options.events || options.viewerToken === undefined)) throw new Error('/metrics needs the run\'s events and a viewer token');
   const http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createServer();
+  const limiter = new AuthLimiter(options.authLimits);
+  let guard: ConnectionGuard | null = null;
+  const metrics = options.metrics ? new RunMetrics(options.events!, () => registry.size) : null;
+  // Before socket.io attaches, so that it hands this listener the requests that are not its own.
+  if (metrics) attachMetricsEndpoint(http, { viewerToken: options.viewerToken!, metrics, limiter: new AuthLimiter(options.authLimits), logger, onAdmitted: (socket) => guard?.authenticated(socket) });
+  const observer = options.events ? new TaskEvents(options.events) : undefined;
   const scheme = options.tls ? 'https' : 'http';
   // A ping every `pingInterval`, presumed gone without a pong `pingTimeout` later: together the heartbeat bound.
   const heartbeatMs = options.heartbeatTimeoutMs ?? 300_000;
@@ -118,11 +139,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     transports: ['websocket'],
     connectTimeout: options.connections?.handshakeTimeoutMs ?? 10_000,
   });
-  const guard = new ConnectionGuard(http, options.connections ?? {}, logger);
-  io.use(authMiddleware({ token: options.token, logger, limiter: new AuthLimiter(options.authLimits), onAdmitted: (socket) => guard.authenticated(socket.request.socket) }));
+  guard = new ConnectionGuard(http, options.connections ?? {}, logger);
+  io.use(authMiddleware({ token: options.token, logger, limiter, onAdmitted: (socket) => guard?.authenticated(socket.request.socket) }));
   io.on('connection', (socket) => {
     try {
-      onConnection(socket, registry, logger, options);
+      onConnection(socket, registry, logger, options, observer);
     } catch (err) {
       logger.error({ err }, 'could not set up a connection');
       socket.disconnect(true);
@@ -148,7 +169,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     registry,
     connectionCounts: () => guard.counts(),
     async close() {
-      guard.close();
+      metrics?.close();
+      guard?.close();
       // An explicit server disconnect tells clients the session is over (they do not reconnect).
       io.disconnectSockets(true);
       await io.close();
@@ -156,8 +178,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 }
 
-function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logger: Logger, options: CoordinatorOptions): void {
+function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logger: Logger, options: CoordinatorOptions, observer: TaskObserver | undefined): void {
   const log = logger.child({ socket: socket.id, address: socket.handshake.address });
+  const refused = (event: string, reply: Failure) =>
+    options.events?.publish({ type: 'refused', ...(remote ? { client: remote.id } : {}), address: socket.handshake.address, event, code: reply.code, message: reply.message.slice(0, 2000) });
   const inbox = new BlobInbox({
     maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES,
     ...(options.maxHeldBlobBytes !== undefined ? { maxHeldBytes: options.maxHeldBlobBytes } : {}),
@@ -176,7 +200,10 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
       remote.noteUpload();
       return { ok: true };
     },
-    onRefused: (event, reply) => log.warn({ event, code: reply.code, client: remote?.id }, `rejected ${event}: ${reply.message}`),
+    onRefused: (event, reply) => {
+      log.warn({ event, code: reply.code, client: remote?.id }, `rejected ${event}: ${reply.message}`);
+      refused(event, reply);
+    },
   });
 
   /** Runs a handler so that neither a throw nor a missing callback can reach socket.io. */
@@ -188,7 +215,10 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
       log.error({ err, event }, 'handler failed');
       reply = failure('internal', `${event}: ${(err as Error).message}`);
     }
-    if (!reply.ok) log.warn({ event, code: reply.code, client: remote?.id }, `rejected ${event}: ${reply.message}`);
+    if (!reply.ok) {
+      log.warn({ event, code: reply.code, client: remote?.id }, `rejected ${event}: ${reply.message}`);
+      refused(event, reply);
+    }
     if (typeof ack === 'function') (ack as Ack)(reply);
   };
 
@@ -209,6 +239,7 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
           ...(options.resultCheck ? { resultCheck: options.resultCheck } : {}),
           logger,
           onProgress: options.onProgress,
+          ...(observer ? { observer } : {}),
         });
         return remote;
       });
@@ -241,7 +272,7 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
     }
     log.info({ client: remote?.id, reason }, 'client left');
     if (remote) {
-      registry.remove(remote.id);
+      registry.remove(remote.id, String(reason));
       remote.disconnected(reason);
     }
     inbox.clear();

@@ -25,6 +25,7 @@ import type { BlobInbox } from '../../shared/blob-inbox.js';
 import { sendBlob, TransferError } from '../../shared/transfer.js';
 import { MANIFEST_CHECK, type ResultCheck } from '../states/state-check.js';
 import { MAX_CLIENT_MESSAGE_LENGTH, plainText } from './client-text.js';
+import type { TaskObserver } from '../observe/task-events.js';
 import type { TaskOutcome, TaskClient } from '../clients/pool.js';
 
 /** The coordinator's side of a client connection. */
@@ -66,6 +67,8 @@ export interface RemoteClientOptions {
   chunkSize?: number;
   logger: Logger;
   onProgress?: (clientId: string, progress: Progress) => void;
+  /** Told of tasks started, progress and hand-offs (the run's events). */
+  observer?: TaskObserver;
 }
 
 interface Running {
@@ -112,7 +115,9 @@ export class RemoteClient implements TaskClient {
       const stateBlobId = await upload(state);
       const replayBlobId = await upload(replay);
       const uploadSeconds = (performance.now() - uploadStart) / 1000;
-      log.debug({ bytes: (state?.byteLength ?? 0) + (replay?.byteLength ?? 0), seconds: uploadSeconds }, 'blobs uploaded');
+      const uploaded = (state?.byteLength ?? 0) + (replay?.byteLength ?? 0);
+      log.debug({ bytes: uploaded, seconds: uploadSeconds }, 'blobs uploaded');
+      if (uploaded > 0) this.options.observer?.handOff(this.id, task, 'to-client', uploaded, uploadSeconds);
 
       const result = new Promise<Parameters<Running['resolve']>[0]>((resolve, reject) => {
         this.running = { task, resolve, reject };
@@ -129,11 +134,14 @@ export class RemoteClient implements TaskClient {
       if (!reply.success) throw new TaskError('bad_request', `client ${this.id}: malformed acknowledgement of task:assign: ${describeIssues(reply.error)}`);
       if (!reply.data.ok) throw new TaskError(reply.data.code, `client ${this.id} refused task ${task.taskId}: ${plainText(reply.data.message, MAX_CLIENT_MESSAGE_LENGTH)}`);
       log.debug('task assigned');
+      this.options.observer?.started(this.id, task);
       if (silence) {
         this.workSeen = silence.restart;
         silence.restart();
       }
       const outcome = await this.untilGone(Promise.race([result, stage.expired, ...(silence ? [silence.expired] : [])]));
+      const downloaded = (outcome.state?.byteLength ?? 0) + (outcome.replay?.byteLength ?? 0);
+      if (downloaded > 0) this.options.observer?.handOff(this.id, task, 'from-client', downloaded, outcome.downloadSeconds);
       return {
         metrics: outcome.metrics as MetricsOf<T>,
         state: outcome.state,
@@ -203,6 +211,7 @@ export class RemoteClient implements TaskClient {
     if (this.running?.task.taskId !== parsed.data.taskId) return;
     this.workSeen?.();
     this.options.onProgress?.(this.id, parsed.data);
+    this.options.observer?.progress(this.id, this.running.task, parsed.data);
   }
 
   /** A blob event arrived from the client: an upload in progress is work too. */

@@ -37,5 +37,5 @@ export async function resumeRun(o: ResumeOptions): Promise<RunSummary> {
   const finished = Object.fromEntries(journal.scenario.arms.map((arm) => [arm.name, journal.stages(arm.name).length]));
   logger.info({ runDir: o.runDir, finishedStages: finished, randomInit: journal.randomInit !== null }, 'resuming the run');
   await journal.recordResume();
-  return continueRun(journal, { ...o, setup, logger });
+  return continueRun(journal, { ...o, setup, logger, resumed: true });
 }

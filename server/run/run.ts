@@ -24,10 +24,13 @@ import { armStarts, type ArmStart } from './resume-point.js';
 import { runWithRetries, type RetryPolicy } from './retry.js';
 import { evalTaskFor } from '../schedule/eval-task.js';
 import { computeMatchingNote, modeOf, runArm, type ArmRun } from '../schedule/index.js';
-import { openSession, spawnLauncher, type ClientLauncher, type Session } from '../clients/session.js';
+import { openSession, spawnLauncher, type ClientLauncher, type Session, type SessionOptions } from '../clients/session.js';
 import { MAX_RECORDED_ERROR_LENGTH, plainText } from '../net/client-text.js';
-import type { TlsCredentials } from '../net/tls.js';
 import type { ClientPool } from '../clients/pool.js';
+import type { EventSink, RunEvents } from '../observe/bus.js';
+import { armsPlannedEvent, observeRun, runStartedEvent } from '../observe/run-observer.js';
+import { armFailedEvent } from '../observe/stage-events.js';
+import { ArmFailedError } from '../schedule/run-arm.js';
 
 export type { ClientLauncher, LaunchContext, LaunchedClients } from '../clients/session.js';
 export { spawnLauncher } from '../clients/session.js';
@@ -69,10 +72,15 @@ export interface RunScenarioOptions {
    * splitter (a `plan` task), since the coordinator holds no data.
    */
   chunkSizes?: number[];
-  /** Where to listen; default 127.0.0.1, a free port and a random token; https with `tls`. */
-  listen?: { host?: string; port?: number; token?: string; tls?: TlsCredentials };
+  /**
+   * Where to listen; default 127.0.0.1, a free port and a random token; https with `tls`;
+   * Prometheus `/metrics` behind `viewerToken` with `metrics` (see coordinator.ts).
+   */
+  listen?: SessionOptions['listen'];
   /** How clients are started; default `spawnLauncher`; null waits for remote clients. */
   launch?: ClientLauncher | null;
+  /** The run's event bus (e.g. with a terminal display attached); default a new one. Appended to DIR/metrics.jsonl either way. */
+  events?: RunEvents;
   logger?: Logger;
   /** How long launched clients may take to connect (default 120 s, 5 s per client beyond 24; remote clients are awaited forever). */
   connectTimeoutMs?: number;
@@ -140,6 +148,9 @@ export interface ContinueRunOptions {
   onProgress?: RunScenarioOptions['onProgress'];
   resultCheck?: ResultCheck;
   writes?: RunScenarioOptions['writes'];
+  events?: RunEvents;
+  /** This session continues a run cut short (resume.ts). */
+  resumed?: boolean;
 }
 
 /** Does what `journal` does not hold yet, then writes the results of the whole run. */
@@ -150,6 +161,9 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
   const retry: RetryPolicy = { retries: scenario.clients.retries, noClientsTimeoutMs: scenario.clients.reconnectWaitSeconds * 1000 };
   let session: Session | null = null;
   let summary: RunSummary;
+  const observation = await observeRun(runDir, { events: o.events, logger });
+  const { events } = observation;
+  events.publish(runStartedEvent(scenario, o.resumed ?? false, scenario.clients.parallelArms && o.setup.clients > 1));
   try {
     // Checked before any client starts, so that a damaged journal or checkpoint fails at once.
     let starts = journal.stream ? await armStarts(journal, checkpoints) : null;
@@ -160,6 +174,7 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
         launcher: o.launch === undefined ? (o.setup.remote ? null : spawnLauncher) : o.launch,
         logDir: join(runDir, 'logs'),
         listen: o.listen,
+        events,
         logger,
         connectTimeoutMs: o.connectTimeoutMs,
         onProgress: o.onProgress,
@@ -178,6 +193,8 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
     const chunkSizes = stream.chunks.map((c) => c.size);
     logger.info({ chunkSizes }, 'stream planned');
     starts ??= await armStarts(journal, checkpoints);
+    events.publish(armsPlannedEvent(scenario, starts, chunkSizes));
+    if (journal.randomInit) events.publish({ type: 'random-init', knnTop1: journal.randomInit.knnTop1, linearTop1: journal.randomInit.linearTop1 });
 
     let randomInit = journal.randomInit;
     let randomInitError: unknown = null;
@@ -191,13 +208,14 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
           randomInitError = err;
           return;
         }
+        events.publish({ type: 'random-init', knnTop1: randomInit.knnTop1, linearTop1: randomInit.linearTop1 });
         // A journal that cannot take it costs a second evaluation if the run is resumed, not the run.
         await journal
           .recordRandomInit(randomInit)
           .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'could not journal the random-init evaluation; the results hold it, a resumed run evaluates it again'));
       },
       ...starts.map((start, i) => async () => {
-        arms[i] = await runJournaledArm(journal, start, { pool: pool!, checkpoints, retry, logger, chunkSizes });
+        arms[i] = await runJournaledArm(journal, start, { pool: pool!, checkpoints, retry, logger, chunkSizes, events });
       }),
     ];
     await runEvery(jobs, scenario.clients.parallelArms && o.setup.clients > 1);
@@ -219,12 +237,15 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
     if (failures.length > 0) logger.warn({ results: resultsPath, report: reportPath, failed: failures.map((f) => f.arm) }, 'run finished, some arms failed');
     else logger.info({ results: resultsPath, report: reportPath }, 'run finished');
     summary = { results, report, resultsPath, reportPath, journalPath: journal.path, failures };
+    events.publish({ type: 'run-done', ok: failures.length === 0, failures: failures.map((f) => ({ arm: f.arm, error: plainText(f.error, 2000) })) });
   } catch (err) {
+    events.publish({ type: 'run-done', ok: false, failures: [], error: plainText((err as Error).message ?? String(err), 2000) });
     // A journal that cannot be continued says so itself; anything else leaves a run to resume.
     if (err instanceof JournalError) throw err;
     throw new RunError(`${(err as Error).message ?? String(err)}\n${whereTheRunIs(runDir)}`, { cause: err });
   } finally {
     await session?.close();
+    await observation.close();
   }
   return scenario.analysis.atEnd ? analyzeAtEnd(summary, runDir, o.setup.backend, logger) : summary;
 }
@@ -254,6 +275,7 @@ interface ArmContext {
   retry: RetryPolicy;
   logger: Logger;
   chunkSizes: number[];
+  events: EventSink;
 }
 
 /**
@@ -289,6 +311,7 @@ async function runJournaledArm(journal: RunJournal, start: ArmStart, ctx: ArmCon
     // The error may quote a client: one plain, bounded line in the journal, results.json and report.md.
     const error = plainText((err as Error).message ?? String(err), MAX_RECORDED_ERROR_LENGTH);
     ctx.logger.error({ arm: arm.name, err: error }, 'arm failed; the other arms go on');
+    ctx.events.publish(armFailedEvent(arm.name, error, err instanceof ArmFailedError ? err.stage : undefined));
     // The journal may be what failed: the arm's failure is reported all the same, and resume continues after its last journaled stage.
     await journal
       .recordArmError(arm.name, error)

@@ -18,6 +18,8 @@ import type { ClientPool } from '../clients/pool.js';
 import type { ArmMode, HandOff, PlannedStage } from './arm-mode.js';
 import type { PlanInput } from './build.js';
 import { ARM_MODES, modeOf, type ArmModes } from './modes.js';
+import type { EventSink } from '../observe/bus.js';
+import { retryEvent, stageDoneEvent } from '../observe/stage-events.js';
 
 /** What one stage produced. */
 export interface StageRecord {
@@ -61,6 +63,8 @@ export interface RunArmOptions {
   onStage?: (arm: ArmSpec, record: StageRecord) => void | Promise<void>;
   /** Awaited before a task of a stage whose client was lost runs again. */
   onRetry?: (arm: ArmSpec, stage: number, event: RetryEvent) => void | Promise<void>;
+  /** The run's events: retries and finished stages are published to it. */
+  events?: EventSink;
 }
 
 /** An arm that stopped at `stage`; `finished` holds the stages done before it. */
@@ -110,7 +114,10 @@ async function runStage(mode: ArmMode, stage: PlannedStage, previous: HandOff | 
     const outcome = await runWithRetries(options.pool, task, state, replay, options.retry ?? NO_RETRIES, {
       logger: options.logger,
       context: { arm: arm.name, stage: record.stage },
-      onRetry: (event) => options.onRetry?.(arm, record.stage, event),
+      onRetry: (event) => {
+        options.events?.publish(retryEvent(arm.name, record.stage, event));
+        return options.onRetry?.(arm, record.stage, event);
+      },
       onDispatch: () => clock.taskSent(),
     });
     clock.resultArrived();
@@ -134,5 +141,6 @@ async function runStage(mode: ArmMode, stage: PlannedStage, previous: HandOff | 
   };
   options.logger?.info({ arm: arm.name, stage: record.stage, client: output.clientId, lossFirst: metrics.lossFirst, lossLast: metrics.lossLast, eval: metrics.eval }, 'stage done');
   await options.onStage?.(arm, done);
+  options.events?.publish(stageDoneEvent(arm.name, arm.mode, done));
   return { record: done, handOff: { state: output.state, replay: output.replay } };
 }

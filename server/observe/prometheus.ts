@@ -1,0 +1,87 @@
+/**
+ * The run's Prometheus metrics (prom-client), fed by its events: clients connected, stages
+ * done, arms failed, retries, refusals, hand-off bytes each way, each client's step rate
+ * and a histogram of the coordinator's overhead per stage. Kept in a registry of its own
+ * (never prom-client's global one), so two runs in one process do not mix and nothing is
+ * registered on import. Counters count this session (a resumed run starts them at zero,
+ * as Prometheus expects of a restarted process).
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RunEvent } from '../../shared/observe/run-events.js';
+import type { RunEvents } from './bus.js';
+
+/** Overhead buckets in seconds: a checkpoint write takes milliseconds, a slow disk or a fedavg average seconds. */
+const OVERHEAD_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class RunMetrics {
+  readonly registry = new Registry();
+  private readonly stagesDone: Counter<'arm'>;
+  private readonly armsFailed: Counter<'arm'>;
+  private readonly retries: Counter<'arm'>;
+  private readonly refused: Counter<'code'>;
+  private readonly restarts: Counter;
+  private readonly bytes: Counter<'direction'>;
+  private readonly stepRate: Gauge<'client'>;
+  private readonly overhead: Histogram;
+  private readonly stop: () => void;
+
+  /** Follows `events`; `connectedClients` is read at each scrape. */
+  constructor(events: RunEvents, connectedClients: () => number) {
+    const registers = [this.registry];
+    new Gauge({ name: 'streamssl_clients_connected', help: 'Clients connected to the coordinator', registers, collect() { this.set(connectedClients()); } });
+    this.stagesDone = new Counter({ name: 'streamssl_stages_done_total', help: 'Stages (fedavg rounds) finished and checkpointed', labelNames: ['arm'], registers });
+    this.armsFailed = new Counter({ name: 'streamssl_stages_failed_total', help: 'Stages that failed for good, ending their arm', labelNames: ['arm'], registers });
+    this.retries = new Counter({ name: 'streamssl_stages_retried_total', help: 'Tasks run again after their client was lost', labelNames: ['arm'], registers });
+    this.refused = new Counter({ name: 'streamssl_refused_messages_total', help: 'Client messages the coordinator refused', labelNames: ['code'], registers });
+    this.restarts = new Counter({ name: 'streamssl_client_restarts_total', help: 'Local client processes started again after they died', registers });
+    this.bytes = new Counter({ name: 'streamssl_handoff_bytes_total', help: 'Model state and replay bytes moved: sent to clients, received from them', labelNames: ['direction'], registers });
+    this.stepRate = new Gauge({ name: 'streamssl_client_steps_per_second', help: "Each training client's optimizer steps per second", labelNames: ['client'], registers });
+    this.overhead = new Histogram({ name: 'streamssl_coordinator_overhead_seconds', help: "Seconds from a stage's result arriving to the arm's next task being sent", buckets: OVERHEAD_BUCKETS, registers });
+    // Labels exist before their first event, so that a scrape shows zeros rather than nothing.
+    this.bytes.inc({ direction: 'sent' }, 0);
+    this.bytes.inc({ direction: 'received' }, 0);
+    this.stop = events.subscribe((e) => this.take(e));
+  }
+
+  /** The metrics in the Prometheus text format. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  close(): void {
+    this.stop();
+  }
+
+  private take(e: RunEvent): void {
+    switch (e.type) {
+      case 'stage-done':
+        this.stagesDone.inc({ arm: e.arm });
+        for (const s of e.overheadSeconds ?? []) this.overhead.observe(s);
+        return;
+      case 'arm-failed':
+        return this.armsFailed.inc({ arm: e.arm });
+      case 'retry':
+        return this.retries.inc({ arm: e.arm ?? '' });
+      case 'refused':
+        return this.refused.inc({ code: e.code });
+      case 'client-restarted':
+        return this.restarts.inc();
+      case 'hand-off':
+        return this.bytes.inc({ direction: e.direction === 'to-client' ? 'sent' : 'received' }, e.bytes);
+      case 'progress':
+        if (e.stepsPerSecond !== undefined) this.stepRate.set({ client: e.client }, e.stepsPerSecond);
+        return;
+      case 'task-ended':
+      case 'client-left':
+        // A client that is not training has no step rate (and one that left no series).
+        this.stepRate.remove({ client: e.client });
+        return;
+      default:
+        return;
+    }
+  }
+}
