@@ -5,11 +5,12 @@
  * arms failed writes what finished, then exits with code 1 naming what failed and where
  * everything is.
  */
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BENCH_CONFIG_CHOICES, countListOrNone, HANDOFF_CHOICES, HANDOFF_SIZE_NAMES, nameList, type HandoffSizeName, parseCount, parseNonNegative, parseSeconds, parseThreadList, type BenchCliOptions } from '../bench/options.js';
 import { clientCommand } from '../client/main.js';
-import { createLogger } from '../shared/log.js';
+import { createLogger, type Logger } from '../shared/log.js';
 import { BACKEND_NAMES, loadScenario, ScenarioError, type BackendName, type Scenario } from '../shared/scenario.js';
 import { JournalError } from '../server/run/journal.js';
 import { resumeRun } from '../server/run/resume.js';
@@ -17,6 +18,7 @@ import { runScenario, whereTheRunIs, type RunScenarioOptions, type RunSummary } 
 import { listenWarning, MIN_TOKEN_LENGTH, serveToken } from '../server/net/listen-policy.js';
 import { readTlsCredentials, TlsSetupError, type TlsCredentials } from '../server/net/tls.js';
 import { loadSuite, runSuite } from '../server/run/suite.js';
+import { progressOutput, type ProgressOutput } from '../server/observe/terminal-display.js';
 
 interface ScenarioOptions {
   out?: string;
@@ -24,6 +26,7 @@ interface ScenarioOptions {
 }
 
 interface RunOptions extends ScenarioOptions {
+  metrics?: boolean;
   backend?: BackendName;
   clients?: number;
   threads?: number;
@@ -31,6 +34,7 @@ interface RunOptions extends ScenarioOptions {
 }
 
 interface ServeOptions extends ScenarioOptions {
+  metrics?: boolean;
   port: number;
   token?: string;
   allowShortToken?: boolean;
@@ -41,6 +45,7 @@ interface ServeOptions extends ScenarioOptions {
 }
 
 interface ResumeCliOptions {
+  metrics?: boolean;
   backend?: BackendName;
   clients?: number;
   threads?: number;
@@ -66,9 +71,10 @@ export function buildProgram(): Command {
     .option('--clients <n>', 'client processes to spawn (default: one per chunk)', positiveInt)
     .option('--threads <n>', 'compute threads per client (default: the cores shared among clients training at once)', positiveInt)
     .option('--gpus <ids>', 'GPU ids, comma-separated, given to the clients round-robin as CUDA_VISIBLE_DEVICES (overrides clients.gpus)', gpuList)
+    .option('--metrics', 'serve Prometheus /metrics on the coordinator, behind a viewer token generated and printed with its URL')
     .action(async (file: string, opts: RunOptions) => {
       const scenario = load(file, opts.set);
-      await execute(scenario, opts.out, { clients: opts.clients, backend: opts.backend, threads: opts.threads, gpus: opts.gpus });
+      await execute(scenario, opts.out, { clients: opts.clients, backend: opts.backend, threads: opts.threads, gpus: opts.gpus, listen: metricsListen(opts.metrics) });
     });
 
   program
@@ -81,9 +87,9 @@ export function buildProgram(): Command {
     .option('--clients <n>', 'client processes to spawn per scenario (default: one per chunk)', positiveInt)
     .action(async (folder: string, opts: RunOptions) => {
       loadSuite(folder, opts.set);
-      const logger = createLogger({ name: 'coordinator' });
       const outDir = opts.out ?? `runs/suite-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      const summary = await runSuite({ folder, outDir, overrides: opts.set, backend: opts.backend, clients: opts.clients, logger });
+      const { output, logger } = commandOutput(join(outDir, 'logs', 'coordinator.log'), true);
+      const summary = await withDisplay(output, () => runSuite({ folder, outDir, overrides: opts.set, backend: opts.backend, clients: opts.clients, logger, ...(output ? { events: () => output.nextRun() } : {}) }));
       process.stdout.write(`${summary.table}\nsuite table: ${summary.path}\n`);
     });
 
@@ -98,6 +104,7 @@ export function buildProgram(): Command {
     .option('--min-clients <n>', 'clients to wait for before starting (default scenario.clients.count, else 1)', positiveInt)
     .option('--cert <file>', 'serve https with this PEM certificate (with --key); clients then use https:// URLs')
     .option('--key <file>', 'PEM private key of --cert')
+    .option('--metrics', 'serve Prometheus /metrics on the coordinator, behind a viewer token generated and printed with its URL')
     .option('--out <dir>', 'output folder (default runs/<scenario-name>-<timestamp>)')
     .option('--set <key.path=value>', 'override a scenario field (repeatable)', collect, [])
     .action(async (file: string, opts: ServeOptions) => {
@@ -106,7 +113,7 @@ export function buildProgram(): Command {
       const token = listenToken(opts.token ?? process.env.STREAMSSL_TOKEN, opts.allowShortToken, opts.host, tls !== undefined);
       await execute(scenario, opts.out, {
         clients: opts.minClients ?? scenario.clients.count ?? 1,
-        listen: { host: opts.host, port: opts.port, token, ...(tls ? { tls } : {}) },
+        listen: { host: opts.host, port: opts.port, token, ...(tls ? { tls } : {}), ...metricsListen(opts.metrics) },
         launch: null,
       });
     });
@@ -122,14 +129,16 @@ export function buildProgram(): Command {
     .option('--token <token>', `for a run with remote clients: token they present, at least ${MIN_TOKEN_LENGTH} characters (default: $STREAMSSL_TOKEN, else one is generated and printed)`)
     .option('--allow-short-token', `accept a token shorter than ${MIN_TOKEN_LENGTH} characters`)
     .option('--host <host>', 'for a run with remote clients: interface to listen on', '0.0.0.0')
+    .option('--metrics', 'serve Prometheus /metrics on the coordinator, behind a viewer token generated and printed with its URL')
     .action(async (runDir: string, opts: ResumeCliOptions) => {
-      let listen: RunScenarioOptions['listen'];
+      let listen: RunScenarioOptions['listen'] = metricsListen(opts.metrics);
       if (opts.port !== undefined) {
         const token = listenToken(opts.token ?? process.env.STREAMSSL_TOKEN, opts.allowShortToken, opts.host, false);
-        listen = { host: opts.host, port: opts.port, token };
+        listen = { ...listen, host: opts.host, port: opts.port, token };
       }
-      const logger = createLogger({ name: 'coordinator' });
-      printSummary(await resumeRun({ runDir, backend: opts.backend, clients: opts.clients, threads: opts.threads, listen, logger }));
+      // Remote clients are awaited with instructions in the log: no display then.
+      const { output, logger } = commandOutput(join(runDir, 'logs', 'coordinator.log'), opts.port === undefined);
+      printSummary(await withDisplay(output, () => resumeRun({ runDir, backend: opts.backend, clients: opts.clients, threads: opts.threads, listen, logger, ...(output ? { events: output.nextRun() } : {}) })));
     });
 
   program
@@ -206,10 +215,41 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function execute(scenario: Scenario, out: string | undefined, options: Omit<RunScenarioOptions, 'scenario' | 'outDir' | 'logger'>): Promise<void> {
-  const logger = createLogger({ name: 'coordinator' });
   const outDir = out ?? `runs/${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  // Remote clients (serve) are awaited with instructions in the log: no display then.
+  const { output, logger } = commandOutput(join(outDir, 'logs', 'coordinator.log'), options.launch !== null);
   logger.info({ scenario: scenario.name, outDir }, 'run starting');
-  printSummary(await runScenario({ scenario, outDir, logger, ...options }));
+  printSummary(await withDisplay(output, () => runScenario({ scenario, outDir, logger, ...options, ...(output ? { events: output.nextRun() } : {}) })));
+}
+
+/**
+ * On a terminal (and when `display` applies): the progress display, with the log in
+ * `logFile`, said where; else no display and JSON lines (pretty on a TTY) to stderr.
+ */
+function commandOutput(logFile: string, display: boolean): { output: ProgressOutput | null; logger: Logger } {
+  const output = display ? progressOutput(logFile) : null;
+  if (output) process.stderr.write(`log: ${output.logFile}\n`);
+  return { output, logger: output?.logger ?? createLogger({ name: 'coordinator' }) };
+}
+
+/** Runs `work`, then ends the display (if any), so that what is printed next comes below it. */
+async function withDisplay<T>(output: ProgressOutput | null, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } finally {
+    output?.close();
+  }
+}
+
+/** With `--metrics`: a viewer token for this run, and the /metrics URL printed with it once the coordinator listens. */
+function metricsListen(metrics: boolean | undefined): RunScenarioOptions['listen'] {
+  if (!metrics) return undefined;
+  const viewerToken = randomBytes(24).toString('base64url');
+  return {
+    viewerToken,
+    metrics: true,
+    onListening: (urls) => process.stdout.write(`metrics: ${urls.map((u) => `${u}/metrics`).join(' or ')}  (Authorization: Bearer ${viewerToken})\n`),
+  };
 }
 
 /** Prints the report and where the files are; throws (exit code 1) when an arm failed. */

@@ -16,13 +16,17 @@ export interface LoggerOptions {
   level?: string;
   /** File descriptor written to: 1 (stdout) or 2 (stderr, the default, so stdout stays for results). */
   fd?: 1 | 2;
+  /** Write JSON lines to this file instead (appended; e.g. while a terminal shows a progress display). */
+  file?: string;
 }
 
 /** Creates a logger; secrets under a `token` key are redacted wherever they appear. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = resolveLevel(options.level ?? process.env.STREAMSSL_LOG);
   const fd = options.fd ?? 2;
-  const stream = (fd === 1 ? process.stdout : process.stderr).isTTY
+  const stream = options.file !== undefined
+    ? pino.destination({ dest: options.file, append: true, sync: true })
+    : (fd === 1 ? process.stdout : process.stderr).isTTY
     ? pretty({ destination: fd, colorize: true, sync: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,socket', singleLine: true })
     : pino.destination({ fd, sync: true });
   return pino(

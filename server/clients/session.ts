@@ -69,7 +69,16 @@ export interface SessionOptions {
   launcher: ClientLauncher | null;
   logDir: string;
   /** Where to listen; default 127.0.0.1, a free port and a random token; https with `tls`. */
-  listen?: { host?: string; port?: number; token?: string; tls?: TlsCredentials; viewerToken?: string; metrics?: boolean };
+  listen?: {
+    host?: string;
+    port?: number;
+    token?: string;
+    tls?: TlsCredentials;
+    viewerToken?: string;
+    metrics?: boolean;
+    /** Called with the coordinator's URLs once it listens (e.g. to print where /metrics is). */
+    onListening?: (urls: string[]) => void;
+  };
   /** The run's events (clients, tasks, progress, restarts...). */
   events?: RunEvents;
   logger: Logger;
@@ -120,6 +129,7 @@ export async function openSession(o: SessionOptions): Promise<Session> {
     },
   });
   const pool = coordinator.registry;
+  o.listen?.onListening?.(coordinator.publicUrls);
   if (o.onJoin) pool.onJoin(o.onJoin);
   let launched: LaunchedClients | null = null;
   // Clients first: once they are told to stop, none restarts when the coordinator ends its session.

@@ -10,6 +10,7 @@ import { loadScenario, ScenarioError, type BackendName, type Scenario } from '..
 import { writeFileAtomic } from './file-writes.js';
 import type { Results } from '../report/results.js';
 import { runScenario } from './run.js';
+import type { RunEvents } from '../observe/bus.js';
 import { markdownText } from '../report/markdown.js';
 import { modeOf } from '../schedule/index.js';
 
@@ -20,6 +21,8 @@ export interface SuiteOptions {
   backend?: BackendName;
   clients?: number;
   logger: Logger;
+  /** A bus for each scenario's run (e.g. shown by the terminal display). */
+  events?: () => RunEvents;
 }
 
 export interface SuiteSummary {
@@ -55,7 +58,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteSummary> {
   for (const { file, scenario } of suite) {
     o.logger.info({ scenario: scenario.name, file }, 'suite: scenario starting');
     try {
-      const summary = await runScenario({ scenario, outDir: join(o.outDir, scenario.name), backend: o.backend, clients: o.clients, logger: o.logger });
+      const summary = await runScenario({ scenario, outDir: join(o.outDir, scenario.name), backend: o.backend, clients: o.clients, logger: o.logger, ...(o.events ? { events: o.events() } : {}) });
       all.push({ name: scenario.name, results: summary.results });
     } catch (err) {
       // One failed scenario must not cost the others: it is reported in the table.
