@@ -34,6 +34,14 @@ export function transferLabel(spec: TransferSpec): string {
   return spec.compression === 'none' ? spec.encoding : `${spec.encoding}+${spec.compression}`;
 }
 
+/**
+ * The `transfer` field of a task for a run's spec: absent for the default, so that tasks
+ * (and the journal's copies of them) of runs that do not opt in stay as they were.
+ */
+export function taskTransfer(spec: TransferSpec): { transfer?: TransferSpec } {
+  return isPlainTransfer(spec) ? {} : { transfer: spec };
+}
+
 /** Whether `spec` leaves the bytes as they are (float32, uncompressed). */
 export function isPlainTransfer(spec: TransferSpec | undefined): boolean {
   return !spec || (spec.encoding === 'float32' && spec.compression === 'none');
