@@ -27,12 +27,24 @@ export interface HandoffResult {
   sendSeconds: number;
   /** Decoding and structure check in the receiving client (decodeState). */
   decodeSeconds: number;
+  /** The wire encoding (`float32`, `float16+deflate`, ...). */
+  transfer?: string;
+  /** Wire bytes of the state: `up` sender -> coordinator, `down` coordinator -> receiver (re-sends included). */
+  wireBytes?: { up: number; down: number };
+  /**
+   * From the first task sent to the second task's result: the send plus what `sendSeconds`
+   * leaves out (the engines' encodeState/decodeState, the clients' wire encoding and
+   * decoding, and the tasks' round trips).
+   */
+  wallSeconds?: number;
 }
 
 export interface BenchReport {
   backend: string | null;
   moco: MocoResult[];
   handoff: HandoffResult | null;
+  /** Hand-off in each wire encoding (`--handoff-encodings`). */
+  handoffEncodings?: HandoffResult[];
   /** Hand-off time against model size (`--handoff-sizes`). */
   handoffSizes: HandoffResult[];
   /** Coordinator overhead against the number of clients (`--overhead-clients`). */

@@ -34,6 +34,14 @@ export function transferLabel(spec: TransferSpec): string {
   return spec.compression === 'none' ? spec.encoding : `${spec.encoding}+${spec.compression}`;
 }
 
+/** The spec a label names (`float16+deflate`, `float32`: the inverse of `transferLabel`), or null. */
+export function parseTransferLabel(label: string): TransferSpec | null {
+  const [encoding, compression = 'none', ...rest] = label.trim().split('+');
+  const e = WIRE_ENCODINGS.find((x) => x === encoding);
+  const c = WIRE_COMPRESSIONS.find((x) => x === compression);
+  return e && c && rest.length === 0 ? { encoding: e, compression: c } : null;
+}
+
 /**
  * The `transfer` field of a task for a run's spec: absent for the default, so that tasks
  * (and the journal's copies of them) of runs that do not opt in stay as they were.
