@@ -39,12 +39,28 @@ export interface HandoffResult {
   wallSeconds?: number;
 }
 
+/** One wire encoding of a state, in-process (bench/wire-costs.ts). */
+export interface WireCostResult {
+  config: string;
+  transfer: string;
+  params: number;
+  /** The float32 state's bytes. */
+  stateBytes: number;
+  wireBytes: number;
+  /** The sender's encoding (float16 conversion, deflate). */
+  encodeSeconds: number;
+  /** The receiver's decoding back to float32 state bytes. */
+  decodeSeconds: number;
+}
+
 export interface BenchReport {
   backend: string | null;
   moco: MocoResult[];
   handoff: HandoffResult | null;
   /** Hand-off in each wire encoding (`--handoff-encodings`). */
   handoffEncodings?: HandoffResult[];
+  /** Each of those encodings' in-process costs on a state of the same model, initialised as a model is. */
+  wireCosts?: WireCostResult[];
   /** Hand-off time against model size (`--handoff-sizes`). */
   handoffSizes: HandoffResult[];
   /** Coordinator overhead against the number of clients (`--overhead-clients`). */

@@ -13,6 +13,7 @@ import { measureHandoff } from './handoff.js';
 import { measureHandoffSizes } from './handoff-sizes.js';
 import type { HandoffSizeName } from './options.js';
 import { measureOverhead } from './overhead.js';
+import { measureWireCosts } from './wire-costs.js';
 
 export { formatReport } from './format.js';
 
@@ -89,15 +90,16 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     log(`bench: hand-off of the ${o.handoff} online encoder between two client processes ...`);
     handoff = await measureHandoff({ config: o.handoff, model: MODEL_CONFIGS[o.handoff] });
   }
+  const encodingsConfig = o.handoff ?? 'resnet18';
+  const wireCosts = o.handoffEncodings?.length ? measureWireCosts(encodingsConfig, MODEL_CONFIGS[encodingsConfig], o.handoffEncodings) : [];
   const handoffEncodings: HandoffResult[] = [];
   for (const transfer of o.handoffEncodings ?? []) {
-    const config = o.handoff ?? 'resnet18';
-    log(`bench: hand-off of the ${config} online encoder as ${transferLabel(transfer)} ...`);
-    const r = await measureHandoff({ config, model: MODEL_CONFIGS[config], transfer });
+    log(`bench: hand-off of the ${encodingsConfig} online encoder as ${transferLabel(transfer)} ...`);
+    const r = await measureHandoff({ config: encodingsConfig, model: MODEL_CONFIGS[encodingsConfig], transfer });
     log(`bench:   ${(r.wireBytes!.up / 1e6).toFixed(1)} MB on the wire each way, send ${r.sendSeconds.toFixed(3)} s, wall ${r.wallSeconds!.toFixed(3)} s`);
     handoffEncodings.push(r);
   }
   const handoffSizes = await measureHandoffSizes(o.handoffSizes ?? [], log);
   const overhead = await measureOverhead(o.overheadClients ?? [], log);
-  return { backend: moco[0]?.backend ?? null, moco, handoff, handoffEncodings, handoffSizes, overhead };
+  return { backend: moco[0]?.backend ?? null, moco, handoff, handoffEncodings, wireCosts, handoffSizes, overhead };
 }

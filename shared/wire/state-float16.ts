@@ -22,7 +22,7 @@
 import { decode } from '../codec.js';
 import { WEIGHTING_COMPONENTS } from '../model/regularizer-layout.js';
 import { isRecord, type ParamArrays } from '../state/arrays.js';
-import { checkModelState, decodeState, encodeState, type ModelState } from '../state/model-state.js';
+import { checkModelState, encodeState, type ModelState } from '../state/model-state.js';
 import { arrayKind } from '../state/part-meta.js';
 import { allFiniteHalves, fromFloat16Bits, toFloat16Bits } from './float16.js';
 
@@ -38,9 +38,19 @@ function halve(arrays: ParamArrays, keep: (name: string) => boolean): Record<str
   return out;
 }
 
+/**
+ * `raw` checked as a state, without the `regularizer` field when `raw` has none (checkModelState
+ * fills it with null): re-encoded, a state then keeps its bytes, framing included.
+ */
+function asState(raw: unknown): ModelState {
+  const state = checkModelState(raw);
+  if (isRecord(raw) && raw.regularizer === undefined) delete state.regularizer;
+  return state;
+}
+
 /** The float16 payload of float32 state bytes `bytes`. */
 export function halveState(bytes: Uint8Array): Uint8Array {
-  const state = decodeState(bytes);
+  const state = asState(decode(bytes));
   const wire = {
     ...state,
     methodState: Object.fromEntries(Object.entries(state.methodState).map(([part, arrays]) => [part, halve(arrays, (name) => arrayKind(state.partMeta, part, name) === 'position')])),
@@ -73,5 +83,5 @@ export function expandState(payload: Uint8Array): Uint8Array {
     if (isRecord(parts)) for (const [part, arrays] of Object.entries(parts)) expand(arrays, `${section}.${part}`);
   }
   expand(raw.optimizer, 'optimizer');
-  return encodeState(checkModelState(raw));
+  return encodeState(asState(raw));
 }

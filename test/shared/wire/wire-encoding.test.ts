@@ -76,6 +76,12 @@ describe('wire encodings', () => {
     }
   });
 
+  it('gives back the very bytes of a state whose values are halves already, its framing included (no regularizer field)', () => {
+    const halves = Float32Array.from([0.5, -1.25, 3, 0.099975586]);
+    const bytes = encodeState({ method: 'simclr', step: 3, methodState: { online: { w: { shape: [4], values: halves } } }, optimizer: null });
+    for (const spec of SPECS) expect(Buffer.from(decodeAs(encodeWire(bytes, spec, 'state'), spec)).equals(bytes), `${spec.encoding}+${spec.compression}`).toBe(true);
+  });
+
   it('applies only compression to replay buffers', () => {
     const replay = encode({ count: 2, images: new Uint8Array(3000).fill(7) });
     const wire = encodeWire(replay, F16_DEFLATE, 'replay');
