@@ -1,6 +1,6 @@
 /** The bench report as readable text. */
 import type { OverheadSummary } from '../server/run/overhead.js';
-import type { BenchReport, MocoResult } from './report-types.js';
+import type { BenchReport, HandoffResult, MocoResult, WireCostResult } from './report-types.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -61,6 +61,8 @@ export function formatReport(report: BenchReport): string {
       `  encode ${h.encodeSeconds.toFixed(3)} s, send ${h.sendSeconds.toFixed(3)} s (${(h.bytes / 1e6 / h.sendSeconds).toFixed(0)} MB/s), decode ${h.decodeSeconds.toFixed(3)} s, total ${h.seconds.toFixed(3)} s`,
     );
   }
+  if (report.wireCosts?.length) out.push(...(out.length > 0 ? [''] : []), ...wireCostsText(report.wireCosts));
+  if (report.handoffEncodings?.length) out.push(...(out.length > 0 ? [''] : []), ...handoffEncodingsText(report.handoffEncodings));
   if (report.handoffSizes.length > 0) out.push(...(out.length > 0 ? [''] : []), ...handoffSizesText(report));
   if (report.overhead.length > 0) out.push(...(out.length > 0 ? [''] : []), ...overheadText(report));
   return `${out.join('\n')}\n`;
@@ -72,6 +74,26 @@ function handoffSizesText(report: BenchReport): string[] {
     rows.push([h.config, `${(h.params / 1e6).toFixed(2)}M`, (h.bytes / 1e6).toFixed(1), h.encodeSeconds.toFixed(3), h.sendSeconds.toFixed(3), (h.bytes / 1e6 / h.sendSeconds).toFixed(0), h.decodeSeconds.toFixed(3), h.seconds.toFixed(3)]);
   }
   return ['Hand-off time against model size (online encoder, client -> coordinator -> client):', table(rows)];
+}
+
+function wireCostsText(results: readonly WireCostResult[]): string[] {
+  const rows = [['encoding', 'state MB', 'wire MB', 'wire/state', 'encode s', 'decode s']];
+  for (const c of results) rows.push([c.transfer, (c.stateBytes / 1e6).toFixed(1), (c.wireBytes / 1e6).toFixed(2), (c.wireBytes / c.stateBytes).toFixed(3), c.encodeSeconds.toFixed(3), c.decodeSeconds.toFixed(3)]);
+  return [`Wire encodings of the ${results[0].config} online encoder's state (${(results[0].params / 1e6).toFixed(2)}M params, He-initialised), in-process, best of 3:`, table(rows)];
+}
+
+function handoffEncodingsText(results: readonly HandoffResult[]): string[] {
+  const rows = [['encoding', 'state MB', 'wire MB up', 'wire MB down', 'send s', 'wall s', 's at 20 Mbit/s']];
+  for (const h of results) {
+    const { up, down } = h.wireBytes!;
+    rows.push([h.transfer!, (h.bytes / 1e6).toFixed(1), (up / 1e6).toFixed(2), (down / 1e6).toFixed(2), h.sendSeconds.toFixed(3), h.wallSeconds!.toFixed(3), (((up + down) / 2) * 8 / 20e6).toFixed(1)]);
+  }
+  return [
+    `Hand-off of the ${results[0].config} online encoder by wire encoding (client -> coordinator -> client):`,
+    table(rows),
+    '  send: both transfers with the coordinator\'s encoding and decoding; wall: first task sent -> second task done;',
+    '  s at 20 Mbit/s: one transfer of the wire bytes at the link\'s own limit (bytes / rate).',
+  ];
 }
 
 function overheadText(report: BenchReport): string[] {

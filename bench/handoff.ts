@@ -1,7 +1,12 @@
 /**
  * Hand-off of a model state between two client processes through a real coordinator,
  * the path a relay stage's state takes: client A encodes its state and uploads it to the
- * coordinator; the coordinator uploads it to client B, which decodes it.
+ * coordinator; the coordinator uploads it to client B, which decodes it. The state travels
+ * in the wire encoding asked for (`transfer`: float16, deflate; shared/wire/).
+ *
+ * Where the processes run is a parameter: the host the coordinator binds to, the URL the
+ * clients dial, and how each client process is started (e.g. inside a network namespace,
+ * `ip netns exec NAME node ...`), so that the same measurement runs across a real link.
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +15,7 @@ import { buildTrainTask } from '../server/schedule/build.js';
 import type { TaskClient } from '../server/clients/pool.js';
 import { STRUCTURE_ONLY_CHECK } from '../server/states/state-check.js';
 import { silentLogger } from '../shared/log.js';
+import { DEFAULT_TRANSFER, transferLabel, type TransferSpec } from '../shared/wire/transfer-spec.js';
 import { startChild, stopChild, RESULT_PREFIX, type Child } from './child.js';
 import { benchScenario, type ModelConfig } from './configs.js';
 import type { HandoffResult } from './report-types.js';
@@ -22,6 +28,14 @@ export interface HandoffOptions {
   model: ModelConfig;
   /** How long the clients may take to join (default 60 s). */
   joinTimeoutMs?: number;
+  /** How the state travels (default float32, uncompressed). */
+  transfer?: TransferSpec;
+  /** Address the coordinator binds to (default 127.0.0.1). */
+  host?: string;
+  /** URL the clients dial, given the coordinator's own (default: that one). */
+  clientUrl?: (coordinatorUrl: string) => string;
+  /** Starts client process `index` (0: the sender, 1: the receiver); default `startChild`. */
+  spawnClient?: (entry: string, args: string[], env: NodeJS.ProcessEnv, index: number) => Child;
 }
 
 function isHandoffLine(x: unknown, role: HandoffLine['role']): x is HandoffLine {
@@ -39,10 +53,12 @@ async function expectLine(child: Child, role: HandoffLine['role']): Promise<Hand
 export async function measureHandoff(o: HandoffOptions): Promise<HandoffResult> {
   const token = randomBytes(16).toString('hex');
   // The hand-off carries online weights only, a state of no whole model: checked for structure, as sent.
-  const coordinator = await startCoordinator({ host: '127.0.0.1', port: 0, token, logger: silentLogger(), resultCheck: STRUCTURE_ONLY_CHECK });
+  const coordinator = await startCoordinator({ host: o.host ?? '127.0.0.1', port: 0, token, logger: silentLogger(), resultCheck: STRUCTURE_ONLY_CHECK });
   const children: Child[] = [];
+  const spawn = o.spawnClient ?? ((entry, args, env) => startChild(entry, args, env));
+  const url = o.clientUrl?.(coordinator.url) ?? coordinator.url;
   try {
-    for (const id of ['bench-a', 'bench-b']) children.push(startChild(CLIENT_ENTRY, ['--server', coordinator.url, '--client-id', id], { STREAMSSL_TOKEN: token }));
+    ['bench-a', 'bench-b'].forEach((id, i) => children.push(spawn(CLIENT_ENTRY, ['--server', url, '--client-id', id], { STREAMSSL_TOKEN: token }, i)));
     const joined = coordinator.registry.waitForClients(2, o.joinTimeoutMs ?? 60_000);
     await Promise.race([joined, ...children.map((c) => c.exited.then(() => Promise.reject(new Error('a hand-off client exited before joining'))))]);
     const byId = new Map<string, Child>([
@@ -53,15 +69,18 @@ export async function measureHandoff(o: HandoffOptions): Promise<HandoffResult> 
     const [sender, receiver] = workers.map((w) => ({ worker: w, child: byId.get(w.id)! }));
     if (!sender.child || !receiver.child) throw new Error(`unexpected hand-off client ids: ${workers.map((w) => w.id).join(', ')}`);
 
-    const scenario = benchScenario(o.model);
+    const transfer = o.transfer ?? DEFAULT_TRANSFER;
+    const scenario = { ...benchScenario(o.model), transfer };
     const arm = scenario.arms[0];
     const task = (stage: number) =>
       buildTrainTask({ scenario, arm, chunkSizes: [1] }, { stage, chunks: [0], steps: 1, startStep: stage, totalSteps: 2, replay: { mode: 'none' }, evaluate: false });
 
     const encoded = expectLine(sender.child, 'encode');
+    const started = performance.now();
     const first = await sender.worker.runTask(task(0), null, null);
     const decoded = expectLine(receiver.child, 'decode');
     const second = await receiver.worker.runTask(task(1), first.state, null);
+    const wallSeconds = (performance.now() - started) / 1000;
     const enc = await encoded;
     const dec = await decoded;
     if (enc.bytes !== first.state?.byteLength || dec.bytes !== enc.bytes) {
@@ -79,6 +98,9 @@ export async function measureHandoff(o: HandoffOptions): Promise<HandoffResult> 
       encodeSeconds: enc.seconds,
       sendSeconds,
       decodeSeconds: dec.seconds,
+      transfer: transferLabel(transfer),
+      wireBytes: { up: first.handoffBytes?.received ?? 0, down: second.handoffBytes?.sent ?? 0 },
+      wallSeconds,
     };
   } finally {
     await coordinator.close();

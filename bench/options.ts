@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import type { BackendName } from '../shared/scenario.js';
+import { parseTransferLabel, WIRE_COMPRESSIONS, WIRE_ENCODINGS, type TransferSpec } from '../shared/wire/transfer-spec.js';
 
 export const BENCH_CONFIG_CHOICES = ['tiny', 'small', 'resnet18', 'all'] as const;
 export const HANDOFF_CHOICES = ['tiny', 'small', 'resnet18', 'none'] as const;
@@ -22,6 +23,7 @@ export interface BenchCliOptions {
   dataWorkers?: number;
   handoff: (typeof HANDOFF_CHOICES)[number];
   handoffSizes: string[];
+  handoffEncodings: TransferSpec[];
   overheadClients: number[];
 }
 
@@ -49,6 +51,16 @@ export function nameList(choices: readonly string[]): (value: string) => string[
     if (bad !== undefined) throw new InvalidArgumentError(`"${bad}" is not one of ${choices.join(', ')} (or none)`);
     return names;
   };
+}
+
+/** `float32,float16+deflate` -> the transfer specs they name (duplicates dropped, order kept). */
+export function parseTransferList(value: string): TransferSpec[] {
+  const labels = [...new Set(value.split(',').map((v) => v.trim()))];
+  return labels.map((label) => {
+    const spec = parseTransferLabel(label);
+    if (!spec) throw new InvalidArgumentError(`"${label}" is not an encoding: expected ${WIRE_ENCODINGS.join(' or ')}, optionally +${WIRE_COMPRESSIONS.filter((c) => c !== 'none').join(' or +')}`);
+    return spec;
+  });
 }
 
 /** `4,16,64` -> [4, 16, 64]; `none` -> []. */

@@ -27,12 +27,40 @@ export interface HandoffResult {
   sendSeconds: number;
   /** Decoding and structure check in the receiving client (decodeState). */
   decodeSeconds: number;
+  /** The wire encoding (`float32`, `float16+deflate`, ...). */
+  transfer?: string;
+  /** Wire bytes of the state: `up` sender -> coordinator, `down` coordinator -> receiver (re-sends included). */
+  wireBytes?: { up: number; down: number };
+  /**
+   * From the first task sent to the second task's result: the send plus what `sendSeconds`
+   * leaves out (the engines' encodeState/decodeState, the clients' wire encoding and
+   * decoding, and the tasks' round trips).
+   */
+  wallSeconds?: number;
+}
+
+/** One wire encoding of a state, in-process (bench/wire-costs.ts). */
+export interface WireCostResult {
+  config: string;
+  transfer: string;
+  params: number;
+  /** The float32 state's bytes. */
+  stateBytes: number;
+  wireBytes: number;
+  /** The sender's encoding (float16 conversion, deflate). */
+  encodeSeconds: number;
+  /** The receiver's decoding back to float32 state bytes. */
+  decodeSeconds: number;
 }
 
 export interface BenchReport {
   backend: string | null;
   moco: MocoResult[];
   handoff: HandoffResult | null;
+  /** Hand-off in each wire encoding (`--handoff-encodings`). */
+  handoffEncodings?: HandoffResult[];
+  /** Each of those encodings' in-process costs on a state of the same model, initialised as a model is. */
+  wireCosts?: WireCostResult[];
   /** Hand-off time against model size (`--handoff-sizes`). */
   handoffSizes: HandoffResult[];
   /** Coordinator overhead against the number of clients (`--overhead-clients`). */

@@ -5,13 +5,15 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../shared/scenario.js';
+import { transferLabel, type TransferSpec } from '../shared/wire/transfer-spec.js';
 import { RESULT_PREFIX, startChild, stopChild } from './child.js';
 import { MODEL_CONFIGS, type ConfigName } from './configs.js';
-import type { BenchReport, MocoResult } from './report-types.js';
+import type { BenchReport, HandoffResult, MocoResult } from './report-types.js';
 import { measureHandoff } from './handoff.js';
 import { measureHandoffSizes } from './handoff-sizes.js';
 import type { HandoffSizeName } from './options.js';
 import { measureOverhead } from './overhead.js';
+import { measureWireCosts } from './wire-costs.js';
 
 export { formatReport } from './format.js';
 
@@ -31,6 +33,11 @@ export interface BenchOptions {
   dataWorkers?: number;
   /** Model whose state is handed off, or null for none. */
   handoff: ConfigName | null;
+  /**
+   * Wire encodings the hand-off of the `handoff` model (resnet18 when none) is measured in,
+   * one hand-off each (none when empty).
+   */
+  handoffEncodings?: readonly TransferSpec[];
   /** Models whose hand-off time is measured against their size (none when empty). */
   handoffSizes?: readonly HandoffSizeName[];
   /** Client counts the coordinator's overhead is measured with (none when empty). */
@@ -83,7 +90,16 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     log(`bench: hand-off of the ${o.handoff} online encoder between two client processes ...`);
     handoff = await measureHandoff({ config: o.handoff, model: MODEL_CONFIGS[o.handoff] });
   }
+  const encodingsConfig = o.handoff ?? 'resnet18';
+  const wireCosts = o.handoffEncodings?.length ? measureWireCosts(encodingsConfig, MODEL_CONFIGS[encodingsConfig], o.handoffEncodings) : [];
+  const handoffEncodings: HandoffResult[] = [];
+  for (const transfer of o.handoffEncodings ?? []) {
+    log(`bench: hand-off of the ${encodingsConfig} online encoder as ${transferLabel(transfer)} ...`);
+    const r = await measureHandoff({ config: encodingsConfig, model: MODEL_CONFIGS[encodingsConfig], transfer });
+    log(`bench:   ${(r.wireBytes!.up / 1e6).toFixed(1)} MB on the wire each way, send ${r.sendSeconds.toFixed(3)} s, wall ${r.wallSeconds!.toFixed(3)} s`);
+    handoffEncodings.push(r);
+  }
   const handoffSizes = await measureHandoffSizes(o.handoffSizes ?? [], log);
   const overhead = await measureOverhead(o.overheadClients ?? [], log);
-  return { backend: moco[0]?.backend ?? null, moco, handoff, handoffSizes, overhead };
+  return { backend: moco[0]?.backend ?? null, moco, handoff, handoffEncodings, wireCosts, handoffSizes, overhead };
 }

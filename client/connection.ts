@@ -26,7 +26,9 @@ import {
 } from '../shared/protocol.js';
 import type { EvalMetrics, Progress, TrainMetrics } from '../shared/tasks.js';
 import { BlobInbox } from '../shared/blob-inbox.js';
-import { DEFAULT_ACK_TIMEOUT_MS, sendBlob, TransferError } from '../shared/transfer.js';
+import { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BLOB_BYTES, sendBlob, TransferError } from '../shared/transfer.js';
+import { decodeTaskBlob, encodeTaskBlob } from '../shared/wire/task-wire.js';
+import { WireError } from '../shared/wire/wire-encoding.js';
 import { connectErrorCause, isCertificateProblem } from './connect-error.js';
 import type { Engine } from './engine/types.js';
 
@@ -192,6 +194,12 @@ interface RunnerOptions {
   progressIntervalMs: number;
 }
 
+/** A blob the coordinator uploaded for a task, as it arrived (wire bytes). */
+interface Incoming {
+  id: string;
+  wire: Uint8Array;
+}
+
 interface Output {
   metrics: TrainMetrics | EvalMetrics | StreamSummary;
   state: Uint8Array | null;
@@ -217,11 +225,11 @@ class TaskRunner {
       discard();
       return failure('busy', `already running task ${this.current}`);
     }
-    let state: Uint8Array | null;
-    let replay: Uint8Array | null;
+    let state: Incoming | null;
+    let replay: Incoming | null;
     try {
-      state = stateBlobId ? this.inbox.take(stateBlobId).bytes : null;
-      replay = replayBlobId ? this.inbox.take(replayBlobId).bytes : null;
+      state = stateBlobId ? { id: stateBlobId, wire: this.inbox.take(stateBlobId).bytes } : null;
+      replay = replayBlobId ? { id: replayBlobId, wire: this.inbox.take(replayBlobId).bytes } : null;
     } catch (err) {
       discard();
       return failure('unknown_blob', (err as Error).message);
@@ -234,19 +242,21 @@ class TaskRunner {
     return { ok: true };
   }
 
-  private async run(task: WireTask, state: Uint8Array | null, replay: Uint8Array | null): Promise<void> {
+  private async run(task: WireTask, incomingState: Incoming | null, incomingReplay: Incoming | null): Promise<void> {
     const log = this.log.child({ taskId: task.taskId });
-    log.info({ kind: task.kind, stateBytes: state?.byteLength ?? 0, replayBytes: replay?.byteLength ?? 0 }, 'task started');
+    log.info({ kind: task.kind, stateBytes: incomingState?.wire.byteLength ?? 0, replayBytes: incomingReplay?.wire.byteLength ?? 0 }, 'task started');
     let result: TaskResultPayload;
     try {
-      const out = await this.execute(task, state, replay);
+      // Before the engine sees them: the task's wire encoding back to float32 bytes.
+      const decoded = (blob: Incoming | null, kind: 'state' | 'replay') => blob && decodeTaskBlob(blob.wire, task, kind, blob.id, DEFAULT_MAX_BLOB_BYTES);
+      const out = await this.execute(task, decoded(incomingState, 'state'), decoded(incomingReplay, 'replay'));
       const onResend = (err: TransferError, attempt: number) => log.warn({ attempt, code: err.code }, `re-sending a damaged upload: ${err.message}`);
-      const upload = async (bytes: Uint8Array | null) =>
-        bytes ? (await sendBlob(this.socket, bytes, { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs, onResend })).id : null;
-      result = { taskId: task.taskId, ok: true, metrics: out.metrics, stateBlobId: await upload(out.state), replayBlobId: await upload(out.replay) };
+      const upload = async (bytes: Uint8Array | null, kind: 'state' | 'replay') =>
+        bytes ? (await sendBlob(this.socket, encodeTaskBlob(bytes, task, kind), { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs, onResend })).id : null;
+      result = { taskId: task.taskId, ok: true, metrics: out.metrics, stateBlobId: await upload(out.state, 'state'), replayBlobId: await upload(out.replay, 'replay') };
       log.info('task finished');
     } catch (err) {
-      const code: ErrorCode = err instanceof TransferError ? err.code : 'task_failed';
+      const code: ErrorCode = err instanceof TransferError ? err.code : err instanceof WireError ? 'bad_request' : 'task_failed';
       log.error({ err, code }, 'task failed');
       // A longer message would be refused, and the coordinator would wait for a result that never came.
       result = { taskId: task.taskId, ok: false, code, message: ((err as Error).message || String(err)).slice(0, MAX_RESULT_MESSAGE_LENGTH) };

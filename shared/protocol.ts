@@ -16,6 +16,7 @@ import type { EvalMetrics, EvalTask, Progress, TrainMetrics, TrainTask } from '.
 import type { DatasetSpec, StreamSpec } from './scenario.js';
 import { datasetSchema, evaluationSchema, modelSchema, sslSchema, streamSchema } from './scenario.js';
 import type { Same } from './schema-primitives.js';
+import { transferSchema } from './wire/transfer-spec.js';
 
 export { describeIssues, ERROR_CODES, failure, failureSchema, idSchema, replySchema, type ErrorCode, type Failure, type Reply } from './replies.js';
 
@@ -171,6 +172,7 @@ export const trainTaskSchema = z.strictObject({
   replay: replayOptionsSchema,
   regularizer: z.strictObject({ name: z.enum(REGULARIZER_NAMES), lambda: z.number().min(0), samples: positiveInt }).optional(),
   evaluation: evaluationSchema.optional(),
+  transfer: transferSchema.optional(),
 });
 
 export const evalTaskSchema = z.strictObject({
@@ -182,6 +184,7 @@ export const evalTaskSchema = z.strictObject({
   model: modelSchema,
   ssl: sslSchema,
   evaluation: evaluationSchema,
+  transfer: transferSchema.optional(),
 });
 
 export const planTaskSchema = z.strictObject({

@@ -13,6 +13,7 @@ import { armSchema } from './arm-schema.js';
 import { datasetSchema } from './dataset-schema.js';
 import { positiveInt, safeFileName } from './schema-primitives.js';
 import { sslSchema } from './ssl-options/index.js';
+import { DEFAULT_TRANSFER, transferSchema } from './wire/transfer-spec.js';
 
 /** Stream types (shared/stream/index.ts has one splitter per name). */
 export const STREAM_TYPES = ['instance', 'random-class', 'distant-class', 'domain'] as const;
@@ -130,6 +131,12 @@ export const scenarioSchema = z
     evaluation: evaluationSchema.default(evaluationSchema.parse({})),
     clients: clientsSchema.default(clientsSchema.parse({})),
     analysis: analysisSchema.default(analysisSchema.parse({})),
+    /**
+     * How states and replay buffers travel between the coordinator and the clients:
+     * `{ encoding: 'float32' | 'float16', compression: 'none' | 'deflate' }` (shared/wire/).
+     * Default float32, uncompressed: the bytes as they are.
+     */
+    transfer: transferSchema.default(DEFAULT_TRANSFER),
   })
   .superRefine((s, ctx) => {
     const names = new Set<string>();
@@ -156,6 +163,7 @@ export type TrainingSpec = Scenario['training'];
 export type EvaluationSpec = Scenario['evaluation'];
 export type AnalysisSpec = Scenario['analysis'];
 export type BackendName = (typeof BACKEND_NAMES)[number];
+export type { TransferSpec } from './wire/transfer-spec.js';
 
 /** A scenario that failed validation; `problems` has one line per problem, path first. */
 export class ScenarioError extends Error {

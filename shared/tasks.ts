@@ -3,7 +3,7 @@
  * options the training engine sees: never the whole scenario.
  */
 import type { RegularizerName, ReplaySelection } from './continual-names.js';
-import type { AnalysisSpec, DatasetSpec, EvaluationSpec, ModelSpec, SslSpec, StreamSpec } from './scenario.js';
+import type { AnalysisSpec, DatasetSpec, EvaluationSpec, ModelSpec, SslSpec, StreamSpec, TransferSpec } from './scenario.js';
 
 /** Which data a client trains on: chunks of a seeded stream over a dataset. */
 export interface DataSelection {
@@ -62,6 +62,8 @@ export interface TrainTask {
   regularizer?: RegularizerOptions;
   /** When set, the client evaluates the trained encoder before answering. */
   evaluation?: EvaluationSpec;
+  /** How the state and replay buffer travel, both ways (absent: float32, uncompressed). */
+  transfer?: TransferSpec;
 }
 
 export interface EvalTask {
@@ -75,6 +77,8 @@ export interface EvalTask {
   model: ModelSpec;
   ssl: SslSpec;
   evaluation: EvaluationSpec;
+  /** How the state to evaluate travels (absent: float32, uncompressed). */
+  transfer?: TransferSpec;
 }
 
 export type Task = TrainTask | EvalTask;

@@ -2,16 +2,25 @@
  * Chunked blob transfer over socket.io, in either direction.
  *
  * A 45 MB model state does not fit one socket.io message under the default
- * `maxHttpBufferSize` (1e6 bytes), so the sender cuts it into chunks and sends them one at a
- * time, each awaiting the receiver's acknowledgement (back-pressure: at most one chunk is
- * in flight). The receiver writes them into one preallocated buffer, hashes as it goes and
- * accepts the blob only when its SHA-256 matches the one announced at the start. A blob
- * that arrives damaged (hash mismatch, or short) is never offered; the sender sends it
- * again, a bounded number of times, since the next attempt may well arrive intact.
+ * `maxHttpBufferSize` (1e6 bytes), so the sender cuts it into chunks. It keeps up to a
+ * window of chunks in flight (default 8 x 512 KiB = 4 MiB), each acknowledged by the
+ * receiver, in order: waiting a round trip per chunk would leave a link with any latency
+ * mostly idle, while the window bounds what is queued (back-pressure). socket.io over one
+ * websocket keeps the chunks in order, and the receiver requires them in order. The
+ * receiver writes them into one preallocated buffer, hashes as it goes and accepts the blob
+ * only when its SHA-256 matches the one announced at the start. A blob that arrives damaged
+ * (hash mismatch, or short) is never offered; the sender sends it again, a bounded number
+ * of times, since the next attempt may well arrive intact.
+ *
+ * The acknowledgement timeout counts from the last acknowledgement that arrived, not from
+ * each chunk's emit: on a slow link a chunk at the back of a full window legitimately waits
+ * for the chunks ahead of it (4 MiB at 1 Mbit/s take 34 s), while a receiver that stops
+ * acknowledging is still detected within the timeout.
  *
  *   blob:begin {id, size, sha256, chunkSize} -> blob:chunk {id, index, data} ... -> blob:end {id}
  *
- * Memory: the sender hashes and slices its bytes in place (no copy); the receiver
+ * Memory: the sender hashes and slices its bytes in place (no copy) and queues at most a
+ * window of chunks; the receiver
  * (`BlobInbox`, ./blob-inbox.ts) holds one buffer of the announced size per blob, within a
  * per-connection budget, and drops a half-received blob that stops arriving.
  */
@@ -47,6 +56,8 @@ export const DEFAULT_CHUNK_SIZE = 512 * 1024;
 export const MAX_CHUNK_SIZE = 64 * 1024 * 1024;
 export const DEFAULT_MAX_BLOB_BYTES = 2 * 1024 ** 3;
 export const DEFAULT_ACK_TIMEOUT_MS = 30_000;
+/** Chunks in flight (sent, not yet acknowledged) by default: 4 MiB of 512 KiB chunks. */
+export const DEFAULT_SEND_WINDOW = 8;
 /** Times a blob is sent before a damaged arrival fails the transfer. */
 export const DEFAULT_SEND_ATTEMPTS = 3;
 
@@ -77,8 +88,10 @@ export interface BlobReceiverSocket {
 export interface SendBlobOptions {
   /** Bytes per chunk (default 512 KiB). */
   chunkSize?: number;
-  /** How long each acknowledgement may take. */
+  /** How long the receiver may go without acknowledging anything while chunks are in flight. */
   ackTimeoutMs?: number;
+  /** Chunks in flight at most (default 8); 1 awaits each chunk's acknowledgement before the next. */
+  window?: number;
   /** Blob id; a random UUID by default. */
   id?: string;
   /** Times to send the blob when it arrives damaged (default 3). */
@@ -92,6 +105,8 @@ export interface SentBlob {
   seconds: number;
   /** Times it was sent (1 unless an arrival was damaged). */
   attempts: number;
+  /** Application bytes sent: every chunk's data, those of damaged attempts included. */
+  bytesSent: number;
 }
 
 /**
@@ -105,13 +120,16 @@ export async function sendBlob(socket: BlobSenderSocket, bytes: Uint8Array, opti
   }
   const attempts = options.attempts ?? DEFAULT_SEND_ATTEMPTS;
   if (!Number.isInteger(attempts) || attempts < 1) throw new RangeError(`attempts must be a positive integer, got ${attempts}`);
+  const window = options.window ?? DEFAULT_SEND_WINDOW;
+  if (!Number.isInteger(window) || window < 1) throw new RangeError(`window must be a positive integer, got ${window}`);
   const id = options.id ?? randomUUID();
   const started = performance.now();
   const begin: BlobBegin = { id, size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex'), chunkSize };
+  const sent = { bytes: 0 };
   for (let attempt = 1; ; attempt++) {
     try {
-      await transmit(socket, bytes, begin, options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
-      return { id, seconds: (performance.now() - started) / 1000, attempts: attempt };
+      await transmit(socket, bytes, begin, options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS, window, sent);
+      return { id, seconds: (performance.now() - started) / 1000, attempts: attempt, bytesSent: sent.bytes };
     } catch (err) {
       if (!(err instanceof TransferError) || !RESENDABLE.includes(err.code)) throw err;
       if (attempt >= attempts) throw new TransferError(err.code, `${err.message} (sent ${attempts} times, damaged each time)`);
@@ -120,27 +138,54 @@ export async function sendBlob(socket: BlobSenderSocket, bytes: Uint8Array, opti
   }
 }
 
-/** One pass of begin, chunks and end, each awaiting its acknowledgement. */
-async function transmit(socket: BlobSenderSocket, bytes: Uint8Array, begin: BlobBegin, ackTimeoutMs: number): Promise<void> {
+/**
+ * One pass of begin, chunks and end. Begin and end each await their acknowledgement; the
+ * chunks keep up to `window` in flight, their acknowledgements taken in order, and fail
+ * when none arrives for `ackTimeoutMs` (see the file's comment). `sent.bytes` grows by each
+ * chunk's data as it is emitted.
+ */
+async function transmit(socket: BlobSenderSocket, bytes: Uint8Array, begin: BlobBegin, ackTimeoutMs: number, window: number, sent: { bytes: number }): Promise<void> {
   const { id, chunkSize } = begin;
-  const request = async (event: BlobEventName, payload: BlobBegin | BlobChunk | BlobEnd, what: string): Promise<void> => {
+  const request = async (event: BlobEventName, payload: BlobBegin | BlobChunk | BlobEnd, what: string, timeoutMs: number): Promise<void> => {
     let raw: unknown;
     try {
-      raw = await socket.timeout(ackTimeoutMs).emitWithAck(event, payload);
+      raw = await socket.timeout(timeoutMs).emitWithAck(event, payload);
     } catch (err) {
       const reason = (err as Error).message;
       if (/disconnected/.test(reason)) throw new TransferError('disconnected', `blob ${id}: peer disconnected during ${what}`);
-      throw new TransferError('timeout', `blob ${id}: no acknowledgement of ${what} within ${ackTimeoutMs} ms (${reason})`);
+      throw new TransferError('timeout', `blob ${id}: no acknowledgement of ${what} within ${timeoutMs} ms (${reason})`);
     }
     const reply = replySchema.safeParse(raw);
     if (!reply.success) throw new TransferError('bad_request', `blob ${id}: malformed acknowledgement of ${what}: ${describeIssues(reply.error)}`);
     if (!reply.data.ok) throw new TransferError(reply.data.code, `blob ${id}: ${what} rejected by receiver: ${reply.data.message}`);
   };
-  await request('blob:begin', begin, 'begin');
+  await request('blob:begin', begin, 'begin', ackTimeoutMs);
   const chunks = Math.ceil(bytes.byteLength / chunkSize);
-  for (let index = 0; index < chunks; index++) {
-    const data = bytes.subarray(index * chunkSize, Math.min(bytes.byteLength, (index + 1) * chunkSize));
-    await request('blob:chunk', { id, index, data }, `chunk ${index + 1}/${chunks}`);
+  // Each emit's own timeout is only a backstop that frees socket.io's ack slot: a chunk at
+  // the back of a full window may wait for every chunk ahead of it. The progress timer below
+  // is what detects a receiver that stopped acknowledging.
+  const backstopMs = ackTimeoutMs * (window + 1);
+  const inFlight: Promise<void>[] = [];
+  let next = 0;
+  for (let acked = 0; acked < chunks; acked++) {
+    while (next < chunks && next - acked < window) {
+      const data = bytes.subarray(next * chunkSize, Math.min(bytes.byteLength, (next + 1) * chunkSize));
+      const ack = request('blob:chunk', { id, index: next, data }, `chunk ${next + 1}/${chunks}`, backstopMs);
+      ack.catch(() => undefined); // awaited in turn below; a failure behind the first is moot
+      inFlight.push(ack);
+      sent.bytes += data.byteLength;
+      next++;
+    }
+    await withinProgressTimeout(inFlight.shift()!, ackTimeoutMs, () => `blob ${id}: no acknowledgement within ${ackTimeoutMs} ms of the last one (chunk ${acked + 1}/${chunks} and ${next - acked - 1} after it in flight)`);
   }
-  await request('blob:end', { id }, 'end');
+  await request('blob:end', { id }, 'end', ackTimeoutMs);
+}
+
+/** `ack`, or a timeout `TransferError` when it takes longer than `ms` from now (the previous acknowledgement). */
+function withinProgressTimeout(ack: Promise<void>, ms: number, message: () => string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TransferError('timeout', message())), ms);
+  });
+  return Promise.race([ack, expired]).finally(() => clearTimeout(timer));
 }

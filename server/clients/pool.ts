@@ -4,6 +4,19 @@
  */
 import type { MetricsOf, WireTask } from '../../shared/protocol.js';
 
+/** Wire bytes of a hand-off, each way. */
+export interface HandoffBytes {
+  sent: number;
+  received: number;
+}
+
+/** The wire bytes of several tasks' hand-offs together, as a field to spread (none when no task has any). */
+export function sumHandoffBytes(outcomes: readonly Pick<TaskOutcome<unknown>, 'handoffBytes'>[]): { handoffBytes?: HandoffBytes } {
+  const counted = outcomes.flatMap((o) => (o.handoffBytes ? [o.handoffBytes] : []));
+  if (counted.length === 0) return {};
+  return { handoffBytes: { sent: counted.reduce((n, b) => n + b.sent, 0), received: counted.reduce((n, b) => n + b.received, 0) } };
+}
+
 /** The result of one task on one client. */
 export interface TaskOutcome<M> {
   metrics: M;
@@ -13,6 +26,11 @@ export interface TaskOutcome<M> {
   replay: Uint8Array | null;
   /** Seconds spent moving state and replay to the client and back. */
   handoffSeconds: number;
+  /**
+   * Wire bytes moved: `sent` to the client (every chunk, re-sends included), `received`
+   * from it (the verified result blobs). Absent where nothing crossed a wire (fakes).
+   */
+  handoffBytes?: HandoffBytes;
   /** The client that ran the task. */
   clientId: string;
 }

@@ -236,6 +236,7 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
           ackTimeoutMs: options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
           ...(options.progressTimeoutMs !== undefined ? { progressTimeoutMs: options.progressTimeoutMs } : {}),
           chunkSize: options.chunkSize,
+          ...(typeof options.maxBlobBytes === 'number' ? { maxBlobBytes: options.maxBlobBytes } : {}),
           ...(options.resultCheck ? { resultCheck: options.resultCheck } : {}),
           logger,
           onProgress: options.onProgress,

@@ -22,7 +22,9 @@ import {
 } from '../../shared/protocol.js';
 import type { Progress } from '../../shared/tasks.js';
 import type { BlobInbox } from '../../shared/blob-inbox.js';
-import { sendBlob, TransferError } from '../../shared/transfer.js';
+import { DEFAULT_MAX_BLOB_BYTES, sendBlob, TransferError } from '../../shared/transfer.js';
+import { decodeTaskBlob, encodeTaskBlob } from '../../shared/wire/task-wire.js';
+import { WireError } from '../../shared/wire/wire-encoding.js';
 import { MANIFEST_CHECK, type ResultCheck } from '../states/state-check.js';
 import { MAX_CLIENT_MESSAGE_LENGTH, plainText } from './client-text.js';
 import type { TaskObserver } from '../observe/task-events.js';
@@ -65,6 +67,11 @@ export interface RemoteClientOptions {
   resultCheck?: ResultCheck;
   /** Blob chunk size for uploads. */
   chunkSize?: number;
+  /**
+   * Largest result blob decoded from its wire encoding (default 2 GiB): bounds what a
+   * compressed blob may inflate to when the check knows no tighter bound (`ResultCheck.maxStateBytes`).
+   */
+  maxBlobBytes?: number;
   logger: Logger;
   onProgress?: (clientId: string, progress: Progress) => void;
   /** Told of tasks started, progress and hand-offs (the run's events). */
@@ -73,7 +80,7 @@ export interface RemoteClientOptions {
 
 interface Running {
   task: WireTask;
-  resolve(outcome: { metrics: unknown; state: Uint8Array | null; replay: Uint8Array | null; downloadSeconds: number }): void;
+  resolve(outcome: { metrics: unknown; state: Uint8Array | null; replay: Uint8Array | null; downloadSeconds: number; receivedBytes: number }): void;
   reject(err: Error): void;
 }
 
@@ -110,14 +117,18 @@ export class RemoteClient implements TaskClient {
     try {
       const uploadStart = performance.now();
       const onResend = (err: TransferError, attempt: number) => log.warn({ attempt, code: err.code }, `re-sending a damaged upload: ${err.message}`);
-      const upload = async (bytes: Uint8Array | null) =>
-        bytes ? (await this.untilGone(sendBlob(this.socket, bytes, { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs, onResend }))).id : null;
-      const stateBlobId = await upload(state);
-      const replayBlobId = await upload(replay);
+      let sentBytes = 0;
+      const upload = async (bytes: Uint8Array | null, kind: 'state' | 'replay') => {
+        if (!bytes) return null;
+        const sent = await this.untilGone(sendBlob(this.socket, encodeTaskBlob(bytes, task, kind), { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs, onResend }));
+        sentBytes += sent.bytesSent;
+        return sent.id;
+      };
+      const stateBlobId = await upload(state, 'state');
+      const replayBlobId = await upload(replay, 'replay');
       const uploadSeconds = (performance.now() - uploadStart) / 1000;
-      const uploaded = (state?.byteLength ?? 0) + (replay?.byteLength ?? 0);
-      log.debug({ bytes: uploaded, seconds: uploadSeconds }, 'blobs uploaded');
-      if (uploaded > 0) this.options.observer?.handOff(this.id, task, 'to-client', uploaded, uploadSeconds);
+      log.debug({ bytes: (state?.byteLength ?? 0) + (replay?.byteLength ?? 0), wireBytes: sentBytes, seconds: uploadSeconds }, 'blobs uploaded');
+      if (sentBytes > 0) this.options.observer?.handOff(this.id, task, 'to-client', sentBytes, uploadSeconds);
 
       const result = new Promise<Parameters<Running['resolve']>[0]>((resolve, reject) => {
         this.running = { task, resolve, reject };
@@ -140,13 +151,13 @@ export class RemoteClient implements TaskClient {
         silence.restart();
       }
       const outcome = await this.untilGone(Promise.race([result, stage.expired, ...(silence ? [silence.expired] : [])]));
-      const downloaded = (outcome.state?.byteLength ?? 0) + (outcome.replay?.byteLength ?? 0);
-      if (downloaded > 0) this.options.observer?.handOff(this.id, task, 'from-client', downloaded, outcome.downloadSeconds);
+      if (outcome.receivedBytes > 0) this.options.observer?.handOff(this.id, task, 'from-client', outcome.receivedBytes, outcome.downloadSeconds);
       return {
         metrics: outcome.metrics as MetricsOf<T>,
         state: outcome.state,
         replay: outcome.replay,
         handoffSeconds: uploadSeconds + outcome.downloadSeconds,
+        handoffBytes: { sent: sentBytes, received: outcome.receivedBytes },
         clientId: this.id,
       };
     } catch (err) {
@@ -181,20 +192,29 @@ export class RemoteClient implements TaskClient {
     try {
       if (!metrics.success) throw new TaskError('bad_request', `task:result: metrics of a ${running.task.kind} task: ${describeIssues(metrics.error)}`);
       if (running.task.kind === 'train' && !result.stateBlobId) throw new TaskError('bad_request', 'task:result: a train task must return a state blob');
+      const check = this.options.resultCheck ?? MANIFEST_CHECK;
       const state = result.stateBlobId ? this.inbox.take(result.stateBlobId) : null;
       const replay = result.replayBlobId ? this.inbox.take(result.replayBlobId) : null;
-      const problem = inspectResult(this.options.resultCheck ?? MANIFEST_CHECK, running.task, state?.bytes ?? null, replay?.bytes ?? null);
+      const decodeStart = performance.now();
+      // Back to float32 before anything checks or keeps them; bounded by what the task may return.
+      const maxBlobBytes = this.options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
+      const maxStateBytes = running.task.kind === 'train' ? (check.maxStateBytes?.(running.task) ?? maxBlobBytes) : maxBlobBytes;
+      const stateBytes = state && decodeTaskBlob(state.bytes, running.task, 'state', result.stateBlobId!, maxStateBytes);
+      const replayBytes = replay && decodeTaskBlob(replay.bytes, running.task, 'replay', result.replayBlobId!, maxBlobBytes);
+      const decodeSeconds = (performance.now() - decodeStart) / 1000;
+      const problem = inspectResult(check, running.task, stateBytes, replayBytes);
       if (problem) throw new TaskError('bad_request', `task:result: ${problem}`);
       running.resolve({
         metrics: metrics.data,
-        state: state?.bytes ?? null,
-        replay: replay?.bytes ?? null,
-        downloadSeconds: (state?.seconds ?? 0) + (replay?.seconds ?? 0),
+        state: stateBytes,
+        replay: replayBytes,
+        downloadSeconds: (state?.seconds ?? 0) + (replay?.seconds ?? 0) + decodeSeconds,
+        receivedBytes: (state?.bytes.byteLength ?? 0) + (replay?.bytes.byteLength ?? 0),
       });
       return { ok: true };
     } catch (err) {
       [result.stateBlobId, result.replayBlobId].forEach((id) => id && this.inbox.discard(id));
-      const code = err instanceof TaskError || err instanceof TransferError ? err.code : 'internal';
+      const code = err instanceof TaskError || err instanceof TransferError ? err.code : err instanceof WireError ? 'bad_request' : 'internal';
       const reason = failure(code, (err as Error).message);
       running.reject(new TaskError(reason.code, `client ${this.id}: ${reason.message}`));
       return reason;

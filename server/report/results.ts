@@ -39,6 +39,11 @@ export interface StageResult {
   trainSeconds: number;
   /** Seconds spent moving state and replay to the client and back. */
   handoffSeconds: number;
+  /**
+   * Wire bytes moved in the stage's hand-offs: `sent` to its client(s), every chunk and
+   * re-send included; `received` from them. Absent in runs recorded before it was measured.
+   */
+  handoffBytes?: { sent: number; received: number };
   /** Coordinator overhead before this stage's task(s) went out (see `coordinatorOverhead`). */
   overheadSeconds?: number[];
   imagesPerSecond: number;
@@ -139,6 +144,7 @@ function armResult(run: ArmRun): ArmResult {
       steps: s.metrics.steps,
       trainSeconds: s.metrics.trainSeconds,
       handoffSeconds: s.handoffSeconds,
+      ...(s.handoffBytes ? { handoffBytes: s.handoffBytes } : {}),
       ...(s.overheadSeconds ? { overheadSeconds: s.overheadSeconds } : {}),
       imagesPerSecond: s.metrics.imagesPerSecond,
       dataWaitSeconds: s.metrics.dataWaitSeconds,

@@ -59,6 +59,7 @@ const stageSchema = z.strictObject({
   client: z.string(),
   metrics: trainMetricsSchema,
   handoffSeconds: z.number().min(0),
+  handoffBytes: z.strictObject({ sent: nonNegativeInt, received: nonNegativeInt }).optional(),
   overheadSeconds: z.array(z.number().min(0)).optional(),
   /** Paths relative to the run folder. */
   checkpoint: z.strictObject({ state: z.string().min(1), replay: z.string().min(1).nullable(), sha256: z.strictObject({ state: hex64, replay: hex64.nullable() }) }),
@@ -205,6 +206,7 @@ export class RunJournal {
       clientId: s.client,
       metrics: s.metrics,
       handoffSeconds: s.handoffSeconds,
+      ...(s.handoffBytes ? { handoffBytes: s.handoffBytes } : {}),
       ...(s.overheadSeconds ? { overheadSeconds: s.overheadSeconds } : {}),
       checkpoint: { state: join(this.runDir, s.checkpoint.state), replay: s.checkpoint.replay && join(this.runDir, s.checkpoint.replay), sha256: s.checkpoint.sha256 },
     }));
@@ -236,6 +238,7 @@ export class RunJournal {
       client: record.clientId,
       metrics: record.metrics,
       handoffSeconds: record.handoffSeconds,
+      ...(record.handoffBytes ? { handoffBytes: record.handoffBytes } : {}),
       ...(record.overheadSeconds ? { overheadSeconds: record.overheadSeconds } : {}),
       checkpoint: {
         state: relativePath(record.checkpoint.state),

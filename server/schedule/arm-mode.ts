@@ -9,7 +9,7 @@
 import type { Scenario } from '../../shared/scenario.js';
 import type { ArmSpec } from '../../shared/arm-schema.js';
 import type { EvalTask, TrainMetrics, TrainTask } from '../../shared/tasks.js';
-import type { TaskOutcome } from '../clients/pool.js';
+import type { HandoffBytes, TaskOutcome } from '../clients/pool.js';
 import type { PlanInput } from './build.js';
 
 /** One stage as planned. A mode may keep more in it (fedavg: its clients' tasks). */
@@ -49,6 +49,8 @@ export interface StageOutput extends HandOff {
   /** The client(s) that ran it, comma-separated. */
   clientId: string;
   handoffSeconds: number;
+  /** Wire bytes of the stage's hand-offs, when they crossed a wire. */
+  handoffBytes?: HandoffBytes;
 }
 
 /** How a mode's arm reads in the report. */

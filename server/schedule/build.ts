@@ -1,6 +1,7 @@
 /** Helpers the planners share: step counts and the `TrainTask` a stage becomes. */
 import type { ArmSpec, RegularizerSpec, Scenario } from '../../shared/scenario.js';
 import type { ReplayOptions, TrainTask } from '../../shared/tasks.js';
+import { taskTransfer } from '../../shared/wire/transfer-spec.js';
 
 /** What a planner needs to turn an arm into tasks. */
 export interface PlanInput<A extends ArmSpec = ArmSpec> {
@@ -87,5 +88,6 @@ export function buildTrainTask({ scenario, arm }: PlanInput, spec: StageSpec): T
     replay: spec.replay,
     ...(spec.regularizer ? { regularizer: spec.regularizer } : {}),
     ...(spec.evaluate ? { evaluation: scenario.evaluation } : {}),
+    ...taskTransfer(scenario.transfer),
   };
 }

@@ -1,6 +1,7 @@
 /** The evaluation task of a scenario: the random-init floor, or an averaged fedavg model. */
 import type { Scenario } from '../../shared/scenario.js';
 import type { EvalTask } from '../../shared/tasks.js';
+import { taskTransfer } from '../../shared/wire/transfer-spec.js';
 
 /** Scores the model the task is sent with (a fresh one without a state), per chunk of the stream. */
 export function evalTaskFor(scenario: Scenario, taskId: string): EvalTask {
@@ -13,5 +14,6 @@ export function evalTaskFor(scenario: Scenario, taskId: string): EvalTask {
     ssl: scenario.ssl,
     evaluation: scenario.evaluation,
     stream: scenario.stream,
+    ...taskTransfer(scenario.transfer),
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { ArmSpecOf } from '../../shared/arm-schema.js';
 import type { TrainMetrics, TrainTask } from '../../shared/tasks.js';
+import { sumHandoffBytes } from '../clients/pool.js';
 import { averageStates } from '../states/average-states.js';
 import type { ArmMode, PlannedStage, StageTaskResult } from './arm-mode.js';
 import { buildTrainTask, relaySteps, type PlanInput } from './build.js';
@@ -115,6 +116,7 @@ export const fedavgMode: ArmMode<FedavgArm, FedavgStage> = {
       metrics: roundMetrics(results),
       clientId: [...new Set(results.map((r) => r.outcome.clientId))].join(','),
       handoffSeconds: results.reduce((sum, r) => sum + r.outcome.handoffSeconds, 0),
+      ...sumHandoffBytes(results.map((r) => r.outcome)),
     };
   },
   // The clients' tasks do not evaluate: the average is scored on a client of its own.

@@ -3,6 +3,7 @@
  * state and replay; its result is handed on as it came back, and the task evaluates the
  * model itself (when the plan attached the evaluation).
  */
+import { sumHandoffBytes } from '../clients/pool.js';
 import type { ArmMode, HandOff, PlannedStage, StageOutput, StageTask, StageTaskResult } from './arm-mode.js';
 
 /** The state a result carries; a train task that returned none failed. */
@@ -18,7 +19,7 @@ export const oneTaskStage: Pick<ArmMode, 'configure' | 'aggregate' | 'evaluation
   },
   aggregate(_stage: PlannedStage, [result]: readonly StageTaskResult[]): StageOutput {
     const { outcome } = result;
-    return { state: returnedState(result), replay: outcome.replay, metrics: outcome.metrics, clientId: outcome.clientId, handoffSeconds: outcome.handoffSeconds };
+    return { state: returnedState(result), replay: outcome.replay, metrics: outcome.metrics, clientId: outcome.clientId, handoffSeconds: outcome.handoffSeconds, ...sumHandoffBytes([outcome]) };
   },
   evaluation: () => null,
 };

@@ -14,7 +14,7 @@ import type { TrainMetrics, TrainTask } from '../../shared/tasks.js';
 import type { CheckpointPaths, CheckpointWriter } from '../run/checkpoints.js';
 import { OverheadClock } from '../run/overhead.js';
 import { NO_RETRIES, runWithRetries, type RetryEvent, type RetryPolicy } from '../run/retry.js';
-import type { ClientPool } from '../clients/pool.js';
+import type { ClientPool, HandoffBytes } from '../clients/pool.js';
 import type { ArmMode, HandOff, PlannedStage } from './arm-mode.js';
 import type { PlanInput } from './build.js';
 import { ARM_MODES, modeOf, type ArmModes } from './modes.js';
@@ -29,6 +29,8 @@ export interface StageRecord {
   clientId: string;
   metrics: TrainMetrics;
   handoffSeconds: number;
+  /** Wire bytes of the stage's hand-offs (to and from its client(s)), when they crossed a wire. */
+  handoffBytes?: HandoffBytes;
   checkpoint: CheckpointPaths;
   /**
    * Coordinator overhead before this stage's task(s) went out: seconds from the arm's
@@ -136,6 +138,7 @@ async function runStage(mode: ArmMode, stage: PlannedStage, previous: HandOff | 
     clientId: output.clientId,
     metrics,
     handoffSeconds: output.handoffSeconds,
+    ...(output.handoffBytes ? { handoffBytes: output.handoffBytes } : {}),
     checkpoint,
     ...(overheadSeconds.length > 0 ? { overheadSeconds } : {}),
   };

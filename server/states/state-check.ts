@@ -36,6 +36,8 @@ const MAX_DEPTH = 32;
 export interface ResultCheck {
   state(bytes: Uint8Array, task: CheckedTask): string | null;
   replay(bytes: Uint8Array, task: CheckedTask): string | null;
+  /** The largest (float32) state `task` may return, when the check knows it: bounds a compressed state's inflation. */
+  maxStateBytes?(task: CheckedTask): number;
 }
 
 /** What of a train task the checks read. */
@@ -65,12 +67,16 @@ export function inspectReturnedState(returned: Uint8Array, task: CheckedTask): s
  * the states the task's manifest allows (for every geometry the dataset spec leaves open).
  */
 function unexpectedSize(bytes: number, task: CheckedTask): string | null {
-  const { low, high } = geometryRange(datasetGeometry(task.data.dataset));
-  const min = stateSizeBounds(stateManifest(task, low)).min;
-  const max = stateSizeBounds(stateManifest(task, high)).max;
+  const { min, max } = stateSizeRange(task);
   if (bytes >= min && bytes <= max) return null;
   const expected = min === max ? `${min} bytes` : `between ${min} and ${max} bytes`;
   return `the returned state is ${bytes} bytes, a state of the task's model is ${expected}: refused undecoded`;
+}
+
+/** The sizes of the states `task` may return, for every geometry its dataset spec leaves open. */
+function stateSizeRange(task: CheckedTask): { min: number; max: number } {
+  const { low, high } = geometryRange(datasetGeometry(task.data.dataset));
+  return { min: stateSizeBounds(stateManifest(task, low)).min, max: stateSizeBounds(stateManifest(task, high)).max };
 }
 
 /** Why the replay buffer `task` returned cannot be kept, or null when it can. */
@@ -123,7 +129,7 @@ function walk(value: unknown, path: string, depth: number): string | null {
 }
 
 /** The check of every run: states against the task's manifest, replay buffers against their counts and the dataset. */
-export const MANIFEST_CHECK: ResultCheck = { state: inspectReturnedState, replay: inspectReturnedReplay };
+export const MANIFEST_CHECK: ResultCheck = { state: inspectReturnedState, replay: inspectReturnedReplay, maxStateBytes: (task) => stateSizeRange(task).max };
 
 /** Why encoded `bytes` cannot be kept as any value (they do not decode, nest absurdly, or hold non-finite numbers), or null. */
 function undecodable(bytes: Uint8Array, what: string): string | null {

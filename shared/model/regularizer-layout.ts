@@ -32,6 +32,13 @@ function anchored(key: string, online: readonly ParamDecl[]): RegularizerLayout 
   return { components: { [key]: trainable, anchor: trainable }, afterStage: [key, 'anchor'], midStage: [key, 'anchor'] };
 }
 
+/**
+ * Components that weigh the penalty rather than hold weights (importances, Fisher
+ * information): often far smaller than float16 can hold, they travel as float32 when a run
+ * sends states as float16 (../wire/state-float16.ts).
+ */
+export const WEIGHTING_COMPONENTS: readonly string[] = ['importance', 'fisher'];
+
 /** Each regularizer's layout, from the method's online parameters and the backbone. */
 export const REGULARIZER_LAYOUTS: { readonly [N in RegularizerName]: (online: readonly ParamDecl[], backbone: BackboneOptions) => RegularizerLayout } = {
   mas: (online) => anchored('importance', online),

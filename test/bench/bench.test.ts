@@ -14,7 +14,7 @@ const BIN = fileURLToPath(new URL('../../bin/streamssl.mjs', import.meta.url));
 
 describe('streamssl bench --quick --json', () => {
   it('measures MoCo throughput per thread count and a hand-off, as one JSON object', async () => {
-    const { stdout } = await run(process.execPath, [BIN, 'bench', '--quick', '--json', '--config', 'tiny', '--threads', '1,2', '--handoff', 'tiny', '--backend', 'wasm', '--handoff-sizes', 'tiny,small', '--overhead-clients', '2,6'], {
+    const { stdout } = await run(process.execPath, [BIN, 'bench', '--quick', '--json', '--config', 'tiny', '--threads', '1,2', '--handoff', 'tiny', '--backend', 'wasm', '--handoff-sizes', 'tiny,small', '--overhead-clients', '2,6', '--handoff-encodings', 'float32,float16+deflate'], {
       timeout: 90_000,
       maxBuffer: 16 * 1024 * 1024,
     });
@@ -43,6 +43,20 @@ describe('streamssl bench --quick --json', () => {
     expect(h.bytes).toBeGreaterThan(4 * h.params);
     for (const v of [h.encodeSeconds, h.sendSeconds, h.decodeSeconds]) expect(v).toBeGreaterThan(0);
     expect(h.seconds).toBeCloseTo(h.encodeSeconds + h.sendSeconds + h.decodeSeconds, 9);
+    // Each encoding: in-process costs, then a hand-off whose wire bytes are the encoding's.
+    expect(report.wireCosts!.map((c) => [c.config, c.transfer])).toEqual([
+      ['tiny', 'float32'],
+      ['tiny', 'float16+deflate'],
+    ]);
+    const [plainCost, lightCost] = report.wireCosts!;
+    expect(plainCost.wireBytes).toBe(plainCost.stateBytes);
+    expect(lightCost.wireBytes).toBeLessThan(0.55 * lightCost.stateBytes);
+    expect(report.handoffEncodings!.map((r) => r.transfer)).toEqual(['float32', 'float16+deflate']);
+    const [plain, light] = report.handoffEncodings!;
+    expect(plain.wireBytes).toEqual({ up: plain.bytes, down: plain.bytes });
+    expect(light.wireBytes!.up).toBeLessThan(0.55 * light.bytes);
+    expect(light.wireBytes!.down).toBe(light.wireBytes!.up); // the coordinator re-encodes to the same halves
+    for (const r of report.handoffEncodings!) expect(r.wallSeconds).toBeGreaterThanOrEqual(r.sendSeconds);
     expect(report.handoffSizes.map((r) => r.config)).toEqual(['tiny', 'small']);
     expect(report.handoffSizes[1].bytes).toBeGreaterThan(report.handoffSizes[0].bytes);
     expect(report.overhead.map((r) => [r.clients, r.chunks])).toEqual([

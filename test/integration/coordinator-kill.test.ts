@@ -3,7 +3,10 @@
  * clients, training engine on wasm) is SIGKILLed once its journal shows a finished stage;
  * its clients leave by themselves; `streamssl resume` then runs only what was left and
  * ends with the results and checkpoints of an uninterrupted run of the same scenario.
- * A folder that cannot be resumed is refused with exit code 2 and a clear message.
+ * The same holds for a run that sends its states as float16 and deflated: checkpoints stay
+ * float32, and the coordinator re-encoding a checkpoint gives the client the halves it got
+ * in the undisturbed run (rounding is idempotent). A folder that cannot be resumed is
+ * refused with exit code 2 and a clear message.
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -11,6 +14,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log.js';
 import { parseScenario } from '../../shared/scenario.js';
+import { decodeState } from '../../shared/state/model-state.js';
+import { fromFloat16Bits, toFloat16Bits } from '../../shared/wire/float16.js';
 import { JOURNAL_FILE, RunJournal } from '../../server/run/journal.js';
 import { runScenario } from '../../server/run/run.js';
 import { isRunning, startCli, type GroupCliProcess } from '../support/cli-process.js';
@@ -19,7 +24,8 @@ import { quickTrainingScenario } from '../support/scenario.js';
 import { useTempDir } from '../support/temp-dir.js';
 import { waitUntil } from '../support/wait.js';
 
-const raw = quickTrainingScenario({ name: 'coordinator-kill' });
+const plain = quickTrainingScenario({ name: 'coordinator-kill' });
+const lighter = quickTrainingScenario({ name: 'coordinator-kill-f16', transfer: { encoding: 'float16', compression: 'deflate' } });
 
 /** Finished stages in a run folder's journal (0 while there is none yet). */
 async function finishedStages(runDir: string): Promise<number> {
@@ -35,7 +41,8 @@ describe('the coordinator killed between stages', () => {
     for (const cli of started.splice(0)) cli.killGroup();
   });
 
-  it('is resumed from its journal and ends as an uninterrupted run', async () => {
+  /** Runs `raw` whole, and killed then resumed; checks the two end alike; returns both run folders. */
+  async function killAndResume(raw: Record<string, unknown>): Promise<{ whole: string; cut: string }> {
     const dir = tempDir();
     const file = join(dir, 'scenario.json');
     await writeFile(file, JSON.stringify(raw));
@@ -76,7 +83,27 @@ describe('the coordinator killed between stages', () => {
     expect(journalText.resumedAt).toHaveLength(1);
     expect(await checkpointFiles(cut)).toEqual(await checkpointFiles(whole));
     expect(comparableResults(await readResults(cut))).toEqual(comparableResults(await readResults(whole)));
+    return { whole, cut };
+  }
+
+  it('is resumed from its journal and ends as an uninterrupted run', async () => {
+    await killAndResume(plain);
   }, 240_000);
+
+  it('is resumed alike when its states travel as float16, deflated; its checkpoints are float32', async () => {
+    const { whole } = await killAndResume(lighter);
+    const relay = (await readResults(whole)).arms.find((a) => a.name === 'relay')!;
+    for (const stage of relay.stages) {
+      const bytes = await readFile(join(whole, 'checkpoints', 'relay', `stage-${stage.stage}.state`));
+      const state = decodeState(bytes); // a plain float32 state, no wire header
+      const online = Object.values(state.methodState.online);
+      expect(online.every((a) => a.values instanceof Float32Array)).toBe(true);
+      // Its values came through float16: each one is a half, exactly.
+      for (const a of online) expect(fromFloat16Bits(toFloat16Bits(a.values))).toEqual(a.values);
+      // float16 halves the bytes each way (plus the replay buffer, deflated).
+      expect(stage.handoffBytes!.received).toBeLessThan(0.6 * bytes.byteLength);
+    }
+  }, 300_000);
 
   it('refuses, with exit code 2, a folder without a journal and a journal of other code', async () => {
     const dir = tempDir();
@@ -84,7 +111,7 @@ describe('the coordinator killed between stages', () => {
     started.push(none);
     expect(await none.exited).toMatchObject({ code: 2, stderr: `streamssl: ${dir} has no journal.json: not a streamssl run folder\n` });
 
-    await RunJournal.create(dir, { scenario: parseScenario(raw), setup: { clients: 1, backend: 'wasm', threads: 1, remote: false } });
+    await RunJournal.create(dir, { scenario: parseScenario(plain), setup: { clients: 1, backend: 'wasm', threads: 1, remote: false } });
     const journal = JSON.parse(await readFile(join(dir, JOURNAL_FILE), 'utf8')) as { code: string };
     await writeFile(join(dir, JOURNAL_FILE), JSON.stringify({ ...journal, code: '0.0.0+feedfacecafebeef' }));
     const other = startCli(['resume', dir]);

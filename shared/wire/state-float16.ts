@@ -1,0 +1,87 @@
+/**
+ * A model state's bytes with its float32 arrays as float16 (./float16.ts), and back.
+ *
+ * Which arrays travel as float16 is decided per array, by the sender, and the receiver
+ * sees it in the type of the values (Uint16Array: half bits; Float32Array: as they were):
+ * - arrays of kind `position` (MoCo's queue pointer: an index) stay float32, exact;
+ * - a regularizer's weighting components (MAS importances, EWC Fisher information) stay
+ *   float32: they are often tiny (MAS importances of 1e-6 and below are common), under
+ *   float16's normal range (6.1e-5), where a half keeps few or no significant bits and the
+ *   penalty they weigh would change. Anchors, the frozen model and the distillation predictor
+ *   are weights, like the model's: float16;
+ * - an array with any value that float16 cannot hold finitely (beyond 65504, or already
+ *   infinite or NaN) stays float32, whole (so the coordinator still sees and refuses NaN);
+ * - everything else (the model's parameters and statistics, the momentum encoder, MoCo's
+ *   keys, the optimizer's momentum buffers) travels as float16.
+ *
+ * The receiver expands every half to float32 and re-encodes the state (encodeState: equal
+ * states give equal bytes), so what follows (the engine, the coordinator's check,
+ * checkpoints) sees an ordinary float32 state. Rounding is idempotent: encoding an
+ * expanded state again gives the same halves.
+ */
+import { decode } from '../codec.js';
+import { WEIGHTING_COMPONENTS } from '../model/regularizer-layout.js';
+import { isRecord, type ParamArrays } from '../state/arrays.js';
+import { checkModelState, encodeState, type ModelState } from '../state/model-state.js';
+import { arrayKind } from '../state/part-meta.js';
+import { allFiniteHalves, fromFloat16Bits, toFloat16Bits } from './float16.js';
+
+/** An array as it travels: half bits, or float32 kept as it was. */
+type WireArray = { shape: number[]; values: Uint16Array | Float32Array };
+
+function halve(arrays: ParamArrays, keep: (name: string) => boolean): Record<string, WireArray> {
+  const out: Record<string, WireArray> = {};
+  for (const [name, { shape, values }] of Object.entries(arrays)) {
+    const halves = keep(name) ? null : toFloat16Bits(values);
+    out[name] = { shape, values: halves && allFiniteHalves(halves) ? halves : values };
+  }
+  return out;
+}
+
+/**
+ * `raw` checked as a state, without the `regularizer` field when `raw` has none (checkModelState
+ * fills it with null): re-encoded, a state then keeps its bytes, framing included.
+ */
+function asState(raw: unknown): ModelState {
+  const state = checkModelState(raw);
+  if (isRecord(raw) && raw.regularizer === undefined) delete state.regularizer;
+  return state;
+}
+
+/** The float16 payload of float32 state bytes `bytes`. */
+export function halveState(bytes: Uint8Array): Uint8Array {
+  const state = asState(decode(bytes));
+  const wire = {
+    ...state,
+    methodState: Object.fromEntries(Object.entries(state.methodState).map(([part, arrays]) => [part, halve(arrays, (name) => arrayKind(state.partMeta, part, name) === 'position')])),
+    optimizer: state.optimizer && halve(state.optimizer, () => false),
+    ...(state.regularizer
+      ? { regularizer: Object.fromEntries(Object.entries(state.regularizer).map(([part, arrays]) => [part, halve(arrays, () => WEIGHTING_COMPONENTS.includes(part))])) }
+      : {}),
+  };
+  // encodeState writes the fields in its fixed order; msgpack keeps the Uint16Arrays' type.
+  return encodeState(wire as unknown as ModelState);
+}
+
+/** Expands the half arrays of one map of arrays in place; `where` names it in errors. */
+function expand(arrays: unknown, where: string): void {
+  if (!isRecord(arrays)) return; // checkModelState names what is wrong with it
+  for (const [name, entry] of Object.entries(arrays)) {
+    if (isRecord(entry) && entry.values instanceof Uint16Array) {
+      if (!allFiniteHalves(entry.values)) throw new Error(`${where}.${name}: holds an infinite or NaN half`);
+      entry.values = fromFloat16Bits(entry.values);
+    }
+  }
+}
+
+/** Float32 state bytes of a float16 payload; throws naming what is wrong with it. */
+export function expandState(payload: Uint8Array): Uint8Array {
+  const raw = decode(payload);
+  if (!isRecord(raw)) throw new Error('the float16 payload is not a model state');
+  for (const section of ['methodState', 'regularizer'] as const) {
+    const parts = raw[section];
+    if (isRecord(parts)) for (const [part, arrays] of Object.entries(parts)) expand(arrays, `${section}.${part}`);
+  }
+  expand(raw.optimizer, 'optimizer');
+  return encodeState(asState(raw));
+}

@@ -1,0 +1,26 @@
+/**
+ * A task's blobs on the wire: both ends encode what they send and decode what they receive
+ * by the task's `transfer` (absent: float32, uncompressed, the bytes as they are), so that
+ * everything else (the engine, the coordinator's checks, checkpoints) sees float32 states.
+ */
+import type { WireTask } from '../protocol.js';
+import { decodeWire, encodeWire, type BlobKind } from './wire-encoding.js';
+import { DEFAULT_TRANSFER, type TransferSpec } from './transfer-spec.js';
+
+/** How `task`'s blobs travel. */
+export function transferOf(task: WireTask): TransferSpec {
+  return (task.kind !== 'plan' && task.transfer) || DEFAULT_TRANSFER;
+}
+
+/** The wire bytes of `task`'s float32 blob `bytes`. */
+export function encodeTaskBlob(bytes: Uint8Array, task: WireTask, kind: BlobKind): Uint8Array {
+  return encodeWire(bytes, transferOf(task), kind);
+}
+
+/**
+ * The float32 bytes of `task`'s blob `blobId` that arrived as `wire`, at most `maxBytes`
+ * decoded; throws `WireError` naming the blob and the task.
+ */
+export function decodeTaskBlob(wire: Uint8Array, task: WireTask, kind: BlobKind, blobId: string, maxBytes: number): Uint8Array {
+  return decodeWire(wire, transferOf(task), { kind, what: `${kind} blob ${blobId} of task ${task.taskId}`, maxBytes });
+}
