@@ -22,10 +22,14 @@ export interface Child {
   stderr(): string;
 }
 
-/** Starts a TypeScript entry point in a new Node process. */
-export function startChild(entry: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
+/**
+ * Starts a TypeScript entry point in a new Node process. `wrap` may put a command in front
+ * of the Node command line (e.g. `ip netns exec NAME`, to start it on a test host).
+ */
+export function startChild(entry: string, args: string[], env: NodeJS.ProcessEnv = {}, wrap: (argv: string[]) => string[] = (argv) => argv): Child {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const child = spawn(process.execPath, ['--import', tsx, entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const [command, ...rest] = wrap([process.execPath, '--import', tsx, entry, ...args]);
+  const child = spawn(command, rest, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err = (err + chunk).slice(-STDERR_TAIL)));
   const lines: string[] = [];

@@ -63,6 +63,7 @@ export function formatReport(report: BenchReport): string {
   }
   if (report.wireCosts?.length) out.push(...(out.length > 0 ? [''] : []), ...wireCostsText(report.wireCosts));
   if (report.handoffEncodings?.length) out.push(...(out.length > 0 ? [''] : []), ...handoffEncodingsText(report.handoffEncodings));
+  if (report.handoffLinks?.length) out.push(...(out.length > 0 ? [''] : []), ...handoffLinksText(report.handoffLinks));
   if (report.handoffSizes.length > 0) out.push(...(out.length > 0 ? [''] : []), ...handoffSizesText(report));
   if (report.overhead.length > 0) out.push(...(out.length > 0 ? [''] : []), ...overheadText(report));
   return `${out.join('\n')}\n`;
@@ -93,6 +94,20 @@ function handoffEncodingsText(results: readonly HandoffResult[]): string[] {
     table(rows),
     '  send: both transfers with the coordinator\'s encoding and decoding; wall: first task sent -> second task done;',
     '  s at 20 Mbit/s: one transfer of the wire bytes at the link\'s own limit (bytes / rate).',
+  ];
+}
+
+function handoffLinksText(results: readonly HandoffResult[]): string[] {
+  const rows = [['link', 'encoding', 'wire MB', 'limit s', 'up s', 'up / limit', 'down s', 'down / limit']];
+  for (const h of results) {
+    const limit = h.linkSeconds!;
+    rows.push([h.link!, h.transfer!, ((h.wireBytes?.up ?? h.bytes) / 1e6).toFixed(2), limit.toFixed(2), h.upSeconds!.toFixed(2), (h.upSeconds! / limit).toFixed(2), h.downSeconds!.toFixed(2), (h.downSeconds! / limit).toFixed(2)]);
+  }
+  return [
+    `Hand-off of the ${results[0].config} online encoder across test hosts (network namespaces), every link held to the rate by tbf:`,
+    table(rows),
+    '  up: sender -> coordinator, down: coordinator -> receiver, each with the coordinator\'s wire decoding or encoding;',
+    '  limit: the wire bytes at the link\'s rate, the fastest the link allows.',
   ];
 }
 

@@ -101,6 +101,8 @@ export async function measureHandoff(o: HandoffOptions): Promise<HandoffResult> 
       transfer: transferLabel(transfer),
       wireBytes: { up: first.handoffBytes?.received ?? 0, down: second.handoffBytes?.sent ?? 0 },
       wallSeconds,
+      upSeconds: first.handoffSeconds,
+      downSeconds: second.handoffSeconds,
     };
   } finally {
     await coordinator.close();

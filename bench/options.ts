@@ -24,6 +24,7 @@ export interface BenchCliOptions {
   handoff: (typeof HANDOFF_CHOICES)[number];
   handoffSizes: string[];
   handoffEncodings: TransferSpec[];
+  handoffLink: string[];
   overheadClients: number[];
 }
 
@@ -61,6 +62,15 @@ export function parseTransferList(value: string): TransferSpec[] {
     if (!spec) throw new InvalidArgumentError(`"${label}" is not an encoding: expected ${WIRE_ENCODINGS.join(' or ')}, optionally +${WIRE_COMPRESSIONS.filter((c) => c !== 'none').join(' or +')}`);
     return spec;
   });
+}
+
+/** `1gbit,20mbit` -> the rates, each as tc writes it (see bench/hosts/link-rate.ts). */
+export function parseLinkRates(value: string): string[] {
+  const rates = [...new Set(value.split(',').map((v) => v.trim().toLowerCase()))];
+  for (const rate of rates) {
+    if (!/^\d+(\.\d+)?(bit|kbit|mbit|gbit)$/.test(rate) || Number.parseFloat(rate) <= 0) throw new InvalidArgumentError(`"${rate}" is not a link rate: expected e.g. 1gbit, 100mbit, 20mbit`);
+  }
+  return rates;
 }
 
 /** `4,16,64` -> [4, 16, 64]; `none` -> []. */

@@ -37,6 +37,14 @@ export interface HandoffResult {
    * decoding, and the tasks' round trips).
    */
   wallSeconds?: number;
+  /** Sender -> coordinator: the state's arrival at the coordinator, with its wire decoding there. */
+  upSeconds?: number;
+  /** Coordinator -> receiver: its wire encoding and upload (and the receiver's tiny result). */
+  downSeconds?: number;
+  /** The link every host was limited to (`--handoff-link`), as tc writes it. */
+  link?: string;
+  /** Seconds the wire bytes of one direction take at the link's rate: the link's own limit. */
+  linkSeconds?: number;
 }
 
 /** One wire encoding of a state, in-process (bench/wire-costs.ts). */
@@ -63,6 +71,8 @@ export interface BenchReport {
   wireCosts?: WireCostResult[];
   /** Hand-off time against model size (`--handoff-sizes`). */
   handoffSizes: HandoffResult[];
+  /** Hand-off over rate-limited links between test hosts (`--handoff-link`), one per rate and encoding. */
+  handoffLinks?: HandoffResult[];
   /** Coordinator overhead against the number of clients (`--overhead-clients`). */
   overhead: OverheadResult[];
 }

@@ -5,12 +5,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../shared/scenario.js';
-import { transferLabel, type TransferSpec } from '../shared/wire/transfer-spec.js';
+import { DEFAULT_TRANSFER, transferLabel, type TransferSpec } from '../shared/wire/transfer-spec.js';
 import { RESULT_PREFIX, startChild, stopChild } from './child.js';
 import { MODEL_CONFIGS, type ConfigName } from './configs.js';
 import type { BenchReport, HandoffResult, MocoResult } from './report-types.js';
 import { measureHandoff } from './handoff.js';
 import { measureHandoffSizes } from './handoff-sizes.js';
+import { measureHandoffLinks } from './handoff-link.js';
 import type { HandoffSizeName } from './options.js';
 import { measureOverhead } from './overhead.js';
 import { measureWireCosts } from './wire-costs.js';
@@ -38,6 +39,8 @@ export interface BenchOptions {
    * one hand-off each (none when empty).
    */
   handoffEncodings?: readonly TransferSpec[];
+  /** Link rates the hand-off is measured over between test hosts (none when empty; needs root). */
+  handoffLinks?: readonly string[];
   /** Models whose hand-off time is measured against their size (none when empty). */
   handoffSizes?: readonly HandoffSizeName[];
   /** Client counts the coordinator's overhead is measured with (none when empty). */
@@ -99,7 +102,14 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     log(`bench:   ${(r.wireBytes!.up / 1e6).toFixed(1)} MB on the wire each way, send ${r.sendSeconds.toFixed(3)} s, wall ${r.wallSeconds!.toFixed(3)} s`);
     handoffEncodings.push(r);
   }
+  if (o.handoffLinks?.length) log(`bench: hand-off of the ${encodingsConfig} online encoder across test hosts, links held to ${o.handoffLinks.join(', ')} ...`);
+  const handoffLinks = await measureHandoffLinks({
+    config: encodingsConfig,
+    links: o.handoffLinks ?? [],
+    transfers: o.handoffEncodings?.length ? o.handoffEncodings : [DEFAULT_TRANSFER],
+    log,
+  });
   const handoffSizes = await measureHandoffSizes(o.handoffSizes ?? [], log);
   const overhead = await measureOverhead(o.overheadClients ?? [], log);
-  return { backend: moco[0]?.backend ?? null, moco, handoff, handoffEncodings, wireCosts, handoffSizes, overhead };
+  return { backend: moco[0]?.backend ?? null, moco, handoff, handoffEncodings, wireCosts, handoffLinks, handoffSizes, overhead };
 }

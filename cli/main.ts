@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BENCH_CONFIG_CHOICES, countListOrNone, HANDOFF_CHOICES, HANDOFF_SIZE_NAMES, nameList, type HandoffSizeName, parseCount, parseNonNegative, parseSeconds, parseThreadList, parseTransferList, type BenchCliOptions } from '../bench/options.js';
+import { BENCH_CONFIG_CHOICES, countListOrNone, HANDOFF_CHOICES, HANDOFF_SIZE_NAMES, nameList, type HandoffSizeName, parseCount, parseNonNegative, parseSeconds, parseThreadList, parseTransferList, parseLinkRates, type BenchCliOptions } from '../bench/options.js';
 import { clientCommand } from '../client/main.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { BACKEND_NAMES, loadScenario, ScenarioError, type BackendName, type Scenario } from '../shared/scenario.js';
@@ -170,6 +170,7 @@ export function buildProgram(): Command {
     .option('--data-workers <n>', 'input pipeline worker threads (default: as in training)', parseNonNegative)
     .addOption(new Option('--handoff <name>', 'model whose online-encoder state is handed between two clients').choices(HANDOFF_CHOICES).default('resnet18'))
     .option('--handoff-encodings <list>', 'wire encodings the --handoff model (resnet18 when none) is handed off in, one hand-off each: float32, float16, float32+deflate, float16+deflate, comma-separated (default: none)', parseTransferList, [])
+    .option('--handoff-link <rates>', 'hand-off of the --handoff model (resnet18 when none) across test hosts (network namespaces, as root) whose links tbf holds to each rate, e.g. 1gbit,100mbit,20mbit; in each --handoff-encodings (default float32)', parseLinkRates, [])
     .option('--handoff-sizes <list>', `hand-off time against model size: models of ${HANDOFF_SIZE_NAMES.join(', ')}, comma-separated, or none`, nameList(HANDOFF_SIZE_NAMES), [...HANDOFF_SIZE_NAMES])
     .option('--overhead-clients <list>', 'coordinator overhead per stage against the number of clients: counts, comma-separated, or none', countListOrNone, [4, 16, 64])
     .action(async (opts: BenchCliOptions) => {
@@ -185,6 +186,7 @@ export function buildProgram(): Command {
         dataWorkers: opts.dataWorkers,
         handoff: opts.handoff === 'none' ? null : opts.handoff,
         handoffEncodings: opts.handoffEncodings,
+        handoffLinks: opts.handoffLink,
         handoffSizes: opts.handoffSizes as HandoffSizeName[],
         overheadClients: opts.overheadClients,
         log: (line) => process.stderr.write(`${line}\n`),
