@@ -200,7 +200,7 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
       if (!hello.success) return failure('bad_request', `hello: ${describeIssues(hello.error)}`);
       // What a client says of itself is logged and recorded: made plain here, where it enters.
       const { clientId, ...info } = plainClientFields(hello.data);
-      const id = registry.add(clientId, { ...info, address: socket.handshake.address }, (assigned) => {
+      const id = registry.add(clientId, { ...info, address: peerAddress(socket.handshake.address) }, (assigned) => {
         remote = new RemoteClient(assigned, socket, inbox, {
           stageTimeoutMs: options.stageTimeoutMs ?? 3_600_000,
           ackTimeoutMs: options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
@@ -246,6 +246,11 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
     }
     inbox.clear();
   });
+}
+
+/** A peer's address as people write it: an IPv4 peer of a dual-stack socket without its `::ffff:` prefix. */
+export function peerAddress(address: string): string {
+  return address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
 }
 
 /** For a wildcard host, one URL per external IPv4 address of this machine. */
