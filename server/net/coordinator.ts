@@ -22,7 +22,7 @@ import {
   type ServerToClientEvents,
 } from '../../shared/protocol.js';
 import type { Progress } from '../../shared/tasks.js';
-import { BlobInbox } from '../../shared/blob-inbox.js';
+import { BlobInbox, DEFAULT_BLOB_IDLE_TIMEOUT_MS } from '../../shared/blob-inbox.js';
 import { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BLOB_BYTES } from '../../shared/transfer.js';
 import { AuthLimiter, type AuthLimiterOptions } from './auth-limiter.js';
 import { authMiddleware } from './auth.js';
@@ -43,7 +43,7 @@ export interface CoordinatorOptions {
   logger?: Logger;
   /** How long a task may run on a client (default one hour). */
   stageTimeoutMs?: number;
-  /** How long one acknowledgement may take (default 30 s). */
+  /** How long one acknowledgement may take (default 30 s, or the heartbeat bound when that is longer). */
   ackTimeoutMs?: number;
   /** How long an assigned task may show no sign of work before its client is presumed stuck (default: no bound but the stage timeout). */
   progressTimeoutMs?: number;
@@ -57,7 +57,7 @@ export interface CoordinatorOptions {
   maxBlobBytes?: number | (() => number);
   /** Bytes one client's uploads may hold at once, arriving or not yet taken (default 2 GiB). */
   maxHeldBlobBytes?: number;
-  /** How long a half-uploaded blob may wait for its next chunk before it is dropped (default 2 min). */
+  /** How long a half-uploaded blob may wait for its next chunk before it is dropped (default 2 min, or the heartbeat bound when that is longer). */
   blobIdleTimeoutMs?: number;
   /** Largest single message (default 1e6 bytes); a client sending more is disconnected. */
   maxMessageBytes?: number;
@@ -96,6 +96,25 @@ export interface Coordinator {
 
 type Ack = (reply: unknown) => void;
 
+/** How long a connection waits for its peer, each wait settled. */
+type Silences = Required<Pick<CoordinatorOptions, 'ackTimeoutMs' | 'blobIdleTimeoutMs' | 'heartbeatTimeoutMs'>>;
+
+/** The heartbeat bound when none is given: 5 minutes. */
+export const DEFAULT_HEARTBEAT_MS = 300_000;
+
+/**
+ * The waits of a connection that are not given explicitly: never shorter than the
+ * heartbeat. A network cut stops acknowledgements and upload chunks as it stops pongs; a
+ * cut the heartbeat tolerates must not fail a transfer or drop a half-received blob first.
+ */
+function toleratedSilence(options: CoordinatorOptions, heartbeatMs: number): Silences {
+  return {
+    ackTimeoutMs: options.ackTimeoutMs ?? Math.max(DEFAULT_ACK_TIMEOUT_MS, heartbeatMs),
+    blobIdleTimeoutMs: options.blobIdleTimeoutMs ?? Math.max(DEFAULT_BLOB_IDLE_TIMEOUT_MS, heartbeatMs),
+    heartbeatTimeoutMs: heartbeatMs,
+  };
+}
+
 /** Starts a coordinator and resolves once it listens. */
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const host = options.host ?? '127.0.0.1';
@@ -105,7 +124,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createServer();
   const scheme = options.tls ? 'https' : 'http';
   // A ping every `pingInterval`, presumed gone without a pong `pingTimeout` later: together the heartbeat bound.
-  const heartbeatMs = options.heartbeatTimeoutMs ?? 300_000;
+  const heartbeatMs = options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_MS;
   const pingInterval = Math.min(25_000, heartbeatMs / 4);
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
     serveClient: false,
@@ -122,7 +141,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   io.use(authMiddleware({ token: options.token, logger, limiter: new AuthLimiter(options.authLimits), onAdmitted: (socket) => guard.authenticated(socket.request.socket) }));
   io.on('connection', (socket) => {
     try {
-      onConnection(socket, registry, logger, options);
+      onConnection(socket, registry, logger, { ...options, ...toleratedSilence(options, heartbeatMs) });
     } catch (err) {
       logger.error({ err }, 'could not set up a connection');
       socket.disconnect(true);
@@ -156,12 +175,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 }
 
-function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logger: Logger, options: CoordinatorOptions): void {
+function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logger: Logger, options: CoordinatorOptions & Silences): void {
   const log = logger.child({ socket: socket.id, address: socket.handshake.address });
   const inbox = new BlobInbox({
     maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES,
     ...(options.maxHeldBlobBytes !== undefined ? { maxHeldBytes: options.maxHeldBlobBytes } : {}),
-    ...(options.blobIdleTimeoutMs !== undefined ? { idleTimeoutMs: options.blobIdleTimeoutMs } : {}),
+    idleTimeoutMs: options.blobIdleTimeoutMs,
     admit: () => {
       const refusal = remote?.uploadRefusal();
       return refusal ? failure('not_ready', `blob:begin: ${refusal}`) : null;
@@ -203,7 +222,7 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
       const id = registry.add(clientId, { ...info, address: peerAddress(socket.handshake.address) }, (assigned) => {
         remote = new RemoteClient(assigned, socket, inbox, {
           stageTimeoutMs: options.stageTimeoutMs ?? 3_600_000,
-          ackTimeoutMs: options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
+          ackTimeoutMs: options.ackTimeoutMs,
           ...(options.progressTimeoutMs !== undefined ? { progressTimeoutMs: options.progressTimeoutMs } : {}),
           chunkSize: options.chunkSize,
           ...(options.resultCheck ? { resultCheck: options.resultCheck } : {}),
@@ -213,7 +232,7 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
         return remote;
       });
       log.info({ client: id, clientPid: info.pid, clientHost: info.hostname, backend: info.backend, backendReason: info.backendReason, device: info.device }, 'client joined');
-      return { ok: true, clientId: id };
+      return { ok: true, clientId: id, heartbeatSeconds: options.heartbeatTimeoutMs / 1000 };
     }),
   );
   socket.on('task:progress', (payload: unknown) => {
