@@ -4,35 +4,16 @@
  * result blobs and answer `task:result`. Usable in-process with any `Engine` (tests).
  */
 import { hostname } from 'node:os';
-import { io, type Socket } from 'socket.io-client';
+import { io } from 'socket.io-client';
 import { silentLogger, type Logger } from '../shared/log.js';
-import { ProgressThrottle } from '../shared/progress-throttle.js';
-import {
-  describeIssues,
-  failure,
-  helloReplySchema,
-  MAX_RESULT_MESSAGE_LENGTH,
-  PROTOCOL_VERSION,
-  replySchema,
-  taskAssignSchema,
-  type ClientToServerEvents,
-  type ErrorCode,
-  type Reply,
-  type ServerToClientEvents,
-  type StreamSummary,
-  type TaskAssignPayload,
-  type TaskResultPayload,
-  type WireTask,
-} from '../shared/protocol.js';
-import type { EvalMetrics, Progress, TrainMetrics } from '../shared/tasks.js';
-import { BlobInbox } from '../shared/blob-inbox.js';
-import { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BLOB_BYTES, sendBlob, TransferError } from '../shared/transfer.js';
-import { decodeTaskBlob, encodeTaskBlob } from '../shared/wire/task-wire.js';
-import { WireError } from '../shared/wire/wire-encoding.js';
+import { describeIssues, failure, helloReplySchema, PROTOCOL_VERSION, taskAssignSchema, type ErrorCode, type StreamSummary } from '../shared/protocol.js';
+import { BlobInbox, DEFAULT_BLOB_IDLE_TIMEOUT_MS } from '../shared/blob-inbox.js';
+import { DEFAULT_ACK_TIMEOUT_MS } from '../shared/transfer.js';
 import { connectErrorCause, isCertificateProblem } from './connect-error.js';
+import { TaskRunner, type ClientSocket } from './task-runner.js';
 import type { Engine } from './engine/types.js';
 
-export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type { ClientSocket };
 
 /** Why a client could not join (or stay in) a session. */
 export class ClientStartError extends Error {
@@ -98,10 +79,14 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
     reconnectionDelayMax: 5000,
     ...(options.ca ? { ca: options.ca } : {}),
   });
-  const inbox = new BlobInbox({ onExpired: (id, message) => log.warn({ blob: id }, message) });
+  // A half-received state waits for its next chunk at least as long as the heartbeat (a cut shorter than it is survived).
+  const inbox = new BlobInbox({ idleTimeoutMs: () => Math.max(DEFAULT_BLOB_IDLE_TIMEOUT_MS, taskAckTimeoutMs), onExpired: (id, message) => log.warn({ blob: id }, message) });
   inbox.attach(socket, { onRefused: (event, reply) => log.warn({ event, code: reply.code }, `rejected ${event}: ${reply.message}`) });
-  const runner = new TaskRunner(socket, inbox, options.engine, log, {
-    ackTimeoutMs,
+  // Acknowledgements during a task wait at least the coordinator's heartbeat (told in its hello reply).
+  let taskAckTimeoutMs = ackTimeoutMs;
+  let session = 0;
+  const registration = reRegistration();
+  const runner = new TaskRunner(socket, inbox, options.engine, log, { session: () => session, registered: registration.wait, ackTimeoutMs: () => taskAckTimeoutMs }, {
     chunkSize: options.chunkSize,
     progressIntervalMs: options.progressIntervalMs ?? 500,
   });
@@ -127,6 +112,7 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
   done.catch(() => undefined); // observed by whoever holds the handle
   const close = async () => {
     closing = true;
+    registration.settle(false);
     socket.disconnect();
     inbox.clear();
     resolveDone();
@@ -134,6 +120,7 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
   const fatal = (err: ClientStartError) => {
     log.error({ code: err.code }, err.message);
     closing = true;
+    registration.settle(false);
     socket.disconnect();
     rejectStart(err);
     rejectDone(err);
@@ -150,6 +137,8 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
         if (!reply.data.ok) return fatal(new ClientStartError(reply.data.code, `coordinator refused hello: ${reply.data.message}`));
         const first = clientId === null;
         clientId = reply.data.clientId;
+        taskAckTimeoutMs = Math.max(ackTimeoutMs, reply.data.heartbeatSeconds * 1000);
+        registration.settle(true);
         log.info({ clientId, url: options.url }, first ? 'joined the coordinator' : 'rejoined the coordinator');
         if (first) resolveStart({ clientId, done, close });
       })
@@ -176,122 +165,38 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
     // Blobs of an interrupted assignment will never be claimed; the coordinator re-sends on a new one.
     inbox.clear();
     if (closing) return;
+    // Whatever was assigned on this connection, the coordinator has failed (and will give elsewhere).
+    session++;
     if (reason === 'io server disconnect') {
       log.info('coordinator ended the session');
       closing = true;
+      registration.settle(false);
       resolveDone();
       rejectStart(new ClientStartError('disconnected', 'coordinator ended the session before accepting this client'));
     } else {
+      registration.reset();
       log.warn({ reason }, 'lost the coordinator; reconnecting');
     }
   });
   return started;
 }
 
-interface RunnerOptions {
-  ackTimeoutMs: number;
-  chunkSize?: number;
-  progressIntervalMs: number;
-}
-
-/** A blob the coordinator uploaded for a task, as it arrived (wire bytes). */
-interface Incoming {
-  id: string;
-  wire: Uint8Array;
-}
-
-interface Output {
-  metrics: TrainMetrics | EvalMetrics | StreamSummary;
-  state: Uint8Array | null;
-  replay: Uint8Array | null;
-}
-
-/** Runs one assigned task at a time on the engine and sends its result back. */
-class TaskRunner {
-  private current: string | null = null;
-
-  constructor(
-    private readonly socket: ClientSocket,
-    private readonly inbox: BlobInbox,
-    private readonly engine: Engine,
-    private readonly log: Logger,
-    private readonly options: RunnerOptions,
-  ) {}
-
-  /** Takes the task's blobs and starts it, or says why not. */
-  accept({ task, stateBlobId, replayBlobId }: TaskAssignPayload): Reply {
-    const discard = () => [stateBlobId, replayBlobId].forEach((id) => id && this.inbox.discard(id));
-    if (this.current) {
-      discard();
-      return failure('busy', `already running task ${this.current}`);
-    }
-    let state: Incoming | null;
-    let replay: Incoming | null;
-    try {
-      state = stateBlobId ? { id: stateBlobId, wire: this.inbox.take(stateBlobId).bytes } : null;
-      replay = replayBlobId ? { id: replayBlobId, wire: this.inbox.take(replayBlobId).bytes } : null;
-    } catch (err) {
-      discard();
-      return failure('unknown_blob', (err as Error).message);
-    }
-    this.current = task.taskId;
-    this.run(task, state, replay).catch((err: unknown) => {
-      this.current = null;
-      this.log.error({ err }, 'task runner failed');
-    });
-    return { ok: true };
-  }
-
-  private async run(task: WireTask, incomingState: Incoming | null, incomingReplay: Incoming | null): Promise<void> {
-    const log = this.log.child({ taskId: task.taskId });
-    log.info({ kind: task.kind, stateBytes: incomingState?.wire.byteLength ?? 0, replayBytes: incomingReplay?.wire.byteLength ?? 0 }, 'task started');
-    let result: TaskResultPayload;
-    try {
-      // Before the engine sees them: the task's wire encoding back to float32 bytes.
-      const decoded = (blob: Incoming | null, kind: 'state' | 'replay') => blob && decodeTaskBlob(blob.wire, task, kind, blob.id, DEFAULT_MAX_BLOB_BYTES);
-      const out = await this.execute(task, decoded(incomingState, 'state'), decoded(incomingReplay, 'replay'));
-      const onResend = (err: TransferError, attempt: number) => log.warn({ attempt, code: err.code }, `re-sending a damaged upload: ${err.message}`);
-      const upload = async (bytes: Uint8Array | null, kind: 'state' | 'replay') =>
-        bytes ? (await sendBlob(this.socket, encodeTaskBlob(bytes, task, kind), { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs, onResend })).id : null;
-      result = { taskId: task.taskId, ok: true, metrics: out.metrics, stateBlobId: await upload(out.state, 'state'), replayBlobId: await upload(out.replay, 'replay') };
-      log.info('task finished');
-    } catch (err) {
-      const code: ErrorCode = err instanceof TransferError ? err.code : err instanceof WireError ? 'bad_request' : 'task_failed';
-      log.error({ err, code }, 'task failed');
-      // A longer message would be refused, and the coordinator would wait for a result that never came.
-      result = { taskId: task.taskId, ok: false, code, message: ((err as Error).message || String(err)).slice(0, MAX_RESULT_MESSAGE_LENGTH) };
-    }
-    // Free before the result leaves: the coordinator may assign the next task as soon as it has it.
-    this.current = null;
-    try {
-      const reply = replySchema.safeParse(await this.socket.timeout(this.options.ackTimeoutMs).emitWithAck('task:result', result));
-      if (!reply.success) log.error(`malformed acknowledgement of task:result: ${describeIssues(reply.error)}`);
-      else if (!reply.data.ok) log.error({ code: reply.data.code }, `coordinator rejected the result: ${reply.data.message}`);
-    } catch (err) {
-      log.error(`coordinator did not acknowledge the result: ${(err as Error).message}`);
-    }
-  }
-
-  private async execute(task: WireTask, state: Uint8Array | null, replay: Uint8Array | null): Promise<Output> {
-    switch (task.kind) {
-      case 'train': {
-        const out = await this.engine.train(task, state, replay, this.progressReporter());
-        return { metrics: out.metrics, state: out.state, replay: out.replay };
-      }
-      case 'eval':
-        return { metrics: await this.engine.evaluate(task, state), state: null, replay: null };
-      case 'plan':
-        return { metrics: await this.engine.describeStream({ dataset: task.dataset, stream: task.stream, seed: task.seed }), state: null, replay: null };
-    }
-  }
-
-  /** Forwards progress, at most one report per interval (and always the last step). */
-  private progressReporter(): (p: Progress) => void {
-    const throttle = new ProgressThrottle(this.options.progressIntervalMs);
-    return (p) => {
-      if (throttle.passes(p.taskId, p.step, p.steps)) this.socket.emit('task:progress', p);
-    };
-  }
+/** Whether the client is registered: `wait` resolves true once it is (again), false once it leaves. */
+function reRegistration(): { wait(): Promise<boolean>; settle(registered: boolean): void; reset(): void } {
+  let settle: (registered: boolean) => void = () => undefined;
+  let current = new Promise<boolean>((resolve) => (settle = resolve));
+  let left = false;
+  return {
+    wait: () => current,
+    settle: (registered) => {
+      left ||= !registered;
+      settle(registered);
+    },
+    reset: () => {
+      if (left) return;
+      current = new Promise<boolean>((resolve) => (settle = resolve));
+    },
+  };
 }
 
 // The engine's stream description travels as the protocol's StreamSummary: keep them one shape.

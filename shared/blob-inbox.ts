@@ -37,8 +37,12 @@ export interface BlobInboxOptions {
   maxPendingBlobs?: number;
   /** Bytes held at once by arriving (announced sizes) and waiting blobs (default 2 GiB). */
   maxHeldBytes?: number;
-  /** How long a half-received blob may go without a chunk before it is dropped (default 2 min). */
-  idleTimeoutMs?: number;
+  /**
+   * How long a half-received blob may go without a chunk before it is dropped (default
+   * 2 min). A function is asked at each `blob:begin`, so the limit can follow what the
+   * receiver learns later (a client learns the coordinator's heartbeat when it joins).
+   */
+  idleTimeoutMs?: number | (() => number);
   /**
    * Asked at each well-formed `blob:begin` within the size limit: a failure refuses the blob
    * (e.g. the coordinator takes uploads only from a client running a task that returns some).
@@ -62,6 +66,8 @@ interface PendingBlob {
   hash: Hash;
   started: number;
   idle: NodeJS.Timeout;
+  /** The inactivity limit it was given at `blob:begin`. */
+  idleMs: number;
 }
 
 /** Ids of blobs dropped for inactivity that a late chunk is told about. */
@@ -75,7 +81,7 @@ export class BlobInbox {
   private readonly maxBlobBytes: () => number;
   private readonly maxPendingBlobs: number;
   private readonly maxHeldBytes: number;
-  private readonly idleTimeoutMs: number;
+  private readonly idleTimeoutMs: () => number;
   private readonly pending = new Map<string, PendingBlob>();
   private readonly complete = new Map<string, ReceivedBlob>();
   /** Why recently expired blobs are gone, by id. */
@@ -86,7 +92,8 @@ export class BlobInbox {
     this.maxBlobBytes = typeof max === 'function' ? max : () => max;
     this.maxPendingBlobs = options.maxPendingBlobs ?? 4;
     this.maxHeldBytes = options.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES;
-    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_BLOB_IDLE_TIMEOUT_MS;
+    const idle = options.idleTimeoutMs ?? DEFAULT_BLOB_IDLE_TIMEOUT_MS;
+    this.idleTimeoutMs = typeof idle === 'function' ? idle : () => idle;
   }
 
   /**
@@ -159,7 +166,7 @@ export class BlobInbox {
     const blob = this.pending.get(id);
     if (!blob) return;
     this.drop(id);
-    const message = `was dropped after ${this.idleTimeoutMs} ms without a chunk (${blob.received} of ${blob.begin.size} bytes had arrived)`;
+    const message = `was dropped after ${blob.idleMs} ms without a chunk (${blob.received} of ${blob.begin.size} bytes had arrived)`;
     this.expired.set(id, message);
     if (this.expired.size > REMEMBERED_EXPIRIES) this.expired.delete(this.expired.keys().next().value!);
     this.options.onExpired?.(id, `blob ${id} ${message}`);
@@ -184,9 +191,10 @@ export class BlobInbox {
       return failure('too_large', `blob:begin: ${begin.size} bytes beside the ${held} already held exceeds this connection's budget of ${this.maxHeldBytes} bytes (maxHeldBytes)`);
     }
     this.expired.delete(begin.id);
-    const idle = setTimeout(() => this.expire(begin.id), this.idleTimeoutMs);
+    const idleMs = this.idleTimeoutMs();
+    const idle = setTimeout(() => this.expire(begin.id), idleMs);
     idle.unref();
-    this.pending.set(begin.id, { begin, buffer: new Uint8Array(begin.size), received: 0, nextIndex: 0, hash: createHash('sha256'), started: performance.now(), idle });
+    this.pending.set(begin.id, { begin, buffer: new Uint8Array(begin.size), received: 0, nextIndex: 0, hash: createHash('sha256'), started: performance.now(), idle, idleMs });
     return { ok: true };
   }
 

@@ -21,7 +21,7 @@ import { transferSchema } from './wire/transfer-spec.js';
 export { describeIssues, ERROR_CODES, failure, failureSchema, idSchema, replySchema, type ErrorCode, type Failure, type Reply } from './replies.js';
 
 /** Bumped whenever an event or payload changes incompatibly. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Asks the client for the stream's chunk sizes (the coordinator needs them to count steps). */
 export interface PlanTask {
@@ -74,8 +74,13 @@ export interface HelloPayload {
   hostname: string;
 }
 
-/** The coordinator's answer to `hello`: the id it registered the client under. */
-export type HelloReply = { ok: true; clientId: string } | Failure;
+/**
+ * The coordinator's answer to `hello`: the id it registered the client under, and its
+ * heartbeat bound (seconds of silence after which it presumes a client gone). A client
+ * waits at least that long for any acknowledgement during a task, so that a network cut
+ * the coordinator tolerates does not fail the task on the client's side either.
+ */
+export type HelloReply = { ok: true; clientId: string; heartbeatSeconds: number } | Failure;
 
 export interface TaskAssignPayload {
   task: WireTask;
@@ -116,7 +121,7 @@ const positiveInt = z.number().int().positive();
 const lossSchema = z.union([z.number(), z.null().transform(() => Number.NaN)]);
 const accuracySchema = z.number().min(0).max(1);
 
-export const helloReplySchema = z.union([z.strictObject({ ok: z.literal(true), clientId: idSchema }), failureSchema]);
+export const helloReplySchema = z.union([z.strictObject({ ok: z.literal(true), clientId: idSchema, heartbeatSeconds: z.number().positive().max(1e7) }), failureSchema]);
 
 export const handshakeAuthSchema = z.object({
   token: z.string().min(1).max(1000),

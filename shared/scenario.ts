@@ -88,6 +88,8 @@ const clientsSchema = z.strictObject({
    * chunk of its result upload) before it is presumed stuck: its session is ended and the
    * task retried elsewhere. Training reports progress every second or so; loading a large
    * image folder or evaluating on it reports none, so this must exceed the longest of those.
+   * Never shorter than `heartbeatSeconds` in effect: a network cut the heartbeat tolerates
+   * must not end the session as stuck.
    */
   progressTimeoutSeconds: z.number().positive().default(600),
   /**

@@ -121,7 +121,8 @@ export async function openSession(o: SessionOptions): Promise<Session> {
     logger,
     stageTimeoutMs: scenario.clients.stageTimeoutSeconds * 1000,
     heartbeatTimeoutMs: scenario.clients.heartbeatSeconds * 1000,
-    progressTimeoutMs: scenario.clients.progressTimeoutSeconds * 1000,
+    // A cut stops progress reports as it stops pongs: one the heartbeat tolerates must not end the session first.
+    progressTimeoutMs: Math.max(scenario.clients.progressTimeoutSeconds, scenario.clients.heartbeatSeconds) * 1000,
     ...(o.resultCheck ? { resultCheck: o.resultCheck } : {}),
     onProgress: (clientId, progress) => {
       logProgress(clientId, progress);

@@ -22,7 +22,7 @@ import {
   type ServerToClientEvents,
 } from '../../shared/protocol.js';
 import type { Progress } from '../../shared/tasks.js';
-import { BlobInbox } from '../../shared/blob-inbox.js';
+import { BlobInbox, DEFAULT_BLOB_IDLE_TIMEOUT_MS } from '../../shared/blob-inbox.js';
 import { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BLOB_BYTES } from '../../shared/transfer.js';
 import { AuthLimiter, type AuthLimiterOptions } from './auth-limiter.js';
 import { authMiddleware } from './auth.js';
@@ -47,7 +47,7 @@ export interface CoordinatorOptions {
   logger?: Logger;
   /** How long a task may run on a client (default one hour). */
   stageTimeoutMs?: number;
-  /** How long one acknowledgement may take (default 30 s). */
+  /** How long one acknowledgement may take (default 30 s, or the heartbeat bound when that is longer). */
   ackTimeoutMs?: number;
   /** How long an assigned task may show no sign of work before its client is presumed stuck (default: no bound but the stage timeout). */
   progressTimeoutMs?: number;
@@ -61,7 +61,7 @@ export interface CoordinatorOptions {
   maxBlobBytes?: number | (() => number);
   /** Bytes one client's uploads may hold at once, arriving or not yet taken (default 2 GiB). */
   maxHeldBlobBytes?: number;
-  /** How long a half-uploaded blob may wait for its next chunk before it is dropped (default 2 min). */
+  /** How long a half-uploaded blob may wait for its next chunk before it is dropped (default 2 min, or the heartbeat bound when that is longer). */
   blobIdleTimeoutMs?: number;
   /** Largest single message (default 1e6 bytes); a client sending more is disconnected. */
   maxMessageBytes?: number;
@@ -109,6 +109,25 @@ export interface Coordinator {
 
 type Ack = (reply: unknown) => void;
 
+/** How long a connection waits for its peer, each wait settled. */
+type Silences = Required<Pick<CoordinatorOptions, 'ackTimeoutMs' | 'blobIdleTimeoutMs' | 'heartbeatTimeoutMs'>>;
+
+/** The heartbeat bound when none is given: 5 minutes. */
+export const DEFAULT_HEARTBEAT_MS = 300_000;
+
+/**
+ * The waits of a connection that are not given explicitly: never shorter than the
+ * heartbeat. A network cut stops acknowledgements and upload chunks as it stops pongs; a
+ * cut the heartbeat tolerates must not fail a transfer or drop a half-received blob first.
+ */
+function toleratedSilence(options: CoordinatorOptions, heartbeatMs: number): Silences {
+  return {
+    ackTimeoutMs: options.ackTimeoutMs ?? Math.max(DEFAULT_ACK_TIMEOUT_MS, heartbeatMs),
+    blobIdleTimeoutMs: options.blobIdleTimeoutMs ?? Math.max(DEFAULT_BLOB_IDLE_TIMEOUT_MS, heartbeatMs),
+    heartbeatTimeoutMs: heartbeatMs,
+  };
+}
+
 /** Starts a coordinator and resolves once it listens. */
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const host = options.host ?? '127.0.0.1';
@@ -126,7 +145,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const observer = options.events ? new TaskEvents(options.events) : undefined;
   const scheme = options.tls ? 'https' : 'http';
   // A ping every `pingInterval`, presumed gone without a pong `pingTimeout` later: together the heartbeat bound.
-  const heartbeatMs = options.heartbeatTimeoutMs ?? 300_000;
+  const heartbeatMs = options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_MS;
   const pingInterval = Math.min(25_000, heartbeatMs / 4);
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
     serveClient: false,
@@ -143,7 +162,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   io.use(authMiddleware({ token: options.token, logger, limiter, onAdmitted: (socket) => guard?.authenticated(socket.request.socket) }));
   io.on('connection', (socket) => {
     try {
-      onConnection(socket, registry, logger, options, observer);
+      onConnection(socket, registry, logger, { ...options, ...toleratedSilence(options, heartbeatMs) }, observer);
     } catch (err) {
       logger.error({ err }, 'could not set up a connection');
       socket.disconnect(true);
@@ -178,14 +197,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 }
 
-function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logger: Logger, options: CoordinatorOptions, observer: TaskObserver | undefined): void {
+function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logger: Logger, options: CoordinatorOptions & Silences, observer: TaskObserver | undefined): void {
   const log = logger.child({ socket: socket.id, address: socket.handshake.address });
   const refused = (event: string, reply: Failure) =>
     options.events?.publish({ type: 'refused', ...(remote ? { client: remote.id } : {}), address: socket.handshake.address, event, code: reply.code, message: reply.message.slice(0, 2000) });
   const inbox = new BlobInbox({
     maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES,
     ...(options.maxHeldBlobBytes !== undefined ? { maxHeldBytes: options.maxHeldBlobBytes } : {}),
-    ...(options.blobIdleTimeoutMs !== undefined ? { idleTimeoutMs: options.blobIdleTimeoutMs } : {}),
+    idleTimeoutMs: options.blobIdleTimeoutMs,
     admit: () => {
       const refusal = remote?.uploadRefusal();
       return refusal ? failure('not_ready', `blob:begin: ${refusal}`) : null;
@@ -230,10 +249,10 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
       if (!hello.success) return failure('bad_request', `hello: ${describeIssues(hello.error)}`);
       // What a client says of itself is logged and recorded: made plain here, where it enters.
       const { clientId, ...info } = plainClientFields(hello.data);
-      const id = registry.add(clientId, { ...info, address: socket.handshake.address }, (assigned) => {
+      const id = registry.add(clientId, { ...info, address: peerAddress(socket.handshake.address) }, (assigned) => {
         remote = new RemoteClient(assigned, socket, inbox, {
           stageTimeoutMs: options.stageTimeoutMs ?? 3_600_000,
-          ackTimeoutMs: options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
+          ackTimeoutMs: options.ackTimeoutMs,
           ...(options.progressTimeoutMs !== undefined ? { progressTimeoutMs: options.progressTimeoutMs } : {}),
           chunkSize: options.chunkSize,
           ...(typeof options.maxBlobBytes === 'number' ? { maxBlobBytes: options.maxBlobBytes } : {}),
@@ -245,7 +264,7 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
         return remote;
       });
       log.info({ client: id, clientPid: info.pid, clientHost: info.hostname, backend: info.backend, backendReason: info.backendReason, device: info.device }, 'client joined');
-      return { ok: true, clientId: id };
+      return { ok: true, clientId: id, heartbeatSeconds: options.heartbeatTimeoutMs / 1000 };
     }),
   );
   socket.on('task:progress', (payload: unknown) => {
@@ -278,6 +297,11 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
     }
     inbox.clear();
   });
+}
+
+/** A peer's address as people write it: an IPv4 peer of a dual-stack socket without its `::ffff:` prefix. */
+export function peerAddress(address: string): string {
+  return address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
 }
 
 /** For a wildcard host, one URL per external IPv4 address of this machine. */

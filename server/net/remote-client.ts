@@ -182,7 +182,8 @@ export class RemoteClient implements TaskClient {
     const running = this.running;
     if (!running || running.task.taskId !== result.taskId) {
       if (result.ok) [result.stateBlobId, result.replayBlobId].forEach((id) => id && this.inbox.discard(id));
-      return failure('unknown_task', `task:result: no task ${result.taskId} is running on client ${this.id}`);
+      // Typically a late result: the connection the task came on was lost, and the task failed there and went elsewhere.
+      return failure('unknown_task', `task:result: refused the result of task ${result.taskId} from client ${this.id}: no such task runs on it (a task whose client was lost is given to another, and a late result is not used)`);
     }
     if (!result.ok) {
       running.reject(new TaskError(result.code, `client ${this.id}: task ${result.taskId} failed: ${plainText(result.message, MAX_CLIENT_MESSAGE_LENGTH)}`));

@@ -90,7 +90,8 @@ export interface Results {
   /** The coordinator's overhead per stage over all arms: result arrived to next task sent. */
   coordinatorOverhead: OverheadSummary | null;
   stream: StreamSummary | { chunks: Array<{ id: number; size: number }> };
-  clients: Array<Pick<ClientSnapshot, 'id' | 'hostname' | 'pid' | 'backend' | 'backendReason' | 'device'>>;
+  /** Every client process that took part; `address` is where it connected from, as the coordinator saw it. */
+  clients: Array<Pick<ClientSnapshot, 'id' | 'hostname' | 'pid' | 'backend' | 'backendReason' | 'device'> & { address?: string }>;
   startedAt: string;
   finishedAt: string;
   /** Analyses of the saved models (`streamssl analyze`, or `analysis.atEnd`). */
@@ -120,7 +121,7 @@ export function buildResults(input: ResultsInput): Results {
     computeMatching: input.computeMatching,
     coordinatorOverhead: summarizeOverhead(overhead),
     stream: input.stream,
-    clients: input.clients.map(({ id, hostname, pid, backend, backendReason, device }) => ({ id, hostname, pid, ...(backend ? { backend } : {}), ...(backendReason ? { backendReason } : {}), ...(device ? { device } : {}) })),
+    clients: input.clients.map(({ id, hostname, pid, backend, backendReason, device, address }) => ({ id, hostname, pid, ...(backend ? { backend } : {}), ...(backendReason ? { backendReason } : {}), ...(device ? { device } : {}), ...(address ? { address } : {}) })),
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.finishedAt.toISOString(),
   };

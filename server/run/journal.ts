@@ -79,7 +79,7 @@ const journalSchema = z.strictObject({
   retries: z.array(
     z.strictObject({ taskId: z.string(), arm: z.string().optional(), stage: nonNegativeInt.optional(), attempt: z.number().int().positive(), client: z.string(), reason: z.string(), at: z.string() }),
   ),
-  clients: z.array(z.strictObject({ id: z.string(), hostname: z.string(), pid: nonNegativeInt, backend: z.string().optional(), backendReason: z.string().optional(), device: z.string().optional() })),
+  clients: z.array(z.strictObject({ id: z.string(), hostname: z.string(), pid: nonNegativeInt, backend: z.string().optional(), backendReason: z.string().optional(), device: z.string().optional(), address: z.string().optional() })),
   resumedAt: z.array(z.string()),
 });
 

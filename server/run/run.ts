@@ -181,7 +181,7 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
         ...(o.resultCheck ? { resultCheck: o.resultCheck } : {}),
         onJoin: (c) =>
           void journal
-            .recordClient({ id: c.id, hostname: c.hostname, pid: c.pid, ...(c.backend ? { backend: c.backend } : {}), ...(c.backendReason ? { backendReason: c.backendReason } : {}), ...(c.device ? { device: c.device } : {}) })
+            .recordClient({ id: c.id, hostname: c.hostname, pid: c.pid, ...(c.backend ? { backend: c.backend } : {}), ...(c.backendReason ? { backendReason: c.backendReason } : {}), ...(c.device ? { device: c.device } : {}), address: c.address })
             .catch((err: unknown) => logger.error({ err }, 'could not journal a client')),
       });
     }

@@ -94,7 +94,7 @@ describe('bad input while a real client process trains', () => {
     expect(await ask(socket, 'state:overwrite', { weights: [1, 2, 3] })).toEqual({ ok: false, code: 'unknown_event', message: 'unknown event "state:overwrite"' });
     expect(await ask(socket, 'task:result', { taskId: secondStage.taskId, ok: true, metrics: {}, stateBlobId: null, replayBlobId: null })).toMatchObject({ ok: false, code: 'not_ready' });
     expect(await ask(socket, 'hello', { clientId: 'client-0; rm -rf /', pid: -1, hostname: 7 })).toMatchObject({ ok: false, code: 'bad_request', message: expect.stringMatching(/^hello: clientId: /) });
-    expect(await ask(socket, 'hello', { clientId: 'intruder', pid: 1, hostname: 'elsewhere' })).toEqual({ ok: true, clientId: 'intruder' });
+    expect(await ask(socket, 'hello', { clientId: 'intruder', pid: 1, hostname: 'elsewhere' })).toEqual({ ok: true, clientId: 'intruder', heartbeatSeconds: 300 });
     // A registered client may not answer for a task it was not given, nor send garbage.
     expect(await ask(socket, 'task:result', { taskId: secondStage.taskId, ok: false, code: 'internal', message: 'x' })).toMatchObject({ ok: false, code: 'unknown_task' });
     expect(await ask(socket, 'task:result', 'garbage')).toMatchObject({ ok: false, code: 'bad_request' });
@@ -111,7 +111,7 @@ describe('bad input while a real client process trains', () => {
 
   it('cuts off a client that sends a message over the size limit, saying so in the log', async () => {
     const { socket } = await connect(validAuth);
-    expect(await ask(socket, 'hello', { clientId: 'bulky', pid: 1, hostname: 'elsewhere' })).toEqual({ ok: true, clientId: 'bulky' });
+    expect(await ask(socket, 'hello', { clientId: 'bulky', pid: 1, hostname: 'elsewhere' })).toEqual({ ok: true, clientId: 'bulky', heartbeatSeconds: 300 });
     const gone = new Promise<string>((resolve) => socket.once('disconnect', resolve));
     socket.emit('blob:chunk', { id: 'x', index: 0, data: Buffer.alloc(2_000_000) });
     expect(await gone).toBe('transport close');

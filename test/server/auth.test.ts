@@ -91,7 +91,7 @@ describe('coordinator admission and payload checks', () => {
     socket.emit('blob:chunk', null);
 
     const hello = await ask('hello', { clientId: 'raw', pid: 1, hostname: 'test' });
-    expect(hello).toEqual({ ok: true, clientId: 'raw' });
+    expect(hello).toEqual({ ok: true, clientId: 'raw', heartbeatSeconds: 300 });
     expect(await ask('hello', { clientId: 'raw', pid: 1, hostname: 'test' })).toMatchObject({ ok: false, code: 'bad_request' });
     expect(await ask('task:result', 42)).toMatchObject({ ok: false, code: 'bad_request' });
     expect(await ask('task:result', { taskId: 'never-assigned', ok: false, code: 'internal', message: 'x' })).toMatchObject({

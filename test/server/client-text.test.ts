@@ -72,7 +72,7 @@ describe('text a client supplies', () => {
       socket.once('connect_error', reject);
     });
     const hello = { clientId: 'evil', pid: 1, hostname: 'host\n# Owned\u202e', backend: 'cpu\r\n| a | b |', backendReason: HOSTILE, device: '<img src=x>\u0000' };
-    expect(await socket.timeout(5000).emitWithAck('hello', hello)).toEqual({ ok: true, clientId: 'evil' });
+    expect(await socket.timeout(5000).emitWithAck('hello', hello)).toEqual({ ok: true, clientId: 'evil', heartbeatSeconds: 300 });
     const [client] = coordinator.registry.list();
     expect(client).toMatchObject({ hostname: 'host # Owned ', backend: 'cpu | a | b |', device: '<img src=x> ' });
     for (const field of [client.hostname, client.backend, client.backendReason, client.device]) expect(field).not.toMatch(UNPRINTABLE);

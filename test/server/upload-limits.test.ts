@@ -31,7 +31,7 @@ describe('coordinator upload limits', () => {
     const s = io(coordinator!.url, { auth: { token: TEST_TOKEN, protocolVersion: PROTOCOL_VERSION }, reconnection: false, transports: ['websocket'] });
     socket = s;
     s.on('task:assign', (_: unknown, ack: (reply: unknown) => void) => ack({ ok: true }));
-    expect(await s.timeout(5000).emitWithAck('hello', { clientId: 'raw', pid: 1, hostname: 'test' })).toEqual({ ok: true, clientId: 'raw' });
+    expect(await s.timeout(5000).emitWithAck('hello', { clientId: 'raw', pid: 1, hostname: 'test' })).toEqual({ ok: true, clientId: 'raw', heartbeatSeconds: 300 });
     const ask = (event: string, payload: unknown) => s.timeout(5000).emitWithAck(event, payload) as Promise<unknown>;
     return { ask };
   };

@@ -69,6 +69,20 @@ describe('BlobInbox budgets', () => {
     expect(() => inbox.take('slow')).toThrow(/dropped after 1000 ms/);
   });
 
+  it('asks an inactivity limit given as a function at each blob:begin (a client learns the heartbeat on joining)', () => {
+    vi.useFakeTimers();
+    let limit = 1000;
+    const inbox = new BlobInbox({ idleTimeoutMs: () => limit });
+    expect(inbox.handle('blob:begin', begin('short', 3000))).toEqual({ ok: true });
+    limit = 5000;
+    expect(inbox.handle('blob:begin', begin('long', 3000))).toEqual({ ok: true });
+    vi.advanceTimersByTime(1000);
+    expect(inbox.heldBytes).toBe(3000);
+    vi.advanceTimersByTime(4000);
+    expect(inbox.heldBytes).toBe(0);
+    expect(() => inbox.take('long')).toThrow(/dropped after 5000 ms/);
+  });
+
   it('restarts the inactivity timer with every chunk, and never expires a complete blob', () => {
     vi.useFakeTimers();
     const inbox = new BlobInbox({ idleTimeoutMs: 1000 });

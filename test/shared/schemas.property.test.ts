@@ -24,7 +24,7 @@ const streamSummary = { trainCount: 30, testCount: 5, numClasses: 3, chunks: [{ 
 
 /** Every schema that parses something a peer sent, with a payload it accepts. */
 const SCHEMAS: Array<[string, z.ZodType, unknown]> = [
-  ['helloReplySchema', protocol.helloReplySchema, { ok: true, clientId: 'client-0' }],
+  ['helloReplySchema', protocol.helloReplySchema, { ok: true, clientId: 'client-0', heartbeatSeconds: 300 }],
   ['handshakeAuthSchema', protocol.handshakeAuthSchema, { token: 't'.repeat(20), protocolVersion: 1, clientId: 'c' }],
   ['helloSchema', protocol.helloSchema, { clientId: 'c', pid: 1, backend: 'cpu', backendReason: 'r', device: '0', chunks: [0, 1], hostname: 'h' }],
   ['trainTaskSchema', protocol.trainTaskSchema, trainTask],

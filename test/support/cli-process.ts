@@ -27,7 +27,11 @@ export interface CliProcess {
 
 /** Runs `streamssl ...args` with `env` added to this process's environment. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = launch(args, env, false);
+  return watchProcess(launch(args, env, false));
+}
+
+/** Collects the output of a child whose stdout and stderr are pipes, as a `CliProcess`. */
+export function watchProcess(child: ChildProcess): CliProcess {
   let text = '';
   const listeners = new Set<() => void>();
   const append = (chunk: Buffer) => {

@@ -1,7 +1,8 @@
 /**
  * Test helper: a TCP proxy on loopback whose `cut()` stops carrying bytes either way while
  * keeping every socket open, as a network cut looks to both ends (no FIN, no RST: only
- * silence). Connections made after the cut are accepted and left silent too.
+ * silence). Connections made after the cut are accepted and left silent too. `restore()`
+ * carries the connections that were open at the cut again, bytes held back included.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -10,12 +11,14 @@ export interface CuttableProxy {
   /** `http://127.0.0.1:<port>` of the proxy. */
   readonly url: string;
   cut(): void;
+  restore(): void;
   close(): Promise<void>;
 }
 
 /** Starts a proxy to `127.0.0.1:targetPort`. */
 export async function startCuttableProxy(targetPort: number): Promise<CuttableProxy> {
   const sockets = new Set<Socket>();
+  const pairs: Array<[Socket, Socket]> = [];
   let cut = false;
   const track = (socket: Socket) => {
     sockets.add(socket);
@@ -27,6 +30,7 @@ export async function startCuttableProxy(targetPort: number): Promise<CuttablePr
     if (cut) return;
     const outbound = connect(targetPort, '127.0.0.1');
     track(outbound);
+    pairs.push([inbound, outbound]);
     inbound.pipe(outbound);
     outbound.pipe(inbound);
   });
@@ -39,6 +43,13 @@ export async function startCuttableProxy(targetPort: number): Promise<CuttablePr
       for (const socket of sockets) {
         socket.unpipe();
         socket.pause();
+      }
+    },
+    restore() {
+      cut = false;
+      for (const [inbound, outbound] of pairs) {
+        inbound.pipe(outbound);
+        outbound.pipe(inbound);
       }
     },
     async close() {

@@ -1,0 +1,168 @@
+/**
+ * The client's task runner: one assigned task at a time on the engine, its result blobs
+ * uploaded and its `task:result` sent back. A task belongs to the connection it came on:
+ * when that connection is lost (a partition longer than the coordinator's heartbeat, or a
+ * coordinator that restarted), the coordinator has failed the task and given it to
+ * another client, so a result finished afterwards is not uploaded; it is announced, once
+ * the client is registered again, and the coordinator refuses it naming the task.
+ */
+import type { Logger } from '../shared/log.js';
+import { ProgressThrottle } from '../shared/progress-throttle.js';
+import {
+  describeIssues,
+  failure,
+  MAX_RESULT_MESSAGE_LENGTH,
+  replySchema,
+  type ErrorCode,
+  type Reply,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type StreamSummary,
+  type TaskAssignPayload,
+  type TaskResultPayload,
+  type WireTask,
+} from '../shared/protocol.js';
+import type { EvalMetrics, Progress, TrainMetrics } from '../shared/tasks.js';
+import type { BlobInbox } from '../shared/blob-inbox.js';
+import { DEFAULT_MAX_BLOB_BYTES, sendBlob, TransferError } from '../shared/transfer.js';
+import { decodeTaskBlob, encodeTaskBlob } from '../shared/wire/task-wire.js';
+import { WireError } from '../shared/wire/wire-encoding.js';
+import type { Socket } from 'socket.io-client';
+import type { Engine } from './engine/types.js';
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** What the runner needs to know of the connection. */
+export interface RunnerLink {
+  /** Counts lost connections: a task accepted under an earlier count came on a connection that is gone. */
+  session(): number;
+  /** Resolves true once the client is registered again (at once when it is), false when it leaves instead. */
+  registered(): Promise<boolean>;
+  /** How long an acknowledgement may take now (never shorter than the coordinator's heartbeat). */
+  ackTimeoutMs(): number;
+}
+
+export interface RunnerOptions {
+  chunkSize?: number;
+  progressIntervalMs: number;
+}
+
+/** A blob the coordinator uploaded for a task, as it arrived (wire bytes). */
+interface Incoming {
+  id: string;
+  wire: Uint8Array;
+}
+
+interface Output {
+  metrics: TrainMetrics | EvalMetrics | StreamSummary;
+  state: Uint8Array | null;
+  replay: Uint8Array | null;
+}
+
+/** Runs one assigned task at a time on the engine and sends its result back. */
+export class TaskRunner {
+  private current: string | null = null;
+
+  constructor(
+    private readonly socket: ClientSocket,
+    private readonly inbox: BlobInbox,
+    private readonly engine: Engine,
+    private readonly log: Logger,
+    private readonly link: RunnerLink,
+    private readonly options: RunnerOptions,
+  ) {}
+
+  /** Takes the task's blobs and starts it, or says why not. */
+  accept({ task, stateBlobId, replayBlobId }: TaskAssignPayload): Reply {
+    const discard = () => [stateBlobId, replayBlobId].forEach((id) => id && this.inbox.discard(id));
+    if (this.current) {
+      discard();
+      return failure('busy', `already running task ${this.current}`);
+    }
+    let state: Incoming | null;
+    let replay: Incoming | null;
+    try {
+      state = stateBlobId ? { id: stateBlobId, wire: this.inbox.take(stateBlobId).bytes } : null;
+      replay = replayBlobId ? { id: replayBlobId, wire: this.inbox.take(replayBlobId).bytes } : null;
+    } catch (err) {
+      discard();
+      return failure('unknown_blob', (err as Error).message);
+    }
+    this.current = task.taskId;
+    this.run(task, state, replay, this.link.session()).catch((err: unknown) => {
+      this.current = null;
+      this.log.error({ err }, 'task runner failed');
+    });
+    return { ok: true };
+  }
+
+  private async run(task: WireTask, incomingState: Incoming | null, incomingReplay: Incoming | null, session: number): Promise<void> {
+    const log = this.log.child({ taskId: task.taskId });
+    log.info({ kind: task.kind, stateBytes: incomingState?.wire.byteLength ?? 0, replayBytes: incomingReplay?.wire.byteLength ?? 0 }, 'task started');
+    const lost = () => this.link.session() !== session;
+    let result: TaskResultPayload;
+    try {
+      // Before the engine sees them: the task's wire encoding back to float32 bytes.
+      const decoded = (blob: Incoming | null, kind: 'state' | 'replay') => blob && decodeTaskBlob(blob.wire, task, kind, blob.id, DEFAULT_MAX_BLOB_BYTES);
+      const out = await this.execute(task, decoded(incomingState, 'state'), decoded(incomingReplay, 'replay'));
+      const upload = (bytes: Uint8Array | null, kind: 'state' | 'replay') => this.upload(bytes && encodeTaskBlob(bytes, task, kind), log);
+      result = lost() ? lateResult(task) : { taskId: task.taskId, ok: true, metrics: out.metrics, stateBlobId: await upload(out.state, 'state'), replayBlobId: await upload(out.replay, 'replay') };
+      if (!lost()) log.info('task finished');
+    } catch (err) {
+      const code: ErrorCode = err instanceof TransferError ? err.code : err instanceof WireError ? 'bad_request' : 'task_failed';
+      log.error({ err, code }, 'task failed');
+      // A longer message would be refused, and the coordinator would wait for a result that never came.
+      result = { taskId: task.taskId, ok: false, code, message: ((err as Error).message || String(err)).slice(0, MAX_RESULT_MESSAGE_LENGTH) };
+    }
+    // Free before the result leaves: the coordinator may assign the next task as soon as it has it.
+    this.current = null;
+    const late = lost();
+    if (late) {
+      result = lateResult(task);
+      log.warn('task ended after the connection it came on was lost; the coordinator has given it to another client: its result is not uploaded, only announced once registered again');
+      if (!(await this.link.registered())) return;
+    }
+    try {
+      const reply = replySchema.safeParse(await this.socket.timeout(this.link.ackTimeoutMs()).emitWithAck('task:result', result));
+      if (!reply.success) log.error(`malformed acknowledgement of task:result: ${describeIssues(reply.error)}`);
+      else if (!reply.data.ok) log[late ? 'warn' : 'error']({ code: reply.data.code }, `coordinator refused the ${late ? 'late ' : ''}result: ${reply.data.message}`);
+    } catch (err) {
+      log.error(`coordinator did not acknowledge the result: ${(err as Error).message}`);
+    }
+  }
+
+  /** Uploads a result blob (none: null) and logs what crossed: bytes sent against the blob's size. */
+  private async upload(bytes: Uint8Array | null, log: Logger): Promise<string | null> {
+    if (!bytes) return null;
+    const onResend = (err: TransferError, attempt: number) => log.warn({ attempt, code: err.code }, `re-sending a damaged upload: ${err.message}`);
+    const sent = await sendBlob(this.socket, bytes, { chunkSize: this.options.chunkSize, ackTimeoutMs: this.link.ackTimeoutMs(), onResend });
+    log.info({ blob: sent.id, bytes: bytes.byteLength, bytesSent: sent.bytesSent, seconds: sent.seconds }, 'result blob uploaded');
+    return sent.id;
+  }
+
+  private async execute(task: WireTask, state: Uint8Array | null, replay: Uint8Array | null): Promise<Output> {
+    switch (task.kind) {
+      case 'train': {
+        const out = await this.engine.train(task, state, replay, this.progressReporter());
+        return { metrics: out.metrics, state: out.state, replay: out.replay };
+      }
+      case 'eval':
+        return { metrics: await this.engine.evaluate(task, state), state: null, replay: null };
+      case 'plan':
+        return { metrics: await this.engine.describeStream({ dataset: task.dataset, stream: task.stream, seed: task.seed }), state: null, replay: null };
+    }
+  }
+
+  /** Forwards progress, at most one report per interval (and always the last step). */
+  private progressReporter(): (p: Progress) => void {
+    const throttle = new ProgressThrottle(this.options.progressIntervalMs);
+    return (p) => {
+      if (throttle.passes(p.taskId, p.step, p.steps)) this.socket.emit('task:progress', p);
+    };
+  }
+}
+
+/** The announcement of a result that came too late to be used (see the file comment). */
+function lateResult(task: WireTask): TaskResultPayload {
+  return { taskId: task.taskId, ok: false, code: 'disconnected', message: `task ${task.taskId} ended after the connection it came on was lost; its result was not uploaded` };
+}
