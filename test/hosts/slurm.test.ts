@@ -39,7 +39,7 @@ describe('streamssl slurm: serve and clients as one job on a one-node Slurm clus
     const written = Promise.all([
       writeScript('bound', 'tiny-relay.json', ['--gpus-per-task', '1']),
       writeScript('local', 'tiny-relay.json', ['--gpus-per-task', '2', '--gpu-binding', 'local']),
-      writeScript('failing', 'doomed.json', []),
+      writeScript('failing', 'doomed.json', ['--tasks', '2']), // the last --tasks wins
     ]);
     written.catch(() => undefined); // awaited below, after the cluster
     start = await startSlurmCluster({ gpus: 4 });
@@ -126,6 +126,9 @@ describe('streamssl slurm: serve and clients as one job on a one-node Slurm clus
     const { exitCode, output } = await runJob(cluster, scripts.failing, out);
     expect(exitCode, output).toBe(2);
     expect(output).toContain('streamssl: the coordinator exited with code 2');
+    expect(output).toMatch(/coordinator http:\/\/\S+, 1 client\(s\)/);
     expect(output).toMatch(/cannot read file: ENOENT.*doomed\.json/);
+    // Left alone, the client would try for its 60 s (--reconnect-seconds), then give up.
+    expect(output).not.toMatch(/gave up reaching the coordinator/);
   });
 });
