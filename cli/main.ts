@@ -1,5 +1,5 @@
 /**
- * The `streamssl` command line: `run`, `suite`, `serve`, `resume`, `client`, `analyze` and `bench`.
+ * The `streamssl` command line: `run`, `suite`, `serve`, `resume`, `client`, `slurm`, `analyze` and `bench`.
  * A scenario is loaded and validated before anything starts; an invalid one (or a run
  * folder that cannot be resumed) prints its problems and exits with code 2. A run whose
  * arms failed writes what finished, then exits with code 1 naming what failed and where
@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BENCH_CONFIG_CHOICES, countListOrNone, HANDOFF_CHOICES, HANDOFF_SIZE_NAMES, nameList, type HandoffSizeName, parseCount, parseNonNegative, parseSeconds, parseThreadList, parseTransferList, parseLinkRates, type BenchCliOptions } from '../bench/options.js';
 import { clientCommand } from '../client/main.js';
+import { collect, port, positiveInt } from './options.js';
+import { slurmCommand } from './slurm.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { BACKEND_NAMES, loadScenario, ScenarioError, type BackendName, type Scenario } from '../shared/scenario.js';
 import { JournalError } from '../server/run/journal.js';
@@ -156,6 +158,7 @@ export function buildProgram(): Command {
     });
 
   program.addCommand(clientCommand());
+  program.addCommand(slurmCommand());
 
   program
     .command('bench')
@@ -308,22 +311,6 @@ function serveTls(opts: ServeOptions): TlsCredentials | undefined {
 
 function load(file: string, overrides: string[]): Scenario {
   return loadScenario(file, overrides);
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number (0-65535)');
-  return n;
 }
 
 // Ctrl-C: exit through process.exit so spawned clients are killed by their exit hook.
