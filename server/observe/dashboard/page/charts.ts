@@ -12,7 +12,7 @@ import { byId, el } from './dom.js';
 import { renderMatrix } from './heatmap.js';
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
-const charts = new Map<string, { plot: uPlot; key: string }>();
+const charts = new Map<string, { plot: uPlot; key: string; shape: string; box: HTMLElement }>();
 const WIDTH = 460;
 
 export function renderCharts(s: RunSnapshot): void {
@@ -42,7 +42,7 @@ export function renderCharts(s: RunSnapshot): void {
       const shownRefs = refs.filter((r) => r.value !== undefined);
       const data = [xs, ...armSeries, ...shownRefs.map((r) => xs.map(() => r.value!))] as uPlot.AlignedData;
       const title = metric === 'knnTop1' ? 'kNN top-1' : 'linear top-1';
-      chart(byId('accuracy'), `acc:${metric}:${arms.length}:${shownRefs.length}`, title, JSON.stringify(data), data, () => ({
+      chart(byId('accuracy'), `acc:${metric}`, title, JSON.stringify(data), data, () => ({
         width: WIDTH,
         height: 220,
         scales: { x: { time: false } },
@@ -58,10 +58,14 @@ export function renderCharts(s: RunSnapshot): void {
   renderMatrix(s);
 }
 
-/** Makes the chart `id` (once) or gives it new data when `key` says it changed. */
+/**
+ * Makes the chart `id`, or gives it new data when `key` says it changed; made again, in
+ * its place, when its series changed (an arm or a reference line appeared).
+ */
 function chart(parent: HTMLElement, id: string, title: string, key: string, data: uPlot.AlignedData, options: () => Omit<uPlot.Options, 'title'>): void {
   const existing = charts.get(id);
-  if (existing) {
+  const shape = String(data.length);
+  if (existing && existing.shape === shape) {
     if (existing.key !== key) {
       existing.plot.setData(data);
       existing.key = key;
@@ -69,6 +73,11 @@ function chart(parent: HTMLElement, id: string, title: string, key: string, data
     return;
   }
   const box = el('div', { class: 'chart', 'data-chart': id }, el('h3', {}, title));
-  parent.append(box);
-  charts.set(id, { plot: new uPlot(options() as uPlot.Options, data, box), key });
+  if (existing) {
+    existing.plot.destroy();
+    existing.box.replaceWith(box);
+  } else {
+    parent.append(box);
+  }
+  charts.set(id, { plot: new uPlot(options() as uPlot.Options, data, box), key, shape, box });
 }
