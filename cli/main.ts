@@ -89,7 +89,7 @@ export function buildProgram(): Command {
       const outDir = opts.out ?? `runs/suite-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       const { output, logger } = commandOutput(join(outDir, 'logs', 'coordinator.log'), true);
       const summary = await withDisplay(output, () => runSuite({ folder, outDir, overrides: opts.set, backend: opts.backend, clients: opts.clients, logger, ...(output ? { events: () => output.nextRun() } : {}) }));
-      process.stdout.write(`${summary.table}\nsuite table: ${summary.path}\n`);
+      process.stdout.write(`${summary.table}\nsuite table: ${summary.path}\nsuite report: ${summary.htmlPath}\n`);
     });
 
   program

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, noBrowserReason, screenshotDir } from '../support/browser.js';
+import { checkReportHtml } from '../support/report-html-check.js';
 import { spawnCli, type CliProcess } from '../support/cli-process.js';
 import { quickTrainingScenario } from '../support/scenario.js';
 import { useTempDir } from '../support/temp-dir.js';
@@ -90,5 +91,9 @@ describe.skipIf(skip !== null)('the dashboard of a live run', () => {
     expect(problems).toEqual([]);
     await page.screenshot({ path: join(shots, 'done.png'), fullPage: true });
     if (process.env.STREAMSSL_DASHBOARD_PNG) await copyFile(midRun, process.env.STREAMSSL_DASHBOARD_PNG);
+
+    // The same run's report.html, from disk with the network off.
+    await browser.setOffline(true);
+    await checkReportHtml(browser, join(dir, 'run'), join(shots, 'report-html.png'));
   }, 180_000);
 });
