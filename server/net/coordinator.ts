@@ -130,8 +130,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const limiter = new AuthLimiter(options.authLimits);
   let guard: ConnectionGuard | null = null;
   const metrics = options.metrics ? new RunMetrics(options.events!, () => registry.size) : null;
-  // Viewers' failed tokens count with the clients' failed handshakes: one limiter.
-  const gate: ViewerGate | null = options.viewerToken !== undefined ? { viewerToken: options.viewerToken, limiter, logger } : null;
+  // Viewers (/metrics and the dashboard) share one limiter of their own: a stale scraper or
+  // an old dashboard URL retrying cannot lock out the clients behind the same address.
+  const gate: ViewerGate | null = options.viewerToken !== undefined ? { viewerToken: options.viewerToken, limiter: new AuthLimiter(options.authLimits), logger } : null;
   const admitted = (socket: import('node:net').Socket) => guard?.authenticated(socket);
   const dashboard: Dashboard | null = options.dashboard ? createDashboard({ gate: gate!, source: options.events!, host: options.dashboard.host, onAdmitted: admitted, ...(options.dashboard.feed ? { feed: options.dashboard.feed } : {}) }) : null;
   const routes: HttpRoute[] = [...(metrics ? [metricsRoute({ gate: gate!, metrics, onAdmitted: admitted })] : []), ...(dashboard ? [dashboard.route] : [])];

@@ -1,8 +1,8 @@
 /**
  * `GET /metrics` on the coordinator's HTTP server, for Prometheus, behind the run's viewer
  * token (`Authorization: Bearer <viewer token>`, or `?token=` for a browser; see
- * viewer-gate.ts: a client token does not open it, failed tokens count with the clients'
- * handshakes).
+ * viewer-gate.ts: a client token does not open it, failed tokens are slowed and locked
+ * out per address).
  */
 import type { Socket } from 'node:net';
 import type { RunMetrics } from '../observe/prometheus.js';

@@ -1,9 +1,9 @@
 /**
  * The viewers' door: `/metrics`, the dashboard's page and its socket.io namespace all admit
  * the run's viewer token only (never the clients' token, which coordinator.ts refuses
- * equal to it). Failed tokens count against the address in the `AuthLimiter` the
- * coordinator's handshakes use, so that the clients' token and the viewer token cannot be
- * guessed at twice the rate; the first failure of an address is logged, not every one.
+ * equal to it). Failed tokens are slowed down and locked out per address by the viewers'
+ * own `AuthLimiter` (one for `/metrics` and the dashboard, apart from the clients', so that
+ * a stale scraper cannot lock clients out); the first failure of an address is logged.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExtendedError, Socket } from 'socket.io';

@@ -37,7 +37,7 @@ export interface ViewerFeedOptions {
   maxProgressPerBatch?: number;
 }
 
-/** Feeds `nsp`'s viewers from `source`; returns a function that stops it. */
+/** Feeds `nsp`'s viewers from `source`; returns a function that sends what is pending and stops. */
 export function feedViewers(nsp: Namespace, source: ViewSource, o: ViewerFeedOptions = {}): () => void {
   const flushMs = o.flushMs ?? 250;
   const maxProgress = o.maxProgressPerBatch ?? 256;
@@ -70,10 +70,11 @@ export function feedViewers(nsp: Namespace, source: ViewSource, o: ViewerFeedOpt
     });
   });
 
+  // Stopping sends what is pending first: the run's last events (its end) reach the viewers before they are disconnected.
   return () => {
     unsubscribe?.();
     if (timer) clearTimeout(timer);
-    timer = null;
+    flush();
   };
 }
 

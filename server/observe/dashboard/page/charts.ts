@@ -29,7 +29,9 @@ export function renderCharts(s: RunSnapshot): void {
     }));
   });
 
-  const stages = Math.max(0, ...arms.map((a) => (a.stages[a.stages.length - 1]?.stage ?? -1) + 1));
+  const done = Math.max(0, ...arms.map((a) => (a.stages[a.stages.length - 1]?.stage ?? -1) + 1));
+  // The axis spans the planned stages, so that the reference lines show from the first stage on.
+  const stages = done > 0 ? Math.max(done, ...arms.map((a) => a.planned.length)) : 0;
   if (stages > 0) {
     const joint = jointReference(s);
     for (const metric of ['knnTop1', 'linearTop1'] as const) {
