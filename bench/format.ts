@@ -113,11 +113,11 @@ function handoffLinksText(results: readonly HandoffResult[]): string[] {
 
 function overheadText(report: BenchReport): string[] {
   const cell = (o: OverheadSummary | null) => (o ? `${ms(o.medianSeconds * 1000)} / ${ms(o.meanSeconds * 1000)} / ${ms(o.maxSeconds * 1000)}` : '–');
-  const rows = [['clients', 'chunks', 'relay ms', 'fedavg ms', 'all ms', 'hand-overs', 'run s']];
-  for (const r of report.overhead) rows.push([String(r.clients), String(r.chunks), cell(r.relay), cell(r.fedavg), cell(r.all), String(r.all?.samples ?? 0), r.seconds.toFixed(1)]);
+  const rows = [['clients', 'chunks', 'dashboard', 'relay ms', 'fedavg ms', 'all ms', 'hand-overs', 'run s']];
+  for (const r of report.overhead) rows.push([String(r.clients), String(r.chunks), r.viewer ? `watched (${r.viewerEvents} events)` : 'none', cell(r.relay), cell(r.fedavg), cell(r.all), String(r.all?.samples ?? 0), r.seconds.toFixed(1)]);
   return [
     'Coordinator overhead per stage against the number of clients (result arrived -> next task sent; median / mean / max):',
     table(rows),
-    '  relay and fedavg (2 rounds, one chunk per client) arms with in-process clients that train nothing.',
+    '  relay and fedavg (2 rounds, one chunk per client) arms with in-process clients that train nothing; each count without, then with, a dashboard viewer connected.',
   ];
 }

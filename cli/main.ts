@@ -1,11 +1,10 @@
 /**
- * The `streamssl` command line: `run`, `suite`, `serve`, `resume`, `client`, `slurm`, `analyze` and `bench`.
+ * The `streamssl` command line: `run`, `suite`, `serve`, `resume`, `view`, `client`, `slurm`, `analyze` and `bench`.
  * A scenario is loaded and validated before anything starts; an invalid one (or a run
  * folder that cannot be resumed) prints its problems and exits with code 2. A run whose
  * arms failed writes what finished, then exits with code 1 naming what failed and where
  * everything is.
  */
-import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BENCH_CONFIG_CHOICES, countListOrNone, HANDOFF_CHOICES, HANDOFF_SIZE_NAMES, nameList, type HandoffSizeName, parseCount, parseNonNegative, parseSeconds, parseThreadList, parseTransferList, parseLinkRates, type BenchCliOptions } from '../bench/options.js';
@@ -21,22 +20,21 @@ import { listenWarning, MIN_TOKEN_LENGTH, serveToken } from '../server/net/liste
 import { readTlsCredentials, TlsSetupError, type TlsCredentials } from '../server/net/tls.js';
 import { loadSuite, runSuite } from '../server/run/suite.js';
 import { progressOutput, type ProgressOutput } from '../server/observe/terminal-display.js';
+import { viewerListen, type ViewerCliOptions } from './viewers.js';
 
 interface ScenarioOptions {
   out?: string;
   set: string[];
 }
 
-interface RunOptions extends ScenarioOptions {
-  metrics?: boolean;
+interface RunOptions extends ScenarioOptions, ViewerCliOptions {
   backend?: BackendName;
   clients?: number;
   threads?: number;
   gpus?: string[];
 }
 
-interface ServeOptions extends ScenarioOptions {
-  metrics?: boolean;
+interface ServeOptions extends ScenarioOptions, ViewerCliOptions {
   port: number;
   token?: string;
   allowShortToken?: boolean;
@@ -46,8 +44,7 @@ interface ServeOptions extends ScenarioOptions {
   key?: string;
 }
 
-interface ResumeCliOptions {
-  metrics?: boolean;
+interface ResumeCliOptions extends ViewerCliOptions {
   backend?: BackendName;
   clients?: number;
   threads?: number;
@@ -74,9 +71,11 @@ export function buildProgram(): Command {
     .option('--threads <n>', 'compute threads per client (default: the cores shared among clients training at once)', positiveInt)
     .option('--gpus <ids>', 'GPU ids, comma-separated, given to the clients round-robin as CUDA_VISIBLE_DEVICES (overrides clients.gpus)', gpuList)
     .option('--metrics', 'serve Prometheus /metrics on the coordinator, behind a viewer token generated and printed with its URL')
+    .option('--no-dashboard', 'do not serve the dashboard')
+    .option('--dashboard-host <host>', 'address the dashboard is served through (default 127.0.0.1; 0.0.0.0 for every address the coordinator listens on)')
     .action(async (file: string, opts: RunOptions) => {
       const scenario = load(file, opts.set);
-      await execute(scenario, opts.out, { clients: opts.clients, backend: opts.backend, threads: opts.threads, gpus: opts.gpus, listen: metricsListen(opts.metrics) });
+      await execute(scenario, opts.out, { clients: opts.clients, backend: opts.backend, threads: opts.threads, gpus: opts.gpus, listen: viewers(opts, undefined) });
     });
 
   program
@@ -92,7 +91,7 @@ export function buildProgram(): Command {
       const outDir = opts.out ?? `runs/suite-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       const { output, logger } = commandOutput(join(outDir, 'logs', 'coordinator.log'), true);
       const summary = await withDisplay(output, () => runSuite({ folder, outDir, overrides: opts.set, backend: opts.backend, clients: opts.clients, logger, ...(output ? { events: () => output.nextRun() } : {}) }));
-      process.stdout.write(`${summary.table}\nsuite table: ${summary.path}\n`);
+      process.stdout.write(`${summary.table}\nsuite table: ${summary.path}\nsuite report: ${summary.htmlPath}\n`);
     });
 
   program
@@ -107,6 +106,8 @@ export function buildProgram(): Command {
     .option('--cert <file>', 'serve https with this PEM certificate (with --key); clients then use https:// URLs')
     .option('--key <file>', 'PEM private key of --cert')
     .option('--metrics', 'serve Prometheus /metrics on the coordinator, behind a viewer token generated and printed with its URL')
+    .option('--no-dashboard', 'do not serve the dashboard')
+    .option('--dashboard-host <host>', 'address the dashboard is served through (default 127.0.0.1; 0.0.0.0 for every address the coordinator listens on)')
     .option('--out <dir>', 'output folder (default runs/<scenario-name>-<timestamp>)')
     .option('--set <key.path=value>', 'override a scenario field (repeatable)', collect, [])
     .action(async (file: string, opts: ServeOptions) => {
@@ -115,7 +116,7 @@ export function buildProgram(): Command {
       const token = listenToken(opts.token ?? process.env.STREAMSSL_TOKEN, opts.allowShortToken, opts.host, tls !== undefined);
       await execute(scenario, opts.out, {
         clients: opts.minClients ?? scenario.clients.count ?? 1,
-        listen: { host: opts.host, port: opts.port, token, ...(tls ? { tls } : {}), ...metricsListen(opts.metrics) },
+        listen: { host: opts.host, port: opts.port, token, ...(tls ? { tls } : {}), ...viewers(opts, opts.host) },
         launch: null,
       });
     });
@@ -132,8 +133,10 @@ export function buildProgram(): Command {
     .option('--allow-short-token', `accept a token shorter than ${MIN_TOKEN_LENGTH} characters`)
     .option('--host <host>', 'for a run with remote clients: interface to listen on', '0.0.0.0')
     .option('--metrics', 'serve Prometheus /metrics on the coordinator, behind a viewer token generated and printed with its URL')
+    .option('--no-dashboard', 'do not serve the dashboard')
+    .option('--dashboard-host <host>', 'address the dashboard is served through (default 127.0.0.1; 0.0.0.0 for every address the coordinator listens on)')
     .action(async (runDir: string, opts: ResumeCliOptions) => {
-      let listen: RunScenarioOptions['listen'] = metricsListen(opts.metrics);
+      let listen: RunScenarioOptions['listen'] = viewers(opts, opts.port !== undefined ? opts.host : undefined);
       if (opts.port !== undefined) {
         const token = listenToken(opts.token ?? process.env.STREAMSSL_TOKEN, opts.allowShortToken, opts.host, false);
         listen = { ...listen, host: opts.host, port: opts.port, token };
@@ -155,6 +158,21 @@ export function buildProgram(): Command {
       const logger = createLogger({ name: 'analyze' });
       const summary = await analyzeRunDir({ runDir, overrides: opts.set, backend: opts.backend, threads: opts.threads, logger });
       process.stdout.write(`results: ${summary.resultsPath}\nreport:  ${summary.reportPath}\n`);
+    });
+
+  program
+    .command('view')
+    .description("serve the dashboard of a run (finished, failed or resumed) from its DIR/metrics.jsonl, offline")
+    .argument('<runDir>', 'the run folder')
+    .option('--host <host>', 'interface to serve it on', '127.0.0.1')
+    .option('--port <port>', 'port (default: a free one)', port)
+    .action(async (runDir: string, opts: { host: string; port?: number }) => {
+      const { serveRunView } = await import('../server/observe/dashboard/view-server.js');
+      const view = await serveRunView({ runDir, host: opts.host, port: opts.port, logger: createLogger({ name: 'view' }) });
+      if (view.skipped > 0) process.stderr.write(`warning: ${view.skipped} damaged line(s) of metrics.jsonl skipped:\n${view.problems.map((p) => `  ${p}`).join('\n')}\n`);
+      process.stdout.write(`dashboard: ${view.url}\n(Ctrl-C to stop)\n`);
+      // Served until interrupted.
+      await new Promise(() => undefined);
     });
 
   program.addCommand(clientCommand());
@@ -248,15 +266,13 @@ async function withDisplay<T>(output: ProgressOutput | null, work: () => Promise
   }
 }
 
-/** With `--metrics`: a viewer token for this run, and the /metrics URL printed with it once the coordinator listens. */
-function metricsListen(metrics: boolean | undefined): RunScenarioOptions['listen'] {
-  if (!metrics) return undefined;
-  const viewerToken = randomBytes(24).toString('base64url');
-  return {
-    viewerToken,
-    metrics: true,
-    onListening: (urls) => process.stdout.write(`metrics: ${urls.map((u) => `${u}/metrics`).join(' or ')}  (Authorization: Bearer ${viewerToken})\n`),
-  };
+/** The dashboard and /metrics of a coordinator listening on `host` (see viewers.ts); a bad combination is a usage error. */
+function viewers(opts: ViewerCliOptions, host: string | undefined): RunScenarioOptions['listen'] {
+  try {
+    return viewerListen(opts, host);
+  } catch (err) {
+    fail((err as Error).message);
+  }
 }
 
 /** Prints the report and where the files are; throws (exit code 1) when an arm failed. */

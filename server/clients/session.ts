@@ -76,8 +76,10 @@ export interface SessionOptions {
     tls?: TlsCredentials;
     viewerToken?: string;
     metrics?: boolean;
-    /** Called with the coordinator's URLs once it listens (e.g. to print where /metrics is). */
-    onListening?: (urls: string[]) => void;
+    /** Serve the dashboard, reached through `host` (see coordinator.ts). */
+    dashboard?: { host: string };
+    /** Called with the coordinator's URLs and port once it listens (e.g. to print where /metrics and the dashboard are). */
+    onListening?: (urls: string[], port: number) => void;
   };
   /** The run's events (clients, tasks, progress, restarts...). */
   events?: RunEvents;
@@ -117,6 +119,7 @@ export async function openSession(o: SessionOptions): Promise<Session> {
     token,
     ...(o.listen?.viewerToken !== undefined ? { viewerToken: o.listen.viewerToken } : {}),
     ...(o.listen?.metrics ? { metrics: true } : {}),
+    ...(o.listen?.dashboard ? { dashboard: o.listen.dashboard } : {}),
     ...(o.events ? { events: o.events } : {}),
     logger,
     stageTimeoutMs: scenario.clients.stageTimeoutSeconds * 1000,
@@ -130,7 +133,7 @@ export async function openSession(o: SessionOptions): Promise<Session> {
     },
   });
   const pool = coordinator.registry;
-  o.listen?.onListening?.(coordinator.publicUrls);
+  o.listen?.onListening?.(coordinator.publicUrls, coordinator.port);
   if (o.onJoin) pool.onJoin(o.onJoin);
   let launched: LaunchedClients | null = null;
   // Clients first: once they are told to stop, none restarts when the coordinator ends its session.

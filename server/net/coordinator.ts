@@ -35,7 +35,11 @@ import { RemoteClient, type CoordinatorSocket } from './remote-client.js';
 import type { RunEvents } from '../observe/bus.js';
 import { RunMetrics } from '../observe/prometheus.js';
 import { TaskEvents, type TaskObserver } from '../observe/task-events.js';
-import { attachMetricsEndpoint } from './metrics-endpoint.js';
+import { metricsRoute } from './metrics-endpoint.js';
+import { attachRoutes, type HttpRoute } from './http-routes.js';
+import type { ViewerGate } from './viewer-gate.js';
+import { createDashboard, type Dashboard } from '../observe/dashboard/dashboard.js';
+import type { ViewerFeedOptions } from '../observe/dashboard/viewer-feed.js';
 
 export interface CoordinatorOptions {
   /** Interface to listen on (default 127.0.0.1; 0.0.0.0 for remote clients). */
@@ -90,6 +94,11 @@ export interface CoordinatorOptions {
   viewerToken?: string;
   /** Serve Prometheus `/metrics` (needs `events` and `viewerToken`; default off). */
   metrics?: boolean;
+  /**
+   * Serve the dashboard (needs `events` and `viewerToken`; default off), reached only
+   * through `host` (0.0.0.0 or :: for any of the addresses the coordinator listens on).
+   */
+  dashboard?: { host: string; feed?: ViewerFeedOptions };
 }
 
 export interface Coordinator {
@@ -135,13 +144,19 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const registry = new ClientRegistry(options.events);
   if (options.tls) checkTlsCredentials(options.tls);
   if (options.viewerToken !== undefined && (options.viewerToken.length === 0 || options.viewerToken === options.token)) throw new Error('the viewer token must be non-empty and differ from the clients\' token');
-  if (options.metrics && (!options.events || options.viewerToken === undefined)) throw new Error('/metrics needs the run\'s events and a viewer token');
+  if ((options.metrics || options.dashboard) && (!options.events || options.viewerToken === undefined)) throw new Error('/metrics and the dashboard need the run\'s events and a viewer token');
   const http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createServer();
   const limiter = new AuthLimiter(options.authLimits);
   let guard: ConnectionGuard | null = null;
   const metrics = options.metrics ? new RunMetrics(options.events!, () => registry.size) : null;
+  // Viewers (/metrics and the dashboard) share one limiter of their own: a stale scraper or
+  // an old dashboard URL retrying cannot lock out the clients behind the same address.
+  const gate: ViewerGate | null = options.viewerToken !== undefined ? { viewerToken: options.viewerToken, limiter: new AuthLimiter(options.authLimits), logger } : null;
+  const admitted = (socket: import('node:net').Socket) => guard?.authenticated(socket);
+  const dashboard: Dashboard | null = options.dashboard ? createDashboard({ gate: gate!, source: options.events!, host: options.dashboard.host, onAdmitted: admitted, ...(options.dashboard.feed ? { feed: options.dashboard.feed } : {}) }) : null;
+  const routes: HttpRoute[] = [...(metrics ? [metricsRoute({ gate: gate!, metrics, onAdmitted: admitted })] : []), ...(dashboard ? [dashboard.route] : [])];
   // Before socket.io attaches, so that it hands this listener the requests that are not its own.
-  if (metrics) attachMetricsEndpoint(http, { viewerToken: options.viewerToken!, metrics, limiter: new AuthLimiter(options.authLimits), logger, onAdmitted: (socket) => guard?.authenticated(socket) });
+  attachRoutes(http, routes, logger);
   const observer = options.events ? new TaskEvents(options.events) : undefined;
   const scheme = options.tls ? 'https' : 'http';
   // A ping every `pingInterval`, presumed gone without a pong `pingTimeout` later: together the heartbeat bound.
@@ -159,6 +174,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     connectTimeout: options.connections?.handshakeTimeoutMs ?? 10_000,
   });
   guard = new ConnectionGuard(http, options.connections ?? {}, logger);
+  // Its own namespace, before the clients' middleware (which guards the main namespace only).
+  dashboard?.attach(io);
   io.use(authMiddleware({ token: options.token, logger, limiter, onAdmitted: (socket) => guard?.authenticated(socket.request.socket) }));
   io.on('connection', (socket) => {
     try {
@@ -189,6 +206,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     connectionCounts: () => guard.counts(),
     async close() {
       metrics?.close();
+      dashboard?.close();
       guard?.close();
       // An explicit server disconnect tells clients the session is over (they do not reconnect).
       io.disconnectSockets(true);

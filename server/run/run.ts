@@ -232,7 +232,7 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
       finishedAt: new Date(),
     });
     const resultsPath = await writeResults(runDir, results);
-    const { report, reportPath } = await writeReportFiles(runDir, results);
+    const { report, reportPath } = await writeReportFiles(runDir, results, events.snapshot);
     const failures = arms.filter((a) => a.error !== undefined).map((a) => ({ arm: a.arm.name, error: a.error! }));
     if (failures.length > 0) logger.warn({ results: resultsPath, report: reportPath, failed: failures.map((f) => f.arm) }, 'run finished, some arms failed');
     else logger.info({ results: resultsPath, report: reportPath }, 'run finished');

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../shared/log.js';
 import { loadScenario, ScenarioError, type BackendName, type Scenario } from '../../shared/scenario.js';
 import { writeFileAtomic } from './file-writes.js';
+import { writeSuiteReportHtml } from '../report/html/report-html.js';
 import type { Results } from '../report/results.js';
 import { runScenario } from './run.js';
 import type { RunEvents } from '../observe/bus.js';
@@ -28,6 +29,8 @@ export interface SuiteOptions {
 export interface SuiteSummary {
   table: string;
   path: string;
+  /** report.html of the whole suite. */
+  htmlPath: string;
 }
 
 /**
@@ -70,7 +73,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteSummary> {
   const table = renderSuite(all);
   const path = join(o.outDir, 'suite.md');
   await writeFileAtomic(path, new TextEncoder().encode(table));
-  return { table, path };
+  const htmlPath = await writeSuiteReportHtml(o.outDir, table, all.filter((e) => 'results' in e).map((e) => e.name));
+  return { table, path, htmlPath };
 }
 
 /** The first line of `text`, inert inside a Markdown table cell. */

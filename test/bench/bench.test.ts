@@ -59,10 +59,14 @@ describe('streamssl bench --quick --json', () => {
     for (const r of report.handoffEncodings!) expect(r.wallSeconds).toBeGreaterThanOrEqual(r.sendSeconds);
     expect(report.handoffSizes.map((r) => r.config)).toEqual(['tiny', 'small']);
     expect(report.handoffSizes[1].bytes).toBeGreaterThan(report.handoffSizes[0].bytes);
-    expect(report.overhead.map((r) => [r.clients, r.chunks])).toEqual([
-      [2, 2],
-      [6, 6],
+    expect(report.overhead.map((r) => [r.clients, r.chunks, r.viewer])).toEqual([
+      [2, 2, false],
+      [2, 2, true],
+      [6, 6, false],
+      [6, 6, true],
     ]);
+    // The watched runs were watched: their viewer was sent the run's events.
+    for (const r of report.overhead) expect(r.viewerEvents > 0).toBe(r.viewer);
     for (const r of report.overhead) {
       // relay: one hand-over per stage after the first; fedavg: at least the second round's
       expect(r.relay!.samples).toBe(r.chunks - 1);

@@ -15,6 +15,15 @@ export function canonicalizeSvgIds(svg: string): string {
     const kind = id.replace(/_?\d+$/, '') || 'id';
     renamed.set(id, `${kind}_${renamed.size}`);
   }
+  return renameIds(svg, renamed);
+}
+
+/** Puts `prefix` before every `id` of `svg` and its `#` references, so that several SVGs can share one HTML document. */
+export function prefixSvgIds(svg: string, prefix: string): string {
+  return renameIds(svg, new Map([...svg.matchAll(ID_ATTRIBUTE)].map(([, id]) => [id, `${prefix}${id}`])));
+}
+
+function renameIds(svg: string, renamed: ReadonlyMap<string, string>): string {
   if (renamed.size === 0) return svg;
   // Ids are matched whole (`#clip1` must not rewrite `#clip10`), in one pass so a new name is never renamed again.
   const reference = /(\bid="|url\(#|href="#)([^")]+)/g;

@@ -1,0 +1,99 @@
+/**
+ * The dashboard of a real run in Chromium: `streamssl run` (a real coordinator) with two
+ * real client processes on a tiny scenario. The page, opened from the URL the run prints,
+ * shows both clients, a stage advancing, hand-offs, and at the end the comparison of the
+ * arms with the random-init floor; the run it watched ends as usual. Screenshots are saved
+ * (their folder is printed); with STREAMSSL_DASHBOARD_PNG=<file> the one taken mid-run
+ * is also copied there (docs/dashboard.png in the README is made so).
+ */
+import { copyFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, noBrowserReason, screenshotDir } from '../support/browser.js';
+import { checkReportHtml } from '../support/report-html-check.js';
+import { spawnCli, type CliProcess } from '../support/cli-process.js';
+import { quickTrainingScenario } from '../support/scenario.js';
+import { useTempDir } from '../support/temp-dir.js';
+import { waitUntil } from '../support/wait.js';
+
+const skip = noBrowserReason();
+
+/** The text of every row of a table, cell by cell. */
+function rows(page: Page, table: string): Promise<string[][]> {
+  return page.$$eval(`${table} tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+}
+
+describe.skipIf(skip !== null)('the dashboard of a live run', () => {
+  const tempDir = useTempDir('streamssl-dashboard-live-');
+  let shots: string;
+  let browser: BrowserContext;
+  let run: CliProcess | null = null;
+  beforeAll(async () => {
+    shots = await screenshotDir('dashboard-live');
+  });
+  afterAll(async () => {
+    run?.kill();
+    await browser?.close();
+  });
+
+  it('shows both clients, stages advancing, hand-offs and the final comparison', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'scenario.json');
+    // Stages long enough to be seen running on a busy machine.
+    await writeFile(file, JSON.stringify(quickTrainingScenario({ name: 'dashboard-live', training: { epochsPerChunk: 3, batchSize: 16 } })));
+    run = spawnCli(['run', file, '--out', join(dir, 'run'), '--clients', '2']);
+    const [, url] = await run.waitFor(/dashboard: (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/, 60_000);
+    browser = await launchBrowser(dir);
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(err.message));
+    const response = await page.goto(url);
+    expect(response?.status()).toBe(200);
+
+    // Both clients, as soon as they joined.
+    await waitUntil(async () => (await page.locator('#clients tr[data-client]:not([data-state="gone"])').count()) === 2, 'the page shows two clients', 60_000, 200);
+    // A stage advancing: a client training, its step moving on.
+    const stepOf = async () => {
+      const text = await page.locator('#clients tr[data-state="training"] td:nth-child(5)').first().textContent({ timeout: 100 }).catch(() => null);
+      const match = text?.match(/(\d+)\/(\d+)/);
+      return match ? Number(match[1]) : null;
+    };
+    const first = await waitUntil(stepOf, 'a client trains', 90_000, 100);
+    await waitUntil(async () => {
+      const step = await stepOf();
+      return step !== null && step !== first;
+    }, 'the step moves on', 60_000, 100);
+    await page.screenshot({ path: join(shots, 'training.png'), fullPage: true });
+    // A relay hand-off: a stage done, then the next one on its way.
+    await waitUntil(async () => (await page.locator('#timeline [data-arm="relay"] .stage-bar[data-stage]').count()) >= 1, 'a relay stage is done', 90_000, 200);
+    await waitUntil(async () => (await page.locator('[data-handoff="relay"]').count()) >= 2, 'hand-offs are listed', 60_000, 200);
+    const midRun = join(shots, 'hand-off.png');
+    await page.screenshot({ path: midRun, fullPage: true });
+
+    expect(await run.exited).toBe(0);
+    // The run's end reaches the page before the coordinator closes.
+    await waitUntil(async () => (await page.locator('#totals').getAttribute('data-done')) === 'ok', 'the page shows the run done', 20_000, 200);
+    const comparison = await rows(page, '#comparison');
+    expect(comparison.map((r) => [r[0], r[1], r[2], r[8]])).toEqual([
+      ['relay', 'relay', '3 / 3', 'done'],
+      ['joint', 'joint', '1 / 1', 'done'],
+      ['random init', 'floor', '', ''],
+    ]);
+    for (const r of comparison) expect(r[3]).toMatch(/^\d+\.\d%$/);
+    expect(await page.locator('#timeline [data-arm="relay"] .stage-bar[data-stage]').count()).toBe(3);
+    expect(await page.locator('#loss .chart').count()).toBe(2);
+    expect(await page.locator('#accuracy .chart').count()).toBe(2);
+    expect(await page.locator('#matrix table').count()).toBe(2);
+    expect(await page.locator('#events li[data-type="stage-done"]').count()).toBe(4);
+    // Nothing on the page acts: no control of any kind.
+    expect(await page.locator('button, input, select, textarea, form').count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.screenshot({ path: join(shots, 'done.png'), fullPage: true });
+    if (process.env.STREAMSSL_DASHBOARD_PNG) await copyFile(midRun, process.env.STREAMSSL_DASHBOARD_PNG);
+
+    // The same run's report.html, from disk with the network off.
+    await browser.setOffline(true);
+    await checkReportHtml(browser, join(dir, 'run'), join(shots, 'report-html.png'));
+  }, 180_000);
+});

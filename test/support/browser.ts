@@ -1,0 +1,38 @@
+/**
+ * Test helper: Debian's Chromium driven by playwright-core, kept off the network (no
+ * background requests, no component updates), with a fresh profile in `dir`. Tests that
+ * need it are skipped, with the reason printed, only where /usr/bin/chromium is absent.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Why browser tests cannot run here, or null when they can. */
+export function noBrowserReason(): string | null {
+  if (existsSync(CHROMIUM)) return null;
+  const reason = `${CHROMIUM} is absent (apt-get install -y chromium): browser tests skipped`;
+  process.stderr.write(`${reason}\n`);
+  return reason;
+}
+
+/** A browser context with a fresh profile under `dir`. */
+export function launchBrowser(dir: string, o: { offline?: boolean } = {}): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'],
+    viewport: { width: 1200, height: 1000 },
+    ...(o.offline ? { offline: true } : {}),
+  });
+}
+
+/** A folder for a test file's screenshots, kept after the tests (its path is printed) so they can be looked at. */
+export async function screenshotDir(name: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `streamssl-${name}-shots-`));
+  process.stderr.write(`screenshots of ${name}: ${dir}\n`);
+  return dir;
+}
