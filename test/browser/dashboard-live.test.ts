@@ -3,7 +3,8 @@
  * real client processes on a tiny scenario. The page, opened from the URL the run prints,
  * shows both clients, a stage advancing, hand-offs, and at the end the comparison of the
  * arms with the random-init floor; the run it watched ends as usual. Screenshots are saved
- * (their folder is printed); with STREAMSSL_DASHBOARD_PNG=<file> the one taken mid-run
+ * (their folder is printed). Then `streamssl view` serves the finished run's page from its
+ * metrics.jsonl, and its report.html opens from disk offline. With STREAMSSL_DASHBOARD_PNG=<file> the one taken mid-run
  * is also copied there (docs/dashboard.png in the README is made so).
  */
 import { copyFile, writeFile } from 'node:fs/promises';
@@ -29,11 +30,13 @@ describe.skipIf(skip !== null)('the dashboard of a live run', () => {
   let shots: string;
   let browser: BrowserContext;
   let run: CliProcess | null = null;
+  const views: CliProcess[] = [];
   beforeAll(async () => {
     shots = await screenshotDir('dashboard-live');
   });
   afterAll(async () => {
     run?.kill();
+    for (const view of views) view.kill();
     await browser?.close();
   });
 
@@ -91,6 +94,19 @@ describe.skipIf(skip !== null)('the dashboard of a live run', () => {
     expect(problems).toEqual([]);
     await page.screenshot({ path: join(shots, 'done.png'), fullPage: true });
     if (process.env.STREAMSSL_DASHBOARD_PNG) await copyFile(midRun, process.env.STREAMSSL_DASHBOARD_PNG);
+
+    // The finished run, offline: `streamssl view` serves the same page from metrics.jsonl.
+    const view = spawnCli(['view', join(dir, 'run')]);
+    views.push(view);
+    const [, viewUrl] = await view.waitFor(/dashboard: (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/, 30_000);
+    const refused = await page.goto(viewUrl.replace(/token=\S+/, 'token=wrong'));
+    expect(refused?.status()).toBe(401);
+    expect((await page.goto(viewUrl))?.status()).toBe(200);
+    await waitUntil(async () => (await page.locator('#totals').getAttribute('data-done')) === 'ok', 'the view shows the run done', 20_000, 200);
+    expect((await rows(page, '#comparison')).map((r) => r.slice(0, 4))).toEqual(comparison.map((r) => r.slice(0, 4)));
+    expect(await page.locator('#events li[data-type="stage-done"]').count()).toBe(4);
+    expect(problems).toEqual([]);
+    await page.screenshot({ path: join(shots, 'view.png'), fullPage: true });
 
     // The same run's report.html, from disk with the network off.
     await browser.setOffline(true);
