@@ -1,10 +1,12 @@
 /**
  * The float16 converter against an oracle written independently of it: every half's value
  * from the IEEE formula, and rounding as "the nearest half, ties to the even one" found by
- * search over all finite halves (in float64, where every half and every midpoint is exact).
+ * search over all finite halves (in float64, where every half and every midpoint is exact),
+ * and against the well-kept library @petamoriken/float16 on random bit patterns.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { f16round, setFloat16 } from '@petamoriken/float16';
 import { allFiniteHalves, FLOAT16_MAX, fromFloat16Bits, toFloat16Bits } from '../../../shared/wire/float16.js';
 
 /** The value of half bits `h` by the IEEE 754 formula. */
@@ -119,3 +121,22 @@ function ulpAbove(x: number): number {
   b[0]++;
   return new Float32Array(b.buffer)[0] - x;
 }
+
+describe('float16 against @petamoriken/float16', () => {
+  it('rounds every float32 to the half the library rounds it to (random bit patterns, NaN aside)', () => {
+    const view = new DataView(new ArrayBuffer(2));
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 1, maxLength: 256 }), (patterns) => {
+        const values = new Float32Array(new Uint32Array(patterns).buffer);
+        const halves = toFloat16Bits(values);
+        values.forEach((v, i) => {
+          if (Number.isNaN(v)) return;
+          setFloat16(view, 0, v);
+          expect(halves[i]).toBe(view.getUint16(0));
+          expect(fromFloat16Bits(halves.subarray(i, i + 1))[0]).toBe(f16round(v));
+        });
+      }),
+      { seed: 16, numRuns: 200 },
+    );
+  });
+});
