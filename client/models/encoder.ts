@@ -8,6 +8,7 @@ import type { ForwardMode } from './layers.js';
 import type { Params } from './params.js';
 import { projectionForward } from './projection.js';
 import { backboneForward } from './resnet.js';
+import { unitRows } from './unit-rows.js';
 
 export { encoderDecls, encoderOptions, type EncoderOptions } from '../../shared/model/encoder.js';
 
@@ -17,6 +18,8 @@ export function embed(p: Params, o: EncoderOptions, x: tf.Tensor4D, mode: Forwar
   return l2Normalize(projectionForward(p, features));
 }
 
-export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.div(x, tf.add(tf.norm(x, 'euclidean', 1, true), 1e-12)) as tf.Tensor2D;
-}
+/**
+ * Rows scaled to unit length (`unitRows`): x / (|x| + eps) would give a NaN gradient at an
+ * all-zero row, which a projection head emits when all of a sample's hidden ReLUs are off.
+ */
+export const l2Normalize = unitRows;

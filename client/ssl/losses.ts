@@ -2,6 +2,9 @@
  * Pure loss functions of the SSL methods: tensors in, scalar out, no state.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { unitRows } from '../models/unit-rows.js';
+
+export { unitRows } from '../models/unit-rows.js';
 
 /**
  * InfoNCE as in MoCo (He et al. 2020, https://arxiv.org/abs/1911.05722): each query's
@@ -37,27 +40,6 @@ export function ntXent(z1: tf.Tensor2D, z2: tf.Tensor2D, temperature: number): t
   });
 }
 
-/**
- * Rows scaled to unit length; an all-zero row stays zero. Unlike x / (|x| + eps), whose
- * autodiff gradient is NaN at zero (0/0 in the norm's derivative), its gradient is
- * written out, (dy - u (u.dy)) / |x|, and is dy at a zero row: narrow heads with ReLU
- * and zero-initialized biases do emit all-zero rows at the start.
- */
-export const unitRows: (x: tf.Tensor2D) => tf.Tensor2D = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const x = args[0] as tf.Tensor2D;
-  const save = args[1] as tf.GradSaveFunc;
-  const squared = tf.sum(tf.square(x), 1, true);
-  const inverseNorm = tf.where(tf.greater(squared, 0), tf.rsqrt(squared), tf.onesLike(squared));
-  const unit = tf.mul(x, inverseNorm) as tf.Tensor2D;
-  save([unit, inverseNorm]);
-  return {
-    value: unit,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [u, inverse] = saved;
-      return tf.mul(tf.sub(dy, tf.mul(u, tf.sum(tf.mul(u, dy), 1, true))), inverse);
-    },
-  };
-}) as (x: tf.Tensor2D) => tf.Tensor2D;
 
 /** Row-wise cosine similarity of two [N, D] batches: [N]. */
 function rowCosine(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {

@@ -32,6 +32,22 @@ function run(method: MocoV2, optimizer: Sgd, steps: number, from: number, rng: R
 }
 
 describe('MoCo v2', () => {
+  it('takes a finite step when the projection head emits all-zero rows (every hidden ReLU of a sample off)', async () => {
+    const method = new MocoV2(options, 3);
+    const optimizer = new Sgd({ momentum: 0.9, weightDecay: 0 });
+    const state = await method.exportState();
+    // A head whose last layer is all zero maps every sample to the zero row (zero biases, as initialized).
+    for (const part of ['online', 'key'] as const) state[part]['head.fc2.w'].values.fill(0);
+    method.importState(state);
+    const loss = run(method, optimizer, 1, 0, new Random(2))[0];
+    // Every query is the zero row: all logits 0, so the loss is log(1 + queue size).
+    expect(loss).toBeCloseTo(Math.log(1 + options.queueSize), 4);
+    const after = await method.exportState();
+    for (const [name, array] of Object.entries(after.online)) expect(array.values.every(Number.isFinite), `online ${name} finite`).toBe(true);
+    method.dispose();
+    optimizer.dispose();
+  });
+
   it('moves the online weights and the key encoder follows them', async () => {
     const method = new MocoV2(options, 3);
     const optimizer = new Sgd({ momentum: 0.9, weightDecay: 0 });
