@@ -38,7 +38,9 @@ describe('lossAt', () => {
     const own = meanLoss(method, batches, 3);
     const tensors = tf.memory().numTensors;
     const same = lossAt(method, batches, 3, (_name, w) => tf.clone(w));
-    const scaled = lossAt(method, batches, 3, (name, w) => (name === 'head.fc1.w' ? tf.mul(w, 3) : w));
+    // Negated, not scaled: the embeddings are normalized, and a ReLU head with zero biases
+    // maps 3w to the same unit rows as w.
+    const scaled = lossAt(method, batches, 3, (name, w) => (name === 'head.fc1.w' ? tf.neg(w) : w));
     expect(tf.memory().numTensors).toBe(tensors);
     expect(same).toBe(own);
     expect(scaled).not.toBe(own);
