@@ -10,18 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { JOURNAL_FILE, RunJournal } from '../../server/run/journal.js';
 import { HOSTS_UNAVAILABLE, useNetwork } from '../support/hosts.js';
 import { hostCli } from '../support/host-process.js';
-import { fakeClientOn, HOST_TOKEN, PORT, serveOn, undisturbedRun } from '../support/host-run.js';
-import { checkpointFiles, comparableResults, readResults } from '../support/same-run.js';
-import { tinyScenario } from '../support/scenario.js';
+import { expectAsUndisturbed, HOST_TOKEN, hostRelayScenario, PORT, serveWithTwoClients } from '../support/host-run.js';
 import { useTempDir } from '../support/temp-dir.js';
 import { waitUntil } from '../support/wait.js';
 
-const raw = tinyScenario({
-  name: 'restart',
-  stream: { type: 'instance', chunks: 3 },
-  arms: [{ name: 'relay', mode: 'relay' }],
-  clients: { heartbeatSeconds: 20, stageTimeoutSeconds: 300 },
-}) as unknown as Record<string, unknown>;
+const raw = hostRelayScenario('restart', 20);
 
 describe.skipIf(HOSTS_UNAVAILABLE !== null)('a coordinator host that restarts on the same address', () => {
   const network = useNetwork();
@@ -30,10 +23,10 @@ describe.skipIf(HOSTS_UNAVAILABLE !== null)('a coordinator host that restarts on
   it('is resumed, and its remote clients find it again without being restarted', async () => {
     const dir = tempDir();
     const net = await network(['coord', 'a', 'b']);
-    const coord = net.host('coord');
     const out = join(dir, 'restart');
-    const serve = await serveOn(coord, raw, dir, out);
-    const clients = ['a', 'b'].map((n) => fakeClientOn(net.host(n), coord, { STREAMSSL_FAKE_TRAIN_DELAY_MS: '2000' }));
+    const started = await serveWithTwoClients(net, raw, dir, out, { STREAMSSL_FAKE_TRAIN_DELAY_MS: '2000' });
+    const { coord, serve } = started;
+    const clients = Object.values(started.clients);
     const finished = async () => (existsSync(join(out, JOURNAL_FILE)) ? (await RunJournal.open(out)).stages('relay').length : 0);
     await waitUntil(async () => (await finished()) > 0, 'a stage is checkpointed', 120_000, 100);
     serve.kill();
@@ -53,9 +46,6 @@ describe.skipIf(HOSTS_UNAVAILABLE !== null)('a coordinator host that restarts on
     expect(journal.stages('relay').map((s) => s.stage)).toEqual([0, 1, 2]);
     expect(journal.clients.map((c) => c.id).sort()).toEqual(['a', 'b']); // the same two processes, same ids
 
-    const whole = join(dir, 'whole');
-    await undisturbedRun(raw, whole);
-    expect(comparableResults(await readResults(out))).toEqual(comparableResults(await readResults(whole)));
-    expect(await checkpointFiles(out)).toEqual(await checkpointFiles(whole));
+    await expectAsUndisturbed(raw, out, dir);
   }, 240_000);
 });

@@ -9,20 +9,15 @@ import { describe, expect, it } from 'vitest';
 import type { HostCounters, TestNetwork } from '../../bench/hosts/network.js';
 import { RunJournal } from '../../server/run/journal.js';
 import { HOSTS_UNAVAILABLE, useNetwork } from '../support/hosts.js';
-import { fakeClientOn, logLines, serveOn, undisturbedRun } from '../support/host-run.js';
-import { checkpointFiles, comparableResults, readResults } from '../support/same-run.js';
-import { tinyScenario } from '../support/scenario.js';
+import { expectAsUndisturbed, hostRelayScenario, logLines, serveWithTwoClients } from '../support/host-run.js';
 import { useTempDir } from '../support/temp-dir.js';
 import { waitUntil } from '../support/wait.js';
 
 // States of about 15 MB (6 s at 20 Mbit/s); a heartbeat of 30 s, far above the cut.
-const raw = tinyScenario({
-  name: 'cut',
+const raw = hostRelayScenario('cut', 30, {
   stream: { type: 'instance', chunks: 2 },
   model: { widths: [64, 128, 256], blocksPerStage: 1, projectionHidden: 64, projectionDim: 32 },
-  arms: [{ name: 'relay', mode: 'relay' }],
-  clients: { heartbeatSeconds: 30, stageTimeoutSeconds: 300 },
-}) as unknown as Record<string, unknown>;
+});
 const CUT_MS = 2500;
 
 /** Waits until one of `names` has sent `bytes` since `base`, and returns its name. */
@@ -45,12 +40,10 @@ describe.skipIf(HOSTS_UNAVAILABLE !== null)('a cable cut shorter than the heartb
   it('continues the transfer from where it stopped, on the same client, without a retry', async () => {
     const dir = tempDir();
     const net = await network(['coord', 'a', 'b']);
-    const [coord, a, b] = ['coord', 'a', 'b'].map((n) => net.host(n));
     await net.shape('a', '20mbit');
     await net.shape('b', '20mbit');
     const out = join(dir, 'cut');
-    const serve = await serveOn(coord, raw, dir, out);
-    const clients = { a: fakeClientOn(a, coord), b: fakeClientOn(b, coord) };
+    const { serve, clients } = await serveWithTwoClients(net, raw, dir, out);
     await serve.waitFor(/clients ready/, 60_000);
     const base = { a: await net.counters('a'), b: await net.counters('b') };
 
@@ -87,9 +80,6 @@ describe.skipIf(HOSTS_UNAVAILABLE !== null)('a cable cut shorter than the heartb
     expect(retransmitted).toBeGreaterThan(0);
     console.log(`cut of ${CUT_MS} ms on ${cutName}: state ${state} bytes, bytes sent ${uploads.map((u) => u.bytesSent).join(' + ')}; ${sent} bytes on the wire; ${retransmitted} TCP segments retransmitted after the cut`);
 
-    const whole = join(dir, 'whole');
-    await undisturbedRun(raw, whole);
-    expect(comparableResults(await readResults(out))).toEqual(comparableResults(await readResults(whole)));
-    expect(await checkpointFiles(out)).toEqual(await checkpointFiles(whole));
+    await expectAsUndisturbed(raw, out, dir);
   }, 240_000);
 });

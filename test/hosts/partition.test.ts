@@ -8,18 +8,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunJournal } from '../../server/run/journal.js';
 import { HOSTS_UNAVAILABLE, useNetwork } from '../support/hosts.js';
-import { fakeClientOn, serveOn, undisturbedRun } from '../support/host-run.js';
-import { checkpointFiles, comparableResults, readResults } from '../support/same-run.js';
-import { tinyScenario } from '../support/scenario.js';
+import { expectAsUndisturbed, hostRelayScenario, serveWithTwoClients } from '../support/host-run.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const HEARTBEAT_S = 6;
-const raw = tinyScenario({
-  name: 'partition',
-  stream: { type: 'instance', chunks: 3 },
-  arms: [{ name: 'relay', mode: 'relay' }],
-  clients: { heartbeatSeconds: HEARTBEAT_S, stageTimeoutSeconds: 300 },
-}) as unknown as Record<string, unknown>;
+const raw = hostRelayScenario('partition', HEARTBEAT_S);
 
 describe.skipIf(HOSTS_UNAVAILABLE !== null)('a partition longer than the heartbeat', () => {
   const network = useNetwork();
@@ -28,14 +21,12 @@ describe.skipIf(HOSTS_UNAVAILABLE !== null)('a partition longer than the heartbe
   it('retries the stage on the reachable client and refuses the late result cleanly', async () => {
     const dir = tempDir();
     const net = await network(['coord', 'a', 'b']);
-    const coord = net.host('coord');
     const out = join(dir, 'partition');
-    const serve = await serveOn(coord, raw, dir, out);
     // Each stage trains 6 s: long enough to cut into, and the run outlasts the late result.
-    const clients = Object.fromEntries(['a', 'b'].map((n) => [n, fakeClientOn(net.host(n), coord, { STREAMSSL_FAKE_TRAIN_DELAY_MS: '6000' })]));
+    const { serve, clients } = await serveWithTwoClients(net, raw, dir, out, { STREAMSSL_FAKE_TRAIN_DELAY_MS: '6000' });
 
     // The first client to train a stage loses its cable.
-    const [, cutName] = await Promise.race(['a', 'b'].map((n) => clients[n].waitFor(/"kind":"train".*"msg":"task started"|"msg":"task started".*"kind":"train"/, 120_000).then(() => [n, n])));
+    const [, cutName] = await Promise.race((['a', 'b'] as const).map((n) => clients[n].waitFor(/"kind":"train".*"msg":"task started"|"msg":"task started".*"kind":"train"/, 120_000).then(() => [n, n])));
     const other = cutName === 'a' ? 'b' : 'a';
     await net.cut(cutName);
     const [, taskId] = await serve.waitFor(new RegExp(`"taskId":"([^"]+)","client":"${cutName}"[^\\n]*client lost: retrying`), 60_000);
@@ -54,9 +45,6 @@ describe.skipIf(HOSTS_UNAVAILABLE !== null)('a partition longer than the heartbe
     const retried = journal.stages('relay').find((s) => s.task.taskId === taskId);
     expect(retried?.clientId).toBe(other);
 
-    const whole = join(dir, 'whole');
-    await undisturbedRun(raw, whole);
-    expect(comparableResults(await readResults(out))).toEqual(comparableResults(await readResults(whole)));
-    expect(await checkpointFiles(out)).toEqual(await checkpointFiles(whole));
+    await expectAsUndisturbed(raw, out, dir);
   }, 240_000);
 });

@@ -108,15 +108,21 @@ describe('unresponsive clients', () => {
 });
 
 describe('liveness by progress', () => {
-  it('a client that accepts a task and then shows no progress is presumed stuck: its task fails as a timeout and its session ends', async () => {
+  /** A coordinator with `progressTimeoutMs`, one client of a fake engine joined to it, and the first stage of a relay. */
+  async function joinedClient(progressTimeoutMs: number, clientId: string, trainDelayMs?: number) {
     const { startClient } = await import('../../client/connection.js');
     const { startTestCoordinator, TEST_TOKEN } = await import('../support/coordinator.js');
     const { FakeEngine } = await import('../support/fake-engine.js');
     const { planArm } = await import('../../server/schedule/index.js');
     const scenario = tinyScenario();
     const [first] = planArm({ scenario, arm: scenario.arms[0], chunkSizes: [100, 110, 120] });
-    const coordinator = await startTestCoordinator({ progressTimeoutMs: 800 });
-    const client = await startClient({ url: coordinator.url, token: TEST_TOKEN, engine: new FakeEngine({ trainDelayMs: 20_000 }), clientId: 'silent', reconnectionAttempts: 0 });
+    const coordinator = await startTestCoordinator({ progressTimeoutMs });
+    const client = await startClient({ url: coordinator.url, token: TEST_TOKEN, engine: new FakeEngine({ trainDelayMs }), clientId, reconnectionAttempts: 0 });
+    return { first, coordinator, client };
+  }
+
+  it('a client that accepts a task and then shows no progress is presumed stuck: its task fails as a timeout and its session ends', async () => {
+    const { first, coordinator, client } = await joinedClient(800, 'silent', 20_000);
     try {
       const worker = await coordinator.registry.acquire();
       const started = Date.now();
@@ -133,14 +139,7 @@ describe('liveness by progress', () => {
   });
 
   it('a client whose task finished is not presumed stuck afterwards, however long it waits for the next', async () => {
-    const { startClient } = await import('../../client/connection.js');
-    const { startTestCoordinator, TEST_TOKEN } = await import('../support/coordinator.js');
-    const { FakeEngine } = await import('../support/fake-engine.js');
-    const { planArm } = await import('../../server/schedule/index.js');
-    const scenario = tinyScenario();
-    const [first] = planArm({ scenario, arm: scenario.arms[0], chunkSizes: [100, 110, 120] });
-    const coordinator = await startTestCoordinator({ progressTimeoutMs: 300 });
-    const client = await startClient({ url: coordinator.url, token: TEST_TOKEN, engine: new FakeEngine(), clientId: 'idle', reconnectionAttempts: 0 });
+    const { first, coordinator, client } = await joinedClient(300, 'idle');
     try {
       const worker = await coordinator.registry.acquire();
       await worker.runTask(first, null, null);
