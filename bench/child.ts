@@ -4,8 +4,7 @@
  * the error message when a child fails.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { tsxImportArgs } from '../server/clients/tsx-process.js';
 
 const STDERR_TAIL = 4000;
 
@@ -27,8 +26,7 @@ export interface Child {
  * of the Node command line (e.g. `ip netns exec NAME`, to start it on a test host).
  */
 export function startChild(entry: string, args: string[], env: NodeJS.ProcessEnv = {}, wrap: (argv: string[]) => string[] = (argv) => argv): Child {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const [command, ...rest] = wrap([process.execPath, '--import', tsx, entry, ...args]);
+  const [command, ...rest] = wrap([process.execPath, ...tsxImportArgs(), entry, ...args]);
   const child = spawn(command, rest, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err = (err + chunk).slice(-STDERR_TAIL)));

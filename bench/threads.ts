@@ -16,13 +16,13 @@
  * threads instead of the threaded wasm build: `STREAMSSL_ONEDNN=0` measures the latter.
  */
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../client/backend.js';
 import { MocoV2 } from '../client/ssl/moco-v2.js';
 import { Sgd } from '../client/optim/sgd.js';
 import { Random } from '../shared/random.js';
+import { tsxImportArgs } from '../server/clients/tsx-process.js';
 
 interface Args {
   threads: number[];
@@ -94,8 +94,7 @@ async function measure(threads: number, a: Args): Promise<Measurement> {
 }
 
 function runChild(threads: number, argv: string[]): Measurement {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const out = spawnSync(process.execPath, ['--import', tsx, fileURLToPath(import.meta.url), ...argv, '--child', String(threads)], {
+  const out = spawnSync(process.execPath, [...tsxImportArgs(), fileURLToPath(import.meta.url), ...argv, '--child', String(threads)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -4,8 +4,8 @@
  * `CliProcess`es. `ip netns exec` execs the command, so the child's pid is the node
  * process itself, and the network's `close` kills whatever is left in the namespace.
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { tsxImportArgs } from '../../server/clients/tsx-process.js';
 import type { TestHost } from '../../bench/hosts/network.js';
 import { watchProcess, type CliProcess } from './cli-process.js';
 
@@ -23,6 +23,5 @@ export function hostCli(host: TestHost, args: string[], env: NodeJS.ProcessEnv =
 
 /** Runs a client process with a fake engine (test/support/fake-client-main.ts) on `host`. */
 export function hostFakeClient(host: TestHost, args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  return start(host, ['--import', tsx, FAKE_CLIENT, ...args], env);
+  return start(host, [...tsxImportArgs(), FAKE_CLIENT, ...args], env);
 }
