@@ -1,10 +1,10 @@
 /**
- * Bench child processes: `node --import tsx <entry> ...args`, as server/clients/spawn.ts starts
+ * Bench child processes: `node [--import tsx] <entry> ...args`, as server/clients/spawn.ts starts
  * clients. Their result lines come on stdout after a known prefix; stderr is kept for
  * the error message when a child fails.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { tsxImportArgs } from '../server/clients/tsx-process.js';
+import { nodeArgsFor } from '../server/clients/node-process.js';
 
 const STDERR_TAIL = 4000;
 
@@ -26,7 +26,7 @@ export interface Child {
  * of the Node command line (e.g. `ip netns exec NAME`, to start it on a test host).
  */
 export function startChild(entry: string, args: string[], env: NodeJS.ProcessEnv = {}, wrap: (argv: string[]) => string[] = (argv) => argv): Child {
-  const [command, ...rest] = wrap([process.execPath, ...tsxImportArgs(), entry, ...args]);
+  const [command, ...rest] = wrap([process.execPath, ...nodeArgsFor(entry), ...args]);
   const child = spawn(command, rest, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err = (err + chunk).slice(-STDERR_TAIL)));

@@ -1,5 +1,6 @@
 /** The bench report as readable text. */
 import type { OverheadSummary } from '../server/run/overhead.js';
+import type { StartupResult } from './startup.js';
 import type { BenchReport, HandoffResult, MocoResult, WireCostResult } from './report-types.js';
 
 function table(rows: string[][]): string {
@@ -66,6 +67,7 @@ export function formatReport(report: BenchReport): string {
   if (report.handoffLinks?.length) out.push(...(out.length > 0 ? [''] : []), ...handoffLinksText(report.handoffLinks));
   if (report.handoffSizes.length > 0) out.push(...(out.length > 0 ? [''] : []), ...handoffSizesText(report));
   if (report.overhead.length > 0) out.push(...(out.length > 0 ? [''] : []), ...overheadText(report));
+  if (report.startup?.length) out.push(...(out.length > 0 ? [''] : []), ...startupText(report.startup));
   return `${out.join('\n')}\n`;
 }
 
@@ -108,6 +110,16 @@ function handoffLinksText(results: readonly HandoffResult[]): string[] {
     table(rows),
     '  up: sender -> coordinator, down: coordinator -> receiver, each with the coordinator\'s wire decoding or encoding;',
     '  limit: the wire bytes at the link\'s rate, the fastest the link allows.',
+  ];
+}
+
+function startupText(results: readonly StartupResult[]): string[] {
+  const rows = [['clients at once', 'code', 'first joined s', 'last joined s', 'client peak RSS MB']];
+  for (const r of results) rows.push([String(r.clients), r.variant, r.joinSeconds[0].toFixed(2), r.joinSeconds[r.joinSeconds.length - 1].toFixed(2), r.rssMb === null ? '–' : r.rssMb.toFixed(0)]);
+  return [
+    'Client start-up: `streamssl client` process start -> the coordinator has its hello (engine loaded, ready for a task):',
+    table(rows),
+    '  compiled: the build bin/streamssl.mjs runs; sources: the TypeScript compiled on load by tsx (STREAMSSL_RUN_SOURCES=1).',
   ];
 }
 

@@ -5,7 +5,6 @@
  * hand-off (sender -> coordinator, coordinator -> receiver) crosses a bottleneck of that
  * rate. Each direction is set against the link's own limit: its wire bytes at the rate.
  */
-import { fileURLToPath } from 'node:url';
 import type { TransferSpec } from '../shared/wire/transfer-spec.js';
 import { startChild, stopChild, RESULT_PREFIX } from './child.js';
 import type { ConfigName } from './configs.js';
@@ -13,8 +12,9 @@ import type { LinkChildInput } from './handoff-link-child.js';
 import { linkSeconds } from './hosts/link-rate.js';
 import { createNetwork, hostsUnavailable } from './hosts/network.js';
 import type { HandoffResult } from './report-types.js';
+import { entryFile } from '../shared/code-location.js';
 
-const CHILD_ENTRY = fileURLToPath(new URL('./handoff-link-child.ts', import.meta.url));
+const CHILD_ENTRY = entryFile('bench/handoff-link-child');
 
 export interface HandoffLinkOptions {
   config: ConfigName;

@@ -9,7 +9,6 @@
  * `ip netns exec NAME node ...`), so that the same measurement runs across a real link.
  */
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { startCoordinator } from '../server/net/coordinator.js';
 import { buildTrainTask } from '../server/schedule/build.js';
 import type { TaskClient } from '../server/clients/pool.js';
@@ -20,8 +19,9 @@ import { startChild, stopChild, RESULT_PREFIX, type Child } from './child.js';
 import { benchScenario, type ModelConfig } from './configs.js';
 import type { HandoffResult } from './report-types.js';
 import type { HandoffLine } from './handoff-client.js';
+import { entryFile } from '../shared/code-location.js';
 
-const CLIENT_ENTRY = fileURLToPath(new URL('./handoff-client.ts', import.meta.url));
+const CLIENT_ENTRY = entryFile('bench/handoff-client');
 
 export interface HandoffOptions {
   config: string;

@@ -26,6 +26,7 @@ export interface BenchCliOptions {
   handoffEncodings: TransferSpec[];
   handoffLink: string[];
   overheadClients: number[];
+  startup: number[];
 }
 
 function integer(value: string, min: number): number {

@@ -1,6 +1,7 @@
 /** The JSON report of `streamssl bench`: one result type per measurement. */
 import type { Measurement } from './moco-measure.js';
 import type { OverheadResult } from './overhead.js';
+import type { StartupResult } from './startup.js';
 
 /** One MoCo throughput measurement (one configuration, one thread count, one process). */
 export type MocoResult = Measurement & {
@@ -75,4 +76,6 @@ export interface BenchReport {
   handoffLinks?: HandoffResult[];
   /** Coordinator overhead against the number of clients (`--overhead-clients`). */
   overhead: OverheadResult[];
+  /** Client start-up, compiled and from the sources (`--startup`). */
+  startup?: StartupResult[];
 }

@@ -3,7 +3,6 @@
  * fresh child process, bench/moco-worker.ts), then the hand-off of a model state between
  * two client processes through a coordinator (bench/handoff.ts).
  */
-import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../shared/scenario.js';
 import { DEFAULT_TRANSFER, transferLabel, type TransferSpec } from '../shared/wire/transfer-spec.js';
 import { RESULT_PREFIX, startChild, stopChild } from './child.js';
@@ -15,10 +14,14 @@ import { measureHandoffLinks } from './handoff-link.js';
 import type { HandoffSizeName } from './options.js';
 import { measureOverhead } from './overhead.js';
 import { measureWireCosts } from './wire-costs.js';
+import { measureStartups } from './startup.js';
+import { entryFile } from '../shared/code-location.js';
 
 export { formatReport } from './format.js';
 
-const WORKER_ENTRY = fileURLToPath(new URL('./moco-worker.ts', import.meta.url));
+const WORKER_ENTRY = entryFile('bench/moco-worker');
+/** Start-ups per variant and client count (their times vary more than a throughput loop's). */
+const STARTUP_REPEATS = 3;
 
 export interface BenchOptions {
   configs: ConfigName[];
@@ -45,6 +48,8 @@ export interface BenchOptions {
   handoffSizes?: readonly HandoffSizeName[];
   /** Client counts the coordinator's overhead is measured with (none when empty). */
   overheadClients?: readonly number[];
+  /** Client counts whose start-up is measured, each started at once (none when empty). */
+  startupClients?: readonly number[];
   /** Progress lines (to stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -111,5 +116,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   });
   const handoffSizes = await measureHandoffSizes(o.handoffSizes ?? [], log);
   const overhead = await measureOverhead(o.overheadClients ?? [], log);
-  return { backend: moco[0]?.backend ?? null, moco, handoff, handoffEncodings, wireCosts, handoffLinks, handoffSizes, overhead };
+  if (o.startupClients?.length) log(`bench: client start-up with ${o.startupClients.join(', ')} client(s) started at once ...`);
+  const startup = await measureStartups(o.startupClients ?? [], o.quick ? 1 : STARTUP_REPEATS, log);
+  return { backend: moco[0]?.backend ?? null, moco, handoff, handoffEncodings, wireCosts, handoffLinks, handoffSizes, overhead, startup };
 }

@@ -22,7 +22,7 @@ import { selectBackend } from '../client/backend.js';
 import { MocoV2 } from '../client/ssl/moco-v2.js';
 import { Sgd } from '../client/optim/sgd.js';
 import { Random } from '../shared/random.js';
-import { tsxImportArgs } from '../server/clients/tsx-process.js';
+import { nodeArgsFor } from '../server/clients/node-process.js';
 
 interface Args {
   threads: number[];
@@ -94,7 +94,7 @@ async function measure(threads: number, a: Args): Promise<Measurement> {
 }
 
 function runChild(threads: number, argv: string[]): Measurement {
-  const out = spawnSync(process.execPath, [...tsxImportArgs(), fileURLToPath(import.meta.url), ...argv, '--child', String(threads)], {
+  const out = spawnSync(process.execPath, [...nodeArgsFor(fileURLToPath(import.meta.url)), ...argv, '--child', String(threads)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -4,6 +4,9 @@
  * folder that cannot be resumed) prints its problems and exits with code 2. A run whose
  * arms failed writes what finished, then exits with code 1 naming what failed and where
  * everything is.
+ *
+ * The coordinator's modules are imported by the commands that run one: \`streamssl client\`
+ * (started once per data holder, often many at once) loads only the client's side.
  */
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -14,12 +17,10 @@ import { slurmCommand } from './slurm.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { BACKEND_NAMES, loadScenario, ScenarioError, type BackendName, type Scenario } from '../shared/scenario.js';
 import { JournalError } from '../server/run/journal.js';
-import { resumeRun } from '../server/run/resume.js';
-import { runScenario, whereTheRunIs, type RunScenarioOptions, type RunSummary } from '../server/run/run.js';
+import type { RunScenarioOptions, RunSummary } from '../server/run/run.js';
 import { listenWarning, MIN_TOKEN_LENGTH, serveToken } from '../server/net/listen-policy.js';
 import { readTlsCredentials, TlsSetupError, type TlsCredentials } from '../server/net/tls.js';
-import { loadSuite, runSuite } from '../server/run/suite.js';
-import { progressOutput, type ProgressOutput } from '../server/observe/terminal-display.js';
+import type { ProgressOutput } from '../server/observe/terminal-display.js';
 import { viewerListen, type ViewerCliOptions } from './viewers.js';
 
 interface ScenarioOptions {
@@ -87,9 +88,10 @@ export function buildProgram(): Command {
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend of the clients').choices(BACKEND_NAMES))
     .option('--clients <n>', 'client processes to spawn per scenario (default: one per chunk)', positiveInt)
     .action(async (folder: string, opts: RunOptions) => {
+      const { loadSuite, runSuite } = await import('../server/run/suite.js');
       loadSuite(folder, opts.set);
       const outDir = opts.out ?? `runs/suite-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      const { output, logger } = commandOutput(join(outDir, 'logs', 'coordinator.log'), true);
+      const { output, logger } = await commandOutput(join(outDir, 'logs', 'coordinator.log'), true);
       const summary = await withDisplay(output, () => runSuite({ folder, outDir, overrides: opts.set, backend: opts.backend, clients: opts.clients, logger, ...(output ? { events: () => output.nextRun() } : {}) }));
       process.stdout.write(`${summary.table}\nsuite table: ${summary.path}\nsuite report: ${summary.htmlPath}\n`);
     });
@@ -142,8 +144,9 @@ export function buildProgram(): Command {
         listen = { ...listen, host: opts.host, port: opts.port, token };
       }
       // Remote clients are awaited with instructions in the log: no display then.
-      const { output, logger } = commandOutput(join(runDir, 'logs', 'coordinator.log'), opts.port === undefined);
-      printSummary(await withDisplay(output, () => resumeRun({ runDir, backend: opts.backend, clients: opts.clients, threads: opts.threads, listen, logger, ...(output ? { events: output.nextRun() } : {}) })));
+      const { output, logger } = await commandOutput(join(runDir, 'logs', 'coordinator.log'), opts.port === undefined);
+      const { resumeRun } = await import('../server/run/resume.js');
+      await printSummary(await withDisplay(output, () => resumeRun({ runDir, backend: opts.backend, clients: opts.clients, threads: opts.threads, listen, logger, ...(output ? { events: output.nextRun() } : {}) })));
     });
 
   program
@@ -194,6 +197,7 @@ export function buildProgram(): Command {
     .option('--handoff-link <rates>', 'hand-off of the --handoff model (resnet18 when none) across test hosts (network namespaces, as root) whose links tbf holds to each rate, e.g. 1gbit,100mbit,20mbit; in each --handoff-encodings (default float32)', parseLinkRates, [])
     .option('--handoff-sizes <list>', `hand-off time against model size: models of ${HANDOFF_SIZE_NAMES.join(', ')}, comma-separated, or none`, nameList(HANDOFF_SIZE_NAMES), [...HANDOFF_SIZE_NAMES])
     .option('--overhead-clients <list>', 'coordinator overhead per stage against the number of clients: counts, comma-separated, or none', countListOrNone, [4, 16, 64])
+    .option('--startup <list>', 'client start-up (process start to joined), compiled and from the sources, with this many clients started at once: counts, comma-separated, or none', countListOrNone, [1, 4])
     .action(async (opts: BenchCliOptions) => {
       // Loaded on demand: the bench pulls in the coordinator and spawns TensorFlow.js processes.
       const { runBench, formatReport } = await import('../bench/run.js');
@@ -210,6 +214,7 @@ export function buildProgram(): Command {
         handoffLinks: opts.handoffLink,
         handoffSizes: opts.handoffSizes as HandoffSizeName[],
         overheadClients: opts.overheadClients,
+        startupClients: opts.startup,
         log: (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
@@ -242,17 +247,18 @@ export async function main(argv: readonly string[]): Promise<number> {
 async function execute(scenario: Scenario, out: string | undefined, options: Omit<RunScenarioOptions, 'scenario' | 'outDir' | 'logger'>): Promise<void> {
   const outDir = out ?? `runs/${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   // Remote clients (serve) are awaited with instructions in the log: no display then.
-  const { output, logger } = commandOutput(join(outDir, 'logs', 'coordinator.log'), options.launch !== null);
+  const { output, logger } = await commandOutput(join(outDir, 'logs', 'coordinator.log'), options.launch !== null);
   logger.info({ scenario: scenario.name, outDir }, 'run starting');
-  printSummary(await withDisplay(output, () => runScenario({ scenario, outDir, logger, ...options, ...(output ? { events: output.nextRun() } : {}) })));
+  const { runScenario } = await import('../server/run/run.js');
+  await printSummary(await withDisplay(output, () => runScenario({ scenario, outDir, logger, ...options, ...(output ? { events: output.nextRun() } : {}) })));
 }
 
 /**
  * On a terminal (and when `display` applies): the progress display, with the log in
  * `logFile`, said where; else no display and JSON lines (pretty on a TTY) to stderr.
  */
-function commandOutput(logFile: string, display: boolean): { output: ProgressOutput | null; logger: Logger } {
-  const output = display ? progressOutput(logFile) : null;
+async function commandOutput(logFile: string, display: boolean): Promise<{ output: ProgressOutput | null; logger: Logger }> {
+  const output = display ? (await import('../server/observe/terminal-display.js')).progressOutput(logFile) : null;
   if (output) process.stderr.write(`log: ${output.logFile}\n`);
   return { output, logger: output?.logger ?? createLogger({ name: 'coordinator' }) };
 }
@@ -276,12 +282,12 @@ function viewers(opts: ViewerCliOptions, host: string | undefined): RunScenarioO
 }
 
 /** Prints the report and where the files are; throws (exit code 1) when an arm failed. */
-function printSummary(summary: RunSummary): void {
+async function printSummary(summary: RunSummary): Promise<void> {
   process.stdout.write(`${summary.report}\nresults: ${summary.resultsPath}\nreport:  ${summary.reportPath}\njournal: ${summary.journalPath}\n`);
   if (summary.failures.length === 0) return;
   throw new Error(
     `${summary.failures.length} arm(s) failed:\n${summary.failures.map((f) => `  - ${f.error}`).join('\n')}\n` +
-      `results.json and report.md hold the other arms and the failed arms' finished stages; ${whereTheRunIs(dirname(summary.journalPath))}`,
+      `results.json and report.md hold the other arms and the failed arms' finished stages; ${(await import('../server/run/run.js')).whereTheRunIs(dirname(summary.journalPath))}`,
   );
 }
 

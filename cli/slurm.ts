@@ -5,12 +5,12 @@
  * made absolute, since the job runs elsewhere.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_NAMES, loadScenario, type BackendName } from '../shared/scenario.js';
 import { collect, intAtLeast, port, positiveInt } from './options.js';
 import { GPU_BINDINGS, slurmScript, type SlurmScriptOptions } from './slurm-script.js';
+import { PROJECT_ROOT } from '../shared/code-location.js';
 
 /** What commander parses: the script's own options, and what the command resolves itself. */
 type SlurmCliOptions = Pick<
@@ -19,7 +19,7 @@ type SlurmCliOptions = Pick<
 > & { out?: string; set: string[]; tasks?: number; backend: BackendName; streamssl?: string; script?: string };
 
 /** This checkout's `bin/streamssl.mjs`: the nodes run the code the script was written with. */
-const OWN_BIN = fileURLToPath(new URL('../bin/streamssl.mjs', import.meta.url));
+const OWN_BIN = join(PROJECT_ROOT, 'bin/streamssl.mjs');
 
 /** The `slurm` command. */
 export function slurmCommand(): Command {

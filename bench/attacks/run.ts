@@ -4,16 +4,16 @@
  * table (what was tried, what the coordinator did) for the README's trust model.
  */
 import { connect, type Socket as TcpSocket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { io } from 'socket.io-client';
 import { startClient } from '../../client/connection.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
 import { createInterface } from 'node:readline';
-import { spawnTypeScript } from '../../server/clients/tsx-process.js';
+import { spawnEntry } from '../../server/clients/node-process.js';
+import { entryFile } from '../../shared/code-location.js';
 import { NullEngine } from '../null-engine.js';
 
 const TOKEN = 'attack-bench-token-0123456789';
-const target = spawnTypeScript(fileURLToPath(new URL('./target.ts', import.meta.url)), [TOKEN], { stdio: ['pipe', 'pipe', 'inherit'] });
+const target = spawnEntry(entryFile('bench/attacks/target'), [TOKEN], { stdio: ['pipe', 'pipe', 'inherit'] });
 const waiting = new Map<string, (line: string) => void>();
 createInterface({ input: target.stdout! }).on('line', (line) => {
   const space = line.indexOf(' ');

@@ -8,13 +8,13 @@
  * when it sends something invalid, and when this process exits; it leaves by itself when
  * the IPC channel closes. The promise settles only once it has exited, so none is left.
  */
-import { fileURLToPath } from 'node:url';
 import { analysisChildMessageSchema, type AnalysisChildMessage, type AnalysisParentMessage, type AnalysisStart } from '../../shared/analysis-ipc.js';
 import type { AnalysisResults } from '../../shared/analysis.js';
 import type { Logger } from '../../shared/log.js';
 import { describeIssues } from '../../shared/protocol.js';
 import { OutputTail } from '../clients/output-tail.js';
-import { describeExit, spawnTypeScript } from '../clients/tsx-process.js';
+import { describeExit, spawnEntry } from '../clients/node-process.js';
+import { entryFile } from '../../shared/code-location.js';
 
 export interface AnalysisProcessOptions {
   /** The run folder analyzed: errors name it. */
@@ -54,14 +54,14 @@ export class AnalysisProcessError extends Error {
   }
 }
 
-const DEFAULT_ENTRY = fileURLToPath(new URL('../../client/analysis/main.ts', import.meta.url));
+const DEFAULT_ENTRY = entryFile('client/analysis/main');
 /** How long a process that has answered (or was told to stop) may take to exit before it is killed. */
 const EXIT_GRACE_MS = 10_000;
 
 /** Starts the analysis process, serves it the states it asks for, and resolves with its results. */
 export function runAnalysisProcess(o: AnalysisProcessOptions): Promise<AnalysisProcessResult> {
   if (o.signal?.aborted) return Promise.reject(new AnalysisProcessError(`analysis of ${o.runDir} was abandoned before it started`, undefined, null, null));
-  const child = spawnTypeScript(o.entry ?? DEFAULT_ENTRY, [], {
+  const child = spawnEntry(o.entry ?? DEFAULT_ENTRY, [], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // Structured clone: state bytes cross as Uint8Arrays, not as JSON.
     serialization: 'advanced',

@@ -9,9 +9,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { silentLogger, type Logger } from '../../shared/log.js';
-import { describeExit, spawnTypeScript } from './tsx-process.js';
+import { describeExit, spawnEntry } from './node-process.js';
+import { entryFile } from '../../shared/code-location.js';
 import type { EventSink } from '../observe/bus.js';
 
 export interface SpawnClientsOptions {
@@ -49,7 +49,7 @@ export interface SpawnedClients {
   stop(graceMs?: number): Promise<void>;
 }
 
-const DEFAULT_ENTRY = fileURLToPath(new URL('../../client/main.ts', import.meta.url));
+const DEFAULT_ENTRY = entryFile('client/main');
 /** The client's exit code for a refusal (token, protocol version, arguments): restarting cannot help. */
 const REFUSED_EXIT_CODE = 2;
 
@@ -82,7 +82,7 @@ export function spawnClients(options: SpawnClientsOptions): SpawnedClients {
       // The token travels in the environment, not argv, so it does not show in `ps` or in logged command lines.
       const threads = options.threads === undefined ? [] : ['--threads', String(options.threads)];
       const args = ['--server', options.serverUrl, '--backend', options.backend, ...threads, '--client-id', id];
-      const child = spawnTypeScript(entry, args, {
+      const child = spawnEntry(entry, args, {
         stdio: ['ignore', fd, fd, 'ipc'],
         env: { ...process.env, ...options.env, ...placementEnv(id), STREAMSSL_TOKEN: options.token },
       });

@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../../shared/code-location.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ROOT = PROJECT_ROOT;
 const SOURCE_FOLDERS = ['client', 'server', 'shared', 'native'];
 const SOURCE_FILE = /\.(ts|cc|h)$/;
 

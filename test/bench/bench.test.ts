@@ -14,8 +14,8 @@ const BIN = fileURLToPath(new URL('../../bin/streamssl.mjs', import.meta.url));
 
 describe('streamssl bench --quick --json', () => {
   it('measures MoCo throughput per thread count and a hand-off, as one JSON object', async () => {
-    const { stdout } = await run(process.execPath, [BIN, 'bench', '--quick', '--json', '--config', 'tiny', '--threads', '1,2', '--handoff', 'tiny', '--backend', 'wasm', '--handoff-sizes', 'tiny,small', '--overhead-clients', '2,6', '--handoff-encodings', 'float32,float16+deflate'], {
-      timeout: 90_000,
+    const { stdout } = await run(process.execPath, [BIN, 'bench', '--quick', '--json', '--config', 'tiny', '--threads', '1,2', '--handoff', 'tiny', '--backend', 'wasm', '--handoff-sizes', 'tiny,small', '--overhead-clients', '2,6', '--handoff-encodings', 'float32,float16+deflate', '--startup', '1'], {
+      timeout: 150_000,
       maxBuffer: 16 * 1024 * 1024,
     });
     const report = JSON.parse(stdout) as BenchReport;
@@ -73,5 +73,11 @@ describe('streamssl bench --quick --json', () => {
       expect(r.fedavg!.samples).toBeGreaterThanOrEqual(1);
       expect(r.all!.maxSeconds).toBeGreaterThanOrEqual(r.all!.medianSeconds);
     }
-  }, 120_000);
+    // One real `streamssl client` from the build, then one from the sources, each joined.
+    expect(report.startup!.map((r) => [r.variant, r.clients, r.joinSeconds.length])).toEqual([
+      ['compiled', 1, 1],
+      ['sources', 1, 1],
+    ]);
+    for (const r of report.startup!) expect(r.joinSeconds[0]).toBeGreaterThan(0);
+  }, 180_000);
 });

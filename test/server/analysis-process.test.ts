@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { analysisOptions } from '../../server/analysis/analyze.js';
 import { AnalysisProcessError, runAnalysisProcess, type AnalysisProcessOptions } from '../../server/analysis/analysis-process.js';
-import { spawnTypeScript } from '../../server/clients/tsx-process.js';
+import { spawnEntry } from '../../server/clients/node-process.js';
 import { silentLogger } from '../../shared/log.js';
 import { tinyRelayScenario } from '../support/scenario.js';
 import { logBuffer } from '../support/log-buffer.js';
@@ -95,7 +95,7 @@ describe('analysis process', () => {
   }, 60_000);
 
   it('the real process leaves when its channel to the coordinator closes', async () => {
-    const child = spawnTypeScript(realEntry, [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced' });
+    const child = spawnEntry(realEntry, [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced' });
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     await new Promise<void>((r) => child.once('message', () => r()));
     child.disconnect();

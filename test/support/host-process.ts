@@ -5,7 +5,7 @@
  * process itself, and the network's `close` kills whatever is left in the namespace.
  */
 import { fileURLToPath } from 'node:url';
-import { tsxImportArgs } from '../../server/clients/tsx-process.js';
+import { tsxImportArgs } from '../../server/clients/node-process.js';
 import type { TestHost } from '../../bench/hosts/network.js';
 import { watchProcess, type CliProcess } from './cli-process.js';
 

@@ -6,9 +6,10 @@
  * `STREAMSSL_ONEDNN=0` disables the addon (A/B runs); `STREAMSSL_ONEDNN_ADDON`
  * points at another build of it. Sets `OMP_WAIT_POLICY=passive` unless already set.
  */
+import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../../../shared/code-location.js';
 
 /** Convolution kinds, as the addon numbers them. */
 export const ConvKind = { forward: 0, backwardData: 1, backwardWeights: 2 } as const;
@@ -57,7 +58,7 @@ export interface OneDnnAddon {
 
 export type LoadResult = { addon: OneDnnAddon; path: string } | { addon: null; reason: string };
 
-const DEFAULT_PATH = fileURLToPath(new URL('../../../native/build/Release/onednn_conv.node', import.meta.url));
+const DEFAULT_PATH = join(PROJECT_ROOT, 'native/build/Release/onednn_conv.node');
 
 let cached: LoadResult | undefined;
 

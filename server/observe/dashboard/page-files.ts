@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { transform } from 'esbuild';
+import { PROJECT_ROOT } from '../../../shared/code-location.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = PROJECT_ROOT;
 const require = createRequire(import.meta.url);
 
 /** Where the page's own modules live (repository-relative); the page imports shared/observe for the reducer. */

@@ -1,0 +1,100 @@
+/**
+ * Client start-up: the time from `streamssl client` starting (a new process, as a user or
+ * Slurm starts it) to the coordinator accepting its hello, for the compiled build (what
+ * bin/streamssl.mjs runs) and for the TypeScript sources compiled on load by tsx
+ * (`STREAMSSL_RUN_SOURCES=1`), with one client and with several started at once.
+ * The client loads its engine (TensorFlow.js, the wasm backend and the oneDNN kernels)
+ * before it says hello, so this is the time until it can take a task.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { PROJECT_ROOT } from '../shared/code-location.js';
+import { silentLogger } from '../shared/log.js';
+import { startCoordinator } from '../server/net/coordinator.js';
+import { STRUCTURE_ONLY_CHECK } from '../server/states/state-check.js';
+
+/** How the client's code is loaded. */
+export type StartupVariant = 'compiled' | 'sources';
+export const STARTUP_VARIANTS: readonly StartupVariant[] = ['compiled', 'sources'];
+
+export interface StartupResult {
+  variant: StartupVariant;
+  /** Client processes started at once. */
+  clients: number;
+  /** Seconds from spawn to the coordinator's accepting each client's hello, in order of joining. */
+  joinSeconds: number[];
+  /** Peak resident memory of a client process after joining (largest over the clients), MB. */
+  rssMb: number | null;
+}
+
+const BIN = join(PROJECT_ROOT, 'bin/streamssl.mjs');
+const JOIN_TIMEOUT_MS = 120_000;
+
+/** Resident memory of a live process, from /proc (Linux); null elsewhere. */
+async function residentMb(pid: number | undefined): Promise<number | null> {
+  if (pid === undefined) return null;
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+    return kb === undefined ? null : Number(kb) / 1024;
+  } catch {
+    return null;
+  }
+}
+
+/** Starts `clients` client processes at once and measures when each joins. */
+export async function measureStartup(variant: StartupVariant, clients: number, threads = 1): Promise<StartupResult> {
+  const token = randomBytes(16).toString('hex');
+  const coordinator = await startCoordinator({ host: '127.0.0.1', port: 0, token, logger: silentLogger(), resultCheck: STRUCTURE_ONLY_CHECK });
+  const children: ChildProcess[] = [];
+  const joinSeconds: number[] = [];
+  try {
+    const started = performance.now();
+    const joinedAll = new Promise<void>((resolve) => {
+      coordinator.registry.onJoin(() => {
+        joinSeconds.push((performance.now() - started) / 1000);
+        if (joinSeconds.length === clients) resolve();
+      });
+    });
+    const env = { ...process.env, STREAMSSL_TOKEN: token, ...(variant === 'sources' ? { STREAMSSL_RUN_SOURCES: '1' } : {}) };
+    for (let i = 0; i < clients; i++) {
+      const args = [BIN, 'client', '--server', coordinator.url, '--client-id', `startup-${i}`, '--backend', 'auto', '--threads', String(threads)];
+      children.push(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env }));
+    }
+    let stderr = '';
+    for (const child of children) child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-2000)));
+    const exited = children.map((child) => new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`a client exited before joining (code ${code}): ${stderr.trim()}`)))));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`clients did not join within ${JOIN_TIMEOUT_MS / 1000} s`)), JOIN_TIMEOUT_MS)));
+    try {
+      await Promise.race([joinedAll, timeout, ...exited]);
+    } finally {
+      clearTimeout(timer);
+      for (const promise of exited) promise.catch(() => undefined);
+    }
+    const rss = await Promise.all(children.map((child) => residentMb(child.pid)));
+    const known = rss.filter((mb): mb is number => mb !== null);
+    return { variant, clients, joinSeconds, rssMb: known.length > 0 ? Math.max(...known) : null };
+  } finally {
+    await coordinator.close();
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+/** Every variant with each client count, the variants alternating so each pair shares the machine's state. */
+export async function measureStartups(counts: readonly number[], repeats: number, log: (line: string) => void): Promise<StartupResult[]> {
+  const results: StartupResult[] = [];
+  for (const clients of counts) {
+    for (let r = 0; r < repeats; r++) {
+      for (const variant of STARTUP_VARIANTS) {
+        const result = await measureStartup(variant, clients);
+        log(`bench:   start-up, ${variant}, ${clients} client${clients === 1 ? '' : 's'}: joined after ${result.joinSeconds.map((s) => s.toFixed(2)).join(', ')} s`);
+        results.push(result);
+      }
+    }
+  }
+  return results;
+}
