@@ -61,7 +61,7 @@ function parseArgs(argv: string[]): Args {
 /** One process: the wasm backend on `threads` threads, warm-up then timed steps. */
 async function measure(threads: number, a: Args): Promise<Measurement> {
   const choice = await selectBackend('wasm', { threads });
-  const encoder = { backbone: { inputChannels: 3, widths: [16, 32, 64, 128], blocksPerStage: 2, stemStride: 1 as const }, hiddenDim: 512, outputDim: 128 };
+  const encoder = { backbone: { inputChannels: 3, widths: [16, 32, 64, 128], blocksPerStage: 2, stemStride: 1 as const }, hiddenDim: 512, outputDim: 128, init: 'he-fan-out' as const };
   const moco = new MocoV2({ encoder, temperature: 0.2, queueSize: 4096, momentum: 0.99, bnGroups: 4 }, 7);
   const sgd = new Sgd({ momentum: 0.9, weightDecay: 5e-4 });
   const rng = new Random(11);

@@ -28,7 +28,7 @@ export function benchState(model: ModelConfig, seed = 0x5eed): { bytes: Uint8Arr
   for (const decl of encoderDecls(encoderOptions(benchScenario(model).model, IMAGE.channels))) {
     const values = new Float32Array(decl.shape.reduce((a, b) => a * b, 1));
     const fanIn = decl.shape.slice(0, -1).reduce((a, b) => a * b, 1);
-    const scale = decl.init === 'he' ? Math.sqrt(2 / fanIn) : decl.init === 'dense' ? Math.sqrt(1 / fanIn) : 0;
+    const scale = decl.init === 'conv' ? Math.sqrt(2 / fanIn) : decl.init === 'dense' ? Math.sqrt(1 / fanIn) : 0;
     const constant = decl.init === 'ones' ? 1 : 0;
     for (let i = 0; i < values.length; i++) values[i] = scale === 0 ? constant : normal() * scale;
     arrays[decl.name] = { shape: decl.shape, values };

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { analysisSchema } from './analysis-schema.js';
 import { armSchema } from './arm-schema.js';
 import { datasetSchema } from './dataset-schema.js';
+import { INIT_SCHEMES } from './model/init.js';
 import { positiveInt, safeFileName } from './schema-primitives.js';
 import { sslSchema } from './ssl-options/index.js';
 import { DEFAULT_TRANSFER, transferSchema } from './wire/transfer-spec.js';
@@ -37,6 +38,12 @@ const modelSchema = z.strictObject({
   stemStride: z.union([z.literal(1), z.literal(2)]).default(1),
   projectionHidden: positiveInt.default(512),
   projectionDim: positiveInt.default(128),
+  /**
+   * How convolutions and dense layers start (shared/model/init.ts). Absent means
+   * he-fan-out: left out rather than defaulted, so tasks planned before the option
+   * existed compare equal on resume.
+   */
+  init: z.enum(INIT_SCHEMES).optional(),
 });
 
 const optimizerSchema = z.strictObject({

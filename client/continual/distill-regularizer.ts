@@ -33,9 +33,9 @@ export class DistillRegularizer implements Regularizer {
   ) {
     this.frozenArrays = state?.frozen ?? null;
     if (!this.frozenArrays) return; // first chunk: nothing to distill from yet
-    this.frozen = createParams(backboneDecls(ctx.backbone), ctx.seed);
+    this.frozen = createParams(backboneDecls(ctx.backbone), ctx.seed, ctx.init);
     assignParams(this.frozen, this.frozenArrays, 'distillation: frozen model');
-    this.predictor = createParams(distillPredictorDecls(ctx.backbone), ctx.seed + 7);
+    this.predictor = createParams(distillPredictorDecls(ctx.backbone), ctx.seed + 7, ctx.init);
     if (state?.predictor) assignParams(this.predictor, state.predictor, 'distillation: predictor');
     // Without a penalty the predictor gets no gradient: it then stays out of the step.
     if (options.lambda === 0) return;

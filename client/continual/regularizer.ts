@@ -5,6 +5,7 @@
  * named in regularizers.ts.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { InitScheme } from '../../shared/model/init.js';
 import type { ParamArrays } from '../../shared/state/arrays.js';
 import type { RegularizerOptions } from '../../shared/tasks.js';
 import type { Params } from '../models/params.js';
@@ -51,4 +52,6 @@ export interface RegularizerContext {
   distillationLoss: SslMethod['distillationLoss'];
   /** The model seed: a regularizer's own weights start from it. */
   seed: number;
+  /** The model's init scheme: a regularizer's own layers start as the model's do. */
+  init: InitScheme;
 }

@@ -143,7 +143,7 @@ export async function trainStage(
           o.regularizer,
           method.online,
           previous?.regularizer ?? null,
-          { backbone: o.encoder.backbone, distillationLoss: (predicted, frozen) => method.distillationLoss(predicted, frozen), seed: o.modelSeed },
+          { backbone: o.encoder.backbone, distillationLoss: (predicted, frozen) => method.distillationLoss(predicted, frozen), seed: o.modelSeed, init: o.encoder.init },
           registries.regularizers,
         )
       : null;

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamDecl } from '../../shared/model/decls.js';
+import { paramDistribution, type InitScheme } from '../../shared/model/init.js';
 import type { NamedArray, ParamArrays } from '../../shared/state/arrays.js';
 
 export type { ParamDecl };
@@ -15,7 +16,6 @@ export interface Params {
   buffers: Map<string, tf.Variable>;
 }
 
-
 /** A deterministic 32-bit seed per parameter, so every client initializes identically. */
 function paramSeed(seed: number, name: string): number {
   let h = (seed ^ 0x9e3779b9) >>> 0;
@@ -23,28 +23,23 @@ function paramSeed(seed: number, name: string): number {
   return h;
 }
 
-function initialValue(decl: ParamDecl, seed: number): tf.Tensor {
-  const s = paramSeed(seed, decl.name);
-  switch (decl.init) {
-    case 'ones':
-      return tf.ones(decl.shape);
-    case 'zeros':
-      return tf.zeros(decl.shape);
-    case 'he': {
-      // Kaiming normal, fan-out, as torchvision initializes ResNet convolutions.
-      const [kh, kw, , cout] = decl.shape;
-      return tf.randomNormal(decl.shape, 0, Math.sqrt(2 / (kh * kw * cout)), 'float32', s);
-    }
-    case 'dense':
-      return tf.randomUniform(decl.shape, -1 / Math.sqrt(decl.shape[0]), 1 / Math.sqrt(decl.shape[0]), 'float32', s);
+function initialValue(decl: ParamDecl, seed: number, scheme: InitScheme): tf.Tensor {
+  const d = paramDistribution(decl, scheme);
+  switch (d.kind) {
+    case 'constant':
+      return tf.fill(decl.shape, d.value);
+    case 'normal':
+      return tf.randomNormal(decl.shape, 0, d.std, 'float32', paramSeed(seed, decl.name));
+    case 'uniform':
+      return tf.randomUniform(decl.shape, -d.bound, d.bound, 'float32', paramSeed(seed, decl.name));
   }
 }
 
-/** Creates variables for every declaration, seeded per name. */
-export function createParams(decls: readonly ParamDecl[], seed: number): Params {
+/** Creates variables for every declaration, drawn as `scheme` says (../../shared/model/init.ts), seeded per name. */
+export function createParams(decls: readonly ParamDecl[], seed: number, scheme: InitScheme): Params {
   const params: Params = { trainable: new Map(), buffers: new Map() };
   for (const decl of decls) {
-    const value = initialValue(decl, seed);
+    const value = initialValue(decl, seed, scheme);
     const variable = tf.variable(value, decl.trainable, undefined, 'float32');
     value.dispose();
     (decl.trainable ? params.trainable : params.buffers).set(decl.name, variable);

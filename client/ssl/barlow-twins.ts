@@ -35,7 +35,7 @@ export class BarlowTwins extends OnlineObjectiveMethod implements SslMethod {
   ) {
     super();
     this.head = twoLayerHead(options.encoder);
-    this.online = createParams(SSL_LAYOUTS['barlow-twins'](options.encoder).online, seed);
+    this.online = createParams(SSL_LAYOUTS['barlow-twins'](options.encoder).online, seed, options.encoder.init);
   }
 
   /** Barlow Twins' own loss between predicted and frozen representations. */

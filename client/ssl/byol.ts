@@ -45,7 +45,7 @@ export class Byol implements SslMethod {
   ) {
     this.head = twoLayerHead(options.encoder);
     const layout = SSL_LAYOUTS.byol(options.encoder, options);
-    this.online = createParams(layout.online, seed);
+    this.online = createParams(layout.online, seed, options.encoder.init);
     const target = new Set(layout.parts.target.map((d) => d.name));
     this.target = momentumCopy(this.online, (name) => target.has(name));
   }

@@ -44,7 +44,7 @@ export class MocoV2 implements SslMethod {
     private readonly options: MocoOptions,
     seed: number,
   ) {
-    this.online = createParams(SSL_LAYOUTS['moco-v2'](options.encoder, options).online, seed);
+    this.online = createParams(SSL_LAYOUTS['moco-v2'](options.encoder, options).online, seed, options.encoder.init);
     this.key = cloneParams(this.online);
     // Random unit vectors, as MoCo starts its queue.
     const initial = tf.tidy(() => l2Normalize(tf.randomNormal([options.queueSize, options.encoder.outputDim], 0, 1, 'float32', seed + 1)));

@@ -38,7 +38,7 @@ export class SimClr extends OnlineStateMethod implements SslMethod {
     seed: number,
   ) {
     super();
-    this.online = createParams(SSL_LAYOUTS.simclr(options.encoder).online, seed);
+    this.online = createParams(SSL_LAYOUTS.simclr(options.encoder).online, seed, options.encoder.init);
   }
 
   step(batch: TrainBatch, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number {

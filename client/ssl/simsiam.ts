@@ -37,7 +37,7 @@ export class SimSiam extends OnlineObjectiveMethod implements SslMethod {
   ) {
     super();
     this.head = twoLayerHead(options.encoder, true);
-    this.online = createParams(SSL_LAYOUTS.simsiam(options.encoder, options).online, seed);
+    this.online = createParams(SSL_LAYOUTS.simsiam(options.encoder, options).online, seed, options.encoder.init);
   }
 
   /** Negative cosine between predicted and frozen representations, the form of its own loss. */

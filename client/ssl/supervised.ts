@@ -39,7 +39,7 @@ export class Supervised extends OnlineObjectiveMethod implements SslMethod {
     seed: number,
   ) {
     super();
-    this.online = createParams(SSL_LAYOUTS.supervised({ ...options.encoder, numClasses: options.numClasses }).online, seed);
+    this.online = createParams(SSL_LAYOUTS.supervised({ ...options.encoder, numClasses: options.numClasses }).online, seed, options.encoder.init);
   }
 
   /** The cross-entropy of the classifier on view1's features (view2 is not used). */

@@ -11,15 +11,20 @@ export interface ArrayDecl {
   shape: number[];
 }
 
-/** A parameter's declared shape and how to initialize it. */
+/**
+ * A parameter's declared shape and its role in the layer, which with the scenario's init
+ * scheme gives the distribution it starts from (./init.ts).
+ */
 export interface ParamDecl extends ArrayDecl {
-  init: 'he' | 'dense' | 'ones' | 'zeros';
+  init: 'conv' | 'dense' | 'bias' | 'ones' | 'zeros';
+  /** A bias's layer fan-in: PyTorch bounds a bias's initial values by it. */
+  fanIn?: number;
   trainable: boolean;
 }
 
 /** A k x k convolution's kernel `${name}.w` [k, k, cin, cout] (no bias: batch norm follows). */
 export function convDecls(name: string, k: number, cin: number, cout: number): ParamDecl[] {
-  return [{ name: `${name}.w`, shape: [k, k, cin, cout], init: 'he', trainable: true }];
+  return [{ name: `${name}.w`, shape: [k, k, cin, cout], init: 'conv', trainable: true }];
 }
 
 /** Batch norm's scale and shift (trained) and running mean and variance (buffers). */
@@ -36,6 +41,6 @@ export function bnDecls(name: string, c: number): ParamDecl[] {
 export function denseDecls(name: string, din: number, dout: number): ParamDecl[] {
   return [
     { name: `${name}.w`, shape: [din, dout], init: 'dense', trainable: true },
-    { name: `${name}.b`, shape: [dout], init: 'zeros', trainable: true },
+    { name: `${name}.b`, shape: [dout], init: 'bias', fanIn: din, trainable: true },
   ];
 }

@@ -6,12 +6,15 @@
 import type { ModelSpec } from '../scenario.js';
 import { backboneDecls, featureDim, type BackboneOptions } from './backbone.js';
 import type { ParamDecl } from './decls.js';
+import { DEFAULT_INIT, type InitScheme } from './init.js';
 import { projectionDecls } from './heads.js';
 
 export interface EncoderOptions {
   backbone: BackboneOptions;
   hiddenDim: number;
   outputDim: number;
+  /** How every convolution and dense layer starts (./init.ts). */
+  init: InitScheme;
   /** Classes of the dataset: only the supervised baseline's classifier needs them. */
   numClasses?: number;
 }
@@ -23,6 +26,7 @@ export function encoderOptions(model: ModelSpec, inputChannels: number, numClass
     backbone: { inputChannels, widths: model.widths, blocksPerStage: model.blocksPerStage, stemStride: model.stemStride },
     hiddenDim: model.projectionHidden,
     outputDim: model.projectionDim,
+    init: model.init ?? DEFAULT_INIT,
   };
 }
 

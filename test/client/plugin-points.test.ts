@@ -45,7 +45,7 @@ class DummyMethod extends OnlineObjectiveMethod implements SslMethod {
     seed: number,
   ) {
     super();
-    this.online = createParams(backboneDecls(backbone), seed);
+    this.online = createParams(backboneDecls(backbone), seed, 'he-fan-out');
   }
 
   protected objective({ view1, view2 }: TrainBatch): Objective {
@@ -95,7 +95,7 @@ const registries: Registries = {
   regularizers: { ...REGULARIZERS, 'stage-counter': (options, _online, state) => new StageCounter(options, state) },
 };
 
-const encoder: EncoderOptions = { backbone: { inputChannels: 1, widths: [4, 8], blocksPerStage: 1, stemStride: 1 }, hiddenDim: 8, outputDim: 4 };
+const encoder: EncoderOptions = { backbone: { inputChannels: 1, widths: [4, 8], blocksPerStage: 1, stemStride: 1 }, hiddenDim: 8, outputDim: 4, init: 'he-fan-out' };
 const ssl: DummyOptions = {
   method: 'dummy',
   weight: 1,

@@ -16,7 +16,7 @@ describe('stage features', () => {
   const backbone: BackboneOptions = { inputChannels: set.channels, widths: [4, 8, 6], blocksPerStage: 1, stemStride: 1 };
   let p: Params;
   beforeAll(() => {
-    p = createParams(backboneDecls(backbone), 1);
+    p = createParams(backboneDecls(backbone), 1, 'he-fan-out');
   });
   afterAll(() => disposeParams(p));
 

@@ -8,7 +8,7 @@ import { useWasm } from '../../support/backend.js';
 
 beforeAll(useWasm);
 
-const encoder: EncoderOptions = { backbone: { inputChannels: 1, widths: [4, 8], blocksPerStage: 1, stemStride: 1 }, hiddenDim: 8, outputDim: 4 };
+const encoder: EncoderOptions = { backbone: { inputChannels: 1, widths: [4, 8], blocksPerStage: 1, stemStride: 1 }, hiddenDim: 8, outputDim: 4, init: 'he-fan-out' };
 
 function batches(n: number): tf.Tensor4D[] {
   return Array.from({ length: n }, (_, i) => tf.randomNormal([4, 8, 8, 1], 0, 1, 'float32', i) as tf.Tensor4D);
@@ -16,7 +16,7 @@ function batches(n: number): tf.Tensor4D[] {
 
 describe('MAS', () => {
   it('gives non-negative importances, zero for parameters the representation ignores', async () => {
-    const online = createParams(encoderDecls(encoder), 1);
+    const online = createParams(encoderDecls(encoder), 1, encoder.init);
     const xs = batches(3);
     const importance = await masImportance(online, encoder.backbone, xs);
     expect(Object.keys(importance).sort()).toEqual([...online.trainable.keys()].sort());
@@ -30,7 +30,7 @@ describe('MAS', () => {
   });
 
   it('has a zero penalty at the anchor and a positive one away from it', async () => {
-    const online = createParams(encoderDecls(encoder), 2);
+    const online = createParams(encoderDecls(encoder), 2, encoder.init);
     const xs = batches(2);
     const importance = await masImportance(online, encoder.backbone, xs);
     const anchored = toAnchored(online, importance, await paramsToArrays(online), 'MAS');

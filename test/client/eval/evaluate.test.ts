@@ -25,7 +25,7 @@ describe('per-chunk evaluation', () => {
   const encoder = encoderOptions(scenario.model, 1);
 
   it('scores each class-incremental chunk on the test samples of its classes', () => {
-    const p = createParams(encoderDecls(encoder), 1);
+    const p = createParams(encoderDecls(encoder), 1, encoder.init);
     const plan = planStream(data, scenario.stream, 1);
     const m = evaluateBackbone(p, encoder.backbone, data, norm, scenario.evaluation, 1, plan);
     expect(m.perChunk!.map((c) => c.chunk)).toEqual([0, 1]);
@@ -37,7 +37,7 @@ describe('per-chunk evaluation', () => {
   });
 
   it('scores each domain chunk on the test split in its own style', () => {
-    const p = createParams(encoderDecls(encoder), 1);
+    const p = createParams(encoderDecls(encoder), 1, encoder.init);
     const plan = planStream(data, { type: 'domain', chunks: 2, styles: ['original', 'inverted'] }, 1);
     const m = evaluateBackbone(p, encoder.backbone, data, norm, scenario.evaluation, 1, plan);
     expect(m.perChunk!.every((c) => c.samples === 40)).toBe(true);
@@ -46,7 +46,7 @@ describe('per-chunk evaluation', () => {
   });
 
   it('leaves per-chunk scores out without a plan', () => {
-    const p = createParams(encoderDecls(encoder), 1);
+    const p = createParams(encoderDecls(encoder), 1, encoder.init);
     expect(evaluateBackbone(p, encoder.backbone, data, norm, scenario.evaluation, 1).perChunk).toBeUndefined();
     disposeParams(p);
   });

@@ -6,12 +6,14 @@ const tiny: EncoderOptions = {
   backbone: { inputChannels: 3, widths: [4, 8], blocksPerStage: 1, stemStride: 1 },
   hiddenDim: 16,
   outputDim: 8,
+  init: 'he-fan-out',
 };
 
 const resnet18: EncoderOptions = {
   backbone: { inputChannels: 3, widths: [64, 128, 256, 512], blocksPerStage: 2, stemStride: 1 },
   hiddenDim: 512,
   outputDim: 128,
+  init: 'he-fan-out',
 };
 
 describe('encoder FLOP count', () => {

@@ -8,7 +8,7 @@ beforeAll(useWasm);
 
 describe('ghost batch norm', () => {
   it('normalizes each group with its own statistics', () => {
-    const p = createParams(bnDecls('bn', 1), 0);
+    const p = createParams(bnDecls('bn', 1), 0, 'he-fan-out');
     // Two groups of 4 samples with very different means: per-group statistics centre each.
     const x = tf.tensor4d([1, 2, 3, 4, 101, 102, 103, 104], [8, 1, 1, 1]);
     const out = batchNorm(p, 'bn', x, { training: true, bnGroups: 2 }).dataSync();
@@ -23,7 +23,7 @@ describe('ghost batch norm', () => {
   });
 
   it('folds measured statistics into the running averages used at evaluation', () => {
-    const p = createParams(bnDecls('bn', 1), 0);
+    const p = createParams(bnDecls('bn', 1), 0, 'he-fan-out');
     const stats: BatchStat[] = [];
     const x = tf.tensor4d([2, 4, 6, 8], [4, 1, 1, 1]);
     batchNorm(p, 'bn', x, { training: true, bnGroups: 1, stats });

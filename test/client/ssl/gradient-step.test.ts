@@ -11,7 +11,7 @@ beforeAll(useWasm);
 
 /** A dense layer and a batch norm; the loss is the mean square of the output. */
 function setup(): { p: Params; x: tf.Tensor2D; view1: tf.Tensor4D; objective: Parameters<typeof gradientStep>[1] } {
-  const p = createParams([...denseDecls('fc', 3, 2), ...bnDecls('bn', 2)], 1);
+  const p = createParams([...denseDecls('fc', 3, 2), ...bnDecls('bn', 2)], 1, 'he-fan-out');
   const x = tf.tensor2d([1, 2, 3, -1, 0, 2, 0.5, 0.5, -2, 2, 1, 0], [4, 3]);
   const view1 = tf.zeros([4, 1, 1, 1]) as tf.Tensor4D;
   const objective = (mode: Parameters<Parameters<typeof gradientStep>[1]>[0]): StepObjective => {

@@ -11,7 +11,7 @@ import type { ExtraLoss, SslMethod } from '../../../client/ssl/method.js';
 import { Random } from '../../../shared/random.js';
 
 /** A tiny encoder: two stages of one block, 8x8 single-channel images. */
-export const tinyEncoder: EncoderOptions = { backbone: { inputChannels: 1, widths: [4, 8], blocksPerStage: 1, stemStride: 1 }, hiddenDim: 16, outputDim: 8 };
+export const tinyEncoder: EncoderOptions = { backbone: { inputChannels: 1, widths: [4, 8], blocksPerStage: 1, stemStride: 1 }, hiddenDim: 16, outputDim: 8, init: 'he-fan-out' };
 
 /** Two views of a batch of 8 random images (seeds must not be 0: tfjs then draws a random one). */
 export function views(seed: number): [tf.Tensor4D, tf.Tensor4D] {

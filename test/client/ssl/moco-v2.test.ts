@@ -11,7 +11,7 @@ import { methodContract } from './method-contract.js';
 
 beforeAll(useWasm);
 
-const encoder: EncoderOptions = { backbone: { inputChannels: 1, widths: [4, 8], blocksPerStage: 1, stemStride: 1 }, hiddenDim: 16, outputDim: 8 };
+const encoder: EncoderOptions = { backbone: { inputChannels: 1, widths: [4, 8], blocksPerStage: 1, stemStride: 1 }, hiddenDim: 16, outputDim: 8, init: 'he-fan-out' };
 const options: MocoOptions = { encoder, temperature: 0.2, queueSize: 24, momentum: 0.9, bnGroups: 2 };
 
 function batch(seed: number): [tf.Tensor4D, tf.Tensor4D] {

@@ -7,7 +7,7 @@ import { useWasm } from '../../support/backend.js';
 
 beforeAll(useWasm);
 
-const encoder = { backbone: { inputChannels: 1, widths: [4, 8], blocksPerStage: 1, stemStride: 1 as const }, hiddenDim: 8, outputDim: 4, numClasses: 3 };
+const encoder = { backbone: { inputChannels: 1, widths: [4, 8], blocksPerStage: 1, stemStride: 1 as const }, hiddenDim: 8, outputDim: 4, numClasses: 3, init: 'he-fan-out' as const };
 
 describe('supervised baseline', () => {
   it('cross-entropy matches a direct computation', () => {
