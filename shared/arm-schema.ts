@@ -14,6 +14,14 @@ export type ArmModeName = (typeof ARM_MODE_NAMES)[number];
 
 const fraction = z.number().gt(0).lte(1);
 
+/**
+ * The order a cyclic relay visits the chunks in each cycle: `fixed` 0..N-1; `random` a
+ * seeded permutation per cycle; `random-no-repeat` the same, but never the chunk the
+ * previous cycle ended on first (needs two chunks or more when there are two cycles or more).
+ */
+export const RELAY_ORDERS = ['fixed', 'random', 'random-no-repeat'] as const;
+export type RelayOrder = (typeof RELAY_ORDERS)[number];
+
 export const strategySchema = z
   .strictObject({
     name: z.enum(STRATEGY_NAMES),
@@ -67,14 +75,24 @@ const strategy = strategySchema.default(FINE_TUNE);
  */
 const refused = (message: string) => z.never({ error: message }).optional();
 const noRounds = refused('rounds apply only to mode "fedavg"');
+const noCycles = refused('cycles apply only to mode "relay"');
+const noOrder = refused('order applies only to mode "relay"');
 
-/** Relay: one stage per chunk, in stream order, with a continual-learning strategy and regularizer. */
+/**
+ * Relay: one stage per chunk visit, with a continual-learning strategy and regularizer.
+ * `cycles` and `order` have no default in the parsed arm (absent: one pass in stream
+ * order), so scenarios written before them parse to the same arms.
+ */
 const relayArmSchema = z.strictObject({
   name: armName,
   mode: z.literal('relay'),
   rounds: noRounds,
   strategy,
   regularizer: regularizerSchema.optional(),
+  /** Passes over the chunks; each visit runs 1/cycles of the chunk's one-pass steps. */
+  cycles: positiveInt.max(1000).optional(),
+  /** The order of the chunks in each cycle (default `fixed`). */
+  order: z.enum(RELAY_ORDERS).optional(),
 });
 
 /** Joint: one stage on the union of the chunks. Strategy and regularizer are accepted and unused, as ever. */
@@ -84,6 +102,8 @@ const jointArmSchema = z.strictObject({
   rounds: noRounds,
   strategy,
   regularizer: regularizerSchema.optional(),
+  cycles: noCycles,
+  order: noOrder,
 });
 
 /** Federated averaging over `rounds`; it keeps no replay buffer and takes no regularizer. */
@@ -97,6 +117,8 @@ const fedavgArmSchema = z.strictObject({
   rounds: z.number({ error: (issue) => (issue.input === undefined ? 'mode "fedavg" needs rounds (the number of averaging rounds)' : undefined) }).int().positive(),
   strategy: strategy.refine((s) => s.name === 'fine-tune', 'mode "fedavg" keeps no replay buffer: use strategy "fine-tune"'),
   regularizer: refused('mode "fedavg" takes no regularizer'),
+  cycles: noCycles,
+  order: noOrder,
 });
 
 export const armSchema = z.discriminatedUnion('mode', [relayArmSchema, jointArmSchema, fedavgArmSchema], {

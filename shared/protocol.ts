@@ -157,6 +157,7 @@ const replayOptionsSchema = z.discriminatedUnion('mode', [
     fraction: z.number().gt(0).lte(1).optional(),
     ratio: z.number().gt(0).lt(1),
     selection: z.enum(REPLAY_SELECTIONS).optional(),
+    extend: z.boolean().optional(),
   }),
 ]);
 

@@ -159,6 +159,11 @@ export const scenarioSchema = z
     if (s.stream.styles && s.stream.styles.length !== s.stream.chunks) {
       ctx.addIssue({ code: 'custom', path: ['stream', 'styles'], message: `needs one style per chunk (${s.stream.chunks}), got ${s.stream.styles.length}` });
     }
+    s.arms.forEach((arm, i) => {
+      if (arm.order === 'random-no-repeat' && (arm.cycles ?? 1) > 1 && s.stream.chunks < 2) {
+        ctx.addIssue({ code: 'custom', path: ['arms', i, 'order'], message: 'random-no-repeat needs at least 2 chunks when cycles > 1 (one chunk is always visited twice in a row)' });
+      }
+    });
     if (s.ssl.bnGroups > s.training.batchSize || s.training.batchSize % s.ssl.bnGroups !== 0) {
       ctx.addIssue({ code: 'custom', path: ['ssl', 'bnGroups'], message: `must divide training.batchSize (${s.training.batchSize})` });
     }

@@ -29,7 +29,19 @@ export interface OptimizerOptions {
 
 export type ReplayOptions =
   | { mode: 'none' }
-  | { mode: 'replay'; size?: number; fraction?: number; ratio: number; selection?: ReplaySelection };
+  | {
+      mode: 'replay';
+      size?: number;
+      fraction?: number;
+      ratio: number;
+      selection?: ReplaySelection;
+      /**
+       * False when the buffer holds this chunk's samples already (a later visit of a
+       * cyclic relay): the stage replays the buffer but adds nothing to it, so each chunk
+       * is in the buffer once and the buffer does not grow with the cycles.
+       */
+      extend?: boolean;
+    };
 
 /** A parameter regularizer for the stage, as the arm declares it. */
 export interface RegularizerOptions {

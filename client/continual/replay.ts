@@ -16,9 +16,12 @@ export function replayKeepCount(options: ReplayOptions, count: number): number {
   return Math.max(0, Math.min(count, wanted));
 }
 
-/** The buffer after a chunk: what came in plus a selection of the chunk just trained. */
+/**
+ * The buffer after a chunk: what came in plus a selection of the chunk just trained, or
+ * what came in unchanged when the chunk was kept on an earlier visit (`extend: false`).
+ */
 export function extendReplay(previous: ReplayBuffer | null, chunk: ImageSet, options: ReplayOptions, seed: number): ReplayBuffer | null {
-  if (options.mode !== 'replay') return previous;
+  if (options.mode !== 'replay' || options.extend === false) return previous;
   if (options.selection === 'reservoir') return reservoir(previous, chunk, options.size ?? 0, seed);
   const keep = replayKeepCount(options, chunk.count);
   const seen = (previous?.seen ?? 0) + chunk.count;

@@ -5,7 +5,7 @@
  */
 import type { ArmCka } from '../../shared/analysis.js';
 import type { HeatmapInput, LineChartInput } from './plots/index.js';
-import type { Results } from './results.js';
+import type { AccuracyMatrix, Results } from './results.js';
 import { modeOf } from '../schedule/index.js';
 
 /** A figure and the file it goes to: the plotting library's input plus its kind. */
@@ -19,6 +19,18 @@ export function fileStem(name: string): string {
   return name.replace(/[^A-Za-z0-9_.-]+/g, '-');
 }
 
+/**
+ * The label of each row of an accuracy matrix: its stage, and when the rows are not one
+ * pass in stream order (a cyclic relay, a random order), the visit it was as
+ * `(cycle c, chunk j)`, cycles counted from 1.
+ */
+export function matrixRowLabels(m: AccuracyMatrix): string[] {
+  const columns = m.linearTop1[0]?.length ?? 0;
+  const chunks = m.chunks;
+  if (!chunks || columns === 0 || chunks.every((chunk, i) => chunk === m.stages[i])) return m.stages.map(String);
+  return m.stages.map((stage, i) => `${stage} (cycle ${Math.floor(stage / columns) + 1}, chunk ${chunks[i]})`);
+}
+
 /** Stage x chunk linear-probe accuracy of every arm scored per chunk. */
 export function accuracyFigures(results: Results): HeatmapFigure[] {
   if (results.scenario.stream.type === 'instance') return [];
@@ -30,7 +42,7 @@ export function accuracyFigures(results: Results): HeatmapFigure[] {
         kind: 'heatmap',
         file: `accuracy-${fileStem(arm.name)}.svg`,
         title: `${arm.name}: linear-probe accuracy on each chunk after each stage`,
-        rows: m.stages.map((s) => `stage ${s}`),
+        rows: matrixRowLabels(m).map((label) => `stage ${label}`),
         columns: (m.linearTop1[0] ?? []).map((_, c) => `chunk ${c}`),
         values: m.linearTop1.map((row) => row.map((v) => v * 100)),
         valueLabel: 'accuracy %',

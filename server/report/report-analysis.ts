@@ -26,7 +26,8 @@ export function forgettingSection(results: Results): string[] {
     '',
     "From the stage x chunk accuracy matrix (accuracy on each chunk's test samples after each stage): average accuracy after the last stage; " +
       'average forgetting, the best earlier accuracy minus the final one, over earlier chunks; BWT, final minus just-learned accuracy; ' +
-      'FWT, accuracy on the next chunk before training on it minus the random-init accuracy on it.',
+      'FWT, accuracy on the next chunk before training on it minus the random-init accuracy on it. ' +
+      "A cyclic relay's rows are its visits: BWT takes a chunk's last visit before the end, FWT the stage before its first.",
   );
   return lines;
 }

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { writeFileRetrying } from '../run/file-writes.js';
-import { fileStem } from './figures.js';
+import { fileStem, matrixRowLabels } from './figures.js';
 import { markdownText, num, pct, points, row } from './markdown.js';
 import { analysisSection, forgettingSection, type FigureLink } from './report-analysis.js';
 import type { OverheadSummary } from '../run/overhead.js';
@@ -100,17 +100,18 @@ function armTable(arm: ArmResult, labels: ArmLabels): string[] {
   ];
 }
 
-/** Linear-probe accuracy on each chunk's test share after each stage (rows: stages). */
+/** Linear-probe accuracy on each chunk's test share after each stage (rows: stages, a cyclic relay's labelled by visit). */
 function matrixTable(arm: ArmResult): string[] {
   const m = arm.accuracyMatrix!;
   const chunks = m.linearTop1[0]?.length ?? 0;
+  const labels = matrixRowLabels(m);
   const header = ['after stage', ...Array.from({ length: chunks }, (_, c) => `chunk ${c}`)];
   return [
     `Linear-probe top-1 on each chunk's test samples (${markdownText(arm.name)}):`,
     '',
     row(header),
     row(header.map(() => '---:')),
-    ...m.stages.map((stage, i) => row([String(stage), ...m.linearTop1[i].map(pct)])),
+    ...labels.map((label, i) => row([label, ...m.linearTop1[i].map(pct)])),
   ];
 }
 

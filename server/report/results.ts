@@ -26,6 +26,11 @@ export interface EvalResult {
 /** Per-chunk accuracy after every evaluated stage: rows are stages, columns chunks. */
 export interface AccuracyMatrix {
   stages: number[];
+  /**
+   * Sequential (relay) arms: the chunk each row's stage trained (a cyclic relay visits a
+   * chunk once per cycle, so rows are visits). Absent in runs recorded before it.
+   */
+  chunks?: number[];
   knnTop1: number[][];
   linearTop1: number[][];
 }
@@ -64,6 +69,10 @@ export interface ArmResult {
   mode: ArmModeName;
   /** fedavg: averaging rounds (each round is one stage). */
   rounds?: number;
+  /** Cyclic relay: passes over the chunks (each visit is one stage), when the arm sets it. */
+  cycles?: number;
+  /** Cyclic relay: the chunk order of each cycle, when the arm sets it. */
+  order?: string;
   /** Seconds from a result of this arm arriving to its next task being sent. */
   coordinatorOverhead?: OverheadSummary;
   /** The relay strategy (`fine-tune`, `replay`, ...); `none` for joint and fedavg. */
@@ -156,12 +165,14 @@ function armResult(run: ArmRun): ArmResult {
   const last = stages[stages.length - 1];
   if (run.error === undefined && !last?.eval) throw new Error(`arm ${run.arm.name}: the last stage was not evaluated`);
   const sum = (key: 'steps' | 'trainSeconds' | 'handoffSeconds') => stages.reduce((total, s) => total + s[key], 0);
-  const matrix = accuracyMatrix(stages);
+  const matrix = accuracyMatrix(stages, mode.sequential);
   const overhead = summarizeOverhead(stages.flatMap((s) => s.overheadSeconds ?? []));
   return {
     name: run.arm.name,
     mode: run.arm.mode,
     ...(run.arm.rounds !== undefined ? { rounds: run.arm.rounds } : {}),
+    ...(run.arm.cycles !== undefined ? { cycles: run.arm.cycles } : {}),
+    ...(run.arm.order !== undefined ? { order: run.arm.order } : {}),
     ...(overhead ? { coordinatorOverhead: overhead } : {}),
     strategy: mode.strategyName(run.arm),
     stages,
@@ -171,25 +182,35 @@ function armResult(run: ArmRun): ArmResult {
   };
 }
 
-/** Adds forgetting metrics to a sequential (relay) arm whose every stage was scored per chunk. */
+/**
+ * Adds forgetting metrics to a sequential (relay) arm whose every stage was scored per
+ * chunk and that visited every chunk.
+ */
 function withForgetting(arm: ArmResult, randomInit: EvalMetrics): ArmResult {
   const m = arm.accuracyMatrix;
-  if (!modeOf(arm).sequential || arm.final === null || !m || m.stages.length !== arm.stages.length || m.linearTop1.some((row) => row.length !== m.stages.length)) return arm;
+  if (!modeOf(arm).sequential || arm.final === null || !m?.chunks || m.stages.length !== arm.stages.length) return arm;
+  const columns = m.linearTop1[0]?.length ?? 0;
+  if (m.linearTop1.some((row) => row.length !== columns) || new Set(m.chunks).size !== columns || m.chunks.some((c) => c >= columns)) return arm;
   const floor = randomInit.perChunk ? [...randomInit.perChunk].sort((a, b) => a.chunk - b.chunk) : undefined;
   return {
     ...arm,
     forgetting: {
-      linear: forgettingMetrics(m.linearTop1, floor?.map((c) => c.linearTop1)),
-      knn: forgettingMetrics(m.knnTop1, floor?.map((c) => c.knnTop1)),
+      linear: forgettingMetrics(m.linearTop1, floor?.map((c) => c.linearTop1), m.chunks),
+      knn: forgettingMetrics(m.knnTop1, floor?.map((c) => c.knnTop1), m.chunks),
     },
   };
 }
 
-function accuracyMatrix(stages: readonly StageResult[]): AccuracyMatrix | undefined {
+function accuracyMatrix(stages: readonly StageResult[], sequential: boolean): AccuracyMatrix | undefined {
   const scored = stages.filter((s) => s.eval?.perChunk);
   if (scored.length === 0) return undefined;
   const row = (s: StageResult, key: 'knnTop1' | 'linearTop1') => [...s.eval!.perChunk!].sort((a, b) => a.chunk - b.chunk).map((c) => c[key]);
-  return { stages: scored.map((s) => s.stage), knnTop1: scored.map((s) => row(s, 'knnTop1')), linearTop1: scored.map((s) => row(s, 'linearTop1')) };
+  return {
+    stages: scored.map((s) => s.stage),
+    ...(sequential ? { chunks: scored.map((s) => (Array.isArray(s.chunk) ? s.chunk[0] : s.chunk)) } : {}),
+    knnTop1: scored.map((s) => row(s, 'knnTop1')),
+    linearTop1: scored.map((s) => row(s, 'linearTop1')),
+  };
 }
 
 function evalResult(m: EvalMetrics): EvalResult {

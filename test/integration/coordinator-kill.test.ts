@@ -19,6 +19,7 @@ import { fromFloat16Bits, toFloat16Bits } from '../../shared/wire/float16.js';
 import { JOURNAL_FILE, RunJournal } from '../../server/run/journal.js';
 import { runScenario } from '../../server/run/run.js';
 import { isRunning, startCli, type GroupCliProcess } from '../support/cli-process.js';
+import { finishedStages } from '../support/run-journal.js';
 import { checkpointFiles, comparableResults, readResults } from '../support/same-run.js';
 import { quickTrainingScenario } from '../support/scenario.js';
 import { useTempDir } from '../support/temp-dir.js';
@@ -26,13 +27,6 @@ import { waitUntil } from '../support/wait.js';
 
 const plain = quickTrainingScenario({ name: 'coordinator-kill' });
 const lighter = quickTrainingScenario({ name: 'coordinator-kill-f16', transfer: { encoding: 'float16', compression: 'deflate' } });
-
-/** Finished stages in a run folder's journal (0 while there is none yet). */
-async function finishedStages(runDir: string): Promise<number> {
-  if (!existsSync(join(runDir, JOURNAL_FILE))) return 0;
-  const journal = await RunJournal.open(runDir);
-  return journal.scenario.arms.reduce((n, arm) => n + journal.stages(arm.name).length, 0);
-}
 
 describe('the coordinator killed between stages', () => {
   const tempDir = useTempDir('streamssl-coordinator-kill-');

@@ -43,6 +43,15 @@ describe('replay selection', () => {
     expect(second.images.slice(20).every((v) => v === 2)).toBe(true);
     expect(extendReplay(null, tinySet(20, 1), { mode: 'none' }, 1)).toBeNull();
   });
+
+  it('adds nothing on a later visit of a chunk it holds already (a cyclic relay), whatever the selection', () => {
+    for (const selection of ['random', 'reservoir'] as const) {
+      const options = { mode: 'replay' as const, size: 5, ratio: 0.25, selection };
+      const first = extendReplay(null, tinySet(20, 1), options, 1)!;
+      expect(extendReplay(first, tinySet(20, 1), { ...options, extend: false }, 2)).toBe(first);
+      expect(extendReplay(null, tinySet(20, 1), { ...options, extend: false }, 2)).toBeNull();
+    }
+  });
 });
 
 describe('reservoir replay', () => {
