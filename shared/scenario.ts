@@ -17,7 +17,7 @@ import { sslSchema } from './ssl-options/index.js';
 import { DEFAULT_TRANSFER, transferSchema } from './wire/transfer-spec.js';
 
 /** Stream types (shared/stream/index.ts has one splitter per name). */
-export const STREAM_TYPES = ['instance', 'random-class', 'distant-class', 'domain'] as const;
+export const STREAM_TYPES = ['instance', 'random-class', 'distant-class', 'domain', 'dirichlet'] as const;
 export type StreamType = (typeof STREAM_TYPES)[number];
 export const DOMAIN_STYLES = ['original', 'inverted', 'edges', 'blurred'] as const;
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -29,7 +29,29 @@ const streamSchema = z.strictObject({
   superclasses: z.array(z.array(z.number().int().min(0))).optional(),
   /** domain: one style per chunk (single-domain data). Defaults cycle through DOMAIN_STYLES. */
   styles: z.array(z.enum(DOMAIN_STYLES)).optional(),
+  /** dirichlet (required): each chunk's class proportions are drawn from Dir(alpha); small alpha skews, large is near-uniform. */
+  alpha: z.number().gt(0).max(1e6).optional(),
+  /** instance, dirichlet: relative chunk sizes, one weight per chunk or a power law (chunk k weighs (k+1)^-exponent). */
+  sizes: z
+    .union([z.array(z.number().gt(0).max(1e9)).min(1).max(1000), z.strictObject({ type: z.literal('power'), exponent: z.number().min(0).max(10) })], {
+      error: 'expected one positive weight per chunk, or { "type": "power", "exponent": e } with 0 <= e <= 10',
+    })
+    .optional(),
 });
+
+/** Stream fields that apply only to some stream types, or must agree with `chunks`. */
+function streamProblems(stream: z.infer<typeof streamSchema>): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  if (stream.type === 'dirichlet' && stream.alpha === undefined) problems.push({ path: 'alpha', message: 'the "dirichlet" stream needs alpha (> 0)' });
+  if (stream.alpha !== undefined && stream.type !== 'dirichlet') problems.push({ path: 'alpha', message: 'alpha applies only to the "dirichlet" stream' });
+  if (stream.sizes && stream.type !== 'instance' && stream.type !== 'dirichlet') {
+    problems.push({ path: 'sizes', message: 'sizes apply only to the "instance" and "dirichlet" streams' });
+  }
+  if (Array.isArray(stream.sizes) && stream.sizes.length !== stream.chunks) {
+    problems.push({ path: 'sizes', message: `needs one weight per chunk (${stream.chunks}), got ${stream.sizes.length}` });
+  }
+  return problems;
+}
 
 const modelSchema = z.strictObject({
   widths: z.array(positiveInt).min(1).max(6).default([16, 32, 64, 128]),
@@ -164,6 +186,7 @@ export const scenarioSchema = z
         ctx.addIssue({ code: 'custom', path: ['arms', i, 'order'], message: 'random-no-repeat needs at least 2 chunks when cycles > 1 (one chunk is always visited twice in a row)' });
       }
     });
+    for (const p of streamProblems(s.stream)) ctx.addIssue({ code: 'custom', path: ['stream', p.path], message: p.message });
     if (s.ssl.bnGroups > s.training.batchSize || s.training.batchSize % s.ssl.bnGroups !== 0) {
       ctx.addIssue({ code: 'custom', path: ['ssl', 'bnGroups'], message: `must divide training.batchSize (${s.training.batchSize})` });
     }

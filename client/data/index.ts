@@ -6,7 +6,7 @@ import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
 import { imageBytes } from '../../shared/dataset-types.js';
 import { deriveSeed, shuffledIndices } from '../../shared/random.js';
 import type { DatasetName, DatasetSpec, StreamSpec } from '../../shared/scenario.js';
-import { splitStream, type StreamPlan } from '../../shared/stream/index.js';
+import { apportion, pickByClassQuota, splitStream, type StreamPlan } from '../../shared/stream/index.js';
 import type { DataSelection } from '../../shared/tasks.js';
 import { loadFashionMnist } from './fashion-mnist.js';
 import { loadFolderDataset } from './folder.js';
@@ -58,18 +58,7 @@ export function limitStratified(set: ImageSet, limit: number, seedLabel: string)
   if (limit >= set.count) return set;
   const perClass = new Array<number>(set.numClasses).fill(0);
   for (const l of set.labels) perClass[l]++;
-  const exact = perClass.map((n) => (n * limit) / set.count);
-  const quota = exact.map(Math.floor);
-  const byRemainder = exact.map((e, c) => ({ c, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.c - b.c);
-  for (let k = 0, left = limit - quota.reduce((a, b) => a + b, 0); k < left; k++) quota[byRemainder[k].c]++;
-  const chosen: number[] = [];
-  for (const i of shuffledIndices(set.count, deriveSeed(LIMIT_SEED, seedLabel))) {
-    if (quota[set.labels[i]] > 0) {
-      quota[set.labels[i]]--;
-      chosen.push(i);
-    }
-  }
-  return subset(set, chosen.sort((a, b) => a - b));
+  return subset(set, pickByClassQuota(set.labels, apportion(perClass, limit), shuffledIndices(set.count, deriveSeed(LIMIT_SEED, seedLabel))));
 }
 
 /** Loads the dataset of `spec` and applies its trainLimit/testLimit (stratified, fixed seed). */

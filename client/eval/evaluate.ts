@@ -6,12 +6,13 @@
  * accuracy on the test samples of that chunk's classes (probe and bank over all classes);
  * for the domain stream, the accuracy on the test split shown in that chunk's style
  * (probe and bank in the same style), or, on data with real domains, on the test samples
- * of the chunk's domains.
+ * of the chunk's domains; for the Dirichlet stream, on a seeded subsample of the test set in
+ * the chunk's class proportions.
  */
 import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed, sampledIndices } from '../../shared/random.js';
 import type { EvaluationSpec } from '../../shared/scenario.js';
-import type { StreamPlan } from '../../shared/stream/index.js';
+import { testSamplesWithMix, type StreamChunk, type StreamPlan } from '../../shared/stream/index.js';
 import type { ChunkEval, EvalMetrics } from '../../shared/tasks.js';
 import { subset } from '../data/index.js';
 import type { Normalization } from '../data/normalization.js';
@@ -47,16 +48,28 @@ function predict(ctx: EvalContext, bankSet: ImageSet, testSet: ImageSet): Predic
   };
 }
 
+/** Which of the (original-style) test samples score `chunk`. */
+function chunkTestFilter(ctx: EvalContext, chunk: StreamChunk, testSet: ImageSet): (label: number, index: number) => boolean {
+  if (chunk.classCounts) {
+    const chosen = new Set(testSamplesWithMix(testSet.labels, chunk.classCounts, deriveSeed(ctx.seed, 'eval', 'chunk-mix', chunk.id)));
+    return (_, i) => chosen.has(i);
+  }
+  const domainOf = testSet.domainOf;
+  if (chunk.domains && domainOf) {
+    const domains = new Set(chunk.domains);
+    return (_, i) => domains.has(domainOf[i]);
+  }
+  const classes = new Set(chunk.classes);
+  return (label) => classes.has(label);
+}
+
 function perChunk(ctx: EvalContext, plan: StreamPlan, bankSet: ImageSet, testSet: ImageSet, overall: Predictions): ChunkEval[] {
   return plan.chunks.map((chunk) => {
     if (chunk.style !== 'original') {
       const own = predict(ctx, styledSet(bankSet, chunk.style), styledSet(testSet, chunk.style));
       return { chunk: chunk.id, knnTop1: accuracy(own.knn, own.labels), linearTop1: accuracy(own.linear, own.labels), samples: own.labels.length };
     }
-    const classes = new Set(chunk.classes);
-    const domains = new Set(chunk.domains);
-    const domainOf = testSet.domainOf;
-    const keep = chunk.domains && domainOf ? (_: number, i: number) => domains.has(domainOf[i]) : (label: number) => classes.has(label);
+    const keep = chunkTestFilter(ctx, chunk, testSet);
     return {
       chunk: chunk.id,
       knnTop1: accuracy(overall.knn, overall.labels, keep),

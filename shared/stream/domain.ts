@@ -5,8 +5,9 @@
  */
 import { deriveSeed, shuffledIndices } from '../random.js';
 import { DOMAIN_STYLES } from '../scenario.js';
-import { checkInputs, splitIndicesEvenly, type DomainStyle, type Splitter } from './plan.js';
+import { checkInputs, dealIndices, type DomainStyle, type Splitter } from './plan.js';
 import { splitByRealDomains } from './real-domain.js';
+import { chunkSizes } from './sizes.js';
 
 /** Styles of the chunks: `stream.styles`, else DOMAIN_STYLES cycled. */
 export function domainStyles(chunks: number, styles?: readonly DomainStyle[]): DomainStyle[] {
@@ -22,10 +23,8 @@ export function domainStyles(chunks: number, styles?: readonly DomainStyle[]): D
 export const splitDomain: Splitter = (spec, labels, numClasses, seed, _superclasses, domains) => {
   if (domains) return splitByRealDomains(spec, labels, numClasses, domains);
   checkInputs(spec, labels, numClasses);
-  if (spec.chunks > labels.length) {
-    throw new Error(`stream.chunks: ${spec.chunks} chunks but only ${labels.length} samples`);
-  }
+  const sizes = chunkSizes(spec, labels.length);
   const styles = domainStyles(spec.chunks, spec.styles);
   const order = shuffledIndices(labels.length, deriveSeed(seed, 'stream', 'domain'));
-  return splitIndicesEvenly(order, spec.chunks, labels, styles);
+  return dealIndices(order, sizes, labels, styles);
 };

@@ -1,5 +1,6 @@
 /** The stream splitters by stream type, and the one entry point that dispatches on it. */
 import type { StreamSpec, StreamType } from '../scenario.js';
+import { splitDirichlet } from './dirichlet.js';
 import { splitDistantClass } from './distant-class.js';
 import { splitDomain } from './domain.js';
 import { splitInstance } from './instance.js';
@@ -9,6 +10,9 @@ import { splitRandomClass } from './random-class.js';
 export type { DomainStyle, SampleDomains, Splitter, StreamChunk, StreamPlan } from './plan.js';
 export { checkPartition } from './distant-class.js';
 export { domainStyles } from './domain.js';
+export { apportion, pickByClassQuota } from './apportion.js';
+export { chunkSizes, chunkWeights } from './sizes.js';
+export { testSamplesWithMix } from './test-mix.js';
 
 /** Every stream type's splitter. */
 export const SPLITTERS: Record<StreamType, Splitter> = {
@@ -16,6 +20,7 @@ export const SPLITTERS: Record<StreamType, Splitter> = {
   'random-class': splitRandomClass,
   'distant-class': splitDistantClass,
   domain: splitDomain,
+  dirichlet: splitDirichlet,
 };
 
 /**

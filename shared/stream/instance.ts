@@ -1,13 +1,12 @@
-/** Instance-incremental stream: every chunk is a random, equal share of all samples. */
+/** Instance-incremental stream: every chunk is a random share of all samples (equal, or per `stream.sizes`). */
 import { deriveSeed, shuffledIndices } from '../random.js';
-import { checkInputs, splitIndicesEvenly, type Splitter } from './plan.js';
+import { checkInputs, dealIndices, type Splitter } from './plan.js';
+import { chunkSizes } from './sizes.js';
 
-/** Random equal split of the samples; all chunks in the original style. */
+/** Random split of the samples into chunks of `chunkSizes`; all chunks in the original style. */
 export const splitInstance: Splitter = (spec, labels, numClasses, seed) => {
   checkInputs(spec, labels, numClasses);
-  if (spec.chunks > labels.length) {
-    throw new Error(`stream.chunks: ${spec.chunks} chunks but only ${labels.length} samples`);
-  }
+  const sizes = chunkSizes(spec, labels.length);
   const order = shuffledIndices(labels.length, deriveSeed(seed, 'stream', 'instance'));
-  return splitIndicesEvenly(order, spec.chunks, labels, new Array(spec.chunks).fill('original'));
+  return dealIndices(order, sizes, labels, new Array(spec.chunks).fill('original'));
 };

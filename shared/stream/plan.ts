@@ -20,6 +20,11 @@ export interface StreamChunk {
   style: DomainStyle;
   /** Domain stream on multi-domain data: the real domains (indices into the dataset's) the chunk holds. */
   domains?: number[];
+  /**
+   * Dirichlet stream: the chunk's training samples of each class (index = class id).
+   * Per-chunk evaluation then scores the chunk on test samples in these proportions.
+   */
+  classCounts?: number[];
 }
 
 /** Each training sample's domain, for data that has real domains (e.g. DomainNet). */
@@ -91,12 +96,12 @@ export function indicesOfClasses(labels: Uint8Array, classes: readonly number[])
   return out;
 }
 
-/** Deals already-shuffled sample indices into `chunks` near-equal sorted chunks. */
-export function splitIndicesEvenly(order: Uint32Array, chunks: number, labels: Uint8Array, styles: readonly DomainStyle[]): StreamPlan {
-  const bounds = evenBounds(order.length, chunks);
+/** Deals already-shuffled sample indices into chunks of `sizes` samples, each sorted. */
+export function dealIndices(order: Uint32Array, sizes: readonly number[], labels: Uint8Array, styles: readonly DomainStyle[]): StreamPlan {
+  let start = 0;
   return {
     chunks: styles.map((style, id) => {
-      const indices = order.slice(bounds[id], bounds[id + 1]).sort();
+      const indices = order.slice(start, (start += sizes[id])).sort();
       return { id, indices, classes: classesAt(labels, indices), style };
     }),
   };

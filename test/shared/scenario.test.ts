@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyOverrides, loadScenario, parseScenario, ScenarioError } from '../../shared/scenario.js';
+import { applyOverrides, loadScenario, parseScenario } from '../../shared/scenario.js';
+import { scenarioProblems } from '../support/scenario.js';
 
 const minimal = {
   name: 'tiny',
@@ -11,15 +12,7 @@ const minimal = {
   arms: [{ name: 'relay', mode: 'relay', strategy: { name: 'replay', size: 10 } }, { name: 'joint', mode: 'joint' }],
 };
 
-function problems(raw: unknown): string[] {
-  try {
-    parseScenario(raw);
-  } catch (err) {
-    if (err instanceof ScenarioError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const problems = scenarioProblems;
 
 describe('scenario validation', () => {
   it('fills defaults for a minimal scenario', () => {

@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseScenario, ScenarioError, SSL_METHOD_NAMES } from '../../shared/scenario.js';
+import { parseScenario, SSL_METHOD_NAMES } from '../../shared/scenario.js';
+import { scenarioProblems } from '../support/scenario.js';
 
 const minimal = { name: 'tiny', dataset: { name: 'synthetic' }, stream: { type: 'instance', chunks: 2 }, arms: [{ name: 'relay', mode: 'relay' }] };
 
-function problems(ssl: unknown): string[] {
-  try {
-    parseScenario({ ...minimal, ssl });
-  } catch (err) {
-    if (err instanceof ScenarioError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const problems = (ssl: unknown) => scenarioProblems({ ...minimal, ssl });
 
 describe('ssl options, one schema per method', () => {
   it('gives each method its own options and the common ones, with defaults', () => {

@@ -2,7 +2,7 @@
  * Tiny valid scenarios: `tinyScenario` for fake engines (synthetic data, three chunks,
  * relay fine-tune and replay, joint), `quickTrainingScenario` for the training engine.
  */
-import { parseScenario, type Scenario } from '../../shared/scenario.js';
+import { parseScenario, ScenarioError, type Scenario } from '../../shared/scenario.js';
 
 /** The scenario with `patch` merged over its top-level fields. */
 export function tinyScenario(patch: Record<string, unknown> = {}): Scenario {
@@ -60,4 +60,15 @@ export function quickTrainingScenario(patch: Record<string, unknown> = {}): Reco
     clients: { backend: 'wasm', threads: 1, stageTimeoutSeconds: 120 },
     ...patch,
   };
+}
+
+/** The problems `parseScenario` reports for `raw` (one line each, path first); none when it is valid. */
+export function scenarioProblems(raw: unknown): string[] {
+  try {
+    parseScenario(raw);
+  } catch (err) {
+    if (err instanceof ScenarioError) return err.problems;
+    throw err;
+  }
+  return [];
 }

@@ -5,7 +5,9 @@ import { computeNormalization } from '../../../client/data/normalization.js';
 import { evaluateBackbone } from '../../../client/eval/evaluate.js';
 import { encoderDecls, encoderOptions } from '../../../client/models/encoder.js';
 import { createParams, disposeParams } from '../../../client/models/params.js';
+import { deriveSeed, sampledIndices } from '../../../shared/random.js';
 import { parseScenario } from '../../../shared/scenario.js';
+import { testSamplesWithMix } from '../../../shared/stream/index.js';
 import { useWasm } from '../../support/backend.js';
 
 beforeAll(useWasm);
@@ -42,6 +44,22 @@ describe('per-chunk evaluation', () => {
     const m = evaluateBackbone(p, encoder.backbone, data, norm, scenario.evaluation, 1, plan);
     expect(m.perChunk!.every((c) => c.samples === 40)).toBe(true);
     expect(m.perChunk![0].linearTop1).toBeCloseTo(m.linearTop1, 6);
+    disposeParams(p);
+  });
+
+  it('scores each Dirichlet chunk on test samples in its own class mix', () => {
+    const p = createParams(encoderDecls(encoder), 1);
+    const plan = planStream(data, { type: 'dirichlet', chunks: 3, alpha: 0.1 }, 1);
+    const m = evaluateBackbone(p, encoder.backbone, data, norm, scenario.evaluation, 1, plan);
+    // The same seeded 40 test samples the evaluation draws; each chunk gets its mix's subsample.
+    const test = sampledIndices(data.test.count, 40, deriveSeed(1, 'eval', 'test'));
+    const testLabels = Uint8Array.from(test, (i) => data.test.labels[i]);
+    plan.chunks.forEach((chunk, k) => {
+      expect(m.perChunk![k].samples).toBe(testSamplesWithMix(testLabels, chunk.classCounts!, deriveSeed(1, 'eval', 'chunk-mix', chunk.id)).length);
+    });
+    // Not the class-incremental rule (every test sample of a class the chunk holds).
+    const ofClasses = plan.chunks.map((chunk) => testLabels.filter((l) => chunk.classes.includes(l)).length);
+    expect(m.perChunk!.map((c) => c.samples)).not.toEqual(ofClasses);
     disposeParams(p);
   });
 

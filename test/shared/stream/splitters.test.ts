@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { STREAM_TYPES, type StreamSpec } from '../../../shared/scenario.js';
+import { STREAM_TYPES, type StreamSpec, type StreamType } from '../../../shared/scenario.js';
 import { SPLITTERS, splitStream } from '../../../shared/stream/index.js';
 import { expectPartition, makeLabels, planKey } from './helpers.js';
 
 const labels = makeLabels(10, 50);
 const groups = [[0, 2, 4, 6], [1, 3], [5, 7, 9], [8]];
 
+/** The fields a stream type needs beyond type and chunks. */
+const needs: Partial<Record<StreamType, Partial<StreamSpec>>> = { dirichlet: { alpha: 1 } };
+
 describe.each(STREAM_TYPES)('%s stream', (type) => {
-  const spec: StreamSpec = { type, chunks: 3 };
+  const spec: StreamSpec = { type, chunks: 3, ...needs[type] };
   const split = (seed: number, s: StreamSpec = spec) => splitStream(s, labels, 10, seed, groups);
 
   it('is registered', () => {
@@ -27,7 +30,7 @@ describe.each(STREAM_TYPES)('%s stream', (type) => {
   });
 
   it('allows a single chunk holding everything', () => {
-    const plan = split(4, { type, chunks: 1 });
+    const plan = split(4, { ...spec, chunks: 1 });
     expect(plan.chunks[0].indices.length).toBe(labels.length);
   });
 });
@@ -74,5 +77,18 @@ describe('random-class stream', () => {
   it('allows one class per chunk', () => {
     const plan = splitStream({ type: 'random-class', chunks: 10 }, labels, 10, 0);
     expect(plan.chunks.every((c) => c.classes.length === 1 && c.indices.length === 50)).toBe(true);
+  });
+});
+
+describe('stream.sizes on the instance stream', () => {
+  it('cuts chunks of the weighted sizes, each at least one sample, and keeps the even split without it', () => {
+    const sizesOf = (sizes?: StreamSpec['sizes']) => splitStream({ type: 'instance', chunks: 3, ...(sizes ? { sizes } : {}) }, labels, 10, 1).chunks.map((c) => c.indices.length);
+    expect(sizesOf()).toEqual([167, 167, 166]);
+    expect(sizesOf([1, 1, 1])).toEqual([167, 167, 166]);
+    // one sample each, then 497 as 3 : 1 : 0 = 372.75, 124.25, 0 (the larger remainder gets the last)
+    expect(sizesOf([3, 1, 1e-9])).toEqual([374, 125, 1]);
+    // power 2: one sample each, then 497 as 1 : 1/4 : 1/9 = 365.14, 91.29, 40.57
+    expect(sizesOf({ type: 'power', exponent: 2 })).toEqual([366, 92, 42]);
+    expectPartition(splitStream({ type: 'instance', chunks: 3, sizes: [3, 1, 1] }, labels, 10, 1), labels);
   });
 });
