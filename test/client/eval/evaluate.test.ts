@@ -48,7 +48,7 @@ describe('per-chunk evaluation', () => {
   });
 
   it('scores each Dirichlet chunk on test samples in its own class mix', () => {
-    const p = createParams(encoderDecls(encoder), 1);
+    const p = createParams(encoderDecls(encoder), 1, encoder.init);
     const plan = planStream(data, { type: 'dirichlet', chunks: 3, alpha: 0.1 }, 1);
     const m = evaluateBackbone(p, encoder.backbone, data, norm, scenario.evaluation, 1, plan);
     // The same seeded 40 test samples the evaluation draws; each chunk gets its mix's subsample.
