@@ -67,12 +67,15 @@ const strategy = strategySchema.default(FINE_TUNE);
  */
 const refused = (message: string) => z.never({ error: message }).optional();
 const noRounds = refused('rounds apply only to mode "fedavg"');
+/** fedavg's participation options, refused by name in the other modes. */
+const noFedavgOptions = { fraction: refused('fraction applies only to mode "fedavg"'), deadline: refused('deadline applies only to mode "fedavg"') };
 
 /** Relay: one stage per chunk, in stream order, with a continual-learning strategy and regularizer. */
 const relayArmSchema = z.strictObject({
   name: armName,
   mode: z.literal('relay'),
   rounds: noRounds,
+  ...noFedavgOptions,
   strategy,
   regularizer: regularizerSchema.optional(),
 });
@@ -82,6 +85,7 @@ const jointArmSchema = z.strictObject({
   name: armName,
   mode: z.literal('joint'),
   rounds: noRounds,
+  ...noFedavgOptions,
   strategy,
   regularizer: regularizerSchema.optional(),
 });
@@ -95,6 +99,13 @@ const fedavgArmSchema = z.strictObject({
    * relay arm's for that chunk) are spread evenly over the rounds.
    */
   rounds: z.number({ error: (issue) => (issue.input === undefined ? 'mode "fedavg" needs rounds (the number of averaging rounds)' : undefined) }).int().positive(),
+  /**
+   * Share of the chunks sampled each round (seeded by the scenario seed, the arm and the
+   * round): round(fraction x chunks), at least 1. Absent: every chunk, every round.
+   */
+  fraction: fraction.optional(),
+  /** Seconds a round waits for its clients; results that arrive later are dropped (counted in results.json). */
+  deadline: z.number().positive().optional(),
   strategy: strategy.refine((s) => s.name === 'fine-tune', 'mode "fedavg" keeps no replay buffer: use strategy "fine-tune"'),
   regularizer: refused('mode "fedavg" takes no regularizer'),
 });
