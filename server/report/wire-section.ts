@@ -33,6 +33,7 @@ export function wireSection(results: Results): string[] {
 /** A line on the results an arm's round deadline dropped, round by round; nothing without a deadline. */
 export function droppedLines(arm: ArmResult): string[] {
   if (!arm.dropped) return [];
+  if (arm.dropped.results === 0) return ['Round deadline: no result dropped.', ''];
   const rounds = arm.stages.filter((s) => s.dropped && s.dropped.taskIds.length > 0);
   const each = rounds.map((s) => `round ${s.stage}: ${s.dropped!.taskIds.length}${s.dropped!.keptPrevious ? ' (none in time: previous model kept)' : ''}`);
   const detail = each.length > 0 ? ` (${each.join('; ')})` : '';

@@ -106,7 +106,7 @@ export function fedavgMatchingNote(input: PlanInput<FedavgArm>): string {
   const unsampled = taking.flatMap((n, k) => (n === 0 ? [k] : []));
   const missing = unsampled.length > 0 ? `; chunk(s) ${unsampled.join(', ')} were never sampled and train none of their ${unsampled.reduce((sum, k) => sum + steps[k], 0)} step(s)` : '';
   return (
-    `${head} with fraction ${arm.fraction} (chunks sampled per round: ${taking.join(', ')} round(s) each); each sampled chunk's client ` +
+    `${head} with fraction ${arm.fraction} (the rounds each chunk is sampled in: ${taking.join(', ')}); each sampled chunk's client ` +
     `trains the steps relay spends on that chunk (${steps.join(', ')}) spread over the rounds it is sampled in${missing}: ` +
     `${total} steps in all against relay's ${relayTotal}; each client's learning-rate schedule spans its chunk's steps`
   );

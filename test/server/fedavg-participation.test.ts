@@ -6,8 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ScenarioError, type ArmSpecOf } from '../../shared/scenario.js';
 import { relaySteps } from '../../server/schedule/build.js';
-import { fedavgMatchingNote, planFedavgRounds, sampledChunks } from '../../server/schedule/fedavg.js';
-import { fedavgMode } from '../../server/schedule/fedavg.js';
+import { fedavgMatchingNote, fedavgMode, planFedavgRounds, sampledChunks } from '../../server/schedule/fedavg.js';
 import { tinyScenario } from '../support/scenario.js';
 
 const sizes = [100, 110, 120, 130, 140];
