@@ -77,6 +77,8 @@ const refused = (message: string) => z.never({ error: message }).optional();
 const noRounds = refused('rounds apply only to mode "fedavg"');
 const noCycles = refused('cycles apply only to mode "relay"');
 const noOrder = refused('order applies only to mode "relay"');
+/** fedavg's participation options, refused by name in the other modes. */
+const noFedavgOptions = { fraction: refused('fraction applies only to mode "fedavg"'), deadline: refused('deadline applies only to mode "fedavg"') };
 
 /**
  * Relay: one stage per chunk visit, with a continual-learning strategy and regularizer.
@@ -87,6 +89,7 @@ const relayArmSchema = z.strictObject({
   name: armName,
   mode: z.literal('relay'),
   rounds: noRounds,
+  ...noFedavgOptions,
   strategy,
   regularizer: regularizerSchema.optional(),
   /** Passes over the chunks; each visit runs 1/cycles of the chunk's one-pass steps. */
@@ -100,6 +103,7 @@ const jointArmSchema = z.strictObject({
   name: armName,
   mode: z.literal('joint'),
   rounds: noRounds,
+  ...noFedavgOptions,
   strategy,
   regularizer: regularizerSchema.optional(),
   cycles: noCycles,
@@ -115,6 +119,13 @@ const fedavgArmSchema = z.strictObject({
    * relay arm's for that chunk) are spread evenly over the rounds.
    */
   rounds: z.number({ error: (issue) => (issue.input === undefined ? 'mode "fedavg" needs rounds (the number of averaging rounds)' : undefined) }).int().positive(),
+  /**
+   * Share of the chunks sampled each round (seeded by the scenario seed, the arm and the
+   * round): round(fraction x chunks), at least 1. Absent: every chunk, every round.
+   */
+  fraction: fraction.optional(),
+  /** Seconds a round waits for its clients; results that arrive later are dropped (counted in results.json). */
+  deadline: z.number().positive().optional(),
   strategy: strategy.refine((s) => s.name === 'fine-tune', 'mode "fedavg" keeps no replay buffer: use strategy "fine-tune"'),
   regularizer: refused('mode "fedavg" takes no regularizer'),
   cycles: noCycles,

@@ -4,17 +4,29 @@
  */
 import type { MetricsOf, WireTask } from '../../shared/protocol.js';
 
-/** Wire bytes of a hand-off, each way. */
-export interface HandoffBytes {
+/** Wire bytes each way. */
+export interface WireBytes {
   sent: number;
   received: number;
+}
+
+/** Wire bytes of a hand-off, each way: model states and replay buffers together. */
+export interface HandoffBytes extends WireBytes {
+  /** The part of them that carried replay buffers (the rest carried states); absent where not told apart. */
+  replay?: WireBytes;
+}
+
+/** `sent` and `received` summed over `bytes`. */
+export function sumWireBytes(bytes: readonly WireBytes[]): WireBytes {
+  return { sent: bytes.reduce((n, b) => n + b.sent, 0), received: bytes.reduce((n, b) => n + b.received, 0) };
 }
 
 /** The wire bytes of several tasks' hand-offs together, as a field to spread (none when no task has any). */
 export function sumHandoffBytes(outcomes: readonly Pick<TaskOutcome<unknown>, 'handoffBytes'>[]): { handoffBytes?: HandoffBytes } {
   const counted = outcomes.flatMap((o) => (o.handoffBytes ? [o.handoffBytes] : []));
   if (counted.length === 0) return {};
-  return { handoffBytes: { sent: counted.reduce((n, b) => n + b.sent, 0), received: counted.reduce((n, b) => n + b.received, 0) } };
+  const replay = counted.flatMap((b) => (b.replay ? [b.replay] : []));
+  return { handoffBytes: { ...sumWireBytes(counted), ...(replay.length > 0 ? { replay: sumWireBytes(replay) } : {}) } };
 }
 
 /** The result of one task on one client. */

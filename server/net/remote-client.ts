@@ -80,7 +80,7 @@ export interface RemoteClientOptions {
 
 interface Running {
   task: WireTask;
-  resolve(outcome: { metrics: unknown; state: Uint8Array | null; replay: Uint8Array | null; downloadSeconds: number; receivedBytes: number }): void;
+  resolve(outcome: { metrics: unknown; state: Uint8Array | null; replay: Uint8Array | null; downloadSeconds: number; receivedBytes: number; receivedReplayBytes: number }): void;
   reject(err: Error): void;
 }
 
@@ -117,18 +117,19 @@ export class RemoteClient implements TaskClient {
     try {
       const uploadStart = performance.now();
       const onResend = (err: TransferError, attempt: number) => log.warn({ attempt, code: err.code }, `re-sending a damaged upload: ${err.message}`);
-      let sentBytes = 0;
+      const sentBytes = { state: 0, replay: 0 };
       const upload = async (bytes: Uint8Array | null, kind: 'state' | 'replay') => {
         if (!bytes) return null;
         const sent = await this.untilGone(sendBlob(this.socket, encodeTaskBlob(bytes, task, kind), { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs, onResend }));
-        sentBytes += sent.bytesSent;
+        sentBytes[kind] += sent.bytesSent;
         return sent.id;
       };
       const stateBlobId = await upload(state, 'state');
       const replayBlobId = await upload(replay, 'replay');
+      const sentTotal = sentBytes.state + sentBytes.replay;
       const uploadSeconds = (performance.now() - uploadStart) / 1000;
-      log.debug({ bytes: (state?.byteLength ?? 0) + (replay?.byteLength ?? 0), wireBytes: sentBytes, seconds: uploadSeconds }, 'blobs uploaded');
-      if (sentBytes > 0) this.options.observer?.handOff(this.id, task, 'to-client', sentBytes, uploadSeconds);
+      log.debug({ bytes: (state?.byteLength ?? 0) + (replay?.byteLength ?? 0), wireBytes: sentTotal, seconds: uploadSeconds }, 'blobs uploaded');
+      if (sentTotal > 0) this.options.observer?.handOff(this.id, task, 'to-client', sentTotal, uploadSeconds);
 
       const result = new Promise<Parameters<Running['resolve']>[0]>((resolve, reject) => {
         this.running = { task, resolve, reject };
@@ -157,7 +158,7 @@ export class RemoteClient implements TaskClient {
         state: outcome.state,
         replay: outcome.replay,
         handoffSeconds: uploadSeconds + outcome.downloadSeconds,
-        handoffBytes: { sent: sentBytes, received: outcome.receivedBytes },
+        handoffBytes: { sent: sentTotal, received: outcome.receivedBytes, replay: { sent: sentBytes.replay, received: outcome.receivedReplayBytes } },
         clientId: this.id,
       };
     } catch (err) {
@@ -211,6 +212,7 @@ export class RemoteClient implements TaskClient {
         replay: replayBytes,
         downloadSeconds: (state?.seconds ?? 0) + (replay?.seconds ?? 0) + decodeSeconds,
         receivedBytes: (state?.bytes.byteLength ?? 0) + (replay?.bytes.byteLength ?? 0),
+        receivedReplayBytes: replay?.bytes.byteLength ?? 0,
       });
       return { ok: true };
     } catch (err) {

@@ -11,6 +11,7 @@ import { analysisSection, forgettingSection, type FigureLink } from './report-an
 import type { OverheadSummary } from '../run/overhead.js';
 import type { ArmResult, FinalResult, Results } from './results.js';
 import { modeOf, type ArmLabels } from '../schedule/index.js';
+import { droppedLines, wireSection } from './wire-section.js';
 
 /** Renders results.json as Markdown; `link` embeds the figures that were rendered. */
 export function renderReport(results: Results, link: FigureLink = () => []): string {
@@ -24,11 +25,11 @@ export function renderReport(results: Results, link: FigureLink = () => []): str
     '',
   );
   for (const arm of results.arms) {
-    lines.push(...armTable(arm, labelsOf(results, arm)), '');
+    lines.push(...armTable(arm, labelsOf(results, arm)), '', ...droppedLines(arm));
     // With an instance stream every chunk holds every class: the matrix would repeat itself.
     if (arm.accuracyMatrix && s.stream.type !== 'instance') lines.push(...matrixTable(arm), '', ...link(`accuracy-${fileStem(arm.name)}.svg`));
   }
-  lines.push(...comparison(results), '');
+  lines.push(...comparison(results), '', ...wireSection(results));
   lines.push(`Compute matching: ${results.computeMatching}.`, '');
   if (results.coordinatorOverhead) lines.push(`Coordinator overhead per stage, all arms (a result arrived → the arm's next task sent): ${overheadText(results.coordinatorOverhead)}.`, '');
   const forgetting = forgettingSection(results);

@@ -14,6 +14,8 @@ import { forgettingMetrics, type ForgettingMetrics } from './forgetting.js';
 import { summarizeOverhead, type OverheadSummary } from '../run/overhead.js';
 import type { ClientSnapshot } from '../clients/registry.js';
 import { modeOf, type ArmRun } from '../schedule/index.js';
+import type { DroppedResults } from '../schedule/deadline.js';
+import { armDropped, armWireBytes, droppedNote, type ArmWireBytes } from './arm-totals.js';
 
 export interface EvalResult {
   knnTop1: number;
@@ -48,7 +50,13 @@ export interface StageResult {
    * Wire bytes moved in the stage's hand-offs: `sent` to its client(s), every chunk and
    * re-send included; `received` from them. Absent in runs recorded before it was measured.
    */
-  handoffBytes?: { sent: number; received: number };
+  handoffBytes?: { sent: number; received: number; replay?: { sent: number; received: number } };
+  /**
+   * With a round deadline (fedavg's `deadline`): the results that came too late and were
+   * left out of the average (`taskIds`, their planned `steps`), and whether none came in
+   * time, so the round kept the previous model (`keptPrevious`).
+   */
+  dropped?: DroppedResults;
   /** Coordinator overhead before this stage's task(s) went out (see `coordinatorOverhead`). */
   overheadSeconds?: number[];
   imagesPerSecond: number;
@@ -86,6 +94,10 @@ export interface ArmResult {
   accuracyMatrix?: AccuracyMatrix;
   /** Relay arms scored per chunk after every stage: metrics of the accuracy matrix. */
   forgetting?: { linear: ForgettingMetrics; knn: ForgettingMetrics };
+  /** Wire bytes of the arm's hand-offs, the sum of its stages' `handoffBytes` (see armWireBytes). */
+  wireBytes?: ArmWireBytes;
+  /** With a round deadline: results dropped over all rounds, their planned steps, and rounds that kept the previous model. */
+  dropped?: { results: number; steps: number; roundsKeptPrevious: number };
 }
 
 export interface Results {
@@ -122,12 +134,13 @@ export interface ResultsInput {
 export function buildResults(input: ResultsInput): Results {
   const backends = [...new Set(input.clients.map((c) => c.backend ?? 'unknown'))].sort();
   const overhead = input.arms.flatMap((arm) => arm.stages.flatMap((s) => s.overheadSeconds ?? []));
+  const arms = input.arms.map(armResult).map((arm) => withForgetting(arm, input.randomInit));
   return {
     backend: backends.join(', ') || 'unknown',
     scenario: input.scenario,
     randomInit: evalResult(input.randomInit),
-    arms: input.arms.map(armResult).map((arm) => withForgetting(arm, input.randomInit)),
-    computeMatching: input.computeMatching,
+    arms,
+    computeMatching: input.computeMatching + droppedNote(arms),
     coordinatorOverhead: summarizeOverhead(overhead),
     stream: input.stream,
     clients: input.clients.map(({ id, hostname, pid, backend, backendReason, device, address }) => ({ id, hostname, pid, ...(backend ? { backend } : {}), ...(backendReason ? { backendReason } : {}), ...(device ? { device } : {}), ...(address ? { address } : {}) })),
@@ -155,6 +168,7 @@ function armResult(run: ArmRun): ArmResult {
       trainSeconds: s.metrics.trainSeconds,
       handoffSeconds: s.handoffSeconds,
       ...(s.handoffBytes ? { handoffBytes: s.handoffBytes } : {}),
+      ...(s.dropped ? { dropped: s.dropped } : {}),
       ...(s.overheadSeconds ? { overheadSeconds: s.overheadSeconds } : {}),
       imagesPerSecond: s.metrics.imagesPerSecond,
       dataWaitSeconds: s.metrics.dataWaitSeconds,
@@ -167,6 +181,8 @@ function armResult(run: ArmRun): ArmResult {
   const sum = (key: 'steps' | 'trainSeconds' | 'handoffSeconds') => stages.reduce((total, s) => total + s[key], 0);
   const matrix = accuracyMatrix(stages, mode.sequential);
   const overhead = summarizeOverhead(stages.flatMap((s) => s.overheadSeconds ?? []));
+  const wireBytes = armWireBytes(stages);
+  const dropped = armDropped(stages);
   return {
     name: run.arm.name,
     mode: run.arm.mode,
@@ -179,6 +195,8 @@ function armResult(run: ArmRun): ArmResult {
     final: run.error === undefined ? { ...last.eval!, steps: sum('steps'), trainSeconds: sum('trainSeconds'), handoffSeconds: sum('handoffSeconds') } : null,
     ...(run.error !== undefined ? { error: run.error } : {}),
     ...(matrix ? { accuracyMatrix: matrix } : {}),
+    ...(wireBytes ? { wireBytes } : {}),
+    ...(dropped ? { dropped } : {}),
   };
 }
 

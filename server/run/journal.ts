@@ -59,7 +59,8 @@ const stageSchema = z.strictObject({
   client: z.string(),
   metrics: trainMetricsSchema,
   handoffSeconds: z.number().min(0),
-  handoffBytes: z.strictObject({ sent: nonNegativeInt, received: nonNegativeInt }).optional(),
+  handoffBytes: z.strictObject({ sent: nonNegativeInt, received: nonNegativeInt, replay: z.strictObject({ sent: nonNegativeInt, received: nonNegativeInt }).optional() }).optional(),
+  dropped: z.strictObject({ taskIds: z.array(z.string()), steps: nonNegativeInt, keptPrevious: z.boolean() }).optional(),
   overheadSeconds: z.array(z.number().min(0)).optional(),
   /** Paths relative to the run folder. */
   checkpoint: z.strictObject({ state: z.string().min(1), replay: z.string().min(1).nullable(), sha256: z.strictObject({ state: hex64, replay: hex64.nullable() }) }),
@@ -207,6 +208,7 @@ export class RunJournal {
       metrics: s.metrics,
       handoffSeconds: s.handoffSeconds,
       ...(s.handoffBytes ? { handoffBytes: s.handoffBytes } : {}),
+      ...(s.dropped ? { dropped: s.dropped } : {}),
       ...(s.overheadSeconds ? { overheadSeconds: s.overheadSeconds } : {}),
       checkpoint: { state: join(this.runDir, s.checkpoint.state), replay: s.checkpoint.replay && join(this.runDir, s.checkpoint.replay), sha256: s.checkpoint.sha256 },
     }));
@@ -239,6 +241,7 @@ export class RunJournal {
       metrics: record.metrics,
       handoffSeconds: record.handoffSeconds,
       ...(record.handoffBytes ? { handoffBytes: record.handoffBytes } : {}),
+      ...(record.dropped ? { dropped: record.dropped } : {}),
       ...(record.overheadSeconds ? { overheadSeconds: record.overheadSeconds } : {}),
       checkpoint: {
         state: relativePath(record.checkpoint.state),

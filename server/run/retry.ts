@@ -85,6 +85,8 @@ export interface RetryHooks {
   onRetry?: (event: RetryEvent) => void | Promise<void>;
   /** Called as the task is handed to a client, on every attempt (measures coordinator overhead). */
   onDispatch?: (clientId: string) => void;
+  /** Aborted when nobody waits for the task any more (a round deadline passed): it is neither sent nor retried after that. */
+  abandoned?: AbortSignal;
 }
 
 /** Runs `task` on a client from `pool`, again on another after a lost client, up to `policy.retries` times. */
@@ -105,6 +107,10 @@ export async function runWithRetries<T extends WireTask>(
     let pause = 0;
     let end: TaskEnd = 'failed';
     try {
+      if (hooks.abandoned?.aborted) {
+        end = 'done'; // the client did nothing wrong
+        throw new TaskFailure(task.taskId, null, attempt - 1, `task ${task.taskId} abandoned before it was sent (its round closed)`);
+      }
       hooks.onDispatch?.(client.id);
       const outcome = await client.runTask(task, state, replay);
       // Metrics that contradict the task are refused (not retried: the client answered, wrongly).
@@ -125,6 +131,8 @@ export async function runWithRetries<T extends WireTask>(
           continue;
         }
       }
+      if (err instanceof TaskFailure) throw err;
+      if (hooks.abandoned?.aborted) throw new TaskFailure(task.taskId, client.id, attempt, naming(client.id, `abandoned (its round closed): ${reason}`), { cause: err });
       if (!isLostClient(err)) throw new TaskFailure(task.taskId, client.id, attempt, naming(client.id, reason), { cause: err });
       lost.push(naming(client.id, reason));
       if (err instanceof TaskError && err.notAccepted && ++unaccepted <= MAX_UNACCEPTED_ATTEMPTS) {

@@ -85,8 +85,8 @@ export interface ArmMode<A extends ArmSpec = ArmSpec, S extends PlannedStage = P
   configure(stage: S, previous: HandOff | null, input: PlanInput<A>): StageTask[];
   /**
    * The stage's output from its tasks' results, in the order `configure` gave the tasks.
-   * Results come as a list so that a loop with a round deadline could hand over only
-   * those that arrived in time.
+   * With a round deadline (`deadlineSeconds`) the loop hands over only those that arrived
+   * in time, never none.
    */
   aggregate(stage: S, results: readonly StageTaskResult[], input: PlanInput<A>): StageOutput;
   /**
@@ -103,4 +103,10 @@ export interface ArmMode<A extends ArmSpec = ArmSpec, S extends PlannedStage = P
   labels(arm: A): ArmLabels;
   /** A sentence of results.json's `computeMatching` on how this arm's steps were matched, or null. */
   matchingNote(input: PlanInput<A>): string | null;
+  /**
+   * Seconds a stage waits for its tasks' results, or null to wait for all (the default).
+   * The loop hands `aggregate` the results that arrived in time, drops the rest (counted in
+   * the stage record) and, when none arrived, keeps the previous stage's output.
+   */
+  deadlineSeconds?(arm: A): number | null;
 }

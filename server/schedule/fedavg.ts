@@ -11,6 +11,7 @@ import { averageStates } from '../states/average-states.js';
 import type { ArmMode, PlannedStage, StageTaskResult } from './arm-mode.js';
 import { buildTrainTask, relaySteps, type PlanInput } from './build.js';
 import { evalTaskFor } from './eval-task.js';
+import { deriveSeed, sampledIndices } from '../../shared/random.js';
 import { returnedState } from './one-task-stage.js';
 
 type FedavgArm = ArmSpecOf<'fedavg'>;
@@ -27,45 +28,87 @@ export interface FedavgRound {
 }
 
 /**
+ * The chunks that train in each round, ascending: all of them, or with `fraction` below 1
+ * round(fraction x chunks) of them (at least one), drawn afresh every round from a seed of
+ * the scenario seed, the arm and the round, so the plan stays a pure function.
+ */
+export function sampledChunks(input: PlanInput<FedavgArm>): number[][] {
+  const { arm, scenario } = input;
+  const chunks = scenario.stream.chunks;
+  const take = Math.max(1, Math.round((arm.fraction ?? 1) * chunks));
+  return Array.from({ length: arm.rounds }, (_, r) => [...sampledIndices(chunks, take, deriveSeed(scenario.seed, 'fedavg-participation', arm.name, r))]);
+}
+
+/** Rounds each chunk trains in. */
+function participation(sampled: readonly number[][], chunks: number): number[] {
+  const rounds = new Array<number>(chunks).fill(0);
+  for (const round of sampled) for (const k of round) rounds[k]++;
+  return rounds;
+}
+
+/**
  * Each chunk gets exactly the optimizer steps relay spends on it, spread evenly over the
- * rounds (the first `steps mod rounds` rounds take one more), so the arm's total matches
- * relay and joint. Each client's learning-rate schedule spans its chunk's steps, so all
- * clients are at the same point of the schedule at the end of every round.
+ * rounds it is sampled in (the first `steps mod rounds` of them take one more), so the
+ * arm's total matches relay and joint; a chunk sampled in fewer rounds (`fraction` below 1)
+ * takes more steps per round (about 1/fraction as many), and a chunk never sampled trains
+ * none (the matching note says so). Each client's learning-rate schedule spans its
+ * chunk's steps, so all clients are at the same point of the schedule at the end of every
+ * round they take part in.
  */
 export function planFedavgRounds(input: PlanInput): FedavgRound[] {
   const { arm } = input;
   const rounds = arm.rounds;
-  if (rounds === undefined) throw new Error(`arm ${arm.name}: not a fedavg arm with rounds`);
+  if (arm.mode !== 'fedavg' || rounds === undefined) throw new Error(`arm ${arm.name}: not a fedavg arm with rounds`);
   const chunkSteps = relaySteps(input);
+  const sampled = sampledChunks({ ...input, arm });
+  const taking = participation(sampled, chunkSteps.length);
   chunkSteps.forEach((steps, k) => {
-    if (steps < rounds) throw new Error(`arm ${arm.name}: rounds (${rounds}) exceeds chunk ${k}'s ${steps} optimizer step(s); lower arms.rounds or raise training.epochsPerChunk`);
+    if (steps >= taking[k]) return;
+    if (arm.fraction === undefined) throw new Error(`arm ${arm.name}: rounds (${rounds}) exceeds chunk ${k}'s ${steps} optimizer step(s); lower arms.rounds or raise training.epochsPerChunk`);
+    throw new Error(`arm ${arm.name}: chunk ${k} is sampled in ${taking[k]} round(s), more than its ${steps} optimizer step(s); lower arms.rounds or raise training.epochsPerChunk`);
   });
-  const totalSteps = chunkSteps.reduce((a, b) => a + b, 0);
+  const totalSteps = chunkSteps.reduce((sum, steps, k) => sum + (taking[k] > 0 ? steps : 0), 0);
   const chunks = chunkSteps.length;
   const done = new Array<number>(chunks).fill(0);
+  const visits = new Array<number>(chunks).fill(0);
   let roundStart = 0;
-  return Array.from({ length: rounds }, (_, r) => {
+  return sampled.map((roundChunks, r) => {
     const evaluate = input.scenario.evaluation.everyStage || r === rounds - 1;
-    const clients = chunkSteps.map((steps, k) => {
-      const local = Math.floor(steps / rounds) + (r < steps % rounds ? 1 : 0);
+    const clients = roundChunks.map((k) => {
+      const steps = chunkSteps[k];
+      const local = Math.floor(steps / taking[k]) + (visits[k]++ < steps % taking[k] ? 1 : 0);
       const task = buildTrainTask(input, { stage: r * chunks + k, chunks: [k], steps: local, startStep: done[k], totalSteps: steps, replay: { mode: 'none' }, evaluate: false });
       done[k] += local;
       return { ...task, taskId: `${arm.name}:round-${r}:chunk-${k}` };
     });
     const roundSteps = clients.reduce((sum, t) => sum + t.steps, 0);
-    const round = buildTrainTask(input, { stage: r, chunks: chunkSteps.map((_, k) => k), steps: roundSteps, startStep: roundStart, totalSteps, replay: { mode: 'none' }, evaluate });
+    const round = buildTrainTask(input, { stage: r, chunks: roundChunks, steps: roundSteps, startStep: roundStart, totalSteps, replay: { mode: 'none' }, evaluate });
     roundStart += roundSteps;
     return { round: { ...round, taskId: `${arm.name}:round-${r}` }, clients };
   });
 }
 
-/** How fedavg's compute was matched, for results.json. */
+/** How fedavg's compute was matched, for results.json: the exact planned total against relay's. */
 export function fedavgMatchingNote(input: PlanInput<FedavgArm>): string {
+  const { arm } = input;
   const steps = relaySteps(input);
+  const relayTotal = steps.reduce((a, b) => a + b, 0);
+  const head = `fedavg arm ${arm.name} runs ${arm.rounds} round(s)`;
+  if (arm.fraction === undefined) {
+    return (
+      `${head}; each chunk's client trains, over all rounds, exactly the ` +
+      `steps relay spends on that chunk (${steps.join(', ')}), spread evenly over the rounds, so the total is the same ` +
+      `${relayTotal} steps; each client's learning-rate schedule spans its chunk's steps`
+    );
+  }
+  const taking = participation(sampledChunks(input), steps.length);
+  const total = planFedavgRounds(input).reduce((sum, r) => sum + r.round.steps, 0);
+  const unsampled = taking.flatMap((n, k) => (n === 0 ? [k] : []));
+  const missing = unsampled.length > 0 ? `; chunk(s) ${unsampled.join(', ')} were never sampled and train none of their ${unsampled.reduce((sum, k) => sum + steps[k], 0)} step(s)` : '';
   return (
-    `fedavg arm ${input.arm.name} runs ${input.arm.rounds} round(s); each chunk's client trains, over all rounds, exactly the ` +
-    `steps relay spends on that chunk (${steps.join(', ')}), spread evenly over the rounds, so the total is the same ` +
-    `${steps.reduce((a, b) => a + b, 0)} steps; each client's learning-rate schedule spans its chunk's steps`
+    `${head} with fraction ${arm.fraction} (the rounds each chunk is sampled in: ${taking.join(', ')}); each sampled chunk's client ` +
+    `trains the steps relay spends on that chunk (${steps.join(', ')}) spread over the rounds it is sampled in${missing}: ` +
+    `${total} steps in all against relay's ${relayTotal}; each client's learning-rate schedule spans its chunk's steps`
   );
 }
 
@@ -121,8 +164,13 @@ export const fedavgMode: ArmMode<FedavgArm, FedavgStage> = {
   },
   // The clients' tasks do not evaluate: the average is scored on a client of its own.
   evaluation: ({ record }, { scenario }) => (record.evaluation ? evalTaskFor(scenario, `${record.taskId}:eval`) : null),
-  busyClients: (_arm, scenario) => scenario.stream.chunks,
+  busyClients: (arm, scenario) => Math.max(1, Math.round((arm.fraction ?? 1) * scenario.stream.chunks)),
   strategyName: () => 'none',
-  labels: (arm) => ({ heading: `fedavg, ${arm.rounds} round(s); each stage is a round`, comparison: `fedavg (${arm.rounds} rounds)` }),
+  labels(arm) {
+    const options = [...(arm.fraction !== undefined ? [`fraction ${arm.fraction}`] : []), ...(arm.deadline !== undefined ? [`deadline ${arm.deadline} s`] : [])];
+    const extra = options.map((o) => `, ${o}`).join('');
+    return { heading: `fedavg, ${arm.rounds} round(s)${extra}; each stage is a round`, comparison: `fedavg (${arm.rounds} rounds${extra})` };
+  },
   matchingNote: fedavgMatchingNote,
+  deadlineSeconds: (arm) => arm.deadline ?? null,
 };

@@ -15,7 +15,8 @@ import type { CheckpointPaths, CheckpointWriter } from '../run/checkpoints.js';
 import { OverheadClock } from '../run/overhead.js';
 import { NO_RETRIES, runWithRetries, type RetryEvent, type RetryPolicy } from '../run/retry.js';
 import type { ClientPool, HandoffBytes } from '../clients/pool.js';
-import type { ArmMode, HandOff, PlannedStage } from './arm-mode.js';
+import type { ArmMode, HandOff, PlannedStage, StageTask, StageTaskResult } from './arm-mode.js';
+import { keptOutput, runUntilDeadline, type DroppedResults } from './deadline.js';
 import type { PlanInput } from './build.js';
 import { ARM_MODES, modeOf, type ArmModes } from './modes.js';
 import type { EventSink } from '../observe/bus.js';
@@ -31,6 +32,8 @@ export interface StageRecord {
   handoffSeconds: number;
   /** Wire bytes of the stage's hand-offs (to and from its client(s)), when they crossed a wire. */
   handoffBytes?: HandoffBytes;
+  /** With a round deadline (fedavg's `deadline`): the results it dropped, none included. */
+  dropped?: DroppedResults;
   checkpoint: CheckpointPaths;
   /**
    * Coordinator overhead before this stage's task(s) went out: seconds from the arm's
@@ -112,7 +115,7 @@ async function runStage(mode: ArmMode, stage: PlannedStage, previous: HandOff | 
   const { record } = stage;
   const tasks = mode.configure(stage, previous, input);
   options.logger?.info({ arm: arm.name, stage: record.stage, chunks: record.data.chunks, steps: record.steps, tasks: tasks.length }, 'stage starting');
-  const send = async <T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null) => {
+  const send = async <T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null, abandoned?: AbortSignal) => {
     const outcome = await runWithRetries(options.pool, task, state, replay, options.retry ?? NO_RETRIES, {
       logger: options.logger,
       context: { arm: arm.name, stage: record.stage },
@@ -121,12 +124,28 @@ async function runStage(mode: ArmMode, stage: PlannedStage, previous: HandOff | 
         return options.onRetry?.(arm, record.stage, event);
       },
       onDispatch: () => clock.taskSent(),
+      ...(abandoned ? { abandoned } : {}),
     });
-    clock.resultArrived();
+    if (!abandoned?.aborted) clock.resultArrived();
     return outcome;
   };
-  const results = await Promise.all(tasks.map(async ({ task, state, replay }) => ({ task, outcome: await send(task, state, replay) })));
-  const output = mode.aggregate(stage, results, input);
+  const run = async ({ task, state, replay }: StageTask, abandoned?: AbortSignal): Promise<StageTaskResult> => ({ task, outcome: await send(task, state, replay, abandoned) });
+  const deadline = mode.deadlineSeconds?.(arm) ?? null;
+  let results: StageTaskResult[];
+  let dropped: DroppedResults | undefined;
+  if (deadline === null) results = await Promise.all(tasks.map((t) => run(t)));
+  else {
+    const inTime = await runUntilDeadline(
+      tasks.map((t) => (abandoned: AbortSignal) => run(t, abandoned)),
+      deadline,
+      (i, end) => options.logger?.info({ arm: arm.name, stage: record.stage, taskId: tasks[i].task.taskId, failed: end.error !== undefined }, 'result after the round deadline ignored'),
+    );
+    results = inTime.results.filter((r): r is StageTaskResult => r !== undefined);
+    const late = inTime.late.map((i) => tasks[i].task);
+    dropped = { taskIds: late.map((t) => t.taskId), steps: late.reduce((sum, t) => sum + t.steps, 0), keptPrevious: results.length === 0 };
+    if (late.length > 0) options.logger?.warn({ arm: arm.name, stage: record.stage, deadline, dropped: dropped.taskIds }, 'round deadline passed: late results dropped');
+  }
+  const output = results.length > 0 ? mode.aggregate(stage, results, input) : keptOutput(previous, deadline ?? 0);
   const evalTask = mode.evaluation(stage, input);
   const evaluation = evalTask ? (await send(evalTask, output.state, null)).metrics : undefined;
   const checkpoint = await options.checkpoints.write(arm.name, record.stage, output.state, output.replay);
@@ -139,6 +158,7 @@ async function runStage(mode: ArmMode, stage: PlannedStage, previous: HandOff | 
     metrics,
     handoffSeconds: output.handoffSeconds,
     ...(output.handoffBytes ? { handoffBytes: output.handoffBytes } : {}),
+    ...(dropped ? { dropped } : {}),
     checkpoint,
     ...(overheadSeconds.length > 0 ? { overheadSeconds } : {}),
   };

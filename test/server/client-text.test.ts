@@ -102,7 +102,7 @@ describe('text a client supplies', () => {
 
     const report = await readFile(join(dir, 'report.md'), 'utf8');
     expect(takeovers(report)).toEqual([]);
-    expect(report.split('\n').filter((line) => line.startsWith('#'))).toEqual(['# tiny', '## relay (relay, fine-tune)', '## joint (joint)', '## Final comparison']);
+    expect(report.split('\n').filter((line) => line.startsWith('#'))).toEqual(['# tiny', '## relay (relay, fine-tune)', '## joint (joint)', '## Final comparison', '## Bytes on the wire']);
     expect(report).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(report).toMatch(/^\*\*Failed\*\* after 0 finished stage\(s\): arm joint, stage 0: client fake-\d: task joint:stage-0 failed: .*\\\[click\\\]\(http:\/\/evil\.example\)/m);
     // Every row of every table has as many cells as its header.

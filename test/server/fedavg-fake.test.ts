@@ -3,11 +3,14 @@
  * real ModelStates: rounds run in parallel, states are averaged weighted by chunk size,
  * every round is checkpointed and journaled, results and report show fedavg beside relay
  * and joint at the same total steps, and a cut-short fedavg arm resumes after its last round.
+ * With a round deadline, a straggler's result is dropped and counted, and the round
+ * averages the others.
  */
 import { FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { Progress, TrainTask } from '../../shared/tasks.js';
 import { decodeState } from '../../shared/state/model-state.js';
 import { silentLogger } from '../../shared/log.js';
 import { CheckpointStore } from '../../server/run/checkpoints.js';
@@ -93,5 +96,41 @@ describe('the fedavg arm (in-process fake clients)', () => {
     expect(healthy.engines.flatMap((e) => e.calls.map((c) => c.taskId)).sort()).toEqual(['fedavg:round-1:chunk-0', 'fedavg:round-1:chunk-1', 'fedavg:round-1:chunk-2', 'fedavg:round-1:eval']);
     expect(comparableResults(await readResults(cut))).toEqual(comparableResults(await readResults(join(dir, 'whole'))));
     expect(await checkpointFiles(cut)).toEqual(await checkpointFiles(join(dir, 'whole')));
+  });
+
+  it('with a round deadline, drops the straggler’s result, averages the others, and counts it in results.json and the report', async () => {
+    const straggler = 'fedavg:round-0:chunk-1';
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    /** Holds the straggler's task until the test lets it go (or 60 s), so only the deadline decides. */
+    class SlowEngine extends ModelStateFakeEngine {
+      override async train(task: TrainTask, state: Uint8Array | null, replay: Uint8Array | null, onProgress: (p: Progress) => void) {
+        if (task.taskId === straggler) await Promise.race([released, new Promise((r) => setTimeout(r, 60_000).unref())]);
+        return super.train(task, state, replay, onProgress);
+      }
+    }
+    const scenario = tinyScenario({ arms: [{ ...arms[2], deadline: 4 }] });
+    const clients = inProcessClients({}, (o) => new SlowEngine(o));
+    // A client more than chunks: the straggler keeps its client busy into the next round.
+    const summary = await runScenario({ scenario, outDir: dir, clients: 4, resultCheck: FAKE_RESULT_CHECK, launch: clients.launcher, logger: silentLogger() });
+    release();
+    expect(summary.failures).toEqual([]);
+
+    const results = await readResults(dir);
+    const fedavg = results.arms[0];
+    expect(fedavg.stages.map((s) => s.dropped)).toEqual([
+      { taskIds: [straggler], steps: 4, keptPrevious: false },
+      { taskIds: [], steps: 0, keptPrevious: false },
+    ]);
+    expect(fedavg.dropped).toEqual({ results: 1, steps: 4, roundsKeptPrevious: 0 });
+    expect(fedavg.stages.map((s) => s.steps)).toEqual([8, 10]);
+    expect(fedavg.final!.steps).toBe(18);
+    // Round 0 averaged chunks 0 and 2 only (sizes 100 and 120); round 1 all three.
+    const roundGain = (1 * 100 + 2 * 110 + 3 * 120) / 330;
+    expect(fedavg.final!.knnTop1).toBeCloseTo(((1 * 100 + 3 * 120) / 220 + roundGain) / 100, 5);
+    expect(results.computeMatching).toMatch(/arm fedavg's round deadline dropped 1 late result\(s\) of 4 planned step\(s\), so its averages took 18 of its 22 planned step\(s\)/);
+    const report = await readFile(join(dir, 'report.md'), 'utf8');
+    expect(report).toMatch(/## fedavg \(fedavg, 2 round\(s\), deadline 4 s;/);
+    expect(report).toContain('Round deadline: 1 late result(s) dropped, 4 planned step(s) (round 0: 1).');
   });
 });
