@@ -15,7 +15,8 @@ import { createLogger, type Logger } from '../shared/log.js';
 import { BACKEND_NAMES, loadScenario, ScenarioError, type BackendName, type Scenario } from '../shared/scenario.js';
 import { JournalError } from '../server/run/journal.js';
 import { resumeRun } from '../server/run/resume.js';
-import { runScenario, whereTheRunIs, type RunScenarioOptions, type RunSummary } from '../server/run/run.js';
+import { runSeededScenario, withSeedCount } from '../server/run/seeds.js';
+import { whereTheRunIs, type RunScenarioOptions, type RunSummary } from '../server/run/run.js';
 import { listenWarning, MIN_TOKEN_LENGTH, serveToken } from '../server/net/listen-policy.js';
 import { readTlsCredentials, TlsSetupError, type TlsCredentials } from '../server/net/tls.js';
 import { loadSuite, runSuite } from '../server/run/suite.js';
@@ -28,6 +29,7 @@ interface ScenarioOptions {
 }
 
 interface RunOptions extends ScenarioOptions, ViewerCliOptions {
+  seeds?: number;
   backend?: BackendName;
   clients?: number;
   threads?: number;
@@ -35,6 +37,7 @@ interface RunOptions extends ScenarioOptions, ViewerCliOptions {
 }
 
 interface ServeOptions extends ScenarioOptions, ViewerCliOptions {
+  seeds?: number;
   port: number;
   token?: string;
   allowShortToken?: boolean;
@@ -66,6 +69,7 @@ export function buildProgram(): Command {
     .argument('<scenario>', 'scenario JSON file')
     .option('--out <dir>', 'output folder (default runs/<scenario-name>-<timestamp>)')
     .option('--set <key.path=value>', 'override a scenario field (repeatable)', collect, [])
+    .option('--seeds <n>', 'run every arm and the random-init floor with N seeds, seed .. seed+N-1 (overrides the scenario\'s seeds); results.json adds means and 95% intervals', positiveInt)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend of the clients').choices(BACKEND_NAMES))
     .option('--clients <n>', 'client processes to spawn (default: one per chunk)', positiveInt)
     .option('--threads <n>', 'compute threads per client (default: the cores shared among clients training at once)', positiveInt)
@@ -74,7 +78,7 @@ export function buildProgram(): Command {
     .option('--no-dashboard', 'do not serve the dashboard')
     .option('--dashboard-host <host>', 'address the dashboard is served through (default 127.0.0.1; 0.0.0.0 for every address the coordinator listens on)')
     .action(async (file: string, opts: RunOptions) => {
-      const scenario = load(file, opts.set);
+      const scenario = load(file, opts.set, opts.seeds);
       await execute(scenario, opts.out, { clients: opts.clients, backend: opts.backend, threads: opts.threads, gpus: opts.gpus, listen: viewers(opts, undefined) });
     });
 
@@ -84,13 +88,14 @@ export function buildProgram(): Command {
     .argument('<folder>', 'folder of scenario JSON files')
     .option('--out <dir>', 'output folder (default runs/suite-<timestamp>)')
     .option('--set <key.path=value>', 'override a field in every scenario (repeatable)', collect, [])
+    .option('--seeds <n>', 'run every arm and the random-init floor with N seeds, seed .. seed+N-1 (overrides the scenario\'s seeds); results.json adds means and 95% intervals', positiveInt)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend of the clients').choices(BACKEND_NAMES))
     .option('--clients <n>', 'client processes to spawn per scenario (default: one per chunk)', positiveInt)
     .action(async (folder: string, opts: RunOptions) => {
-      loadSuite(folder, opts.set);
+      loadSuite(folder, opts.set, opts.seeds);
       const outDir = opts.out ?? `runs/suite-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       const { output, logger } = commandOutput(join(outDir, 'logs', 'coordinator.log'), true);
-      const summary = await withDisplay(output, () => runSuite({ folder, outDir, overrides: opts.set, backend: opts.backend, clients: opts.clients, logger, ...(output ? { events: () => output.nextRun() } : {}) }));
+      const summary = await withDisplay(output, () => runSuite({ folder, outDir, overrides: opts.set, seeds: opts.seeds, backend: opts.backend, clients: opts.clients, logger, ...(output ? { events: () => output.nextRun() } : {}) }));
       process.stdout.write(`${summary.table}\nsuite table: ${summary.path}\nsuite report: ${summary.htmlPath}\n`);
     });
 
@@ -110,8 +115,9 @@ export function buildProgram(): Command {
     .option('--dashboard-host <host>', 'address the dashboard is served through (default 127.0.0.1; 0.0.0.0 for every address the coordinator listens on)')
     .option('--out <dir>', 'output folder (default runs/<scenario-name>-<timestamp>)')
     .option('--set <key.path=value>', 'override a scenario field (repeatable)', collect, [])
+    .option('--seeds <n>', 'run every arm and the random-init floor with N seeds, seed .. seed+N-1 (overrides the scenario\'s seeds); results.json adds means and 95% intervals', positiveInt)
     .action(async (file: string, opts: ServeOptions) => {
-      const scenario = load(file, opts.set);
+      const scenario = load(file, opts.set, opts.seeds);
       const tls = serveTls(opts);
       const token = listenToken(opts.token ?? process.env.STREAMSSL_TOKEN, opts.allowShortToken, opts.host, tls !== undefined);
       await execute(scenario, opts.out, {
@@ -244,7 +250,7 @@ async function execute(scenario: Scenario, out: string | undefined, options: Omi
   // Remote clients (serve) are awaited with instructions in the log: no display then.
   const { output, logger } = commandOutput(join(outDir, 'logs', 'coordinator.log'), options.launch !== null);
   logger.info({ scenario: scenario.name, outDir }, 'run starting');
-  printSummary(await withDisplay(output, () => runScenario({ scenario, outDir, logger, ...options, ...(output ? { events: output.nextRun() } : {}) })));
+  printSummary(await withDisplay(output, () => runSeededScenario({ scenario, outDir, logger, ...options, ...(output ? { events: output.nextRun() } : {}) })));
 }
 
 /**
@@ -325,8 +331,9 @@ function serveTls(opts: ServeOptions): TlsCredentials | undefined {
   }
 }
 
-function load(file: string, overrides: string[]): Scenario {
-  return loadScenario(file, overrides);
+function load(file: string, overrides: string[], seeds?: number): Scenario {
+  const scenario = loadScenario(file, overrides);
+  return seeds === undefined ? scenario : withSeedCount(scenario, seeds);
 }
 
 // Ctrl-C: exit through process.exit so spawned clients are killed by their exit hook.

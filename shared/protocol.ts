@@ -186,6 +186,7 @@ export const evalTaskSchema = z.strictObject({
   seed: nonNegativeInt,
   dataset: datasetSchema,
   stream: streamSchema.optional(),
+  splitSeed: nonNegativeInt.optional(),
   model: modelSchema,
   ssl: sslSchema,
   evaluation: evaluationSchema,
