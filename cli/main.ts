@@ -15,7 +15,7 @@ import { createLogger, type Logger } from '../shared/log.js';
 import { BACKEND_NAMES, loadScenario, ScenarioError, type BackendName, type Scenario } from '../shared/scenario.js';
 import { JournalError } from '../server/run/journal.js';
 import { resumeRun } from '../server/run/resume.js';
-import { runSeededScenario, withSeedCount } from '../server/run/seeds.js';
+import { isSeedsRun, runSeededScenario, withSeedCount } from '../server/run/seeds.js';
 import { whereTheRunIs, type RunScenarioOptions, type RunSummary } from '../server/run/run.js';
 import { listenWarning, MIN_TOKEN_LENGTH, serveToken } from '../server/net/listen-policy.js';
 import { readTlsCredentials, TlsSetupError, type TlsCredentials } from '../server/net/tls.js';
@@ -160,6 +160,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_NAMES))
     .option('--threads <n>', 'compute threads (wasm backend; default all cores)', positiveInt)
     .action(async (runDir: string, opts: { set: string[]; backend?: BackendName; threads?: number }) => {
+      if (await isSeedsRun(runDir)) throw new UsageError(`${runDir} is a run over several seeds: analyze each seed's run, e.g.  streamssl analyze ${join(runDir, 'seed-<s>')}`);
       const { analyzeRunDir } = await import('../server/analysis/analyze.js');
       const logger = createLogger({ name: 'analyze' });
       const summary = await analyzeRunDir({ runDir, overrides: opts.set, backend: opts.backend, threads: opts.threads, logger });
