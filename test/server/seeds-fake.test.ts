@@ -159,6 +159,15 @@ describe('a scenario over several seeds (in-process fake clients)', () => {
     expect((await readSeedResults(cut)).statistics).toEqual((await readSeedResults(whole)).statistics);
   });
 
+  it('with one client the seeds run one after the other, on one session', async () => {
+    const clients = seededClients();
+    await runSeededScenario({ scenario: withSeedCount(tinyScenario(), 2), outDir: dir, clients: 1, resultCheck: FAKE_RESULT_CHECK, launch: clients.launcher, logger: silentLogger() });
+    expect(clients.engines).toHaveLength(1);
+    const seeds = clients.tasks().map((t) => t.seed);
+    expect(seeds.indexOf(8)).toBeGreaterThan(seeds.lastIndexOf(7));
+    expect((await readSeedResults(dir)).statistics.arms.map((a) => a.seeds)).toEqual([[7, 8], [7, 8], [7, 8]]);
+  });
+
   it('a scenario without seeds runs as before: one run folder, no seed fields', async () => {
     const summary = await runSeededScenario({ scenario: tinyScenario({ arms: [{ name: 'relay', mode: 'relay' }, { name: 'joint', mode: 'joint' }] }), outDir: dir, resultCheck: FAKE_RESULT_CHECK, launch: inProcessClients().launcher, logger: silentLogger() });
     expect(existsSync(join(dir, 'seeds.json'))).toBe(false);
