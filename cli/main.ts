@@ -18,6 +18,7 @@ import { createLogger, type Logger } from '../shared/log.js';
 import { BACKEND_NAMES, loadScenario, ScenarioError, type BackendName, type Scenario } from '../shared/scenario.js';
 import { JournalError } from '../server/run/journal.js';
 import type { RunScenarioOptions, RunSummary } from '../server/run/run.js';
+import { withSeedCount } from '../shared/scenario-seeds.js';
 import { listenWarning, MIN_TOKEN_LENGTH, serveToken } from '../server/net/listen-policy.js';
 import { readTlsCredentials, TlsSetupError, type TlsCredentials } from '../server/net/tls.js';
 import type { ProgressOutput } from '../server/observe/terminal-display.js';
@@ -29,6 +30,7 @@ interface ScenarioOptions {
 }
 
 interface RunOptions extends ScenarioOptions, ViewerCliOptions {
+  seeds?: number;
   backend?: BackendName;
   clients?: number;
   threads?: number;
@@ -36,6 +38,7 @@ interface RunOptions extends ScenarioOptions, ViewerCliOptions {
 }
 
 interface ServeOptions extends ScenarioOptions, ViewerCliOptions {
+  seeds?: number;
   port: number;
   token?: string;
   allowShortToken?: boolean;
@@ -67,6 +70,7 @@ export function buildProgram(): Command {
     .argument('<scenario>', 'scenario JSON file')
     .option('--out <dir>', 'output folder (default runs/<scenario-name>-<timestamp>)')
     .option('--set <key.path=value>', 'override a scenario field (repeatable)', collect, [])
+    .option('--seeds <n>', 'run every arm and the random-init floor with N seeds, seed .. seed+N-1 (overrides the scenario\'s seeds); results.json adds means and 95% intervals', positiveInt)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend of the clients').choices(BACKEND_NAMES))
     .option('--clients <n>', 'client processes to spawn (default: one per chunk)', positiveInt)
     .option('--threads <n>', 'compute threads per client (default: the cores shared among clients training at once)', positiveInt)
@@ -75,7 +79,7 @@ export function buildProgram(): Command {
     .option('--no-dashboard', 'do not serve the dashboard')
     .option('--dashboard-host <host>', 'address the dashboard is served through (default 127.0.0.1; 0.0.0.0 for every address the coordinator listens on)')
     .action(async (file: string, opts: RunOptions) => {
-      const scenario = load(file, opts.set);
+      const scenario = load(file, opts.set, opts.seeds);
       await execute(scenario, opts.out, { clients: opts.clients, backend: opts.backend, threads: opts.threads, gpus: opts.gpus, listen: viewers(opts, undefined) });
     });
 
@@ -85,14 +89,15 @@ export function buildProgram(): Command {
     .argument('<folder>', 'folder of scenario JSON files')
     .option('--out <dir>', 'output folder (default runs/suite-<timestamp>)')
     .option('--set <key.path=value>', 'override a field in every scenario (repeatable)', collect, [])
+    .option('--seeds <n>', 'run every arm and the random-init floor with N seeds, seed .. seed+N-1 (overrides the scenario\'s seeds); results.json adds means and 95% intervals', positiveInt)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend of the clients').choices(BACKEND_NAMES))
     .option('--clients <n>', 'client processes to spawn per scenario (default: one per chunk)', positiveInt)
     .action(async (folder: string, opts: RunOptions) => {
       const { loadSuite, runSuite } = await import('../server/run/suite.js');
-      loadSuite(folder, opts.set);
+      loadSuite(folder, opts.set, opts.seeds);
       const outDir = opts.out ?? `runs/suite-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       const { output, logger } = await commandOutput(join(outDir, 'logs', 'coordinator.log'), true);
-      const summary = await withDisplay(output, () => runSuite({ folder, outDir, overrides: opts.set, backend: opts.backend, clients: opts.clients, logger, ...(output ? { events: () => output.nextRun() } : {}) }));
+      const summary = await withDisplay(output, () => runSuite({ folder, outDir, overrides: opts.set, seeds: opts.seeds, backend: opts.backend, clients: opts.clients, logger, ...(output ? { events: () => output.nextRun() } : {}) }));
       process.stdout.write(`${summary.table}\nsuite table: ${summary.path}\nsuite report: ${summary.htmlPath}\n`);
     });
 
@@ -112,8 +117,9 @@ export function buildProgram(): Command {
     .option('--dashboard-host <host>', 'address the dashboard is served through (default 127.0.0.1; 0.0.0.0 for every address the coordinator listens on)')
     .option('--out <dir>', 'output folder (default runs/<scenario-name>-<timestamp>)')
     .option('--set <key.path=value>', 'override a scenario field (repeatable)', collect, [])
+    .option('--seeds <n>', 'run every arm and the random-init floor with N seeds, seed .. seed+N-1 (overrides the scenario\'s seeds); results.json adds means and 95% intervals', positiveInt)
     .action(async (file: string, opts: ServeOptions) => {
-      const scenario = load(file, opts.set);
+      const scenario = load(file, opts.set, opts.seeds);
       const tls = serveTls(opts);
       const token = listenToken(opts.token ?? process.env.STREAMSSL_TOKEN, opts.allowShortToken, opts.host, tls !== undefined);
       await execute(scenario, opts.out, {
@@ -157,6 +163,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_NAMES))
     .option('--threads <n>', 'compute threads (wasm backend; default all cores)', positiveInt)
     .action(async (runDir: string, opts: { set: string[]; backend?: BackendName; threads?: number }) => {
+      if (await (await import('../server/run/seeds.js')).isSeedsRun(runDir)) throw new UsageError(`${runDir} is a run over several seeds: analyze each seed's run, e.g.  streamssl analyze ${join(runDir, 'seed-<s>')}`);
       const { analyzeRunDir } = await import('../server/analysis/analyze.js');
       const logger = createLogger({ name: 'analyze' });
       const summary = await analyzeRunDir({ runDir, overrides: opts.set, backend: opts.backend, threads: opts.threads, logger });
@@ -249,8 +256,8 @@ async function execute(scenario: Scenario, out: string | undefined, options: Omi
   // Remote clients (serve) are awaited with instructions in the log: no display then.
   const { output, logger } = await commandOutput(join(outDir, 'logs', 'coordinator.log'), options.launch !== null);
   logger.info({ scenario: scenario.name, outDir }, 'run starting');
-  const { runScenario } = await import('../server/run/run.js');
-  await printSummary(await withDisplay(output, () => runScenario({ scenario, outDir, logger, ...options, ...(output ? { events: output.nextRun() } : {}) })));
+  const { runSeededScenario } = await import('../server/run/seeds.js');
+  await printSummary(await withDisplay(output, () => runSeededScenario({ scenario, outDir, logger, ...options, ...(output ? { events: output.nextRun() } : {}) })));
 }
 
 /**
@@ -331,8 +338,9 @@ function serveTls(opts: ServeOptions): TlsCredentials | undefined {
   }
 }
 
-function load(file: string, overrides: string[]): Scenario {
-  return loadScenario(file, overrides);
+function load(file: string, overrides: string[], seeds?: number): Scenario {
+  const scenario = loadScenario(file, overrides);
+  return seeds === undefined ? scenario : withSeedCount(scenario, seeds);
 }
 
 // Ctrl-C: exit through process.exit so spawned clients are killed by their exit hook.

@@ -65,6 +65,7 @@ const armSchema = z.strictObject({
 
 const analysisOptionsSchema = z.strictObject({
   seed: z.number().int().min(0),
+  splitSeed: z.number().int().min(0).optional(),
   dataset: datasetSchema,
   stream: streamSchema,
   model: modelSchema,

@@ -187,6 +187,7 @@ export const evalTaskSchema = z.strictObject({
   seed: nonNegativeInt,
   dataset: datasetSchema,
   stream: streamSchema.optional(),
+  splitSeed: nonNegativeInt.optional(),
   model: modelSchema,
   ssl: sslSchema,
   evaluation: evaluationSchema,

@@ -153,6 +153,20 @@ export const scenarioSchema = z
     /** Names the run folder (runs/<name>-<time>, a suite's <out>/<name>): a safe file name. */
     name: safeFileName,
     seed: z.number().int().min(0).default(0),
+    /**
+     * Seeds to run every arm and the random-init floor with, once each (`--seeds N` gives
+     * seed .. seed+N-1); with two or more the run folder holds one run per seed
+     * (server/run/seeds.ts) and results.json their statistics. Absent: `seed` alone.
+     */
+    seeds: z.array(z.number().int().min(0)).min(1).max(100).optional(),
+    /**
+     * What the seeds vary: `training` (default) data order, augmentation, initialization,
+     * replay choice and evaluation subsets, with the stream split fixed at `seed`; `split`
+     * the split too.
+     */
+    seedsVary: z.enum(['training', 'split']).optional(),
+    /** The seed of the stream split (which samples each chunk holds); default `seed`. */
+    splitSeed: z.number().int().min(0).optional(),
     dataset: datasetSchema,
     stream: streamSchema,
     model: modelSchema.default(modelSchema.parse({})),
@@ -170,6 +184,8 @@ export const scenarioSchema = z
     transfer: transferSchema.default(DEFAULT_TRANSFER),
   })
   .superRefine((s, ctx) => {
+    if (s.seeds && new Set(s.seeds).size !== s.seeds.length) ctx.addIssue({ code: 'custom', path: ['seeds'], message: 'lists a seed twice' });
+    if (s.seedsVary === 'split' && s.splitSeed !== undefined) ctx.addIssue({ code: 'custom', path: ['splitSeed'], message: 'fixes the split, but seedsVary is "split"' });
     const names = new Set<string>();
     s.arms.forEach((arm, i) => {
       if (names.has(arm.name)) ctx.addIssue({ code: 'custom', path: ['arms', i, 'name'], message: `duplicate arm name "${arm.name}"` });
@@ -201,6 +217,11 @@ export type EvaluationSpec = Scenario['evaluation'];
 export type AnalysisSpec = Scenario['analysis'];
 export type BackendName = (typeof BACKEND_NAMES)[number];
 export type { TransferSpec } from './wire/transfer-spec.js';
+
+/** The seed of the stream split: `splitSeed`, else `seed`. */
+export function splitSeedOf(s: Pick<Scenario, 'seed' | 'splitSeed'>): number {
+  return s.splitSeed ?? s.seed;
+}
 
 /** A scenario that failed validation; `problems` has one line per problem, path first. */
 export class ScenarioError extends Error {

@@ -86,6 +86,8 @@ export interface EvalTask {
   dataset: DatasetSpec;
   /** When given, the metrics include per-chunk accuracies for this stream. */
   stream?: StreamSpec;
+  /** The seed of the stream's split when it is not `seed` (the scenario's `splitSeed`). */
+  splitSeed?: number;
   model: ModelSpec;
   ssl: SslSpec;
   evaluation: EvaluationSpec;
@@ -98,6 +100,8 @@ export type Task = TrainTask | EvalTask;
 /** What the analyses of a finished run need to rebuild its data and models: the narrow part of its scenario. */
 export interface AnalysisOptions {
   seed: number;
+  /** The seed of the stream's split when it is not `seed`. */
+  splitSeed?: number;
   dataset: DatasetSpec;
   stream: StreamSpec;
   model: ModelSpec;

@@ -36,7 +36,7 @@ export async function analyzeRun(o: AnalyzeRunOptions): Promise<AnalysisResults>
   const spec = scenario.analysis;
   const dataset = await loadDataset(scenario.dataset);
   const norm = computeNormalization(dataset.train);
-  const plan = planStream(dataset, scenario.stream, scenario.seed);
+  const plan = planStream(dataset, scenario.stream, scenario.splitSeed ?? scenario.seed);
   const models = new RunModels(o.readState, scenario, o.arms, { channels: dataset.train.channels, numClasses: dataset.train.numClasses });
   const finals = o.arms.map((arm) => models.finalName(arm));
   const wants = new Set(spec.run);

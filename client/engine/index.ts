@@ -115,7 +115,7 @@ export class TrainingEngine implements Engine {
 
   async evaluate(task: EvalTask, stateBytes: Uint8Array | null): Promise<EvalMetrics> {
     const { dataset, norm } = await this.load(task.dataset);
-    const plan = task.stream ? planStream(dataset, task.stream, task.seed) : undefined;
+    const plan = task.stream ? planStream(dataset, task.stream, task.splitSeed ?? task.seed) : undefined;
     const encoder = encoderOptions(task.model, dataset.train.channels, dataset.train.numClasses);
     const method = restoreMethod({ ssl: task.ssl, encoder, modelSeed: modelSeed(task.seed) }, stateBytes ? decodeState(stateBytes) : null);
     try {

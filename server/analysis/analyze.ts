@@ -66,7 +66,7 @@ export function analysisScenario(results: Results, overrides: readonly string[] 
 
 /** The part of a scenario the analyses see (the client side is handed narrow options, never a scenario). */
 export function analysisOptions(s: Scenario): AnalysisOptions {
-  return { seed: s.seed, dataset: s.dataset, stream: s.stream, model: s.model, ssl: s.ssl, evaluation: s.evaluation, batchSize: s.training.batchSize, analysis: s.analysis };
+  return { seed: s.seed, ...(s.splitSeed !== undefined ? { splitSeed: s.splitSeed } : {}), dataset: s.dataset, stream: s.stream, model: s.model, ssl: s.ssl, evaluation: s.evaluation, batchSize: s.training.batchSize, analysis: s.analysis };
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../../shared/log.js';
 import type { PlanTask, StreamSummary } from '../../shared/protocol.js';
-import type { Scenario } from '../../shared/scenario.js';
+import { splitSeedOf, type Scenario } from '../../shared/scenario.js';
 import type { ClientPool, TaskEnd } from '../clients/pool.js';
 import { TaskError } from '../net/remote-client.js';
 import { checkPlan, DEFAULT_PLAN_LIMITS, PlanError, planDifference, type PlanLimits } from './plan-check.js';
@@ -23,7 +23,7 @@ export interface PlanStreamOptions {
 
 /** The stream plan, checked (and confirmed by a second client when there is one); throws naming what was refused. */
 export async function planStream(pool: ClientPool, scenario: Scenario, o: PlanStreamOptions): Promise<StreamSummary> {
-  const task: PlanTask = { kind: 'plan', taskId: 'stream:plan', seed: scenario.seed, dataset: scenario.dataset, stream: scenario.stream };
+  const task: PlanTask = { kind: 'plan', taskId: 'stream:plan', seed: splitSeedOf(scenario), dataset: scenario.dataset, stream: scenario.stream };
   const limits = o.limits ?? DEFAULT_PLAN_LIMITS;
   let first: { metrics: StreamSummary; clientId: string };
   try {

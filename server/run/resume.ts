@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../../shared/log.js';
 import type { BackendName } from '../../shared/scenario.js';
 import { RunJournal, type ClientSetup } from './journal.js';
 import { writePolicy } from './file-writes.js';
+import { isSeedsRun, resumeSeeds } from './seeds.js';
 import { continueRun, type ContinueRunOptions, type RunSummary } from './run.js';
 
 export interface ResumeOptions extends Omit<ContinueRunOptions, 'setup'> {
@@ -21,6 +22,7 @@ export interface ResumeOptions extends Omit<ContinueRunOptions, 'setup'> {
 
 /** Continues the run in `runDir`; refuses a folder whose journal is missing, corrupt or from other code. */
 export async function resumeRun(o: ResumeOptions): Promise<RunSummary> {
+  if (await isSeedsRun(o.runDir)) return resumeSeeds(o);
   const journal = await RunJournal.open(o.runDir, writePolicy(o));
   const recorded = journal.setup;
   const setup: ClientSetup = {

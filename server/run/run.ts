@@ -119,21 +119,38 @@ export class RunError extends Error {
 /** How long the stream plan waits for a second client to confirm it, when the run has more than one. */
 const SECOND_PLAN_WAIT_MS = 10_000;
 
-/** Runs every arm of `scenario` and writes `outDir/results.json`, `report.md`, `journal.json` and checkpoints. */
-export async function runScenario(options: RunScenarioOptions): Promise<RunSummary> {
-  const { scenario, outDir } = options;
+/**
+ * How a new run starts its clients; `runsAtOnce` runs of the scenario (seeds) share them,
+ * so the cores are divided among all their busy clients.
+ */
+export function clientSetup(options: RunScenarioOptions, runsAtOnce = 1): ClientSetup {
+  const { scenario } = options;
   const clients = options.clients ?? scenario.clients.count ?? scenario.stream.chunks;
   const parallelArms = scenario.clients.parallelArms && clients > 1;
-  const setup: ClientSetup = {
+  return {
     clients,
     backend: options.backend ?? scenario.clients.backend,
-    threads: options.threads ?? scenario.clients.threads ?? clientThreads({ clients, arms: clientsBusyAtOnce(scenario), parallelArms }),
+    threads: options.threads ?? scenario.clients.threads ?? clientThreads({ clients, arms: clientsBusyAtOnce(scenario) * (parallelArms ? runsAtOnce : 1), parallelArms }),
     remote: options.launch === null,
     ...gpusOf(options.gpus ?? scenario.clients.gpus),
   };
+}
+
+/** The stream plan a run is given (`chunkSizes`), if any. */
+export function givenStream(options: Pick<RunScenarioOptions, 'chunkSizes'>): { chunks: Array<{ id: number; size: number }> } | undefined {
+  return options.chunkSizes ? { chunks: options.chunkSizes.map((size, id) => ({ id, size })) } : undefined;
+}
+
+/**
+ * Runs every arm of `scenario` and writes `outDir/results.json`, `report.md`, `journal.json`
+ * and checkpoints. A scenario with several `seeds` is run by `runSeededScenario` (seeds.ts).
+ */
+export async function runScenario(options: RunScenarioOptions): Promise<RunSummary> {
+  const { scenario, outDir } = options;
+  if (scenario.seeds && scenario.seeds.length > 1) throw new Error(`scenario ${scenario.name} lists ${scenario.seeds.length} seeds: run it with runSeededScenario (server/run/seeds.ts)`);
+  const setup = clientSetup(options);
   await mkdir(outDir, { recursive: true });
-  const stream = options.chunkSizes ? { chunks: options.chunkSizes.map((size, id) => ({ id, size })) } : undefined;
-  const journal = await RunJournal.create(outDir, { scenario, setup, stream }, writePolicy(options));
+  const journal = await RunJournal.create(outDir, { scenario, setup, stream: givenStream(options) }, writePolicy(options));
   return continueRun(journal, { ...options, setup });
 }
 
@@ -151,6 +168,13 @@ export interface ContinueRunOptions {
   events?: RunEvents;
   /** This session continues a run cut short (resume.ts). */
   resumed?: boolean;
+  /**
+   * The clients of a session this run shares with others (a multi-seed run's, seeds.ts),
+   * asked for only when the run has work for them; the run then neither opens nor closes one.
+   */
+  sharedPool?: () => Promise<ClientPool>;
+  /** Run the scenario's analyses at the end (default `analysis.atEnd`). */
+  analyzeAtEnd?: boolean;
 }
 
 /** Does what `journal` does not hold yet, then writes the results of the whole run. */
@@ -167,25 +191,13 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
   try {
     // Checked before any client starts, so that a damaged journal or checkpoint fails at once.
     let starts = journal.stream ? await armStarts(journal, checkpoints) : null;
-    if (!starts || !journal.randomInit || starts.some((s) => !s.done)) {
-      session = await openSession({
-        scenario,
-        setup: o.setup,
-        launcher: o.launch === undefined ? (o.setup.remote ? null : spawnLauncher) : o.launch,
-        logDir: join(runDir, 'logs'),
-        listen: o.listen,
-        events,
-        logger,
-        connectTimeoutMs: o.connectTimeoutMs,
-        onProgress: o.onProgress,
-        ...(o.resultCheck ? { resultCheck: o.resultCheck } : {}),
-        onJoin: (c) =>
-          void journal
-            .recordClient({ id: c.id, hostname: c.hostname, pid: c.pid, ...(c.backend ? { backend: c.backend } : {}), ...(c.backendReason ? { backendReason: c.backendReason } : {}), ...(c.device ? { device: c.device } : {}), address: c.address })
-            .catch((err: unknown) => logger.error({ err }, 'could not journal a client')),
-      });
+    let pool: ClientPool | undefined;
+    if (o.sharedPool && (!starts || !journal.randomInit || starts.some((s) => !s.done))) {
+      pool = await o.sharedPool();
+    } else if (!starts || !journal.randomInit || starts.some((s) => !s.done)) {
+      session = await openRunSession(scenario, runDir, [journal], { ...o, events, logger });
     }
-    const pool = session?.pool;
+    pool ??= session?.pool;
     // A second client, when one is expected, gets a short while to join and confirm the plan.
     const secondOpinionWaitMs = o.setup.clients > 1 ? SECOND_PLAN_WAIT_MS : 0;
     if (!journal.stream) await journal.recordStream(await planStream(pool!, scenario, { retry, logger, secondOpinionWaitMs }));
@@ -247,14 +259,40 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
     await session?.close();
     await observation.close();
   }
-  return scenario.analysis.atEnd ? analyzeAtEnd(summary, runDir, o.setup.backend, logger) : summary;
+  return (o.analyzeAtEnd ?? scenario.analysis.atEnd) ? analyzeAtEnd(summary, runDir, o.setup.backend, logger) : summary;
+}
+
+/** Opens the session of a run in `runDir` (of one seed, or of several sharing it); every client that joins goes to each of `journals`. */
+export function openRunSession(
+  scenario: Scenario,
+  runDir: string,
+  journals: readonly RunJournal[],
+  o: Pick<ContinueRunOptions, 'setup' | 'launch' | 'listen' | 'connectTimeoutMs' | 'onProgress' | 'resultCheck'> & { events: RunEvents; logger: Logger },
+): Promise<Session> {
+  const { logger } = o;
+  return openSession({
+    scenario,
+    setup: o.setup,
+    launcher: o.launch === undefined ? (o.setup.remote ? null : spawnLauncher) : o.launch,
+    logDir: join(runDir, 'logs'),
+    listen: o.listen,
+    events: o.events,
+    logger,
+    connectTimeoutMs: o.connectTimeoutMs,
+    onProgress: o.onProgress,
+    ...(o.resultCheck ? { resultCheck: o.resultCheck } : {}),
+    onJoin: (c) => {
+      const client = { id: c.id, hostname: c.hostname, pid: c.pid, ...(c.backend ? { backend: c.backend } : {}), ...(c.backendReason ? { backendReason: c.backendReason } : {}), ...(c.device ? { device: c.device } : {}), address: c.address };
+      for (const journal of journals) void journal.recordClient(client).catch((err: unknown) => logger.error({ err }, 'could not journal a client'));
+    },
+  });
 }
 
 /**
  * The scenario's analyses, once the clients are gone (they free the cores). A failure is
  * logged and the run's results stand: `streamssl analyze` can be run again later.
  */
-async function analyzeAtEnd(summary: RunSummary, runDir: string, backend: BackendName, logger: Logger): Promise<RunSummary> {
+export async function analyzeAtEnd(summary: RunSummary, runDir: string, backend: BackendName, logger: Logger): Promise<RunSummary> {
   try {
     const { results, report } = await analyzeRunDir({ runDir, backend, logger });
     return { ...summary, results, report };

@@ -10,15 +10,20 @@ import { loadScenario, ScenarioError, type BackendName, type Scenario } from '..
 import { writeFileAtomic } from './file-writes.js';
 import { writeSuiteReportHtml } from '../report/html/report-html.js';
 import type { Results } from '../report/results.js';
-import { runScenario } from './run.js';
+import { runSeededScenario } from './seeds.js';
+import { withSeedCount } from '../../shared/scenario-seeds.js';
 import type { RunEvents } from '../observe/bus.js';
 import { markdownText } from '../report/markdown.js';
 import { modeOf } from '../schedule/index.js';
+import { meanInterval } from '../report/seeds/seed-format.js';
+import { hasSeeds, SEED_ROWS_NOTE, seedRows } from '../report/seeds/seed-suite.js';
 
 export interface SuiteOptions {
   folder: string;
   outDir: string;
   overrides?: readonly string[];
+  /** `--seeds N`: every scenario runs with seeds seed .. seed+N-1. */
+  seeds?: number;
   backend?: BackendName;
   clients?: number;
   logger: Logger;
@@ -38,12 +43,15 @@ export interface SuiteSummary {
  * `<out>/<scenario name>` (a safe file name, checked by the scenario's schema), so two
  * files with the same scenario name are refused: the second would find the first's run.
  */
-export function loadSuite(folder: string, overrides: readonly string[] = []): { file: string; scenario: Scenario }[] {
+export function loadSuite(folder: string, overrides: readonly string[] = [], seeds?: number): { file: string; scenario: Scenario }[] {
   const files = readdirSync(folder)
     .filter((f) => f.endsWith('.json'))
     .sort();
   if (files.length === 0) throw new Error(`suite ${folder}: no scenario files (*.json)`);
-  const suite = files.map((f) => ({ file: f, scenario: loadScenario(join(folder, f), overrides) }));
+  const suite = files.map((f) => {
+    const scenario = loadScenario(join(folder, f), overrides);
+    return { file: f, scenario: seeds === undefined ? scenario : withSeedCount(scenario, seeds) };
+  });
   const fileOf = new Map<string, string>();
   const clashes: string[] = [];
   for (const { file, scenario } of suite) {
@@ -56,12 +64,12 @@ export function loadSuite(folder: string, overrides: readonly string[] = []): { 
 }
 
 export async function runSuite(o: SuiteOptions): Promise<SuiteSummary> {
-  const suite = loadSuite(o.folder, o.overrides);
+  const suite = loadSuite(o.folder, o.overrides, o.seeds);
   const all: SuiteEntry[] = [];
   for (const { file, scenario } of suite) {
     o.logger.info({ scenario: scenario.name, file }, 'suite: scenario starting');
     try {
-      const summary = await runScenario({ scenario, outDir: join(o.outDir, scenario.name), backend: o.backend, clients: o.clients, logger: o.logger, ...(o.events ? { events: o.events() } : {}) });
+      const summary = await runSeededScenario({ scenario, outDir: join(o.outDir, scenario.name), backend: o.backend, clients: o.clients, logger: o.logger, ...(o.events ? { events: o.events() } : {}) });
       all.push({ name: scenario.name, results: summary.results });
     } catch (err) {
       // One failed scenario must not cost the others: it is reported in the table.
@@ -101,6 +109,10 @@ export function renderSuite(all: readonly SuiteEntry[]): string {
       continue;
     }
     const r = entry.results;
+    if (hasSeeds(r)) {
+      lines.push(...seedRows(r, tableCell));
+      continue;
+    }
     const joint = r.arms.find((a) => modeOf(a).reference && a.final !== null);
     for (const arm of r.arms) {
       if (arm.final === null) {
@@ -115,6 +127,7 @@ export function renderSuite(all: readonly SuiteEntry[]): string {
     }
     lines.push(`| ${tableCell(r.scenario.name)} | ${r.scenario.stream.type} | – | random init | ${pct(r.randomInit.knnTop1)} | ${pct(r.randomInit.linearTop1)} | | | | |`);
   }
+  if (all.some((e) => 'results' in e && hasSeeds(e.results))) lines.push('', SEED_ROWS_NOTE);
   lines.push(
     '',
     'Accuracies in percent on the test split. Forgetting (mean over earlier chunks of the best earlier minus the final',
@@ -132,18 +145,21 @@ export function renderSuite(all: readonly SuiteEntry[]): string {
  * arm, so that self-supervised and supervised forgetting on the same stream sit side by side.
  */
 export function forgettingSideBySide(all: readonly SuiteEntry[]): string[] {
-  const cells = new Map<string, Map<string, number>>();
+  const cells = new Map<string, Map<string, string>>();
   const columns: string[] = [];
   for (const entry of all) {
     if ('error' in entry) continue;
     const { scenario, arms } = entry.results;
+    const over = hasSeeds(entry.results) ? entry.results.statistics.arms : null;
     for (const arm of arms) {
       const f = arm.forgetting?.linear;
       if (!modeOf(arm).sequential || !f) continue;
       const column = `${scenario.ssl.method} ${arm.name}`;
       if (!columns.includes(column)) columns.push(column);
-      const row = cells.get(scenario.stream.type) ?? new Map<string, number>();
-      row.set(column, f.averageForgetting);
+      const row = cells.get(scenario.stream.type) ?? new Map<string, string>();
+      // Over seeds: mean ± half-width of the interval.
+      const seeded = over?.find((a) => a.name === arm.name)?.metrics?.averageForgetting;
+      row.set(column, seeded ? meanInterval(seeded) : pct(f.averageForgetting));
       cells.set(scenario.stream.type, row);
     }
   }
@@ -153,6 +169,6 @@ export function forgettingSideBySide(all: readonly SuiteEntry[]): string[] {
     '',
     `| stream | ${columns.map(tableCell).join(' | ')} |`,
     `| --- |${columns.map(() => ' ---: |').join('')}`,
-    ...[...cells].map(([stream, row]) => `| ${stream} | ${columns.map((c) => pct(row.get(c))).join(' | ')} |`),
+    ...[...cells].map(([stream, row]) => `| ${stream} | ${columns.map((c) => row.get(c) ?? '–').join(' | ')} |`),
   ];
 }

@@ -1,5 +1,5 @@
 /** Helpers the planners share: step counts and the `TrainTask` a stage becomes. */
-import type { ArmSpec, RegularizerSpec, Scenario } from '../../shared/scenario.js';
+import { splitSeedOf, type ArmSpec, type RegularizerSpec, type Scenario } from '../../shared/scenario.js';
 import type { ReplayOptions, TrainTask } from '../../shared/tasks.js';
 import { taskTransfer } from '../../shared/wire/transfer-spec.js';
 
@@ -71,7 +71,7 @@ export function buildTrainTask({ scenario, arm }: PlanInput, spec: StageSpec): T
     arm: arm.name,
     stage: spec.stage,
     seed: scenario.seed,
-    data: { dataset: scenario.dataset, stream: scenario.stream, seed: scenario.seed, chunks: spec.chunks },
+    data: { dataset: scenario.dataset, stream: scenario.stream, seed: splitSeedOf(scenario), chunks: spec.chunks },
     model: scenario.model,
     ssl: scenario.ssl,
     batchSize: training.batchSize,

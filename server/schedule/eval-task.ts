@@ -1,5 +1,5 @@
 /** The evaluation task of a scenario: the random-init floor, or an averaged fedavg model. */
-import type { Scenario } from '../../shared/scenario.js';
+import { splitSeedOf, type Scenario } from '../../shared/scenario.js';
 import type { EvalTask } from '../../shared/tasks.js';
 import { taskTransfer } from '../../shared/wire/transfer-spec.js';
 
@@ -14,6 +14,7 @@ export function evalTaskFor(scenario: Scenario, taskId: string): EvalTask {
     ssl: scenario.ssl,
     evaluation: scenario.evaluation,
     stream: scenario.stream,
+    ...(splitSeedOf(scenario) !== scenario.seed ? { splitSeed: splitSeedOf(scenario) } : {}),
     ...taskTransfer(scenario.transfer),
   };
 }
