@@ -65,3 +65,10 @@ export function droppedNote(arms: readonly { name: string; stages: readonly Stag
     })
     .join('');
 }
+
+/** What an arm cost, as the suite table shows it: seconds training and handing off (summed over its tasks), and wire MB both ways. */
+export function armCostCells(arm: { final: { trainSeconds: number; handoffSeconds: number } | null; wireBytes?: ArmWireBytes }): [string, string] {
+  const seconds = arm.final ? (arm.final.trainSeconds + arm.final.handoffSeconds).toFixed(0) : '';
+  const wire = arm.wireBytes ? ((arm.wireBytes.sent + arm.wireBytes.received) / 1e6).toFixed(1) : '–';
+  return [seconds, wire];
+}

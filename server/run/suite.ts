@@ -17,6 +17,7 @@ import { markdownText } from '../report/markdown.js';
 import { modeOf } from '../schedule/index.js';
 import { meanInterval } from '../report/seeds/seed-format.js';
 import { hasSeeds, SEED_ROWS_NOTE, seedRows } from '../report/seeds/seed-suite.js';
+import { armCostCells } from '../report/arm-totals.js';
 
 export interface SuiteOptions {
   folder: string;
@@ -100,12 +101,12 @@ export type SuiteEntry = { name: string; results: Results } | { name: string; er
 /** One row per arm of every scenario: final accuracies, and forgetting where measured. */
 export function renderSuite(all: readonly SuiteEntry[]): string {
   const lines = [
-    '| scenario | stream | method | arm | kNN top-1 | linear top-1 | Δ kNN vs joint | avg acc (chunks) | forgetting | BWT |',
-    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | stream | method | arm | kNN top-1 | linear top-1 | Δ kNN vs joint | Δ linear vs joint | avg acc (chunks) | forgetting | BWT | train + hand-off s | wire MB |',
+    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const entry of all) {
     if ('error' in entry) {
-      lines.push(`| ${tableCell(entry.name)} | failed: ${tableCell(entry.error)} | | | | | | | | |`);
+      lines.push(`| ${tableCell(entry.name)} | failed: ${tableCell(entry.error)} | | | | | | | | | | | |`);
       continue;
     }
     const r = entry.results;
@@ -116,16 +117,16 @@ export function renderSuite(all: readonly SuiteEntry[]): string {
     const joint = r.arms.find((a) => modeOf(a).reference && a.final !== null);
     for (const arm of r.arms) {
       if (arm.final === null) {
-        lines.push(`| ${tableCell(r.scenario.name)} | ${r.scenario.stream.type} | ${r.scenario.ssl.method} | ${tableCell(arm.name)} | failed: ${tableCell(arm.error ?? '')} | | | | | |`);
+        lines.push(`| ${tableCell(r.scenario.name)} | ${r.scenario.stream.type} | ${r.scenario.ssl.method} | ${tableCell(arm.name)} | failed: ${tableCell(arm.error ?? '')} | | | | | | | | |`);
         continue;
       }
       const f = arm.forgetting?.linear;
-      const delta = joint?.final ? `${((arm.final.knnTop1 - joint.final.knnTop1) * 100).toFixed(1)}` : '–';
+      const delta = (metric: 'knnTop1' | 'linearTop1') => (joint?.final ? `${((arm.final![metric] - joint.final[metric]) * 100).toFixed(1)}` : '–');
       lines.push(
-        `| ${tableCell(r.scenario.name)} | ${r.scenario.stream.type} | ${r.scenario.ssl.method} | ${tableCell(arm.name)} | ${pct(arm.final.knnTop1)} | ${pct(arm.final.linearTop1)} | ${delta} | ${pct(f?.averageAccuracy)} | ${pct(f?.averageForgetting)} | ${pct(f?.backwardTransfer)} |`,
+        `| ${tableCell(r.scenario.name)} | ${r.scenario.stream.type} | ${r.scenario.ssl.method} | ${tableCell(arm.name)} | ${pct(arm.final.knnTop1)} | ${pct(arm.final.linearTop1)} | ${delta('knnTop1')} | ${delta('linearTop1')} | ${pct(f?.averageAccuracy)} | ${pct(f?.averageForgetting)} | ${pct(f?.backwardTransfer)} | ${armCostCells(arm).join(' | ')} |`,
       );
     }
-    lines.push(`| ${tableCell(r.scenario.name)} | ${r.scenario.stream.type} | – | random init | ${pct(r.randomInit.knnTop1)} | ${pct(r.randomInit.linearTop1)} | | | | |`);
+    lines.push(`| ${tableCell(r.scenario.name)} | ${r.scenario.stream.type} | – | random init | ${pct(r.randomInit.knnTop1)} | ${pct(r.randomInit.linearTop1)} | | | | | | | |`);
   }
   if (all.some((e) => 'results' in e && hasSeeds(e.results))) lines.push('', SEED_ROWS_NOTE);
   lines.push(
@@ -133,7 +134,8 @@ export function renderSuite(all: readonly SuiteEntry[]): string {
     'Accuracies in percent on the test split. Forgetting (mean over earlier chunks of the best earlier minus the final',
     "linear-probe accuracy on that chunk's test samples) and BWT (final minus just-learned accuracy) come from the",
     'stage x chunk accuracy matrix of relay arms; for the instance stream every chunk holds every class, so they measure',
-    'the whole test split.',
+    'the whole test split. train + hand-off s: seconds the arm\'s tasks trained and moved states, summed over its tasks',
+    '(fedavg\'s parallel tasks add up); wire MB: states and replay both ways between coordinator and clients.',
   );
   const side = forgettingSideBySide(all);
   if (side.length > 0) lines.push('', ...side);

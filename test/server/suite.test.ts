@@ -34,6 +34,22 @@ describe('suite', () => {
     expect(table).toContain('| broken | failed: client client-0: task x failed: training diverged |');
   });
 
+  it("shows each arm's Δ against joint on both probes, and what it cost in seconds and wire bytes", () => {
+    const final = (knn: number, linear: number, seconds: number) => ({ knnTop1: knn, linearTop1: linear, steps: 10, trainSeconds: seconds, handoffSeconds: 1, seconds: 2 });
+    const wire = (mb: number) => ({ sent: mb * 1e6, received: mb * 1e6, states: { sent: mb * 1e6, received: mb * 1e6 }, replay: { sent: 0, received: 0 } });
+    const results = {
+      scenario: { name: 'p', stream: { type: 'dirichlet' }, ssl: { method: 'moco-v2' } },
+      randomInit: { knnTop1: 0.6, linearTop1: 0.65 },
+      arms: [
+        { name: 'fedavg', mode: 'fedavg', final: final(0.7, 0.72, 90), wireBytes: wire(200) },
+        { name: 'joint', mode: 'joint', final: final(0.75, 0.78, 60), wireBytes: wire(2) },
+      ],
+    } as unknown as Results;
+    const table = renderSuite([{ name: 'p', results }]);
+    expect(table).toContain('| p | dirichlet | moco-v2 | fedavg | 70.0 | 72.0 | -5.0 | -6.0 | – | – | – | 91 | 400.0 |');
+    expect(table).toContain('| p | dirichlet | moco-v2 | joint | 75.0 | 78.0 | 0.0 | 0.0 | – | – | – | 61 | 4.0 |');
+  });
+
   it('sets supervised forgetting beside self-supervised forgetting, stream by stream', () => {
     const forgetting = (f: number) => ({ linear: { averageAccuracy: 0.8, averageForgetting: f, backwardTransfer: -f }, knn: { averageAccuracy: 0.8, averageForgetting: f, backwardTransfer: -f } });
     const run = (stream: string, method: string, arms: Array<[string, number | null]>) => ({

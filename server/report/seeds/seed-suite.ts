@@ -1,5 +1,6 @@
 /** The suite table's rows of a scenario run over several seeds: means ± interval half-widths. */
 import type { Results } from '../results.js';
+import { armCostCells } from '../arm-totals.js';
 import { differenceInterval, meanInterval, NOT_SIGNIFICANT } from './seed-format.js';
 import type { SeedFields } from './seed-results.js';
 
@@ -18,10 +19,13 @@ export function seedRows(r: Results & SeedFields, cell: (text: string) => string
   const st = r.statistics;
   const rows = st.arms.map((arm) => {
     const name = `${cell(arm.name)} (${arm.seeds.length} seeds)`;
-    if (!arm.metrics) return `${head} | ${r.scenario.ssl.method} | ${name} | failed on every seed | | | | | |`;
+    if (!arm.metrics) return `${head} | ${r.scenario.ssl.method} | ${name} | failed on every seed | | | | | | | | |`;
     const m = arm.metrics;
-    const delta = arm.name === st.reference ? '0.0' : differenceInterval(arm.vsReference?.knnTop1);
-    return `${head} | ${r.scenario.ssl.method} | ${name} | ${meanInterval(m.knnTop1)} | ${meanInterval(m.linearTop1)} | ${delta} | ${meanInterval(m.averageAccuracy)} | ${meanInterval(m.averageForgetting)} | ${meanInterval(m.backwardTransfer)} |`;
+    const delta = (metric: 'knnTop1' | 'linearTop1') => (arm.name === st.reference ? '0.0' : differenceInterval(arm.vsReference?.[metric]));
+    // Costs barely move between seeds: the first seed's (the top-level arms) stand for them.
+    const first = r.arms.find((a) => a.name === arm.name);
+    const cost = first ? armCostCells(first) : ['', ''];
+    return `${head} | ${r.scenario.ssl.method} | ${name} | ${meanInterval(m.knnTop1)} | ${meanInterval(m.linearTop1)} | ${delta('knnTop1')} | ${delta('linearTop1')} | ${meanInterval(m.averageAccuracy)} | ${meanInterval(m.averageForgetting)} | ${meanInterval(m.backwardTransfer)} | ${cost.join(' | ')} |`;
   });
-  return [...rows, `${head} | – | random init (${st.seeds.length} seeds) | ${meanInterval(st.randomInit.knnTop1)} | ${meanInterval(st.randomInit.linearTop1)} | | | | |`];
+  return [...rows, `${head} | – | random init (${st.seeds.length} seeds) | ${meanInterval(st.randomInit.knnTop1)} | ${meanInterval(st.randomInit.linearTop1)} | | | | | | | |`];
 }
