@@ -10,7 +10,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { z } from 'zod';
 import { describeIssues, failure, idSchema, type ErrorCode, type Failure, type Reply } from './replies.js';
-import { DEFAULT_MAX_BLOB_BYTES, MAX_CHUNK_SIZE, TransferError, type BlobBegin, type BlobEventName, type BlobReceiverSocket } from './transfer.js';
+import { DEFAULT_MAX_BLOB_BYTES, MAX_CHUNK_SIZE, rememberSha256, TransferError, type BlobBegin, type BlobEventName, type BlobReceiverSocket } from './transfer.js';
 
 /** Bytes one inbox holds at once by default: one blob of the largest size, or several smaller. */
 export const DEFAULT_MAX_HELD_BYTES = DEFAULT_MAX_BLOB_BYTES;
@@ -237,6 +237,7 @@ export class BlobInbox {
     if (actual !== blob.begin.sha256) {
       return failure('hash_mismatch', `blob:end: blob ${blob.begin.id} SHA-256 is ${actual}, announced ${blob.begin.sha256}; discarded`);
     }
+    rememberSha256(blob.buffer, actual);
     this.complete.set(blob.begin.id, { bytes: blob.buffer, seconds: (performance.now() - blob.started) / 1000 });
     return { ok: true };
   }
