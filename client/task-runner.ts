@@ -110,6 +110,9 @@ export class TaskRunner {
       const out = await this.execute(task, decoded(incomingState, 'state'), decoded(incomingReplay, 'replay'));
       const upload = (bytes: Uint8Array | null, kind: 'state' | 'replay') => this.upload(bytes && encodeTaskBlob(bytes, task, kind), log);
       result = lost() ? lateResult(task) : { taskId: task.taskId, ok: true, metrics: out.metrics, stateBlobId: await upload(out.state, 'state'), replayBlobId: await upload(out.replay, 'replay') };
+      // The engine has read its inputs (decoded copies of them) and what it returned has left:
+      // the next task's blobs may arrive in the same memory.
+      for (const blob of [incomingState, incomingReplay]) if (blob) this.inbox.recycle(blob.wire);
       if (!lost()) log.info('task finished');
     } catch (err) {
       const code: ErrorCode = err instanceof TransferError ? err.code : err instanceof WireError ? 'bad_request' : 'task_failed';

@@ -73,6 +73,11 @@ export function rememberSha256(bytes: Uint8Array, sha256: string): void {
   verifiedHashes.set(bytes, sha256);
 }
 
+/** Forgets the hash remembered for `bytes` (their memory is about to hold other bytes). */
+export function forgetSha256(bytes: Uint8Array): void {
+  verifiedHashes.delete(bytes);
+}
+
 /** The SHA-256 of `bytes`: the one verified when they arrived, or computed now. */
 export function knownSha256(bytes: Uint8Array): string {
   return verifiedHashes.get(bytes) ?? sha256Hex(bytes);
