@@ -25,6 +25,7 @@ import {
 import type { EvalMetrics, Progress, TrainMetrics } from '../shared/tasks.js';
 import type { BlobInbox } from '../shared/blob-inbox.js';
 import { DEFAULT_MAX_BLOB_BYTES, sendBlob, TransferError } from '../shared/transfer.js';
+import { maxHandedStateBytes } from '../shared/state/task-state-size.js';
 import { decodeTaskBlob, encodeTaskBlob } from '../shared/wire/task-wire.js';
 import { WireError } from '../shared/wire/wire-encoding.js';
 import type { Socket } from 'socket.io-client';
@@ -103,10 +104,15 @@ export class TaskRunner {
     let result: TaskResultPayload;
     try {
       // Before the engine sees them: the task's wire encoding back to float32 bytes.
-      const decoded = (blob: Incoming | null, kind: 'state' | 'replay') => blob && decodeTaskBlob(blob.wire, task, kind, blob.id, DEFAULT_MAX_BLOB_BYTES);
+      // A train task's state is bounded by what its model's state may be, as on the coordinator.
+      const maxBytes = (kind: 'state' | 'replay') => (kind === 'state' && task.kind === 'train' ? (this.engine.maxStateBytes?.(task) ?? maxHandedStateBytes(task)) : DEFAULT_MAX_BLOB_BYTES);
+      const decoded = (blob: Incoming | null, kind: 'state' | 'replay') => blob && decodeTaskBlob(blob.wire, task, kind, blob.id, maxBytes(kind));
       const out = await this.execute(task, decoded(incomingState, 'state'), decoded(incomingReplay, 'replay'));
       const upload = (bytes: Uint8Array | null, kind: 'state' | 'replay') => this.upload(bytes && encodeTaskBlob(bytes, task, kind), log);
       result = lost() ? lateResult(task) : { taskId: task.taskId, ok: true, metrics: out.metrics, stateBlobId: await upload(out.state, 'state'), replayBlobId: await upload(out.replay, 'replay') };
+      // The engine has read its inputs (decoded copies of them) and what it returned has left:
+      // the next task's blobs may arrive in the same memory.
+      for (const blob of [incomingState, incomingReplay]) if (blob) this.inbox.recycle(blob.wire);
       if (!lost()) log.info('task finished');
     } catch (err) {
       const code: ErrorCode = err instanceof TransferError ? err.code : err instanceof WireError ? 'bad_request' : 'task_failed';

@@ -19,6 +19,10 @@
  *
  *   blob:begin {id, size, sha256, chunkSize} -> blob:chunk {id, index, data} ... -> blob:end {id}
  *
+ * Hashing: a receiver hashes each chunk as it arrives and remembers the verified hash of
+ * the bytes it kept (`knownSha256`), so that a relay sending the same bytes on (the
+ * coordinator handing a float32 state to the next client) does not hash them again.
+ *
  * Memory: the sender hashes and slices its bytes in place (no copy) and queues at most a
  * window of chunks; the receiver
  * (`BlobInbox`, ./blob-inbox.ts) holds one buffer of the announced size per blob, within a
@@ -60,6 +64,28 @@ export const DEFAULT_ACK_TIMEOUT_MS = 30_000;
 export const DEFAULT_SEND_WINDOW = 8;
 /** Times a blob is sent before a damaged arrival fails the transfer. */
 export const DEFAULT_SEND_ATTEMPTS = 3;
+
+/** Verified SHA-256 of byte arrays this process received whole (set by BlobInbox), by the array. */
+const verifiedHashes = new WeakMap<Uint8Array, string>();
+
+/** Records that `bytes`, just verified on arrival, hash to `sha256` (lowercase hex). */
+export function rememberSha256(bytes: Uint8Array, sha256: string): void {
+  verifiedHashes.set(bytes, sha256);
+}
+
+/** Forgets the hash remembered for `bytes` (their memory is about to hold other bytes). */
+export function forgetSha256(bytes: Uint8Array): void {
+  verifiedHashes.delete(bytes);
+}
+
+/** The SHA-256 of `bytes`: the one verified when they arrived, or computed now. */
+export function knownSha256(bytes: Uint8Array): string {
+  return verifiedHashes.get(bytes) ?? sha256Hex(bytes);
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
 
 /** Refusals meaning the bytes arrived damaged: sending the same blob again can succeed. */
 const RESENDABLE: readonly ErrorCode[] = ['hash_mismatch', 'incomplete'];
@@ -124,7 +150,7 @@ export async function sendBlob(socket: BlobSenderSocket, bytes: Uint8Array, opti
   if (!Number.isInteger(window) || window < 1) throw new RangeError(`window must be a positive integer, got ${window}`);
   const id = options.id ?? randomUUID();
   const started = performance.now();
-  const begin: BlobBegin = { id, size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex'), chunkSize };
+  let begin: BlobBegin = { id, size: bytes.byteLength, sha256: knownSha256(bytes), chunkSize };
   const sent = { bytes: 0 };
   for (let attempt = 1; ; attempt++) {
     try {
@@ -134,6 +160,8 @@ export async function sendBlob(socket: BlobSenderSocket, bytes: Uint8Array, opti
       if (!(err instanceof TransferError) || !RESENDABLE.includes(err.code)) throw err;
       if (attempt >= attempts) throw new TransferError(err.code, `${err.message} (sent ${attempts} times, damaged each time)`);
       options.onResend?.(err, attempt);
+      // A remembered hash may be stale if someone changed the bytes since they arrived.
+      if (err.code === 'hash_mismatch') begin = { ...begin, sha256: sha256Hex(bytes) };
     }
   }
 }

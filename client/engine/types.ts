@@ -24,4 +24,10 @@ export interface Engine {
   train(task: TrainTask, state: Uint8Array | null, replay: Uint8Array | null, onProgress: (p: Progress) => void): Promise<TrainOutcome>;
   /** Evaluates the encoder in `state` (a randomly initialized one when null). */
   evaluate(task: EvalTask, state: Uint8Array | null): Promise<EvalMetrics>;
+  /**
+   * The largest state `task` may be handed, which bounds what a compressed or float16 state
+   * may expand to on arrival. Default: the largest state of the task's model
+   * (shared/state/task-state-size.ts); an engine of states of no model (a test's fake) says its own.
+   */
+  maxStateBytes?(task: TrainTask): number;
 }

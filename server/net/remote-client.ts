@@ -23,8 +23,9 @@ import {
 import type { Progress } from '../../shared/tasks.js';
 import type { BlobInbox } from '../../shared/blob-inbox.js';
 import { DEFAULT_MAX_BLOB_BYTES, sendBlob, TransferError } from '../../shared/transfer.js';
-import { decodeTaskBlob, encodeTaskBlob } from '../../shared/wire/task-wire.js';
+import { decodeTaskBlob, decodeTaskBlobValue, encodeTaskBlob } from '../../shared/wire/task-wire.js';
 import { WireError } from '../../shared/wire/wire-encoding.js';
+import { keptAsEncoded } from '../states/decoded-states.js';
 import { MANIFEST_CHECK, type ResultCheck } from '../states/state-check.js';
 import { MAX_CLIENT_MESSAGE_LENGTH, plainText } from './client-text.js';
 import type { TaskObserver } from '../observe/task-events.js';
@@ -84,10 +85,13 @@ interface Running {
   reject(err: Error): void;
 }
 
-/** Why a task's returned blobs cannot be kept: only a train task returns a state, which must fit its task (state-check.ts). */
-function inspectResult(check: ResultCheck, task: WireTask, state: Uint8Array | null, replay: Uint8Array | null): string | null {
+/**
+ * Why a task's returned blobs cannot be kept: only a train task returns a state, which must
+ * fit its task (state-check.ts). `decoded`: what the state decodes to, when the wire layer made it.
+ */
+function inspectResult(check: ResultCheck, task: WireTask, state: Uint8Array | null, replay: Uint8Array | null, decoded: unknown): string | null {
   if (task.kind !== 'train') return state || replay ? `a ${task.kind} task returns no state or replay buffer` : null;
-  return (state && check.state(state, task)) || (replay && check.replay(replay, task));
+  return (state && check.state(state, task, decoded)) || (replay && check.replay(replay, task));
 }
 
 /** A connected client as a `TaskClient`. */
@@ -120,7 +124,7 @@ export class RemoteClient implements TaskClient {
       const sentBytes = { state: 0, replay: 0 };
       const upload = async (bytes: Uint8Array | null, kind: 'state' | 'replay') => {
         if (!bytes) return null;
-        const sent = await this.untilGone(sendBlob(this.socket, encodeTaskBlob(bytes, task, kind), { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs, onResend }));
+        const sent = await this.untilGone(sendBlob(this.socket, encodeTaskBlob(bytes, task, kind, kind === 'state' ? keptAsEncoded(bytes) : undefined), { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs, onResend }));
         sentBytes[kind] += sent.bytesSent;
         return sent.id;
       };
@@ -201,10 +205,11 @@ export class RemoteClient implements TaskClient {
       // Back to float32 before anything checks or keeps them; bounded by what the task may return.
       const maxBlobBytes = this.options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
       const maxStateBytes = running.task.kind === 'train' ? (check.maxStateBytes?.(running.task) ?? maxBlobBytes) : maxBlobBytes;
-      const stateBytes = state && decodeTaskBlob(state.bytes, running.task, 'state', result.stateBlobId!, maxStateBytes);
+      const stateWire = state && decodeTaskBlobValue(state.bytes, running.task, 'state', result.stateBlobId!, maxStateBytes);
+      const stateBytes = stateWire?.bytes ?? null;
       const replayBytes = replay && decodeTaskBlob(replay.bytes, running.task, 'replay', result.replayBlobId!, maxBlobBytes);
       const decodeSeconds = (performance.now() - decodeStart) / 1000;
-      const problem = inspectResult(check, running.task, stateBytes, replayBytes);
+      const problem = inspectResult(check, running.task, stateBytes, replayBytes, stateWire?.decoded);
       if (problem) throw new TaskError('bad_request', `task:result: ${problem}`);
       running.resolve({
         metrics: metrics.data,

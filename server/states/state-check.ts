@@ -18,10 +18,10 @@ import { decode } from '../../shared/codec.js';
 import { datasetGeometry } from '../../shared/dataset-geometry.js';
 import { stateManifest } from '../../shared/state/manifest.js';
 import { manifestProblem } from '../../shared/state/manifest-check.js';
-import { geometryRange, stateGeometry } from '../../shared/state/manifest-geometry.js';
+import { stateGeometry } from '../../shared/state/manifest-geometry.js';
 import { checkModelState, type ModelState } from '../../shared/state/model-state.js';
 import { checkReplay } from '../../shared/state/replay-buffer.js';
-import { stateSizeBounds } from '../../shared/state/state-size.js';
+import { taskStateSizeRange } from '../../shared/state/task-state-size.js';
 import type { TrainTask } from '../../shared/tasks.js';
 import { keepDecoded } from './decoded-states.js';
 
@@ -34,7 +34,11 @@ const MAX_DEPTH = 32;
  * model's state (a fake) may pass its own.
  */
 export interface ResultCheck {
-  state(bytes: Uint8Array, task: CheckedTask): string | null;
+  /**
+   * `decoded`, when given, is what `bytes` decode to (the wire layer made it when expanding a
+   * float16 state): the check then walks it instead of decoding the bytes again.
+   */
+  state(bytes: Uint8Array, task: CheckedTask, decoded?: unknown): string | null;
   replay(bytes: Uint8Array, task: CheckedTask): string | null;
   /** The largest (float32) state `task` may return, when the check knows it: bounds a compressed state's inflation. */
   maxStateBytes?(task: CheckedTask): number;
@@ -43,12 +47,15 @@ export interface ResultCheck {
 /** What of a train task the checks read. */
 export type CheckedTask = Pick<TrainTask, 'model' | 'ssl' | 'regularizer' | 'optimizer' | 'steps' | 'endsStage' | 'replay' | 'data'>;
 
-/** Why the state `task` returned cannot be kept, or null when it can (it is then kept decoded). */
-export function inspectReturnedState(returned: Uint8Array, task: CheckedTask): string | null {
+/**
+ * Why the state `task` returned cannot be kept, or null when it can (it is then kept
+ * decoded); `decoded`: what `returned` decodes to, when the caller has it.
+ */
+export function inspectReturnedState(returned: Uint8Array, task: CheckedTask, decoded?: unknown): string | null {
   const known = datasetGeometry(task.data.dataset);
   const sizeProblem = unexpectedSize(returned.byteLength, task);
   if (sizeProblem) return sizeProblem;
-  const value = decodeAndWalk(returned, 'state');
+  const value = decodeAndWalk(returned, 'state', decoded);
   if (typeof value === 'string') return value;
   const problem = manifestProblem(value.decoded, stateManifest(task, stateGeometry(known, value.decoded)));
   if (problem) return `the returned state does not fit the task's model: ${problem}`;
@@ -58,7 +65,7 @@ export function inspectReturnedState(returned: Uint8Array, task: CheckedTask): s
   } catch (err) {
     return `the returned state is not a model state: ${(err as Error).message}`;
   }
-  keepDecoded(returned, state);
+  keepDecoded(returned, state, value.decoded);
   return null;
 }
 
@@ -67,17 +74,12 @@ export function inspectReturnedState(returned: Uint8Array, task: CheckedTask): s
  * the states the task's manifest allows (for every geometry the dataset spec leaves open).
  */
 function unexpectedSize(bytes: number, task: CheckedTask): string | null {
-  const { min, max } = stateSizeRange(task);
+  const { min, max } = taskStateSizeRange(task);
   if (bytes >= min && bytes <= max) return null;
   const expected = min === max ? `${min} bytes` : `between ${min} and ${max} bytes`;
   return `the returned state is ${bytes} bytes, a state of the task's model is ${expected}: refused undecoded`;
 }
 
-/** The sizes of the states `task` may return, for every geometry its dataset spec leaves open. */
-function stateSizeRange(task: CheckedTask): { min: number; max: number } {
-  const { low, high } = geometryRange(datasetGeometry(task.data.dataset));
-  return { min: stateSizeBounds(stateManifest(task, low)).min, max: stateSizeBounds(stateManifest(task, high)).max };
-}
 
 /** Why the replay buffer `task` returned cannot be kept, or null when it can. */
 export function inspectReturnedReplay(returned: Uint8Array, task: CheckedTask): string | null {
@@ -97,13 +99,18 @@ export function inspectReturnedReplay(returned: Uint8Array, task: CheckedTask): 
   return null;
 }
 
-/** Decodes `bytes` and walks the value for non-finite numbers: the value, or why it cannot be kept. */
-function decodeAndWalk(bytes: Uint8Array, what: string): { decoded: unknown } | string {
-  let decoded: unknown;
-  try {
-    decoded = decode(bytes);
-  } catch (err) {
-    return `the returned ${what} does not decode: ${(err as Error).message}`;
+/**
+ * Decodes `bytes` (unless `given` is their decoded value already) and walks the value for
+ * non-finite numbers: the value, or why it cannot be kept.
+ */
+function decodeAndWalk(bytes: Uint8Array, what: string, given?: unknown): { decoded: unknown } | string {
+  let decoded: unknown = given;
+  if (decoded === undefined) {
+    try {
+      decoded = decode(bytes);
+    } catch (err) {
+      return `the returned ${what} does not decode: ${(err as Error).message}`;
+    }
   }
   const problem = walk(decoded, '', 0);
   return problem ? `the returned ${what} ${problem}` : { decoded };
@@ -129,7 +136,7 @@ function walk(value: unknown, path: string, depth: number): string | null {
 }
 
 /** The check of every run: states against the task's manifest, replay buffers against their counts and the dataset. */
-export const MANIFEST_CHECK: ResultCheck = { state: inspectReturnedState, replay: inspectReturnedReplay, maxStateBytes: (task) => stateSizeRange(task).max };
+export const MANIFEST_CHECK: ResultCheck = { state: inspectReturnedState, replay: inspectReturnedReplay, maxStateBytes: (task) => taskStateSizeRange(task).max };
 
 /** Why encoded `bytes` cannot be kept as any value (they do not decode, nest absurdly, or hold non-finite numbers), or null. */
 function undecodable(bytes: Uint8Array, what: string): string | null {
@@ -143,11 +150,11 @@ function undecodable(bytes: Uint8Array, what: string): string | null {
  * overhead benchmarks, tests' fake engines); a run always uses `MANIFEST_CHECK`.
  */
 export const STRUCTURE_ONLY_CHECK: ResultCheck = {
-  state(bytes) {
-    const value = decodeAndWalk(bytes, 'state');
+  state(bytes, _task, decoded) {
+    const value = decodeAndWalk(bytes, 'state', decoded);
     if (typeof value === 'string') return value;
     try {
-      keepDecoded(bytes, checkModelState(value.decoded));
+      keepDecoded(bytes, checkModelState(value.decoded), value.decoded);
       return null;
     } catch (err) {
       return `the returned state is not a model state: ${(err as Error).message}`;

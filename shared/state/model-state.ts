@@ -32,8 +32,17 @@ export interface ModelState {
 
 /** Encodes a state; its fields go in a fixed order, so equal states give equal bytes. */
 export function encodeState(state: ModelState): Uint8Array {
+  return encode(stateRecord(state));
+}
+
+/**
+ * The value `encodeState` encodes (format tag and version first, fields in a fixed order):
+ * what decoding its bytes gives back, for callers that hold the state and need that value
+ * without decoding the bytes again.
+ */
+export function stateRecord(state: ModelState): Record<string, unknown> {
   const { method, step, methodState, partMeta, optimizer, regularizer } = state;
-  return encode({
+  return {
     format: STATE_FORMAT,
     version: STATE_VERSION,
     method,
@@ -42,7 +51,7 @@ export function encodeState(state: ModelState): Uint8Array {
     ...(partMeta && Object.keys(partMeta).length > 0 ? { partMeta } : {}),
     optimizer,
     ...(regularizer !== undefined ? { regularizer } : {}),
-  });
+  };
 }
 
 /** Decodes and checks the structure of a state; shapes are checked against the model on import. */

@@ -16,13 +16,15 @@
  *
  * The receiver expands every half to float32 and re-encodes the state (encodeState: equal
  * states give equal bytes), so what follows (the engine, the coordinator's check,
- * checkpoints) sees an ordinary float32 state. Rounding is idempotent: encoding an
+ * checkpoints) sees an ordinary float32 state; it also gets the value those bytes decode
+ * to, so that the coordinator's check need not decode them again. A sender that holds the
+ * state decoded (the coordinator) halves it from there instead of decoding its bytes. Rounding is idempotent: encoding an
  * expanded state again gives the same halves.
  */
 import { decode } from '../codec.js';
 import { WEIGHTING_COMPONENTS } from '../model/regularizer-layout.js';
 import { isRecord, type ParamArrays } from '../state/arrays.js';
-import { checkModelState, encodeState, type ModelState } from '../state/model-state.js';
+import { checkModelState, encodeState, stateRecord, type ModelState } from '../state/model-state.js';
 import { arrayKind } from '../state/part-meta.js';
 import { allFiniteHalves, fromFloat16Bits, toFloat16Bits } from './float16.js';
 
@@ -48,9 +50,13 @@ function asState(raw: unknown): ModelState {
   return state;
 }
 
-/** The float16 payload of float32 state bytes `bytes`. */
-export function halveState(bytes: Uint8Array): Uint8Array {
-  const state = asState(decode(bytes));
+/**
+ * The float16 payload of float32 state bytes `bytes`. `decoded`, when the caller has it, is
+ * the state those bytes hold (its `regularizer` absent exactly when the bytes have none),
+ * and saves decoding them.
+ */
+export function halveState(bytes: Uint8Array, decoded?: ModelState): Uint8Array {
+  const state = decoded ?? asState(decode(bytes));
   const wire = {
     ...state,
     methodState: Object.fromEntries(Object.entries(state.methodState).map(([part, arrays]) => [part, halve(arrays, (name) => arrayKind(state.partMeta, part, name) === 'position')])),
@@ -74,8 +80,15 @@ function expand(arrays: unknown, where: string): void {
   }
 }
 
-/** Float32 state bytes of a float16 payload; throws naming what is wrong with it. */
-export function expandState(payload: Uint8Array): Uint8Array {
+/** A float16 payload expanded: the float32 state's bytes, and the value they decode to. */
+export interface ExpandedState {
+  bytes: Uint8Array;
+  /** Equal to `decode(bytes)`, not yet checked for non-finite numbers or against a manifest. */
+  decoded: Record<string, unknown>;
+}
+
+/** Float32 state bytes of a float16 payload, and their decoded value; throws naming what is wrong with it. */
+export function expandState(payload: Uint8Array): ExpandedState {
   const raw = decode(payload);
   if (!isRecord(raw)) throw new Error('the float16 payload is not a model state');
   for (const section of ['methodState', 'regularizer'] as const) {
@@ -83,5 +96,6 @@ export function expandState(payload: Uint8Array): Uint8Array {
     if (isRecord(parts)) for (const [part, arrays] of Object.entries(parts)) expand(arrays, `${section}.${part}`);
   }
   expand(raw.optimizer, 'optimizer');
-  return encodeState(asState(raw));
+  const state = asState(raw);
+  return { bytes: encodeState(state), decoded: stateRecord(state) };
 }

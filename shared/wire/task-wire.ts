@@ -4,7 +4,8 @@
  * everything else (the engine, the coordinator's checks, checkpoints) sees float32 states.
  */
 import type { WireTask } from '../protocol.js';
-import { decodeWire, encodeWire, type BlobKind } from './wire-encoding.js';
+import type { ModelState } from '../state/model-state.js';
+import { decodeWireValue, encodeWire, type BlobKind, type DecodedWire } from './wire-encoding.js';
 import { DEFAULT_TRANSFER, type TransferSpec } from './transfer-spec.js';
 
 /** How `task`'s blobs travel. */
@@ -12,9 +13,9 @@ export function transferOf(task: WireTask): TransferSpec {
   return (task.kind !== 'plan' && task.transfer) || DEFAULT_TRANSFER;
 }
 
-/** The wire bytes of `task`'s float32 blob `bytes`. */
-export function encodeTaskBlob(bytes: Uint8Array, task: WireTask, kind: BlobKind): Uint8Array {
-  return encodeWire(bytes, transferOf(task), kind);
+/** The wire bytes of `task`'s float32 blob `bytes`; `decoded`: the state they hold, when the caller has it. */
+export function encodeTaskBlob(bytes: Uint8Array, task: WireTask, kind: BlobKind, decoded?: ModelState): Uint8Array {
+  return encodeWire(bytes, transferOf(task), kind, decoded);
 }
 
 /**
@@ -22,5 +23,10 @@ export function encodeTaskBlob(bytes: Uint8Array, task: WireTask, kind: BlobKind
  * decoded; throws `WireError` naming the blob and the task.
  */
 export function decodeTaskBlob(wire: Uint8Array, task: WireTask, kind: BlobKind, blobId: string, maxBytes: number): Uint8Array {
-  return decodeWire(wire, transferOf(task), { kind, what: `${kind} blob ${blobId} of task ${task.taskId}`, maxBytes });
+  return decodeTaskBlobValue(wire, task, kind, blobId, maxBytes).bytes;
+}
+
+/** `decodeTaskBlob`, with the decoded value of the bytes where decoding made it anyway (float16 states). */
+export function decodeTaskBlobValue(wire: Uint8Array, task: WireTask, kind: BlobKind, blobId: string, maxBytes: number): DecodedWire {
+  return decodeWireValue(wire, transferOf(task), { kind, what: `${kind} blob ${blobId} of task ${task.taskId}`, maxBytes });
 }

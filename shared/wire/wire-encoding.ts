@@ -16,6 +16,7 @@
  * (compressed when the spec says so).
  */
 import { deflateSync, inflateSync } from 'node:zlib';
+import type { ModelState } from '../state/model-state.js';
 import { expandState, halveState } from './state-float16.js';
 import { isPlainTransfer, transferLabel, WIRE_COMPRESSIONS, WIRE_ENCODINGS, type TransferSpec } from './transfer-spec.js';
 
@@ -42,11 +43,14 @@ export function effectiveTransfer(spec: TransferSpec, kind: BlobKind): TransferS
   return kind === 'state' ? spec : { encoding: 'float32', compression: spec.compression };
 }
 
-/** The wire bytes of float32 `bytes` (a state's or a replay buffer's) under `spec`. */
-export function encodeWire(bytes: Uint8Array, spec: TransferSpec, kind: BlobKind): Uint8Array {
+/**
+ * The wire bytes of float32 `bytes` (a state's or a replay buffer's) under `spec`.
+ * `decoded`, when the caller holds it, is the state `bytes` hold (see `halveState`).
+ */
+export function encodeWire(bytes: Uint8Array, spec: TransferSpec, kind: BlobKind, decoded?: ModelState): Uint8Array {
   const applied = effectiveTransfer(spec, kind);
   if (isPlainTransfer(applied)) return bytes;
-  const payload = applied.encoding === 'float16' ? halveState(bytes) : bytes;
+  const payload = applied.encoding === 'float16' ? halveState(bytes, decoded) : bytes;
   const body = applied.compression === 'deflate' ? deflateSync(payload, { level: DEFLATE_LEVEL }) : payload;
   const out = new Uint8Array(WIRE_HEADER_BYTES + body.byteLength);
   out.set(MAGIC, 0);
@@ -68,12 +72,23 @@ export interface DecodeWireOptions {
 
 /** The float32 bytes of wire bytes `wire` sent under `spec`; throws `WireError` naming the blob. */
 export function decodeWire(wire: Uint8Array, spec: TransferSpec, o: DecodeWireOptions): Uint8Array {
+  return decodeWireValue(wire, spec, o).bytes;
+}
+
+/** What `decodeWireValue` gives: the float32 bytes, and their decoded value when decoding had to make it anyway (float16). */
+export interface DecodedWire {
+  bytes: Uint8Array;
+  decoded?: Record<string, unknown>;
+}
+
+/** `decodeWire`, with the decoded value of the bytes where it was made on the way (float16 states). */
+export function decodeWireValue(wire: Uint8Array, spec: TransferSpec, o: DecodeWireOptions): DecodedWire {
   const applied = effectiveTransfer(spec, o.kind);
   const fail = (why: string) => new WireError(`${o.what}: ${why}`);
   const headed = wire.byteLength >= MAGIC.length && MAGIC.every((b, i) => wire[i] === b);
   if (isPlainTransfer(applied)) {
     if (headed) throw fail(`is wire-encoded, but the run sends it as plain float32 (${wire.byteLength} bytes)`);
-    return wire;
+    return { bytes: wire };
   }
   if (!headed) throw fail(`has no wire header: expected ${transferLabel(applied)} bytes, got ${wire.byteLength} bytes of something else`);
   if (wire.byteLength < WIRE_HEADER_BYTES) throw fail(`truncated wire header (${wire.byteLength} of ${WIRE_HEADER_BYTES} bytes)`);
@@ -90,15 +105,15 @@ export function decodeWire(wire: Uint8Array, spec: TransferSpec, o: DecodeWireOp
   const body = wire.subarray(WIRE_HEADER_BYTES);
   const payload = compression === 'deflate' ? inflate(body, declared, fail) : body;
   if (payload.byteLength !== declared) throw fail(`declares ${declared} payload bytes, but ${compression === 'deflate' ? 'inflates to' : 'carries'} ${payload.byteLength}`);
-  if (encoding === 'float32') return payload; // deflated: float32 without compression returned above
-  let bytes: Uint8Array;
+  if (encoding === 'float32') return { bytes: payload }; // deflated: float32 without compression returned above
+  let expanded: DecodedWire;
   try {
-    bytes = expandState(payload);
+    expanded = expandState(payload);
   } catch (err) {
     throw fail(`float16 payload cannot be read: ${(err as Error).message}`);
   }
-  if (bytes.byteLength > o.maxBytes) throw fail(`expands to ${bytes.byteLength} bytes, more than the ${o.maxBytes} it may hold`);
-  return bytes;
+  if (expanded.bytes.byteLength > o.maxBytes) throw fail(`expands to ${expanded.bytes.byteLength} bytes, more than the ${o.maxBytes} it may hold`);
+  return expanded;
 }
 
 /** `body` inflated, at most `declared` bytes of it: a stream that inflates further is refused. */

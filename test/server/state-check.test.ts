@@ -8,7 +8,8 @@
  * model states are refused too.
  */
 import { describe, expect, it } from 'vitest';
-import { encode } from '../../shared/codec.js';
+import { decode, encode } from '../../shared/codec.js';
+import { keptAsEncoded } from '../../server/states/decoded-states.js';
 import { stateManifest } from '../../shared/state/manifest.js';
 import { manifestProblem } from '../../shared/state/manifest-check.js';
 import { encodeState, type ModelState } from '../../shared/state/model-state.js';
@@ -105,6 +106,15 @@ describe('a returned state is checked against the task’s model', () => {
     expect(manifestProblem({ ...state, step: 3 }, manifest)).toBe('records step 3, the task ends at step 2');
     expect(manifestProblem({ ...state, regularizer: { importance: {} } }, manifest)).toBe('has regularizer state, but the task keeps none');
     expect(manifestProblem({ ...state, optimizer: null }, manifest)).toBe('has no optimizer state, but the task keeps it');
+  });
+
+  it('checks the decoded value the wire layer hands it instead of decoding again, NaN and all, and halves from what it keeps', () => {
+    const bytes = encodeState(fittingState(first));
+    const value = decode(bytes) as ModelState;
+    expect(inspectReturnedState(bytes, first, value)).toBeNull();
+    expect(keptAsEncoded(bytes)?.methodState.online[STEM].values).toBe(value.methodState.online[STEM].values); // kept, not decoded again
+    value.methodState.online[STEM].values[5] = Number.NaN;
+    expect(inspectReturnedState(bytes, first, value)).toBe(`the returned state holds NaN at methodState.online.${STEM}.values[5]`);
   });
 
   it('refuses a state of another size before decoding it', () => {

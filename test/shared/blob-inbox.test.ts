@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BlobInbox, DEFAULT_BLOB_IDLE_TIMEOUT_MS, DEFAULT_MAX_HELD_BYTES } from '../../shared/blob-inbox.js';
 import { failure } from '../../shared/replies.js';
+import { knownSha256 } from '../../shared/transfer.js';
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const begin = (id: string, size: number, chunkSize = 1000, bytes?: Uint8Array) => ({ id, size, sha256: bytes ? sha(bytes) : '0'.repeat(64), chunkSize });
@@ -124,5 +125,36 @@ describe('BlobInbox budgets', () => {
     open = true;
     expect(inbox.handle('blob:begin', begin('x', 200))).toEqual({ ok: true });
     inbox.clear();
+  });
+
+  it('receives the next blob of about its size into bytes given back, never into memory it did not allocate or still holds', () => {
+    const inbox = new BlobInbox();
+    const a = Uint8Array.from({ length: 8000 }, (_, i) => i % 251);
+    deliver(inbox, 'a', a);
+    const first = inbox.take('a').bytes;
+    inbox.recycle(first);
+    const b = new Uint8Array(6000).fill(3);
+    deliver(inbox, 'b', b);
+    const second = inbox.take('b').bytes;
+    expect(second.buffer).toBe(first.buffer); // the same memory, no fresh buffer
+    expect(Buffer.from(second).equals(b)).toBe(true); // holding the new blob only
+    // Given back twice: the second time it is the buffer of a blob still waiting, and ignored.
+    inbox.recycle(second);
+    deliver(inbox, 'c', new Uint8Array(7000).fill(4));
+    inbox.recycle(second);
+    deliver(inbox, 'd', new Uint8Array(7000).fill(5));
+    expect(inbox.take('d').bytes.buffer).not.toBe(first.buffer);
+    expect(inbox.take('c').bytes.every((v) => v === 4)).toBe(true);
+    // Far smaller blobs and memory of others' do not take the spare.
+    const foreign = new Uint8Array(9000);
+    inbox.recycle(foreign);
+    deliver(inbox, 'e', new Uint8Array(9000).fill(6));
+    expect(inbox.take('e').bytes.buffer).not.toBe(foreign.buffer);
+    inbox.recycle(second);
+    deliver(inbox, 'small', new Uint8Array(100).fill(1));
+    expect(inbox.take('small').bytes.buffer).not.toBe(first.buffer);
+    // The hash verified for bytes given back is forgotten: their memory holds others now.
+    expect(knownSha256(second)).toBe(sha(second));
+    expect(sha(second)).not.toBe(sha(b));
   });
 });

@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BlobInbox, type BlobInboxOptions } from '../../shared/blob-inbox.js';
 import {
   DEFAULT_CHUNK_SIZE,
+  knownSha256,
   sendBlob,
   TransferError,
   type BlobChunk,
@@ -96,6 +97,22 @@ describe('blob transfer over socket.io', () => {
     expect(resends).toEqual(['1 hash_mismatch']);
     expect(Buffer.from(inbox.take(sent.id).bytes).equals(bytes)).toBe(true);
     expect(inbox.heldBytes).toBe(0);
+  });
+
+  it('sends received bytes on under the hash verified on arrival, and hashes again bytes changed since', async () => {
+    const { client, inbox } = await receiving();
+    const bytes = randomBytes(3 * DEFAULT_CHUNK_SIZE + 5);
+    await sendBlob(client, bytes, { id: 'in' });
+    const received = inbox.take('in').bytes;
+    expect(knownSha256(received)).toBe(createHash('sha256').update(bytes).digest('hex'));
+    // Relayed unchanged: one attempt, under the remembered hash.
+    expect((await sendBlob(client, received, { id: 'on' })).attempts).toBe(1);
+    expect(Buffer.from(inbox.take('on').bytes).equals(bytes)).toBe(true);
+    // Changed after arrival: the remembered hash is stale, the receiver refuses it once, the resend hashes anew.
+    received[0] ^= 0xff;
+    const sent = await sendBlob(client, received, { id: 'changed' });
+    expect(sent.attempts).toBe(2);
+    expect(Buffer.from(inbox.take('changed').bytes).equals(received)).toBe(true);
   });
 
   it('sends a truncated blob again (a short chunk)', async () => {

@@ -9,6 +9,8 @@ import type { Engine, StreamSummary, TrainOutcome } from '../../client/engine/ty
 import { decode, encode } from '../../shared/codec.js';
 import { encodeState, STATE_FORMAT, STATE_VERSION } from '../../shared/state/model-state.js';
 import { fittingState } from './fitting-state.js';
+import { maxHandedStateBytes } from '../../shared/state/task-state-size.js';
+import { DEFAULT_MAX_BLOB_BYTES } from '../../shared/transfer.js';
 import { STRUCTURE_ONLY_CHECK, type ResultCheck } from '../../server/states/state-check.js';
 import type { DataSelection, EvalMetrics, EvalTask, Progress, TrainTask } from '../../shared/tasks.js';
 
@@ -63,6 +65,11 @@ export class FakeEngine implements Engine {
   readonly calls: Array<{ kind: 'train' | 'eval' | 'plan'; taskId: string; stateIn: FakeState | null; replayIn: number[] | null }> = [];
 
   constructor(private readonly options: FakeEngineOptions = {}) {}
+
+  /** A fake state is of no model: only fitting ones are bounded by the task's model. */
+  maxStateBytes(task: TrainTask): number {
+    return this.options.fittingStates ? maxHandedStateBytes(task) : DEFAULT_MAX_BLOB_BYTES;
+  }
 
   async describeStream(selection: Omit<DataSelection, 'chunks'>): Promise<StreamSummary> {
     this.calls.push({ kind: 'plan', taskId: 'plan', stateIn: null, replayIn: null });

@@ -4,10 +4,11 @@
  */
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { encode } from '../../../shared/codec.js';
+import { decode, encode } from '../../../shared/codec.js';
 import { MOCO_PART_META } from '../../../shared/ssl-layout.js';
 import { decodeState, encodeState, type ModelState } from '../../../shared/state/model-state.js';
-import { decodeWire, encodeWire, WIRE_HEADER_BYTES, WireError, type BlobKind } from '../../../shared/wire/wire-encoding.js';
+import { halveState } from '../../../shared/wire/state-float16.js';
+import { decodeWire, decodeWireValue, encodeWire, WIRE_HEADER_BYTES, WireError, type BlobKind } from '../../../shared/wire/wire-encoding.js';
 import type { TransferSpec } from '../../../shared/wire/transfer-spec.js';
 
 const SPECS: TransferSpec[] = [
@@ -80,6 +81,28 @@ describe('wire encodings', () => {
     const halves = Float32Array.from([0.5, -1.25, 3, 0.099975586]);
     const bytes = encodeState({ method: 'simclr', step: 3, methodState: { online: { w: { shape: [4], values: halves } } }, optimizer: null });
     for (const spec of SPECS) expect(Buffer.from(decodeAs(encodeWire(bytes, spec, 'state'), spec)).equals(bytes), `${spec.encoding}+${spec.compression}`).toBe(true);
+  });
+
+  it('float16: gives the value the expanded bytes decode to, so the receiver need not decode them again', () => {
+    const withField = sampleState();
+    const { regularizer: _none, ...withoutField } = withField;
+    for (const state of [withField, withoutField]) {
+      const bytes = encodeState(state);
+      for (const spec of SPECS) {
+        const got = decodeWireValue(encodeWire(bytes, spec, 'state'), spec, { kind: 'state', what: 'b', maxBytes: MAX });
+        if (spec.encoding === 'float32') expect(got.decoded).toBeUndefined();
+        else expect(got.decoded).toEqual(decode(got.bytes));
+      }
+    }
+  });
+
+  it('halves a state held decoded to the same bytes as halving its encoding, with or without a regularizer field', () => {
+    const withField = sampleState();
+    const { regularizer: _none, ...withoutField } = withField;
+    for (const state of [withField, withoutField, { ...withoutField, regularizer: null }]) {
+      const bytes = encodeState(state);
+      expect(Buffer.from(halveState(bytes, state)).equals(halveState(bytes))).toBe(true);
+    }
   });
 
   it('applies only compression to replay buffers', () => {
