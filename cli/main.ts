@@ -99,6 +99,8 @@ export function buildProgram(): Command {
       const { output, logger } = await commandOutput(join(outDir, 'logs', 'coordinator.log'), true);
       const summary = await withDisplay(output, () => runSuite({ folder, outDir, overrides: opts.set, seeds: opts.seeds, backend: opts.backend, clients: opts.clients, logger, ...(output ? { events: () => output.nextRun() } : {}) }));
       process.stdout.write(`${summary.table}\nsuite table: ${summary.path}\nsuite report: ${summary.htmlPath}\n`);
+      // As `run` does when an arm failed: the table holds what finished, the exit code says not all did.
+      if (summary.failures.length > 0) throw new Error(`${summary.failures.length} failure(s) in the suite:\n${summary.failures.map((f) => `  - ${f}`).join('\n')}`);
     });
 
   program

@@ -10,6 +10,7 @@ import { loadScenario, ScenarioError, type BackendName, type Scenario } from '..
 import { writeFileAtomic } from './file-writes.js';
 import { writeSuiteReportHtml } from '../report/html/report-html.js';
 import type { Results } from '../report/results.js';
+import type { ClientLauncher } from './run.js';
 import { runSeededScenario } from './seeds.js';
 import { withSeedCount } from '../../shared/scenario-seeds.js';
 import type { RunEvents } from '../observe/bus.js';
@@ -30,6 +31,8 @@ export interface SuiteOptions {
   logger: Logger;
   /** A bus for each scenario's run (e.g. shown by the terminal display). */
   events?: () => RunEvents;
+  /** How each scenario's clients start (default: spawned processes). */
+  launch?: ClientLauncher;
 }
 
 export interface SuiteSummary {
@@ -37,6 +40,8 @@ export interface SuiteSummary {
   path: string;
   /** report.html of the whole suite. */
   htmlPath: string;
+  /** What failed, one line each: a scenario that could not run, or an arm of one that did. */
+  failures: string[];
 }
 
 /**
@@ -67,23 +72,26 @@ export function loadSuite(folder: string, overrides: readonly string[] = [], see
 export async function runSuite(o: SuiteOptions): Promise<SuiteSummary> {
   const suite = loadSuite(o.folder, o.overrides, o.seeds);
   const all: SuiteEntry[] = [];
+  const failures: string[] = [];
   for (const { file, scenario } of suite) {
     o.logger.info({ scenario: scenario.name, file }, 'suite: scenario starting');
     try {
-      const summary = await runSeededScenario({ scenario, outDir: join(o.outDir, scenario.name), backend: o.backend, clients: o.clients, logger: o.logger, ...(o.events ? { events: o.events() } : {}) });
+      const summary = await runSeededScenario({ scenario, outDir: join(o.outDir, scenario.name), backend: o.backend, clients: o.clients, logger: o.logger, ...(o.events ? { events: o.events() } : {}), ...(o.launch ? { launch: o.launch } : {}) });
       all.push({ name: scenario.name, results: summary.results });
+      failures.push(...summary.failures.map((f) => `${scenario.name}: ${f.error}`));
     } catch (err) {
       // One failed scenario must not cost the others: it is reported in the table.
       const message = (err as Error).message ?? String(err);
       o.logger.error({ scenario: scenario.name, err: message }, 'suite: scenario failed');
       all.push({ name: scenario.name, error: message });
+      failures.push(`${scenario.name}: ${message.split('\n')[0]}`);
     }
   }
   const table = renderSuite(all);
   const path = join(o.outDir, 'suite.md');
   await writeFileAtomic(path, new TextEncoder().encode(table));
   const htmlPath = await writeSuiteReportHtml(o.outDir, table, all.filter((e) => 'results' in e).map((e) => e.name));
-  return { table, path, htmlPath };
+  return { table, path, htmlPath, failures };
 }
 
 /** The first line of `text`, inert inside a Markdown table cell. */
