@@ -10,7 +10,7 @@
  */
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BENCH_CONFIG_CHOICES, countListOrNone, HANDOFF_CHOICES, HANDOFF_SIZE_NAMES, nameList, type HandoffSizeName, parseCount, parseNonNegative, parseSeconds, parseThreadList, parseTransferList, parseLinkRates, type BenchCliOptions } from '../bench/options.js';
+import { benchCommand } from './bench.js';
 import { clientCommand } from '../client/main.js';
 import { collect, port, positiveInt } from './options.js';
 import { slurmCommand } from './slurm.js';
@@ -19,8 +19,8 @@ import { BACKEND_NAMES, loadScenario, ScenarioError, type BackendName, type Scen
 import { JournalError } from '../server/run/journal.js';
 import type { RunScenarioOptions, RunSummary } from '../server/run/run.js';
 import { withSeedCount } from '../shared/scenario-seeds.js';
-import { listenWarning, MIN_TOKEN_LENGTH, serveToken } from '../server/net/listen-policy.js';
-import { readTlsCredentials, TlsSetupError, type TlsCredentials } from '../server/net/tls.js';
+import { MIN_TOKEN_LENGTH } from '../server/net/listen-policy.js';
+import { fail, listenToken, serveTls, UsageError } from './listen-options.js';
 import type { ProgressOutput } from '../server/observe/terminal-display.js';
 import { viewerListen, type ViewerCliOptions } from './viewers.js';
 
@@ -190,44 +190,7 @@ export function buildProgram(): Command {
   program.addCommand(clientCommand());
   program.addCommand(slurmCommand());
 
-  program
-    .command('bench')
-    .description('MoCo-v2 training throughput (img/s, step phases, GFLOP/s) and model hand-off figures')
-    .option('--json', 'print one JSON object instead of tables')
-    .option('--quick', 'few steps per measurement (for tests; numbers are rough)')
-    .addOption(new Option('--config <name>', 'MoCo model: small = widths 16-32-64-128 batch 64, resnet18 = 64-128-256-512 batch 32, all = both').choices(BENCH_CONFIG_CHOICES).default('all'))
-    .option('--threads <list>', 'thread counts, comma-separated; one child process each', parseThreadList, [1, 2])
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend of the measuring processes').choices(BACKEND_NAMES).default('auto'))
-    .option('--steps <n>', 'timed steps per measurement (default: as many as fit in --seconds)', parseCount)
-    .option('--seconds <s>', 'time budget of each throughput loop', parseSeconds, 15)
-    .option('--data-workers <n>', 'input pipeline worker threads (default: as in training)', parseNonNegative)
-    .addOption(new Option('--handoff <name>', 'model whose online-encoder state is handed between two clients').choices(HANDOFF_CHOICES).default('resnet18'))
-    .option('--handoff-encodings <list>', 'wire encodings the --handoff model (resnet18 when none) is handed off in, one hand-off each: float32, float16, float32+deflate, float16+deflate, comma-separated (default: none)', parseTransferList, [])
-    .option('--handoff-link <rates>', 'hand-off of the --handoff model (resnet18 when none) across test hosts (network namespaces, as root) whose links tbf holds to each rate, e.g. 1gbit,100mbit,20mbit; in each --handoff-encodings (default float32)', parseLinkRates, [])
-    .option('--handoff-sizes <list>', `hand-off time against model size: models of ${HANDOFF_SIZE_NAMES.join(', ')}, comma-separated, or none`, nameList(HANDOFF_SIZE_NAMES), [...HANDOFF_SIZE_NAMES])
-    .option('--overhead-clients <list>', 'coordinator overhead per stage against the number of clients: counts, comma-separated, or none', countListOrNone, [4, 16, 64])
-    .option('--startup <list>', 'client start-up (process start to joined), compiled and from the sources, with this many clients started at once: counts, comma-separated, or none', countListOrNone, [1, 4])
-    .action(async (opts: BenchCliOptions) => {
-      // Loaded on demand: the bench pulls in the coordinator and spawns TensorFlow.js processes.
-      const { runBench, formatReport } = await import('../bench/run.js');
-      const report = await runBench({
-        configs: opts.config === 'all' ? ['small', 'resnet18'] : [opts.config],
-        threads: opts.threads,
-        backend: opts.backend,
-        quick: opts.quick ?? false,
-        steps: opts.steps,
-        seconds: opts.seconds,
-        dataWorkers: opts.dataWorkers,
-        handoff: opts.handoff === 'none' ? null : opts.handoff,
-        handoffEncodings: opts.handoffEncodings,
-        handoffLinks: opts.handoffLink,
-        handoffSizes: opts.handoffSizes as HandoffSizeName[],
-        overheadClients: opts.overheadClients,
-        startupClients: opts.startup,
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
-    });
+  program.addCommand(benchCommand());
 
   return program;
 }
@@ -306,38 +269,6 @@ function gpuList(value: string): string[] {
   const bad = ids.find((id) => !/^[0-9A-Za-z-]+$/.test(id));
   if (bad !== undefined) throw new InvalidArgumentError(`"${bad}" is not a GPU id (expected e.g. 0,1,2 or GPU UUIDs)`);
   return ids;
-}
-
-class UsageError extends Error {}
-
-/** The token remote clients must present: refused when too short, printed when generated; warns about clear text. */
-function listenToken(given: string | undefined, allowShortToken: boolean | undefined, host: string, tls: boolean): string {
-  let chosen;
-  try {
-    chosen = serveToken(given, { allowShortToken });
-  } catch (err) {
-    fail((err as Error).message);
-  }
-  if (chosen.generated) process.stdout.write(`no --token given; clients must present this generated token:\n  ${chosen.token}\n`);
-  const warning = listenWarning(host, tls);
-  if (warning) process.stderr.write(`warning: ${warning}\n`);
-  return chosen.token;
-}
-
-function fail(message: string): never {
-  throw new UsageError(`streamssl: ${message}`);
-}
-
-/** The certificate and key of `serve --cert --key`, read and checked; none without them. */
-function serveTls(opts: ServeOptions): TlsCredentials | undefined {
-  if (opts.cert === undefined && opts.key === undefined) return undefined;
-  if (opts.cert === undefined || opts.key === undefined) fail('serve: --cert and --key go together');
-  try {
-    return readTlsCredentials({ cert: opts.cert, key: opts.key });
-  } catch (err) {
-    if (err instanceof TlsSetupError) fail(`serve: ${err.message}`);
-    throw err;
-  }
 }
 
 function load(file: string, overrides: string[], seeds?: number): Scenario {
