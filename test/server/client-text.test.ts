@@ -58,9 +58,9 @@ describe('text a client supplies', () => {
     const rendered = markdownText(HOSTILE);
     expect(rendered).not.toContain('\n');
     expect(takeovers(rendered)).toEqual([]);
-    // A failed suite entry keeps its row: one row, ten cells.
+    // A failed suite entry keeps its row: one row, thirteen cells.
     const suite = renderSuite([{ name: 'broken', error: 'a | b <img src=x> [l](u)' }]).split('\n');
-    expect(suite[2]).toBe('| broken | failed: a \\| b &lt;img src=x&gt; \\[l\\](u) | | | | | | | | |');
+    expect(suite[2]).toBe('| broken | failed: a \\| b &lt;img src=x&gt; \\[l\\](u) | | | | | | | | | | | |');
   });
 
   it('enters plain: a hello with a hostile hostname, backend, reason and device is registered without its control characters', async () => {
