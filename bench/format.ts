@@ -47,7 +47,7 @@ export function formatReport(report: BenchReport): string {
       'data | fwd | bwd | opt: a separate instrumented pass, synced at each boundary (ms per step):',
       '  data = two augmented, normalized views built in-thread and uploaded;',
       '  fwd  = key-encoder forward + online forward and loss without gradient;',
-      '  bwd  = tf.variableGrads(online forward and loss) minus that online forward;',
+      '  bwd  = leanVariableGrads(online forward and loss) minus that online forward (as the step);',
       '  opt  = key momentum update + Sgd.apply + batch-norm running stats + enqueue.',
       'GFLOP/s: analytic conv + dense FLOPs of a step (4x one view\'s forward + queue logits, client/models/flops.ts) x img/s.',
       'steps: timed + instrumented.',
