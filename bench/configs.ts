@@ -58,7 +58,7 @@ export interface StepMs {
   data: number;
   /** Key-encoder forward + online forward and loss, without gradient. */
   forward: number;
-  /** tf.variableGrads of the online forward and loss, minus the online forward. */
+  /** leanVariableGrads (the step's tf.variableGrads) of the online forward and loss, minus the online forward. */
   backward: number;
   /** Key-encoder momentum update + Sgd.apply + batch-norm running stats + enqueue. */
   optimizer: number;

@@ -20,7 +20,7 @@ export function formatReport(report: BenchReport): string {
     const first = report.moco[0];
     out.push(`backend: ${report.backend} (${first.backendReason})`, '');
     out.push('MoCo-v2 training step, 32x32x3 inputs, ResNet-18-style blocks, head 512-128, queue 4096, SGD momentum 0.9');
-    const rows = [['config', 'widths', 'batch', 'threads', 'img/s', 'GFLOP/s', 'step ms', 'wait', '| data', 'fwd', 'bwd', 'opt', 'steps']];
+    const rows = [['config', 'widths', 'batch', 'threads', 'img/s', 'GFLOP/s', 'step ms', 'wait', '| data', 'fwd', 'bwd', 'opt', 'steps', 'peak MB']];
     for (const r of report.moco) {
       rows.push([
         r.config,
@@ -36,6 +36,7 @@ export function formatReport(report: BenchReport): string {
         ms(r.stepMs.backward),
         ms(r.stepMs.optimizer),
         `${r.steps}+${r.breakdownSteps}`,
+        r.peakRssMb == null ? '–' : r.peakRssMb.toFixed(0),
       ]);
     }
     out.push(table(rows), '');
@@ -46,10 +47,11 @@ export function formatReport(report: BenchReport): string {
       'data | fwd | bwd | opt: a separate instrumented pass, synced at each boundary (ms per step):',
       '  data = two augmented, normalized views built in-thread and uploaded;',
       '  fwd  = key-encoder forward + online forward and loss without gradient;',
-      '  bwd  = tf.variableGrads(online forward and loss) minus that online forward;',
+      '  bwd  = leanVariableGrads(online forward and loss) minus that online forward (as the step);',
       '  opt  = key momentum update + Sgd.apply + batch-norm running stats + enqueue.',
       'GFLOP/s: analytic conv + dense FLOPs of a step (4x one view\'s forward + queue logits, client/models/flops.ts) x img/s.',
       'steps: timed + instrumented.',
+      'peak MB: peak resident memory (VmHWM) of the process that measured the row: a client training that configuration, without a dataset.',
     );
     const leaks = report.moco.filter((r) => r.leakedTensors !== 0);
     if (leaks.length > 0) out.push(`warning: tensors leaked in ${leaks.map((r) => `${r.config}/${r.threads}`).join(', ')}`);

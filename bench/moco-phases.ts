@@ -5,7 +5,8 @@
  * method's online encoder, with its own key-encoder copy and queue, and forces a sync at
  * every phase boundary so each time is the work of that phase. The only extra work is
  * one online forward without gradient (counted in `forward`): backward is the time of
- * tf.variableGrads over the online forward and loss, minus that forward. The whole-step
+ * leanVariableGrads (as the step takes its gradients) over the online forward and loss,
+ * minus that forward. The whole-step
  * figure comes from the real `MocoV2.step` in the throughput loop; the report shows both.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -17,6 +18,7 @@ import { twoViews, type ImagePool } from '../client/data/augment-cpu.js';
 import { embed, l2Normalize, type EncoderOptions } from '../client/models/encoder.js';
 import { updateRunningStats, type BatchStat } from '../client/models/layers.js';
 import { cloneParams, disposeParams, type Params } from '../client/models/params.js';
+import { leanVariableGrads } from '../client/optim/lean-grads.js';
 import type { Sgd } from '../client/optim/sgd.js';
 import { emaUpdate } from '../client/ssl/ema.js';
 import { infoNce } from '../client/ssl/losses.js';
@@ -98,7 +100,7 @@ export class PhaseTimer {
 
     const stats: BatchStat[] = [];
     const trainable = [...this.online.trainable.values()];
-    const { value, grads } = tf.variableGrads(
+    const { value, grads } = leanVariableGrads(
       () => infoNce(embed(this.online, c.encoder, view1, { ...mode, stats }), keys, this.queue as tf.Tensor2D, c.ssl.temperature),
       trainable,
     );

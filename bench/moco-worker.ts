@@ -12,6 +12,7 @@ import type { BackendName } from '../shared/scenario.js';
 import { RESULT_PREFIX } from './child.js';
 import type { MocoResult } from './report-types.js';
 import { measureMoco } from './moco-measure.js';
+import { peakRssMb } from './peak-rss.js';
 
 function intOrNull(value: string | undefined, name: string): number | null {
   if (value === undefined) return null;
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     backend: choice.name,
     backendReason: choice.reason,
     ...m,
+    peakRssMb: await peakRssMb(),
   };
   process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
 }

@@ -13,6 +13,8 @@ export type MocoResult = Measurement & {
   threadsActual: number;
   backend: string;
   backendReason: string;
+  /** Peak resident memory of the measuring process (VmHWM, MiB): one client training this configuration; null off Linux. Absent in older reports. */
+  peakRssMb?: number | null;
 };
 
 export interface HandoffResult {

@@ -5,6 +5,7 @@
  */
 import type { BackendName } from '../shared/scenario.js';
 import { DEFAULT_TRANSFER, transferLabel, type TransferSpec } from '../shared/wire/transfer-spec.js';
+import { MALLOC_ENV } from '../server/clients/node-process.js';
 import { RESULT_PREFIX, startChild, stopChild } from './child.js';
 import { MODEL_CONFIGS, type ConfigName } from './configs.js';
 import type { BenchReport, HandoffResult, MocoResult } from './report-types.js';
@@ -69,7 +70,8 @@ export async function runMocoChild(config: ConfigName, threads: number, o: Bench
     if (o.steps !== undefined) args.push('--steps', String(o.steps));
   }
   if (o.dataWorkers !== undefined) args.push('--data-workers', String(o.dataWorkers));
-  const child = startChild(WORKER_ENTRY, args);
+  // The allocator settings spawned clients get: the peak memory column is a client's.
+  const child = startChild(WORKER_ENTRY, args, MALLOC_ENV);
   try {
     const result = await child.line(RESULT_PREFIX);
     if (!isMocoResult(result)) throw new Error(`bench worker: unexpected result ${JSON.stringify(result).slice(0, 200)}`);

@@ -14,6 +14,7 @@ import { PROJECT_ROOT } from '../shared/code-location.js';
 import { silentLogger } from '../shared/log.js';
 import { startCoordinator } from '../server/net/coordinator.js';
 import { STRUCTURE_ONLY_CHECK } from '../server/states/state-check.js';
+import { peakRssMb } from './peak-rss.js';
 
 /** How the client's code is loaded. */
 export type StartupVariant = 'compiled' | 'sources';
@@ -31,19 +32,6 @@ export interface StartupResult {
 
 const BIN = join(PROJECT_ROOT, 'bin/streamssl.mjs');
 const JOIN_TIMEOUT_MS = 120_000;
-
-/** Resident memory of a live process, from /proc (Linux); null elsewhere. */
-async function residentMb(pid: number | undefined): Promise<number | null> {
-  if (pid === undefined) return null;
-  try {
-    const { readFile } = await import('node:fs/promises');
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
-    return kb === undefined ? null : Number(kb) / 1024;
-  } catch {
-    return null;
-  }
-}
 
 /** Starts `clients` client processes at once and measures when each joins. */
 export async function measureStartup(variant: StartupVariant, clients: number, threads = 1): Promise<StartupResult> {
@@ -75,7 +63,7 @@ export async function measureStartup(variant: StartupVariant, clients: number, t
       clearTimeout(timer);
       for (const promise of exited) promise.catch(() => undefined);
     }
-    const rss = await Promise.all(children.map((child) => residentMb(child.pid)));
+    const rss = await Promise.all(children.map((child) => peakRssMb(child.pid)));
     const known = rss.filter((mb): mb is number => mb !== null);
     return { variant, clients, joinSeconds, rssMb: known.length > 0 ? Math.max(...known) : null };
   } finally {

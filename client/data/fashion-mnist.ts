@@ -147,7 +147,7 @@ function encodeCache(fingerprint: number, train: ImageSet, test: ImageSet): Uint
 
 /** The cached split, or undefined when the file is absent, foreign or stale. */
 function decodeCache(file: Uint8Array, fingerprint: number): { train: ImageSet; test: ImageSet } | undefined {
-  // A plain view: Buffer#slice would hand out views into the file buffer, not copies.
+  // A plain Uint8Array over the file's buffer: its subarrays are views of the same memory.
   const bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
   if (bytes.length < HEADER_BYTES || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -155,7 +155,9 @@ function decodeCache(file: Uint8Array, fingerprint: number): { train: ImageSet; 
   if (fp !== fingerprint || h !== SIDE || w !== SIDE || ch !== 1 || classes !== CLASSES) return undefined;
   if (bytes.length !== HEADER_BYTES + (trainCount + testCount) * (PIXELS + 1)) return undefined;
   let offset = HEADER_BYTES;
-  const take = (n: number) => bytes.slice(offset, (offset += n));
+  // Views into the file's one buffer, not copies: a copy would hold the 55 MB twice until
+  // the file buffer is collected (and every client process loads it).
+  const take = (n: number) => bytes.subarray(offset, (offset += n));
   const train = { ...emptySet(0), count: trainCount, images: take(trainCount * PIXELS), labels: take(trainCount) };
   const test = { ...emptySet(0), count: testCount, images: take(testCount * PIXELS), labels: take(testCount) };
   return { train, test };

@@ -94,6 +94,9 @@ export function selectChunks(dataset: LabeledDataset, plan: StreamPlan, chunkIds
   });
   const train = dataset.train;
   const parts = chunks.map((chunk) => styledSet(subset(train, chunk.indices), chunk.style));
+  // One chunk (a relay stage): its subset is already a fresh set; copying it again would
+  // only hold the chunk twice for a while.
+  if (parts.length === 1) return parts[0];
   const count = parts.reduce((n, p) => n + p.count, 0);
   const size = imageBytes(train);
   const out: ImageSet = { ...train, images: new Uint8Array(count * size), labels: new Uint8Array(count), count, classNames: [...train.classNames] };

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { backboneBlocks, hasProjection, type BackboneOptions } from '../../shared/model/backbone.js';
+import { trimTape } from '../optim/lean-grads.js';
 import { batchNorm, conv, type ForwardMode } from './layers.js';
 import type { Params } from './params.js';
 
@@ -14,13 +15,25 @@ export { backboneDecls, featureDim, type BackboneOptions } from '../../shared/mo
  * given, receives each stage's pooled output (for layer-wise analyses).
  */
 export function backboneForward(p: Params, o: BackboneOptions, x: tf.Tensor4D, mode: ForwardMode, stageOutputs?: tf.Tensor2D[]): tf.Tensor2D {
-  let h = tf.relu(batchNorm(p, 'backbone.stem.bn', conv(p, 'backbone.stem', x, o.stemStride), mode));
+  // Each block in a tidy of its own, and its input freed after it: only what a gradient
+  // tape saved (its own copies) outlives a block, so a forward pass without gradients
+  // holds one block's intermediates at a time, not the whole network's; under a lean
+  // gradient tape, trimTape drops what the tape saved only for its shape. Same kernels,
+  // same values.
+  let h = tf.tidy(() => tf.relu(batchNorm(p, 'backbone.stem.bn', conv(p, 'backbone.stem', x, o.stemStride), mode)));
   for (const b of backboneBlocks(o)) {
-    const r1 = tf.relu(batchNorm(p, `${b.name}.bn1`, conv(p, `${b.name}.conv1`, h, b.stride), mode));
-    const r2 = batchNorm(p, `${b.name}.bn2`, conv(p, `${b.name}.conv2`, r1, 1), mode);
-    const shortcut = hasProjection(b) ? batchNorm(p, `${b.name}.short.bn`, conv(p, `${b.name}.short`, h, b.stride), mode) : h;
-    h = tf.relu(tf.add(r2, shortcut)) as tf.Tensor4D;
+    const input = h;
+    h = tf.tidy(() => {
+      const r1 = tf.relu(batchNorm(p, `${b.name}.bn1`, conv(p, `${b.name}.conv1`, input, b.stride), mode));
+      const r2 = batchNorm(p, `${b.name}.bn2`, conv(p, `${b.name}.conv2`, r1, 1), mode);
+      const shortcut = hasProjection(b) ? batchNorm(p, `${b.name}.short.bn`, conv(p, `${b.name}.short`, input, b.stride), mode) : input;
+      return tf.relu(tf.add(r2, shortcut)) as tf.Tensor4D;
+    });
+    input.dispose();
+    trimTape();
     if (stageOutputs && b.endsStage) stageOutputs.push(tf.mean(h, [1, 2]) as tf.Tensor2D);
   }
-  return tf.mean(h, [1, 2]) as tf.Tensor2D;
+  const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
+  h.dispose();
+  return pooled;
 }

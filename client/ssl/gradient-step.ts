@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { updateRunningStats, type BatchStat, type ForwardMode } from '../models/layers.js';
 import type { Params } from '../models/params.js';
+import { leanVariableGrads } from '../optim/lean-grads.js';
 import type { Sgd } from '../optim/sgd.js';
 import type { ExtraLoss } from './method.js';
 
@@ -33,7 +34,8 @@ export interface GradientStepOptions {
 
 /**
  * One optimizer step: runs `objective` (in training mode, collecting batch statistics)
- * under tf.variableGrads over `online.trainable`, adds `extra` when given, refuses a
+ * under tf.variableGrads (its lean twin: same gradients, memory freed as the backward pass
+ * goes) over `online.trainable`, adds `extra` when given, refuses a
  * non-finite total or gradient before touching the weights, applies the optimizer,
  * folds the batch statistics into the running averages and frees everything. Returns
  * the method's loss.
@@ -46,7 +48,7 @@ export function gradientStep(o: GradientStepOptions, objective: Objective): numb
   const kept: { loss?: tf.Scalar } = {};
   let result: { value: tf.Scalar; grads: tf.NamedTensorMap } | null = null;
   try {
-    result = tf.variableGrads(() => {
+    result = leanVariableGrads(() => {
       const { loss, representation } = objective(mode);
       if (!extra) return loss;
       kept.loss = tf.keep(loss);

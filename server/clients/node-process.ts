@@ -24,6 +24,17 @@ export function spawnEntry(entry: string, args: readonly string[], options: Spaw
   return spawn(process.execPath, [...nodeArgsFor(entry), ...args], options);
 }
 
+/**
+ * glibc malloc settings for training processes (their own environment wins): fixed-size
+ * mmap for blocks over 128 KiB, so the many large buffers a client frees (batches,
+ * states, data subsets) go back to the system instead of staying in a heap that only
+ * grows (glibc raises its mmap threshold to the largest block freed); two arenas instead
+ * of one per thread (OpenMP, data workers). Measured on a quickstart client (two stages
+ * and an evaluation): peak resident 467 MB -> 445 MB, 457 MB -> 384 MB held at the end.
+ * Other C libraries ignore them.
+ */
+export const MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' };
+
 /** How a child process ended, as a phrase: `exited with code 3`, `was killed by SIGKILL`. */
 export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `was killed by ${signal}` : `exited with code ${code}`;

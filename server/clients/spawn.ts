@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../../shared/log.js';
-import { describeExit, spawnEntry } from './node-process.js';
+import { describeExit, MALLOC_ENV, spawnEntry } from './node-process.js';
 import { entryFile } from '../../shared/code-location.js';
 import type { EventSink } from '../observe/bus.js';
 
@@ -84,7 +84,7 @@ export function spawnClients(options: SpawnClientsOptions): SpawnedClients {
       const args = ['--server', options.serverUrl, '--backend', options.backend, ...threads, '--client-id', id];
       const child = spawnEntry(entry, args, {
         stdio: ['ignore', fd, fd, 'ipc'],
-        env: { ...process.env, ...options.env, ...placementEnv(id), STREAMSSL_TOKEN: options.token },
+        env: { ...MALLOC_ENV, ...process.env, ...options.env, ...placementEnv(id), STREAMSSL_TOKEN: options.token },
       });
       // The channel only tells the child when this process is gone; it must not keep this one alive.
       child.channel?.unref();

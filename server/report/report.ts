@@ -12,6 +12,7 @@ import type { OverheadSummary } from '../run/overhead.js';
 import type { ArmResult, FinalResult, Results } from './results.js';
 import { modeOf, type ArmLabels } from '../schedule/index.js';
 import { droppedLines, wireSection } from './wire-section.js';
+import type { MemorySummary } from '../run/memory-sampler.js';
 
 /** Renders results.json as Markdown; `link` embeds the figures that were rendered. */
 export function renderReport(results: Results, link: FigureLink = () => []): string {
@@ -31,6 +32,7 @@ export function renderReport(results: Results, link: FigureLink = () => []): str
   }
   lines.push(...comparison(results), '', ...wireSection(results));
   lines.push(`Compute matching: ${results.computeMatching}.`, '');
+  if (results.memory) lines.push(`${memoryText(results.memory)}`, '');
   if (results.coordinatorOverhead) lines.push(`Coordinator overhead per stage, all arms (a result arrived → the arm's next task sent): ${overheadText(results.coordinatorOverhead)}.`, '');
   const forgetting = forgettingSection(results);
   if (forgetting.length > 0) lines.push(...forgetting, '');
@@ -62,6 +64,12 @@ function chunksCell(chunk: number | number[]): string {
 function clientsCell(clients: string): string {
   const ids = clients.split(',');
   return ids.length > 3 ? `${ids.length} clients` : ids.join(', ');
+}
+
+/** The run's resident memory on this machine, in one sentence. */
+function memoryText(m: MemorySummary): string {
+  const mb = (v: number) => (v >= 1024 ? `${(v / 1024).toFixed(2)} GB` : `${v.toFixed(0)} MB`);
+  return `Memory on this machine: ${mb(m.peakTotalMb)} resident at most for the coordinator and ${m.clients} client process${m.clients === 1 ? '' : 'es'} together (sampled every ${m.sampleSeconds} s); a client's peak ${mb(m.clientPeakMb.max)} (mean ${mb(m.clientPeakMb.mean)}), the coordinator's ${mb(m.coordinatorPeakMb)}.`;
 }
 
 /** Mean, median and max of overhead samples, in milliseconds. */

@@ -16,6 +16,7 @@ import type { ClientSnapshot } from '../clients/registry.js';
 import { modeOf, type ArmRun } from '../schedule/index.js';
 import type { DroppedResults } from '../schedule/deadline.js';
 import { armDropped, armWireBytes, droppedNote, type ArmWireBytes } from './arm-totals.js';
+import type { MemorySummary } from '../run/memory-sampler.js';
 
 export interface EvalResult {
   knnTop1: number;
@@ -117,6 +118,8 @@ export interface Results {
   finishedAt: string;
   /** Analyses of the saved models (`streamssl analyze`, or `analysis.atEnd`). */
   analysis?: AnalysisResults;
+  /** Resident memory of the coordinator and this host's clients (Linux; see server/run/memory-sampler.ts). */
+  memory?: MemorySummary;
 }
 
 export interface ResultsInput {
@@ -128,6 +131,7 @@ export interface ResultsInput {
   clients: readonly Results['clients'][number][];
   startedAt: Date;
   finishedAt: Date;
+  memory?: MemorySummary | null;
 }
 
 /** Assembles results.json from the arms' stage records. */
@@ -146,6 +150,7 @@ export function buildResults(input: ResultsInput): Results {
     clients: input.clients.map(({ id, hostname, pid, backend, backendReason, device, address }) => ({ id, hostname, pid, ...(backend ? { backend } : {}), ...(backendReason ? { backendReason } : {}), ...(device ? { device } : {}), ...(address ? { address } : {}) })),
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.finishedAt.toISOString(),
+    ...(input.memory ? { memory: input.memory } : {}),
   };
 }
 

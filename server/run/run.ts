@@ -8,7 +8,7 @@
  */
 import type { ResultCheck } from '../states/state-check.js';
 import { mkdir } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../../shared/log.js';
 import type { BackendName, Scenario } from '../../shared/scenario.js';
@@ -31,6 +31,7 @@ import type { EventSink, RunEvents } from '../observe/bus.js';
 import { armsPlannedEvent, observeRun, runStartedEvent } from '../observe/run-observer.js';
 import { armFailedEvent } from '../observe/stage-events.js';
 import { ArmFailedError } from '../schedule/run-arm.js';
+import { sampleRunMemory } from './memory-sampler.js';
 
 export type { ClientLauncher, LaunchContext, LaunchedClients } from '../clients/session.js';
 export { spawnLauncher } from '../clients/session.js';
@@ -186,6 +187,9 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
   let session: Session | null = null;
   let summary: RunSummary;
   const observation = await observeRun(runDir, { events: o.events, logger });
+  // The run's memory on this machine: the coordinator and the clients on this host.
+  const host = hostname();
+  const memory = sampleRunMemory(() => journal.clients.filter((c) => c.hostname === host).map((c) => c.pid));
   const { events } = observation;
   events.publish(runStartedEvent(scenario, o.resumed ?? false, scenario.clients.parallelArms && o.setup.clients > 1));
   try {
@@ -233,10 +237,12 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
     await runEvery(jobs, scenario.clients.parallelArms && o.setup.clients > 1);
     if (!randomInit) throw new Error(`the random-init evaluation failed: ${(randomInitError as Error)?.message ?? String(randomInitError)}`);
 
+    const memorySummary = await memory.stop();
     const results = buildResults({
       scenario,
       randomInit,
       arms,
+      memory: memorySummary,
       computeMatching: computeMatchingNote({ scenario, chunkSizes }),
       stream,
       clients: journal.clients,
@@ -256,6 +262,7 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
     if (err instanceof JournalError) throw err;
     throw new RunError(`${(err as Error).message ?? String(err)}\n${whereTheRunIs(runDir)}`, { cause: err });
   } finally {
+    await memory.stop();
     await session?.close();
     await observation.close();
   }

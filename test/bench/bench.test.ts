@@ -35,6 +35,9 @@ describe('streamssl bench --quick --json', () => {
       expect(r.breakdownSteps).toBeGreaterThanOrEqual(1);
       expect(Number.isFinite(r.loss.first) && Number.isFinite(r.loss.last)).toBe(true);
       expect(r.leakedTensors).toBe(0);
+      // A training client's peak resident memory: more than Node with tfjs loaded, far under a GB.
+      if (process.platform === 'linux') expect(r.peakRssMb).toBeGreaterThan(50);
+      if (process.platform === 'linux') expect(r.peakRssMb).toBeLessThan(1000);
       expect(r.gflops).toBeCloseTo((r.imgPerSec * r.flopsPerImage) / 1e9, 6);
     }
     const h = report.handoff!;

