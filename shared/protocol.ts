@@ -20,8 +20,8 @@ import { transferSchema } from './wire/transfer-spec.js';
 
 export { describeIssues, ERROR_CODES, failure, failureSchema, idSchema, replySchema, type ErrorCode, type Failure, type Reply } from './replies.js';
 
-/** Bumped whenever an event or payload changes incompatibly. */
-export const PROTOCOL_VERSION = 2;
+/** Bumped whenever an event or payload changes incompatibly (3: train tasks may carry replay.extend, model.init and splitSeed, which older clients refuse). */
+export const PROTOCOL_VERSION = 3;
 
 /** Asks the client for the stream's chunk sizes (the coordinator needs them to count steps). */
 export interface PlanTask {
