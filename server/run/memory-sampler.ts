@@ -19,7 +19,8 @@ export interface MemorySummary {
   sampleSeconds: number;
 }
 
-async function status(pid: number | 'self'): Promise<{ rss: number; hwm: number } | null> {
+/** A process's resident memory now (VmRSS) and at its peak (VmHWM), in MiB, from /proc (Linux); null when gone or elsewhere. */
+export async function processMemory(pid: number | 'self'): Promise<{ rss: number; hwm: number } | null> {
   try {
     const text = await readFile(`/proc/${pid}/status`, 'utf8');
     const rss = /VmRSS:\s+(\d+) kB/.exec(text)?.[1];
@@ -42,12 +43,12 @@ export function sampleRunMemory(clientPids: () => readonly number[], sampleSecon
   let peakTotal = 0;
   let busy: Promise<void> = Promise.resolve();
   const sample = async () => {
-    const self = await status('self');
+    const self = await processMemory('self');
     if (!self) return;
     coordinator = Math.max(coordinator, self.hwm);
     let total = self.rss;
     for (const pid of new Set(clientPids())) {
-      const s = await status(pid);
+      const s = await processMemory(pid);
       if (!s) continue;
       total += s.rss;
       peaks.set(pid, Math.max(peaks.get(pid) ?? 0, s.hwm));
