@@ -20,8 +20,11 @@ import { transferSchema } from './wire/transfer-spec.js';
 
 export { describeIssues, ERROR_CODES, failure, failureSchema, idSchema, replySchema, type ErrorCode, type Failure, type Reply } from './replies.js';
 
-/** Bumped whenever an event or payload changes incompatibly (3: train tasks may carry replay.extend, model.init and splitSeed, which older clients refuse). */
-export const PROTOCOL_VERSION = 3;
+/**
+ * Bumped whenever an event or payload changes incompatibly (3: train tasks may carry
+ * replay.extend, model.init and splitSeed; 4: chunkOrder; older clients refuse them).
+ */
+export const PROTOCOL_VERSION = 4;
 
 /** Asks the client for the stream's chunk sizes (the coordinator needs them to count steps). */
 export interface PlanTask {
@@ -174,6 +177,8 @@ export const trainTaskSchema = z.strictObject({
   steps: positiveInt,
   firstStep: nonNegativeInt.optional(),
   endsStage: z.boolean().optional(),
+  // Any skip costs one shuffle of the chunk (each pass has its own seed): no bound needed.
+  chunkOrder: z.strictObject({ seed: nonNegativeInt, skip: nonNegativeInt }).optional(),
   optimizer: optimizerOptionsSchema,
   replay: replayOptionsSchema,
   regularizer: z.strictObject({ name: z.enum(REGULARIZER_NAMES), lambda: z.number().min(0), samples: positiveInt }).optional(),

@@ -69,6 +69,14 @@ export interface TrainTask {
   firstStep?: number;
   /** False when a later task finishes the stage: replay and regularizer then wait for it. */
   endsStage?: boolean;
+  /**
+   * For a chunk trained in several visits (a cyclic relay's, fedavg's rounds): its new
+   * samples come in one seeded sequence of shuffled passes that every visit continues
+   * (`seed`, the same for each visit), this one `skip` samples in, where the earlier
+   * visits stopped. So the visits together draw what one pass over the chunk would, rather
+   * than each a fresh shuffle's first samples. Absent: the stage's own shuffle.
+   */
+  chunkOrder?: { seed: number; skip: number };
   optimizer: OptimizerOptions;
   replay: ReplayOptions;
   regularizer?: RegularizerOptions;

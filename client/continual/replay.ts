@@ -68,9 +68,3 @@ function reservoir(previous: ReplayBuffer | null, chunk: ImageSet, capacity: num
   }
   return { ...chunk, images, labels, count: size, seen: (previous?.seen ?? 0) + chunk.count };
 }
-
-/** Samples of the replay buffer in each batch of `batchSize`. */
-export function replayPerBatch(options: ReplayOptions, batchSize: number, bufferCount: number): number {
-  if (options.mode !== 'replay' || bufferCount === 0) return 0;
-  return Math.min(batchSize - 1, Math.max(1, Math.round(options.ratio * batchSize)));
-}

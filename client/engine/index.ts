@@ -76,6 +76,7 @@ export class TrainingEngine implements Engine {
         steps: task.steps,
         ...(task.firstStep !== undefined ? { firstStep: task.firstStep } : {}),
         ...(task.endsStage !== undefined ? { endsStage: task.endsStage } : {}),
+        ...(task.chunkOrder ? { chunkOrder: task.chunkOrder } : {}),
         optimizer: task.optimizer,
         replay: task.replay,
         ...(task.regularizer ? { regularizer: task.regularizer } : {}),

@@ -11,7 +11,7 @@ import type { SslCommonOptions } from '../../shared/ssl-options/index.js';
 import type { OptimizerOptions, Progress, TrainTask } from '../../shared/tasks.js';
 import type { Regularizer, RegularizerSettings } from '../continual/regularizer.js';
 import { createRegularizer } from '../continual/regularizers.js';
-import { replayPerBatch } from '../continual/replay.js';
+import { replayPerBatch } from '../../shared/replay-mix.js';
 import type { AugmentOptions } from '../data/augment.js';
 import type { Normalization } from '../data/normalization.js';
 import { BatchPipeline, type ViewBatch } from '../data/pipeline.js';
@@ -29,7 +29,7 @@ import { BatchSampler } from './sampler.js';
  * the engine derives. Of the SSL options and the regularizer it reads only what every
  * method and every regularizer has: the rest is their factories' business.
  */
-export type StageOptions = Pick<TrainTask, 'taskId' | 'batchSize' | 'steps' | 'firstStep' | 'endsStage' | 'optimizer' | 'replay'> & {
+export type StageOptions = Pick<TrainTask, 'taskId' | 'batchSize' | 'steps' | 'firstStep' | 'endsStage' | 'optimizer' | 'replay' | 'chunkOrder'> & {
   ssl: SslCommonOptions;
   regularizer?: RegularizerSettings;
   /** Seeds the model's initialization (shared by every arm and the random-init floor). */
@@ -151,7 +151,7 @@ export async function trainStage(
     if (previous?.optimizer && o.optimizer.keepOptimizerState) optimizer.importState(previous.optimizer, method.online.trainable);
     const pool = replay ? concatSets(chunk, replay) : chunk;
     const perBatch = replayPerBatch(o.replay, o.batchSize, replay?.count ?? 0);
-    const sampler = new BatchSampler(chunk.count, replay?.count ?? 0, o.batchSize, perBatch, deriveSeed(o.stageSeed, 'batches'));
+    const sampler = new BatchSampler(chunk.count, replay?.count ?? 0, o.batchSize, perBatch, deriveSeed(o.stageSeed, 'batches'), o.chunkOrder);
     const firstStep = o.firstStep ?? 0;
     // A resumed stage skips the batches its earlier part trained on.
     for (let s = 0; s < firstStep; s++) sampler.next();

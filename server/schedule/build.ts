@@ -1,5 +1,7 @@
 /** Helpers the planners share: step counts and the `TrainTask` a stage becomes. */
 import { splitSeedOf, type ArmSpec, type RegularizerSpec, type Scenario } from '../../shared/scenario.js';
+import { deriveSeed } from '../../shared/random.js';
+import { replayPerBatch } from '../../shared/replay-mix.js';
 import type { ReplayOptions, TrainTask } from '../../shared/tasks.js';
 import { taskTransfer } from '../../shared/wire/transfer-spec.js';
 
@@ -60,6 +62,41 @@ export interface StageSpec {
   /** Only for modes that take one (relay). */
   regularizer?: RegularizerSpec;
   evaluate: boolean;
+  /** For a chunk trained in several visits: where this visit continues its sample order. */
+  chunkOrder?: { seed: number; skip: number };
+}
+
+/**
+ * Tracks how far the visits of each chunk have drawn into the chunk's sample order, for
+ * arms that train a chunk in several tasks (cyclic relay, fedavg). Each task's
+ * `chunkOrder` starts where the chunk's earlier tasks stopped, so together they draw the
+ * samples one pass would, in the order one pass would.
+ */
+export class ChunkOrders {
+  private readonly drawn = new Map<number, number>();
+
+  constructor(
+    private readonly scenarioSeed: number,
+    private readonly armName: string,
+  ) {}
+
+  /**
+   * The order of a visit of `chunk` that runs `steps` steps with `freshPerStep` of the
+   * chunk's samples in each batch (the rest are replayed).
+   */
+  visit(chunk: number, steps: number, freshPerStep: number): { seed: number; skip: number } {
+    const skip = this.drawn.get(chunk) ?? 0;
+    this.drawn.set(chunk, skip + steps * freshPerStep);
+    return { seed: deriveSeed(this.scenarioSeed, 'chunk-order', this.armName, chunk), skip };
+  }
+}
+
+/**
+ * New samples in each batch of a stage: the batch less its replayed part. The buffer is
+ * empty only before the arm's first stage has ended (`bufferEmpty`).
+ */
+export function freshPerStep(replay: ReplayOptions, batchSize: number, bufferEmpty: boolean): number {
+  return batchSize - replayPerBatch(replay, batchSize, bufferEmpty ? 0 : 1);
 }
 
 /** The task of one stage of `arm`. */
@@ -88,6 +125,7 @@ export function buildTrainTask({ scenario, arm }: PlanInput, spec: StageSpec): T
     replay: spec.replay,
     ...(spec.regularizer ? { regularizer: spec.regularizer } : {}),
     ...(spec.evaluate ? { evaluation: scenario.evaluation } : {}),
+    ...(spec.chunkOrder ? { chunkOrder: spec.chunkOrder } : {}),
     ...taskTransfer(scenario.transfer),
   };
 }

@@ -7,7 +7,7 @@ import type { ArmSpecOf } from '../../shared/arm-schema.js';
 import { deriveSeed } from '../../shared/random.js';
 import type { ReplayOptions, TrainTask } from '../../shared/tasks.js';
 import type { ArmMode } from './arm-mode.js';
-import { buildTrainTask, relaySteps, replayOptions, type PlanInput } from './build.js';
+import { buildTrainTask, ChunkOrders, freshPerStep, relaySteps, replayOptions, type PlanInput } from './build.js';
 import { cycleOrders, visitSteps } from './cycle-order.js';
 import { oneTaskStage } from './one-task-stage.js';
 
@@ -21,7 +21,8 @@ type RelayArm = ArmSpecOf<'relay'>;
  * `totalSteps`). Evaluation is attached to every stage with `evaluation.everyStage`, else
  * to the last. A replay buffer takes a chunk's samples after its first visit only: later
  * visits replay it but add nothing (`extend: false`), so no chunk is in it twice and it
- * stays the size one pass leaves. Regularizers measure importances after every visit, as
+ * stays the size one pass leaves. The visits of a chunk continue one order of its samples
+ * (`chunkOrder`), so its visits together draw what one pass would. Regularizers measure importances after every visit, as
  * after every stage. With one cycle in fixed order the plan is the one-pass plan.
  */
 export function planRelay(input: PlanInput<RelayArm>): TrainTask[] {
@@ -36,6 +37,8 @@ export function planRelay(input: PlanInput<RelayArm>): TrainTask[] {
   const totalSteps = steps.reduce((a, b) => a + b, 0);
   const replay = replayOptions(arm);
   const kept = new Set<number>();
+  // One pass draws each chunk's shuffle once; visits of a cyclic relay continue it.
+  const sampleOrders = cycles > 1 ? new ChunkOrders(scenario.seed, arm.name) : null;
   let startStep = 0;
   return visits.map((visit, v) => {
     const revisit: ReplayOptions = replay.mode === 'replay' && kept.has(visit.chunk) ? { ...replay, extend: false } : replay;
@@ -49,6 +52,7 @@ export function planRelay(input: PlanInput<RelayArm>): TrainTask[] {
       replay: revisit,
       regularizer: arm.regularizer,
       evaluate: scenario.evaluation.everyStage || v === visits.length - 1,
+      ...(sampleOrders ? { chunkOrder: sampleOrders.visit(visit.chunk, visit.steps, freshPerStep(replay, scenario.training.batchSize, v === 0)) } : {}),
     });
     startStep += visit.steps;
     return task;

@@ -159,6 +159,27 @@ describe('cyclic relay plan', () => {
     expect(planArm({ scenario, arm: scenario.arms[1], chunkSizes }).every((t) => t.replay.mode === 'none' && !('extend' in t.replay))).toBe(true);
   });
 
+  it("continues each chunk's sample order across its visits, counting only the new samples of each batch", () => {
+    const scenario = withArms([{ name: 'cyclic', mode: 'relay', strategy: { name: 'replay', size: 5, ratio: 0.25 }, cycles: 3, order: 'random' }], {
+      training: { epochsPerChunk: 2, batchSize: 32 },
+    });
+    const plan = planArm({ scenario, arm: scenario.arms[0], chunkSizes: [100, 64, 33] });
+    const seeds = new Set<number>();
+    for (const k of [0, 1, 2]) {
+      const visits = plan.filter((t) => t.data.chunks[0] === k);
+      expect(visits).toHaveLength(3);
+      const orders = visits.map((t) => t.chunkOrder!);
+      expect(new Set(orders.map((o) => o.seed)).size).toBe(1);
+      seeds.add(orders[0].seed);
+      // The arm's first stage has no buffer yet, so all 32 of a batch are new; later 24 (8 replayed).
+      const fresh = visits.map((t) => (t.stage === 0 ? 32 : 24));
+      expect(orders.map((o) => o.skip)).toEqual([0, visits[0].steps * fresh[0], visits[0].steps * fresh[0] + visits[1].steps * fresh[1]]);
+    }
+    expect(seeds.size).toBe(3);
+    const onePass = withArms([{ name: 'relay', mode: 'relay' }]);
+    expect(planArm({ scenario: onePass, arm: onePass.arms[0], chunkSizes: [100, 64, 33] }).some((t) => 'chunkOrder' in t)).toBe(false);
+  });
+
   it('seeds the order by the scenario seed and the arm', () => {
     const arms = [
       { name: 'a', mode: 'relay', cycles: 4, order: 'random' },

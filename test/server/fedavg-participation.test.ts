@@ -49,6 +49,13 @@ describe('fedavg partial participation', () => {
       expect(tasks.reduce((n, t) => n + t.steps, 0)).toBe(steps[k]);
       expect(tasks.map((t) => t.optimizer.startStep)).toEqual(tasks.map((_, i) => tasks.slice(0, i).reduce((n, t) => n + t.steps, 0)));
       expect(tasks.every((t) => t.optimizer.totalSteps === steps[k])).toBe(true);
+      // A chunk trained in several rounds continues one sample order: each round starts where the last stopped.
+      const orders = tasks.map((t) => t.chunkOrder);
+      if (tasks.length === 1) expect(orders).toEqual([undefined]);
+      else {
+        expect(new Set(orders.map((o) => o!.seed)).size).toBe(1);
+        expect(orders.map((o) => o!.skip)).toEqual(tasks.map((t) => t.optimizer.startStep * t.batchSize));
+      }
       return sum + steps[k];
     }, 0);
     expect(rounds.reduce((n, r) => n + r.round.steps, 0)).toBe(total);
