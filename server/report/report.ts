@@ -33,7 +33,7 @@ export function renderReport(results: Results, link: FigureLink = () => []): str
   lines.push(...comparison(results), '', ...wireSection(results));
   lines.push(`Compute matching: ${results.computeMatching}.`, '');
   if (results.memory) lines.push(`${memoryText(results.memory)}`, '');
-  if (results.coordinatorOverhead) lines.push(`Coordinator overhead per stage, all arms (a result arrived → the arm's next task sent): ${overheadText(results.coordinatorOverhead)}.`, '');
+  if (results.coordinatorOverhead) lines.push(`Coordinator overhead per stage, all arms (a result arrived → the arm's next task sent): ${overheadText(results.coordinatorOverhead, results.clientWait)}.`, '');
   const forgetting = forgettingSection(results);
   if (forgetting.length > 0) lines.push(...forgetting, '');
   lines.push(...analysisSection(results, link));
@@ -73,9 +73,11 @@ function memoryText(m: MemorySummary): string {
 }
 
 /** Mean, median and max of overhead samples, in milliseconds. */
-function overheadText(o: OverheadSummary): string {
+function overheadText(o: OverheadSummary, clientWait?: OverheadSummary): string {
   const ms = (seconds: number) => `${num(seconds * 1000, 1)} ms`;
-  return `mean ${ms(o.meanSeconds)}, median ${ms(o.medianSeconds)}, max ${ms(o.maxSeconds)} over ${o.samples} hand-over(s)`;
+  const text = `mean ${ms(o.meanSeconds)}, median ${ms(o.medianSeconds)}, max ${ms(o.maxSeconds)} over ${o.samples} hand-over(s)`;
+  // The wait for a free client is scheduling (more tasks in flight than clients), not the coordinator's work.
+  return clientWait ? `${text}, of which waiting for a free client mean ${ms(clientWait.meanSeconds)}, max ${ms(clientWait.maxSeconds)}` : text;
 }
 
 /** How an arm reads in its heading and the comparison, as its mode says from its spec in the scenario. */
@@ -104,7 +106,7 @@ function armTable(arm: ArmResult, labels: ArmLabels): string[] {
     row(['stage', 'chunk', 'client', 'loss first → last', 'kNN top-1', 'linear top-1', 'train', 'hand-off']),
     row(['---:', '---', '---', '---', '---:', '---:', '---:', '---:']),
     ...rows,
-    ...(arm.coordinatorOverhead ? ['', `Coordinator overhead: ${overheadText(arm.coordinatorOverhead)}.`] : []),
+    ...(arm.coordinatorOverhead ? ['', `Coordinator overhead: ${overheadText(arm.coordinatorOverhead, arm.clientWait)}.`] : []),
     ...(arm.error !== undefined ? ['', `**Failed** after ${arm.stages.length} finished stage(s): ${markdownText(arm.error)}`] : []),
   ];
 }

@@ -60,6 +60,8 @@ export interface StageResult {
   dropped?: DroppedResults;
   /** Coordinator overhead before this stage's task(s) went out (see `coordinatorOverhead`). */
   overheadSeconds?: number[];
+  /** Of each `overheadSeconds` entry, the seconds spent waiting for a free client. */
+  clientWaitSeconds?: number[];
   imagesPerSecond: number;
   dataWaitSeconds: number;
   loss: { first: number; last: number };
@@ -84,6 +86,8 @@ export interface ArmResult {
   order?: string;
   /** Seconds from a result of this arm arriving to its next task being sent. */
   coordinatorOverhead?: OverheadSummary;
+  /** Of `coordinatorOverhead`, the seconds spent waiting for a free client (the rest is the coordinator's work). */
+  clientWait?: OverheadSummary;
   /** The relay strategy (`fine-tune`, `replay`, ...); `none` for joint and fedavg. */
   strategy: string;
   stages: StageResult[];
@@ -111,6 +115,8 @@ export interface Results {
   computeMatching: string;
   /** The coordinator's overhead per stage over all arms: result arrived to next task sent. */
   coordinatorOverhead: OverheadSummary | null;
+  /** Of `coordinatorOverhead`, the seconds spent waiting for a free client; absent in runs recorded before it was measured. */
+  clientWait?: OverheadSummary;
   stream: StreamSummary | { chunks: Array<{ id: number; size: number }> };
   /** Every client process that took part; `address` is where it connected from, as the coordinator saw it. */
   clients: Array<Pick<ClientSnapshot, 'id' | 'hostname' | 'pid' | 'backend' | 'backendReason' | 'device'> & { address?: string }>;
@@ -138,6 +144,7 @@ export interface ResultsInput {
 export function buildResults(input: ResultsInput): Results {
   const backends = [...new Set(input.clients.map((c) => c.backend ?? 'unknown'))].sort();
   const overhead = input.arms.flatMap((arm) => arm.stages.flatMap((s) => s.overheadSeconds ?? []));
+  const clientWait = summarizeOverhead(input.arms.flatMap((arm) => arm.stages.flatMap((s) => s.clientWaitSeconds ?? [])));
   const arms = input.arms.map(armResult).map((arm) => withForgetting(arm, input.randomInit));
   return {
     backend: backends.join(', ') || 'unknown',
@@ -146,6 +153,7 @@ export function buildResults(input: ResultsInput): Results {
     arms,
     computeMatching: input.computeMatching + droppedNote(arms),
     coordinatorOverhead: summarizeOverhead(overhead),
+    ...(clientWait ? { clientWait } : {}),
     stream: input.stream,
     clients: input.clients.map(({ id, hostname, pid, backend, backendReason, device, address }) => ({ id, hostname, pid, ...(backend ? { backend } : {}), ...(backendReason ? { backendReason } : {}), ...(device ? { device } : {}), ...(address ? { address } : {}) })),
     startedAt: input.startedAt.toISOString(),
@@ -175,6 +183,7 @@ function armResult(run: ArmRun): ArmResult {
       ...(s.handoffBytes ? { handoffBytes: s.handoffBytes } : {}),
       ...(s.dropped ? { dropped: s.dropped } : {}),
       ...(s.overheadSeconds ? { overheadSeconds: s.overheadSeconds } : {}),
+      ...(s.clientWaitSeconds ? { clientWaitSeconds: s.clientWaitSeconds } : {}),
       imagesPerSecond: s.metrics.imagesPerSecond,
       dataWaitSeconds: s.metrics.dataWaitSeconds,
       loss: { first: s.metrics.lossFirst, last: s.metrics.lossLast },
@@ -186,6 +195,7 @@ function armResult(run: ArmRun): ArmResult {
   const sum = (key: 'steps' | 'trainSeconds' | 'handoffSeconds') => stages.reduce((total, s) => total + s[key], 0);
   const matrix = accuracyMatrix(stages, mode.sequential);
   const overhead = summarizeOverhead(stages.flatMap((s) => s.overheadSeconds ?? []));
+  const clientWait = summarizeOverhead(stages.flatMap((s) => s.clientWaitSeconds ?? []));
   const wireBytes = armWireBytes(stages);
   const dropped = armDropped(stages);
   return {
@@ -195,6 +205,7 @@ function armResult(run: ArmRun): ArmResult {
     ...(run.arm.cycles !== undefined ? { cycles: run.arm.cycles } : {}),
     ...(run.arm.order !== undefined ? { order: run.arm.order } : {}),
     ...(overhead ? { coordinatorOverhead: overhead } : {}),
+    ...(clientWait ? { clientWait } : {}),
     strategy: mode.strategyName(run.arm),
     stages,
     final: run.error === undefined ? { ...last.eval!, steps: sum('steps'), trainSeconds: sum('trainSeconds'), handoffSeconds: sum('handoffSeconds') } : null,

@@ -62,6 +62,7 @@ const stageSchema = z.strictObject({
   handoffBytes: z.strictObject({ sent: nonNegativeInt, received: nonNegativeInt, replay: z.strictObject({ sent: nonNegativeInt, received: nonNegativeInt }).optional() }).optional(),
   dropped: z.strictObject({ taskIds: z.array(z.string()), steps: nonNegativeInt, keptPrevious: z.boolean() }).optional(),
   overheadSeconds: z.array(z.number().min(0)).optional(),
+  clientWaitSeconds: z.array(z.number().min(0)).optional(),
   /** Paths relative to the run folder. */
   checkpoint: z.strictObject({ state: z.string().min(1), replay: z.string().min(1).nullable(), sha256: z.strictObject({ state: hex64, replay: hex64.nullable() }) }),
   finishedAt: z.string(),
@@ -210,6 +211,7 @@ export class RunJournal {
       ...(s.handoffBytes ? { handoffBytes: s.handoffBytes } : {}),
       ...(s.dropped ? { dropped: s.dropped } : {}),
       ...(s.overheadSeconds ? { overheadSeconds: s.overheadSeconds } : {}),
+      ...(s.clientWaitSeconds ? { clientWaitSeconds: s.clientWaitSeconds } : {}),
       checkpoint: { state: join(this.runDir, s.checkpoint.state), replay: s.checkpoint.replay && join(this.runDir, s.checkpoint.replay), sha256: s.checkpoint.sha256 },
     }));
   }
@@ -243,6 +245,7 @@ export class RunJournal {
       ...(record.handoffBytes ? { handoffBytes: record.handoffBytes } : {}),
       ...(record.dropped ? { dropped: record.dropped } : {}),
       ...(record.overheadSeconds ? { overheadSeconds: record.overheadSeconds } : {}),
+      ...(record.clientWaitSeconds ? { clientWaitSeconds: record.clientWaitSeconds } : {}),
       checkpoint: {
         state: relativePath(record.checkpoint.state),
         replay: record.checkpoint.replay && relativePath(record.checkpoint.replay),

@@ -83,8 +83,11 @@ export interface RetryHooks {
   context?: Record<string, unknown>;
   /** Awaited before the next attempt (e.g. to journal the retry). */
   onRetry?: (event: RetryEvent) => void | Promise<void>;
-  /** Called as the task is handed to a client, on every attempt (measures coordinator overhead). */
-  onDispatch?: (clientId: string) => void;
+  /**
+   * Called as the task is handed to a client, on every attempt, with the seconds this
+   * attempt waited for a free client (measures coordinator overhead).
+   */
+  onDispatch?: (clientId: string, waitedSeconds: number) => void;
   /** Aborted when nobody waits for the task any more (a round deadline passed): it is neither sent nor retried after that. */
   abandoned?: AbortSignal;
 }
@@ -103,7 +106,9 @@ export async function runWithRetries<T extends WireTask>(
   let busySince = 0;
   let unaccepted = 0;
   for (let attempt = 1; ; attempt++) {
+    const asked = performance.now();
     const client = await acquire(pool, task, policy, lost);
+    const waitedSeconds = (performance.now() - asked) / 1000;
     let pause = 0;
     let end: TaskEnd = 'failed';
     try {
@@ -111,7 +116,7 @@ export async function runWithRetries<T extends WireTask>(
         end = 'done'; // the client did nothing wrong
         throw new TaskFailure(task.taskId, null, attempt - 1, `task ${task.taskId} abandoned before it was sent (its round closed)`);
       }
-      hooks.onDispatch?.(client.id);
+      hooks.onDispatch?.(client.id, waitedSeconds);
       const outcome = await client.runTask(task, state, replay);
       // Metrics that contradict the task are refused (not retried: the client answered, wrongly).
       const problem = reportedMetricsProblem(task, outcome.metrics);

@@ -40,6 +40,8 @@ export interface StageRecord {
    * previous result to each task sent after it (none for an arm's first stage).
    */
   overheadSeconds?: number[];
+  /** Of each `overheadSeconds` entry, the seconds spent waiting for a free client. */
+  clientWaitSeconds?: number[];
 }
 
 export interface ArmRun {
@@ -123,7 +125,7 @@ async function runStage(mode: ArmMode, stage: PlannedStage, previous: HandOff | 
         options.events?.publish(retryEvent(arm.name, record.stage, event));
         return options.onRetry?.(arm, record.stage, event);
       },
-      onDispatch: () => clock.taskSent(),
+      onDispatch: (_client, waited) => clock.taskSent(waited),
       ...(abandoned ? { abandoned } : {}),
     });
     if (!abandoned?.aborted) clock.resultArrived();
@@ -149,7 +151,7 @@ async function runStage(mode: ArmMode, stage: PlannedStage, previous: HandOff | 
   const evalTask = mode.evaluation(stage, input);
   const evaluation = evalTask ? (await send(evalTask, output.state, null)).metrics : undefined;
   const checkpoint = await options.checkpoints.write(arm.name, record.stage, output.state, output.replay);
-  const overheadSeconds = clock.take();
+  const measured = clock.take();
   const metrics = evaluation ? { ...output.metrics, eval: evaluation } : output.metrics;
   const done: StageRecord = {
     stage: record.stage,
@@ -160,7 +162,7 @@ async function runStage(mode: ArmMode, stage: PlannedStage, previous: HandOff | 
     ...(output.handoffBytes ? { handoffBytes: output.handoffBytes } : {}),
     ...(dropped ? { dropped } : {}),
     checkpoint,
-    ...(overheadSeconds.length > 0 ? { overheadSeconds } : {}),
+    ...(measured.overhead.length > 0 ? { overheadSeconds: measured.overhead, clientWaitSeconds: measured.clientWait } : {}),
   };
   options.logger?.info({ arm: arm.name, stage: record.stage, client: output.clientId, lossFirst: metrics.lossFirst, lossLast: metrics.lossLast, eval: metrics.eval }, 'stage done');
   await options.onStage?.(arm, done);

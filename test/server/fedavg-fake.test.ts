@@ -35,6 +35,26 @@ describe('the fedavg arm (in-process fake clients)', () => {
     dir = tempDir();
   });
 
+  it("keeps apart, in the coordinator's overhead, the time a task waited for a free client", async () => {
+    // Two clients for a relay arm and a 3-chunk fedavg round at once: tasks must queue.
+    const scenario = tinyScenario({ arms: [arms[0], arms[2]], clients: { count: 2 } });
+    const clients = inProcessClients({ trainDelayMs: 150 }, (o) => new ModelStateFakeEngine(o));
+    const summary = await runScenario({ scenario, outDir: dir, resultCheck: FAKE_RESULT_CHECK, launch: clients.launcher, logger: silentLogger() });
+    expect(summary.failures).toEqual([]);
+    const results = await readResults(dir);
+    const stages = results.arms.flatMap((a) => a.stages).filter((s) => s.overheadSeconds);
+    expect(stages.length).toBeGreaterThan(0);
+    for (const s of stages) {
+      expect(s.clientWaitSeconds).toHaveLength(s.overheadSeconds!.length);
+      s.clientWaitSeconds!.forEach((wait, i) => expect(wait).toBeLessThanOrEqual(s.overheadSeconds![i]));
+    }
+    // Some task found both clients busy (a fake step takes 150 ms) and waited for one.
+    expect(results.clientWait!.maxSeconds).toBeGreaterThan(0.05);
+    expect(results.clientWait!.samples).toBe(results.coordinatorOverhead!.samples);
+    const report = await readFile(join(dir, 'report.md'), 'utf8');
+    expect(report).toMatch(/Coordinator overhead per stage, all arms .*, of which waiting for a free client mean [\d.]+ ms, max [\d.]+ ms/);
+  });
+
   it('runs relay, joint and fedavg in one run at the same total steps, averaging by chunk size', async () => {
     const scenario = tinyScenario({ arms });
     const clients = inProcessClients({ trainDelayMs: 20 }, (o) => new ModelStateFakeEngine(o));
