@@ -20,7 +20,8 @@ import { parseScenario, type Scenario } from '../../shared/scenario.js';
 import { seedList, seedScenario } from '../../shared/scenario-seeds.js';
 import type { Session } from '../clients/session.js';
 import type { ClientPool } from '../clients/pool.js';
-import type { EventSink } from '../observe/bus.js';
+import { RunEvents, type EventSink } from '../observe/bus.js';
+import { forwardSeedEvents } from '../observe/seed-events.js';
 import { observeRun, runStartedEvent } from '../observe/run-observer.js';
 import { plainText } from '../net/client-text.js';
 import { buildSeedResults, type SeedFields } from '../report/seeds/seed-results.js';
@@ -150,12 +151,17 @@ async function continueSeeds(runDir: string, scenario: Scenario, journals: reado
   try {
     const jobs = journals.map((journal, i) => async () => {
       const seed = journal.scenario.seed;
+      // The seed's own bus (its metrics.jsonl), forwarded to the whole run's with its seed.
+      const seedEvents = new RunEvents(undefined, (err) => logger.warn({ seed, err: (err as Error).message }, 'a run-event listener failed and was removed'));
+      const stopForwarding = forwardSeedEvents(seedEvents, events, seed);
       try {
         const { events: _events, listen: _listen, ...rest } = o;
         const pool = async () => seedPool(await sharedPool(), seed);
-        summaries[i] = await continueRun(journal, { ...rest, logger: logger.child({ seed }), sharedPool: pool, analyzeAtEnd: false });
+        summaries[i] = await continueRun(journal, { ...rest, events: seedEvents, logger: logger.child({ seed }), sharedPool: pool, analyzeAtEnd: false });
       } catch (err) {
         errors.push(`seed ${seed}: ${(err as Error).message ?? String(err)}`);
+      } finally {
+        stopForwarding();
       }
     });
     if (seedsInParallel(scenario, o.setup)) await Promise.all(jobs.map((job) => job()));
