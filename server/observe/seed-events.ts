@@ -5,7 +5,8 @@
  * random-init floor) goes on to the whole run's bus with its seed, where the clients' and
  * tasks' events of the shared session already are (their task ids say the seed, see
  * seed-tag.ts). The terminal display, the dashboard, Prometheus and `DIR/metrics.jsonl`
- * follow that one bus.
+ * follow that one bus. The seed's training progress goes back the other way, so that its
+ * own metrics.jsonl and report.html have its loss curves, as a one-seed run's do.
  */
 import type { RunEvent, RunEventInput } from '../../shared/observe/run-events.js';
 import type { EventSink, RunEvents } from './bus.js';
@@ -38,4 +39,13 @@ export function seedEvent(e: RunEvent, seed: number): RunEventInput | null {
     default:
       return null;
   }
+}
+
+/** Publishes the progress reports of `seed`'s tasks on `from` (the whole run's bus) on `to` (the seed's), without the seed. */
+export function followSeedProgress(from: RunEvents, to: EventSink, seed: number): () => void {
+  return from.subscribe((e) => {
+    if (e.type !== 'progress' || e.seed !== seed) return;
+    const { seed: _seed, ...progress } = e;
+    to.publish(progress);
+  });
 }

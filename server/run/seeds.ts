@@ -21,7 +21,7 @@ import { seedList, seedScenario } from '../../shared/scenario-seeds.js';
 import type { Session } from '../clients/session.js';
 import type { ClientPool } from '../clients/pool.js';
 import { RunEvents } from '../observe/bus.js';
-import { forwardSeedEvents } from '../observe/seed-events.js';
+import { followSeedProgress, forwardSeedEvents } from '../observe/seed-events.js';
 import { observeRun, runStartedEvent } from '../observe/run-observer.js';
 import { plainText } from '../net/client-text.js';
 import { buildSeedResults, type SeedFields } from '../report/seeds/seed-results.js';
@@ -154,6 +154,7 @@ async function continueSeeds(runDir: string, scenario: Scenario, journals: reado
       // The seed's own bus (its metrics.jsonl), forwarded to the whole run's with its seed.
       const seedEvents = new RunEvents(undefined, (err) => logger.warn({ seed, err: (err as Error).message }, 'a run-event listener failed and was removed'));
       const stopForwarding = forwardSeedEvents(seedEvents, events, seed);
+      const stopFollowing = followSeedProgress(events, seedEvents, seed);
       try {
         const { events: _events, listen: _listen, ...rest } = o;
         const pool = async () => seedPool(await sharedPool(), seed);
@@ -162,6 +163,7 @@ async function continueSeeds(runDir: string, scenario: Scenario, journals: reado
         errors.push(`seed ${seed}: ${(err as Error).message ?? String(err)}`);
       } finally {
         stopForwarding();
+        stopFollowing();
       }
     });
     if (seedsInParallel(scenario, o.setup)) await Promise.all(jobs.map((job) => job()));

@@ -6,12 +6,12 @@
  * too. Screenshots are saved (their folder is printed).
  */
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log.js';
 import { withSeedCount } from '../../shared/scenario-seeds.js';
 import { runSeededScenario } from '../../server/run/seeds.js';
-import { launchBrowser, noBrowserReason, screenshotDir } from '../support/browser.js';
+import { noBrowserReason, tableRows as rows, useBrowser } from '../support/browser.js';
 import { FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { inProcessClients } from '../support/launcher.js';
 import { tinyScenario } from '../support/scenario.js';
@@ -22,11 +22,6 @@ const skip = noBrowserReason();
 const CLIENT_TOKEN = 'clients-token-of-this-test-0123456789';
 const VIEWER_TOKEN = 'viewer-token-of-this-test-9876543210';
 
-/** The text of every row of a table, cell by cell. */
-function rows(page: Page, table: string): Promise<string[][]> {
-  return page.$$eval(`${table} tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
-}
-
 /** The state the Seeds table gives each seed, e.g. `{ 7: 'running', 8: 'waiting' }`. */
 async function seedStates(page: Page): Promise<Record<string, string>> {
   return Object.fromEntries(await page.$$eval('#seeds tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-seed') ?? '', tr.getAttribute('data-state') ?? ''])));
@@ -34,14 +29,7 @@ async function seedStates(page: Page): Promise<Record<string, string>> {
 
 describe.skipIf(skip !== null)('the dashboard of a run over two seeds', () => {
   const tempDir = useTempDir('streamssl-dashboard-seeds-');
-  let shots: string;
-  let browser: BrowserContext;
-  beforeAll(async () => {
-    shots = await screenshotDir('dashboard-seeds');
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const chromium = useBrowser('dashboard-seeds');
 
   it('shows each seed running or waiting, the seed of what each client trains, and every arm once per seed', async () => {
     const dir = tempDir();
@@ -69,7 +57,8 @@ describe.skipIf(skip !== null)('the dashboard of a run over two seeds', () => {
       });
     });
 
-    browser = await launchBrowser(dir);
+    const browser = await chromium.open(dir);
+    const shots = chromium.shots();
     const page = await browser.newPage();
     const problems: string[] = [];
     page.on('pageerror', (err) => problems.push(err.message));

@@ -229,6 +229,14 @@ describe('run events, metrics.jsonl and /metrics (fake clients)', () => {
     expect(read.skipped).toBe(0);
     const withoutLoss = (s: typeof snapshot) => ({ ...s, arms: Object.fromEntries(Object.entries(s.arms).map(([k, a]) => [k, { ...a, loss: null }])) });
     expect(withoutLoss(read.snapshot)).toEqual(withoutLoss(snapshot));
+    // Each seed's folder keeps its own metrics.jsonl, as a one-seed run's, with its loss curves.
+    for (const seed of [7, 8]) {
+      const own = await readMetricsFile(join(dir, `seed-${seed}`, 'metrics.jsonl'));
+      expect(Object.keys(own.snapshot.arms)).toEqual(['relay-finetune', 'relay-replay', 'joint']);
+      expect(own.snapshot.arms['relay-finetune'].loss.points.length).toBeGreaterThan(0);
+      expect(own.snapshot.arms['relay-finetune'].stages).toHaveLength(3);
+      expect(own.snapshot.seeds).toEqual({});
+    }
 
     // /metrics: the per-arm series by seed, and the seeds by state.
     const { samples } = parsePrometheus(await scrape!);
