@@ -1,7 +1,8 @@
 /**
  * The text of a Slurm batch script that runs one streamssl run as one job: task 0 runs the
  * coordinator (`streamssl serve`, or `streamssl resume` when the run folder already holds a
- * run), every other task runs `streamssl client` against it. A pure function of its options,
+ * run: a journal.json, or the seeds.json of a run over several seeds), every other task
+ * runs `streamssl client` against it. A pure function of its options,
  * so that what `streamssl slurm` writes can be read, diffed and tested.
  */
 
@@ -40,6 +41,8 @@ export interface SlurmScriptOptions {
   reconnectSeconds: number;
   /** Scenario overrides handed to `serve` (`--set key=value`). */
   overrides: readonly string[];
+  /** `serve --seeds N`: the coordinator runs every arm once per seed, all on the job's clients. */
+  seeds?: number;
   /** Shell lines run before the tasks start (module loads, environments). */
   setup: readonly string[];
 }
@@ -77,12 +80,13 @@ function sbatchLines(o: SlurmScriptOptions): string[] {
  * heredoc, so nothing in it is expanded before the task's own shell runs it.
  */
 export function slurmTaskScript(o: SlurmScriptOptions): string {
-  const sets = o.overrides.map((s) => ` --set ${shellQuote(s)}`).join('');
+  const sets = o.overrides.map((s) => ` --set ${shellQuote(s)}`).join('') + (o.seeds !== undefined ? ` --seeds ${o.seeds}` : '');
   const threads = o.cpusPerTask !== undefined ? ' --threads "$SLURM_CPUS_PER_TASK"' : '';
   return `set -u
 if [ "$SLURM_PROCID" = 0 ]; then
-  # The coordinator. A run folder that holds a run (journal.json) is continued, not restarted.
-  if [ -f "$STREAMSSL_RUN/journal.json" ]; then
+  # The coordinator. A run folder that holds a run (journal.json; seeds.json for a run over
+  # several seeds, each seed continued where it stopped) is continued, not restarted.
+  if [ -f "$STREAMSSL_RUN/journal.json" ] || [ -f "$STREAMSSL_RUN/seeds.json" ]; then
     "$STREAMSSL_BIN" resume "$STREAMSSL_RUN" --port "$STREAMSSL_PORT" --clients "$STREAMSSL_CLIENTS"
   else
     "$STREAMSSL_BIN" serve "$STREAMSSL_SCENARIO" --out "$STREAMSSL_RUN" --port "$STREAMSSL_PORT" --min-clients "$STREAMSSL_CLIENTS"${sets}

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_NAMES, loadScenario, type BackendName } from '../shared/scenario.js';
+import { withSeedCount } from '../shared/scenario-seeds.js';
 import { collect, intAtLeast, port, positiveInt } from './options.js';
 import { GPU_BINDINGS, slurmScript, type SlurmScriptOptions } from './slurm-script.js';
 import { PROJECT_ROOT } from '../shared/code-location.js';
@@ -15,7 +16,7 @@ import { PROJECT_ROOT } from '../shared/code-location.js';
 /** What commander parses: the script's own options, and what the command resolves itself. */
 type SlurmCliOptions = Pick<
   SlurmScriptOptions,
-  'nodes' | 'tasksPerNode' | 'cpusPerTask' | 'gpusPerTask' | 'gpuBinding' | 'time' | 'partition' | 'account' | 'port' | 'reconnectSeconds' | 'setup'
+  'nodes' | 'tasksPerNode' | 'cpusPerTask' | 'gpusPerTask' | 'gpuBinding' | 'time' | 'partition' | 'account' | 'port' | 'reconnectSeconds' | 'setup' | 'seeds'
 > & { out?: string; set: string[]; tasks?: number; backend: BackendName; streamssl?: string; script?: string };
 
 /** This checkout's `bin/streamssl.mjs`: the nodes run the code the script was written with. */
@@ -28,6 +29,7 @@ export function slurmCommand(): Command {
     .argument('<scenario>', 'scenario JSON file')
     .option('--out <dir>', 'run folder, on a file system every node shares (default runs/<scenario-name>-<timestamp>; made absolute)')
     .option('--set <key.path=value>', 'override a scenario field (repeatable)', collect, [])
+    .option('--seeds <n>', "the job's coordinator runs every arm and the random-init floor with N seeds, seed .. seed+N-1 (overrides the scenario's seeds); resubmitting continues every seed", positiveInt)
     .option('--nodes <n>', 'nodes', positiveInt, 1)
     .option('--tasks <n>', 'tasks in all: the coordinator and n-1 clients (default 1 + clients.count, else 1 + the chunks)', intAtLeast(2))
     .option('--tasks-per-node <n>', 'tasks on each node', positiveInt)
@@ -49,7 +51,8 @@ export function slurmCommand(): Command {
     .option('--script <file>', 'write the script to this file (default: stdout, so  streamssl slurm ... | sbatch  works)')
     .action((file: string, opts: SlurmCliOptions) => {
       const { out: outOption, set, tasks, streamssl, script: scriptFile, ...passed } = opts;
-      const scenario = loadScenario(file, set);
+      // Checked here as serve will apply them: a bad --seeds fails now, not in the queue.
+      const scenario = passed.seeds === undefined ? loadScenario(file, set) : withSeedCount(loadScenario(file, set), passed.seeds);
       const out = resolve(outOption ?? `runs/${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
       const script = slurmScript({
         ...passed,

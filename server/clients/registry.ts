@@ -13,6 +13,7 @@
 import type { WireTask } from '../../shared/protocol.js';
 import type { AcquireOptions, TaskEnd, TaskClient, ClientPool } from './pool.js';
 import type { EventSink } from '../observe/bus.js';
+import { taskSeed } from '../observe/seed-tag.js';
 
 /** Unresponsive task ends in a row after which a client is set aside. */
 export const QUARANTINE_AFTER = 2;
@@ -280,6 +281,7 @@ export class ClientRegistry implements ClientPool {
           client: entry.id,
           taskId: task.taskId,
           kind: task.kind,
+          ...taskSeed(task.taskId),
           ...(task.kind === 'train' ? { arm: task.arm, stage: task.stage, steps: task.steps } : {}),
         });
         return entry.client.runTask(task, state, replay);

@@ -5,19 +5,25 @@
  * (never prom-client's global one), so two runs in one process do not mix and nothing is
  * registered on import. Counters count this session (a resumed run starts them at zero,
  * as Prometheus expects of a restarted process).
+ *
+ * In a run over several seeds the per-arm series carry a `seed` label as well, and
+ * `streamssl_seeds` counts the seeds by state. A run of one seed has no `seed` label: its
+ * series are what they always were, and in PromQL an absent label equals an empty one, so
+ * one query (`sum by (arm, seed)`) reads both kinds of run.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunEvent } from '../../shared/observe/run-events.js';
 import type { RunEvents } from './bus.js';
+import { seedCounts } from '../../shared/observe/seed-view.js';
 
 /** Overhead buckets in seconds: a checkpoint write takes milliseconds, a slow disk or a fedavg average seconds. */
 const OVERHEAD_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export class RunMetrics {
   readonly registry = new Registry();
-  private readonly stagesDone: Counter<'arm'>;
-  private readonly armsFailed: Counter<'arm'>;
-  private readonly retries: Counter<'arm'>;
+  private readonly stagesDone: Counter<'arm' | 'seed'>;
+  private readonly armsFailed: Counter<'arm' | 'seed'>;
+  private readonly retries: Counter<'arm' | 'seed'>;
   private readonly refused: Counter<'code'>;
   private readonly restarts: Counter;
   private readonly bytes: Counter<'direction'>;
@@ -29,13 +35,24 @@ export class RunMetrics {
   constructor(events: RunEvents, connectedClients: () => number) {
     const registers = [this.registry];
     new Gauge({ name: 'streamssl_clients_connected', help: 'Clients connected to the coordinator', registers, collect() { this.set(connectedClients()); } });
-    this.stagesDone = new Counter({ name: 'streamssl_stages_done_total', help: 'Stages (fedavg rounds) finished and checkpointed', labelNames: ['arm'], registers });
-    this.armsFailed = new Counter({ name: 'streamssl_stages_failed_total', help: 'Stages that failed for good, ending their arm', labelNames: ['arm'], registers });
-    this.retries = new Counter({ name: 'streamssl_stages_retried_total', help: 'Tasks run again after their client was lost', labelNames: ['arm'], registers });
+    this.stagesDone = new Counter({ name: 'streamssl_stages_done_total', help: 'Stages (fedavg rounds) finished and checkpointed', labelNames: ['arm', 'seed'], registers });
+    this.armsFailed = new Counter({ name: 'streamssl_stages_failed_total', help: 'Stages that failed for good, ending their arm', labelNames: ['arm', 'seed'], registers });
+    this.retries = new Counter({ name: 'streamssl_stages_retried_total', help: 'Tasks run again after their client was lost', labelNames: ['arm', 'seed'], registers });
     this.refused = new Counter({ name: 'streamssl_refused_messages_total', help: 'Client messages the coordinator refused', labelNames: ['code'], registers });
     this.restarts = new Counter({ name: 'streamssl_client_restarts_total', help: 'Local client processes started again after they died', registers });
     this.bytes = new Counter({ name: 'streamssl_handoff_bytes_total', help: 'Model state and replay bytes moved: sent to clients, received from them', labelNames: ['direction'], registers });
     this.stepRate = new Gauge({ name: 'streamssl_client_steps_per_second', help: "Each training client's optimizer steps per second", labelNames: ['client'], registers });
+    new Gauge({
+      name: 'streamssl_seeds',
+      help: 'Seeds of a run over several seeds, by state (waiting, running, done, failed)',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const seeds = events.snapshot.seeds;
+        if (Object.keys(seeds).length === 0) return;
+        for (const [state, n] of Object.entries(seedCounts(seeds))) this.set({ state }, n);
+      },
+    });
     this.overhead = new Histogram({ name: 'streamssl_coordinator_overhead_seconds', help: "Seconds from a stage's result arriving to the arm's next task being sent", buckets: OVERHEAD_BUCKETS, registers });
     // Labels exist before their first event, so that a scrape shows zeros rather than nothing.
     this.bytes.inc({ direction: 'sent' }, 0);
@@ -59,13 +76,13 @@ export class RunMetrics {
   private take(e: RunEvent): void {
     switch (e.type) {
       case 'stage-done':
-        this.stagesDone.inc({ arm: e.arm });
+        this.stagesDone.inc(armLabels(e));
         for (const s of e.overheadSeconds ?? []) this.overhead.observe(s);
         return;
       case 'arm-failed':
-        return this.armsFailed.inc({ arm: e.arm });
+        return this.armsFailed.inc(armLabels(e));
       case 'retry':
-        return this.retries.inc({ arm: e.arm ?? '' });
+        return this.retries.inc(armLabels({ arm: e.arm ?? '', seed: e.seed }));
       case 'refused':
         return this.refused.inc({ code: e.code });
       case 'client-restarted':
@@ -84,4 +101,9 @@ export class RunMetrics {
         return;
     }
   }
+}
+
+/** The labels of an arm's series: its name, and its seed in a run over several seeds. */
+function armLabels(e: { arm: string; seed?: number }): { arm: string; seed?: string } {
+  return e.seed === undefined ? { arm: e.arm } : { arm: e.arm, seed: String(e.seed) };
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../shared/log.js';
 import type { RunEventInput } from '../../shared/observe/run-events.js';
 import type { Scenario } from '../../shared/scenario.js';
+import { seedList } from '../../shared/scenario-seeds.js';
 import type { ArmStart } from '../run/resume-point.js';
 import { modeOf } from '../schedule/index.js';
 import { RunEvents } from './bus.js';
@@ -37,9 +38,10 @@ export async function observeRun(runDir: string, o: { events?: RunEvents; logger
   return { events, close: () => file.close() };
 }
 
-/** `run-started` of a session of `scenario`. */
+/** `run-started` of a session of `scenario` (with its seeds, when it runs over several). */
 export function runStartedEvent(scenario: Scenario, resumed: boolean, parallelArms: boolean): RunEventInput {
-  return { type: 'run-started', scenario: scenario.name, resumed, parallelArms, arms: scenario.arms.map((a) => ({ name: a.name, mode: a.mode })) };
+  const seeds = seedList(scenario);
+  return { type: 'run-started', scenario: scenario.name, resumed, parallelArms, arms: scenario.arms.map((a) => ({ name: a.name, mode: a.mode })), ...(seeds ? { seeds } : {}) };
 }
 
 /** `arms-planned`: each arm's stages with their steps, and how many finished in earlier sessions. */

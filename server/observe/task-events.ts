@@ -6,6 +6,7 @@
 import type { WireTask } from '../../shared/protocol.js';
 import type { Progress } from '../../shared/tasks.js';
 import type { EventSink } from './bus.js';
+import { taskSeed } from './seed-tag.js';
 
 /** What a client connection tells the run's events. */
 export interface TaskObserver {
@@ -50,6 +51,7 @@ export class TaskEvents implements TaskObserver {
       t,
       client,
       taskId: task.taskId,
+      ...taskSeed(task.taskId),
       arm: task.arm,
       stage: task.stage,
       step: p.step,
@@ -61,7 +63,7 @@ export class TaskEvents implements TaskObserver {
   }
 
   handOff(client: string, task: WireTask, direction: 'to-client' | 'from-client', bytes: number, seconds: number): void {
-    const where = task.kind === 'train' ? { arm: task.arm, stage: task.stage } : {};
+    const where = task.kind === 'train' ? { ...taskSeed(task.taskId), arm: task.arm, stage: task.stage } : {};
     this.sink.publish({ type: 'hand-off', client, taskId: task.taskId, ...where, direction, bytes, seconds });
   }
 }

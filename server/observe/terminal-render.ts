@@ -1,13 +1,15 @@
 /**
  * The terminal's progress display as text, a pure function of the run's snapshot: one line
  * per busy client (arm, stage, step of steps, loss to 3 digits, images per second, the
- * stage's ETA), one overall line with the run's ETA; and the one-line form of the few
- * events worth keeping above it (stages done with their accuracy, retries, restarts,
- * failures, the end).
+ * stage's ETA), one overall line with the run's ETA (and, in a run over several seeds, the
+ * seeds done, running and waiting; each arm then shows as `arm · seed s`); and the one-line
+ * form of the few events worth keeping above it (stages done with their accuracy, retries,
+ * restarts, failures, each seed's end, the end).
  */
 import type { RunEvent } from '../../shared/observe/run-events.js';
 import { runEtaSeconds, stepsLeft, taskEtaSeconds } from '../../shared/observe/eta.js';
-import type { ClientView, RunSnapshot } from '../../shared/observe/snapshot.js';
+import { armKey, armOfTask, type ClientView, type RunSnapshot } from '../../shared/observe/snapshot.js';
+import { seedCounts } from '../../shared/observe/seed-view.js';
 
 /** `m:ss`, `h:mm:ss`, or `?` when unknown. */
 export function formatDuration(seconds: number | null): string {
@@ -31,15 +33,16 @@ function clientLine(c: ClientView, s: RunSnapshot, idWidth: number): string {
   const task = c.task!;
   const id = c.id.padEnd(idWidth);
   if (task.kind !== 'train' || task.arm === undefined) return `${id}  ${c.state} ${task.taskId}`;
-  const planned = s.arms[task.arm]?.planned.length;
+  const arm = armKey(task.arm, task.seed);
+  const planned = armOfTask(s, task)?.planned.length;
   const stage = `stage ${(task.stage ?? 0) + 1}/${planned || '?'}`;
-  if (c.state === 'receiving') return `${id}  ${task.arm}  ${stage}  receiving the model`;
+  if (c.state === 'receiving') return `${id}  ${arm}  ${stage}  receiving the model`;
   const steps = task.steps ?? 0;
   const step = `step ${String(task.step).padStart(String(steps).length)}/${steps}`;
   const loss = task.loss === undefined ? 'loss ?' : `loss ${task.loss.toFixed(3)}`;
   const rate = task.imagesPerSecond === undefined ? '? img/s' : `${task.imagesPerSecond.toFixed(0)} img/s`;
   const eta = c.state === 'sending' ? 'sending the model' : `ETA ${formatDuration(taskEtaSeconds(task))}`;
-  return `${id}  ${task.arm}  ${stage}  ${step}  ${loss}  ${rate}  ${eta}`;
+  return `${id}  ${arm}  ${stage}  ${step}  ${loss}  ${rate}  ${eta}`;
 }
 
 /** The display: busy clients, then the overall line. */
@@ -55,6 +58,7 @@ export function renderProgress(s: RunSnapshot, width = 100): string {
   const connected = clients.filter((c) => c.state !== 'gone').length;
   const overall = [
     `${s.scenario ?? 'run'}: ${done}/${planned || '?'} stages`,
+    seedsLine(s),
     total > 0 ? `${Math.round((100 * (total - left)) / total)}% of steps` : null,
     `${connected} client(s), ${busy.length} busy`,
     s.totals.retries > 0 ? `${s.totals.retries} retry(ies)` : null,
@@ -64,22 +68,31 @@ export function renderProgress(s: RunSnapshot, width = 100): string {
   return [...busy.map((c) => clientLine(c, s, idWidth)), overall.join(' · ')].map((l) => fit(l, width)).join('\n');
 }
 
+/** `seeds: 1 done, 1 running, 1 waiting` (and failed ones) in a run over several seeds, else null. */
+function seedsLine(s: RunSnapshot): string | null {
+  if (Object.keys(s.seeds).length === 0) return null;
+  const n = seedCounts(s.seeds);
+  return `seeds: ${n.done} done, ${n.running} running, ${n.waiting} waiting${n.failed > 0 ? `, ${n.failed} failed` : ''}`;
+}
+
 /** The line kept above the display for an event that matters, or null. */
 export function notableLine(e: RunEvent): string | null {
   switch (e.type) {
     case 'stage-done': {
       const what = e.mode === 'fedavg' ? `round ${e.stage + 1}` : `stage ${e.stage + 1}`;
       const acc = e.knnTop1 === undefined ? '' : `: kNN ${pct(e.knnTop1)}, linear ${pct(e.linearTop1)}`;
-      return `✓ ${e.arm} ${what} done${acc} (loss ${e.lossLast.toFixed(3)}, ${e.clients.join(',')})`;
+      return `✓ ${armKey(e.arm, e.seed)} ${what} done${acc} (loss ${e.lossLast.toFixed(3)}, ${e.clients.join(',')})`;
     }
     case 'retry':
-      return `↻ ${e.arm ?? e.taskId}${e.stage !== undefined ? ` stage ${e.stage + 1}` : ''}: client ${e.client} lost, retrying (attempt ${e.attempt + 1}): ${e.reason}`;
+      return `↻ ${e.arm !== undefined ? armKey(e.arm, e.seed) : e.taskId}${e.stage !== undefined ? ` stage ${e.stage + 1}` : ''}: client ${e.client} lost, retrying (attempt ${e.attempt + 1}): ${e.reason}`;
     case 'client-restarted':
       return `↻ client ${e.client} died (${e.how}): restarted (${e.restart}/${e.maxRestarts})`;
     case 'arm-failed':
-      return `✗ arm ${e.arm} failed${e.stage !== undefined ? ` at stage ${e.stage + 1}` : ''}: ${e.error}`;
+      return `✗ arm ${armKey(e.arm, e.seed)} failed${e.stage !== undefined ? ` at stage ${e.stage + 1}` : ''}: ${e.error}`;
     case 'random-init':
-      return `· random init: kNN ${pct(e.knnTop1)}, linear ${pct(e.linearTop1)}`;
+      return `· random init${e.seed !== undefined ? ` · seed ${e.seed}` : ''}: kNN ${pct(e.knnTop1)}, linear ${pct(e.linearTop1)}`;
+    case 'seed-done':
+      return e.ok ? `✓ seed ${e.seed} finished` : `✗ seed ${e.seed} ended: ${e.error ?? `${e.failures.length} arm(s) failed`}`;
     case 'run-done':
       return e.ok ? '✓ run finished' : `✗ run ended: ${e.error ?? `${e.failures.length} arm(s) failed`}`;
     default:

@@ -6,6 +6,7 @@
  */
 import type { WireTask } from '../../shared/protocol.js';
 import type { AcquireOptions, ClientPool, TaskClient, TaskEnd } from '../clients/pool.js';
+import { seedTaskId } from '../observe/seed-tag.js';
 
 export function seedPool(pool: ClientPool, seed: number): ClientPool {
   const inner = new Map<TaskClient, TaskClient>();
@@ -14,7 +15,7 @@ export function seedPool(pool: ClientPool, seed: number): ClientPool {
       const client = await pool.acquire(options);
       const tagged: TaskClient = {
         id: client.id,
-        runTask: <T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null) => client.runTask({ ...task, taskId: `seed-${seed}:${task.taskId}` }, state, replay),
+        runTask: <T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null) => client.runTask({ ...task, taskId: seedTaskId(seed, task.taskId) }, state, replay),
       };
       inner.set(tagged, client);
       return tagged;

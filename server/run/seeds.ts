@@ -20,7 +20,8 @@ import { parseScenario, type Scenario } from '../../shared/scenario.js';
 import { seedList, seedScenario } from '../../shared/scenario-seeds.js';
 import type { Session } from '../clients/session.js';
 import type { ClientPool } from '../clients/pool.js';
-import type { EventSink } from '../observe/bus.js';
+import { RunEvents } from '../observe/bus.js';
+import { followSeedProgress, forwardSeedEvents } from '../observe/seed-events.js';
 import { observeRun, runStartedEvent } from '../observe/run-observer.js';
 import { plainText } from '../net/client-text.js';
 import { buildSeedResults, type SeedFields } from '../report/seeds/seed-results.js';
@@ -28,7 +29,7 @@ import { writeSeedReportFiles } from '../report/seeds/seed-report.js';
 import { writeResults, type Results } from '../report/results.js';
 import { writeFileAtomic, writePolicy } from './file-writes.js';
 import { JournalError, RunJournal, type ClientSetup } from './journal.js';
-import { analyzeAtEnd, clientSetup, continueRun, givenStream, openRunSession, runScenario, RunError, whereTheRunIs, type ContinueRunOptions, type RunScenarioOptions, type RunSummary } from './run.js';
+import { analyzeAtEnd, clientSetup, continueRun, givenStream, openRunSession, runScenario, RunError, whereTheRunIs, type ContinueRunOptions, type ArmFailure, type RunScenarioOptions, type RunSummary } from './run.js';
 import { seedPool } from './seed-pool.js';
 
 export const SEEDS_FILE = 'seeds.json';
@@ -150,24 +151,39 @@ async function continueSeeds(runDir: string, scenario: Scenario, journals: reado
   try {
     const jobs = journals.map((journal, i) => async () => {
       const seed = journal.scenario.seed;
+      // The seed's own bus (its metrics.jsonl), forwarded to the whole run's with its seed.
+      const seedEvents = new RunEvents(undefined, (err) => logger.warn({ seed, err: (err as Error).message }, 'a run-event listener failed and was removed'));
+      const stopForwarding = forwardSeedEvents(seedEvents, events, seed);
+      const stopFollowing = followSeedProgress(events, seedEvents, seed);
       try {
         const { events: _events, listen: _listen, ...rest } = o;
         const pool = async () => seedPool(await sharedPool(), seed);
-        summaries[i] = await continueRun(journal, { ...rest, logger: logger.child({ seed }), sharedPool: pool, analyzeAtEnd: false });
+        summaries[i] = await continueRun(journal, { ...rest, events: seedEvents, logger: logger.child({ seed }), sharedPool: pool, analyzeAtEnd: false });
       } catch (err) {
         errors.push(`seed ${seed}: ${(err as Error).message ?? String(err)}`);
+      } finally {
+        stopForwarding();
+        stopFollowing();
       }
     });
     if (seedsInParallel(scenario, o.setup)) await Promise.all(jobs.map((job) => job()));
     else for (const job of jobs) await job();
+    // The run's end reaches the dashboard and /metrics before the session closes them, as a
+    // one-seed run's does: every seed's results are written; gathering them follows.
+    events.publish(
+      errors.length > 0
+        ? { type: 'run-done', ok: false, failures: [], error: plainText(errors.join('\n'), 2000) }
+        : { type: 'run-done', ...runDoneFailures(seedFailures(journals, summaries as RunSummary[])) },
+    );
   } finally {
     if (session) await (session as Promise<Session>).then((s) => s.close(), () => undefined);
   }
   try {
     if (errors.length > 0) throw new RunError(`${errors.join('\n')}\n${whereTheRunIs(runDir)}`);
-    return await gatherSeeds(runDir, scenario, journals, summaries as RunSummary[], o, logger, events);
+    return await gatherSeeds(runDir, scenario, journals, summaries as RunSummary[], o, logger);
   } catch (err) {
-    events.publish({ type: 'run-done', ok: false, failures: [], error: plainText((err as Error).message ?? String(err), 2000) });
+    // Published already when a seed failed; else gathering failed, and says so last.
+    if (errors.length === 0) events.publish({ type: 'run-done', ok: false, failures: [], error: plainText((err as Error).message ?? String(err), 2000) });
     throw err;
   } finally {
     await observation.close();
@@ -175,7 +191,7 @@ async function continueSeeds(runDir: string, scenario: Scenario, journals: reado
 }
 
 /** Analyses (when the scenario asks), then results.json and the report of all seeds. */
-async function gatherSeeds(runDir: string, scenario: Scenario, journals: readonly RunJournal[], done: RunSummary[], o: ContinueRunOptions, logger: Logger, events: EventSink): Promise<RunSummary> {
+async function gatherSeeds(runDir: string, scenario: Scenario, journals: readonly RunJournal[], done: RunSummary[], o: ContinueRunOptions, logger: Logger): Promise<RunSummary> {
   // The analyses run once the clients are gone (they free the cores), one seed after another.
   if (scenario.analysis.atEnd) {
     for (const [i, journal] of journals.entries()) done[i] = await analyzeAtEnd(done[i], journal.runDir, o.setup.backend, logger);
@@ -186,8 +202,17 @@ async function gatherSeeds(runDir: string, scenario: Scenario, journals: readonl
   );
   const resultsPath = await writeResults(runDir, results);
   const { report, reportPath } = await writeSeedReportFiles(runDir, results);
-  const failures = done.flatMap((s, i) => s.failures.map((f) => ({ arm: `${f.arm} (seed ${journals[i].scenario.seed})`, error: f.error })));
+  const failures = seedFailures(journals, done);
   logger.info({ results: resultsPath, report: reportPath, seeds: results.statistics.seeds, failed: failures.map((f) => f.arm) }, 'multi-seed run finished');
-  events.publish({ type: 'run-done', ok: failures.length === 0, failures: failures.map((f) => ({ arm: f.arm, error: plainText(f.error, 2000) })) });
   return { results, report, resultsPath, reportPath, journalPath: join(runDir, SEEDS_FILE), failures };
+}
+
+/** The arms of every seed that stopped before their last stage, named `arm (seed s)`. */
+function seedFailures(journals: readonly RunJournal[], done: readonly RunSummary[]): ArmFailure[] {
+  return done.flatMap((s, i) => s.failures.map((f) => ({ arm: `${f.arm} (seed ${journals[i].scenario.seed})`, error: f.error })));
+}
+
+/** `run-done`'s fields of `failures`: whether all went well, and each failure made plain. */
+function runDoneFailures(failures: readonly ArmFailure[]): { ok: boolean; failures: Array<{ arm: string; error: string }> } {
+  return { ok: failures.length === 0, failures: failures.map((f) => ({ arm: f.arm, error: plainText(f.error, 2000) })) };
 }

@@ -3,7 +3,7 @@
  * the step rates measured now. Training only (evaluations and hand-offs are not counted),
  * so it runs a little short; it is null until a rate has been measured.
  */
-import type { ClientTask, RunSnapshot } from './snapshot.js';
+import { armOfTask, type ClientTask, type RunSnapshot } from './snapshot.js';
 
 /** Seconds the client's task still needs at its current rate, or null. */
 export function taskEtaSeconds(task: ClientTask): number | null {
@@ -25,7 +25,7 @@ export function stepsLeft(s: RunSnapshot): { left: number; total: number } {
   for (const c of Object.values(s.clients)) {
     const task = c.task;
     if (task?.kind !== 'train' || task.arm === undefined) continue;
-    const arm = s.arms[task.arm];
+    const arm = armOfTask(s, task);
     if (arm && !arm.failed && !arm.stages.some((x) => x.stage === task.stage)) left -= task.step;
   }
   return { left: Math.max(0, left), total };

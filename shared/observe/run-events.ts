@@ -19,6 +19,11 @@ const seconds = z.number().finite().nonnegative();
 const fraction = z.number().finite().min(0).max(1);
 
 const base = { t: z.number().finite().nonnegative() };
+/**
+ * The seed of the run an event belongs to, in a run over several seeds (`--seeds N`); absent
+ * in a run of one seed, whose events are as they always were.
+ */
+const seed = z.number().int().optional();
 
 /** A planned stage of an arm, as `run-started` announces it (for ETAs). */
 const plannedStage = z.object({ stage: count, steps: count });
@@ -32,11 +37,18 @@ export const runEventSchema = z.discriminatedUnion('type', [
     resumed: z.boolean(),
     parallelArms: z.boolean(),
     arms: z.array(z.object({ name: id, mode: id })).max(1000),
+    /** A run over several seeds: every arm runs once per seed (each seed's events carry it). */
+    seeds: z.array(z.number().int()).max(1000).optional(),
   }),
+  /** One seed's run of a run over several seeds starts (again, for a resumed run): its arms are running, or about to. */
+  z.object({ ...base, type: z.literal('seed-started'), seed: z.number().int() }),
+  /** One seed's run ended: every arm done (`ok`), some failed, or it stopped (`error`). */
+  z.object({ ...base, type: z.literal('seed-done'), seed: z.number().int(), ok: z.boolean(), failures: z.array(z.object({ arm: id, error: text })).max(1000), error: text.optional() }),
   /** The stream is planned: each arm's stages and their steps, and how many of them finished in earlier sessions. */
   z.object({
     ...base,
     type: z.literal('arms-planned'),
+    seed,
     arms: z.array(z.object({ name: id, stages: z.array(plannedStage).max(100_000), finished: count })).max(1000),
   }),
   z.object({
@@ -60,6 +72,7 @@ export const runEventSchema = z.discriminatedUnion('type', [
     client: id,
     taskId: id,
     kind: id,
+    seed,
     arm: id.optional(),
     stage: count.optional(),
     steps: count.optional(),
@@ -77,6 +90,7 @@ export const runEventSchema = z.discriminatedUnion('type', [
     type: z.literal('progress'),
     client: id,
     taskId: id,
+    seed,
     arm: id,
     stage: count,
     step: count,
@@ -92,6 +106,7 @@ export const runEventSchema = z.discriminatedUnion('type', [
     type: z.literal('hand-off'),
     client: id,
     taskId: id,
+    seed,
     arm: id.optional(),
     stage: count.optional(),
     direction: z.enum(['to-client', 'from-client']),
@@ -102,6 +117,7 @@ export const runEventSchema = z.discriminatedUnion('type', [
   z.object({
     ...base,
     type: z.literal('stage-done'),
+    seed,
     arm: id,
     mode: id,
     stage: count,
@@ -118,11 +134,11 @@ export const runEventSchema = z.discriminatedUnion('type', [
     perChunk: z.array(z.object({ chunk: count, knnTop1: fraction, linearTop1: fraction })).max(100_000).optional(),
   }),
   /** A task lost its client and runs again from its input. */
-  z.object({ ...base, type: z.literal('retry'), taskId: id, arm: id.optional(), stage: count.optional(), attempt: count, client: id, reason: text }),
+  z.object({ ...base, type: z.literal('retry'), taskId: id, seed, arm: id.optional(), stage: count.optional(), attempt: count, client: id, reason: text }),
   /** The coordinator refused a client's message (malformed, out of place, a state unfit to keep). */
   z.object({ ...base, type: z.literal('refused'), client: id.optional(), address: id, event: id, code: id, message: text }),
-  z.object({ ...base, type: z.literal('arm-failed'), arm: id, stage: count.optional(), error: text }),
-  z.object({ ...base, type: z.literal('random-init'), knnTop1: fraction, linearTop1: fraction }),
+  z.object({ ...base, type: z.literal('arm-failed'), seed, arm: id, stage: count.optional(), error: text }),
+  z.object({ ...base, type: z.literal('random-init'), seed, knnTop1: fraction, linearTop1: fraction }),
   /** The session ended: every arm done (`ok`), some failed, or the run stopped (`error`). */
   z.object({ ...base, type: z.literal('run-done'), ok: z.boolean(), failures: z.array(z.object({ arm: id, error: text })).max(1000), error: text.optional() }),
 ]);

@@ -11,6 +11,9 @@
  * forgotten, oldest first, beyond `clients`. With 64 clients and 20 arms that is a few MB.
  */
 import type { RunEvent, RunEventOf } from './run-events.js';
+import { applySeedEvent, armKey, seedView, startSeeds, type SeedView } from './seed-view.js';
+
+export { armKey, type SeedView } from './seed-view.js';
 
 /** What a client is doing, as far as the coordinator can tell. */
 export type ClientState = 'idle' | 'receiving' | 'training' | 'evaluating' | 'sending' | 'gone';
@@ -19,6 +22,8 @@ export type ClientState = 'idle' | 'receiving' | 'training' | 'evaluating' | 'se
 export interface ClientTask {
   taskId: string;
   kind: string;
+  /** The seed of the run the task belongs to, in a run over several seeds. */
+  seed?: number;
   arm?: string;
   stage?: number;
   step: number;
@@ -56,6 +61,8 @@ export interface LossPoint {
 
 export interface ArmView {
   name: string;
+  /** In a run over several seeds, the seed this view of the arm runs with (the snapshot keys it `armKey(name, seed)`). */
+  seed?: number;
   mode: string;
   /** Planned stages with their steps (empty until the stream is planned). */
   planned: Array<{ stage: number; steps: number }>;
@@ -81,6 +88,8 @@ export interface RunSnapshot {
   clients: Record<string, ClientView>;
   arms: Record<string, ArmView>;
   randomInit: { knnTop1: number; linearTop1: number } | null;
+  /** A run over several seeds: each seed's state and floor, keyed by the seed (empty for a run of one seed). */
+  seeds: Record<string, SeedView>;
   /** Joins, leaves, restarts, retries, refusals, failures, stages done: the latest `SNAPSHOT_LIMITS.notable`. */
   notable: RunEvent[];
   totals: { bytesToClients: number; bytesFromClients: number; stagesDone: number; retries: number; refused: number; restarts: number; droppedNotable: number };
@@ -101,13 +110,14 @@ export function emptySnapshot(): RunSnapshot {
     clients: {},
     arms: {},
     randomInit: null,
+    seeds: {},
     notable: [],
     totals: { bytesToClients: 0, bytesFromClients: 0, stagesDone: 0, retries: 0, refused: 0, restarts: 0, droppedNotable: 0 },
     done: null,
   };
 }
 
-const NOTABLE: ReadonlySet<RunEvent['type']> = new Set(['client-joined', 'client-left', 'client-restarted', 'retry', 'refused', 'arm-failed', 'stage-done', 'run-done']);
+const NOTABLE: ReadonlySet<RunEvent['type']> = new Set(['client-joined', 'client-left', 'client-restarted', 'retry', 'refused', 'arm-failed', 'stage-done', 'seed-done', 'run-done']);
 
 /** Applies `e` to `s` in place (and returns `s`). Events of unknown clients or arms are kept where they can be. */
 export function applyEvent(s: RunSnapshot, e: RunEvent): RunSnapshot {
@@ -122,11 +132,16 @@ export function applyEvent(s: RunSnapshot, e: RunEvent): RunSnapshot {
       s.done = null;
       // A new session: whoever was connected to an earlier one is gone.
       for (const c of Object.values(s.clients)) leave(c, e.t);
-      for (const arm of e.arms) armOf(s, arm.name, arm.mode);
+      for (const seed of e.seeds ?? [undefined]) for (const arm of e.arms) armOf(s, arm.name, seed, arm.mode);
+      if (e.seeds) startSeeds(s.seeds, e.seeds);
+      return s;
+    case 'seed-started':
+    case 'seed-done':
+      applySeedEvent(s.seeds, e);
       return s;
     case 'arms-planned':
       for (const planned of e.arms) {
-        const arm = armOf(s, planned.name);
+        const arm = armOf(s, planned.name, e.seed);
         if (!arm) continue;
         arm.planned = planned.stages.map(({ stage, steps }) => ({ stage, steps }));
         arm.finishedBefore = planned.finished;
@@ -165,7 +180,7 @@ export function applyEvent(s: RunSnapshot, e: RunEvent): RunSnapshot {
       const c = s.clients[e.client];
       if (!c) return s;
       c.state = 'receiving';
-      c.task = { taskId: e.taskId, kind: e.kind, ...(e.arm !== undefined ? { arm: e.arm } : {}), ...(e.stage !== undefined ? { stage: e.stage } : {}), ...(e.steps !== undefined ? { steps: e.steps } : {}), step: 0, since: e.t };
+      c.task = { taskId: e.taskId, kind: e.kind, ...(e.seed !== undefined ? { seed: e.seed } : {}), ...(e.arm !== undefined ? { arm: e.arm } : {}), ...(e.stage !== undefined ? { stage: e.stage } : {}), ...(e.steps !== undefined ? { steps: e.steps } : {}), step: 0, since: e.t };
       return s;
     }
     case 'task-started': {
@@ -189,20 +204,20 @@ export function applyEvent(s: RunSnapshot, e: RunEvent): RunSnapshot {
     case 'hand-off': {
       if (e.direction === 'to-client') s.totals.bytesToClients += e.bytes;
       else s.totals.bytesFromClients += e.bytes;
-      const arm = e.arm === undefined ? undefined : armOf(s, e.arm);
+      const arm = e.arm === undefined ? undefined : armOf(s, e.arm, e.seed);
       if (arm) pushBounded(arm.handOffs, e, SNAPSHOT_LIMITS.perArmList);
       return s;
     }
     case 'stage-done': {
       s.totals.stagesDone += 1;
-      const arm = armOf(s, e.arm, e.mode);
+      const arm = armOf(s, e.arm, e.seed, e.mode);
       if (!arm) return s;
       arm.stages = [...arm.stages.filter((x) => x.stage !== e.stage), e].sort((a, b) => a.stage - b.stage).slice(-SNAPSHOT_LIMITS.perArmList);
       return s;
     }
     case 'retry': {
       s.totals.retries += 1;
-      const arm = e.arm === undefined ? undefined : armOf(s, e.arm);
+      const arm = e.arm === undefined ? undefined : armOf(s, e.arm, e.seed);
       if (arm) pushBounded(arm.retries, e, SNAPSHOT_LIMITS.perArmList);
       return s;
     }
@@ -210,13 +225,16 @@ export function applyEvent(s: RunSnapshot, e: RunEvent): RunSnapshot {
       s.totals.refused += 1;
       return s;
     case 'arm-failed': {
-      const arm = armOf(s, e.arm);
+      const arm = armOf(s, e.arm, e.seed);
       if (arm) arm.failed = e;
       return s;
     }
-    case 'random-init':
-      s.randomInit = { knnTop1: e.knnTop1, linearTop1: e.linearTop1 };
+    case 'random-init': {
+      const floor = { knnTop1: e.knnTop1, linearTop1: e.linearTop1 };
+      if (e.seed === undefined) s.randomInit = floor;
+      else seedView(s.seeds, e.seed).randomInit = floor;
       return s;
+    }
     case 'run-done':
       s.done = e;
       return s;
@@ -231,7 +249,7 @@ function onProgress(s: RunSnapshot, e: RunEventOf<'progress'>): void {
     if (e.imagesPerSecond !== undefined) c.task.imagesPerSecond = e.imagesPerSecond;
     if (e.stepsPerSecond !== undefined) c.task.stepsPerSecond = e.stepsPerSecond;
   }
-  const arm = armOf(s, e.arm);
+  const arm = armOf(s, e.arm, e.seed);
   if (!arm) return;
   const loss = arm.loss;
   if (loss.seen++ % loss.stride !== 0) return;
@@ -243,13 +261,14 @@ function onProgress(s: RunSnapshot, e: RunEventOf<'progress'>): void {
   }
 }
 
-/** The arm named `name`, created (with `mode`, when known) unless the snapshot holds its limit of arms. */
-function armOf(s: RunSnapshot, name: string, mode?: string): ArmView | undefined {
-  let arm = s.arms[name];
+/** The arm named `name` (of `seed`), created (with `mode`, when known) unless the snapshot holds its limit of arms. */
+function armOf(s: RunSnapshot, name: string, seed: number | undefined, mode?: string): ArmView | undefined {
+  const key = armKey(name, seed);
+  let arm = s.arms[key];
   if (!arm) {
     if (Object.keys(s.arms).length >= SNAPSHOT_LIMITS.arms) return undefined;
-    arm = { name, mode: mode ?? 'unknown', planned: [], finishedBefore: 0, stages: [], loss: { points: [], stride: 1, seen: 0 }, retries: [], handOffs: [], failed: null };
-    s.arms[name] = arm;
+    arm = { name, ...(seed !== undefined ? { seed } : {}), mode: mode ?? 'unknown', planned: [], finishedBefore: 0, stages: [], loss: { points: [], stride: 1, seen: 0 }, retries: [], handOffs: [], failed: null };
+    s.arms[key] = arm;
   } else if (mode !== undefined) {
     arm.mode = mode;
   }
@@ -277,4 +296,14 @@ function pushBounded<T>(list: T[], item: T, limit: number, onDrop?: () => void):
     list.shift();
     onDrop?.();
   }
+}
+
+/** The view of the arm a client's task trains, if the snapshot has it. */
+export function armOfTask(s: RunSnapshot, task: Pick<ClientTask, 'arm' | 'seed'>): ArmView | undefined {
+  return task.arm === undefined ? undefined : s.arms[armKey(task.arm, task.seed)];
+}
+
+/** The random-init floor of `seed`'s run (of the run, for a run of one seed), or null until evaluated. */
+export function randomInitOf(s: RunSnapshot, seed: number | undefined): RunSnapshot['randomInit'] {
+  return seed === undefined ? s.randomInit : (s.seeds[seed]?.randomInit ?? null);
 }

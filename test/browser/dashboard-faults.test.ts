@@ -6,14 +6,13 @@
  * sends changes the run.
  */
 import { join } from 'node:path';
-import type { BrowserContext } from 'playwright-core';
 import { io as connect, type Socket } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
 import { RunJournal } from '../../server/run/journal.js';
 import { runScenario } from '../../server/run/run.js';
-import { launchBrowser, noBrowserReason, screenshotDir } from '../support/browser.js';
+import { noBrowserReason, useBrowser } from '../support/browser.js';
 import { FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { FAKE_CLIENT_ENTRY, killableLauncher } from '../support/killable-launcher.js';
 import { tinyScenario } from '../support/scenario.js';
@@ -42,14 +41,7 @@ function handshake(url: string, auth: Record<string, unknown>): Promise<string> 
 
 describe.skipIf(skip !== null)('the dashboard when things go wrong', () => {
   const tempDir = useTempDir('streamssl-dashboard-faults-');
-  let shots: string;
-  let browser: BrowserContext;
-  beforeAll(async () => {
-    shots = await screenshotDir('dashboard-faults');
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const chromium = useBrowser('dashboard-faults');
 
   it('shows a killed client as gone and its retry; refuses other tokens; no page changes the run', async () => {
     const dir = tempDir();
@@ -86,7 +78,8 @@ describe.skipIf(skip !== null)('the dashboard when things go wrong', () => {
     });
     await listening;
 
-    browser = await launchBrowser(dir);
+    const browser = await chromium.open(dir);
+    const shots = chromium.shots();
     const refused = await browser.newPage();
     expect((await refused.goto(`${base}/?token=wrong`))?.status()).toBe(401);
     await refused.screenshot({ path: join(shots, 'refused.png') });

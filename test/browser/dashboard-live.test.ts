@@ -9,9 +9,9 @@
  */
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, noBrowserReason, screenshotDir } from '../support/browser.js';
+import { launchBrowser, noBrowserReason, screenshotDir, tableRows as rows } from '../support/browser.js';
 import { checkReportHtml } from '../support/report-html-check.js';
 import { spawnCli, type CliProcess } from '../support/cli-process.js';
 import { quickTrainingScenario } from '../support/scenario.js';
@@ -19,11 +19,6 @@ import { useTempDir } from '../support/temp-dir.js';
 import { waitUntil } from '../support/wait.js';
 
 const skip = noBrowserReason();
-
-/** The text of every row of a table, cell by cell. */
-function rows(page: Page, table: string): Promise<string[][]> {
-  return page.$$eval(`${table} tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
-}
 
 describe.skipIf(skip !== null)('the dashboard of a live run', () => {
   const tempDir = useTempDir('streamssl-dashboard-live-');

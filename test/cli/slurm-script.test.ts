@@ -111,6 +111,20 @@ describe('each task of the job', () => {
     expect(resume.args).toEqual(['resume', dir(), '--port', '20042', '--clients', '4']);
   });
 
+  it('--seeds: task 0 serves every seed, and a resubmitted job resumes a run over several seeds (seeds.json, no journal.json)', () => {
+    const serve = runTask({ seeds: 3, overrides: ['training.epochsPerChunk=2'] }, { SLURM_PROCID: '0' });
+    expect(serve.code).toBe(0);
+    expect(serve.args).toEqual(['serve', BASE.scenario, '--out', dir(), '--port', '20042', '--min-clients', '4', '--set', 'training.epochsPerChunk=2', '--seeds', '3']);
+    expect(slurmScript({ ...BASE, seeds: 3 })).toContain(' --seeds 3');
+    expect(slurmScript(BASE)).not.toContain('--seeds');
+
+    // What a multi-seed run leaves at its top: seeds.json and a folder per seed, each with its journal.
+    writeFileSync(join(dir(), 'seeds.json'), '{}');
+    const resume = runTask({ seeds: 3 }, { SLURM_PROCID: '0' });
+    expect(resume.code).toBe(0);
+    expect(resume.args).toEqual(['resume', dir(), '--port', '20042', '--clients', '4']);
+  });
+
   it('a client joins the first node with its node-and-task id, the token only in its environment', () => {
     const client = runTask({ cpusPerTask: 4 }, { SLURM_PROCID: '3', SLURM_LOCALID: '1', SLURM_NODEID: '1', SLURMD_NODENAME: 'node02', SLURM_CPUS_PER_TASK: '4' });
     expect(client.code).toBe(0);

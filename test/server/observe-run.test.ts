@@ -1,7 +1,8 @@
 /**
  * A run's events with in-process fake clients: what the bus publishes, what DIR/metrics.jsonl
  * holds (and the snapshot read back from it, appended to by a resumed run), and Prometheus
- * /metrics behind the viewer token, its counters matching results.json at the end.
+ * /metrics behind the viewer token, its counters matching results.json at the end. A run
+ * over two seeds the same way, and what its terminal display shows of both seeds.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +15,10 @@ import { RunEvents } from '../../server/observe/bus.js';
 import { readMetricsFile } from '../../server/observe/read-metrics.js';
 import { resumeRun } from '../../server/run/resume.js';
 import { runScenario, type ClientLauncher } from '../../server/run/run.js';
+import { runSeededScenario } from '../../server/run/seeds.js';
+import { notableLine, renderProgress } from '../../server/observe/terminal-render.js';
+import { armKey } from '../../shared/observe/snapshot.js';
+import { withSeedCount } from '../../shared/scenario-seeds.js';
 import type { Results } from '../../server/report/results.js';
 import { FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { inProcessClients } from '../support/launcher.js';
@@ -152,6 +157,95 @@ describe('run events, metrics.jsonl and /metrics (fake clients)', () => {
     expect(both.snapshot.arms['relay-replay'].stages.map((s) => s.stage)).toEqual([0, 1, 2]);
     expect(both.snapshot.arms['relay-replay'].finishedBefore).toBe(1);
     expect(both.snapshot.done).toMatchObject({ ok: true });
+  });
+
+  it('shows a run over two seeds: each seed\'s arms on the display, the seeds done, running and waiting, /metrics by seed', async () => {
+    const dir = tempDir();
+    // Seeds one after the other (arms too): the second seed waits while the first runs.
+    const scenario = withSeedCount(tinyScenario({ clients: { stageTimeoutSeconds: 30, parallelArms: false } }), 2);
+    const clients = inProcessClients();
+    const events = new RunEvents();
+    const seen: RunEvent[] = [];
+    // What the terminal shows: the display redrawn after every event, and the lines kept above it.
+    const frames: string[] = [];
+    events.subscribe((e) => {
+      seen.push(e);
+      frames.push(renderProgress(events.snapshot, 200));
+    });
+    let scrape: Promise<string> | null = null;
+    // Scraped as the last seed ends, while the shared session is still open.
+    const launcher: ClientLauncher = async (ctx) => {
+      const launched = await clients.launcher(ctx);
+      events.subscribe((e) => {
+        if (e.type === 'seed-done' && e.seed === 8) scrape = get(`${ctx.url}/metrics`, { authorization: `Bearer ${VIEWER_TOKEN}` }).then((r) => r.text);
+      });
+      return { stop: async () => (await scrape, await launched.stop()) };
+    };
+    const summary = await runSeededScenario({ scenario, outDir: dir, resultCheck: FAKE_RESULT_CHECK, launch: launcher, logger: silentLogger(), events, listen: { token: TEST_TOKEN, viewerToken: VIEWER_TOKEN, metrics: true } });
+    expect(summary.failures).toEqual([]);
+    const perSeed = new Map<number, Results>();
+    for (const seed of [7, 8]) perSeed.set(seed, JSON.parse(await readFile(join(dir, `seed-${seed}`, 'results.json'), 'utf8')) as Results);
+
+    // Every task event of the shared session says its seed.
+    const progress = seen.filter((e) => e.type === 'progress');
+    expect(new Set(progress.map((e) => e.seed))).toEqual(new Set([7, 8]));
+    expect(seen.filter((e) => e.type === 'task-assigned').every((e) => e.seed === 7 || e.seed === 8)).toBe(true);
+
+    // The display: a line per busy client with the seed's arm, its stage, step and loss, for both seeds.
+    const clientLines = frames.flatMap((f) => f.split('\n').slice(0, -1));
+    for (const seed of [7, 8]) {
+      for (const arm of ['relay-finetune', 'relay-replay']) expect(clientLines.some((l) => new RegExp(`^fake-\\d  ${arm} · seed ${seed}  stage [1-3]/3  step +\\d+/\\d+  loss \\d+\\.\\d{3}  `).test(l))).toBe(true);
+      expect(clientLines.some((l) => new RegExp(`^fake-\\d  joint · seed ${seed}  stage 1/1  `).test(l))).toBe(true);
+    }
+    // The overall line counts the seeds: first one running and one waiting, then one done and one running, at the end both done.
+    const overall = frames.map((f) => f.split('\n').at(-1)!);
+    expect(overall.some((l) => l.includes('seeds: 0 done, 1 running, 1 waiting'))).toBe(true);
+    expect(overall.some((l) => l.includes('seeds: 1 done, 1 running, 0 waiting'))).toBe(true);
+    expect(overall.at(-1)).toMatch(/^tiny: 14\/14 stages · seeds: 2 done, 0 running, 0 waiting · 100% of steps · .* · done$/);
+    // The lines kept above it say each seed's stages and ends.
+    const notable = seen.map(notableLine).filter((l) => l !== null);
+    for (const seed of [7, 8]) {
+      expect(notable).toContain(`✓ seed ${seed} finished`);
+      expect(notable.some((l) => l.startsWith(`✓ relay-replay · seed ${seed} stage 3 done: kNN `))).toBe(true);
+      expect(notable.some((l) => l.startsWith(`· random init · seed ${seed}: kNN `))).toBe(true);
+    }
+    expect(notable.at(-1)).toBe('✓ run finished');
+
+    // The snapshot: each seed's arms with the stages its results hold, each seed done with its floor.
+    const snapshot = events.snapshotCopy();
+    for (const [seed, results] of perSeed) {
+      for (const arm of results.arms) {
+        const view = snapshot.arms[armKey(arm.name, seed)];
+        expect(view).toMatchObject({ name: arm.name, seed });
+        expect(view.stages.map((st) => st.stage)).toEqual(arm.stages.map((st) => st.stage));
+        expect(view.stages.at(-1)!.knnTop1).toBe(arm.final!.knnTop1);
+        expect(view.loss.points.length).toBeGreaterThan(0);
+      }
+      expect(snapshot.seeds[seed]).toEqual({ seed, state: 'done', randomInit: { knnTop1: results.randomInit.knnTop1, linearTop1: results.randomInit.linearTop1 } });
+    }
+    expect(Object.keys(snapshot.arms)).toHaveLength(6);
+    // DIR/metrics.jsonl holds it all: read back, the same (but for the throttled loss curves).
+    const read = await readMetricsFile(join(dir, 'metrics.jsonl'));
+    expect(read.skipped).toBe(0);
+    const withoutLoss = (s: typeof snapshot) => ({ ...s, arms: Object.fromEntries(Object.entries(s.arms).map(([k, a]) => [k, { ...a, loss: null }])) });
+    expect(withoutLoss(read.snapshot)).toEqual(withoutLoss(snapshot));
+    // Each seed's folder keeps its own metrics.jsonl, as a one-seed run's, with its loss curves.
+    for (const seed of [7, 8]) {
+      const own = await readMetricsFile(join(dir, `seed-${seed}`, 'metrics.jsonl'));
+      expect(Object.keys(own.snapshot.arms)).toEqual(['relay-finetune', 'relay-replay', 'joint']);
+      expect(own.snapshot.arms['relay-finetune'].loss.points.length).toBeGreaterThan(0);
+      expect(own.snapshot.arms['relay-finetune'].stages).toHaveLength(3);
+      expect(own.snapshot.seeds).toEqual({});
+    }
+
+    // /metrics: the per-arm series by seed, and the seeds by state.
+    const { samples } = parsePrometheus(await scrape!);
+    for (const [seed, results] of perSeed) {
+      for (const arm of results.arms) expect(samples.get(`streamssl_stages_done_total{arm="${arm.name}",seed="${seed}"}`)).toBe(arm.stages.length);
+    }
+    expect([...samples.keys()].filter((k) => k.startsWith('streamssl_stages_done_total{') && !k.includes('seed='))).toEqual([]);
+    expect(samples.get('streamssl_seeds{state="done"}')).toBe(2);
+    expect(samples.get('streamssl_seeds{state="waiting"}')).toBe(0);
   });
 
   it('refuses a viewer token equal to the clients\' token', async () => {

@@ -51,6 +51,29 @@ describe('terminal progress', () => {
     expect(formatDuration(null)).toBe('?');
   });
 
+  it('over several seeds, names each client\'s arm with its seed and counts the seeds', () => {
+    const s = snapshotOf([
+      { type: 'run-started', scenario: 'tiny', resumed: false, parallelArms: true, arms: [{ name: 'relay', mode: 'relay' }], seeds: [1, 2, 3] },
+      { type: 'seed-started', seed: 1 },
+      { type: 'seed-started', seed: 2 },
+      { type: 'arms-planned', seed: 2, arms: [{ name: 'relay', stages: [{ stage: 0, steps: 10 }], finished: 0 }] },
+      joined('client-0'),
+      { type: 'task-assigned', client: 'client-0', taskId: 'seed-2:relay:stage-0', kind: 'train', seed: 2, arm: 'relay', stage: 0, steps: 10 },
+      { type: 'task-started', client: 'client-0', taskId: 'seed-2:relay:stage-0' },
+      { type: 'progress', client: 'client-0', taskId: 'seed-2:relay:stage-0', seed: 2, arm: 'relay', stage: 0, step: 4, steps: 10, x: 4, loss: 2.5, stepsPerSecond: 1, imagesPerSecond: 32 },
+      { type: 'seed-done', seed: 1, ok: false, failures: [], error: 'no client' },
+    ]);
+    expect(Object.keys(s.arms)).toEqual(['relay · seed 1', 'relay · seed 2', 'relay · seed 3']);
+    expect(s.arms['relay · seed 2'].loss.points).toHaveLength(1);
+    expect(s.arms['relay · seed 1'].loss.points).toHaveLength(0);
+    expect(renderProgress(s, 200).split('\n')).toEqual([
+      'client-0  relay · seed 2  stage 1/1  step  4/10  loss 2.500  32 img/s  ETA 0:06',
+      'tiny: 0/1 stages · seeds: 0 done, 1 running, 1 waiting, 1 failed · 40% of steps · 1 client(s), 1 busy · ETA 0:06',
+    ]);
+    expect(notableLine({ type: 'seed-done', t: 1, seed: 1, ok: false, failures: [], error: 'no client' })).toBe('✗ seed 1 ended: no client');
+    expect(notableLine({ type: 'arm-failed', t: 1, seed: 3, arm: 'relay', error: 'boom' })).toBe('✗ arm relay · seed 3 failed: boom');
+  });
+
   it('is drawn on a terminal only; elsewhere the log stays JSON lines', () => {
     expect(displayMode({ isTTY: true, columns: 80, env: {} })).toBe('terminal');
     expect(displayMode({ isTTY: true, columns: 0, env: {} })).toBe('json');

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -35,4 +36,25 @@ export async function screenshotDir(name: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `streamssl-${name}-shots-`));
   process.stderr.write(`screenshots of ${name}: ${dir}\n`);
   return dir;
+}
+
+/**
+ * A test file's browser and screenshot folder (named after `name`): the folder made before
+ * its tests, the browser `open` launches closed after them.
+ */
+export function useBrowser(name: string): { shots: () => string; open: (dir: string) => Promise<BrowserContext> } {
+  let shots = '';
+  let browser: BrowserContext | undefined;
+  beforeAll(async () => {
+    shots = await screenshotDir(name);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return { shots: () => shots, open: async (dir) => (browser = await launchBrowser(dir)) };
+}
+
+/** The text of every row of a page's table (a selector), cell by cell. */
+export function tableRows(page: Page, table: string): Promise<string[][]> {
+  return page.$$eval(`${table} tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
 }

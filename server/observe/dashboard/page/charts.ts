@@ -6,7 +6,7 @@
  * data as the run goes on.
  */
 import uPlot from 'uplot';
-import type { RunSnapshot } from '../../../../shared/observe/snapshot.js';
+import { armKey, type RunSnapshot } from '../../../../shared/observe/snapshot.js';
 import { jointReference } from './arms.js';
 import { byId, el } from './dom.js';
 import { renderMatrix } from './heatmap.js';
@@ -20,7 +20,8 @@ export function renderCharts(s: RunSnapshot): void {
   arms.forEach((arm, i) => {
     const pts = arm.loss.points;
     const data: uPlot.AlignedData = [pts.map((p) => p.x), pts.map((p) => p.loss)];
-    chart(byId('loss'), `loss:${arm.name}`, `${arm.name} (${arm.mode})`, `${pts.length}:${pts[pts.length - 1]?.x}`, data, () => ({
+    const label = armKey(arm.name, arm.seed);
+    chart(byId('loss'), `loss:${label}`, `${label} (${arm.mode})`, `${pts.length}:${pts[pts.length - 1]?.x}`, data, () => ({
       width: WIDTH,
       height: 200,
       scales: { x: { time: false } },
@@ -37,10 +38,15 @@ export function renderCharts(s: RunSnapshot): void {
     for (const metric of ['knnTop1', 'linearTop1'] as const) {
       const xs = Array.from({ length: stages }, (_, k) => k);
       const armSeries = arms.map((a) => xs.map((k) => a.stages.find((st) => st.stage === k)?.[metric] ?? null));
-      const refs: Array<{ label: string; value: number | undefined; stroke: string }> = [
-        { label: 'random init', value: s.randomInit?.[metric], stroke: '#888' },
-        { label: 'joint (final)', value: joint?.[metric], stroke: '#000' },
-      ];
+      // Over several seeds, each seed's floor (its joint arm is a series of its own).
+      const seeds = Object.values(s.seeds);
+      const refs: Array<{ label: string; value: number | undefined; stroke: string }> =
+        seeds.length > 0
+          ? seeds.map((v) => ({ label: armKey('random init', v.seed), value: v.randomInit?.[metric], stroke: '#888' }))
+          : [
+              { label: 'random init', value: s.randomInit?.[metric], stroke: '#888' },
+              { label: 'joint (final)', value: joint?.[metric], stroke: '#000' },
+            ];
       const shownRefs = refs.filter((r) => r.value !== undefined);
       const data = [xs, ...armSeries, ...shownRefs.map((r) => xs.map(() => r.value!))] as uPlot.AlignedData;
       const title = metric === 'knnTop1' ? 'kNN top-1' : 'linear top-1';
@@ -51,7 +57,7 @@ export function renderCharts(s: RunSnapshot): void {
         axes: [{ label: 'stage', incrs: [1] }, { label: title, values: (_u: uPlot, v: number[]) => v.map((x) => `${(x * 100).toFixed(0)}%`) }],
         series: [
           { label: 'stage' },
-          ...arms.map((a, i) => ({ label: a.name, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true, points: { show: true, size: 6 } })),
+          ...arms.map((a, i) => ({ label: armKey(a.name, a.seed), stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true, points: { show: true, size: 6 } })),
           ...shownRefs.map((r) => ({ label: r.label, stroke: r.stroke, width: 1, dash: [6, 4], points: { show: false } })),
         ],
       }));

@@ -1,5 +1,5 @@
 /** The clients table: one row per client, busy ones first, those gone last. */
-import type { ClientView, RunSnapshot } from '../../../../shared/observe/snapshot.js';
+import { armKey, type ClientView, type RunSnapshot } from '../../../../shared/observe/snapshot.js';
 import { byId, el } from './dom.js';
 
 const ORDER = { training: 0, evaluating: 1, receiving: 2, sending: 3, idle: 4, gone: 5 } as const;
@@ -13,10 +13,10 @@ export function renderClients(s: RunSnapshot): void {
 
 function row(c: ClientView): HTMLTableRowElement {
   const task = c.task;
-  const where = task ? [task.arm ?? task.kind, task.stage !== undefined ? `stage ${task.stage}` : '', task.steps ? `${task.step}/${task.steps}` : ''].filter(Boolean).join(' · ') : '';
+  const where = task ? [task.arm !== undefined ? armKey(task.arm, task.seed) : task.kind, task.stage !== undefined ? `stage ${task.stage}` : '', task.steps ? `${task.step}/${task.steps}` : ''].filter(Boolean).join(' · ') : '';
   return el(
     'tr',
-    { 'data-client': c.id, 'data-state': c.state },
+    { 'data-client': c.id, 'data-state': c.state, 'data-seed': task?.seed },
     el('td', {}, c.id),
     el('td', {}, c.host),
     el('td', {}, [c.backend, c.device].filter(Boolean).join(' / ')),

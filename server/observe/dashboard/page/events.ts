@@ -1,6 +1,6 @@
 /** The list of notable events (joins, leaves, restarts, retries, refusals, failures, stages done), latest first. */
 import type { RunEvent } from '../../../../shared/observe/run-events.js';
-import type { RunSnapshot } from '../../../../shared/observe/snapshot.js';
+import { armKey, type RunSnapshot } from '../../../../shared/observe/snapshot.js';
 import { byId, clock, el, percent } from './dom.js';
 
 const SHOWN = 300;
@@ -28,13 +28,15 @@ export function describe(e: RunEvent): string {
     case 'client-restarted':
       return `${e.client} restarted (${e.restart} of ${e.maxRestarts}): ${e.how}`;
     case 'retry':
-      return `retry ${e.attempt} of ${e.arm ?? e.taskId}${e.stage !== undefined ? ` stage ${e.stage}` : ''} (was on ${e.client}): ${e.reason}`;
+      return `retry ${e.attempt} of ${e.arm !== undefined ? armKey(e.arm, e.seed) : e.taskId}${e.stage !== undefined ? ` stage ${e.stage}` : ''} (was on ${e.client}): ${e.reason}`;
     case 'refused':
       return `refused ${e.event} from ${e.client ?? e.address}: ${e.code}: ${e.message}`;
     case 'arm-failed':
-      return `arm ${e.arm} failed${e.stage !== undefined ? ` at stage ${e.stage}` : ''}: ${e.error}`;
+      return `arm ${armKey(e.arm, e.seed)} failed${e.stage !== undefined ? ` at stage ${e.stage}` : ''}: ${e.error}`;
     case 'stage-done':
-      return `${e.arm} stage ${e.stage} done on ${e.clients.join(', ')}: loss ${e.lossFirst.toFixed(3)} → ${e.lossLast.toFixed(3)}, kNN ${percent(e.knnTop1)}, linear ${percent(e.linearTop1)}`;
+      return `${armKey(e.arm, e.seed)} stage ${e.stage} done on ${e.clients.join(', ')}: loss ${e.lossFirst.toFixed(3)} → ${e.lossLast.toFixed(3)}, kNN ${percent(e.knnTop1)}, linear ${percent(e.linearTop1)}`;
+    case 'seed-done':
+      return e.ok ? `seed ${e.seed} done` : `seed ${e.seed} ended: ${e.error ?? e.failures.map((f) => `${f.arm}: ${f.error}`).join('; ')}`;
     case 'run-done':
       return e.ok ? 'run done' : `run ended: ${e.error ?? e.failures.map((f) => `${f.arm}: ${f.error}`).join('; ')}`;
     default:

@@ -2,20 +2,20 @@
  * The stage x chunk accuracy matrix (kNN on each chunk's test samples after each stage),
  * per arm, as a table whose cells are shaded by accuracy; shown once any stage has it.
  */
-import type { RunSnapshot } from '../../../../shared/observe/snapshot.js';
+import { armKey, type RunSnapshot } from '../../../../shared/observe/snapshot.js';
 import { byId, el, percent } from './dom.js';
 
 let shownKey = '';
 
 export function renderMatrix(s: RunSnapshot): void {
   const arms = Object.values(s.arms).filter((a) => a.stages.some((st) => st.perChunk && st.perChunk.length > 0));
-  const key = arms.map((a) => `${a.name}:${a.stages.length}`).join(',');
+  const key = arms.map((a) => `${armKey(a.name, a.seed)}:${a.stages.length}`).join(',');
   if (key === shownKey) return;
   shownKey = key;
   byId('matrix-section').hidden = arms.length === 0;
   const tables = arms.map((arm) => {
     const chunks = [...new Set(arm.stages.flatMap((st) => (st.perChunk ?? []).map((c) => c.chunk)))].sort((a, b) => a - b);
-    const head = el('tr', {}, el('th', {}, `${arm.name}: after stage ↓ / chunk →`), ...chunks.map((c) => el('th', {}, String(c))));
+    const head = el('tr', {}, el('th', {}, `${armKey(arm.name, arm.seed)}: after stage ↓ / chunk →`), ...chunks.map((c) => el('th', {}, String(c))));
     const rows = arm.stages.map((st) =>
       el(
         'tr',
@@ -27,7 +27,7 @@ export function renderMatrix(s: RunSnapshot): void {
         }),
       ),
     );
-    return el('table', { 'data-matrix': arm.name }, el('thead', {}, head), el('tbody', {}, ...rows));
+    return el('table', { 'data-matrix': arm.name, 'data-seed': arm.seed }, el('thead', {}, head), el('tbody', {}, ...rows));
   });
   byId('matrix').replaceChildren(...tables);
 }

@@ -13,6 +13,7 @@ import { renderClients } from './clients.js';
 import { byId } from './dom.js';
 import { renderEvents } from './events.js';
 import { renderHeader } from './header.js';
+import { renderSeeds } from './seeds.js';
 import { renderTimeline } from './timeline.js';
 
 const token = new URLSearchParams(location.search).get('token') ?? '';
@@ -35,6 +36,7 @@ function draw(): void {
   if (!snapshot) return;
   const now = live && !snapshot.done ? Date.now() : snapshot.updatedAt;
   renderHeader(snapshot, now);
+  renderSeeds(snapshot);
   renderClients(snapshot);
   renderArms(snapshot);
   renderTimeline(snapshot, now);

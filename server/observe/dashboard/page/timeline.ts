@@ -4,7 +4,7 @@
  * stage running now from its task's start to now; the hand-offs as ticks (bytes and
  * seconds on hover and in the list below); retries and failures as red marks.
  */
-import type { ArmView, RunSnapshot } from '../../../../shared/observe/snapshot.js';
+import { armKey, type ArmView, type RunSnapshot } from '../../../../shared/observe/snapshot.js';
 import { byId, bytes, el, svg } from './dom.js';
 
 const ROW = 34;
@@ -24,14 +24,14 @@ export function renderTimeline(s: RunSnapshot, now: number): void {
     const t = start + (span * k) / 5;
     root.append(svg('text', { x: x(t), y: height - 6, 'text-anchor': k === 0 ? 'start' : k === 5 ? 'end' : 'middle' }, `${((t - start) / 1000).toFixed(0)} s`));
   }
-  const handOffs = arms.flatMap((a) => a.handOffs.map((h) => ({ arm: a.name, h })));
-  const list = el('details', {}, el('summary', {}, `${handOffs.length} hand-offs`), ...handOffs.slice(-50).map(({ arm, h }) => el('div', { 'data-handoff': arm }, `${arm} stage ${h.stage ?? '?'}: ${h.direction === 'to-client' ? 'to' : 'from'} ${h.client}, ${bytes(h.bytes)} in ${h.seconds.toFixed(2)} s`)));
+  const handOffs = arms.flatMap((a) => a.handOffs.map((h) => ({ a, h })));
+  const list = el('details', {}, el('summary', {}, `${handOffs.length} hand-offs`), ...handOffs.slice(-50).map(({ a, h }) => el('div', { 'data-handoff': a.name, 'data-seed': a.seed }, `${armKey(a.name, a.seed)} stage ${h.stage ?? '?'}: ${h.direction === 'to-client' ? 'to' : 'from'} ${h.client}, ${bytes(h.bytes)} in ${h.seconds.toFixed(2)} s`)));
   byId('timeline').replaceChildren(root, list);
 }
 
 function armRow(arm: ArmView, s: RunSnapshot, y: number, x: (t: number) => number, now: number): SVGElement {
-  const g = svg('g', { 'data-arm': arm.name });
-  g.append(svg('text', { x: 0, y: y + 20 }, arm.name));
+  const g = svg('g', { 'data-arm': arm.name, 'data-seed': arm.seed });
+  g.append(svg('text', { x: 0, y: y + 20 }, armKey(arm.name, arm.seed)));
   const round = arm.mode === 'fedavg' ? 'round' : 'stage';
   for (const st of arm.stages) {
     const begin = st.t - (st.trainSeconds + st.handoffSeconds) * 1000;
@@ -40,7 +40,7 @@ function armRow(arm: ArmView, s: RunSnapshot, y: number, x: (t: number) => numbe
     g.append(bar, svg('text', { x: x(begin) + 3, y: y + 20, fill: '#fff' }, `${st.stage}`));
   }
   for (const c of Object.values(s.clients)) {
-    if (c.task?.arm !== arm.name) continue;
+    if (c.task?.arm !== arm.name || c.task.seed !== arm.seed) continue;
     const bar = svg('rect', { class: 'stage-bar running', 'data-running': c.task.stage ?? '', x: x(c.task.since), y: y + 6, width: Math.max(2, x(now) - x(c.task.since)), height: 20 });
     bar.append(svg('title', {}, `${round} ${c.task.stage ?? '?'} running on ${c.id}: step ${c.task.step} of ${c.task.steps ?? '?'}`));
     g.append(bar, svg('text', { x: x(c.task.since) + 3, y: y + 20 }, `${c.task.stage ?? ''} ${c.id}`));
