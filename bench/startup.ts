@@ -6,7 +6,6 @@
  * The client loads its engine (TensorFlow.js, the wasm backend and the oneDNN kernels)
  * before it says hello, so this is the time until it can take a task.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -14,6 +13,7 @@ import { PROJECT_ROOT } from '../shared/code-location.js';
 import { silentLogger } from '../shared/log.js';
 import { startCoordinator } from '../server/net/coordinator.js';
 import { STRUCTURE_ONLY_CHECK } from '../server/states/state-check.js';
+import { startChild, type Child } from './child.js';
 import { peakRssMb } from './peak-rss.js';
 
 /** How the client's code is loaded. */
@@ -37,7 +37,7 @@ const JOIN_TIMEOUT_MS = 120_000;
 export async function measureStartup(variant: StartupVariant, clients: number, threads = 1): Promise<StartupResult> {
   const token = randomBytes(16).toString('hex');
   const coordinator = await startCoordinator({ host: '127.0.0.1', port: 0, token, logger: silentLogger(), resultCheck: STRUCTURE_ONLY_CHECK });
-  const children: ChildProcess[] = [];
+  const children: Child[] = [];
   const joinSeconds: number[] = [];
   try {
     const started = performance.now();
@@ -47,14 +47,16 @@ export async function measureStartup(variant: StartupVariant, clients: number, t
         if (joinSeconds.length === clients) resolve();
       });
     });
-    const env = { ...process.env, STREAMSSL_TOKEN: token, ...(variant === 'sources' ? { STREAMSSL_RUN_SOURCES: '1' } : {}) };
+    const env = { STREAMSSL_TOKEN: token, ...(variant === 'sources' ? { STREAMSSL_RUN_SOURCES: '1' } : {}) };
     for (let i = 0; i < clients; i++) {
-      const args = [BIN, 'client', '--server', coordinator.url, '--client-id', `startup-${i}`, '--backend', 'auto', '--threads', String(threads)];
-      children.push(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env }));
+      children.push(startChild(BIN, ['client', '--server', coordinator.url, '--client-id', `startup-${i}`, '--backend', 'auto', '--threads', String(threads)], env));
     }
-    let stderr = '';
-    for (const child of children) child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-2000)));
-    const exited = children.map((child) => new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`a client exited before joining (code ${code}): ${stderr.trim()}`)))));
+    // Any end before joining fails the measurement (a failed one says why in its own error).
+    const exited = children.map((child) =>
+      child.exited.then(() => {
+        throw new Error(`a client exited before joining: ${child.stderr().trim()}`);
+      }),
+    );
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`clients did not join within ${JOIN_TIMEOUT_MS / 1000} s`)), JOIN_TIMEOUT_MS)));
     try {
@@ -63,12 +65,14 @@ export async function measureStartup(variant: StartupVariant, clients: number, t
       clearTimeout(timer);
       for (const promise of exited) promise.catch(() => undefined);
     }
-    const rss = await Promise.all(children.map((child) => peakRssMb(child.pid)));
+    const rss = await Promise.all(children.map((child) => peakRssMb(child.process.pid)));
     const known = rss.filter((mb): mb is number => mb !== null);
     return { variant, clients, joinSeconds, rssMb: known.length > 0 ? Math.max(...known) : null };
   } finally {
     await coordinator.close();
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // Killed, not stopped: what they do after joining is not measured.
+    for (const child of children) if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+    await Promise.all(children.map((child) => child.exited.catch(() => undefined)));
   }
 }
 

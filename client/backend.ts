@@ -12,12 +12,18 @@
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core's Node bundle has no gradient functions; the union package registers them
-// (native backends depend on it anyway).
-import '@tensorflow/tfjs';
+import { COMPILED } from '../shared/code-location.js';
 import type { BackendName } from '../shared/scenario.js';
 import { registerNativeKernels } from './kernels/native/register.js';
 import { registerWasmConvGradients } from './kernels/wasm-conv-grads.js';
+
+// tfjs-core's Node bundle has neither the gradient functions nor the chained ops. Compiled
+// code registers them from the build's bundle of tfjs-core's own (./backend/tfjs-registrations.ts);
+// the sources, run by tsx, cannot load that module and take them from the union package,
+// which also loads layers, converter, data and webgl (about half of the JavaScript a client
+// loads). The native backends load the union package themselves (tfjs-node depends on it).
+if (COMPILED) await import('./backend/tfjs-registrations.js');
+else await import('@tensorflow/tfjs');
 
 export type ConcreteBackend = Exclude<BackendName, 'auto'>;
 

@@ -5,85 +5,65 @@
  *
  *   node scripts/build-js.mjs        (npm install runs it; bin/streamssl.mjs too, when stale)
  *
- * The sources stay the truth. A build is a folder `dist/<fingerprint>/` named by a hash of
- * every source file's path and content; bin/streamssl.mjs hashes the sources at start and
- * runs the build with that name, or builds it first. A build is written to a temporary
+ * The sources stay the truth. A build is a folder `dist/<fingerprint>/` named by the
+ * fingerprint of the sources (shared/source-fingerprint.mjs: a hash of every source's path
+ * and content, where a file's content is read only when its size or times changed since it
+ * was last hashed); bin/streamssl.mjs checks it at start and runs the build with that name,
+ * or builds it first. A build is written to a temporary
  * folder and renamed into place, and never changed afterwards, so a process still running
  * an older build (a coordinator, its clients) keeps loading the code it started with
  * while sources change under it. Each file is transpiled on its own (esbuild, no bundle,
  * no type check: `npm run typecheck` does that), keeping the tree's shape; files that
- * modules read beside themselves are copied.
+ * modules read beside themselves are copied. The build records the code version of its
+ * sources (run journals compare it on resume).
  */
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { cpSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUILD_RECORD, COPIED, buildFingerprint, codeVersionOf, isBuilt, readBuildRecord, sourceDigests } from '../shared/source-fingerprint.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** Folders that the CLI reaches (bench: `streamssl bench`). Tests are never compiled. */
-const SOURCE_FOLDERS = ['cli', 'client', 'server', 'shared', 'bench'];
-/** Files beside the modules that read them by their own path (worker scripts, shipped data). */
-const COPIED = /\.(cjs|json|txt|py)$/;
 const DIST = join(ROOT, 'dist');
-/** Marks a finished build; a folder without it is ignored. */
-const COMPLETE = 'build-complete.json';
+/**
+ * Sources built with what they import (one file each, no packages left to resolve): they
+ * import files of packages that Node cannot load one by one.
+ */
+const BUNDLED = ['client/backend/tfjs-registrations.ts'];
 /** Builds kept besides the current one (older ones may still be running). */
 const KEEP_OLD_BUILDS = 3;
 
-function filesBelow(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return filesBelow(path);
-    return entry.isFile() ? [path] : [];
-  });
-}
-
-/** Root-relative paths (with /) of the files a build is made of, sorted. */
-function sourceFiles() {
-  return SOURCE_FOLDERS.flatMap((folder) => filesBelow(join(ROOT, folder)))
-    .filter((file) => file.endsWith('.ts') || COPIED.test(file))
-    .map((file) => relative(ROOT, file).split(sep).join('/'))
-    .sort();
-}
-
-/** 16 hex digits of the SHA-256 over every source's path and content, and package.json. */
-export function sourceFingerprint(files = sourceFiles()) {
-  const hash = createHash('sha256');
-  for (const file of ['package.json', ...files]) hash.update(file).update('\0').update(readFileSync(join(ROOT, file))).update('\0');
-  return hash.digest('hex').slice(0, 16);
+/** 16 hex digits naming the build of the current sources. */
+export function sourceFingerprint() {
+  return buildFingerprint(sourceDigests(ROOT).digests);
 }
 
 /** The compiled CLI entry for the current sources, or null when that build is not there. */
 export function currentBuild() {
   const folder = join(DIST, sourceFingerprint());
-  return existsSync(join(folder, COMPLETE)) ? join(folder, 'cli', 'main.js') : null;
+  return readBuildRecord(folder) ? join(folder, 'cli', 'main.js') : null;
 }
 
 /** Builds the current sources unless built; returns the compiled CLI entry. */
 export async function ensureBuild() {
-  const files = sourceFiles();
-  const fingerprint = sourceFingerprint(files);
+  const { digests } = sourceDigests(ROOT);
+  const fingerprint = buildFingerprint(digests);
   const folder = join(DIST, fingerprint);
-  if (!existsSync(join(folder, COMPLETE))) {
+  if (!readBuildRecord(folder)) {
+    const files = [...digests.keys()].filter(isBuilt);
     const { build } = await import('esbuild');
     const temporary = join(DIST, `.building-${fingerprint}-${process.pid}`);
     rmSync(temporary, { recursive: true, force: true });
     try {
-      await build({
-        entryPoints: files.filter((file) => file.endsWith('.ts')).map((file) => join(ROOT, file)),
-        outdir: temporary,
-        outbase: ROOT,
-        format: 'esm',
-        platform: 'node',
-        target: 'node20',
-        sourcemap: true,
-        logLevel: 'warning',
-      });
+      const options = { outdir: temporary, outbase: ROOT, format: 'esm', platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' };
+      const compiled = files.filter((file) => file.endsWith('.ts'));
+      await build({ ...options, entryPoints: compiled.filter((file) => !BUNDLED.includes(file)).map((file) => join(ROOT, file)) });
+      await build({ ...options, entryPoints: BUNDLED.filter((file) => compiled.includes(file)).map((file) => join(ROOT, file)), bundle: true });
       for (const file of files.filter((f) => COPIED.test(f))) {
         mkdirSync(dirname(join(temporary, file)), { recursive: true });
         cpSync(join(ROOT, file), join(temporary, file));
       }
-      writeFileSync(join(temporary, COMPLETE), `${JSON.stringify({ fingerprint, files: files.length, builtAt: new Date().toISOString() })}\n`);
+      const record = { fingerprint, codeVersion: codeVersionOf(ROOT, digests), files: files.length, builtAt: new Date().toISOString() };
+      writeFileSync(join(temporary, BUILD_RECORD), `${JSON.stringify(record)}\n`);
       publish(temporary, folder);
     } finally {
       rmSync(temporary, { recursive: true, force: true });
@@ -100,7 +80,7 @@ function publish(temporary, folder) {
   } catch (err) {
     // ENOTEMPTY/EEXIST: a concurrent build of the same sources won (only finished builds are
     // renamed into place); its files are the same.
-    if (!existsSync(join(folder, COMPLETE))) throw err;
+    if (!readBuildRecord(folder)) throw err;
   }
 }
 

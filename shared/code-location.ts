@@ -14,7 +14,7 @@ export const COMPILED = import.meta.url.endsWith('.js');
 export const PROJECT_ROOT = fileURLToPath(new URL(COMPILED ? '../../../' : '../', import.meta.url));
 
 /** The root of the code that runs: the build's folder, or the project root. */
-const CODE_ROOT = fileURLToPath(new URL('../', import.meta.url));
+export const CODE_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /**
  * The file to start for a module given by its root-relative path without extension

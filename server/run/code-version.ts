@@ -3,15 +3,13 @@
  * that decide what a run computes (client, server, shared and the native kernels). A run
  * is resumed only by the same code: only then do its remaining stages continue the same
  * computation, so that the results equal an uninterrupted run's.
+ *
+ * Compiled code reports the version its build recorded when it was made: the code that
+ * runs, even when the sources have changed since. The sources (tsx, vitest) are hashed;
+ * shared/source-fingerprint.mjs computes both.
  */
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
-import { PROJECT_ROOT } from '../../shared/code-location.js';
-
-const ROOT = PROJECT_ROOT;
-const SOURCE_FOLDERS = ['client', 'server', 'shared', 'native'];
-const SOURCE_FILE = /\.(ts|cc|h)$/;
+import { CODE_ROOT, COMPILED, PROJECT_ROOT } from '../../shared/code-location.js';
+import { BUILD_RECORD, codeVersionOf, readBuildRecord } from '../../shared/source-fingerprint.mjs';
 
 let cached: string | undefined;
 
@@ -22,20 +20,8 @@ export function codeVersion(): string {
 }
 
 function compute(): string {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version?: string };
-  const hash = createHash('sha256');
-  const files = SOURCE_FOLDERS.flatMap((folder) => sourceFiles(join(ROOT, folder)))
-    .map((file) => relative(ROOT, file).split(sep).join('/'))
-    .sort();
-  for (const file of files) hash.update(file).update('\0').update(readFileSync(join(ROOT, file))).update('\0');
-  return `${pkg.version ?? '0.0.0'}+${hash.digest('hex').slice(0, 16)}`;
-}
-
-/** Source files below `dir`; links (such as native/build) are not followed. */
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
-    return entry.isFile() && SOURCE_FILE.test(entry.name) ? [path] : [];
-  });
+  if (!COMPILED) return codeVersionOf(PROJECT_ROOT);
+  const record = readBuildRecord(CODE_ROOT);
+  if (!record) throw new Error(`${CODE_ROOT} has no readable ${BUILD_RECORD} with a code version: rebuild with  npm run build`);
+  return record.codeVersion;
 }
