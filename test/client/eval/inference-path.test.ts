@@ -1,8 +1,9 @@
 /**
- * The evaluation's fast paths against the ones they replaced: features with batch norm
- * folded into the convolutions against the evaluation-mode forward pass, and the linear
- * probe with its gradient written out against a taped `minimize` over separate weights
- * and bias (the previous implementation, kept here as the reference).
+ * The evaluation's fast paths against the ones they replaced (kept here as references):
+ * features with batch norm folded into the convolutions against the evaluation-mode
+ * forward pass, the linear probe with its gradient written out against a taped
+ * `minimize` over separate weights and bias, and the kNN vote in tensor ops against a
+ * per-sample vote in JavaScript.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +50,29 @@ function tapedProbePredict(train: FeatureSet, test: FeatureSet, o: LinearProbeOp
   return p;
 }
 
+/** The kNN as it was: top-k in tensors, then each test row's weighted vote counted in JavaScript. */
+function jsVoteKnnPredict(bank: FeatureSet, test: FeatureSet, o: { k: number; temperature: number; numClasses: number }): Uint8Array {
+  const rows = (f: FeatureSet) => tf.tidy(() => {
+    const x = tf.tensor2d(f.values, [f.count, f.dim]);
+    return tf.div(x, tf.add(tf.norm(x, 'euclidean', 1, true), 1e-12)) as tf.Tensor2D;
+  });
+  const [b, t] = [rows(bank), rows(test)];
+  const { values, indices } = tf.tidy(() => tf.topk(tf.matMul(t, b, false, true), o.k));
+  const sims = values.dataSync();
+  const idx = indices.dataSync();
+  tf.dispose([b, t, values, indices]);
+  const predicted = new Uint8Array(test.count);
+  const votes = new Float64Array(o.numClasses);
+  for (let i = 0; i < test.count; i++) {
+    votes.fill(0);
+    for (let j = 0; j < o.k; j++) votes[bank.labels[idx[i * o.k + j]]] += Math.exp(sims[i * o.k + j] / o.temperature);
+    let best = 0;
+    for (let c = 1; c < o.numClasses; c++) if (votes[c] > votes[best]) best = c;
+    predicted[i] = best;
+  }
+  return predicted;
+}
+
 /** Features clustered around one direction per class, noisy enough that classes overlap. */
 function clustered(count: number, dim: number, classes: number, noise: number, seed: number): FeatureSet {
   const rng = new Random(seed);
@@ -71,6 +95,22 @@ describe('linear probe with the gradient written out', () => {
     const fast = linearProbePredict(train, test, o);
     expect(tf.memory().numTensors).toBe(before);
     // Classes overlap (accuracy well below 1), so a wrong gradient or batch order would show.
+    const acc = accuracy(reference, test.labels);
+    expect(acc).toBeGreaterThan(0.3);
+    expect(acc).toBeLessThan(0.95);
+    expect(fast).toEqual(reference);
+  });
+});
+
+describe('kNN with the vote in tensor ops', () => {
+  it('predicts what the per-sample vote predicts, over several chunks, and leaves no tensor behind', () => {
+    const bank = clustered(700, 16, 7, 1.5, 3);
+    const test = clustered(300, 16, 7, 1.5, 4);
+    const o = { k: 9, temperature: 0.07, numClasses: 7 };
+    const reference = jsVoteKnnPredict(bank, test, o);
+    const before = tf.memory().numTensors;
+    const fast = knnPredict(bank, test, o, 128);
+    expect(tf.memory().numTensors).toBe(before);
     const acc = accuracy(reference, test.labels);
     expect(acc).toBeGreaterThan(0.3);
     expect(acc).toBeLessThan(0.95);
