@@ -31,7 +31,8 @@ export const CONFIG_NAMES = Object.keys(MODEL_CONFIGS) as ConfigName[];
 /**
  * A one-chunk scenario with these widths and batch: ResNet-18-style blocks (2 per stage,
  * 3x3 stem with stride 1), projection head 512-128, MoCo-v2 with queue 4096, T 0.2,
- * SGD momentum 0.9, and the default augmentation.
+ * SGD momentum 0.9, and the default augmentation; evaluated as the quickstart is (kNN
+ * bank and probe over 10,000 images, 5,000 scored, 20 probe epochs).
  */
 export function benchScenario(config: ModelConfig): Scenario {
   return parseScenario(
@@ -43,6 +44,7 @@ export function benchScenario(config: ModelConfig): Scenario {
       ssl: { method: 'moco-v2', temperature: 0.2, queueSize: 4096 },
       training: { batchSize: config.batch, optimizer: { name: 'sgd', momentum: 0.9 } },
       arms: [{ name: 'bench', mode: 'relay' }],
+      evaluation: { trainSamples: 10_000, testSamples: 5000, linear: { epochs: 20 } },
     },
     'bench configuration',
   );

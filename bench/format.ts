@@ -53,7 +53,9 @@ export function formatReport(report: BenchReport): string {
       'steps: timed + instrumented.',
       'peak MB: peak resident memory (VmHWM) of the process that measured the row: a client training that configuration, without a dataset.',
     );
-    const leaks = report.moco.filter((r) => r.leakedTensors !== 0);
+    const evaluated = report.moco.filter((r) => r.eval);
+    if (evaluated.length > 0) out.push('', ...evalText(evaluated));
+    const leaks = report.moco.filter((r) => r.leakedTensors !== 0 || (r.eval && r.eval.leakedTensors !== 0));
     if (leaks.length > 0) out.push(`warning: tensors leaked in ${leaks.map((r) => `${r.config}/${r.threads}`).join(', ')}`);
   }
   const h = report.handoff;
@@ -71,6 +73,21 @@ export function formatReport(report: BenchReport): string {
   if (report.overhead.length > 0) out.push(...(out.length > 0 ? [''] : []), ...overheadText(report));
   if (report.startup?.length) out.push(...(out.length > 0 ? [''] : []), ...startupText(report.startup));
   return `${out.join('\n')}\n`;
+}
+
+function evalText(results: readonly MocoResult[]): string[] {
+  const e0 = results[0].eval!;
+  const rows = [['config', 'widths', 'batch', 'threads', 'train img/s', 'features img/s', 'x train', 'kNN s', 'linear s', 'stage eval s']];
+  for (const r of results) {
+    const e = r.eval!;
+    rows.push([r.config, r.widths.join('-'), String(r.batch), threadsCell(r), r.imgPerSec.toFixed(1), e.imgPerSec.toFixed(0), (e.imgPerSec / r.imgPerSec).toFixed(1), e.knnSeconds.toFixed(2), e.linearSeconds.toFixed(2), e.stageSeconds.toFixed(1)]);
+  }
+  return [
+    `Evaluation of the same model (client/eval/): kNN bank and probe over ${e0.trainSamples} images, ${e0.testSamples} scored, k ${e0.knnK}, ${e0.linearEpochs} probe epochs`,
+    table(rows),
+    '  features img/s: frozen backbone in inference mode over random images, after one warm-up batch; x train: over training img/s;',
+    '  kNN s, linear s: on features of those sizes; stage eval s = (bank + scored) / features img/s + kNN s + linear s.',
+  ];
 }
 
 function handoffSizesText(report: BenchReport): string[] {

@@ -52,10 +52,11 @@ export interface Measurement {
 }
 
 const POOL_IMAGES = 512;
-// Roughly the statistics of uniform random bytes in [0, 1].
-const NORM: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.29, 0.29, 0.29] };
+/** Roughly the statistics of uniform random bytes in [0, 1]. */
+export const NORM: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.29, 0.29, 0.29] };
 
-function randomPool(count: number, seed: number): ImagePool {
+/** `count` images of random bytes, of the bench's geometry. */
+export function randomPool(count: number, seed: number): ImagePool {
   const rng = new Random(seed);
   const images = new Uint8Array(count * IMAGE.height * IMAGE.width * IMAGE.channels);
   for (let i = 0; i < images.length; i += 4) {

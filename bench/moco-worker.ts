@@ -1,16 +1,19 @@
 /**
  * Child process of `streamssl bench`: loads one backend with one thread count, measures
- * one MoCo configuration and prints the result as one line, `RESULT_PREFIX` + JSON, on
- * stdout. One process per measurement, so backends and thread pools never interfere.
+ * one MoCo configuration, then (with --eval-seconds) its evaluation (./eval-measure.ts),
+ * and prints the result as one line, `RESULT_PREFIX` + JSON, on stdout. One process per
+ * measurement, so backends and thread pools never interfere.
  *
  *   node --import tsx bench/moco-worker.ts --backend wasm --threads 1 --config small \
  *     --widths 16,32,64,128 --batch 64 --warmup 2 [--steps N | --seconds S] [--breakdown-steps N] [--data-workers N]
+ *     [--eval-seconds S [--eval-quick]]
  */
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../client/backend.js';
 import type { BackendName } from '../shared/scenario.js';
 import { RESULT_PREFIX } from './child.js';
 import type { MocoResult } from './report-types.js';
+import { measureEval } from './eval-measure.js';
 import { measureMoco } from './moco-measure.js';
 import { peakRssMb } from './peak-rss.js';
 
@@ -34,6 +37,8 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '15' },
       'breakdown-steps': { type: 'string' },
       'data-workers': { type: 'string' },
+      'eval-seconds': { type: 'string' },
+      'eval-quick': { type: 'boolean', default: false },
     },
   });
   const threads = intOrNull(values.threads, 'threads')!;
@@ -52,6 +57,11 @@ async function main(): Promise<void> {
     breakdownSteps: intOrNull(values['breakdown-steps'], 'breakdown-steps'),
     dataWorkers: intOrNull(values['data-workers'], 'data-workers') ?? undefined,
   });
+  // Read before the evaluation: the column is a training client's peak.
+  const peak = await peakRssMb();
+  const evalSeconds = values['eval-seconds'] === undefined ? 0 : Number(values['eval-seconds']);
+  if (!(evalSeconds >= 0)) throw new Error(`--eval-seconds: expected a non-negative number, got "${values['eval-seconds']}"`);
+  const evaluation = evalSeconds > 0 ? measureEval({ widths, batch, seconds: evalSeconds, quick: values['eval-quick']! }) : undefined;
   const result: MocoResult = {
     config: values.config!,
     widths,
@@ -61,7 +71,8 @@ async function main(): Promise<void> {
     backend: choice.name,
     backendReason: choice.reason,
     ...m,
-    peakRssMb: await peakRssMb(),
+    peakRssMb: peak,
+    ...(evaluation ? { eval: evaluation } : {}),
   };
   process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
 }

@@ -20,6 +20,7 @@ export interface BenchCliOptions {
   backend: BackendName;
   steps?: number;
   seconds: number;
+  evalSeconds: number;
   dataWorkers?: number;
   handoff: (typeof HANDOFF_CHOICES)[number];
   handoffSizes: string[];
@@ -37,6 +38,11 @@ function integer(value: string, min: number): number {
 
 export const parseCount = (value: string): number => integer(value, 1);
 export const parseNonNegative = (value: string): number => integer(value, 0);
+
+/** Like {@link parseSeconds}, 0 allowed (0: skip what it budgets). */
+export function parseSecondsOrZero(value: string): number {
+  return value.trim() === '0' ? 0 : parseSeconds(value);
+}
 
 export function parseSeconds(value: string): number {
   const n = Number(value);

@@ -1,4 +1,5 @@
 /** The JSON report of `streamssl bench`: one result type per measurement. */
+import type { EvalMeasurement } from './eval-measure.js';
 import type { Measurement } from './moco-measure.js';
 import type { OverheadResult } from './overhead.js';
 import type { StartupResult } from './startup.js';
@@ -15,6 +16,8 @@ export type MocoResult = Measurement & {
   backendReason: string;
   /** Peak resident memory of the measuring process (VmHWM, MiB): one client training this configuration; null off Linux. Absent in older reports. */
   peakRssMb?: number | null;
+  /** The same model's evaluation in the same process, after the training measurement (absent with `--eval-seconds 0` and in older reports). */
+  eval?: EvalMeasurement;
 };
 
 export interface HandoffResult {

@@ -21,6 +21,8 @@ import { entryFile } from '../shared/code-location.js';
 export { formatReport } from './format.js';
 
 const WORKER_ENTRY = entryFile('bench/moco-worker');
+/** Time budget of an evaluation's feature extraction (kNN and linear probe come on top). */
+const DEFAULT_EVAL_SECONDS = 10;
 /** Start-ups per variant and client count (their times vary more than a throughput loop's). */
 const STARTUP_REPEATS = 3;
 
@@ -34,6 +36,8 @@ export interface BenchOptions {
   steps?: number;
   /** Time budget of each throughput loop (default 15 s; the breakdown adds about half). */
   seconds?: number;
+  /** Time budget of each evaluation's feature extraction (0: no evaluation measured; default 10 s). */
+  evalSeconds?: number;
   /** Input pipeline worker threads (default: the pipeline's, as in training). */
   dataWorkers?: number;
   /** Model whose state is handed off, or null for none. */
@@ -70,6 +74,8 @@ export async function runMocoChild(config: ConfigName, threads: number, o: Bench
     if (o.steps !== undefined) args.push('--steps', String(o.steps));
   }
   if (o.dataWorkers !== undefined) args.push('--data-workers', String(o.dataWorkers));
+  const evalSeconds = o.evalSeconds ?? DEFAULT_EVAL_SECONDS;
+  if (evalSeconds > 0) args.push('--eval-seconds', String(evalSeconds), ...(o.quick ? ['--eval-quick'] : []));
   // The allocator settings spawned clients get: the peak memory column is a client's.
   const child = startChild(WORKER_ENTRY, args, MALLOC_ENV);
   try {
@@ -92,6 +98,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       log(`bench: MoCo-v2 ${config} (widths ${widths.join('-')}, batch ${batch}), ${threads} thread${threads === 1 ? '' : 's'} ...`);
       const r = await runMocoChild(config, threads, o);
       log(`bench:   ${r.imgPerSec.toFixed(1)} img/s, ${r.gflops.toFixed(1)} GFLOP/s on ${r.backend} (${r.steps} steps in ${r.seconds.toFixed(1)} s)`);
+      if (r.eval) log(`bench:   evaluation: features ${r.eval.imgPerSec.toFixed(0)} img/s, kNN ${r.eval.knnSeconds.toFixed(2)} s, linear probe ${r.eval.linearSeconds.toFixed(2)} s`);
       moco.push(r);
     }
   }

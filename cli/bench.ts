@@ -1,12 +1,12 @@
 /** The `bench` command: its options; the bench itself (bench/) loads only when it runs. */
 import { Command, Option } from 'commander';
-import { BENCH_CONFIG_CHOICES, countListOrNone, HANDOFF_CHOICES, HANDOFF_SIZE_NAMES, nameList, type HandoffSizeName, parseCount, parseNonNegative, parseSeconds, parseThreadList, parseTransferList, parseLinkRates, type BenchCliOptions } from '../bench/options.js';
+import { BENCH_CONFIG_CHOICES, countListOrNone, HANDOFF_CHOICES, HANDOFF_SIZE_NAMES, nameList, type HandoffSizeName, parseCount, parseNonNegative, parseSeconds, parseSecondsOrZero, parseThreadList, parseTransferList, parseLinkRates, type BenchCliOptions } from '../bench/options.js';
 import { BACKEND_NAMES } from '../shared/scenario.js';
 
 /** `streamssl bench`. */
 export function benchCommand(): Command {
   return new Command('bench')
-    .description('MoCo-v2 training throughput (img/s, step phases, GFLOP/s) and model hand-off figures')
+    .description('MoCo-v2 training throughput (img/s, step phases, GFLOP/s), evaluation throughput and model hand-off figures')
     .option('--json', 'print one JSON object instead of tables')
     .option('--quick', 'few steps per measurement (for tests; numbers are rough)')
     .addOption(new Option('--config <name>', 'MoCo model: small = widths 16-32-64-128 batch 64, resnet18 = 64-128-256-512 batch 32, all = both').choices(BENCH_CONFIG_CHOICES).default('all'))
@@ -14,6 +14,7 @@ export function benchCommand(): Command {
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend of the measuring processes').choices(BACKEND_NAMES).default('auto'))
     .option('--steps <n>', 'timed steps per measurement (default: as many as fit in --seconds)', parseCount)
     .option('--seconds <s>', 'time budget of each throughput loop', parseSeconds, 15)
+    .option('--eval-seconds <s>', "time budget of each configuration's evaluation feature extraction (kNN and linear probe come on top); 0 skips the evaluation", parseSecondsOrZero, 10)
     .option('--data-workers <n>', 'input pipeline worker threads (default: as in training)', parseNonNegative)
     .addOption(new Option('--handoff <name>', 'model whose online-encoder state is handed between two clients').choices(HANDOFF_CHOICES).default('resnet18'))
     .option('--handoff-encodings <list>', 'wire encodings the --handoff model (resnet18 when none) is handed off in, one hand-off each: float32, float16, float32+deflate, float16+deflate, comma-separated (default: none)', parseTransferList, [])
@@ -31,6 +32,7 @@ export function benchCommand(): Command {
         quick: opts.quick ?? false,
         steps: opts.steps,
         seconds: opts.seconds,
+        evalSeconds: opts.evalSeconds,
         dataWorkers: opts.dataWorkers,
         handoff: opts.handoff === 'none' ? null : opts.handoff,
         handoffEncodings: opts.handoffEncodings,

@@ -1,6 +1,7 @@
 /**
  * Frozen-backbone features of a labeled image set, in evaluation mode (batch-norm
- * running statistics), computed in batches so memory stays flat: the pooled
+ * running statistics, folded into the convolutions: ../models/folded.ts), computed in
+ * batches so memory stays flat: the pooled
  * representation, or each stage's pooled output for layer-wise analyses such as CKA
  * (Kornblith et al. 2019, https://arxiv.org/abs/1905.00414).
  */
@@ -8,9 +9,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../shared/dataset-types.js';
 import type { Normalization } from '../data/normalization.js';
 import { toInputBatch } from '../engine/batches.js';
-import type { ForwardMode } from '../models/layers.js';
+import { disposeFolded, foldBackbone, foldedForward } from '../models/folded.js';
 import type { Params } from '../models/params.js';
-import { backboneForward, featureDim, type BackboneOptions } from '../models/resnet.js';
+import { featureDim, type BackboneOptions } from '../models/resnet.js';
 
 export interface FeatureSet {
   /** Row-major [count, dim]. */
@@ -20,7 +21,8 @@ export interface FeatureSet {
   dim: number;
 }
 
-const EVALUATION: ForwardMode = { training: false, bnGroups: 1 };
+/** Images per forward pass. */
+export const EVAL_BATCH = 256;
 
 /**
  * One feature set per output of `forward`, whose widths are `dims`, over every image of
@@ -38,15 +40,26 @@ function extractBatched(set: ImageSet, norm: Normalization, batchSize: number, d
   return dims.map((dim, i) => ({ values: values[i], labels: set.labels.slice(0, set.count), count: set.count, dim }));
 }
 
-export function extractFeatures(p: Params, o: BackboneOptions, set: ImageSet, norm: Normalization, batchSize = 256): FeatureSet {
-  return extractBatched(set, norm, batchSize, [featureDim(o)], (x) => [backboneForward(p, o, x, EVALUATION)])[0];
+/** The pooled representation of every image of `set`. */
+export function extractFeatures(p: Params, o: BackboneOptions, set: ImageSet, norm: Normalization, batchSize = EVAL_BATCH): FeatureSet {
+  const folded = foldBackbone(p, o);
+  try {
+    return extractBatched(set, norm, batchSize, [featureDim(o)], (x) => [foldedForward(folded, o, x)])[0];
+  } finally {
+    disposeFolded(folded);
+  }
 }
 
 /** Each backbone stage's pooled output, first stage first; the last equals `extractFeatures`. */
-export function extractStageFeatures(p: Params, o: BackboneOptions, set: ImageSet, norm: Normalization, batchSize = 256): FeatureSet[] {
-  return extractBatched(set, norm, batchSize, o.widths, (x) => {
-    const stages: tf.Tensor2D[] = [];
-    backboneForward(p, o, x, EVALUATION, stages);
-    return stages;
-  });
+export function extractStageFeatures(p: Params, o: BackboneOptions, set: ImageSet, norm: Normalization, batchSize = EVAL_BATCH): FeatureSet[] {
+  const folded = foldBackbone(p, o);
+  try {
+    return extractBatched(set, norm, batchSize, o.widths, (x) => {
+      const stages: tf.Tensor2D[] = [];
+      foldedForward(folded, o, x, stages);
+      return stages;
+    });
+  } finally {
+    disposeFolded(folded);
+  }
 }

@@ -19,28 +19,33 @@ function normalizedRows(f: FeatureSet): tf.Tensor2D {
   });
 }
 
-/** The class weighted kNN over `bank` predicts for each row of `test`. */
+/**
+ * The class weighted kNN over `bank` predicts for each row of `test`: per chunk of test
+ * rows, one matrix product against the bank, top-k, and the weighted vote as tensor ops
+ * (only the predicted classes are read back).
+ */
 export function knnPredict(bank: FeatureSet, test: FeatureSet, o: KnnOptions, chunk = 512): Uint8Array {
   const k = Math.min(o.k, bank.count);
   const bankRows = normalizedRows(bank);
   const testRows = normalizedRows(test);
+  const bankLabels = tf.tensor1d(bank.labels, 'int32');
   const predicted = new Uint8Array(test.count);
-  for (let start = 0; start < test.count; start += chunk) {
-    const size = Math.min(chunk, test.count - start);
-    const { values, indices } = tf.tidy(() => tf.topk(tf.matMul(tf.slice(testRows, [start, 0], [size, -1]), bankRows, false, true), k));
-    const sims = values.dataSync();
-    const idx = indices.dataSync();
-    tf.dispose([values, indices]);
-    const votes = new Float64Array(o.numClasses);
-    for (let i = 0; i < size; i++) {
-      votes.fill(0);
-      for (let j = 0; j < k; j++) votes[bank.labels[idx[i * k + j]]] += Math.exp(sims[i * k + j] / o.temperature);
-      let best = 0;
-      for (let c = 1; c < o.numClasses; c++) if (votes[c] > votes[best]) best = c;
-      predicted[start + i] = best;
+  try {
+    for (let start = 0; start < test.count; start += chunk) {
+      const size = Math.min(chunk, test.count - start);
+      const classes = tf.tidy(() => {
+        const { values, indices } = tf.topk(tf.matMul(tf.slice(testRows, [start, 0], [size, -1]), bankRows, false, true), k);
+        const weights = tf.exp(tf.div(values, o.temperature)); // [size, k]
+        const neighbours = tf.oneHot(tf.gather(bankLabels, indices), o.numClasses, 1, 0, 'float32'); // [size, k, classes]
+        const votes = tf.matMul(tf.expandDims(weights, 1), neighbours); // [size, 1, classes]
+        return tf.argMax(tf.reshape(votes, [size, o.numClasses]), 1);
+      });
+      predicted.set(classes.dataSync(), start);
+      classes.dispose();
     }
+  } finally {
+    tf.dispose([bankRows, testRows, bankLabels]);
   }
-  tf.dispose([bankRows, testRows]);
   return predicted;
 }
 

@@ -38,6 +38,18 @@ export function dense(p: Params, name: string, x: tf.Tensor2D): tf.Tensor2D {
   return tf.add(tf.matMul(x, param(p, `${name}.w`) as tf.Tensor2D), param(p, `${name}.b`));
 }
 
+/**
+ * Batch norm in evaluation mode as one affine map per channel, x * scale + shift:
+ * scale = gamma / sqrt(var + eps), shift = beta - mean * scale (for folding it into the
+ * preceding convolution, ./folded.ts).
+ */
+export function batchNormScaleShift(p: Params, name: string): { scale: tf.Tensor; shift: tf.Tensor } {
+  return tf.tidy(() => {
+    const scale = tf.mul(param(p, `${name}.gamma`), tf.rsqrt(tf.add(param(p, `${name}.var`), BN_EPSILON)));
+    return { scale, shift: tf.sub(param(p, `${name}.beta`), tf.mul(param(p, `${name}.mean`), scale)) };
+  });
+}
+
 /** Batch normalization over NHWC or NC input. */
 export function batchNorm<T extends tf.Tensor>(p: Params, name: string, x: T, mode: ForwardMode): T {
   const gamma = param(p, `${name}.gamma`);

@@ -10,23 +10,23 @@ import type { Params } from './params.js';
 
 export { backboneDecls, featureDim, type BackboneOptions } from '../../shared/model/backbone.js';
 
-/**
- * Forward pass to the pooled representation [B, featureDim]. `stageOutputs`, when
- * given, receives each stage's pooled output (for layer-wise analyses).
- */
-export function backboneForward(p: Params, o: BackboneOptions, x: tf.Tensor4D, mode: ForwardMode, stageOutputs?: tf.Tensor2D[]): tf.Tensor2D {
+/** A convolution (`conv` names its weights) followed by its batch norm (`bn`). */
+export type ConvBn = (conv: string, bn: string, x: tf.Tensor4D, stride: number) => tf.Tensor4D;
+
+/** The backbone's wiring over `convBn`: stem, blocks, pooling. */
+export function backboneOver(o: BackboneOptions, x: tf.Tensor4D, convBn: ConvBn, stageOutputs?: tf.Tensor2D[]): tf.Tensor2D {
   // Each block in a tidy of its own, and its input freed after it: only what a gradient
   // tape saved (its own copies) outlives a block, so a forward pass without gradients
   // holds one block's intermediates at a time, not the whole network's; under a lean
   // gradient tape, trimTape drops what the tape saved only for its shape. Same kernels,
   // same values.
-  let h = tf.tidy(() => tf.relu(batchNorm(p, 'backbone.stem.bn', conv(p, 'backbone.stem', x, o.stemStride), mode)));
+  let h = tf.tidy(() => tf.relu(convBn('backbone.stem', 'backbone.stem.bn', x, o.stemStride)));
   for (const b of backboneBlocks(o)) {
     const input = h;
     h = tf.tidy(() => {
-      const r1 = tf.relu(batchNorm(p, `${b.name}.bn1`, conv(p, `${b.name}.conv1`, input, b.stride), mode));
-      const r2 = batchNorm(p, `${b.name}.bn2`, conv(p, `${b.name}.conv2`, r1, 1), mode);
-      const shortcut = hasProjection(b) ? batchNorm(p, `${b.name}.short.bn`, conv(p, `${b.name}.short`, input, b.stride), mode) : input;
+      const r1 = tf.relu(convBn(`${b.name}.conv1`, `${b.name}.bn1`, input, b.stride));
+      const r2 = convBn(`${b.name}.conv2`, `${b.name}.bn2`, r1, 1);
+      const shortcut = hasProjection(b) ? convBn(`${b.name}.short`, `${b.name}.short.bn`, input, b.stride) : input;
       return tf.relu(tf.add(r2, shortcut)) as tf.Tensor4D;
     });
     input.dispose();
@@ -36,4 +36,12 @@ export function backboneForward(p: Params, o: BackboneOptions, x: tf.Tensor4D, m
   const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
   h.dispose();
   return pooled;
+}
+
+/**
+ * Forward pass to the pooled representation [B, featureDim]. `stageOutputs`, when
+ * given, receives each stage's pooled output (for layer-wise analyses).
+ */
+export function backboneForward(p: Params, o: BackboneOptions, x: tf.Tensor4D, mode: ForwardMode, stageOutputs?: tf.Tensor2D[]): tf.Tensor2D {
+  return backboneOver(o, x, (c, bn, input, stride) => batchNorm(p, bn, conv(p, c, input, stride), mode), stageOutputs);
 }

@@ -13,7 +13,7 @@ const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../bin/streamssl.mjs', import.meta.url));
 
 describe('streamssl bench --quick --json', () => {
-  it('measures MoCo throughput per thread count and a hand-off, as one JSON object', async () => {
+  it('measures MoCo throughput and evaluation per thread count and a hand-off, as one JSON object', async () => {
     const { stdout } = await run(process.execPath, [BIN, 'bench', '--quick', '--json', '--config', 'tiny', '--threads', '1,2', '--handoff', 'tiny', '--backend', 'wasm', '--handoff-sizes', 'tiny,small', '--overhead-clients', '2,6', '--handoff-encodings', 'float32,float16+deflate', '--startup', '1'], {
       timeout: 150_000,
       maxBuffer: 16 * 1024 * 1024,
@@ -39,6 +39,12 @@ describe('streamssl bench --quick --json', () => {
       if (process.platform === 'linux') expect(r.peakRssMb).toBeGreaterThan(50);
       if (process.platform === 'linux') expect(r.peakRssMb).toBeLessThan(1000);
       expect(r.gflops).toBeCloseTo((r.imgPerSec * r.flopsPerImage) / 1e9, 6);
+      // The same model's evaluation, at --quick's sizes.
+      const e = r.eval!;
+      expect([e.images, e.featureDim, e.trainSamples, e.testSamples, e.knnK, e.linearEpochs]).toEqual([256, 64, 512, 256, 20, 2]);
+      for (const v of [e.extractSeconds, e.imgPerSec, e.knnSeconds, e.linearSeconds]) expect(v).toBeGreaterThan(0);
+      expect(e.stageSeconds).toBeCloseTo((512 + 256) / e.imgPerSec + e.knnSeconds + e.linearSeconds, 6);
+      expect(e.leakedTensors).toBe(0);
     }
     const h = report.handoff!;
     expect(h.config).toBe('tiny');
