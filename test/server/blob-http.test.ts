@@ -47,7 +47,7 @@ describe('blob endpoints', () => {
       if (accept) ack({ ok: true });
     });
     s.on('task:assign', (_: unknown, ack: (reply: unknown) => void) => ack({ ok: true }));
-    expect(await s.timeout(5000).emitWithAck('hello', { clientId: 'raw', pid: 1, hostname: 'test' })).toMatchObject({ ok: true });
+    expect(await s.timeout(30_000).emitWithAck('hello', { clientId: 'raw', pid: 1, hostname: 'test' })).toMatchObject({ ok: true });
     return { session: s.id!, offers };
   };
 
@@ -67,7 +67,8 @@ describe('blob endpoints', () => {
       if (o.session) headers[BLOB_HEADERS.session] = o.session;
       if (o.expect) headers.expect = '100-continue';
       let continued = false;
-      const req = request(`${coordinator!.url}/blobs/${id}`, { method, headers });
+      // A fresh connection each: a kept-alive one may be closed by the server between two requests of a slow test.
+      const req = request(`${coordinator!.url}/blobs/${id}`, { method, headers, agent: false });
       req.on('error', (err) => (o.cutAfter !== undefined ? resolve({ status: 0, headers: {}, body: Buffer.alloc(0), continued }) : reject(err)));
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
