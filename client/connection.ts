@@ -1,14 +1,16 @@
 /**
  * The client's side of the protocol: connect with the token, say hello, and serve tasks:
- * take the state and replay blobs the coordinator uploaded, run the engine, upload the
+ * fetch the state and replay blobs the coordinator offers, run the engine, upload the
  * result blobs and answer `task:result`. Usable in-process with any `Engine` (tests).
  */
 import { hostname } from 'node:os';
 import { io } from 'socket.io-client';
 import { silentLogger, type Logger } from '../shared/log.js';
-import { describeIssues, failure, helloReplySchema, PROTOCOL_VERSION, taskAssignSchema, type ErrorCode, type StreamSummary } from '../shared/protocol.js';
+import { describeIssues, failure, helloReplySchema, PROTOCOL_VERSION, taskAssignSchema, type ErrorCode, type Reply, type StreamSummary } from '../shared/protocol.js';
 import { BlobInbox, DEFAULT_BLOB_IDLE_TIMEOUT_MS } from '../shared/blob-inbox.js';
 import { DEFAULT_ACK_TIMEOUT_MS } from '../shared/transfer.js';
+import { blobOfferSchema } from '../shared/blob-http.js';
+import { BlobLink } from './blob-http.js';
 import { connectErrorCause, isCertificateProblem } from './connect-error.js';
 import { TaskRunner, type ClientSocket } from './task-runner.js';
 import type { Engine } from './engine/types.js';
@@ -44,8 +46,6 @@ export interface StartClientOptions {
   /** The chunks whose data this client holds (default: every chunk). */
   chunks?: number[];
   logger?: Logger;
-  /** Upload chunk size (default 512 KiB). */
-  chunkSize?: number;
   /** How long any acknowledgement may take (default 30 s). */
   ackTimeoutMs?: number;
   /** Attempts to reach the coordinator before giving up (default 10). */
@@ -85,10 +85,21 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
   // Acknowledgements during a task wait at least the coordinator's heartbeat (told in its hello reply).
   let taskAckTimeoutMs = ackTimeoutMs;
   let session = 0;
+  // Blob bytes travel over HTTP beside the socket (shared/blob-http.ts); a transfer belongs to the connection it began on.
+  const blobs = new BlobLink({ url: options.url, token: options.token, ...(options.ca ? { ca: options.ca } : {}), session: () => (socket.connected ? socket.id : undefined), idleTimeoutMs: () => taskAckTimeoutMs });
+  let connection = new AbortController();
   const registration = reRegistration();
-  const runner = new TaskRunner(socket, inbox, options.engine, log, { session: () => session, registered: registration.wait, ackTimeoutMs: () => taskAckTimeoutMs }, {
-    chunkSize: options.chunkSize,
+  const runner = new TaskRunner(socket, inbox, options.engine, log, { session: () => session, registered: registration.wait, ackTimeoutMs: () => taskAckTimeoutMs, putBlob: (bytes) => blobs.put(bytes, connection.signal) }, {
     progressIntervalMs: options.progressIntervalMs ?? 500,
+  });
+  socket.on('blob:offer', (payload: unknown, ack: unknown) => {
+    const answer = (reply: Reply) => {
+      if (!reply.ok) log.warn({ code: reply.code }, `blob:offer refused: ${reply.message}`);
+      if (typeof ack === 'function') ack(reply);
+    };
+    const offer = blobOfferSchema.safeParse(payload);
+    if (!offer.success) return answer(failure('bad_request', `blob:offer: ${describeIssues(offer.error)}`));
+    blobs.fetch(offer.data, inbox, connection.signal).then(answer, (err: Error) => answer(failure('internal', `blob:offer: ${err.message}`)));
   });
   socket.on('task:assign', (payload: unknown, ack: unknown) => {
     const reply = (() => {
@@ -115,6 +126,7 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
     registration.settle(false);
     socket.disconnect();
     inbox.clear();
+    blobs.close();
     resolveDone();
   };
   const fatal = (err: ClientStartError) => {
@@ -122,11 +134,13 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
     closing = true;
     registration.settle(false);
     socket.disconnect();
+    blobs.close();
     rejectStart(err);
     rejectDone(err);
   };
 
   socket.on('connect', () => {
+    connection = new AbortController();
     const hello = { clientId: clientId ?? requestedId, pid: process.pid, hostname: hostname(), ...(options.backend ? { backend: options.backend } : {}), ...(options.backendReason ? { backendReason: options.backendReason } : {}), ...(options.device ? { device: options.device } : {}), ...(options.chunks ? { chunks: options.chunks } : {}) };
     socket
       .timeout(ackTimeoutMs)
@@ -163,6 +177,7 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
   );
   socket.on('disconnect', (reason) => {
     // Blobs of an interrupted assignment will never be claimed; the coordinator re-sends on a new one.
+    connection.abort();
     inbox.clear();
     if (closing) return;
     // Whatever was assigned on this connection, the coordinator has failed (and will give elsewhere).

@@ -24,7 +24,7 @@ import {
 } from '../shared/protocol.js';
 import type { EvalMetrics, Progress, TrainMetrics } from '../shared/tasks.js';
 import type { BlobInbox } from '../shared/blob-inbox.js';
-import { DEFAULT_MAX_BLOB_BYTES, sendBlob, TransferError } from '../shared/transfer.js';
+import { DEFAULT_MAX_BLOB_BYTES, TransferError, type SentBlob } from '../shared/transfer.js';
 import { maxHandedStateBytes } from '../shared/state/task-state-size.js';
 import { decodeTaskBlob, encodeTaskBlob } from '../shared/wire/task-wire.js';
 import { WireError } from '../shared/wire/wire-encoding.js';
@@ -41,10 +41,11 @@ export interface RunnerLink {
   registered(): Promise<boolean>;
   /** How long an acknowledgement may take now (never shorter than the coordinator's heartbeat). */
   ackTimeoutMs(): number;
+  /** Uploads a result blob to the coordinator (over the connection's blob link). */
+  putBlob(bytes: Uint8Array): Promise<SentBlob>;
 }
 
 export interface RunnerOptions {
-  chunkSize?: number;
   progressIntervalMs: number;
 }
 
@@ -140,9 +141,8 @@ export class TaskRunner {
   /** Uploads a result blob (none: null) and logs what crossed: bytes sent against the blob's size. */
   private async upload(bytes: Uint8Array | null, log: Logger): Promise<string | null> {
     if (!bytes) return null;
-    const onResend = (err: TransferError, attempt: number) => log.warn({ attempt, code: err.code }, `re-sending a damaged upload: ${err.message}`);
-    const sent = await sendBlob(this.socket, bytes, { chunkSize: this.options.chunkSize, ackTimeoutMs: this.link.ackTimeoutMs(), onResend });
-    log.info({ blob: sent.id, bytes: bytes.byteLength, bytesSent: sent.bytesSent, seconds: sent.seconds }, 'result blob uploaded');
+    const sent = await this.link.putBlob(bytes);
+    log.info({ blob: sent.id, bytes: bytes.byteLength, bytesSent: sent.bytesSent, seconds: sent.seconds, attempts: sent.attempts }, 'result blob uploaded');
     return sent.id;
   }
 

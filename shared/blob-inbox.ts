@@ -30,6 +30,7 @@ const blobBeginSchema = z.strictObject({
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected lowercase hex SHA-256'),
   chunkSize: z.number().int().min(1).max(MAX_CHUNK_SIZE),
 });
+const streamBeginSchema = blobBeginSchema.omit({ chunkSize: true });
 const blobChunkSchema = z.strictObject({ id: idSchema, index: z.number().int().min(0), data: binarySchema });
 const blobEndSchema = z.strictObject({ id: idSchema });
 
@@ -50,10 +51,11 @@ export interface BlobInboxOptions {
    */
   idleTimeoutMs?: number | (() => number);
   /**
-   * Asked at each well-formed `blob:begin` within the size limit: a failure refuses the blob
+   * Asked at each well-formed `blob:begin` (or streamed blob's start, `open`) within the
+   * size limit, with the prefix its refusal should carry (`what`): a failure refuses the blob
    * (e.g. the coordinator takes uploads only from a client running a task that returns some).
    */
-  admit?: (begin: BlobBegin) => Failure | null;
+  admit?: (begin: Announced, what: string) => Failure | null;
   /** Hears each half-received blob dropped for inactivity (to log it). */
   onExpired?: (id: string, message: string) => void;
 }
@@ -64,8 +66,11 @@ export interface ReceivedBlob {
   seconds: number;
 }
 
+/** What a blob announces before its bytes: a chunked one (socket.io) its chunk size too. */
+type Announced = Omit<BlobBegin, 'chunkSize'> & { chunkSize?: number };
+
 interface PendingBlob {
-  begin: BlobBegin;
+  begin: Announced;
   buffer: Uint8Array;
   received: number;
   nextIndex: number;
@@ -131,6 +136,46 @@ export class BlobInbox {
     } catch (err) {
       return failure('internal', `${event}: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Starts receiving a streamed blob (`{id, size, sha256}`, bytes arriving as a stream
+   * rather than chunks): the checks of `blob:begin`, and its buffer allocated.
+   */
+  open(announced: unknown): Reply {
+    const parsed = streamBeginSchema.safeParse(announced);
+    if (!parsed.success) return failure('bad_request', `blob: ${describeIssues(parsed.error)}`);
+    return this.admitBlob(parsed.data, `blob ${parsed.data.id}`);
+  }
+
+  /**
+   * Writes the next bytes of streamed blob `id`, which continue it at `offset` (the bytes
+   * received so far: a stream resumed after a cut continues where the last one stopped).
+   * Bytes beyond the announced size drop the blob.
+   */
+  append(id: string, data: Uint8Array, offset: number): Reply {
+    const blob = this.pending.get(id);
+    if (!blob) return failure('unknown_blob', `blob ${id} ${this.expired.get(id) ?? 'is not being received'}`);
+    if (offset !== blob.received) return failure('out_of_order', `blob ${id}: bytes at offset ${offset}, but ${blob.received} bytes have arrived (continue from there)`);
+    if (data.byteLength > blob.begin.size - blob.received) {
+      this.drop(id);
+      return failure('too_large', `blob ${id}: more than the announced ${blob.begin.size} bytes arrived; transfer abandoned`);
+    }
+    this.write(blob, data);
+    return { ok: true };
+  }
+
+  /** Bytes of blob `id` that have arrived, and whether it is complete (verified); null when neither arriving nor complete. */
+  progress(id: string): { received: number; complete: boolean } | null {
+    const pending = this.pending.get(id);
+    if (pending) return { received: pending.received, complete: false };
+    const complete = this.complete.get(id);
+    return complete ? { received: complete.bytes.byteLength, complete: true } : null;
+  }
+
+  /** Ends streamed blob `id`: kept when whole and its hash matches (as at `blob:end`). */
+  finish(id: string): Reply {
+    return this.end({ id });
   }
 
   /** Removes and returns a complete blob; throws `TransferError` when it is not (yet) here. */
@@ -214,20 +259,24 @@ export class BlobInbox {
   private begin(payload: unknown): Reply {
     const parsed = blobBeginSchema.safeParse(payload);
     if (!parsed.success) return failure('bad_request', `blob:begin: ${describeIssues(parsed.error)}`);
-    const begin = parsed.data;
-    if (this.pending.has(begin.id) || this.complete.has(begin.id)) return failure('bad_request', `blob:begin: id ${begin.id} is already in use`);
+    return this.admitBlob(parsed.data, 'blob:begin');
+  }
+
+  /** Checks a blob's announcement against the limits and starts receiving it; `what` prefixes refusals. */
+  private admitBlob(begin: Announced, what: string): Reply {
+    if (this.pending.has(begin.id) || this.complete.has(begin.id)) return failure('bad_request', `${what}: id ${begin.id} is already in use`);
     const maxBlobBytes = this.maxBlobBytes();
     if (begin.size > maxBlobBytes) {
-      return failure('too_large', `blob:begin: ${begin.size} bytes exceeds the limit of ${maxBlobBytes} bytes`);
+      return failure('too_large', `${what}: ${begin.size} bytes exceeds the limit of ${maxBlobBytes} bytes`);
     }
-    const refusal = this.options.admit?.(begin);
+    const refusal = this.options.admit?.(begin, what);
     if (refusal) return refusal;
     if (this.pending.size + this.complete.size >= this.maxPendingBlobs) {
-      return failure('busy', `blob:begin: already holding ${this.pending.size + this.complete.size} blobs (the limit maxPendingBlobs)`);
+      return failure('busy', `${what}: already holding ${this.pending.size + this.complete.size} blobs (the limit maxPendingBlobs)`);
     }
     const held = this.heldBytes;
     if (held + begin.size > this.maxHeldBytes) {
-      return failure('too_large', `blob:begin: ${begin.size} bytes beside the ${held} already held exceeds this connection's budget of ${this.maxHeldBytes} bytes (maxHeldBytes)`);
+      return failure('too_large', `${what}: ${begin.size} bytes beside the ${held} already held exceeds this connection's budget of ${this.maxHeldBytes} bytes (maxHeldBytes)`);
     }
     this.expired.delete(begin.id);
     const idleMs = this.idleTimeoutMs();
@@ -248,19 +297,24 @@ export class BlobInbox {
       this.drop(id);
       return failure('out_of_order', `blob:chunk: blob ${id} expected chunk ${blob.nextIndex}, got ${index}; transfer abandoned`);
     }
-    const expected = Math.min(blob.begin.chunkSize, blob.begin.size - blob.received);
+    const expected = Math.min(blob.begin.chunkSize ?? blob.begin.size, blob.begin.size - blob.received);
     if (data.byteLength !== expected) {
       this.drop(id);
       // A short chunk is a truncated one: the sender may try again.
       const code: ErrorCode = data.byteLength > expected ? 'too_large' : 'incomplete';
       return failure(code, `blob:chunk: blob ${id} chunk ${index} has ${data.byteLength} bytes, expected ${expected}; transfer abandoned`);
     }
+    this.write(blob, data);
+    blob.nextIndex++;
+    return { ok: true };
+  }
+
+  /** Copies `data` into the blob's buffer where the received bytes end, and hashes it. */
+  private write(blob: PendingBlob, data: Uint8Array): void {
     blob.buffer.set(data, blob.received);
     blob.hash.update(data);
     blob.received += data.byteLength;
-    blob.nextIndex++;
     blob.idle.refresh();
-    return { ok: true };
   }
 
   private end(payload: unknown): Reply {

@@ -5,13 +5,15 @@
  *
  * Conversation: the client connects with `auth: HandshakeAuth` (token and protocol
  * version, checked by a server middleware), sends `hello`, then receives `task:assign`
- * (state and replay arrive first as blobs, see transfer.ts), reports `task:progress` and
- * answers with `task:result` after uploading its result blobs.
+ * (state and replay arrive first as blobs: `blob:offer`, then fetched over HTTP, see
+ * blob-http.ts), reports `task:progress` and answers with `task:result` after uploading its
+ * result blobs (HTTP PUT).
  */
 import { z } from 'zod';
 import { REGULARIZER_NAMES, REPLAY_SELECTIONS } from './continual-names.js';
 import { ERROR_CODES, failureSchema, idSchema, type ErrorCode, type Failure, type Reply } from './replies.js';
 import type { BlobBegin, BlobChunk, BlobEnd } from './transfer.js';
+import type { BlobOffer } from './blob-http.js';
 import type { EvalMetrics, EvalTask, Progress, TrainMetrics, TrainTask } from './tasks.js';
 import type { DatasetSpec, StreamSpec } from './scenario.js';
 import { datasetSchema, evaluationSchema, modelSchema, sslSchema, streamSchema } from './scenario.js';
@@ -22,7 +24,9 @@ export { describeIssues, ERROR_CODES, failure, failureSchema, idSchema, replySch
 
 /**
  * Bumped whenever an event or payload changes incompatibly (3: train tasks may carry
- * replay.extend, model.init and splitSeed; 4: chunkOrder; older clients refuse them).
+ * replay.extend, model.init and splitSeed, which older clients refuse; 4: train tasks may
+ * carry chunkOrder, and blob bytes travel over HTTP beside the socket, offered with
+ * `blob:offer`, see blob-http.ts).
  */
 export const PROTOCOL_VERSION = 4;
 
@@ -111,6 +115,8 @@ export interface ClientToServerEvents extends BlobEvents {
 
 export interface ServerToClientEvents extends BlobEvents {
   'task:assign': (payload: TaskAssignPayload, ack: (reply: Reply) => void) => void;
+  /** A blob to fetch (GET); acknowledged once it arrived whole and verified, or refused. */
+  'blob:offer': (payload: BlobOffer, ack: (reply: Reply) => void) => void;
 }
 
 /** Names of the events a client may send; anything else is rejected. */

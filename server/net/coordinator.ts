@@ -23,6 +23,8 @@ import {
 } from '../../shared/protocol.js';
 import type { Progress } from '../../shared/tasks.js';
 import { BlobInbox, DEFAULT_BLOB_IDLE_TIMEOUT_MS } from '../../shared/blob-inbox.js';
+import { BlobOutbox } from './blob-outbox.js';
+import { attachBlobRoutes, type BlobSession } from './blob-routes.js';
 import { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BLOB_BYTES } from '../../shared/transfer.js';
 import { AuthLimiter, type AuthLimiterOptions } from './auth-limiter.js';
 import { authMiddleware } from './auth.js';
@@ -55,8 +57,6 @@ export interface CoordinatorOptions {
   ackTimeoutMs?: number;
   /** How long an assigned task may show no sign of work before its client is presumed stuck (default: no bound but the stage timeout). */
   progressTimeoutMs?: number;
-  /** Upload chunk size (default 512 KiB). */
-  chunkSize?: number;
   /**
    * Largest blob a client may upload (default 2 GiB), and only while it runs a train task
    * (the one kind whose result has blobs). A function is asked at each upload's start, so
@@ -154,7 +154,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const gate: ViewerGate | null = options.viewerToken !== undefined ? { viewerToken: options.viewerToken, limiter: new AuthLimiter(options.authLimits), logger } : null;
   const admitted = (socket: import('node:net').Socket) => guard?.authenticated(socket);
   const dashboard: Dashboard | null = options.dashboard ? createDashboard({ gate: gate!, source: options.events!, host: options.dashboard.host, onAdmitted: admitted, ...(options.dashboard.feed ? { feed: options.dashboard.feed } : {}) }) : null;
-  const routes: HttpRoute[] = [...(metrics ? [metricsRoute({ gate: gate!, metrics, onAdmitted: admitted })] : []), ...(dashboard ? [dashboard.route] : [])];
+  const sessions = new Map<string, BlobSession>();
+  const blobRoute = attachBlobRoutes(http, { token: options.token, limiter, sessions, logger, onAdmitted: admitted });
+  const routes: HttpRoute[] = [blobRoute, ...(metrics ? [metricsRoute({ gate: gate!, metrics, onAdmitted: admitted })] : []), ...(dashboard ? [dashboard.route] : [])];
   // Before socket.io attaches, so that it hands this listener the requests that are not its own.
   attachRoutes(http, routes, logger);
   const observer = options.events ? new TaskEvents(options.events) : undefined;
@@ -179,7 +181,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   io.use(authMiddleware({ token: options.token, logger, limiter, onAdmitted: (socket) => guard?.authenticated(socket.request.socket) }));
   io.on('connection', (socket) => {
     try {
-      onConnection(socket, registry, logger, { ...options, ...toleratedSilence(options, heartbeatMs) }, observer);
+      onConnection(socket, registry, logger, { ...options, ...toleratedSilence(options, heartbeatMs) }, observer, sessions);
     } catch (err) {
       logger.error({ err }, 'could not set up a connection');
       socket.disconnect(true);
@@ -215,7 +217,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 }
 
-function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logger: Logger, options: CoordinatorOptions & Silences, observer: TaskObserver | undefined): void {
+function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logger: Logger, options: CoordinatorOptions & Silences, observer: TaskObserver | undefined, sessions: Map<string, BlobSession>): void {
   const log = logger.child({ socket: socket.id, address: socket.handshake.address });
   const refused = (event: string, reply: Failure) =>
     options.events?.publish({ type: 'refused', ...(remote ? { client: remote.id } : {}), address: socket.handshake.address, event, code: reply.code, message: reply.message.slice(0, 2000) });
@@ -223,13 +225,23 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
     maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES,
     ...(options.maxHeldBlobBytes !== undefined ? { maxHeldBytes: options.maxHeldBlobBytes } : {}),
     idleTimeoutMs: options.blobIdleTimeoutMs,
-    admit: () => {
+    admit: (_, what) => {
       const refusal = remote?.uploadRefusal();
-      return refusal ? failure('not_ready', `blob:begin: ${refusal}`) : null;
+      return refusal ? failure('not_ready', `${what}: ${refusal}`) : null;
     },
     onExpired: (id, message) => log.warn({ blob: id, client: remote?.id }, message),
   });
   let remote: RemoteClient | null = null;
+  const outbox = new BlobOutbox();
+  sessions.set(socket.id, {
+    inbox,
+    outbox,
+    uploader: () => remote,
+    refused: (event, reply) => {
+      log.warn({ event, code: reply.code, client: remote?.id }, `rejected ${event}: ${reply.message}`);
+      refused(event, reply);
+    },
+  });
   const notReady = (): Failure => failure('not_ready', 'send hello first');
   inbox.attach(socket, {
     gate: () => {
@@ -268,11 +280,10 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
       // What a client says of itself is logged and recorded: made plain here, where it enters.
       const { clientId, ...info } = plainClientFields(hello.data);
       const id = registry.add(clientId, { ...info, address: peerAddress(socket.handshake.address) }, (assigned) => {
-        remote = new RemoteClient(assigned, socket, inbox, {
+        remote = new RemoteClient(assigned, socket, inbox, outbox, {
           stageTimeoutMs: options.stageTimeoutMs ?? 3_600_000,
           ackTimeoutMs: options.ackTimeoutMs,
           ...(options.progressTimeoutMs !== undefined ? { progressTimeoutMs: options.progressTimeoutMs } : {}),
-          chunkSize: options.chunkSize,
           ...(typeof options.maxBlobBytes === 'number' ? { maxBlobBytes: options.maxBlobBytes } : {}),
           ...(options.resultCheck ? { resultCheck: options.resultCheck } : {}),
           logger,
@@ -313,6 +324,8 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
       registry.remove(remote.id, String(reason));
       remote.disconnected(reason);
     }
+    sessions.delete(socket.id);
+    outbox.clear();
     inbox.clear();
   });
 }

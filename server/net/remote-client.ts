@@ -22,7 +22,8 @@ import {
 } from '../../shared/protocol.js';
 import type { Progress } from '../../shared/tasks.js';
 import type { BlobInbox } from '../../shared/blob-inbox.js';
-import { DEFAULT_MAX_BLOB_BYTES, sendBlob, TransferError } from '../../shared/transfer.js';
+import { DEFAULT_MAX_BLOB_BYTES, TransferError } from '../../shared/transfer.js';
+import { offerBlob, type BlobOutbox } from './blob-outbox.js';
 import { decodeTaskBlob, decodeTaskBlobValue, encodeTaskBlob } from '../../shared/wire/task-wire.js';
 import { WireError } from '../../shared/wire/wire-encoding.js';
 import { keptAsEncoded } from '../states/decoded-states.js';
@@ -66,8 +67,6 @@ export interface RemoteClientOptions {
   progressTimeoutMs?: number;
   /** How returned states and replay buffers are checked (default: against the task's model, MANIFEST_CHECK). */
   resultCheck?: ResultCheck;
-  /** Blob chunk size for uploads. */
-  chunkSize?: number;
   /**
    * Largest result blob decoded from its wire encoding (default 2 GiB): bounds what a
    * compressed blob may inflate to when the check knows no tighter bound (`ResultCheck.maxStateBytes`).
@@ -109,6 +108,7 @@ export class RemoteClient implements TaskClient {
     readonly id: string,
     private readonly socket: CoordinatorSocket,
     private readonly inbox: BlobInbox,
+    private readonly outbox: BlobOutbox,
     private readonly options: RemoteClientOptions,
   ) {}
 
@@ -124,7 +124,8 @@ export class RemoteClient implements TaskClient {
       const sentBytes = { state: 0, replay: 0 };
       const upload = async (bytes: Uint8Array | null, kind: 'state' | 'replay') => {
         if (!bytes) return null;
-        const sent = await this.untilGone(sendBlob(this.socket, encodeTaskBlob(bytes, task, kind, kind === 'state' ? keptAsEncoded(bytes) : undefined), { chunkSize: this.options.chunkSize, ackTimeoutMs: this.options.ackTimeoutMs, onResend }));
+        const wire = encodeTaskBlob(bytes, task, kind, kind === 'state' ? keptAsEncoded(bytes) : undefined);
+        const sent = await this.untilGone(offerBlob(this.socket, this.outbox, wire, { ackTimeoutMs: this.options.ackTimeoutMs, onResend }));
         sentBytes[kind] += sent.bytesSent;
         return sent.id;
       };

@@ -65,7 +65,8 @@ export function plainAnswer(res: ServerResponse, status: number, text: string, h
   res.end(text);
 }
 
-function bearer(header: string | undefined): string | null {
+/** The token of an `Authorization: Bearer <token>` header, or null. */
+export function bearer(header: string | undefined): string | null {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   return match ? match[1] : null;
 }

@@ -102,7 +102,7 @@ describe('transfers over a faulty network (real client process)', () => {
     proxy.faults.damage = { direction: 'toServer', minBytes: 1000, frames: 1 };
     await expectClientServes();
     expect(proxy.damaged).toBe(1);
-    expect(log.messages(/rejected blob:end: .*SHA-256/)).toHaveLength(1);
+    expect(log.messages(/rejected blob:put: .*SHA-256/)).toHaveLength(1);
   });
 
   it('a result damaged on every attempt fails its task with hash_mismatch, and the client serves the next one', async () => {
@@ -111,7 +111,7 @@ describe('transfers over a faulty network (real client process)', () => {
     const err = await failureOf(busy.runTask(secondStage, stageZeroState, null));
     expect(err.code).toBe('hash_mismatch');
     expect(err.message).toMatch(/sent 3 times, damaged each time/);
-    expect(log.messages(/rejected blob:end: .*SHA-256/)).toHaveLength(3);
+    expect(log.messages(/rejected blob:put: .*SHA-256/)).toHaveLength(3);
     proxy.faults.damage = undefined;
     coordinator.registry.release(busy);
     await expectClientServes();

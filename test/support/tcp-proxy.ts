@@ -2,16 +2,18 @@
  * A loopback TCP proxy between client processes and the coordinator, to break the network
  * under them: `cutAfter` drops every connection once so many bytes have passed one way (a
  * cable pulled mid-transfer), `damage` inverts a byte in WebSocket binary frames passing
- * one way (see websocket-tamper.ts). Clients reconnect through it after a cut.
+ * one way (see websocket-tamper.ts), or in blob bodies on a connection of the blob
+ * endpoints (http-body-tamper.ts). Clients reconnect through it after a cut.
  */
 import { createServer, connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { HttpBodyTamper } from './http-body-tamper.js';
 import { WebSocketTamper } from './websocket-tamper.js';
 
 export type Direction = 'toServer' | 'toClient';
 
 export interface ProxyFaults {
-  /** Damage up to `frames` binary frames of at least `minBytes` going `direction`. */
+  /** Damage up to `frames` binary frames (or blob bodies) of at least `minBytes` going `direction`. */
   damage?: { direction: Direction; minBytes: number; frames: number };
   /** Cut every connection once `bytes` more bytes have gone `direction`. */
   cutAfter?: { direction: Direction; bytes: number };
@@ -48,14 +50,18 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     for (const socket of live) socket.destroy();
     live.clear();
   };
-  const forward = (from: Socket, to: Socket, direction: Direction) => {
-    const tamper = new WebSocketTamper((bytes) => {
+  /** `connection.blobs`: whether it is one of the blob endpoints' (known from its first request). */
+  const forward = (from: Socket, to: Socket, direction: Direction, connection: { blobs?: boolean }) => {
+    const policy = (bytes: number) => {
       const fault = proxy.faults.damage;
       if (!fault || fault.direction !== direction || bytes < fault.minBytes || fault.frames <= 0) return false;
       fault.frames--;
       damaged++;
       return true;
-    });
+    };
+    const frames = new WebSocketTamper(policy);
+    const bodies = new HttpBodyTamper(policy);
+    const tamper = { process: (chunk: Buffer) => ((connection.blobs ??= /^(GET|PUT|HEAD) \/blobs\//.test(chunk.toString('latin1', 0, 16))) ? bodies : frames).process(chunk) };
     from.on('data', (chunk: Buffer) => {
       const cut = proxy.faults.cutAfter;
       if (cut?.direction === direction) {
@@ -82,8 +88,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
         upstream.destroy();
       });
     }
-    forward(downstream, upstream, 'toServer');
-    forward(upstream, downstream, 'toClient');
+    const connection = {};
+    forward(downstream, upstream, 'toServer', connection);
+    forward(upstream, downstream, 'toClient', connection);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
