@@ -12,7 +12,7 @@ import { silentLogger } from '../../shared/log.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
 import { RunJournal } from '../../server/run/journal.js';
 import { runScenario } from '../../server/run/run.js';
-import { noBrowserReason, useBrowser } from '../support/browser.js';
+import { CLIENT_TOKEN, dashboardListen, noBrowserReason, useBrowser, VIEWER_TOKEN } from '../support/browser.js';
 import { FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { FAKE_CLIENT_ENTRY, killableLauncher } from '../support/killable-launcher.js';
 import { tinyScenario } from '../support/scenario.js';
@@ -20,8 +20,6 @@ import { useTempDir } from '../support/temp-dir.js';
 import { waitUntil } from '../support/wait.js';
 
 const skip = noBrowserReason();
-const CLIENT_TOKEN = 'clients-token-of-this-test-0123456789';
-const VIEWER_TOKEN = 'viewer-token-of-this-test-9876543210';
 
 /** `promise`, or a rejection naming `what` after `ms`. */
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -64,15 +62,10 @@ describe.skipIf(skip !== null)('the dashboard when things go wrong', () => {
         resultCheck: FAKE_RESULT_CHECK,
         launch: launcher,
         logger: silentLogger(),
-        listen: {
-          token: CLIENT_TOKEN,
-          viewerToken: VIEWER_TOKEN,
-          dashboard: { host: '127.0.0.1' },
-          onListening: (_, port) => {
-            base = `http://127.0.0.1:${port}`;
-            resolve();
-          },
-        },
+        listen: dashboardListen((url) => {
+          base = url;
+          resolve();
+        }),
       });
       finished = run;
     });

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log.js';
 import { withSeedCount } from '../../shared/scenario-seeds.js';
 import { runSeededScenario } from '../../server/run/seeds.js';
-import { noBrowserReason, tableRows as rows, useBrowser } from '../support/browser.js';
+import { dashboardListen, noBrowserReason, tableRows as rows, useBrowser, VIEWER_TOKEN } from '../support/browser.js';
 import { FAKE_RESULT_CHECK } from '../support/fake-engine.js';
 import { inProcessClients } from '../support/launcher.js';
 import { tinyScenario } from '../support/scenario.js';
@@ -19,8 +19,6 @@ import { useTempDir } from '../support/temp-dir.js';
 import { waitUntil } from '../support/wait.js';
 
 const skip = noBrowserReason();
-const CLIENT_TOKEN = 'clients-token-of-this-test-0123456789';
-const VIEWER_TOKEN = 'viewer-token-of-this-test-9876543210';
 
 /** The state the Seeds table gives each seed, e.g. `{ 7: 'running', 8: 'waiting' }`. */
 async function seedStates(page: Page): Promise<Record<string, string>> {
@@ -45,15 +43,10 @@ describe.skipIf(skip !== null)('the dashboard of a run over two seeds', () => {
         resultCheck: FAKE_RESULT_CHECK,
         launch: clients.launcher,
         logger: silentLogger(),
-        listen: {
-          token: CLIENT_TOKEN,
-          viewerToken: VIEWER_TOKEN,
-          dashboard: { host: '127.0.0.1' },
-          onListening: (_, port) => {
-            base = `http://127.0.0.1:${port}`;
-            resolve();
-          },
-        },
+        listen: dashboardListen((url) => {
+          base = url;
+          resolve();
+        }),
       });
     });
 

@@ -58,3 +58,17 @@ export function useBrowser(name: string): { shots: () => string; open: (dir: str
 export function tableRows(page: Page, table: string): Promise<string[][]> {
   return page.$$eval(`${table} tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
 }
+
+/** The tokens of a dashboard test's run: the clients' and the viewers'. */
+export const CLIENT_TOKEN = 'clients-token-of-this-test-0123456789';
+export const VIEWER_TOKEN = 'viewer-token-of-this-test-9876543210';
+
+/** The `listen` options of a run whose dashboard a test opens; `onBase` gets the dashboard's URL once it listens. */
+export function dashboardListen(onBase: (base: string) => void) {
+  return {
+    token: CLIENT_TOKEN,
+    viewerToken: VIEWER_TOKEN,
+    dashboard: { host: '127.0.0.1' },
+    onListening: (_urls: string[], port: number) => onBase(`http://127.0.0.1:${port}`),
+  };
+}
