@@ -29,7 +29,7 @@ export interface HandoffResult {
   seconds: number;
   /** msgpackr encoding of the state map in the sending client (encodeState). */
   encodeSeconds: number;
-  /** Sending client -> coordinator -> receiving client, chunked and hashed (shared/transfer.ts). */
+  /** Sending client -> coordinator -> receiving client, streamed over HTTP and hashed (shared/blob-http.ts). */
   sendSeconds: number;
   /** Decoding and structure check in the receiving client (decodeState). */
   decodeSeconds: number;

@@ -79,9 +79,8 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
     reconnectionDelayMax: 5000,
     ...(options.ca ? { ca: options.ca } : {}),
   });
-  // A half-received state waits for its next chunk at least as long as the heartbeat (a cut shorter than it is survived).
+  // A half-received state waits for its next bytes at least as long as the heartbeat (a cut shorter than it is survived).
   const inbox = new BlobInbox({ idleTimeoutMs: () => Math.max(DEFAULT_BLOB_IDLE_TIMEOUT_MS, taskAckTimeoutMs), onExpired: (id, message) => log.warn({ blob: id }, message) });
-  inbox.attach(socket, { onRefused: (event, reply) => log.warn({ event, code: reply.code }, `rejected ${event}: ${reply.message}`) });
   // Acknowledgements during a task wait at least the coordinator's heartbeat (told in its hello reply).
   let taskAckTimeoutMs = ackTimeoutMs;
   let session = 0;

@@ -1,11 +1,13 @@
 /**
- * The receiving side of chunked blob transfers (see transfer.ts): one inbox per socket.
+ * The receiving side of blob transfers (./blob-http.ts): one inbox per connection. A blob
+ * is announced (`open`: id, size, SHA-256), its bytes appended in order from any offset
+ * the last cut left (`append`), and kept once whole and its hash matches (`finish`).
  *
  * What a peer can make us hold is bounded four ways: each blob's announced size
  * (`maxBlobBytes`, which may follow what the receiver expects), the blobs held at once
  * (`maxPendingBlobs`), the bytes held at once across them (`maxHeldBytes`: announced sizes
- * count, since a blob's buffer is allocated at `blob:begin`), and how long a half-received
- * blob may wait for its next chunk (`idleTimeoutMs`: then it is dropped and its buffer freed).
+ * count, since a blob's buffer is allocated when it is opened), and how long a half-received
+ * blob may wait for its next bytes (`idleTimeoutMs`: then it is dropped and its buffer freed).
  *
  * A receiver that is done with a blob's bytes may give them back (`recycle`): the next blob
  * of about their size is received into them. A fresh buffer of a state's size costs more to
@@ -14,30 +16,19 @@
  * whose pages are mapped already). One such spare buffer is kept at most.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { z } from 'zod';
-import { describeIssues, failure, idSchema, type ErrorCode, type Failure, type Reply } from './replies.js';
-import { DEFAULT_MAX_BLOB_BYTES, forgetSha256, MAX_CHUNK_SIZE, rememberSha256, TransferError, type BlobBegin, type BlobEventName, type BlobReceiverSocket } from './transfer.js';
+import { blobOfferSchema, type BlobOffer } from './blob-http.js';
+import { describeIssues, failure, type Failure, type Reply } from './replies.js';
+import { DEFAULT_MAX_BLOB_BYTES, forgetSha256, rememberSha256, TransferError } from './transfer.js';
 
 /** Bytes one inbox holds at once by default: one blob of the largest size, or several smaller. */
 export const DEFAULT_MAX_HELD_BYTES = DEFAULT_MAX_BLOB_BYTES;
-/** How long a half-received blob waits for its next chunk by default. */
+/** How long a half-received blob waits for its next bytes by default. */
 export const DEFAULT_BLOB_IDLE_TIMEOUT_MS = 120_000;
-
-const binarySchema = z.custom<Uint8Array | ArrayBuffer>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer, 'expected binary data');
-const blobBeginSchema = z.strictObject({
-  id: idSchema,
-  size: z.number().int().min(0),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected lowercase hex SHA-256'),
-  chunkSize: z.number().int().min(1).max(MAX_CHUNK_SIZE),
-});
-const streamBeginSchema = blobBeginSchema.omit({ chunkSize: true });
-const blobChunkSchema = z.strictObject({ id: idSchema, index: z.number().int().min(0), data: binarySchema });
-const blobEndSchema = z.strictObject({ id: idSchema });
 
 export interface BlobInboxOptions {
   /**
-   * Largest blob accepted at `blob:begin` (default 2 GiB). A function is asked at each
-   * `blob:begin`, so the limit can follow what the receiver expects at that moment.
+   * Largest blob accepted (default 2 GiB). A function is asked at each `open`, so the
+   * limit can follow what the receiver expects at that moment.
    */
   maxBlobBytes?: number | (() => number);
   /** Blobs held at once, arriving or waiting to be taken (default 4). */
@@ -45,17 +36,17 @@ export interface BlobInboxOptions {
   /** Bytes held at once by arriving (announced sizes) and waiting blobs (default 2 GiB). */
   maxHeldBytes?: number;
   /**
-   * How long a half-received blob may go without a chunk before it is dropped (default
-   * 2 min). A function is asked at each `blob:begin`, so the limit can follow what the
+   * How long a half-received blob may go without bytes before it is dropped (default
+   * 2 min). A function is asked at each `open`, so the limit can follow what the
    * receiver learns later (a client learns the coordinator's heartbeat when it joins).
    */
   idleTimeoutMs?: number | (() => number);
   /**
-   * Asked at each well-formed `blob:begin` (or streamed blob's start, `open`) within the
-   * size limit, with the prefix its refusal should carry (`what`): a failure refuses the blob
-   * (e.g. the coordinator takes uploads only from a client running a task that returns some).
+   * Asked at each well-formed `open` within the size limit, with the prefix its refusal
+   * should carry (`what`): a failure refuses the blob (e.g. the coordinator takes uploads
+   * only from a client running a task that returns some, and no larger than it returns).
    */
-  admit?: (begin: Announced, what: string) => Failure | null;
+  admit?: (announced: BlobOffer, what: string) => Failure | null;
   /** Hears each half-received blob dropped for inactivity (to log it). */
   onExpired?: (id: string, message: string) => void;
 }
@@ -66,27 +57,23 @@ export interface ReceivedBlob {
   seconds: number;
 }
 
-/** What a blob announces before its bytes: a chunked one (socket.io) its chunk size too. */
-type Announced = Omit<BlobBegin, 'chunkSize'> & { chunkSize?: number };
-
 interface PendingBlob {
-  begin: Announced;
+  begin: BlobOffer;
   buffer: Uint8Array;
   received: number;
-  nextIndex: number;
   hash: Hash;
   started: number;
   idle: NodeJS.Timeout;
-  /** The inactivity limit it was given at `blob:begin`. */
+  /** The inactivity limit it was given when opened. */
   idleMs: number;
 }
 
-/** Ids of blobs dropped for inactivity that a late chunk is told about. */
+/** Ids of blobs dropped for inactivity that late bytes are told about. */
 const REMEMBERED_EXPIRIES = 16;
 
 /**
- * Receives blobs sent by `sendBlob` on one socket. Complete, verified blobs wait in the
- * inbox until `take`n; a blob whose hash does not match is dropped and never offered.
+ * Receives the blobs of one connection. Complete, verified blobs wait in the inbox until
+ * `take`n; a blob whose hash does not match is dropped and never offered.
  */
 export class BlobInbox {
   private readonly maxBlobBytes: () => number;
@@ -112,44 +99,22 @@ export class BlobInbox {
   }
 
   /**
-   * Answers the blob events of `socket`. `gate`, when given, may refuse an event before the
-   * inbox sees it (e.g. before the peer said hello); `onRefused` hears every refusal (to log it).
-   */
-  attach(socket: BlobReceiverSocket, hooks: { gate?: (event: BlobEventName) => Reply; onRefused?: (event: BlobEventName, reply: Failure) => void } = {}): void {
-    const events: BlobEventName[] = ['blob:begin', 'blob:chunk', 'blob:end'];
-    for (const event of events) {
-      socket.on(event, (payload, ack) => {
-        const allowed = hooks.gate?.(event) ?? { ok: true };
-        const reply = allowed.ok ? this.handle(event, payload) : allowed;
-        if (!reply.ok) hooks.onRefused?.(event, reply);
-        if (typeof ack === 'function') ack(reply);
-      });
-    }
-  }
-
-  /** Handles one blob event; never throws. */
-  handle(event: BlobEventName, payload: unknown): Reply {
-    try {
-      if (event === 'blob:begin') return this.begin(payload);
-      if (event === 'blob:chunk') return this.chunk(payload);
-      return this.end(payload);
-    } catch (err) {
-      return failure('internal', `${event}: ${(err as Error).message}`);
-    }
-  }
-
-  /**
-   * Starts receiving a streamed blob (`{id, size, sha256}`, bytes arriving as a stream
-   * rather than chunks): the checks of `blob:begin`, and its buffer allocated.
+   * Starts receiving blob `{id, size, sha256}` (checked here: it may come from a peer)
+   * within the limits, its buffer allocated; never throws.
    */
   open(announced: unknown): Reply {
-    const parsed = streamBeginSchema.safeParse(announced);
+    const parsed = blobOfferSchema.safeParse(announced);
     if (!parsed.success) return failure('bad_request', `blob: ${describeIssues(parsed.error)}`);
-    return this.admitBlob(parsed.data, `blob ${parsed.data.id}`);
+    try {
+      return this.admitBlob(parsed.data, `blob ${parsed.data.id}`);
+    } catch (err) {
+      // Allocating the buffer may fail (out of memory): a refusal, not a crash.
+      return failure('internal', `blob ${parsed.data.id}: ${(err as Error).message}`);
+    }
   }
 
   /**
-   * Writes the next bytes of streamed blob `id`, which continue it at `offset` (the bytes
+   * Writes the next bytes of blob `id`, which continue it at `offset` (the bytes
    * received so far: a stream resumed after a cut continues where the last one stopped).
    * Bytes beyond the announced size drop the blob.
    */
@@ -173,9 +138,21 @@ export class BlobInbox {
     return complete ? { received: complete.bytes.byteLength, complete: true } : null;
   }
 
-  /** Ends streamed blob `id`: kept when whole and its hash matches (as at `blob:end`). */
+  /** Ends blob `id`: kept when whole and its hash matches, else dropped and refused. */
   finish(id: string): Reply {
-    return this.end({ id });
+    const blob = this.pending.get(id);
+    if (!blob) return failure('unknown_blob', `blob ${id} ${this.expired.get(id) ?? 'is not being received'}`);
+    this.drop(id);
+    if (blob.received !== blob.begin.size) {
+      return failure('incomplete', `blob ${id} has ${blob.received} of ${blob.begin.size} bytes`);
+    }
+    const actual = blob.hash.digest('hex');
+    if (actual !== blob.begin.sha256) {
+      return failure('hash_mismatch', `blob ${id} SHA-256 is ${actual}, announced ${blob.begin.sha256}; discarded`);
+    }
+    rememberSha256(blob.buffer, actual);
+    this.complete.set(id, { bytes: blob.buffer, seconds: (performance.now() - blob.started) / 1000 });
+    return { ok: true };
   }
 
   /** Removes and returns a complete blob; throws `TransferError` when it is not (yet) here. */
@@ -250,20 +227,14 @@ export class BlobInbox {
     const blob = this.pending.get(id);
     if (!blob) return;
     this.drop(id);
-    const message = `was dropped after ${blob.idleMs} ms without a chunk (${blob.received} of ${blob.begin.size} bytes had arrived)`;
+    const message = `was dropped after ${blob.idleMs} ms without bytes arriving (${blob.received} of ${blob.begin.size} bytes had arrived)`;
     this.expired.set(id, message);
     if (this.expired.size > REMEMBERED_EXPIRIES) this.expired.delete(this.expired.keys().next().value!);
     this.options.onExpired?.(id, `blob ${id} ${message}`);
   }
 
-  private begin(payload: unknown): Reply {
-    const parsed = blobBeginSchema.safeParse(payload);
-    if (!parsed.success) return failure('bad_request', `blob:begin: ${describeIssues(parsed.error)}`);
-    return this.admitBlob(parsed.data, 'blob:begin');
-  }
-
   /** Checks a blob's announcement against the limits and starts receiving it; `what` prefixes refusals. */
-  private admitBlob(begin: Announced, what: string): Reply {
+  private admitBlob(begin: BlobOffer, what: string): Reply {
     if (this.pending.has(begin.id) || this.complete.has(begin.id)) return failure('bad_request', `${what}: id ${begin.id} is already in use`);
     const maxBlobBytes = this.maxBlobBytes();
     if (begin.size > maxBlobBytes) {
@@ -282,30 +253,7 @@ export class BlobInbox {
     const idleMs = this.idleTimeoutMs();
     const idle = setTimeout(() => this.expire(begin.id), idleMs);
     idle.unref();
-    this.pending.set(begin.id, { begin, buffer: this.bufferFor(begin.size), received: 0, nextIndex: 0, hash: createHash('sha256'), started: performance.now(), idle, idleMs });
-    return { ok: true };
-  }
-
-  private chunk(payload: unknown): Reply {
-    const parsed = blobChunkSchema.safeParse(payload);
-    if (!parsed.success) return failure('bad_request', `blob:chunk: ${describeIssues(parsed.error)}`);
-    const { id, index } = parsed.data;
-    const data = parsed.data.data instanceof Uint8Array ? parsed.data.data : new Uint8Array(parsed.data.data);
-    const blob = this.pending.get(id);
-    if (!blob) return failure('unknown_blob', `blob:chunk: blob ${id} ${this.expired.get(id) ?? 'is not being received'}`);
-    if (index !== blob.nextIndex) {
-      this.drop(id);
-      return failure('out_of_order', `blob:chunk: blob ${id} expected chunk ${blob.nextIndex}, got ${index}; transfer abandoned`);
-    }
-    const expected = Math.min(blob.begin.chunkSize ?? blob.begin.size, blob.begin.size - blob.received);
-    if (data.byteLength !== expected) {
-      this.drop(id);
-      // A short chunk is a truncated one: the sender may try again.
-      const code: ErrorCode = data.byteLength > expected ? 'too_large' : 'incomplete';
-      return failure(code, `blob:chunk: blob ${id} chunk ${index} has ${data.byteLength} bytes, expected ${expected}; transfer abandoned`);
-    }
-    this.write(blob, data);
-    blob.nextIndex++;
+    this.pending.set(begin.id, { begin, buffer: this.bufferFor(begin.size), received: 0, hash: createHash('sha256'), started: performance.now(), idle, idleMs });
     return { ok: true };
   }
 
@@ -315,23 +263,5 @@ export class BlobInbox {
     blob.hash.update(data);
     blob.received += data.byteLength;
     blob.idle.refresh();
-  }
-
-  private end(payload: unknown): Reply {
-    const parsed = blobEndSchema.safeParse(payload);
-    if (!parsed.success) return failure('bad_request', `blob:end: ${describeIssues(parsed.error)}`);
-    const blob = this.pending.get(parsed.data.id);
-    if (!blob) return failure('unknown_blob', `blob:end: blob ${parsed.data.id} ${this.expired.get(parsed.data.id) ?? 'is not being received'}`);
-    this.drop(blob.begin.id);
-    if (blob.received !== blob.begin.size) {
-      return failure('incomplete', `blob:end: blob ${blob.begin.id} has ${blob.received} of ${blob.begin.size} bytes`);
-    }
-    const actual = blob.hash.digest('hex');
-    if (actual !== blob.begin.sha256) {
-      return failure('hash_mismatch', `blob:end: blob ${blob.begin.id} SHA-256 is ${actual}, announced ${blob.begin.sha256}; discarded`);
-    }
-    rememberSha256(blob.buffer, actual);
-    this.complete.set(blob.begin.id, { bytes: blob.buffer, seconds: (performance.now() - blob.started) / 1000 });
-    return { ok: true };
   }
 }

@@ -12,7 +12,6 @@
 import { z } from 'zod';
 import { REGULARIZER_NAMES, REPLAY_SELECTIONS } from './continual-names.js';
 import { ERROR_CODES, failureSchema, idSchema, type ErrorCode, type Failure, type Reply } from './replies.js';
-import type { BlobBegin, BlobChunk, BlobEnd } from './transfer.js';
 import type { BlobOffer } from './blob-http.js';
 import type { EvalMetrics, EvalTask, Progress, TrainMetrics, TrainTask } from './tasks.js';
 import type { DatasetSpec, StreamSpec } from './scenario.js';
@@ -100,27 +99,23 @@ export type TaskResultPayload =
   | { taskId: string; ok: true; metrics: TrainMetrics | EvalMetrics | StreamSummary; stateBlobId: string | null; replayBlobId: string | null }
   | { taskId: string; ok: false; code: ErrorCode; message: string };
 
-/** Blob transfer events; both sides send and receive them. */
-export interface BlobEvents {
-  'blob:begin': (payload: BlobBegin, ack: (reply: Reply) => void) => void;
-  'blob:chunk': (payload: BlobChunk, ack: (reply: Reply) => void) => void;
-  'blob:end': (payload: BlobEnd, ack: (reply: Reply) => void) => void;
-}
-
-export interface ClientToServerEvents extends BlobEvents {
+export interface ClientToServerEvents {
   hello: (payload: HelloPayload, ack: (reply: HelloReply) => void) => void;
   'task:progress': (payload: Progress) => void;
   'task:result': (payload: TaskResultPayload, ack: (reply: Reply) => void) => void;
 }
 
-export interface ServerToClientEvents extends BlobEvents {
+export interface ServerToClientEvents {
   'task:assign': (payload: TaskAssignPayload, ack: (reply: Reply) => void) => void;
   /** A blob to fetch (GET); acknowledged once it arrived whole and verified, or refused. */
   'blob:offer': (payload: BlobOffer, ack: (reply: Reply) => void) => void;
 }
 
-/** Names of the events a client may send; anything else is rejected. */
-export const CLIENT_EVENTS = ['hello', 'task:progress', 'task:result', 'blob:begin', 'blob:chunk', 'blob:end'] as const;
+/**
+ * Names of the events a client may send; anything else is rejected. (Blob bytes went over
+ * socket.io as blob:begin/chunk/end before version 4; no version-4 peer sends those.)
+ */
+export const CLIENT_EVENTS = ['hello', 'task:progress', 'task:result'] as const;
 
 // ---- schemas -------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 /**
  * How every request of the protocol fails or succeeds: the error codes, the `Failure`
  * shape of acknowledgements and results, and their schemas. The protocol (protocol.ts)
- * and the chunked transfers (transfer.ts) both answer in these terms.
+ * and the blob transfers (blob-http.ts) both answer in these terms.
  */
 import { z } from 'zod';
 

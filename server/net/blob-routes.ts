@@ -3,9 +3,11 @@
  * the blobs offered to its connection and PUTs its result blobs into its connection's
  * inbox. Each request must carry the clients' token (failures counted per address, as at
  * the socket.io handshake) and the id of a live connection; an upload is refused before its
- * first byte when it is over the inbox's bounds or the client has nothing to upload, and is
- * hashed as it arrives. A cut upload waits in the inbox (up to its idle timeout) to be
- * continued from the bytes that arrived.
+ * first byte when it is over the inbox's bounds or over what the client's running task
+ * returns (or the client has nothing to upload), and is hashed as it arrives. A cut upload
+ * waits in the inbox (up to its idle timeout) to be continued from the bytes that arrived.
+ * A request is bounded by inactivity (`idleTimeoutMs`), never by its age: a slow upload
+ * that keeps moving completes.
  */
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -40,6 +42,12 @@ export interface BlobRouteOptions {
   logger: Logger;
   /** Told of each TCP connection that passed the token check. */
   onAdmitted?: (socket: Socket) => void;
+  /**
+   * How long an admitted blob request may go without a byte moving (read or written)
+   * before its connection is closed: a slow transfer that keeps moving is never cut, a
+   * stalled one frees its descriptor within this bound.
+   */
+  idleTimeoutMs: number;
 }
 
 /**
@@ -96,6 +104,11 @@ async function authorize(req: IncomingMessage, res: ServerResponse, o: BlobRoute
     return null;
   }
   o.onAdmitted?.(req.socket);
+  // Inactivity, not the request's age, bounds a transfer (the server sets no requestTimeout).
+  res.setTimeout(o.idleTimeoutMs, () => {
+    o.logger.warn({ address, timeoutMs: o.idleTimeoutMs }, `blob request ${req.method ?? '?'} ${(req.url ?? '').slice(0, 200)} ended: no byte moved for ${o.idleTimeoutMs} ms`);
+    req.socket.destroy();
+  });
   const sessionId = req.headers[BLOB_HEADERS.session];
   const session = typeof sessionId === 'string' ? o.sessions.get(sessionId) : undefined;
   if (!session) {

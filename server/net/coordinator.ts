@@ -58,14 +58,19 @@ export interface CoordinatorOptions {
   /** How long an assigned task may show no sign of work before its client is presumed stuck (default: no bound but the stage timeout). */
   progressTimeoutMs?: number;
   /**
-   * Largest blob a client may upload (default 2 GiB), and only while it runs a train task
-   * (the one kind whose result has blobs). A function is asked at each upload's start, so
-   * the limit can follow the state the run expects.
+   * Largest blob a client may upload (default 2 GiB): the outer cap. Within it, a client
+   * may upload only while it runs a train task (the one kind whose result has blobs), and
+   * no more than that task returns (server/states/upload-bound.ts). A function is asked at
+   * each upload's start.
    */
   maxBlobBytes?: number | (() => number);
   /** Bytes one client's uploads may hold at once, arriving or not yet taken (default 2 GiB). */
   maxHeldBlobBytes?: number;
-  /** How long a half-uploaded blob may wait for its next chunk before it is dropped (default 2 min, or the heartbeat bound when that is longer). */
+  /**
+   * How long a blob request may go without a byte moving before it is ended, and a
+   * half-uploaded blob kept for its continuation (default 2 min, or the heartbeat bound when
+   * that is longer). A slow upload that keeps moving is never cut.
+   */
   blobIdleTimeoutMs?: number;
   /** Largest single message (default 1e6 bytes); a client sending more is disconnected. */
   maxMessageBytes?: number;
@@ -145,7 +150,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   if (options.tls) checkTlsCredentials(options.tls);
   if (options.viewerToken !== undefined && (options.viewerToken.length === 0 || options.viewerToken === options.token)) throw new Error('the viewer token must be non-empty and differ from the clients\' token');
   if ((options.metrics || options.dashboard) && (!options.events || options.viewerToken === undefined)) throw new Error('/metrics and the dashboard need the run\'s events and a viewer token');
-  const http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createServer();
+  // No bound on a whole request (Node's default is 300 s): a 46 MB state over a 1 Mbit/s link
+  // takes 6 minutes. A blob request is bounded by inactivity instead (blob-routes.ts), and
+  // headers still by `headersTimeout`.
+  const serverOptions = { requestTimeout: 0 };
+  const http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, ...serverOptions }) : createServer(serverOptions);
   const limiter = new AuthLimiter(options.authLimits);
   let guard: ConnectionGuard | null = null;
   const metrics = options.metrics ? new RunMetrics(options.events!, () => registry.size) : null;
@@ -155,14 +164,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const admitted = (socket: import('node:net').Socket) => guard?.authenticated(socket);
   const dashboard: Dashboard | null = options.dashboard ? createDashboard({ gate: gate!, source: options.events!, host: options.dashboard.host, onAdmitted: admitted, ...(options.dashboard.feed ? { feed: options.dashboard.feed } : {}) }) : null;
   const sessions = new Map<string, BlobSession>();
-  const blobRoute = attachBlobRoutes(http, { token: options.token, limiter, sessions, logger, onAdmitted: admitted });
+  // A ping every `pingInterval`, presumed gone without a pong `pingTimeout` later: together the heartbeat bound.
+  const heartbeatMs = options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_MS;
+  const silences = toleratedSilence(options, heartbeatMs);
+  const blobRoute = attachBlobRoutes(http, { token: options.token, limiter, sessions, logger, onAdmitted: admitted, idleTimeoutMs: silences.blobIdleTimeoutMs });
   const routes: HttpRoute[] = [blobRoute, ...(metrics ? [metricsRoute({ gate: gate!, metrics, onAdmitted: admitted })] : []), ...(dashboard ? [dashboard.route] : [])];
   // Before socket.io attaches, so that it hands this listener the requests that are not its own.
   attachRoutes(http, routes, logger);
   const observer = options.events ? new TaskEvents(options.events) : undefined;
   const scheme = options.tls ? 'https' : 'http';
-  // A ping every `pingInterval`, presumed gone without a pong `pingTimeout` later: together the heartbeat bound.
-  const heartbeatMs = options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_MS;
   const pingInterval = Math.min(25_000, heartbeatMs / 4);
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
     serveClient: false,
@@ -181,7 +191,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   io.use(authMiddleware({ token: options.token, logger, limiter, onAdmitted: (socket) => guard?.authenticated(socket.request.socket) }));
   io.on('connection', (socket) => {
     try {
-      onConnection(socket, registry, logger, { ...options, ...toleratedSilence(options, heartbeatMs) }, observer, sessions);
+      onConnection(socket, registry, logger, { ...options, ...silences }, observer, sessions);
     } catch (err) {
       logger.error({ err }, 'could not set up a connection');
       socket.disconnect(true);
@@ -225,10 +235,8 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
     maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES,
     ...(options.maxHeldBlobBytes !== undefined ? { maxHeldBytes: options.maxHeldBlobBytes } : {}),
     idleTimeoutMs: options.blobIdleTimeoutMs,
-    admit: (_, what) => {
-      const refusal = remote?.uploadRefusal();
-      return refusal ? failure('not_ready', `${what}: ${refusal}`) : null;
-    },
+    // Before hello the PUT is refused already (blob-routes.ts); then by what the running task returns.
+    admit: (announced) => remote?.uploadRefusal(announced) ?? null,
     onExpired: (id, message) => log.warn({ blob: id, client: remote?.id }, message),
   });
   let remote: RemoteClient | null = null;
@@ -243,17 +251,6 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
     },
   });
   const notReady = (): Failure => failure('not_ready', 'send hello first');
-  inbox.attach(socket, {
-    gate: () => {
-      if (!remote) return notReady();
-      remote.noteUpload();
-      return { ok: true };
-    },
-    onRefused: (event, reply) => {
-      log.warn({ event, code: reply.code, client: remote?.id }, `rejected ${event}: ${reply.message}`);
-      refused(event, reply);
-    },
-  });
 
   /** Runs a handler so that neither a throw nor a missing callback can reach socket.io. */
   const guarded = (event: string, handler: (payload: unknown) => Reply | HelloReply) => (payload: unknown, ack?: unknown) => {

@@ -15,6 +15,7 @@ import {
   taskResultSchema,
   type ClientToServerEvents,
   type ErrorCode,
+  type Failure,
   type MetricsOf,
   type Reply,
   type ServerToClientEvents,
@@ -28,6 +29,7 @@ import { decodeTaskBlob, decodeTaskBlobValue, encodeTaskBlob } from '../../share
 import { WireError } from '../../shared/wire/wire-encoding.js';
 import { keptAsEncoded } from '../states/decoded-states.js';
 import { MANIFEST_CHECK, type ResultCheck } from '../states/state-check.js';
+import { taskUploadBound, type UploadBound } from '../states/upload-bound.js';
 import { MAX_CLIENT_MESSAGE_LENGTH, plainText } from './client-text.js';
 import type { TaskObserver } from '../observe/task-events.js';
 import type { TaskOutcome, TaskClient } from '../clients/pool.js';
@@ -80,6 +82,8 @@ export interface RemoteClientOptions {
 
 interface Running {
   task: WireTask;
+  /** What the client may upload while it runs the task: null for tasks that return no blobs. */
+  uploads: UploadBound | null;
   resolve(outcome: { metrics: unknown; state: Uint8Array | null; replay: Uint8Array | null; downloadSeconds: number; receivedBytes: number; receivedReplayBytes: number }): void;
   reject(err: Error): void;
 }
@@ -137,7 +141,8 @@ export class RemoteClient implements TaskClient {
       if (sentTotal > 0) this.options.observer?.handOff(this.id, task, 'to-client', sentTotal, uploadSeconds);
 
       const result = new Promise<Parameters<Running['resolve']>[0]>((resolve, reject) => {
-        this.running = { task, resolve, reject };
+        const uploads = task.kind === 'train' ? taskUploadBound(task, this.check, replay?.byteLength ?? 0, this.maxBlobBytes) : null;
+        this.running = { task, uploads, resolve, reject };
       });
       result.catch(() => undefined); // settled before it is awaited when the assignment fails
       stage = this.deadline(this.options.stageTimeoutMs, `task ${task.taskId} gave no result within ${this.options.stageTimeoutMs / 1000} s`, 'stage timeout: disconnecting the client', log);
@@ -199,12 +204,12 @@ export class RemoteClient implements TaskClient {
     try {
       if (!metrics.success) throw new TaskError('bad_request', `task:result: metrics of a ${running.task.kind} task: ${describeIssues(metrics.error)}`);
       if (running.task.kind === 'train' && !result.stateBlobId) throw new TaskError('bad_request', 'task:result: a train task must return a state blob');
-      const check = this.options.resultCheck ?? MANIFEST_CHECK;
+      const check = this.check;
       const state = result.stateBlobId ? this.inbox.take(result.stateBlobId) : null;
       const replay = result.replayBlobId ? this.inbox.take(result.replayBlobId) : null;
       const decodeStart = performance.now();
       // Back to float32 before anything checks or keeps them; bounded by what the task may return.
-      const maxBlobBytes = this.options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
+      const maxBlobBytes = this.maxBlobBytes;
       const maxStateBytes = running.task.kind === 'train' ? (check.maxStateBytes?.(running.task) ?? maxBlobBytes) : maxBlobBytes;
       const stateWire = state && decodeTaskBlobValue(state.bytes, running.task, 'state', result.stateBlobId!, maxStateBytes);
       const stateBytes = stateWire?.bytes ?? null;
@@ -249,14 +254,31 @@ export class RemoteClient implements TaskClient {
   }
 
   /**
-   * Why the client may not start uploading a blob now, or null when it may: only a train
-   * task returns blobs (its state and replay), so an idle client, or one running an
-   * evaluation or the stream plan, has nothing to upload and is given no buffer.
+   * Why the client may not start uploading blob `announced` now, or null when it may: only a
+   * train task returns blobs (its state and replay), so an idle client, or one running an
+   * evaluation or the stream plan, has nothing to upload and is given no buffer; and a blob
+   * larger than the running task can return is refused before its first byte.
    */
-  uploadRefusal(): string | null {
-    if (this.running?.task.kind === 'train') return null;
-    const doing = this.running ? `runs ${this.running.task.kind} task ${this.running.task.taskId}, which returns no blobs` : 'runs no task';
-    return `client ${this.id} ${doing}: nothing to upload`;
+  uploadRefusal(announced: { id: string; size: number }): Failure | null {
+    const running = this.running;
+    if (!running?.uploads) {
+      const doing = running ? `runs ${running.task.kind} task ${running.task.taskId}, which returns no blobs` : 'runs no task';
+      return failure('not_ready', `blob ${announced.id}: client ${this.id} ${doing}: nothing to upload`);
+    }
+    const { bytes, state, replay } = running.uploads;
+    if (announced.size <= bytes) return null;
+    const replayPart = replay === 0 ? 'it keeps no replay buffer' : `its replay buffer at most ${replay}`;
+    return failure('too_large', `blob ${announced.id}: ${announced.size} bytes announced, but task ${running.task.taskId} on client ${this.id} returns at most ${bytes} bytes (its state at most ${state}, ${replayPart}): refused before its first byte`);
+  }
+
+  /** How returned states and replay buffers are checked. */
+  private get check(): ResultCheck {
+    return this.options.resultCheck ?? MANIFEST_CHECK;
+  }
+
+  /** The outer cap of any blob. */
+  private get maxBlobBytes(): number {
+    return this.options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
   }
 
   /**

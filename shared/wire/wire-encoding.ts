@@ -62,6 +62,24 @@ export function encodeWire(bytes: Uint8Array, spec: TransferSpec, kind: BlobKind
   return out;
 }
 
+/**
+ * Most wire bytes a float32 blob of at most `maxBytes` bytes can take under `spec`: what a
+ * receiver may refuse an upload by before its first byte. A float16 payload is never larger
+ * than the float32 state it halves (the same fields, each array as long or half as long;
+ * `FRAMING_SLACK` covers a few bytes of msgpack framing more); deflate may grow
+ * incompressible bytes by zlib's bound (5 bytes per 16 KiB stored block, and its header).
+ */
+export function maxWireBytes(maxBytes: number, spec: TransferSpec, kind: BlobKind): number {
+  const applied = effectiveTransfer(spec, kind);
+  if (isPlainTransfer(applied)) return maxBytes;
+  const payload = applied.encoding === 'float16' ? maxBytes + FRAMING_SLACK : maxBytes;
+  const body = applied.compression === 'deflate' ? payload + 5 * Math.ceil(payload / 16_384) + 64 : payload;
+  return WIRE_HEADER_BYTES + body;
+}
+
+/** Bytes of msgpack framing a float16 payload may have beyond its float32 state (see `maxWireBytes`). */
+const FRAMING_SLACK = 4096;
+
 export interface DecodeWireOptions {
   kind: BlobKind;
   /** Names the blob in errors, e.g. `state blob 1f0c… of task relay:stage-2`. */

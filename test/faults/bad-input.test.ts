@@ -1,7 +1,7 @@
 /**
  * Bad input at the coordinator's door, while a real client process runs a task: a wrong or
  * missing token, another protocol version, an unknown event, payloads that fail
- * validation and an oversized message are each refused with a clear error and a log line,
+ * validation, hostile blob requests and an oversized message are each refused with a clear error and a log line,
  * and neither the registry nor the running task notices. No token is ever logged.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,11 +10,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BLOB_HEADERS } from '../../shared/blob-http.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
 import type { Coordinator } from '../../server/net/coordinator.js';
 import { planArm } from '../../server/schedule/index.js';
 import { spawnClients, type SpawnedClients } from '../../server/clients/spawn.js';
 import type { TaskOutcome } from '../../server/clients/pool.js';
+import { blobReply, blobRequest, putHeaders } from '../support/blob-request.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
 import { encodeFakeState, readFakeState } from '../support/fake-engine.js';
 import { logBuffer, type LogBuffer } from '../support/log-buffer.js';
@@ -98,12 +100,16 @@ describe('bad input while a real client process trains', () => {
     // A registered client may not answer for a task it was not given, nor send garbage.
     expect(await ask(socket, 'task:result', { taskId: secondStage.taskId, ok: false, code: 'internal', message: 'x' })).toMatchObject({ ok: false, code: 'unknown_task' });
     expect(await ask(socket, 'task:result', 'garbage')).toMatchObject({ ok: false, code: 'bad_request' });
-    expect(await ask(socket, 'blob:begin', { id: 'b', size: -5, sha256: 'zz', chunkSize: 0 })).toMatchObject({ ok: false, code: 'bad_request' });
-    expect(await ask(socket, 'blob:chunk', { id: 'nope', index: 0, data: Buffer.from([1, 2]) })).toMatchObject({ ok: false, code: 'unknown_blob' });
+    // Blob bytes go over HTTP: hostile blob requests of this registered client, beside the task.
+    const put = (id: string, headers: Record<string, string>, token?: string) => blobRequest(coordinator.url, 'PUT', id, { session: socket.id!, headers, body: new Uint8Array(100), expect: true, ...(token ? { token } : {}) });
+    const unauthenticated = await put('b', putHeaders(new Uint8Array(100)), WRONG_TOKEN);
+    expect([unauthenticated.status, unauthenticated.continued]).toEqual([401, false]);
+    expect(blobReply(await put('b', { ...putHeaders(new Uint8Array(100)), [BLOB_HEADERS.size]: '-5' }))).toMatchObject({ ok: false, code: 'bad_request' });
+    expect(blobReply(await put('b', putHeaders(new Uint8Array(100))))).toEqual({ ok: false, code: 'not_ready', message: 'blob b: client intruder runs no task: nothing to upload' });
     socket.emit('task:progress', { taskId: secondStage.taskId, step: 'all', steps: -1, loss: 'low' });
     await expect.poll(() => log.messages(/invalid task:progress ignored/)).toHaveLength(1);
     expect(log.messages(/^unknown event rejected$/)).toHaveLength(1);
-    expect(log.messages(/^rejected (hello|task:result|blob:begin|blob:chunk): /)).toHaveLength(6);
+    expect(log.messages(/^rejected (hello|task:result|blob:put): /)).toHaveLength(6);
     socket.close();
     await expect.poll(() => coordinator.registry.list().map((c) => c.id)).toEqual(['client-0']);
     expectRegistryUnharmed();
@@ -113,7 +119,7 @@ describe('bad input while a real client process trains', () => {
     const { socket } = await connect(validAuth);
     expect(await ask(socket, 'hello', { clientId: 'bulky', pid: 1, hostname: 'elsewhere' })).toEqual({ ok: true, clientId: 'bulky', heartbeatSeconds: 300 });
     const gone = new Promise<string>((resolve) => socket.once('disconnect', resolve));
-    socket.emit('blob:chunk', { id: 'x', index: 0, data: Buffer.alloc(2_000_000) });
+    socket.emit('task:progress', { taskId: 'x', data: Buffer.alloc(2_000_000) });
     expect(await gone).toBe('transport close');
     await expect.poll(() => log.messages(/over the limit/)).toEqual(['connection closed: the client sent a message over the limit of 1000000 bytes']);
     await expect.poll(() => coordinator.registry.list().map((c) => c.id)).toEqual(['client-0']);

@@ -82,7 +82,8 @@ describe('coordinator admission and payload checks', () => {
     const ask = (event: string, ...args: unknown[]) => socket.timeout(2000).emitWithAck(event, ...args);
 
     expect(await ask('task:result', { taskId: 'x', ok: true })).toMatchObject({ ok: false, code: 'not_ready' });
-    expect(await ask('blob:begin', { id: 'b', size: 1, sha256: 'a'.repeat(64), chunkSize: 1 })).toMatchObject({ ok: false, code: 'not_ready' });
+    // Blob bytes travel over HTTP (test/server/blob-http.test.ts): the socket.io blob events of old are unknown.
+    expect(await ask('blob:begin', { id: 'b', size: 1, sha256: 'a'.repeat(64), chunkSize: 1 })).toMatchObject({ ok: false, code: 'unknown_event' });
     expect(await ask('hello', 'garbage')).toMatchObject({ ok: false, code: 'bad_request' });
     expect(await ask('hello', { clientId: '../../etc', pid: -1, hostname: 5 })).toMatchObject({ ok: false, code: 'bad_request' });
     expect(await ask('no-such-event', { a: 1 })).toMatchObject({ ok: false, code: 'unknown_event' });
@@ -98,8 +99,7 @@ describe('coordinator admission and payload checks', () => {
       ok: false,
       code: 'unknown_task',
     });
-    expect(await ask('blob:chunk', { id: 'nothing', index: 0, data: Buffer.from([1]) })).toMatchObject({ ok: false, code: 'unknown_blob' });
-    expect(await ask('blob:begin', { id: 'huge', size: 1e15, sha256: 'a'.repeat(64), chunkSize: 1024 })).toMatchObject({ ok: false, code: 'too_large' });
+    expect(await ask('blob:chunk', { id: 'nothing', index: 0, data: Buffer.from([1]) })).toMatchObject({ ok: false, code: 'unknown_event' });
 
     // Still serving: a proper client joins and the raw one is still registered.
     const client = await startClient({ url: coordinator.url, token: TEST_TOKEN, engine: new FakeEngine(), clientId: 'proper' });

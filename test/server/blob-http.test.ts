@@ -4,29 +4,19 @@
  * connection are checked, an upload over the bound is refused before its body, a cut upload
  * continues from the bytes that arrived, and an offered blob is served from any offset.
  */
-import { createHash } from 'node:crypto';
-import { request, type IncomingHttpHeaders } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { BLOB_HEADERS, type BlobOffer } from '../../shared/blob-http.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
 import type { Coordinator } from '../../server/net/coordinator.js';
 import { planArm } from '../../server/schedule/index.js';
+import { blobReply as json, blobRequest, putHeaders, sha256Hex as sha256, type BlobRequest } from '../support/blob-request.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
 import { tinyScenario } from '../support/scenario.js';
 import { waitUntil } from '../support/wait.js';
 
 const scenario = tinyScenario();
 const [trainTask, secondTask] = planArm({ scenario, arm: scenario.arms[0], chunkSizes: [100, 110, 120] });
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  /** Whether the coordinator asked for the body (100 Continue). */
-  continued: boolean;
-}
 
 describe('blob endpoints', () => {
   let coordinator: Coordinator | undefined;
@@ -59,46 +49,21 @@ describe('blob endpoints', () => {
     return raw;
   };
 
-  /** One request; `body` is written after 100 Continue when `expect`, else at once; `cutAfter` bytes of it are written and the connection dropped. */
-  const ask = (method: string, id: string, o: { headers?: Record<string, string>; body?: Uint8Array; token?: string | null; session?: string; expect?: boolean; cutAfter?: number } = {}) =>
-    new Promise<Answer>((resolve, reject) => {
-      const headers: Record<string, string> = { ...o.headers };
-      if (o.token !== null) headers.authorization = `Bearer ${o.token ?? TEST_TOKEN}`;
-      if (o.session) headers[BLOB_HEADERS.session] = o.session;
-      if (o.expect) headers.expect = '100-continue';
-      let continued = false;
-      // A fresh connection each: a kept-alive one may be closed by the server between two requests of a slow test.
-      const req = request(`${coordinator!.url}/blobs/${id}`, { method, headers, agent: false });
-      req.on('error', (err) => (o.cutAfter !== undefined ? resolve({ status: 0, headers: {}, body: Buffer.alloc(0), continued }) : reject(err)));
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks), continued }));
-      });
-      const write = () => {
-        if (o.cutAfter !== undefined) {
-          req.write(o.body!.subarray(0, o.cutAfter), () => setTimeout(() => req.destroy(), 50));
-          setTimeout(() => resolve({ status: 0, headers: {}, body: Buffer.alloc(0), continued }), 200);
-        } else req.end(o.body);
-      };
-      if (o.expect) req.on('continue', () => ((continued = true), write()));
-      else write();
-    });
-  const json = (a: Answer) => JSON.parse(a.body.toString('utf8')) as unknown;
-  const putHeaders = (bytes: Uint8Array, from = 0) => ({
-    [BLOB_HEADERS.size]: String(bytes.byteLength),
-    [BLOB_HEADERS.sha256]: sha256(bytes),
-    'content-length': String(bytes.byteLength - from),
-    ...(from > 0 ? { 'content-range': `bytes ${from}-${bytes.byteLength - 1}/${bytes.byteLength}` } : {}),
-  });
+  const ask = (method: string, id: string, o: BlobRequest = {}) => blobRequest(coordinator!.url, method, id, o);
 
   it('refuses a missing or wrong token and a request of no live connection', async () => {
     coordinator = await startTestCoordinator({ maxBlobBytes: 1_000_000 });
     const { session } = await rawClient();
+    const bytes = new Uint8Array(1000);
     for (const token of [null, 'wrong-token']) {
       const a = await ask('GET', 'x', { token, session });
       expect(a.status).toBe(401);
       expect(json(a)).toMatchObject({ ok: false, code: 'unauthorized' });
+      expect((await ask('HEAD', 'x', { token, session })).status).toBe(401);
+      // An upload without the token is refused before its body.
+      const put = await ask('PUT', 'x', { token, session, headers: putHeaders(bytes), body: bytes, expect: true });
+      expect([put.status, put.continued]).toEqual([401, false]);
+      expect(json(put)).toMatchObject({ ok: false, code: 'unauthorized' });
     }
     const a = await ask('GET', 'x', { session: 'no-such-connection' });
     expect(a.status).toBe(409);
@@ -132,6 +97,28 @@ describe('blob endpoints', () => {
     expect(a.continued).toBe(false);
     expect(a.status).toBe(413);
     expect(json(a)).toEqual({ ok: false, code: 'too_large', message: 'blob huge: 2000000 bytes exceeds the limit of 1000000 bytes' });
+  });
+
+  it('refuses garbage upload headers and an absurd size before the body, naming what is wrong', async () => {
+    coordinator = await startTestCoordinator({ maxBlobBytes: 1_000_000 });
+    const { session } = await uploader();
+    const bytes = new Uint8Array(100).fill(9);
+    const refused = async (headers: Record<string, string>) => {
+      const a = await ask('PUT', 'garbage', { session, headers: { ...putHeaders(bytes), ...headers }, body: bytes, expect: true });
+      expect(a.continued).toBe(false);
+      return json(a);
+    };
+    expect(await refused({ [BLOB_HEADERS.size]: 'lots' })).toEqual({ ok: false, code: 'bad_request', message: `blob garbage: ${BLOB_HEADERS.size} must give the blob's bytes` });
+    expect(await refused({ [BLOB_HEADERS.sha256]: 'not-a-hash' })).toMatchObject({ ok: false, code: 'bad_request', message: expect.stringMatching(/^blob: sha256: expected lowercase hex SHA-256/) });
+    expect(await refused({ 'content-range': 'bytes 5-4/100' })).toMatchObject({ ok: false, code: 'bad_request', message: 'blob garbage: content-range must be bytes N-99/100' });
+    expect(await refused({ [BLOB_HEADERS.size]: '1000000000000000', 'content-length': '1000000000000000' })).toEqual({
+      ok: false,
+      code: 'too_large',
+      message: 'blob garbage: 1000000000000000 bytes exceeds the limit of 1000000 bytes',
+    });
+    // Still serving: a proper upload goes through.
+    const ok = await ask('PUT', 'proper', { session, headers: putHeaders(bytes), body: bytes, expect: true });
+    expect([ok.status, json(ok)]).toEqual([200, { ok: true }]);
   });
 
   it('keeps a truncated upload, says how much arrived, and completes it from that offset only', async () => {

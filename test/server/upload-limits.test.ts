@@ -1,21 +1,28 @@
 /**
- * The coordinator takes uploads only from a client running a train task (the one kind
- * whose result has blobs): an idle client, or one planning the stream, is given no buffer
- * at all. And a half-sent upload is dropped after the inactivity timeout (issue 12).
+ * What a hostile registered client can make the coordinator take over HTTP (PUT /blobs/<id>):
+ * uploads only while it runs a train task (the one kind whose result has blobs), none
+ * larger than that task returns (its state's and replay buffer's bounds, refused before
+ * the first body byte) or than `maxBlobBytes` (the outer cap); a half-sent upload is
+ * dropped after the inactivity bound, and its connection closed, while a slow upload that
+ * keeps moving for longer than that bound completes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
+import { BLOB_HEADERS } from '../../shared/blob-http.js';
 import { PROTOCOL_VERSION, type PlanTask } from '../../shared/protocol.js';
+import type { TrainTask } from '../../shared/tasks.js';
 import type { Coordinator } from '../../server/net/coordinator.js';
 import { planArm } from '../../server/schedule/index.js';
+import { MANIFEST_CHECK } from '../../server/states/state-check.js';
+import { taskStateSizeRange } from '../../shared/state/task-state-size.js';
+import { blobReply, blobRequest, putHeaders, type BlobRequest } from '../support/blob-request.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
 import { logBuffer } from '../support/log-buffer.js';
 import { tinyScenario } from '../support/scenario.js';
 
 const scenario = tinyScenario();
-const [trainTask] = planArm({ scenario, arm: scenario.arms[0], chunkSizes: [100, 110, 120] });
+const [trainTask] = planArm({ scenario, arm: scenario.arms[0], chunkSizes: [100, 110, 120] }) as TrainTask[];
 const planTask: PlanTask = { kind: 'plan', taskId: 'stream:plan', seed: 1, dataset: scenario.dataset, stream: scenario.stream };
-const begin = (id: string, size: number) => ({ id, size, sha256: '0'.repeat(64), chunkSize: 1000 });
 
 describe('coordinator upload limits', () => {
   let coordinator: Coordinator | undefined;
@@ -26,42 +33,79 @@ describe('coordinator upload limits', () => {
     coordinator = socket = undefined;
   });
 
-  /** A raw registered client that acknowledges every assignment and never answers. */
+  /** A raw registered client that acknowledges every assignment and never answers; `put` uploads as it. */
   const rawClient = async () => {
     const s = io(coordinator!.url, { auth: { token: TEST_TOKEN, protocolVersion: PROTOCOL_VERSION }, reconnection: false, transports: ['websocket'] });
     socket = s;
     s.on('task:assign', (_: unknown, ack: (reply: unknown) => void) => ack({ ok: true }));
-    expect(await s.timeout(5000).emitWithAck('hello', { clientId: 'raw', pid: 1, hostname: 'test' })).toEqual({ ok: true, clientId: 'raw', heartbeatSeconds: 300 });
-    const ask = (event: string, payload: unknown) => s.timeout(5000).emitWithAck(event, payload) as Promise<unknown>;
-    return { ask };
+    expect(await s.timeout(30_000).emitWithAck('hello', { clientId: 'raw', pid: 1, hostname: 'test' })).toMatchObject({ ok: true, clientId: 'raw' });
+    const put = (id: string, bytes: Uint8Array, o: BlobRequest = {}) => blobRequest(coordinator!.url, 'PUT', id, { session: s.id!, headers: putHeaders(bytes), body: bytes, expect: true, ...o });
+    const head = (id: string) => blobRequest(coordinator!.url, 'HEAD', id, { session: s.id! });
+    return { put, head };
+  };
+  const runs = async (task: TrainTask | PlanTask) => {
+    void (await coordinator!.registry.acquire()).runTask(task, null, null).catch(() => undefined);
+    await expect.poll(() => coordinator!.registry.list()[0].holds?.kind).toBe(task.kind);
   };
 
-  it('refuses an upload from a client with no train task, and takes one during a train task', async () => {
+  it('refuses an upload from a client with no task or a plan task, before its body', async () => {
     coordinator = await startTestCoordinator({ maxBlobBytes: 1_000_000 });
-    const { ask } = await rawClient();
-    expect(await ask('blob:begin', begin('idle', 5000))).toEqual({ ok: false, code: 'not_ready', message: 'blob:begin: client raw runs no task: nothing to upload' });
-
-    const client = await coordinator.registry.acquire();
-    void client.runTask(planTask, null, null).catch(() => undefined);
-    await expect.poll(() => coordinator!.registry.list()[0].holds?.kind).toBe('plan');
-    await expect.poll(() => ask('blob:begin', begin('plan', 5000))).toEqual({
-      ok: false,
-      code: 'not_ready',
-      message: 'blob:begin: client raw runs plan task stream:plan, which returns no blobs: nothing to upload',
-    });
-    socket!.close();
+    const { put } = await rawClient();
+    const bytes = new Uint8Array(5000);
+    const idle = await put('idle', bytes);
+    expect([idle.status, idle.continued, blobReply(idle)]).toEqual([409, false, { ok: false, code: 'not_ready', message: 'blob idle: client raw runs no task: nothing to upload' }]);
+    await runs(planTask);
+    const plan = await put('plan', bytes);
+    expect([plan.continued, blobReply(plan)]).toEqual([false, { ok: false, code: 'not_ready', message: 'blob plan: client raw runs plan task stream:plan, which returns no blobs: nothing to upload' }]);
   });
 
-  it('takes a train task result within maxBlobBytes and drops a half-sent one after blobIdleTimeoutMs', async () => {
+  it("refuses an upload larger than the running task's state can be, before its body, naming the task, the blob and both sizes", async () => {
     const log = logBuffer();
-    coordinator = await startTestCoordinator({ maxBlobBytes: 1_000_000, blobIdleTimeoutMs: 300, logger: log.logger });
-    const { ask } = await rawClient();
-    const client = await coordinator.registry.acquire();
-    void client.runTask(trainTask, null, null).catch(() => undefined);
-    await expect.poll(() => ask('blob:begin', begin('state', 5000))).toEqual({ ok: true });
-    expect(await ask('blob:begin', begin('huge', 2_000_000))).toMatchObject({ ok: false, code: 'too_large', message: 'blob:begin: 2000000 bytes exceeds the limit of 1000000 bytes' });
-    expect(await ask('blob:chunk', { id: 'state', index: 0, data: Buffer.alloc(1000) })).toEqual({ ok: true });
-    await expect.poll(() => log.messages(/without a chunk/), { timeout: 10_000 }).toEqual(['blob state was dropped after 300 ms without a chunk (1000 of 5000 bytes had arrived)']);
-    expect(await ask('blob:chunk', { id: 'state', index: 1, data: Buffer.alloc(1000) })).toMatchObject({ ok: false, code: 'unknown_blob', message: expect.stringMatching(/dropped after 300 ms/) });
+    coordinator = await startTestCoordinator({ resultCheck: MANIFEST_CHECK, logger: log.logger });
+    const { put, head } = await rawClient();
+    await runs(trainTask);
+    // relay-finetune keeps no replay buffer: the task returns its state only, float32 on the wire.
+    const bound = taskStateSizeRange(trainTask).max;
+    const over = await put('bloated', new Uint8Array(bound + 1));
+    expect([over.status, over.continued]).toEqual([413, false]);
+    expect(blobReply(over)).toEqual({
+      ok: false,
+      code: 'too_large',
+      message: `blob bloated: ${bound + 1} bytes announced, but task ${trainTask.taskId} on client raw returns at most ${bound} bytes (its state at most ${bound}, it keeps no replay buffer): refused before its first byte`,
+    });
+    expect(log.messages(/^rejected blob:put: blob bloated/)).toHaveLength(1);
+    expect((await head('bloated')).status).toBe(404); // no buffer was given to it
+    // A state of the bound's size is taken (cut here: it need not be a real state).
+    const fits = await put('fits', new Uint8Array(bound), { cutAfter: 100 });
+    expect(fits.continued).toBe(true);
+    await expect.poll(async () => (await head('fits')).headers[BLOB_HEADERS.received]).toBe('100');
+  });
+
+  it('keeps maxBlobBytes as the outer cap when the task would allow more', async () => {
+    coordinator = await startTestCoordinator({ maxBlobBytes: 1000 });
+    const { put } = await rawClient();
+    await runs(trainTask);
+    const huge = await put('huge', new Uint8Array(2000));
+    expect([huge.continued, blobReply(huge)]).toEqual([false, { ok: false, code: 'too_large', message: 'blob huge: 2000 bytes exceeds the limit of 1000 bytes' }]);
+  });
+
+  it('completes a slow upload that keeps moving past the inactivity bound, and ends a stalled one within it', async () => {
+    const log = logBuffer();
+    coordinator = await startTestCoordinator({ maxBlobBytes: 1_000_000, blobIdleTimeoutMs: 3000, logger: log.logger });
+    const { put, head } = await rawClient();
+    await runs(trainTask);
+    // 40 pieces, one every 100 ms: about 4 s in all, past the 3 s bound, never near 3 s without a byte.
+    const bytes = new Uint8Array(4000).map((_, i) => (i * 11) & 255);
+    const started = Date.now();
+    const slow = await put('slow', bytes, { trickle: { bytes: 100, everyMs: 100 } });
+    expect([slow.status, blobReply(slow)]).toEqual([200, { ok: true }]);
+    expect(Date.now() - started).toBeGreaterThan(3000);
+    expect(log.messages(/no byte moved/)).toEqual([]);
+
+    const stalled = await put('stalled', bytes, { stallAfter: 1000 });
+    expect(stalled.status).toBe(0); // the coordinator closed the connection without an answer
+    expect(log.messages(/no byte moved/)).toEqual(['blob request PUT /blobs/stalled ended: no byte moved for 3000 ms']);
+    await expect.poll(() => log.messages(/without bytes arriving/), { timeout: 20_000 }).toEqual(['blob stalled was dropped after 3000 ms without bytes arriving (1000 of 4000 bytes had arrived)']);
+    expect((await head('stalled')).status).toBe(404);
   });
 });

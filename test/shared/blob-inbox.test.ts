@@ -10,13 +10,13 @@ import { failure } from '../../shared/replies.js';
 import { knownSha256 } from '../../shared/transfer.js';
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-const begin = (id: string, size: number, chunkSize = 1000, bytes?: Uint8Array) => ({ id, size, sha256: bytes ? sha(bytes) : '0'.repeat(64), chunkSize });
+const begin = (id: string, size: number, bytes?: Uint8Array) => ({ id, size, sha256: bytes ? sha(bytes) : '0'.repeat(64) });
 
 /** Sends `bytes` whole into `inbox` as blob `id`. */
 function deliver(inbox: BlobInbox, id: string, bytes: Uint8Array): void {
-  expect(inbox.handle('blob:begin', begin(id, bytes.byteLength, bytes.byteLength, bytes))).toEqual({ ok: true });
-  expect(inbox.handle('blob:chunk', { id, index: 0, data: bytes })).toEqual({ ok: true });
-  expect(inbox.handle('blob:end', { id })).toEqual({ ok: true });
+  expect(inbox.open(begin(id, bytes.byteLength, bytes))).toEqual({ ok: true });
+  expect(inbox.append(id, bytes, 0)).toEqual({ ok: true });
+  expect(inbox.finish(id)).toEqual({ ok: true });
 }
 
 describe('BlobInbox budgets', () => {
@@ -26,19 +26,19 @@ describe('BlobInbox budgets', () => {
 
   it('counts announced sizes against a per-connection budget, waiting blobs included, and frees it when taken', () => {
     const inbox = new BlobInbox({ maxHeldBytes: 10_000 });
-    expect(inbox.handle('blob:begin', begin('a', 6000))).toEqual({ ok: true });
-    const refused = inbox.handle('blob:begin', begin('b', 6000));
-    expect(refused).toEqual({ ok: false, code: 'too_large', message: "blob:begin: 6000 bytes beside the 6000 already held exceeds this connection's budget of 10000 bytes (maxHeldBytes)" });
-    expect(inbox.handle('blob:begin', begin('c', 4000))).toEqual({ ok: true });
+    expect(inbox.open(begin('a', 6000))).toEqual({ ok: true });
+    const refused = inbox.open(begin('b', 6000));
+    expect(refused).toEqual({ ok: false, code: 'too_large', message: "blob b: 6000 bytes beside the 6000 already held exceeds this connection's budget of 10000 bytes (maxHeldBytes)" });
+    expect(inbox.open(begin('c', 4000))).toEqual({ ok: true });
     expect(inbox.heldBytes).toBe(10_000);
     inbox.discard('a');
     inbox.discard('c');
 
     // A complete blob not yet taken still holds its bytes.
     deliver(inbox, 'done', new Uint8Array(8000).fill(7));
-    expect(inbox.handle('blob:begin', begin('d', 3000))).toMatchObject({ ok: false, code: 'too_large' });
+    expect(inbox.open(begin('d', 3000))).toMatchObject({ ok: false, code: 'too_large' });
     expect(inbox.take('done').bytes.byteLength).toBe(8000);
-    expect(inbox.handle('blob:begin', begin('d', 3000))).toEqual({ ok: true });
+    expect(inbox.open(begin('d', 3000))).toEqual({ ok: true });
     inbox.clear();
   });
 
@@ -46,8 +46,8 @@ describe('BlobInbox budgets', () => {
     expect(DEFAULT_MAX_HELD_BYTES).toBe(2 * 1024 ** 3);
     // The same with a budget of 2000 bytes, so that the test allocates little.
     const inbox = new BlobInbox({ maxHeldBytes: 2000 });
-    expect(inbox.handle('blob:begin', begin('big-1', 2000))).toEqual({ ok: true });
-    expect(inbox.handle('blob:begin', begin('big-2', 2000))).toMatchObject({ ok: false, code: 'too_large', message: expect.stringMatching(/budget of 2000 bytes/) });
+    expect(inbox.open(begin('big-1', 2000))).toEqual({ ok: true });
+    expect(inbox.open(begin('big-2', 2000))).toMatchObject({ ok: false, code: 'too_large', message: expect.stringMatching(/budget of 2000 bytes/) });
     inbox.clear();
   });
 
@@ -55,28 +55,28 @@ describe('BlobInbox budgets', () => {
     vi.useFakeTimers();
     const expired: string[] = [];
     const inbox = new BlobInbox({ idleTimeoutMs: 1000, onExpired: (_, message) => expired.push(message) });
-    expect(inbox.handle('blob:begin', begin('slow', 3000))).toEqual({ ok: true });
-    expect(inbox.handle('blob:chunk', { id: 'slow', index: 0, data: new Uint8Array(1000) })).toEqual({ ok: true });
+    expect(inbox.open(begin('slow', 3000))).toEqual({ ok: true });
+    expect(inbox.append('slow', new Uint8Array(1000), 0)).toEqual({ ok: true });
     vi.advanceTimersByTime(999);
     expect(inbox.heldBytes).toBe(3000);
     vi.advanceTimersByTime(1);
     expect(inbox.heldBytes).toBe(0);
-    expect(expired).toEqual(['blob slow was dropped after 1000 ms without a chunk (1000 of 3000 bytes had arrived)']);
-    expect(inbox.handle('blob:chunk', { id: 'slow', index: 1, data: new Uint8Array(1000) })).toEqual({
+    expect(expired).toEqual(['blob slow was dropped after 1000 ms without bytes arriving (1000 of 3000 bytes had arrived)']);
+    expect(inbox.append('slow', new Uint8Array(1000), 1000)).toEqual({
       ok: false,
       code: 'unknown_blob',
-      message: 'blob:chunk: blob slow was dropped after 1000 ms without a chunk (1000 of 3000 bytes had arrived)',
+      message: 'blob slow was dropped after 1000 ms without bytes arriving (1000 of 3000 bytes had arrived)',
     });
     expect(() => inbox.take('slow')).toThrow(/dropped after 1000 ms/);
   });
 
-  it('asks an inactivity limit given as a function at each blob:begin (a client learns the heartbeat on joining)', () => {
+  it('asks an inactivity limit given as a function at each open (a client learns the heartbeat on joining)', () => {
     vi.useFakeTimers();
     let limit = 1000;
     const inbox = new BlobInbox({ idleTimeoutMs: () => limit });
-    expect(inbox.handle('blob:begin', begin('short', 3000))).toEqual({ ok: true });
+    expect(inbox.open(begin('short', 3000))).toEqual({ ok: true });
     limit = 5000;
-    expect(inbox.handle('blob:begin', begin('long', 3000))).toEqual({ ok: true });
+    expect(inbox.open(begin('long', 3000))).toEqual({ ok: true });
     vi.advanceTimersByTime(1000);
     expect(inbox.heldBytes).toBe(3000);
     vi.advanceTimersByTime(4000);
@@ -84,17 +84,17 @@ describe('BlobInbox budgets', () => {
     expect(() => inbox.take('long')).toThrow(/dropped after 5000 ms/);
   });
 
-  it('restarts the inactivity timer with every chunk, and never expires a complete blob', () => {
+  it('restarts the inactivity timer with every append, and never expires a complete blob', () => {
     vi.useFakeTimers();
     const inbox = new BlobInbox({ idleTimeoutMs: 1000 });
     const bytes = new Uint8Array(3000).map((_, i) => i % 251);
-    expect(inbox.handle('blob:begin', begin('steady', 3000, 1000, bytes))).toEqual({ ok: true });
+    expect(inbox.open(begin('steady', 3000, bytes))).toEqual({ ok: true });
     for (let index = 0; index < 3; index++) {
       vi.advanceTimersByTime(900);
-      expect(inbox.handle('blob:chunk', { id: 'steady', index, data: bytes.subarray(index * 1000, (index + 1) * 1000) })).toEqual({ ok: true });
+      expect(inbox.append('steady', bytes.subarray(index * 1000, (index + 1) * 1000), index * 1000)).toEqual({ ok: true });
     }
     vi.advanceTimersByTime(900);
-    expect(inbox.handle('blob:end', { id: 'steady' })).toEqual({ ok: true });
+    expect(inbox.finish('steady')).toEqual({ ok: true });
     vi.advanceTimersByTime(10 * DEFAULT_BLOB_IDLE_TIMEOUT_MS);
     expect(inbox.take('steady').bytes).toEqual(bytes);
     expect(vi.getTimerCount()).toBe(0);
@@ -103,27 +103,27 @@ describe('BlobInbox budgets', () => {
   it('stops the timers of blobs dropped for any reason', () => {
     vi.useFakeTimers();
     const inbox = new BlobInbox({ idleTimeoutMs: 1000 });
-    inbox.handle('blob:begin', begin('a', 2000));
-    inbox.handle('blob:begin', begin('b', 2000));
-    inbox.handle('blob:begin', begin('c', 2000));
+    inbox.open(begin('a', 2000));
+    inbox.open(begin('b', 2000));
+    inbox.open(begin('c', 2000));
     expect(vi.getTimerCount()).toBe(3);
-    expect(inbox.handle('blob:chunk', { id: 'a', index: 1, data: new Uint8Array(1000) })).toMatchObject({ code: 'out_of_order' });
+    expect(inbox.append('a', new Uint8Array(3000), 0)).toMatchObject({ code: 'too_large' });
     inbox.discard('b');
     expect(vi.getTimerCount()).toBe(1);
     inbox.clear();
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('asks maxBlobBytes and admit at each begin, after the payload is checked', () => {
+  it('asks maxBlobBytes and admit at each open, after the announcement is checked', () => {
     let limit = 100;
     let open = false;
     const inbox = new BlobInbox({ maxBlobBytes: () => limit, admit: (b) => (open ? null : failure('not_ready', `not expecting ${b.id}`)) });
-    expect(inbox.handle('blob:begin', { id: 'x', size: -1 })).toMatchObject({ code: 'bad_request' });
-    expect(inbox.handle('blob:begin', begin('x', 200))).toMatchObject({ code: 'too_large', message: 'blob:begin: 200 bytes exceeds the limit of 100 bytes' });
+    expect(inbox.open({ id: 'x', size: -1 })).toMatchObject({ code: 'bad_request' });
+    expect(inbox.open(begin('x', 200))).toMatchObject({ code: 'too_large', message: 'blob x: 200 bytes exceeds the limit of 100 bytes' });
     limit = 1000;
-    expect(inbox.handle('blob:begin', begin('x', 200))).toEqual({ ok: false, code: 'not_ready', message: 'not expecting x' });
+    expect(inbox.open(begin('x', 200))).toEqual({ ok: false, code: 'not_ready', message: 'not expecting x' });
     open = true;
-    expect(inbox.handle('blob:begin', begin('x', 200))).toEqual({ ok: true });
+    expect(inbox.open(begin('x', 200))).toEqual({ ok: true });
     inbox.clear();
   });
 

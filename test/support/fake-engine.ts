@@ -1,7 +1,7 @@
 /**
  * An `Engine` without TensorFlow: its model state records which stages trained it, so
  * tests can check what was handed on, and it can be padded to any size to exercise the
- * chunked transfer. It is a real model state (the coordinator refuses anything else) of
+ * blob transfers. It is a real model state (the coordinator refuses anything else) of
  * no parts, with the history and the padding beside them (a plain array, so its size may
  * change from stage to stage without failing the coordinator's shape check).
  */
