@@ -152,6 +152,15 @@ describe('blob endpoints', () => {
     expect(json(long)).toMatchObject({ ok: false, code: 'bad_request', message: expect.stringMatching(/content-length must be the 1000 bytes/) });
   });
 
+  it('fails the hand-off with timeout when the client takes no bytes of an offer for ackTimeoutMs', async () => {
+    coordinator = await startTestCoordinator({ maxBlobBytes: 1_000_000, ackTimeoutMs: 1000 });
+    const { offers } = await rawClient(false); // never GETs, never answers the offer
+    const state = new Uint8Array(5000).fill(1);
+    const err = await (await coordinator.registry.acquire()).runTask(secondTask, state, null).catch((e: unknown) => e);
+    expect(offers).toHaveLength(1);
+    expect(err).toMatchObject({ code: 'timeout', message: `blob ${offers[0].id}: the client took no bytes for 1000 ms (0 of ${offers[0].size} sent)` });
+  });
+
   it('serves an offered blob whole and from an offset, until the offer is acknowledged', async () => {
     coordinator = await startTestCoordinator({ maxBlobBytes: 1_000_000 });
     const { session, offers } = await rawClient(false);
