@@ -91,21 +91,21 @@ describe('coordinator upload limits', () => {
 
   it('completes a slow upload that keeps moving past the inactivity bound, and ends a stalled one within it', async () => {
     const log = logBuffer();
-    coordinator = await startTestCoordinator({ maxBlobBytes: 1_000_000, blobIdleTimeoutMs: 3000, logger: log.logger });
+    coordinator = await startTestCoordinator({ maxBlobBytes: 1_000_000, blobIdleTimeoutMs: 5000, logger: log.logger });
     const { put, head } = await rawClient();
     await runs(trainTask);
-    // 40 pieces, one every 100 ms: about 4 s in all, past the 3 s bound, never near 3 s without a byte.
+    // 40 pieces, one every 250 ms: about 10 s in all, twice the 5 s bound, never near 5 s without a byte.
     const bytes = new Uint8Array(4000).map((_, i) => (i * 11) & 255);
     const started = Date.now();
-    const slow = await put('slow', bytes, { trickle: { bytes: 100, everyMs: 100 } });
+    const slow = await put('slow', bytes, { trickle: { bytes: 100, everyMs: 250 } });
     expect([slow.status, blobReply(slow)]).toEqual([200, { ok: true }]);
-    expect(Date.now() - started).toBeGreaterThan(3000);
+    expect(Date.now() - started).toBeGreaterThan(5000);
     expect(log.messages(/no byte moved/)).toEqual([]);
 
     const stalled = await put('stalled', bytes, { stallAfter: 1000 });
     expect(stalled.status).toBe(0); // the coordinator closed the connection without an answer
-    expect(log.messages(/no byte moved/)).toEqual(['blob request PUT /blobs/stalled ended: no byte moved for 3000 ms']);
-    await expect.poll(() => log.messages(/without bytes arriving/), { timeout: 20_000 }).toEqual(['blob stalled was dropped after 3000 ms without bytes arriving (1000 of 4000 bytes had arrived)']);
+    expect(log.messages(/no byte moved/)).toEqual(['blob request PUT /blobs/stalled ended: no byte moved for 5000 ms']);
+    await expect.poll(() => log.messages(/without bytes arriving/), { timeout: 20_000 }).toEqual(['blob stalled was dropped after 5000 ms without bytes arriving (1000 of 4000 bytes had arrived)']);
     expect((await head('stalled')).status).toBe(404);
   });
 });
