@@ -1,9 +1,9 @@
 /**
  * The run's Prometheus metrics (prom-client), fed by its events: clients connected, stages
- * done, arms failed, retries, refusals, hand-off bytes each way, each client's step rate
- * and a histogram of the coordinator's overhead per stage. Kept in a registry of its own
- * (never prom-client's global one), so two runs in one process do not mix and nothing is
- * registered on import. Counters count this session (a resumed run starts them at zero,
+ * done, arms failed, retries, refusals, hand-off bytes each way, each client's step rate,
+ * the run's estimated seconds left (shared/observe/eta.ts) and a histogram of the
+ * coordinator's overhead per stage. Kept in a registry of its own (never prom-client's
+ * global one), so two runs in one process do not mix and nothing is registered on import. Counters count this session (a resumed run starts them at zero,
  * as Prometheus expects of a restarted process).
  *
  * In a run over several seeds the per-arm series carry a `seed` label as well, and
@@ -15,6 +15,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunEvent } from '../../shared/observe/run-events.js';
 import type { RunEvents } from './bus.js';
 import { seedCounts } from '../../shared/observe/seed-view.js';
+import { runEtaSeconds } from '../../shared/observe/eta.js';
 
 /** Overhead buckets in seconds: a checkpoint write takes milliseconds, a slow disk or a fedavg average seconds. */
 const OVERHEAD_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -51,6 +52,19 @@ export class RunMetrics {
         const seeds = events.snapshot.seeds;
         if (Object.keys(seeds).length === 0) return;
         for (const [state, n] of Object.entries(seedCounts(seeds))) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'streamssl_run_seconds_left',
+      help: "Estimated seconds the run still needs (every seed's steps, evaluations and hand-offs left), as the terminal and the dashboard show it; absent until a step rate is measured",
+      labelNames: ['scenario'],
+      registers,
+      collect() {
+        const s = events.snapshot;
+        const eta = s.done ? null : runEtaSeconds(s);
+        // Absent rather than a made-up number while unknown (a labelled gauge reset has no sample).
+        this.reset();
+        if (eta !== null) this.set({ scenario: s.scenario ?? '' }, eta);
       },
     });
     this.overhead = new Histogram({ name: 'streamssl_coordinator_overhead_seconds', help: "Seconds from a stage's result arriving to the arm's next task being sent", buckets: OVERHEAD_BUCKETS, registers });

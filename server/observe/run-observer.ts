@@ -52,7 +52,7 @@ export function armsPlannedEvent(scenario: Scenario, starts: readonly ArmStart[]
       name: arm.name,
       stages: modeOf(arm)
         .plan({ scenario, arm, chunkSizes })
-        .map((s) => ({ stage: s.record.stage, steps: s.record.steps })),
+        .map((s) => ({ stage: s.record.stage, steps: s.record.steps, evaluates: s.record.evaluation !== undefined })),
       finished: finished.length,
     })),
   };

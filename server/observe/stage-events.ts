@@ -34,6 +34,7 @@ export function stageDoneEvent(arm: string, mode: string, record: FinishedStage)
       ? {
           knnTop1: evaluation.knnTop1,
           linearTop1: evaluation.linearTop1,
+          evalSeconds: evaluation.seconds,
           ...(evaluation.perChunk ? { perChunk: evaluation.perChunk.map(({ chunk, knnTop1, linearTop1 }) => ({ chunk, knnTop1, linearTop1 })) } : {}),
         }
       : {}),

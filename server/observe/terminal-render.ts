@@ -7,7 +7,7 @@
  * restarts, failures, each seed's end, the end).
  */
 import type { RunEvent } from '../../shared/observe/run-events.js';
-import { runEtaSeconds, stepsLeft, taskEtaSeconds } from '../../shared/observe/eta.js';
+import { plannedStages, runEtaSeconds, stepsLeft, taskEtaSeconds } from '../../shared/observe/eta.js';
 import { armKey, armOfTask, type ClientView, type RunSnapshot } from '../../shared/observe/snapshot.js';
 import { seedCounts } from '../../shared/observe/seed-view.js';
 
@@ -34,7 +34,8 @@ function clientLine(c: ClientView, s: RunSnapshot, idWidth: number): string {
   const id = c.id.padEnd(idWidth);
   if (task.kind !== 'train' || task.arm === undefined) return `${id}  ${c.state} ${task.taskId}`;
   const arm = armKey(task.arm, task.seed);
-  const planned = armOfTask(s, task)?.planned.length;
+  const arm0 = armOfTask(s, task);
+  const planned = arm0 && plannedStages(s, arm0).length;
   const stage = `stage ${(task.stage ?? 0) + 1}/${planned || '?'}`;
   if (c.state === 'receiving') return `${id}  ${arm}  ${stage}  receiving the model`;
   const steps = task.steps ?? 0;
@@ -51,7 +52,7 @@ export function renderProgress(s: RunSnapshot, width = 100): string {
   const busy = clients.filter((c) => c.task !== null && c.state !== 'gone' && c.state !== 'idle');
   const idWidth = Math.max(0, ...busy.map((c) => c.id.length));
   const arms = Object.values(s.arms);
-  const planned = arms.reduce((n, a) => n + a.planned.length, 0);
+  const planned = arms.reduce((n, a) => n + plannedStages(s, a).length, 0);
   const done = arms.reduce((n, a) => n + Math.max(a.stages.length, a.finishedBefore), 0);
   const failed = arms.filter((a) => a.failed).length;
   const { left, total } = stepsLeft(s);

@@ -25,8 +25,8 @@ const base = { t: z.number().finite().nonnegative() };
  */
 const seed = z.number().int().optional();
 
-/** A planned stage of an arm, as `run-started` announces it (for ETAs). */
-const plannedStage = z.object({ stage: count, steps: count });
+/** A planned stage of an arm, as `arms-planned` announces it (for ETAs): its steps, and whether it ends with an evaluation. */
+const plannedStage = z.object({ stage: count, steps: count, evaluates: z.boolean().optional() });
 
 export const runEventSchema = z.discriminatedUnion('type', [
   /** A session of the run starts (again, for a resumed run), before any client joins: clients of earlier sessions are gone. */
@@ -128,6 +128,8 @@ export const runEventSchema = z.discriminatedUnion('type', [
     trainSeconds: seconds,
     imagesPerSecond: seconds,
     handoffSeconds: seconds,
+    /** Seconds the stage's evaluation took on its client, when it evaluated. */
+    evalSeconds: seconds.optional(),
     overheadSeconds: z.array(seconds).max(10_000).optional(),
     knnTop1: fraction.optional(),
     linearTop1: fraction.optional(),

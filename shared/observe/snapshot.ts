@@ -59,13 +59,20 @@ export interface LossPoint {
   client: string;
 }
 
+/** A planned stage of an arm: its steps, and whether it ends with an evaluation (absent in older files). */
+export interface PlannedStage {
+  stage: number;
+  steps: number;
+  evaluates?: boolean;
+}
+
 export interface ArmView {
   name: string;
   /** In a run over several seeds, the seed this view of the arm runs with (the snapshot keys it `armKey(name, seed)`). */
   seed?: number;
   mode: string;
   /** Planned stages with their steps (empty until the stream is planned). */
-  planned: Array<{ stage: number; steps: number }>;
+  planned: PlannedStage[];
   /** Stages finished in earlier sessions, as the journal had them when the stream was planned. */
   finishedBefore: number;
   /** Stages done, in order of `stage`. */
@@ -143,7 +150,7 @@ export function applyEvent(s: RunSnapshot, e: RunEvent): RunSnapshot {
       for (const planned of e.arms) {
         const arm = armOf(s, planned.name, e.seed);
         if (!arm) continue;
-        arm.planned = planned.stages.map(({ stage, steps }) => ({ stage, steps }));
+        arm.planned = planned.stages.map(({ stage, steps, evaluates }) => ({ stage, steps, ...(evaluates !== undefined ? { evaluates } : {}) }));
         arm.finishedBefore = planned.finished;
       }
       return s;

@@ -62,6 +62,8 @@ describe.skipIf(skip !== null)('the dashboard of a run over two seeds', () => {
     const training = (seed: number) => page.locator(`#clients tr[data-seed="${seed}"][data-state="training"] td:nth-child(5)`).first().textContent({ timeout: 100 }).catch(() => null);
     const first = await waitUntil(() => training(7), 'a client trains an arm of seed 7', 60_000, 100);
     expect(first).toMatch(/^(relay-finetune|relay-replay|joint) · seed 7 · stage \d( · \d+\/\d+)?$/);
+    // The waiting seed's stages count its running namesakes' plans (3 + 3 + 1), as the ETA does.
+    expect((await rows(page, '#seeds')).find((r) => r[0] === '8')?.[2]).toBe('0 / 7');
     await page.screenshot({ path: join(shots, 'seed-7-running.png'), fullPage: true });
     // Then the other way round.
     await waitUntil(async () => JSON.stringify(await seedStates(page)) === JSON.stringify({ 7: 'done', 8: 'running' }), 'seed 7 done, seed 8 runs', 120_000, 100);

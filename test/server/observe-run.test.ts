@@ -201,6 +201,15 @@ describe('run events, metrics.jsonl and /metrics (fake clients)', () => {
     const overall = frames.map((f) => f.split('\n').at(-1)!);
     expect(overall.some((l) => l.includes('seeds: 0 done, 1 running, 1 waiting'))).toBe(true);
     expect(overall.some((l) => l.includes('seeds: 1 done, 1 running, 0 waiting'))).toBe(true);
+    // The waiting seed's stages count from the start (its arms take the running seed's plan), so the ETA covers it.
+    expect(overall.filter((l) => l.includes('seeds: 0 done, 1 running, 1 waiting')).every((l) => /^tiny: \d+\/(\?|14) stages/.test(l))).toBe(true);
+    expect(overall.some((l) => /^tiny: \d+\/14 stages · seeds: 0 done, 1 running, 1 waiting .* ETA \d+:\d\d$/.test(l))).toBe(true);
+    // What the ETA counts: the stages that evaluate (every one here) and each evaluation's seconds.
+    const plans = seen.filter((e) => e.type === 'arms-planned');
+    expect(plans.flatMap((e) => e.arms.flatMap((a) => a.stages.map((st) => st.evaluates)))).toEqual(Array(14).fill(true));
+    const evaluated = seen.filter((e) => e.type === 'stage-done' && e.knnTop1 !== undefined);
+    expect(evaluated.length).toBe(14);
+    expect(evaluated.every((e) => e.type === 'stage-done' && typeof e.evalSeconds === 'number')).toBe(true);
     expect(overall.at(-1)).toMatch(/^tiny: 14\/14 stages · seeds: 2 done, 0 running, 0 waiting · 100% of steps · .* · done$/);
     // The lines kept above it say each seed's stages and ends.
     const notable = seen.map(notableLine).filter((l) => l !== null);
@@ -246,6 +255,8 @@ describe('run events, metrics.jsonl and /metrics (fake clients)', () => {
     expect([...samples.keys()].filter((k) => k.startsWith('streamssl_stages_done_total{') && !k.includes('seed='))).toEqual([]);
     expect(samples.get('streamssl_seeds{state="done"}')).toBe(2);
     expect(samples.get('streamssl_seeds{state="waiting"}')).toBe(0);
+    // No client trains as the last seed ends: the time left is unknown, so absent.
+    expect([...samples.keys()].filter((k) => k.startsWith('streamssl_run_seconds_left'))).toEqual([]);
   });
 
   it('refuses a viewer token equal to the clients\' token', async () => {

@@ -68,7 +68,8 @@ describe('terminal progress', () => {
     expect(s.arms['relay · seed 1'].loss.points).toHaveLength(0);
     expect(renderProgress(s, 200).split('\n')).toEqual([
       'client-0  relay · seed 2  stage 1/1  step  4/10  loss 2.500  32 img/s  ETA 0:06',
-      'tiny: 0/1 stages · seeds: 0 done, 1 running, 1 waiting, 1 failed · 40% of steps · 1 client(s), 1 busy · ETA 0:06',
+      // Seed 3 waits without a plan: it counts seed 2's (10 steps); seed 1 failed and counts none.
+      'tiny: 0/2 stages · seeds: 0 done, 1 running, 1 waiting, 1 failed · 20% of steps · 1 client(s), 1 busy · ETA 0:16',
     ]);
     expect(notableLine({ type: 'seed-done', t: 1, seed: 1, ok: false, failures: [], error: 'no client' })).toBe('✗ seed 1 ended: no client');
     expect(notableLine({ type: 'arm-failed', t: 1, seed: 3, arm: 'relay', error: 'boom' })).toBe('✗ arm relay · seed 3 failed: boom');

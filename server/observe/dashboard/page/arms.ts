@@ -6,6 +6,7 @@
  * arm of its own seed, and a floor row per seed.
  */
 import { armKey, randomInitOf, type ArmView, type RunSnapshot } from '../../../../shared/observe/snapshot.js';
+import { plannedStages } from '../../../../shared/observe/eta.js';
 import { byId, el, percent, points } from './dom.js';
 
 /** The latest accuracies of the joint arm (of `seed`, in a run over several seeds), the reference the others are read against. */
@@ -19,13 +20,14 @@ export function renderArms(s: RunSnapshot): void {
     const joint = jointReference(s, arm.seed);
     const floor = randomInitOf(s, arm.seed);
     const last = arm.stages[arm.stages.length - 1];
+    const planned = plannedStages(s, arm).length;
     const diff = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a - b);
     return el(
       'tr',
       { 'data-arm': arm.name, 'data-seed': arm.seed, 'data-state': armState(arm, s) },
       el('td', {}, armKey(arm.name, arm.seed)),
       el('td', {}, arm.mode),
-      el('td', {}, `${arm.stages.length}${arm.planned.length > 0 ? ` / ${arm.planned.length}` : ''}`),
+      el('td', {}, `${arm.stages.length}${planned > 0 ? ` / ${planned}` : ''}`),
       el('td', { 'data-metric': 'knn' }, percent(last?.knnTop1)),
       el('td', {}, percent(last?.linearTop1)),
       el('td', {}, points(diff(last?.knnTop1, floor?.knnTop1))),
@@ -43,7 +45,8 @@ export function renderArms(s: RunSnapshot): void {
 
 function armState(arm: ArmView, s: RunSnapshot): string {
   if (arm.failed) return 'failed';
-  if (arm.planned.length > 0 && arm.stages.length >= arm.planned.length) return 'done';
+  const planned = plannedStages(s, arm).length;
+  if (planned > 0 && arm.stages.length >= planned) return 'done';
   if (s.done) return 'stopped';
   return Object.values(s.clients).some((c) => c.task?.arm === arm.name && c.task.seed === arm.seed) ? 'running' : 'waiting';
 }

@@ -4,6 +4,7 @@
  * floor. Hidden for a run of one seed.
  */
 import type { RunSnapshot } from '../../../../shared/observe/snapshot.js';
+import { plannedStages } from '../../../../shared/observe/eta.js';
 import { byId, el, percent } from './dom.js';
 
 export function renderSeeds(s: RunSnapshot): void {
@@ -12,7 +13,7 @@ export function renderSeeds(s: RunSnapshot): void {
   const rows = seeds.map((v) => {
     const arms = Object.values(s.arms).filter((a) => a.seed === v.seed);
     const done = arms.reduce((n, a) => n + Math.max(a.stages.length, a.finishedBefore), 0);
-    const planned = arms.reduce((n, a) => n + a.planned.length, 0);
+    const planned = arms.reduce((n, a) => n + plannedStages(s, a).length, 0);
     const running = Object.values(s.clients)
       .filter((c) => c.task?.seed === v.seed && c.task.arm !== undefined)
       .map((c) => `${c.task!.arm} on ${c.id}`);
