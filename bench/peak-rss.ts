@@ -1,5 +1,5 @@
 /** Peak resident memory of a process (VmHWM in /proc/<pid>/status), Linux only. */
-import { processMemory } from '../server/run/memory-sampler.js';
+import { processMemory } from '../shared/process-memory.js';
 
 /** VmHWM of `pid` (default: this process) in MiB; null where /proc is not there or the process is gone. */
 export async function peakRssMb(pid: number | 'self' | undefined = 'self'): Promise<number | null> {

@@ -7,6 +7,7 @@
  * the client is registered again, and the coordinator refuses it naming the task.
  */
 import type { Logger } from '../shared/log.js';
+import { memoryLogFields } from '../shared/process-memory.js';
 import { ProgressThrottle } from '../shared/progress-throttle.js';
 import {
   describeIssues,
@@ -100,7 +101,7 @@ export class TaskRunner {
 
   private async run(task: WireTask, incomingState: Incoming | null, incomingReplay: Incoming | null, session: number): Promise<void> {
     const log = this.log.child({ taskId: task.taskId });
-    log.info({ kind: task.kind, stateBytes: incomingState?.wire.byteLength ?? 0, replayBytes: incomingReplay?.wire.byteLength ?? 0 }, 'task started');
+    log.info({ kind: task.kind, stateBytes: incomingState?.wire.byteLength ?? 0, replayBytes: incomingReplay?.wire.byteLength ?? 0, ...(await memoryLogFields()) }, 'task started');
     const lost = () => this.link.session() !== session;
     let result: TaskResultPayload;
     try {
@@ -114,7 +115,8 @@ export class TaskRunner {
       // The engine has read its inputs (decoded copies of them) and what it returned has left:
       // the next task's blobs may arrive in the same memory.
       for (const blob of [incomingState, incomingReplay]) if (blob) this.inbox.recycle(blob.wire);
-      if (!lost()) log.info('task finished');
+      // Resident memory after the task and the client's peak so far: where a client's memory goes, task by task.
+      if (!lost()) log.info(await memoryLogFields(), 'task finished');
     } catch (err) {
       const code: ErrorCode = err instanceof TransferError ? err.code : err instanceof WireError ? 'bad_request' : 'task_failed';
       log.error({ err, code }, 'task failed');

@@ -12,7 +12,8 @@ import { loadFashionMnist } from './fashion-mnist.js';
 import { loadFolderDataset } from './folder.js';
 import { loadIdxFolder } from './idx.js';
 import { loadMnist } from './mnist.js';
-import { styledSet } from './styles.js';
+import { sharedBytes } from './shared-bytes.js';
+import { applyStyle } from './styles.js';
 import { generateSynthetic } from './synthetic.js';
 
 /** Loads the full dataset named by a spec (limits not applied). */
@@ -35,19 +36,24 @@ const LIMIT_SEED = 0x4c494d54;
 
 /** Copies the samples at `indices` (in that order) into a new image set. */
 export function subset(set: ImageSet, indices: ArrayLike<number>): ImageSet {
-  const size = imageBytes(set);
-  const images = new Uint8Array(indices.length * size);
+  const images = new Uint8Array(indices.length * imageBytes(set));
   const labels = new Uint8Array(indices.length);
-  for (let k = 0; k < indices.length; k++) {
-    const i = indices[k];
-    if (!(i >= 0 && i < set.count)) throw new Error(`sample index ${i} out of range 0..${set.count - 1}`);
-    images.set(set.images.subarray(i * size, (i + 1) * size), k * size);
-    labels[k] = set.labels[i];
-  }
+  gatherInto(set, indices, images, labels, 0);
   const out: ImageSet = { ...set, images, labels, count: indices.length, classNames: [...set.classNames] };
   const domainOf = set.domainOf;
   if (domainOf) out.domainOf = Uint8Array.from(indices, (i) => domainOf[i]);
   return out;
+}
+
+/** Copies the images and labels of the samples at `indices` of `set` into `images` and `labels` from sample `at` on. */
+function gatherInto(set: ImageSet, indices: ArrayLike<number>, images: Uint8Array, labels: Uint8Array, at: number): void {
+  const size = imageBytes(set);
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k];
+    if (!(i >= 0 && i < set.count)) throw new Error(`sample index ${i} out of range 0..${set.count - 1}`);
+    images.set(set.images.subarray(i * size, (i + 1) * size), (at + k) * size);
+    labels[at + k] = set.labels[i];
+  }
 }
 
 /**
@@ -93,20 +99,20 @@ export function selectChunks(dataset: LabeledDataset, plan: StreamPlan, chunkIds
     return chunk;
   });
   const train = dataset.train;
-  const parts = chunks.map((chunk) => styledSet(subset(train, chunk.indices), chunk.style));
-  // One chunk (a relay stage): its subset is already a fresh set; copying it again would
-  // only hold the chunk twice for a while.
-  if (parts.length === 1) return parts[0];
-  const count = parts.reduce((n, p) => n + p.count, 0);
   const size = imageBytes(train);
-  const out: ImageSet = { ...train, images: new Uint8Array(count * size), labels: new Uint8Array(count), count, classNames: [...train.classNames] };
-  if (train.domainOf) out.domainOf = new Uint8Array(count);
-  let offset = 0;
-  for (const part of parts) {
-    out.images.set(part.images, offset * size);
-    out.labels.set(part.labels, offset);
-    if (out.domainOf && part.domainOf) out.domainOf.set(part.domainOf, offset);
-    offset += part.count;
+  const count = chunks.reduce((n, c) => n + c.indices.length, 0);
+  // Gathered straight into memory the input pipeline's workers share (./shared-bytes.ts):
+  // no per-chunk copies on the way, and no second copy when training starts.
+  const out: ImageSet = { ...train, images: sharedBytes(count * size), labels: new Uint8Array(count), count, classNames: [...train.classNames] };
+  const domainOf = train.domainOf;
+  if (domainOf) out.domainOf = new Uint8Array(count);
+  let at = 0;
+  for (const { indices, style } of chunks) {
+    gatherInto(train, indices, out.images, out.labels, at);
+    const images = out.images.subarray(at * size, (at + indices.length) * size);
+    if (style !== 'original') images.set(applyStyle(style, images, { ...train, count: indices.length }));
+    if (out.domainOf && domainOf) out.domainOf.set(Array.from(indices, (i) => domainOf[i]), at);
+    at += indices.length;
   }
   return out;
 }

@@ -10,6 +10,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { twoViews, type ImagePool } from './augment-cpu.js';
 import type { AugmentOptions } from './augment.js';
 import type { Normalization } from './normalization.js';
+import { sharedBufferOf } from './shared-bytes.js';
 import type { FromWorker, ToWorker } from './pipeline-worker.js';
 
 /** Anything that yields batch index lists in order, e.g. the engine's BatchSampler. */
@@ -147,8 +148,11 @@ export class BatchPipeline {
     this.image = [augment.size, augment.size, pool.channels];
     if (workers === 0) return;
     const pixels = pool.count * pool.height * pool.width * pool.channels;
-    const shared = new SharedArrayBuffer(pixels);
-    new Uint8Array(shared).set(pool.images.subarray(0, pixels));
+    let shared = sharedBufferOf(pool.images);
+    if (!shared) {
+      shared = new SharedArrayBuffer(pixels);
+      new Uint8Array(shared).set(pool.images.subarray(0, pixels));
+    }
     try {
       for (let i = 0; i < workers; i++) this.spawn(i, shared);
     } catch (err) {

@@ -46,12 +46,15 @@ export function* inputBatches(set: ImageSet, norm: Normalization, count: number,
   }
 }
 
-/** Two image sets of the same geometry as one (first, then second). */
-export function concatSets(a: ImageSet, b: ImageSet): ImageSet {
+/**
+ * Two image sets of the same geometry as one (first, then second); its images in what
+ * `bytes` allocates (e.g. sharedBytes for a training pool).
+ */
+export function concatSets(a: ImageSet, b: ImageSet, bytes = (length: number) => new Uint8Array(length)): ImageSet {
   if (a.height !== b.height || a.width !== b.width || a.channels !== b.channels) {
     throw new Error(`cannot mix images of ${a.height}x${a.width}x${a.channels} with ${b.height}x${b.width}x${b.channels}`);
   }
-  const images = new Uint8Array(a.images.length + b.images.length);
+  const images = bytes(a.images.length + b.images.length);
   images.set(a.images.subarray(0, a.count * a.height * a.width * a.channels));
   images.set(b.images.subarray(0, b.count * b.height * b.width * b.channels), a.count * a.height * a.width * a.channels);
   const labels = new Uint8Array(a.count + b.count);

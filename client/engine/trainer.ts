@@ -15,6 +15,7 @@ import { replayPerBatch } from '../../shared/replay-mix.js';
 import type { AugmentOptions } from '../data/augment.js';
 import type { Normalization } from '../data/normalization.js';
 import { BatchPipeline, type ViewBatch } from '../data/pipeline.js';
+import { sharedBytes } from '../data/shared-bytes.js';
 import type { EncoderOptions } from '../models/encoder.js';
 import { GradientRecorder } from '../optim/gradient-recorder.js';
 import { Sgd } from '../optim/sgd.js';
@@ -149,7 +150,8 @@ export async function trainStage(
       : null;
     const extra = regularizer?.extraLoss();
     if (previous?.optimizer && o.optimizer.keepOptimizerState) optimizer.importState(previous.optimizer, method.online.trainable);
-    const pool = replay ? concatSets(chunk, replay) : chunk;
+    // In shared memory: the pipeline's workers read it where it is (../data/shared-bytes.ts).
+    const pool = replay ? concatSets(chunk, replay, sharedBytes) : chunk;
     const perBatch = replayPerBatch(o.replay, o.batchSize, replay?.count ?? 0);
     const sampler = new BatchSampler(chunk.count, replay?.count ?? 0, o.batchSize, perBatch, deriveSeed(o.stageSeed, 'batches'), o.chunkOrder);
     const firstStep = o.firstStep ?? 0;

@@ -4,7 +4,7 @@
  * the largest sum seen at one sample, so a short peak between samples can be missed; each
  * process's own peak is its VmHWM, exact.
  */
-import { readFile } from 'node:fs/promises';
+import { processMemory } from '../../shared/process-memory.js';
 
 /** What results.json reports (MiB). */
 export interface MemorySummary {
@@ -17,18 +17,6 @@ export interface MemorySummary {
   /** Their peaks (VmHWM): the largest and the mean. */
   clientPeakMb: { max: number; mean: number };
   sampleSeconds: number;
-}
-
-/** A process's resident memory now (VmRSS) and at its peak (VmHWM), in MiB, from /proc (Linux); null when gone or elsewhere. */
-export async function processMemory(pid: number | 'self'): Promise<{ rss: number; hwm: number } | null> {
-  try {
-    const text = await readFile(`/proc/${pid}/status`, 'utf8');
-    const rss = /VmRSS:\s+(\d+) kB/.exec(text)?.[1];
-    const hwm = /VmHWM:\s+(\d+) kB/.exec(text)?.[1];
-    return rss === undefined || hwm === undefined ? null : { rss: Number(rss) / 1024, hwm: Number(hwm) / 1024 };
-  } catch {
-    return null; // gone, or no /proc
-  }
 }
 
 export interface MemorySampler {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sharedBufferOf } from '../../../client/data/shared-bytes.js';
 import { limitStratified, loadDataset, loadSelection, planStream, selectChunks, subset } from '../../../client/data/index.js';
 import { applyStyle } from '../../../client/data/styles.js';
 
@@ -43,6 +44,16 @@ describe('selectChunks', () => {
     expect(picked.images.subarray(0, edges.images.length)).toEqual(applyStyle('edges', edges.images, edges));
     expect(picked.images.subarray(edges.images.length)).toEqual(subset(dataset.train, c0.indices).images);
     expect(Array.from(picked.labels)).toEqual([...Array.from(c2.indices, (i) => dataset.train.labels[i]), ...Array.from(c0.indices, (i) => dataset.train.labels[i])]);
+  });
+
+  it('gathers into shared memory, which the input pipeline reads without copying', async () => {
+    const dataset = await loadDataset({ name: 'synthetic', perClass: 10, imageSize: 8 });
+    const plan = planStream(dataset, { type: 'instance', chunks: 2 }, 3);
+    for (const ids of [[1], [0, 1]]) {
+      const picked = selectChunks(dataset, plan, ids);
+      expect(sharedBufferOf(picked.images)).not.toBeNull();
+      expect(Buffer.from(picked.images).equals(Buffer.concat(ids.map((id) => subset(dataset.train, plan.chunks[id].indices).images)))).toBe(true);
+    }
   });
 
   it('uses the dataset superclasses for the distant-class stream', async () => {

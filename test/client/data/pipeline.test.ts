@@ -3,6 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AugmentOptions } from '../../../client/data/augment.js';
 import { twoViews, type ImagePool } from '../../../client/data/augment-cpu.js';
+import { sharedBytes } from '../../../client/data/shared-bytes.js';
 import { BatchPipeline, type IndexSource, type PipelineOptions, type ViewBatch } from '../../../client/data/pipeline.js';
 import { BatchSampler } from '../../../client/engine/sampler.js';
 import { Random } from '../../../shared/random.js';
@@ -59,6 +60,18 @@ describe('BatchPipeline', () => {
       }
     }
     expect(bytes(threaded[0].view1).equals(bytes(threaded[1].view1))).toBe(false);
+  });
+
+  it('gives the workers a pool in shared memory as it is, without a copy of its own', async () => {
+    const shared: ImagePool = { ...pool, images: sharedBytes(pool.images.length) };
+    const p = new BatchPipeline({ pool: shared, sampler: new CountingSampler(), augment, norm, stageSeed: STAGE_SEED }, { workers: 2, prefetch: 3 });
+    open.push(p);
+    // Written after the pipeline started, before a worker could have read it (starting one
+    // takes far longer than this line): a copied pool would still hold zeros.
+    shared.images.set(pool.images);
+    const got = await take(p, 3);
+    const reference = new BatchSampler(pool.count, 0, 8, 0, 5);
+    for (let b = 0; b < 3; b++) expect(bytes(got[b].view1).equals(bytes(twoViews(pool, reference.next(), augment, norm, STAGE_SEED, b).view1))).toBe(true);
   });
 
   it('keeps at most `prefetch` batches in flight and builds none past the last', async () => {
