@@ -50,7 +50,7 @@ export function* inputBatches(set: ImageSet, norm: Normalization, count: number,
  * Two image sets of the same geometry as one (first, then second); its images in what
  * `bytes` allocates (e.g. sharedBytes for a training pool).
  */
-export function concatSets(a: ImageSet, b: ImageSet, bytes = (length: number) => new Uint8Array(length)): ImageSet {
+export function concatSets(a: ImageSet, b: ImageSet, bytes: (length: number) => Uint8Array = (length) => new Uint8Array(length)): ImageSet {
   if (a.height !== b.height || a.width !== b.width || a.channels !== b.channels) {
     throw new Error(`cannot mix images of ${a.height}x${a.width}x${a.channels} with ${b.height}x${b.width}x${b.channels}`);
   }
