@@ -203,7 +203,8 @@ describe('run events, metrics.jsonl and /metrics (fake clients)', () => {
     expect(overall.some((l) => l.includes('seeds: 1 done, 1 running, 0 waiting'))).toBe(true);
     // The waiting seed's stages count from the start (its arms take the running seed's plan), so the ETA covers it.
     expect(overall.filter((l) => l.includes('seeds: 0 done, 1 running, 1 waiting')).every((l) => /^tiny: \d+\/(\?|14) stages/.test(l))).toBe(true);
-    expect(overall.some((l) => /^tiny: \d+\/14 stages · seeds: 0 done, 1 running, 1 waiting .* ETA \d+:\d\d$/.test(l))).toBe(true);
+    // (Whether an ETA shows in those frames depends on a step rate measured in time: test/server/run-eta.test.ts checks the estimate.)
+    expect(overall.some((l) => /^tiny: \d+\/14 stages · seeds: 0 done, 1 running, 1 waiting /.test(l))).toBe(true);
     // What the ETA counts: the stages that evaluate (every one here) and each evaluation's seconds.
     const plans = seen.filter((e) => e.type === 'arms-planned');
     expect(plans.flatMap((e) => e.arms.flatMap((a) => a.stages.map((st) => st.evaluates)))).toEqual(Array(14).fill(true));
