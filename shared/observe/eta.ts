@@ -20,14 +20,19 @@ export function taskEtaSeconds(task: ClientTask): number | null {
 
 /** The stages `arm` is planned to run: its own plan, else (a seed not started yet, not failed) its namesake's in another seed. */
 export function plannedStages(s: RunSnapshot, arm: ArmView): readonly PlannedStage[] {
-  if (arm.planned.length > 0 || arm.seed === undefined || s.seeds[arm.seed]?.state === 'failed') return arm.planned;
+  if (arm.planned.length > 0 || arm.seed === undefined || inFailedSeed(s, arm)) return arm.planned;
   for (const other of Object.values(s.arms)) if (other.name === arm.name && other.planned.length > 0) return other.planned;
   return arm.planned;
 }
 
+/** Whether `arm` belongs to a seed that failed (its work will not come). */
+function inFailedSeed(s: RunSnapshot, arm: ArmView): boolean {
+  return arm.seed !== undefined && s.seeds[arm.seed]?.state === 'failed';
+}
+
 /** Whether the work of `arm` is still to come: not failed, nor in a seed that stopped. */
 function armGoesOn(s: RunSnapshot, arm: ArmView): boolean {
-  return !arm.failed && !(arm.seed !== undefined && s.seeds[arm.seed]?.state === 'failed');
+  return !arm.failed && !inFailedSeed(s, arm);
 }
 
 /** What the run still has to do. */
