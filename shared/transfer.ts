@@ -34,7 +34,8 @@ export function knownSha256(bytes: Uint8Array): string {
   return verifiedHashes.get(bytes) ?? sha256Hex(bytes);
 }
 
-function sha256Hex(bytes: Uint8Array): string {
+/** The hex SHA-256 of `bytes`, as blob hashes are written. */
+export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 

@@ -5,16 +5,14 @@
  * reply and never throws, the bytes held stay within the budget, and a blob is kept only
  * whole and matching its announced hash, with exactly the bytes sent.
  */
-import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BlobInbox } from '../../shared/blob-inbox.js';
 import { ERROR_CODES } from '../../shared/replies.js';
-import { TransferError } from '../../shared/transfer.js';
+import { sha256Hex, TransferError } from '../../shared/transfer.js';
 
 const SEED = 0x7a5f;
 const BUDGET = 100;
-const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** The blob a peer means to send as 'a' (its hash announced honestly) and what it does. */
 const blobA = Uint8Array.from({ length: 40 }, (_, i) => (i * 7) & 255);
@@ -29,9 +27,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ op: fc.constant('open' as const), payload: fc.anything() }),
   fc.record({
     op: fc.constant('open' as const),
-    payload: fc.record({ id, size: fc.integer({ min: -2, max: 64 }), sha256: fc.constantFrom(sha(blobA), '0'.repeat(64), 'zz') }),
+    payload: fc.record({ id, size: fc.integer({ min: -2, max: 64 }), sha256: fc.constantFrom(sha256Hex(blobA), '0'.repeat(64), 'zz') }),
   }),
-  fc.record({ op: fc.constant('open' as const), payload: fc.constant({ id: 'a', size: blobA.byteLength, sha256: sha(blobA) }) }),
+  fc.record({ op: fc.constant('open' as const), payload: fc.constant({ id: 'a', size: blobA.byteLength, sha256: sha256Hex(blobA) }) }),
   // Honest slices of blob a, at their offsets or at others.
   fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: -1, max: 45 })).map(([from, length, offset]): Step => ({
     op: 'append',
@@ -66,7 +64,7 @@ describe('blob inbox properties', () => {
           } catch (err) {
             expect(err).toBeInstanceOf(TransferError);
           }
-          if (bytes) expect(sha(bytes)).toBe(announced.get(blob));
+          if (bytes) expect(sha256Hex(bytes)).toBe(announced.get(blob));
         }
         inbox.clear();
         expect(inbox.heldBytes).toBe(0);
@@ -82,20 +80,20 @@ describe('blob inbox properties', () => {
     expect(inbox.append('x', new Uint8Array(1), 0)).toMatchObject({ ok: false, code: 'unknown_blob' });
     expect(inbox.finish('x')).toMatchObject({ ok: false, code: 'unknown_blob' });
 
-    expect(inbox.open({ id: 'gap', size: 40, sha256: sha(blobA) })).toEqual({ ok: true });
+    expect(inbox.open({ id: 'gap', size: 40, sha256: sha256Hex(blobA) })).toEqual({ ok: true });
     expect(inbox.append('gap', blobA.subarray(10, 20), 10)).toEqual({ ok: false, code: 'out_of_order', message: 'blob gap: bytes at offset 10, but 0 bytes have arrived (continue from there)' });
     expect(inbox.progress('gap')).toEqual({ received: 0, complete: false }); // kept, to continue from 0
     expect(inbox.append('gap', blobA.subarray(0, 30), 0)).toEqual({ ok: true });
     expect(inbox.append('gap', new Uint8Array(11), 30)).toMatchObject({ ok: false, code: 'too_large', message: 'blob gap: more than the announced 40 bytes arrived; transfer abandoned' });
     expect(inbox.progress('gap')).toBeNull();
 
-    expect(inbox.open({ id: 'short', size: 40, sha256: sha(blobA) })).toEqual({ ok: true });
+    expect(inbox.open({ id: 'short', size: 40, sha256: sha256Hex(blobA) })).toEqual({ ok: true });
     expect(inbox.append('short', blobA.subarray(0, 39), 0)).toEqual({ ok: true });
     expect(inbox.finish('short')).toEqual({ ok: false, code: 'incomplete', message: 'blob short has 39 of 40 bytes' });
 
     const damaged = Uint8Array.from(blobA);
     damaged[5] ^= 1;
-    expect(inbox.open({ id: 'damaged', size: 40, sha256: sha(blobA) })).toEqual({ ok: true });
+    expect(inbox.open({ id: 'damaged', size: 40, sha256: sha256Hex(blobA) })).toEqual({ ok: true });
     expect(inbox.append('damaged', damaged, 0)).toEqual({ ok: true });
     expect(inbox.finish('damaged')).toMatchObject({ ok: false, code: 'hash_mismatch' });
     expect(() => inbox.take('damaged')).toThrow(TransferError);

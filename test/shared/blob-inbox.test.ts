@@ -3,14 +3,12 @@
  * blobs, or a half-sent one kept resident without end. Bounded now by a per-connection
  * byte budget (announced sizes count) and an inactivity timeout.
  */
-import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BlobInbox, DEFAULT_BLOB_IDLE_TIMEOUT_MS, DEFAULT_MAX_HELD_BYTES } from '../../shared/blob-inbox.js';
 import { failure } from '../../shared/replies.js';
-import { knownSha256 } from '../../shared/transfer.js';
+import { knownSha256, sha256Hex } from '../../shared/transfer.js';
 
-const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-const begin = (id: string, size: number, bytes?: Uint8Array) => ({ id, size, sha256: bytes ? sha(bytes) : '0'.repeat(64) });
+const begin = (id: string, size: number, bytes?: Uint8Array) => ({ id, size, sha256: bytes ? sha256Hex(bytes) : '0'.repeat(64) });
 
 /** Sends `bytes` whole into `inbox` as blob `id`. */
 function deliver(inbox: BlobInbox, id: string, bytes: Uint8Array): void {
@@ -154,7 +152,7 @@ describe('BlobInbox budgets', () => {
     deliver(inbox, 'small', new Uint8Array(100).fill(1));
     expect(inbox.take('small').bytes.buffer).not.toBe(first.buffer);
     // The hash verified for bytes given back is forgotten: their memory holds others now.
-    expect(knownSha256(second)).toBe(sha(second));
-    expect(sha(second)).not.toBe(sha(b));
+    expect(knownSha256(second)).toBe(sha256Hex(second));
+    expect(sha256Hex(second)).not.toBe(sha256Hex(b));
   });
 });

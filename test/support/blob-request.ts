@@ -2,9 +2,9 @@
  * Raw requests to the coordinator's blob endpoints (server/net/blob-routes.ts), as a test
  * or a hostile client makes them: any headers, any body, cut or trickled at will.
  */
-import { createHash } from 'node:crypto';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { BLOB_HEADERS } from '../../shared/blob-http.js';
+import { sha256Hex } from '../../shared/transfer.js';
 import { TEST_TOKEN } from './coordinator.js';
 
 export interface BlobAnswer {
@@ -33,7 +33,7 @@ export interface BlobRequest {
   stallAfter?: number;
 }
 
-export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+export { sha256Hex };
 
 /** One request to `<url>/blobs/<id>`, on a fresh connection (a kept-alive one may be closed between two requests of a slow test). */
 export function blobRequest(url: string, method: string, id: string, o: BlobRequest = {}): Promise<BlobAnswer> {
