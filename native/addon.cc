@@ -19,10 +19,10 @@
 //   matmul(heap, offA, offB, offOut, [BA,BB,M,K,N,transA,transB])  (oneDNN)
 //   reduce(heap, offIn, offOut, A, R, C, mean)   sum/mean over the middle axis
 //   binary(heap, offX, offY, offOut, [op, rank, dims, xStrides, yStrides])
+//   unary(heap, offX, offOut, n, op, alpha)  relu, step, square, ... (eltwise.cc)
+//   (reduce, binary and unary run their loops on the OpenMP threads too)
 //   implName(kind, p) -> oneDNN implementation name (e.g. "jit:avx512_core")
 //   setNumThreads(n), maxThreads(), version(), cacheSize(), clearCache()
-#include <omp.h>
-
 #include <string>
 
 #include "common.h"
@@ -62,6 +62,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, BinaryOp, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unary", nullptr, UnaryOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"implName", nullptr, ImplName, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setNumThreads", nullptr, SetNumThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxThreads", nullptr, MaxThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -4,6 +4,8 @@
 
 #include <node_api.h>
 
+#include <omp.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -62,6 +64,29 @@ inline bool InHeap(int64_t off, size_t floats, size_t heap_len) {
   return off >= 0 && off % 4 == 0 && size_t(off) + floats * sizeof(float) <= heap_len;
 }
 
+// Below this many elements an element-wise loop stays on the calling thread:
+// waking the (passive) OpenMP workers costs more than the loop.
+constexpr int64_t kParallelMin = 1 << 15;
+
+// Runs f(begin, end) over [0, n) split into one contiguous range per OpenMP
+// thread (the count setNumThreads gave the main thread), or in one call when n
+// is small. Each index is handled by exactly one call, so results never depend
+// on the thread count.
+template <typename F>
+void ParallelRanges(int64_t n, int64_t cost_per_item, F f) {
+  const int threads = omp_get_max_threads();
+  if (threads <= 1 || n < 2 || n * cost_per_item < kParallelMin) {
+    if (n > 0) f(int64_t(0), n);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t begin = n * t / nt, end = n * (t + 1) / nt;
+    if (begin < end) f(begin, end);
+  }
+}
+
 // conv.cc
 napi_value Conv(napi_env env, napi_callback_info info);
 napi_value ImplName(napi_env env, napi_callback_info info);
@@ -71,5 +96,7 @@ napi_value ClearCache(napi_env env, napi_callback_info info);
 napi_value Matmul(napi_env env, napi_callback_info info);
 napi_value Reduce(napi_env env, napi_callback_info info);
 napi_value BinaryOp(napi_env env, napi_callback_info info);
+// eltwise.cc
+napi_value UnaryOp(napi_env env, napi_callback_info info);
 
 }  // namespace streamssl

@@ -1,5 +1,6 @@
 // Non-convolution kernels: oneDNN matmul, middle-axis sum / mean, broadcast
 // binary ops, all in place on the wasm heap (see client/kernels/native/ops.ts).
+// The sums and binary ops run on the OpenMP threads (ParallelRanges, common.h).
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -44,50 +45,64 @@ MatmulPlan& GetMatmulPlan(const std::array<int, 7>& p) {
   return *cache.emplace(p, std::move(plan)).first->second;
 }
 
-// out[a, c] = scale * sum_r in[a, r, c]. Float partial sums over blocks of rows
-// (vectorizes along c), flushed into doubles so long sums (R = N*H*W) stay
-// accurate.
-void ReduceMiddle(const float* in, float* out, size_t A, size_t R, size_t C, double scale) {
-  constexpr size_t kBlock = 64;
-  std::vector<double> acc(C);
-  std::vector<float> part(C);
-  for (size_t a = 0; a < A; a++) {
-    std::fill(acc.begin(), acc.end(), 0.0);
-    const float* base = in + a * R * C;
-    for (size_t r0 = 0; r0 < R; r0 += kBlock) {
-      std::fill(part.begin(), part.end(), 0.0f);
-      const size_t r1 = std::min(R, r0 + kBlock);
+// out[a, c] = scale * sum_r in[a, r, c]. Float partial sums over blocks of 64
+// rows (vectorized along c), one block per work item on the OpenMP threads,
+// then added into doubles in block order, so long sums (R = N*H*W) stay
+// accurate and the result is the same on any number of threads.
+void ReduceMiddle(const float* in, float* out, int64_t A, int64_t R, int64_t C, double scale) {
+  constexpr int64_t kBlock = 64;
+  const int64_t blocks = (R + kBlock - 1) / kBlock;
+  std::vector<float> part(size_t(A * blocks * C));
+  ParallelRanges(A * blocks, std::min(R, kBlock) * C, [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; item++) {
+      const int64_t a = item / blocks, r0 = (item % blocks) * kBlock, r1 = std::min(R, r0 + kBlock);
+      const float* base = in + a * R * C;
+      float* pp = part.data() + item * C;
       if (C == 1) {
         float s = 0;
 #pragma omp simd reduction(+ : s)
-        for (size_t r = r0; r < r1; r++) s += base[r];
-        part[0] = s;
-      } else {
-        for (size_t r = r0; r < r1; r++) {
-          const float* row = base + r * C;
-          float* pp = part.data();
-#pragma omp simd
-          for (size_t c = 0; c < C; c++) pp[c] += row[c];
-        }
+        for (int64_t r = r0; r < r1; r++) s += base[r];
+        pp[0] = s;
+        continue;
       }
-      for (size_t c = 0; c < C; c++) acc[c] += part[c];
+      std::fill(pp, pp + C, 0.0f);
+      for (int64_t r = r0; r < r1; r++) {
+        const float* row = base + r * C;
+#pragma omp simd
+        for (int64_t c = 0; c < C; c++) pp[c] += row[c];
+      }
     }
-    for (size_t c = 0; c < C; c++) out[a * C + c] = static_cast<float>(acc[c] * scale);
-  }
+  });
+  ParallelRanges(A * C, blocks, [&](int64_t begin, int64_t end) {
+    for (int64_t ac = begin; ac < end; ac++) {
+      const int64_t a = ac / C, c = ac % C;
+      const float* pp = part.data() + a * blocks * C + c;
+      double acc = 0;
+      for (int64_t b = 0; b < blocks; b++) acc += pp[b * C];
+      out[ac] = static_cast<float>(acc * scale);
+    }
+  });
 }
 
 // out = x (op) y with broadcasting, shapes already collapsed by the caller to
 // rank <= 6: dims[] of the output, per-input element strides (0 where the
 // input is broadcast along that axis). The innermost axis is the hot loop.
+// Rows [o0, o1) of the outer axes, elements [i0, i1) of each row.
 template <typename Out, typename F>
-void BinaryLoop(const float* x, const float* y, Out* out, int rank, const int64_t* dims, const int64_t* sx,
-                const int64_t* sy, F f) {
+void BinaryRows(const float* x, const float* y, Out* out, int rank, const int64_t* dims, const int64_t* sx,
+                const int64_t* sy, int64_t o0, int64_t o1, int64_t i0, int64_t i1, F f) {
   const int64_t n = dims[rank - 1], ix = sx[rank - 1], iy = sy[rank - 1];
-  int64_t outer = 1;
-  for (int d = 0; d < rank - 1; d++) outer *= dims[d];
+  // The multi-index of row o0 over the outer axes, and the inputs' offsets there.
   int64_t idx[6] = {0, 0, 0, 0, 0, 0};
   int64_t ox = 0, oy = 0;
-  for (int64_t o = 0; o < outer; o++) {
+  int64_t q = o0;
+  for (int d = rank - 2; d >= 0; d--) {
+    idx[d] = q % dims[d];
+    q /= dims[d];
+    ox += idx[d] * sx[d];
+    oy += idx[d] * sy[d];
+  }
+  for (int64_t o = o0; o < o1; o++) {
     const float* xr = x + ox;
     const float* yr = y + oy;
     Out* dst = out + o * n;
@@ -95,17 +110,17 @@ void BinaryLoop(const float* x, const float* y, Out* out, int rank, const int64_
     // vectorizer (GCC leaves these loops scalar otherwise).
     if (ix == 1 && iy == 1) {
 #pragma omp simd
-      for (int64_t i = 0; i < n; i++) dst[i] = f(xr[i], yr[i]);
+      for (int64_t i = i0; i < i1; i++) dst[i] = f(xr[i], yr[i]);
     } else if (ix == 1 && iy == 0) {
       const float v = yr[0];
 #pragma omp simd
-      for (int64_t i = 0; i < n; i++) dst[i] = f(xr[i], v);
+      for (int64_t i = i0; i < i1; i++) dst[i] = f(xr[i], v);
     } else if (ix == 0 && iy == 1) {
       const float v = xr[0];
 #pragma omp simd
-      for (int64_t i = 0; i < n; i++) dst[i] = f(v, yr[i]);
+      for (int64_t i = i0; i < i1; i++) dst[i] = f(v, yr[i]);
     } else {
-      for (int64_t i = 0; i < n; i++) dst[i] = f(xr[i * ix], yr[i * iy]);
+      for (int64_t i = i0; i < i1; i++) dst[i] = f(xr[i * ix], yr[i * iy]);
     }
     // Advance the multi-index over the outer axes (odometer).
     for (int d = rank - 2; d >= 0; d--) {
@@ -116,6 +131,23 @@ void BinaryLoop(const float* x, const float* y, Out* out, int rank, const int64_
       oy -= sy[d] * dims[d];
       idx[d] = 0;
     }
+  }
+}
+
+// Splits the rows over the threads, or, when there are fewer rows than
+// threads (a same-shape op collapses to one row), each row's elements.
+template <typename Out, typename F>
+void BinaryLoop(const float* x, const float* y, Out* out, int rank, const int64_t* dims, const int64_t* sx,
+                const int64_t* sy, F f) {
+  const int64_t n = dims[rank - 1];
+  int64_t outer = 1;
+  for (int d = 0; d < rank - 1; d++) outer *= dims[d];
+  if (outer >= omp_get_max_threads() * 4) {
+    ParallelRanges(outer, n, [&](int64_t o0, int64_t o1) { BinaryRows(x, y, out, rank, dims, sx, sy, o0, o1, 0, n, f); });
+    return;
+  }
+  for (int64_t o = 0; o < outer; o++) {
+    ParallelRanges(n, 1, [&](int64_t i0, int64_t i1) { BinaryRows(x, y, out, rank, dims, sx, sy, o, o + 1, i0, i1, f); });
   }
 }
 

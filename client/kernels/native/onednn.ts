@@ -44,9 +44,15 @@ export interface OneDnnAddon {
    * op 0 add, 1 sub, 2 mul, 3 div (float32 out), 4 equal (bool out, one byte each).
    */
   binary(heap: Uint8Array, offX: number, offY: number, offOut: number, params: Int32Array): void;
+  /**
+   * out[i] = op(x[i]) for `n` float32 values on the wasm heap, on the OpenMP threads:
+   * op 0 relu, 1 step (`alpha` where x <= 0), 2 square, 3 rsqrt, 4 sqrt, 5 neg,
+   * 6 fill (out[i] = alpha; x is not read).
+   */
+  unary(heap: Uint8Array, offX: number, offOut: number, n: number, op: number, alpha: number): void;
   /** oneDNN's implementation name for that convolution (creates and caches it). */
   implName(kind: ConvKindValue, params: Int32Array): string;
-  /** OpenMP threads for the calling (main) thread's convolutions. */
+  /** OpenMP threads for the calling (main) thread's oneDNN primitives and element-wise loops. */
   setNumThreads(n: number): void;
   maxThreads(): number;
   /** oneDNN version, e.g. "2.6.3". */

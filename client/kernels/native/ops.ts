@@ -15,6 +15,8 @@
  * - `Identity` and same-dtype `Cast` as aliases (the wasm kernels copy; the cpu
  *   backend's alias the same way, with a reference count).
  *
+ * - the element-wise unary kernels of ./eltwise.ts (ReLU, Step, Square, Fill, ...).
+ *
  * Everything else (other dtypes, non-contiguous axes, empty tensors, batch
  * shapes that need real broadcasting) goes to the kernel registered before.
  */
@@ -23,6 +25,7 @@ import {
   type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { eltwiseKernels } from './eltwise.js';
 import type { OneDnnAddon } from './onednn.js';
 
 interface Args<A> { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: A & NamedAttrMap }
@@ -206,6 +209,7 @@ const FUNCS: Record<string, KernelFunc> = {
   [BatchMatMul]: batchMatMul as unknown as KernelFunc,
   [Sum]: reduction(Sum, 0) as unknown as KernelFunc,
   [Mean]: reduction(Mean, 1) as unknown as KernelFunc,
+  ...eltwiseKernels({ addon: () => addon!, heapOf, offset, fallback }),
 };
 
 /** Registers the kernels above for 'wasm' on `loaded` (the addon); the replaced ones stay the fallback. */

@@ -1,0 +1,74 @@
+// Element-wise unary kernels on the OpenMP threads, in place on the wasm heap
+// (see client/kernels/native/eltwise.ts). After the convolutions, matmuls,
+// reductions and binary ops went native, these were what a MoCo step still ran
+// on tfjs's single-threaded wasm kernels at full activation size: ReLU, its
+// gradient's Step, batch norm's Square (variance) and the Fill of Mean's
+// gradient; Rsqrt / Sqrt / Neg come along (same loop, tiny tensors).
+//
+// Each element is computed as tfjs's cpu backend computes it (rsqrt in double,
+// rounded once), so results are bit-identical to it.
+#include <cmath>
+#include <limits>
+
+#include "common.h"
+
+namespace streamssl {
+namespace {
+
+enum Op { kRelu = 0, kStep = 1, kSquare = 2, kRsqrt = 3, kSqrt = 4, kNeg = 5, kFill = 6, kOpCount = 7 };
+
+template <typename F>
+void Map(const float* x, float* out, int64_t n, F f) {
+  ParallelRanges(n, 1, [&](int64_t begin, int64_t end) {
+#pragma omp simd
+    for (int64_t i = begin; i < end; i++) out[i] = f(x[i]);
+  });
+}
+
+void Unary(int op, const float* x, float* out, int64_t n, float alpha) {
+  switch (op) {
+    // NaN stays NaN (as tfjs: x < 0 ? 0 : x).
+    case kRelu: return Map(x, out, n, [](float v) { return v < 0.0f ? 0.0f : v; });
+    case kStep: return Map(x, out, n, [alpha](float v) {
+      return v != v ? std::numeric_limits<float>::quiet_NaN() : (v > 0.0f ? 1.0f : alpha);
+    });
+    case kSquare: return Map(x, out, n, [](float v) { return v * v; });
+    case kRsqrt: return Map(x, out, n, [](float v) { return static_cast<float>(1.0 / std::sqrt(double(v))); });
+    case kSqrt: return Map(x, out, n, [](float v) { return std::sqrt(v); });
+    case kNeg: return Map(x, out, n, [](float v) { return -v; });
+    default:
+      ParallelRanges(n, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; i++) out[i] = alpha;
+      });
+  }
+}
+
+}  // namespace
+
+// unary(heap, offX, offOut, n, op, alpha): out[i] = op(x[i]) for n float32s.
+// op: 0 relu, 1 step (alpha where x <= 0), 2 square, 3 rsqrt, 4 sqrt, 5 neg,
+// 6 fill (out[i] = alpha; x is not read).
+napi_value UnaryOp(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value args[6];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, args, nullptr, nullptr));
+  uint8_t* heap;
+  size_t heap_len;
+  if (argc != 6 || !GetHeap(env, args[0], &heap, &heap_len)) {
+    return Throw(env, "onednn unary: expected (heap, offX, offOut, n, op, alpha)");
+  }
+  int64_t v[4];
+  for (int i = 0; i < 4; i++) if (!GetInt(env, args[1 + i], &v[i])) return Throw(env, "onednn unary: integer arguments expected");
+  double alpha;
+  if (napi_get_value_double(env, args[5], &alpha) != napi_ok) return Throw(env, "onednn unary: alpha must be a number");
+  const int64_t n = v[2], op = v[3];
+  if (n <= 0 || op < 0 || op >= kOpCount) return Throw(env, "onednn unary: bad size or op");
+  if ((op != kFill && !InHeap(v[0], size_t(n), heap_len)) || !InHeap(v[1], size_t(n), heap_len)) {
+    return Throw(env, "onednn unary: tensor offset outside the heap or misaligned");
+  }
+  Unary(int(op), reinterpret_cast<const float*>(heap + v[0]), reinterpret_cast<float*>(heap + v[1]), n,
+        static_cast<float>(alpha));
+  return nullptr;
+}
+
+}  // namespace streamssl
