@@ -14,7 +14,8 @@ import { Fill, Neg, Relu, Rsqrt, Sqrt, Square, Step, util, type KernelFunc, type
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { OneDnnAddon } from './onednn.js';
 
-interface Args<A> { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: A & NamedAttrMap }
+// tfjs passes no `attrs` at all to kernels whose op has none (Relu, Square...).
+interface Args<A> { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs?: A & NamedAttrMap }
 
 /** What the kernels need from ops.ts, which registers them with its own. */
 export interface EltwiseContext {
@@ -34,11 +35,12 @@ export function eltwiseKernels(ctx: EltwiseContext): Record<string, KernelFunc> 
     const n = util.sizeFromShape(x.shape);
     if (x.dtype !== 'float32' || n === 0) return ctx.fallback(name, args);
     const out = backend.makeOutput(x.shape, 'float32');
-    ctx.addon().unary(ctx.heapOf(backend), ctx.offset(backend, x), ctx.offset(backend, out), n, op, attrs.alpha ?? 0);
+    ctx.addon().unary(ctx.heapOf(backend), ctx.offset(backend, x), ctx.offset(backend, out), n, op, attrs?.alpha ?? 0);
     return out;
   };
   const fill = (args: Args<{ shape: number[]; value: number | string; dtype?: string }>): TensorInfo => {
-    const { backend, attrs: { shape, value, dtype } } = args;
+    const { shape, value, dtype } = args.attrs ?? { shape: [], value: 0 };
+    const { backend } = args;
     const n = util.sizeFromShape(shape);
     if (typeof value !== 'number' || (dtype ?? 'float32') !== 'float32' || n === 0) return ctx.fallback(Fill, args);
     const out = backend.makeOutput(shape, 'float32');
