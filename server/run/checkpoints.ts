@@ -5,10 +5,10 @@
  *
  * Layout: `DIR/checkpoints/<arm>/stage-<k>.state` and `stage-<k>.replay`.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileNameProblem } from '../../shared/schema-primitives.js';
+import { sha256Hex } from '../../shared/transfer.js';
 import { DEFAULT_WRITE_POLICY, retryingWrite, type WritePolicy } from './file-writes.js';
 
 export interface CheckpointPaths {
@@ -67,7 +67,7 @@ export class CheckpointStore implements CheckpointWriter {
     }, this.writes);
     if (replay) await retryingWrite(paths.replay, () => this.writes.write(paths.replay, replay), this.writes);
     else await retryingWrite(paths.replay, () => rm(paths.replay, { force: true }), this.writes);
-    return { state: paths.state, replay: replay ? paths.replay : null, sha256: { state: sha256(state), replay: replay ? sha256(replay) : null } };
+    return { state: paths.state, replay: replay ? paths.replay : null, sha256: { state: sha256Hex(state), replay: replay ? sha256Hex(replay) : null } };
   }
 
   /**
@@ -85,15 +85,10 @@ export class CheckpointStore implements CheckpointWriter {
     }
     if (expected) {
       const where = `checkpoint of arm ${arm} stage ${stage}`;
-      if (sha256(state) !== expected.state) throw new Error(`${where}: ${paths.state} does not hold the bytes that were written (SHA-256 differs)`);
+      if (sha256Hex(state) !== expected.state) throw new Error(`${where}: ${paths.state} does not hold the bytes that were written (SHA-256 differs)`);
       if ((replay === null) !== (expected.replay === null)) throw new Error(`${where}: ${paths.replay} is ${replay ? 'there but was not written' : 'missing'}`);
-      if (replay && sha256(replay) !== expected.replay) throw new Error(`${where}: ${paths.replay} does not hold the bytes that were written (SHA-256 differs)`);
+      if (replay && sha256Hex(replay) !== expected.replay) throw new Error(`${where}: ${paths.replay} does not hold the bytes that were written (SHA-256 differs)`);
     }
     return { state, replay };
   }
-}
-
-/** Lowercase hex SHA-256 of `bytes`. */
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }

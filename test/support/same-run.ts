@@ -8,7 +8,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { sha256 } from '../../server/run/checkpoints.js';
+import { sha256Hex } from '../../shared/transfer.js';
 import type { EvalResult, Results } from '../../server/report/results.js';
 
 /** The fields of results.json that do not depend on timing or on which client ran what. */
@@ -43,7 +43,7 @@ export async function checkpointFiles(runDir: string): Promise<Record<string, st
   for (const path of (await readdir(root, { recursive: true })).sort()) {
     if (!(await stat(join(root, path))).isFile()) continue;
     const bytes = await readFile(join(root, path));
-    out[path.split(sep).join('/')] = `${bytes.byteLength} bytes, sha256 ${sha256(bytes)}`;
+    out[path.split(sep).join('/')] = `${bytes.byteLength} bytes, sha256 ${sha256Hex(bytes)}`;
   }
   return out;
 }
