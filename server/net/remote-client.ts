@@ -210,8 +210,7 @@ export class RemoteClient implements TaskClient {
       const decodeStart = performance.now();
       // Back to float32 before anything checks or keeps them; bounded by what the task may return.
       const maxBlobBytes = this.maxBlobBytes;
-      const maxStateBytes = running.task.kind === 'train' ? (check.maxStateBytes?.(running.task) ?? maxBlobBytes) : maxBlobBytes;
-      const stateWire = state && decodeTaskBlobValue(state.bytes, running.task, 'state', result.stateBlobId!, maxStateBytes);
+      const stateWire = state && decodeTaskBlobValue(state.bytes, running.task, 'state', result.stateBlobId!, running.uploads?.decodedState ?? maxBlobBytes);
       const stateBytes = stateWire?.bytes ?? null;
       const replayBytes = replay && decodeTaskBlob(replay.bytes, running.task, 'replay', result.replayBlobId!, maxBlobBytes);
       const decodeSeconds = (performance.now() - decodeStart) / 1000;

@@ -17,13 +17,18 @@ import type { ResultCheck } from './state-check.js';
  */
 const REPLAY_FRAMING_BYTES = MAX_CLASSES * 260 + 4096;
 
-/** What a train task may upload, on the wire, in bytes; never above the outer cap. */
+/** What a train task may upload, on the wire, in bytes (never above the outer cap), and what its state may decode to. */
 export interface UploadBound {
   /** The larger of the two: what any one upload may announce (an upload does not say which it is). */
   bytes: number;
   state: number;
   /** 0: the task keeps no replay buffer. */
   replay: number;
+  /**
+   * The state's bound before its wire encoding (float32 bytes): what a returned state may
+   * decode to. The check's bound, else the outer cap.
+   */
+  decodedState: number;
 }
 
 /**
@@ -34,10 +39,11 @@ export interface UploadBound {
  */
 export function taskUploadBound(task: TrainTask, check: ResultCheck, handedReplayBytes: number, outerCap: number): UploadBound {
   const spec = transferOf(task);
-  const state = Math.min(outerCap, maxWireBytes(check.maxStateBytes?.(task) ?? outerCap, spec, 'state'));
+  const decodedState = check.maxStateBytes?.(task) ?? outerCap;
+  const state = Math.min(outerCap, maxWireBytes(decodedState, spec, 'state'));
   const replayRaw = maxReplayBytes(task, handedReplayBytes);
   const replay = replayRaw === 0 ? 0 : Math.min(outerCap, maxWireBytes(replayRaw ?? outerCap, spec, 'replay'));
-  return { bytes: Math.max(state, replay), state, replay };
+  return { bytes: Math.max(state, replay), state, replay, decodedState };
 }
 
 /** The largest float32 replay buffer `task` may return, or null when the task does not determine it. */

@@ -36,8 +36,8 @@ function scramble(value: unknown, seed = { s: 1 }): void {
 describe('task upload bound', () => {
   it('is the state bound when the task keeps no replay buffer', () => {
     const max = taskStateSizeRange(finetune).max;
-    expect(taskUploadBound(finetune, MANIFEST_CHECK, 0, CAP)).toEqual({ bytes: max, state: max, replay: 0 });
-    expect(taskUploadBound(finetune, MANIFEST_CHECK, 0, 1000)).toEqual({ bytes: 1000, state: 1000, replay: 0 });
+    expect(taskUploadBound(finetune, MANIFEST_CHECK, 0, CAP)).toEqual({ bytes: max, state: max, replay: 0, decodedState: max });
+    expect(taskUploadBound(finetune, MANIFEST_CHECK, 0, 1000)).toEqual({ bytes: 1000, state: 1000, replay: 0, decodedState: max });
   });
 
   it("follows the replay options: the buffer handed on plus the samples the task adds, a reservoir's capacity, else the outer cap", () => {
