@@ -38,21 +38,25 @@ const LIMIT_SEED = 0x4c494d54;
 export function subset(set: ImageSet, indices: ArrayLike<number>): ImageSet {
   const images = new Uint8Array(indices.length * imageBytes(set));
   const labels = new Uint8Array(indices.length);
-  gatherInto(set, indices, images, labels, 0);
   const out: ImageSet = { ...set, images, labels, count: indices.length, classNames: [...set.classNames] };
-  const domainOf = set.domainOf;
-  if (domainOf) out.domainOf = Uint8Array.from(indices, (i) => domainOf[i]);
+  if (set.domainOf) out.domainOf = new Uint8Array(indices.length);
+  gatherInto(set, indices, out, 0);
   return out;
 }
 
-/** Copies the images and labels of the samples at `indices` of `set` into `images` and `labels` from sample `at` on. */
-function gatherInto(set: ImageSet, indices: ArrayLike<number>, images: Uint8Array, labels: Uint8Array, at: number): void {
+/**
+ * Copies the images, labels and (where both sets have them) domains of the samples at
+ * `indices` of `set` into `out` from sample `at` on.
+ */
+function gatherInto(set: ImageSet, indices: ArrayLike<number>, out: Pick<ImageSet, 'images' | 'labels' | 'domainOf'>, at: number): void {
   const size = imageBytes(set);
+  const domains = set.domainOf && out.domainOf ? { from: set.domainOf, to: out.domainOf } : null;
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k];
     if (!(i >= 0 && i < set.count)) throw new Error(`sample index ${i} out of range 0..${set.count - 1}`);
-    images.set(set.images.subarray(i * size, (i + 1) * size), (at + k) * size);
-    labels[at + k] = set.labels[i];
+    out.images.set(set.images.subarray(i * size, (i + 1) * size), (at + k) * size);
+    out.labels[at + k] = set.labels[i];
+    if (domains) domains.to[at + k] = domains.from[i];
   }
 }
 
@@ -104,14 +108,12 @@ export function selectChunks(dataset: LabeledDataset, plan: StreamPlan, chunkIds
   // Gathered straight into memory the input pipeline's workers share (./shared-bytes.ts):
   // no per-chunk copies on the way, and no second copy when training starts.
   const out: ImageSet = { ...train, images: sharedBytes(count * size), labels: new Uint8Array(count), count, classNames: [...train.classNames] };
-  const domainOf = train.domainOf;
-  if (domainOf) out.domainOf = new Uint8Array(count);
+  if (train.domainOf) out.domainOf = new Uint8Array(count);
   let at = 0;
   for (const { indices, style } of chunks) {
-    gatherInto(train, indices, out.images, out.labels, at);
+    gatherInto(train, indices, out, at);
     const images = out.images.subarray(at * size, (at + indices.length) * size);
     if (style !== 'original') images.set(applyStyle(style, images, { ...train, count: indices.length }));
-    if (out.domainOf && domainOf) out.domainOf.set(Array.from(indices, (i) => domainOf[i]), at);
     at += indices.length;
   }
   return out;
