@@ -67,10 +67,19 @@ export interface StageSpec {
 }
 
 /**
- * Tracks how far the visits of each chunk have drawn into the chunk's sample order, for
- * arms that train a chunk in several tasks (cyclic relay, fedavg). Each task's
- * `chunkOrder` starts where the chunk's earlier tasks stopped, so together they draw the
- * samples one pass would, in the order one pass would.
+ * The sample order of `chunk` in arm `armName`, continued `skip` samples in: what a task
+ * that trains the chunk in one of several visits (cyclic relay, fedavg) draws from. One
+ * seed per chunk and arm, so visits that start where the earlier ones stopped together draw
+ * the samples one pass would, in the order one pass would.
+ */
+export function chunkOrderAt(scenarioSeed: number, armName: string, chunk: number, skip: number): { seed: number; skip: number } {
+  return { seed: deriveSeed(scenarioSeed, 'chunk-order', armName, chunk), skip };
+}
+
+/**
+ * Tracks how far the visits of each chunk have drawn into the chunk's sample order, for a
+ * cyclic relay (whose fresh samples per step depend on its replay and on the stage): each
+ * visit's `chunkOrder` starts where the chunk's earlier visits stopped.
  */
 export class ChunkOrders {
   private readonly drawn = new Map<number, number>();
@@ -87,7 +96,7 @@ export class ChunkOrders {
   visit(chunk: number, steps: number, freshPerStep: number): { seed: number; skip: number } {
     const skip = this.drawn.get(chunk) ?? 0;
     this.drawn.set(chunk, skip + steps * freshPerStep);
-    return { seed: deriveSeed(this.scenarioSeed, 'chunk-order', this.armName, chunk), skip };
+    return chunkOrderAt(this.scenarioSeed, this.armName, chunk, skip);
   }
 }
 

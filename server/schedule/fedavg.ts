@@ -9,7 +9,7 @@ import type { TrainMetrics, TrainTask } from '../../shared/tasks.js';
 import { sumHandoffBytes } from '../clients/pool.js';
 import { averageStates } from '../states/average-states.js';
 import type { ArmMode, PlannedStage, StageTaskResult } from './arm-mode.js';
-import { buildTrainTask, ChunkOrders, relaySteps, type PlanInput } from './build.js';
+import { buildTrainTask, chunkOrderAt, relaySteps, type PlanInput } from './build.js';
 import { visitSteps } from './cycle-order.js';
 import { evalTaskFor } from './eval-task.js';
 import { deriveSeed, sampledIndices } from '../../shared/random.js';
@@ -72,15 +72,15 @@ export function planFedavgRounds(input: PlanInput): FedavgRound[] {
   const chunks = chunkSteps.length;
   const done = new Array<number>(chunks).fill(0);
   const visits = new Array<number>(chunks).fill(0);
-  const sampleOrders = new ChunkOrders(input.scenario.seed, arm.name);
   let roundStart = 0;
   return sampled.map((roundChunks, r) => {
     const evaluate = input.scenario.evaluation.everyStage || r === rounds - 1;
     const clients = roundChunks.map((k) => {
       const steps = chunkSteps[k];
       const local = visitSteps(steps, taking[k], visits[k]++);
-      // A chunk trained over several rounds continues one order of its samples (no replay: whole batches are new).
-      const chunkOrder = taking[k] > 1 ? { chunkOrder: sampleOrders.visit(k, local, input.scenario.training.batchSize) } : {};
+      // A chunk trained over several rounds continues one order of its samples; no replay, so
+      // every sample of a batch is new and the earlier rounds drew done[k] whole batches.
+      const chunkOrder = taking[k] > 1 ? { chunkOrder: chunkOrderAt(input.scenario.seed, arm.name, k, done[k] * input.scenario.training.batchSize) } : {};
       const task = buildTrainTask(input, { stage: r * chunks + k, chunks: [k], steps: local, startStep: done[k], totalSteps: steps, replay: { mode: 'none' }, evaluate: false, ...chunkOrder });
       done[k] += local;
       return { ...task, taskId: `${arm.name}:round-${r}:chunk-${k}` };
