@@ -5,16 +5,10 @@
 import type { ImageSet } from '../../shared/dataset-types.js';
 import { Random, sampledIndices } from '../../shared/random.js';
 import type { ReplayBuffer } from '../../shared/state/replay-buffer.js';
+import { replayKeepCount } from '../../shared/replay-keep.js';
 import type { ReplayOptions } from '../../shared/tasks.js';
 import { subset } from '../data/index.js';
 import { concatSets } from '../engine/batches.js';
-
-/** How many samples of a finished chunk of `count` samples the buffer keeps. */
-export function replayKeepCount(options: ReplayOptions, count: number): number {
-  if (options.mode !== 'replay') return 0;
-  const wanted = options.size ?? Math.round((options.fraction ?? 0) * count);
-  return Math.max(0, Math.min(count, wanted));
-}
 
 /**
  * The buffer after a chunk: what came in plus a selection of the chunk just trained, or

@@ -47,10 +47,19 @@ export interface TaskOutcome<M> {
   clientId: string;
 }
 
+/**
+ * What the coordinator knows of a task beyond the task itself, from the arm's plan: bounds
+ * on what its client may return. Not sent; the client's own upload is refused beyond them.
+ */
+export interface TaskBounds {
+  /** The most samples the replay buffer the task returns may hold (see server/schedule/replay-ceiling.ts). */
+  replaySamples?: number;
+}
+
 /** One client, able to run one task at a time. */
 export interface TaskClient {
   readonly id: string;
-  runTask<T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null): Promise<TaskOutcome<MetricsOf<T>>>;
+  runTask<T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null, bounds?: TaskBounds): Promise<TaskOutcome<MetricsOf<T>>>;
 }
 
 /**

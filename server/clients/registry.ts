@@ -270,7 +270,7 @@ export class ClientRegistry implements ClientPool {
   private tracked(entry: Entry): TaskClient {
     return {
       id: entry.id,
-      runTask: (task, state, replay) => {
+      runTask: (task, state, replay, bounds) => {
         entry.holds = {
           taskId: task.taskId,
           kind: task.kind,
@@ -284,7 +284,7 @@ export class ClientRegistry implements ClientPool {
           ...taskSeed(task.taskId),
           ...(task.kind === 'train' ? { arm: task.arm, stage: task.stage, steps: task.steps } : {}),
         });
-        return entry.client.runTask(task, state, replay);
+        return entry.client.runTask(task, state, replay, bounds);
       },
     };
   }

@@ -32,7 +32,7 @@ import { MANIFEST_CHECK, type ResultCheck } from '../states/state-check.js';
 import { taskUploadBound, type UploadBound } from '../states/upload-bound.js';
 import { MAX_CLIENT_MESSAGE_LENGTH, plainText } from './client-text.js';
 import type { TaskObserver } from '../observe/task-events.js';
-import type { TaskOutcome, TaskClient } from '../clients/pool.js';
+import type { TaskBounds, TaskOutcome, TaskClient } from '../clients/pool.js';
 
 /** The coordinator's side of a client connection. */
 export type CoordinatorSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -116,7 +116,7 @@ export class RemoteClient implements TaskClient {
     private readonly options: RemoteClientOptions,
   ) {}
 
-  async runTask<T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null): Promise<TaskOutcome<MetricsOf<T>>> {
+  async runTask<T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null, bounds?: TaskBounds): Promise<TaskOutcome<MetricsOf<T>>> {
     if (this.activeTaskId) throw new TaskError('busy', `client ${this.id} is already running task ${this.activeTaskId}`);
     this.activeTaskId = task.taskId;
     const log = this.options.logger.child({ client: this.id, taskId: task.taskId });
@@ -141,7 +141,7 @@ export class RemoteClient implements TaskClient {
       if (sentTotal > 0) this.options.observer?.handOff(this.id, task, 'to-client', sentTotal, uploadSeconds);
 
       const result = new Promise<Parameters<Running['resolve']>[0]>((resolve, reject) => {
-        const uploads = task.kind === 'train' ? taskUploadBound(task, this.check, replay?.byteLength ?? 0, this.maxBlobBytes) : null;
+        const uploads = task.kind === 'train' ? taskUploadBound(task, this.check, replay?.byteLength ?? 0, this.maxBlobBytes, bounds?.replaySamples) : null;
         this.running = { task, uploads, resolve, reject };
       });
       result.catch(() => undefined); // settled before it is awaited when the assignment fails

@@ -10,7 +10,7 @@ import type { Logger } from '../../shared/log.js';
 import type { ErrorCode, MetricsOf, WireTask } from '../../shared/protocol.js';
 import { TransferError } from '../../shared/transfer.js';
 import { TaskError } from '../net/remote-client.js';
-import type { TaskEnd, TaskOutcome, TaskClient, ClientPool } from '../clients/pool.js';
+import type { TaskBounds, TaskEnd, TaskOutcome, TaskClient, ClientPool } from '../clients/pool.js';
 import { reportedMetricsProblem } from './reported-metrics.js';
 
 /**
@@ -90,6 +90,8 @@ export interface RetryHooks {
   onDispatch?: (clientId: string, waitedSeconds: number) => void;
   /** Aborted when nobody waits for the task any more (a round deadline passed): it is neither sent nor retried after that. */
   abandoned?: AbortSignal;
+  /** Bounds on what the task returns, handed to the client of every attempt with the task. */
+  bounds?: TaskBounds;
 }
 
 /** Runs `task` on a client from `pool`, again on another after a lost client, up to `policy.retries` times. */
@@ -117,7 +119,7 @@ export async function runWithRetries<T extends WireTask>(
         throw new TaskFailure(task.taskId, null, attempt - 1, `task ${task.taskId} abandoned before it was sent (its round closed)`);
       }
       hooks.onDispatch?.(client.id, waitedSeconds);
-      const outcome = await client.runTask(task, state, replay);
+      const outcome = await client.runTask(task, state, replay, hooks.bounds);
       // Metrics that contradict the task are refused (not retried: the client answered, wrongly).
       const problem = reportedMetricsProblem(task, outcome.metrics);
       if (problem) throw new TaskError('bad_request', `client ${client.id}: task ${task.taskId}: result refused: ${problem}`);

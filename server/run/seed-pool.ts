@@ -5,7 +5,7 @@
  * in the live view. The journal keeps the untagged task, as a single-seed run does.
  */
 import type { WireTask } from '../../shared/protocol.js';
-import type { AcquireOptions, ClientPool, TaskClient, TaskEnd } from '../clients/pool.js';
+import type { AcquireOptions, ClientPool, TaskBounds, TaskClient, TaskEnd } from '../clients/pool.js';
 import { seedTaskId } from '../observe/seed-tag.js';
 
 export function seedPool(pool: ClientPool, seed: number): ClientPool {
@@ -15,7 +15,8 @@ export function seedPool(pool: ClientPool, seed: number): ClientPool {
       const client = await pool.acquire(options);
       const tagged: TaskClient = {
         id: client.id,
-        runTask: <T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null) => client.runTask({ ...task, taskId: seedTaskId(seed, task.taskId) }, state, replay),
+        runTask: <T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null, bounds?: TaskBounds) =>
+          client.runTask({ ...task, taskId: seedTaskId(seed, task.taskId) }, state, replay, bounds),
       };
       inner.set(tagged, client);
       return tagged;

@@ -18,6 +18,7 @@ import type { ClientPool, HandoffBytes } from '../clients/pool.js';
 import type { ArmMode, HandOff, PlannedStage, StageTask, StageTaskResult } from './arm-mode.js';
 import { keptOutput, runUntilDeadline, type DroppedResults } from './deadline.js';
 import type { PlanInput } from './build.js';
+import { replayCeilings } from './replay-ceiling.js';
 import { ARM_MODES, modeOf, type ArmModes } from './modes.js';
 import type { EventSink } from '../observe/bus.js';
 import { retryEvent, stageDoneEvent } from '../observe/stage-events.js';
@@ -100,9 +101,12 @@ export async function runArm(input: PlanInput, options: RunArmOptions, modes: Ar
   if (stages.length > plan.length) throw new Error(`arm ${arm.name}: resumed after ${stages.length} stages, its plan has ${plan.length}`);
   let previous: HandOff | null = options.resume ? { state: options.resume.state, replay: options.resume.replay } : null;
   const clock = new OverheadClock();
-  for (const stage of plan.slice(stages.length)) {
+  // What each stage's replay buffer may hold: the client's upload is bounded by it.
+  const ceilings = replayCeilings(plan.map((s) => s.record), input.chunkSizes);
+  for (let index = stages.length; index < plan.length; index++) {
+    const stage = plan[index];
     try {
-      const done = await runStage(mode, stage, previous, input, options, clock);
+      const done = await runStage(mode, stage, previous, input, options, clock, ceilings[index]);
       stages.push(done.record);
       previous = done.handOff;
     } catch (err) {
@@ -112,7 +116,7 @@ export async function runArm(input: PlanInput, options: RunArmOptions, modes: Ar
   return { arm, stages };
 }
 
-async function runStage(mode: ArmMode, stage: PlannedStage, previous: HandOff | null, input: PlanInput, options: RunArmOptions, clock: OverheadClock) {
+async function runStage(mode: ArmMode, stage: PlannedStage, previous: HandOff | null, input: PlanInput, options: RunArmOptions, clock: OverheadClock, replaySamples: number | undefined) {
   const { arm } = input;
   const { record } = stage;
   const tasks = mode.configure(stage, previous, input);
@@ -127,6 +131,7 @@ async function runStage(mode: ArmMode, stage: PlannedStage, previous: HandOff | 
       },
       onDispatch: (_client, waited) => clock.taskSent(waited),
       ...(abandoned ? { abandoned } : {}),
+      ...(task.kind === 'train' && replaySamples !== undefined ? { bounds: { replaySamples } } : {}),
     });
     if (!abandoned?.aborted) clock.resultArrived();
     return outcome;

@@ -1,6 +1,7 @@
 /**
  * A real coordinator and two real client processes (the training engine on the wasm
- * backend) finish a tiny relay and a tiny joint arm on synthetic data.
+ * backend) finish a tiny relay and a tiny joint arm on synthetic data; the relay's replay
+ * buffer (a fraction) holds exactly the samples its uploads are bounded by.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -9,16 +10,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Results } from '../../server/report/results.js';
 import { runScenario } from '../../server/run/run.js';
+import { planArm } from '../../server/schedule/index.js';
+import { replayCeilings } from '../../server/schedule/replay-ceiling.js';
 import { silentLogger } from '../../shared/log.js';
-import { parseScenario } from '../../shared/scenario.js';
+import { parseScenario, type Scenario } from '../../shared/scenario.js';
+import { decodeReplay } from '../../shared/state/replay-buffer.js';
+import type { TrainTask } from '../../shared/tasks.js';
 
 describe('relay and joint with real client processes', () => {
   let dir: string;
   let results: Results;
+  let scenario: Scenario;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'streamssl-e2e-'));
-    const scenario = parseScenario({
+    scenario = parseScenario({
       name: 'e2e',
       seed: 11,
       dataset: { name: 'synthetic', perClass: 30, imageSize: 12 },
@@ -64,6 +70,15 @@ describe('relay and joint with real client processes', () => {
   it('checkpoints every stage and writes the report', () => {
     for (const file of ['checkpoints/relay/stage-0.state', 'checkpoints/relay/stage-0.replay', 'checkpoints/relay/stage-1.state', 'checkpoints/joint/stage-0.state', 'report.md']) {
       expect(existsSync(join(dir, file)), file).toBe(true);
+    }
+  });
+
+  it("keeps in the relay's replay buffer exactly the samples of the plan's ceiling, which bounds its uploads", async () => {
+    const chunkSizes = results.stream.chunks.map((c) => c.size);
+    const ceilings = replayCeilings(planArm({ scenario, arm: scenario.arms[0], chunkSizes }) as TrainTask[], chunkSizes);
+    expect(ceilings).toEqual([Math.round(0.2 * chunkSizes[0]), Math.round(0.2 * chunkSizes[0]) + Math.round(0.2 * chunkSizes[1])]);
+    for (const stage of [0, 1]) {
+      expect(decodeReplay(await readFile(join(dir, `checkpoints/relay/stage-${stage}.replay`))).count, `stage ${stage}`).toBe(ceilings[stage]);
     }
   });
 });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decode } from '../../shared/codec.js';
@@ -53,6 +53,23 @@ describe('schedulers', () => {
     const last = await checkpoints.read(arm.name, 2);
     expect(decode(last.state)).toEqual(['relay-replay:stage-0', 'relay-replay:stage-1', 'relay-replay:stage-2']);
     expect(run.stages[2].checkpoint.state).toBe(join(tempDir(), 'checkpoints', arm.name, 'stage-2.state'));
+  });
+
+  it("relay hands each stage's replay ceiling from the plan with its task, also to a resumed arm; fine-tune and joint none", async () => {
+    const fractional = tinyScenario({ arms: [{ name: 'relay-fraction', mode: 'relay', strategy: { name: 'replay', fraction: 0.25 } }] });
+    const input = { scenario: fractional, arm: fractional.arms[0], chunkSizes };
+    // 0.25 x [100, 64, 33] = 25, 16, 8.25 -> 8, as the client rounds: 25, 41, 49 held after each stage.
+    const pool = new FakePool();
+    const run = await runArm(input, { pool, checkpoints: new CheckpointStore(tempDir()) });
+    expect(pool.calls.map((c) => c.bounds)).toEqual([{ replaySamples: 25 }, { replaySamples: 41 }, { replaySamples: 49 }]);
+    const resumedPool = new FakePool();
+    const first = run.stages[0].checkpoint;
+    const resume = { stages: run.stages.slice(0, 1), state: await readFile(first.state), replay: await readFile(first.replay!) };
+    await runArm(input, { pool: resumedPool, checkpoints: new CheckpointStore(tempDir()), resume });
+    expect(resumedPool.calls.map((c) => [c.task.stage, c.bounds])).toEqual([[1, { replaySamples: 41 }], [2, { replaySamples: 49 }]]);
+    const others = new FakePool();
+    for (const arm of [scenario.arms[0], scenario.arms[2]]) await runArm({ scenario, arm, chunkSizes }, { pool: others, checkpoints: new CheckpointStore(tempDir()) });
+    expect(others.calls.map((c) => c.bounds)).toEqual([undefined, undefined, undefined, undefined]);
   });
 
   it('relay without everyStage evaluates only the last stage, and fine-tune keeps no replay', async () => {

@@ -1,8 +1,9 @@
 /**
  * What a hostile registered client can make the coordinator take over HTTP (PUT /blobs/<id>):
  * uploads only while it runs a train task (the one kind whose result has blobs), none
- * larger than that task returns (its state's and replay buffer's bounds, refused before
- * the first body byte) or than `maxBlobBytes` (the outer cap); a half-sent upload is
+ * larger than that task returns (its state's and replay buffer's bounds, a replay share
+ * given as a fraction by the plan's ceiling, refused before the first body byte) or than
+ * `maxBlobBytes` (the outer cap); a half-sent upload is
  * dropped after the inactivity bound, and its connection closed, while a slow upload that
  * keeps moving for longer than that bound completes.
  */
@@ -12,7 +13,9 @@ import { BLOB_HEADERS } from '../../shared/blob-http.js';
 import { PROTOCOL_VERSION, type PlanTask } from '../../shared/protocol.js';
 import type { TrainTask } from '../../shared/tasks.js';
 import type { Coordinator } from '../../server/net/coordinator.js';
+import type { TaskBounds } from '../../server/clients/pool.js';
 import { planArm } from '../../server/schedule/index.js';
+import { replayCeilings } from '../../server/schedule/replay-ceiling.js';
 import { MANIFEST_CHECK } from '../../server/states/state-check.js';
 import { taskStateSizeRange } from '../../shared/state/task-state-size.js';
 import { blobReply, blobRequest, putHeaders, type BlobRequest } from '../support/blob-request.js';
@@ -43,8 +46,8 @@ describe('coordinator upload limits', () => {
     const head = (id: string) => blobRequest(coordinator!.url, 'HEAD', id, { session: s.id! });
     return { put, head };
   };
-  const runs = async (task: TrainTask | PlanTask) => {
-    void (await coordinator!.registry.acquire()).runTask(task, null, null).catch(() => undefined);
+  const runs = async (task: TrainTask | PlanTask, bounds?: TaskBounds) => {
+    void (await coordinator!.registry.acquire()).runTask(task, null, null, bounds).catch(() => undefined);
     await expect.poll(() => coordinator!.registry.list()[0].holds?.kind).toBe(task.kind);
   };
 
@@ -79,6 +82,34 @@ describe('coordinator upload limits', () => {
     const fits = await put('fits', new Uint8Array(bound), { cutAfter: 100 });
     expect(fits.continued).toBe(true);
     await expect.poll(async () => (await head('fits')).headers[BLOB_HEADERS.received]).toBe('100');
+  });
+
+  it("refuses a fraction-replay upload one sample over the plan's ceiling, before its body, naming the task, the blob and the sizes; one at the ceiling is taken", async () => {
+    const fractional = tinyScenario({ arms: [{ name: 'relay-fraction', mode: 'relay', strategy: { name: 'replay', fraction: 0.25 } }] });
+    const chunkSizes = [100, 110, 120];
+    const tasks = planArm({ scenario: fractional, arm: fractional.arms[0], chunkSizes }) as TrainTask[];
+    const ceilings = replayCeilings(tasks, chunkSizes);
+    // 0.25 x 100 = 25 and 0.25 x 110 = 27.5 -> 28 samples, as the client rounds: 53 after the second stage.
+    expect(ceilings).toEqual([25, 53, 83]);
+    coordinator = await startTestCoordinator({ resultCheck: MANIFEST_CHECK });
+    const { put, head } = await rawClient();
+    await runs(tasks[1], { replaySamples: 53 });
+    // 8x8 gray images and their labels, 65 bytes a sample, beside the buffer's fields and class names; float32 on the wire.
+    const sample = 8 * 8 + 1;
+    const bound = 53 * sample + 256 * 260 + 4096;
+    const state = taskStateSizeRange(tasks[1]).max;
+    expect(state).toBeLessThan(bound); // the buffer's bound is what an upload meets
+    const over = await put('replay-over', new Uint8Array(bound + sample));
+    expect([over.status, over.continued]).toEqual([413, false]);
+    expect(blobReply(over)).toEqual({
+      ok: false,
+      code: 'too_large',
+      message: `blob replay-over: ${bound + sample} bytes announced, but task ${tasks[1].taskId} on client raw returns at most ${bound} bytes (its state at most ${state}, its replay buffer at most ${bound}): refused before its first byte`,
+    });
+    expect((await head('replay-over')).status).toBe(404);
+    const fits = await put('replay-fits', new Uint8Array(bound), { cutAfter: 100 });
+    expect(fits.continued).toBe(true);
+    await expect.poll(async () => (await head('replay-fits')).headers[BLOB_HEADERS.received]).toBe('100');
   });
 
   it('keeps maxBlobBytes as the outer cap when the task would allow more', async () => {

@@ -7,13 +7,15 @@
 import { decode, encode } from '../../shared/codec.js';
 import type { MetricsOf, WireTask } from '../../shared/protocol.js';
 import type { TrainMetrics, TrainTask } from '../../shared/tasks.js';
-import type { TaskEnd, TaskOutcome, TaskClient, ClientPool } from '../../server/clients/pool.js';
+import type { TaskBounds, TaskEnd, TaskOutcome, TaskClient, ClientPool } from '../../server/clients/pool.js';
 
 export interface FakeCall {
   worker: string;
   task: TrainTask;
   stateIn: string[] | null;
   replayIn: string[] | null;
+  /** The bounds the run loop handed with the task, if any. */
+  bounds?: TaskBounds;
 }
 
 export interface FakePoolOptions {
@@ -37,12 +39,12 @@ export class FakePool implements ClientPool {
     this.events.push(`acquire ${id}`);
     return {
       id,
-      runTask: async <T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null): Promise<TaskOutcome<MetricsOf<T>>> => {
+      runTask: async <T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null, bounds?: TaskBounds): Promise<TaskOutcome<MetricsOf<T>>> => {
         if (task.kind !== 'train') throw new Error('only train tasks here');
         this.options.beforeRun?.(task);
         const stateIn = state ? (decode(state) as string[]) : null;
         const replayIn = replay ? (decode(replay) as string[]) : null;
-        this.calls.push({ worker: id, task, stateIn, replayIn });
+        this.calls.push({ worker: id, task, stateIn, replayIn, ...(bounds ? { bounds } : {}) });
         const error = this.options.fail?.(task, this.calls.filter((c) => c.task.taskId === task.taskId).length);
         if (error) throw error;
         const metrics: TrainMetrics = {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { extendReplay, replayKeepCount, reservoirSlots } from '../../../client/continual/replay.js';
+import { extendReplay, reservoirSlots } from '../../../client/continual/replay.js';
+import { replayKeepCount } from '../../../shared/replay-keep.js';
 import { replayPerBatch } from '../../../shared/replay-mix.js';
 import { sampledIndices } from '../../../shared/random.js';
 import { BatchSampler } from '../../../client/engine/sampler.js';
