@@ -19,6 +19,8 @@ import { Sgd } from '../client/optim/sgd.js';
 import { createMethod } from '../client/ssl/index.js';
 import { benchScenario, IMAGE, type ModelConfig, type StepMs } from './configs.js';
 import { PhaseTimer, type PhaseMs } from './moco-phases.js';
+import { useFusedBatchNorm } from '../client/kernels/batch-norm-op.js';
+import type { BatchNormKernel } from '../shared/scenario.js';
 
 export interface MeasureOptions extends ModelConfig {
   warmupSteps: number;
@@ -30,6 +32,8 @@ export interface MeasureOptions extends ModelConfig {
   breakdownSteps: number | null;
   /** Input pipeline worker threads; undefined: the pipeline's default, as training uses. */
   dataWorkers?: number;
+  /** Training batch norm as a scenario's `model.batchNorm` asks (default composed). */
+  batchNorm?: BatchNormKernel;
   seed?: number;
 }
 
@@ -89,6 +93,7 @@ export async function measureMoco(o: MeasureOptions): Promise<Measurement> {
   const pipeline = new BatchPipeline({ pool, sampler, augment, norm: NORM, stageSeed: seed }, o.dataWorkers === undefined ? {} : { workers: o.dataWorkers });
   const dataWorkers = pipeline.liveWorkers;
   let timer: PhaseTimer | null = null;
+  useFusedBatchNorm(o.batchNorm === 'fused');
   try {
     let dataWaitMs = 0;
     const trainStep = async (): Promise<number> => {
@@ -153,6 +158,7 @@ export async function measureMoco(o: MeasureOptions): Promise<Measurement> {
       leakedTensors,
     };
   } finally {
+    useFusedBatchNorm(false);
     timer?.dispose();
     await pipeline.close();
     optimizer.dispose();

@@ -5,12 +5,12 @@
  * measurement, so backends and thread pools never interfere.
  *
  *   node --import tsx bench/moco-worker.ts --backend wasm --threads 1 --config small \
- *     --widths 16,32,64,128 --batch 64 --warmup 2 [--steps N | --seconds S] [--breakdown-steps N] [--data-workers N]
+ *     --widths 16,32,64,128 --batch 64 --warmup 2 [--steps N | --seconds S] [--breakdown-steps N] [--data-workers N] [--batch-norm composed|fused]
  *     [--eval-seconds S [--eval-quick]]
  */
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../client/backend.js';
-import type { BackendName } from '../shared/scenario.js';
+import { BATCH_NORM_KERNELS, type BackendName, type BatchNormKernel } from '../shared/scenario.js';
 import { RESULT_PREFIX } from './child.js';
 import type { MocoResult } from './report-types.js';
 import { measureEval } from './eval-measure.js';
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '15' },
       'breakdown-steps': { type: 'string' },
       'data-workers': { type: 'string' },
+      'batch-norm': { type: 'string', default: 'composed' },
       'eval-seconds': { type: 'string' },
       'eval-quick': { type: 'boolean', default: false },
     },
@@ -47,6 +48,8 @@ async function main(): Promise<void> {
   if (widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 1)) throw new Error(`--widths: expected positive integers, got "${values.widths}"`);
   if (!batch) throw new Error('--batch: required');
 
+  const batchNorm = values['batch-norm'] as BatchNormKernel;
+  if (!BATCH_NORM_KERNELS.includes(batchNorm)) throw new Error(`--batch-norm: expected one of ${BATCH_NORM_KERNELS.join(', ')}, got "${batchNorm}"`);
   const choice = await selectBackend(values.backend as BackendName, { threads });
   const m = await measureMoco({
     widths,
@@ -56,6 +59,7 @@ async function main(): Promise<void> {
     seconds: Number(values.seconds),
     breakdownSteps: intOrNull(values['breakdown-steps'], 'breakdown-steps'),
     dataWorkers: intOrNull(values['data-workers'], 'data-workers') ?? undefined,
+    batchNorm,
   });
   // Read before the evaluation: the column is a training client's peak.
   const peak = await peakRssMb();
@@ -68,6 +72,7 @@ async function main(): Promise<void> {
     batch,
     threads,
     threadsActual: choice.threads,
+    batchNorm,
     backend: choice.name,
     backendReason: choice.reason,
     ...m,

@@ -4,10 +4,11 @@
  * registers them itself. The variants alternate in one process, round after
  * round, so a busy shared CPU slows them alike; medians are reported.
  *
- *   npx tsx bench/native-moco.ts [--variants wasm,conv,all] [--rounds 2] [--seconds 8] [--threads 1] [--config small]
+ *   npx tsx bench/native-moco.ts [--variants wasm,conv,all,fused-bn] [--rounds 2] [--seconds 8] [--threads 1] [--config small]
  *
  * wasm: XNNPack + client/kernels/wasm-conv-grads.ts; conv: + oneDNN convolutions;
- * all: + the addon's BatchMatMul / Sum / Mean / broadcast binary ops.
+ * all: + the addon's BatchMatMul / Sum / Mean / broadcast and element-wise ops;
+ * fused-bn: all + the fused training batch norm (`model.batchNorm: "fused"`).
  */
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../client/backend.js';
@@ -15,7 +16,7 @@ import { registerNativeConvKernels, registerNativeKernels, unregisterNativeKerne
 import { MODEL_CONFIGS, type ConfigName } from './configs.js';
 import { measureMoco } from './moco-measure.js';
 
-type Variant = 'wasm' | 'conv' | 'all';
+type Variant = 'wasm' | 'conv' | 'all' | 'fused-bn';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -35,10 +36,10 @@ async function main(): Promise<void> {
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const v of variants) {
       unregisterNativeKernels();
-      const reg = v === 'all' ? registerNativeKernels({ threads: choice.threads })
+      const reg = v === 'all' || v === 'fused-bn' ? registerNativeKernels({ threads: choice.threads })
         : v === 'conv' ? registerNativeConvKernels({ threads: choice.threads }) : { ok: true as const };
       if (!reg.ok) throw new Error(reg.reason);
-      const m = await measureMoco({ widths: [...widths], batch, warmupSteps: 2, steps: null, seconds: Number(values.seconds), breakdownSteps: 0 });
+      const m = await measureMoco({ widths: [...widths], batch, warmupSteps: 2, steps: null, seconds: Number(values.seconds), breakdownSteps: 0, batchNorm: v === 'fused-bn' ? 'fused' : 'composed' });
       if (m.leakedTensors !== 0) throw new Error(`${v}: ${m.leakedTensors} tensors leaked`);
       (imgPerSec[v] ??= []).push(m.imgPerSec);
       console.error(`round ${round} ${v}: ${m.imgPerSec.toFixed(1)} img/s (${m.steps} steps, loss ${m.loss.first.toFixed(3)} -> ${m.loss.last.toFixed(3)})`);

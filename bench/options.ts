@@ -3,7 +3,7 @@
  * their value parsers. Light on purpose: the CLI imports it at start-up.
  */
 import { InvalidArgumentError } from 'commander';
-import type { BackendName } from '../shared/scenario.js';
+import type { BackendName, BatchNormKernel } from '../shared/scenario.js';
 import { parseTransferLabel, WIRE_COMPRESSIONS, WIRE_ENCODINGS, type TransferSpec } from '../shared/wire/transfer-spec.js';
 
 export const BENCH_CONFIG_CHOICES = ['tiny', 'small', 'resnet18', 'all'] as const;
@@ -22,6 +22,7 @@ export interface BenchCliOptions {
   seconds: number;
   evalSeconds: number;
   dataWorkers?: number;
+  batchNorm: BatchNormKernel;
   handoff: (typeof HANDOFF_CHOICES)[number];
   handoffSizes: string[];
   handoffEncodings: TransferSpec[];

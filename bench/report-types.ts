@@ -3,6 +3,7 @@ import type { EvalMeasurement } from './eval-measure.js';
 import type { Measurement } from './moco-measure.js';
 import type { OverheadResult } from './overhead.js';
 import type { StartupResult } from './startup.js';
+import type { BatchNormKernel } from '../shared/scenario.js';
 
 /** One MoCo throughput measurement (one configuration, one thread count, one process). */
 export type MocoResult = Measurement & {
@@ -12,6 +13,8 @@ export type MocoResult = Measurement & {
   threads: number;
   /** Threads the backend says it computes on (`BackendChoice.threads`); may differ from `threads`. */
   threadsActual: number;
+  /** Training batch norm measured (a scenario's `model.batchNorm`). */
+  batchNorm: BatchNormKernel;
   backend: string;
   backendReason: string;
   /** Peak resident memory of the measuring process (VmHWM, MiB): one client training this configuration; null off Linux. Absent in older reports. */

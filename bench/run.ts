@@ -17,6 +17,7 @@ import { measureOverhead } from './overhead.js';
 import { measureWireCosts } from './wire-costs.js';
 import { measureStartups } from './startup.js';
 import { entryFile } from '../shared/code-location.js';
+import type { BatchNormKernel } from '../shared/scenario.js';
 
 export { formatReport } from './format.js';
 
@@ -40,6 +41,8 @@ export interface BenchOptions {
   evalSeconds?: number;
   /** Input pipeline worker threads (default: the pipeline's, as in training). */
   dataWorkers?: number;
+  /** Training batch norm of the MoCo measurements (default composed). */
+  batchNorm?: BatchNormKernel;
   /** Model whose state is handed off, or null for none. */
   handoff: ConfigName | null;
   /**
@@ -74,6 +77,7 @@ export async function runMocoChild(config: ConfigName, threads: number, o: Bench
     if (o.steps !== undefined) args.push('--steps', String(o.steps));
   }
   if (o.dataWorkers !== undefined) args.push('--data-workers', String(o.dataWorkers));
+  args.push('--batch-norm', o.batchNorm ?? 'composed');
   const evalSeconds = o.evalSeconds ?? DEFAULT_EVAL_SECONDS;
   if (evalSeconds > 0) args.push('--eval-seconds', String(evalSeconds), ...(o.quick ? ['--eval-quick'] : []));
   // The allocator settings spawned clients get: the peak memory column is a client's.

@@ -1,7 +1,7 @@
 /** The `bench` command: its options; the bench itself (bench/) loads only when it runs. */
 import { Command, Option } from 'commander';
 import { BENCH_CONFIG_CHOICES, countListOrNone, HANDOFF_CHOICES, HANDOFF_SIZE_NAMES, nameList, type HandoffSizeName, parseCount, parseNonNegative, parseSeconds, parseSecondsOrZero, parseThreadList, parseTransferList, parseLinkRates, type BenchCliOptions } from '../bench/options.js';
-import { BACKEND_NAMES } from '../shared/scenario.js';
+import { BACKEND_NAMES, BATCH_NORM_KERNELS } from '../shared/scenario.js';
 
 /** `streamssl bench`. */
 export function benchCommand(): Command {
@@ -16,6 +16,7 @@ export function benchCommand(): Command {
     .option('--seconds <s>', 'time budget of each throughput loop', parseSeconds, 15)
     .option('--eval-seconds <s>', "time budget of each configuration's evaluation feature extraction (kNN and linear probe come on top); 0 skips the evaluation", parseSecondsOrZero, 10)
     .option('--data-workers <n>', 'input pipeline worker threads (default: as in training)', parseNonNegative)
+    .addOption(new Option('--batch-norm <kernel>', "training batch norm, as a scenario's model.batchNorm").choices(BATCH_NORM_KERNELS).default('fused'))
     .addOption(new Option('--handoff <name>', 'model whose online-encoder state is handed between two clients').choices(HANDOFF_CHOICES).default('resnet18'))
     .option('--handoff-encodings <list>', 'wire encodings the --handoff model (resnet18 when none) is handed off in, one hand-off each: float32, float16, float32+deflate, float16+deflate, comma-separated (default: none)', parseTransferList, [])
     .option('--handoff-link <rates>', 'hand-off of the --handoff model (resnet18 when none) across test hosts (network namespaces, as root) whose links tbf holds to each rate, e.g. 1gbit,100mbit,20mbit; in each --handoff-encodings (default float32)', parseLinkRates, [])
@@ -34,6 +35,7 @@ export function benchCommand(): Command {
         seconds: opts.seconds,
         evalSeconds: opts.evalSeconds,
         dataWorkers: opts.dataWorkers,
+        batchNorm: opts.batchNorm,
         handoff: opts.handoff === 'none' ? null : opts.handoff,
         handoffEncodings: opts.handoffEncodings,
         handoffLinks: opts.handoffLink,

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "onednn_conv",
-      "sources": ["addon.cc", "conv.cc", "ops.cc", "eltwise.cc"],
+      "sources": ["addon.cc", "conv.cc", "ops.cc", "eltwise.cc", "batchnorm.cc"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-fopenmp"],
       "ldflags": ["-fopenmp"],

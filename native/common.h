@@ -98,5 +98,8 @@ napi_value Reduce(napi_env env, napi_callback_info info);
 napi_value BinaryOp(napi_env env, napi_callback_info info);
 // eltwise.cc
 napi_value UnaryOp(napi_env env, napi_callback_info info);
+// batchnorm.cc
+napi_value BatchNormForward(napi_env env, napi_callback_info info);
+napi_value BatchNormBackward(napi_env env, napi_callback_info info);
 
 }  // namespace streamssl

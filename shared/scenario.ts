@@ -16,6 +16,9 @@ import { positiveInt, safeFileName } from './schema-primitives.js';
 import { sslSchema } from './ssl-options/index.js';
 import { DEFAULT_TRANSFER, transferSchema } from './wire/transfer-spec.js';
 
+/** `composed`: tfjs ops (the default); `fused`: one op where the backend has it. */
+export const BATCH_NORM_KERNELS = ['composed', 'fused'] as const;
+
 /** Stream types (shared/stream/index.ts has one splitter per name). */
 export const STREAM_TYPES = ['instance', 'random-class', 'distant-class', 'domain', 'dirichlet'] as const;
 export type StreamType = (typeof STREAM_TYPES)[number];
@@ -66,6 +69,14 @@ const modelSchema = z.strictObject({
    * existed compare equal on resume.
    */
   init: z.enum(INIT_SCHEMES).optional(),
+  /**
+   * How training batch norm computes: `fused`, one op and its gradient in two
+   * passes each (the oneDNN addon on wasm: about twice the steps per second);
+   * absent (`composed`), tfjs ops as before. Same math, another float32
+   * rounding: left out rather than defaulted, so runs measured before keep
+   * their numbers and tasks planned before compare equal on resume.
+   */
+  batchNorm: z.enum(BATCH_NORM_KERNELS).optional(),
 });
 
 const optimizerSchema = z.strictObject({
@@ -212,6 +223,8 @@ export type Scenario = z.infer<typeof scenarioSchema>;
 export type DatasetSpec = Scenario['dataset'];
 export type StreamSpec = Scenario['stream'];
 export type ModelSpec = Scenario['model'];
+/** The training batch norm computations a scenario may ask for. */
+export type BatchNormKernel = (typeof BATCH_NORM_KERNELS)[number];
 export type TrainingSpec = Scenario['training'];
 export type EvaluationSpec = Scenario['evaluation'];
 export type AnalysisSpec = Scenario['analysis'];

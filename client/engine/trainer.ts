@@ -17,6 +17,7 @@ import type { Normalization } from '../data/normalization.js';
 import { BatchPipeline, type ViewBatch } from '../data/pipeline.js';
 import { sharedBytes } from '../data/shared-bytes.js';
 import type { EncoderOptions } from '../models/encoder.js';
+import { useFusedBatchNorm } from '../kernels/batch-norm-op.js';
 import { GradientRecorder } from '../optim/gradient-recorder.js';
 import { Sgd } from '../optim/sgd.js';
 import { createMethod, type MethodRegistry } from '../ssl/index.js';
@@ -137,6 +138,8 @@ export async function trainStage(
   const method = restoreMethod(o, previous, registries.methods);
   const optimizer = new Sgd({ momentum: o.optimizer.momentum, weightDecay: o.optimizer.weightDecay });
   let pipeline: BatchPipeline | null = null;
+  // For this stage only: evaluation and other tasks compute as before.
+  useFusedBatchNorm(o.encoder.batchNorm === 'fused');
   let regularizer: Regularizer | null = null;
   try {
     regularizer = o.regularizer
@@ -209,6 +212,7 @@ export async function trainStage(
     method.dispose();
     throw err;
   } finally {
+    useFusedBatchNorm(false);
     await pipeline?.close();
     regularizer?.dispose();
     optimizer.dispose();

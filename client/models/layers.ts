@@ -2,6 +2,7 @@
  * The layers the backbones and heads are built from, as functions over named params.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedBatchNormActive, fusedBatchNormTrain } from '../kernels/batch-norm-op.js';
 import { param, type Params } from './params.js';
 
 export { bnDecls, convDecls, denseDecls } from '../../shared/model/decls.js';
@@ -61,19 +62,27 @@ export function batchNorm<T extends tf.Tensor>(p: Params, name: string, x: T, mo
   const batch = x.shape[0];
   const groups = batch % mode.bnGroups === 0 && batch / mode.bnGroups >= 2 ? mode.bnGroups : 1;
   const channels = x.shape[x.rank - 1];
+  if (fusedBatchNormActive()) {
+    const fused = fusedBatchNormTrain(x, gamma, beta, groups, BN_EPSILON);
+    if (mode.stats) pushStats(mode.stats, name, fused.mean, fused.variance, groups, channels);
+    return fused.y as T;
+  }
   // [G, B/G, ...rest]: statistics over everything but the group and the channel.
   const grouped = tf.reshape(x, [groups, batch / groups, ...x.shape.slice(1)]);
   const axes = Array.from({ length: grouped.rank - 2 }, (_, i) => i + 1);
   const { mean, variance } = tf.moments(grouped, axes, true);
   const normalized = tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, BN_EPSILON)));
-  if (mode.stats) {
-    mode.stats.push({
-      name,
-      mean: tf.keep(tf.reshape(tf.mean(tf.reshape(mean, [groups, channels]), 0), [channels])) as tf.Tensor1D,
-      variance: tf.keep(tf.reshape(tf.mean(tf.reshape(variance, [groups, channels]), 0), [channels])) as tf.Tensor1D,
-    });
-  }
+  if (mode.stats) pushStats(mode.stats, name, mean, variance, groups, channels);
   return tf.add(tf.mul(tf.reshape(normalized, x.shape), gamma), beta) as T;
+}
+
+/** The batch's statistics, averaged over the groups, for the running averages. */
+function pushStats(stats: BatchStat[], name: string, mean: tf.Tensor, variance: tf.Tensor, groups: number, channels: number): void {
+  stats.push({
+    name,
+    mean: tf.keep(tf.reshape(tf.mean(tf.reshape(mean, [groups, channels]), 0), [channels])) as tf.Tensor1D,
+    variance: tf.keep(tf.reshape(tf.mean(tf.reshape(variance, [groups, channels]), 0), [channels])) as tf.Tensor1D,
+  });
 }
 
 /** Folds measured batch statistics into the running averages and frees them. */

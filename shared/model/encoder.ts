@@ -3,7 +3,7 @@
  * backbone's options and the projection head's sizes, and the plain encoder's parameters
  * (backbone plus MLP projection, MoCo v2's and SimCLR's).
  */
-import type { ModelSpec } from '../scenario.js';
+import type { BatchNormKernel, ModelSpec } from '../scenario.js';
 import { backboneDecls, featureDim, type BackboneOptions } from './backbone.js';
 import type { ParamDecl } from './decls.js';
 import { DEFAULT_INIT, type InitScheme } from './init.js';
@@ -17,6 +17,8 @@ export interface EncoderOptions {
   init: InitScheme;
   /** Classes of the dataset: only the supervised baseline's classifier needs them. */
   numClasses?: number;
+  /** `fused`: training batch norm as one op where the backend has it (the scenario's `model.batchNorm`). */
+  batchNorm?: BatchNormKernel;
 }
 
 /** The encoder of a task's model options, for images of `inputChannels` channels. */
@@ -27,6 +29,7 @@ export function encoderOptions(model: ModelSpec, inputChannels: number, numClass
     hiddenDim: model.projectionHidden,
     outputDim: model.projectionDim,
     init: model.init ?? DEFAULT_INIT,
+    ...(model.batchNorm !== undefined ? { batchNorm: model.batchNorm } : {}),
   };
 }
 

@@ -26,6 +26,7 @@ describe('streamssl bench --quick --json', () => {
     ]);
     for (const r of report.moco) {
       expect(r.backend).toBe('wasm');
+      expect(r.batchNorm).toBe('fused'); // the bench's default
       for (const v of [r.imgPerSec, r.gflops, r.flopsPerImage, r.seconds, r.stepMs.total, r.stepMs.data, r.stepMs.forward, r.stepMs.optimizer]) {
         expect(v).toBeGreaterThan(0);
       }

@@ -3,7 +3,8 @@ import { buildTrainTask } from '../../server/schedule/build.js';
 import { evalTaskFor } from '../../server/schedule/eval-task.js';
 import { bnDecls, convDecls, denseDecls } from '../../shared/model/decls.js';
 import { INIT_SCHEMES, kaimingUniformBound, paramDistribution, xavierUniformBound, type InitScheme } from '../../shared/model/init.js';
-import { ScenarioError } from '../../shared/scenario.js';
+import { encoderOptions } from '../../shared/model/encoder.js';
+import { BATCH_NORM_KERNELS, ScenarioError } from '../../shared/scenario.js';
 import { stateManifest } from '../../shared/state/manifest.js';
 import { tinyScenario } from '../support/scenario.js';
 
@@ -64,5 +65,19 @@ describe('model.init in scenarios and tasks', () => {
       return Object.entries(m.methodState.groups).map(([part, arrays]) => [part, arrays.map((a) => `${a.name}:${a.shape}`)]);
     };
     for (const init of [undefined, ...INIT_SCHEMES]) expect(shapes(init)).toEqual(shapes('torch-default'));
+  });
+});
+
+describe('model.batchNorm in scenarios and tasks', () => {
+  it('accepts composed and fused, leaves it absent by default, names a wrong one, and reaches the task and encoder', () => {
+    for (const batchNorm of BATCH_NORM_KERNELS) expect(tinyScenario({ model: { ...tinyModel, batchNorm } }).model.batchNorm).toBe(batchNorm);
+    expect(tinyScenario().model.batchNorm).toBeUndefined();
+    expect(() => tinyScenario({ model: { ...tinyModel, batchNorm: 'fast' } })).toThrow(/model\.batchNorm/);
+    const scenario = tinyScenario({ model: { ...tinyModel, batchNorm: 'fused' } });
+    const spec = { stage: 0, chunks: [0], steps: 2, startStep: 0, totalSteps: 2, replay: { mode: 'none' as const }, evaluate: false };
+    const train = buildTrainTask({ scenario, arm: scenario.arms[0], chunkSizes: [20, 20, 20] }, spec);
+    expect(encoderOptions(train.model, 1).batchNorm).toBe('fused');
+    // Absent stays absent: tasks planned before the option compare equal on resume.
+    expect('batchNorm' in encoderOptions(tinyScenario().model, 1)).toBe(false);
   });
 });

@@ -50,6 +50,16 @@ export interface OneDnnAddon {
    * 6 fill (out[i] = alpha; x is not read).
    */
   unary(heap: Uint8Array, offX: number, offOut: number, n: number, op: number, alpha: number): void;
+  /**
+   * Training batch norm of x [groups, rows, channels] (float32 on the wasm heap):
+   * per (group, channel) mean and biased variance ([groups, channels]), and
+   * y = (x - mean) / sqrt(var + eps) * gamma + beta (gamma, beta: [channels]).
+   */
+  batchNormForward(heap: Uint8Array, offX: number, offGamma: number, offBeta: number, offY: number, offMean: number,
+    offVar: number, groups: number, rows: number, channels: number, eps: number): void;
+  /** The gradient of {@link batchNormForward}'s y: dx, dgamma, dbeta from dy and the forward's x, mean, variance. */
+  batchNormBackward(heap: Uint8Array, offDy: number, offX: number, offMean: number, offVar: number, offGamma: number,
+    offDx: number, offDgamma: number, offDbeta: number, groups: number, rows: number, channels: number, eps: number): void;
   /** oneDNN's implementation name for that convolution (creates and caches it). */
   implName(kind: ConvKindValue, params: Int32Array): string;
   /** OpenMP threads for the calling (main) thread's oneDNN primitives and element-wise loops. */

@@ -15,7 +15,9 @@
  * - `Identity` and same-dtype `Cast` as aliases (the wasm kernels copy; the cpu
  *   backend's alias the same way, with a reference count).
  *
- * - the element-wise unary kernels of ./eltwise.ts (ReLU, Step, Square, Fill, ...).
+ * - the element-wise unary kernels of ./eltwise.ts (ReLU, Step, Square, Fill, ...),
+ * - the fused training batch norm and its gradient (./batchnorm.ts; new kernels,
+ *   used only where a task asks for them).
  *
  * Everything else (other dtypes, non-contiguous axes, empty tensors, batch
  * shapes that need real broadcasting) goes to the kernel registered before.
@@ -25,6 +27,7 @@ import {
   type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { batchNormKernels } from './batchnorm.js';
 import { eltwiseKernels } from './eltwise.js';
 import type { OneDnnAddon } from './onednn.js';
 
@@ -210,6 +213,7 @@ const FUNCS: Record<string, KernelFunc> = {
   [Sum]: reduction(Sum, 0) as unknown as KernelFunc,
   [Mean]: reduction(Mean, 1) as unknown as KernelFunc,
   ...eltwiseKernels({ addon: () => addon!, heapOf, offset, fallback }),
+  ...batchNormKernels({ addon: () => addon!, heapOf, offset }),
 };
 
 /** Registers the kernels above for 'wasm' on `loaded` (the addon); the replaced ones stay the fallback. */
