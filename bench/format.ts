@@ -20,7 +20,8 @@ export function formatReport(report: BenchReport): string {
     const first = report.moco[0];
     out.push(`backend: ${report.backend} (${first.backendReason})`, '');
     out.push('MoCo-v2 training step, 32x32x3 inputs, ResNet-18-style blocks, head 512-128, queue 4096, SGD momentum 0.9');
-    const rows = [['config', 'widths', 'batch', 'threads', 'img/s', 'GFLOP/s', 'step ms', 'wait', '| data', 'fwd', 'bwd', 'opt', 'steps', 'peak MB']];
+    const withTorch = report.moco.some((r) => r.torch);
+    const rows = [['config', 'widths', 'batch', 'threads', 'img/s', ...(withTorch ? ['PyTorch', 'ratio'] : []), 'GFLOP/s', 'step ms', 'wait', '| data', 'fwd', 'bwd', 'opt', 'steps', 'peak MB']];
     for (const r of report.moco) {
       rows.push([
         r.config,
@@ -28,6 +29,7 @@ export function formatReport(report: BenchReport): string {
         String(r.batch),
         threadsCell(r),
         r.imgPerSec.toFixed(1),
+        ...(withTorch ? (r.torch ? [r.torch.imgPerSec.toFixed(1), (r.imgPerSec / r.torch.imgPerSec).toFixed(2)] : ['–', '–']) : []),
         r.gflops.toFixed(1),
         ms(r.stepMs.total),
         ms(r.stepMs.dataWait),
@@ -52,6 +54,9 @@ export function formatReport(report: BenchReport): string {
       '  opt  = key momentum update + Sgd.apply + batch-norm running stats + enqueue.',
       'GFLOP/s: analytic conv + dense FLOPs of a step (4x one view\'s forward + queue logits, client/models/flops.ts) x img/s.',
       'steps: timed + instrumented.',
+      ...(withTorch
+        ? [`PyTorch: img/s of the same step on PyTorch ${report.moco.find((r) => r.torch)!.torch!.version} (bench/reference/moco_torch.py), measured right after the row; ratio = img/s / PyTorch.`]
+        : report.torchMissing ? [`No PyTorch reference: ${report.torchMissing}.`] : []),
       'peak MB: peak resident memory (VmHWM) of the process that measured the row: a client training that configuration, without a dataset.',
     );
     const evaluated = report.moco.filter((r) => r.eval);

@@ -23,6 +23,7 @@ export interface BenchCliOptions {
   evalSeconds: number;
   dataWorkers?: number;
   batchNorm: BatchNormKernel;
+  torch: 'auto' | 'none';
   handoff: (typeof HANDOFF_CHOICES)[number];
   handoffSizes: string[];
   handoffEncodings: TransferSpec[];

@@ -3,6 +3,7 @@ import type { EvalMeasurement } from './eval-measure.js';
 import type { Measurement } from './moco-measure.js';
 import type { OverheadResult } from './overhead.js';
 import type { StartupResult } from './startup.js';
+import type { TorchResult } from './torch-reference.js';
 import type { BatchNormKernel } from '../shared/scenario.js';
 
 /** One MoCo throughput measurement (one configuration, one thread count, one process). */
@@ -21,6 +22,8 @@ export type MocoResult = Measurement & {
   peakRssMb?: number | null;
   /** The same model's evaluation in the same process, after the training measurement (absent with `--eval-seconds 0` and in older reports). */
   eval?: EvalMeasurement;
+  /** PyTorch's step of the same row, measured right after this one (absent without PyTorch or with `--torch none`). */
+  torch?: TorchResult;
 };
 
 export interface HandoffResult {
@@ -86,4 +89,6 @@ export interface BenchReport {
   overhead: OverheadResult[];
   /** Client start-up, compiled and from the sources (`--startup`). */
   startup?: StartupResult[];
+  /** Why the rows have no PyTorch reference, when `--torch auto` found none. */
+  torchMissing?: string;
 }

@@ -18,6 +18,7 @@ import { measureWireCosts } from './wire-costs.js';
 import { measureStartups } from './startup.js';
 import { entryFile } from '../shared/code-location.js';
 import type { BatchNormKernel } from '../shared/scenario.js';
+import { measureTorchRow, probeTorch } from './torch-reference.js';
 
 export { formatReport } from './format.js';
 
@@ -43,6 +44,8 @@ export interface BenchOptions {
   dataWorkers?: number;
   /** Training batch norm of the MoCo measurements (default composed). */
   batchNorm?: BatchNormKernel;
+  /** `auto`: each MoCo row followed by PyTorch's, when python3 imports torch; `none`: never. */
+  torch?: 'auto' | 'none';
   /** Model whose state is handed off, or null for none. */
   handoff: ConfigName | null;
   /**
@@ -96,6 +99,8 @@ export async function runMocoChild(config: ConfigName, threads: number, o: Bench
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const log = o.log ?? (() => undefined);
   const moco: MocoResult[] = [];
+  const torch = o.torch === 'none' ? null : probeTorch();
+  if (torch?.python === null) log(`bench: no PyTorch reference: ${torch.reason}`);
   for (const config of o.configs) {
     for (const threads of o.threads) {
       const { widths, batch } = MODEL_CONFIGS[config];
@@ -103,6 +108,13 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       const r = await runMocoChild(config, threads, o);
       log(`bench:   ${r.imgPerSec.toFixed(1)} img/s, ${r.gflops.toFixed(1)} GFLOP/s on ${r.backend} (${r.steps} steps in ${r.seconds.toFixed(1)} s)`);
       if (r.eval) log(`bench:   evaluation: features ${r.eval.imgPerSec.toFixed(0)} img/s, kNN ${r.eval.knnSeconds.toFixed(2)} s, linear probe ${r.eval.linearSeconds.toFixed(2)} s`);
+      if (torch?.python) {
+        r.torch = await measureTorchRow({
+          python: torch.python, version: torch.version, config, threads,
+          warmup: o.quick ? 1 : 2, steps: o.quick ? (o.steps ?? 2) : (o.steps ?? null), seconds: o.seconds ?? 15,
+        });
+        log(`bench:   PyTorch ${torch.version}: ${r.torch.imgPerSec.toFixed(1)} img/s (ratio ${(r.imgPerSec / r.torch.imgPerSec).toFixed(2)})`);
+      }
       moco.push(r);
     }
   }
@@ -131,5 +143,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const overhead = await measureOverhead(o.overheadClients ?? [], log);
   if (o.startupClients?.length) log(`bench: client start-up with ${o.startupClients.join(', ')} client(s) started at once ...`);
   const startup = await measureStartups(o.startupClients ?? [], o.quick ? 1 : STARTUP_REPEATS, log);
-  return { backend: moco[0]?.backend ?? null, moco, handoff, handoffEncodings, wireCosts, handoffLinks, handoffSizes, overhead, startup };
+  return {
+    backend: moco[0]?.backend ?? null, moco, handoff, handoffEncodings, wireCosts, handoffLinks, handoffSizes, overhead, startup,
+    ...(torch?.python === null ? { torchMissing: torch.reason } : {}),
+  };
 }

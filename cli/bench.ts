@@ -16,6 +16,7 @@ export function benchCommand(): Command {
     .option('--seconds <s>', 'time budget of each throughput loop', parseSeconds, 15)
     .option('--eval-seconds <s>', "time budget of each configuration's evaluation feature extraction (kNN and linear probe come on top); 0 skips the evaluation", parseSecondsOrZero, 10)
     .option('--data-workers <n>', 'input pipeline worker threads (default: as in training)', parseNonNegative)
+    .addOption(new Option('--torch <mode>', 'auto: each MoCo row followed by the same step on PyTorch (bench/reference/moco_torch.py) when python3 imports torch (STREAMSSL_BENCH_PYTHON picks the interpreter); none: never').choices(['auto', 'none']).default('auto'))
     .addOption(new Option('--batch-norm <kernel>', "training batch norm, as a scenario's model.batchNorm").choices(BATCH_NORM_KERNELS).default('fused'))
     .addOption(new Option('--handoff <name>', 'model whose online-encoder state is handed between two clients').choices(HANDOFF_CHOICES).default('resnet18'))
     .option('--handoff-encodings <list>', 'wire encodings the --handoff model (resnet18 when none) is handed off in, one hand-off each: float32, float16, float32+deflate, float16+deflate, comma-separated (default: none)', parseTransferList, [])
@@ -36,6 +37,7 @@ export function benchCommand(): Command {
         evalSeconds: opts.evalSeconds,
         dataWorkers: opts.dataWorkers,
         batchNorm: opts.batchNorm,
+        torch: opts.torch,
         handoff: opts.handoff === 'none' ? null : opts.handoff,
         handoffEncodings: opts.handoffEncodings,
         handoffLinks: opts.handoffLink,

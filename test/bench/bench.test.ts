@@ -24,6 +24,9 @@ describe('streamssl bench --quick --json', () => {
       ['tiny', [8, 16, 32, 64], 16, 1],
       ['tiny', [8, 16, 32, 64], 16, 2],
     ]);
+    // Each row followed by PyTorch's where python3 imports torch, else the reason why not.
+    if (report.torchMissing === undefined) for (const r of report.moco) expect(r.torch!.imgPerSec).toBeGreaterThan(0);
+    else expect(report.moco.filter((r) => r.torch !== undefined)).toEqual([]);
     for (const r of report.moco) {
       expect(r.backend).toBe('wasm');
       expect(r.batchNorm).toBe('fused'); // the bench's default
