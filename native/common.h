@@ -101,5 +101,7 @@ napi_value UnaryOp(napi_env env, napi_callback_info info);
 // batchnorm.cc
 napi_value BatchNormForward(napi_env env, napi_callback_info info);
 napi_value BatchNormBackward(napi_env env, napi_callback_info info);
+// optim.cc
+napi_value SgdMomentumOp(napi_env env, napi_callback_info info);
 
 }  // namespace streamssl

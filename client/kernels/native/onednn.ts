@@ -60,6 +60,12 @@ export interface OneDnnAddon {
   /** The gradient of {@link batchNormForward}'s y: dx, dgamma, dbeta from dy and the forward's x, mean, variance. */
   batchNormBackward(heap: Uint8Array, offDy: number, offX: number, offMean: number, offVar: number, offGamma: number,
     offDx: number, offDgamma: number, offDbeta: number, groups: number, rows: number, channels: number, eps: number): void;
+  /**
+   * SGD with momentum for `n` float32 values: v' = momentum * v + (g + weightDecay * w),
+   * w' = w - lr * v' (no decay term when weightDecay is 0), into offWOut / offVOut.
+   */
+  sgdMomentum(heap: Uint8Array, offW: number, offG: number, offV: number, offWOut: number, offVOut: number, n: number,
+    lr: number, momentum: number, weightDecay: number): void;
   /** oneDNN's implementation name for that convolution (creates and caches it). */
   implName(kind: ConvKindValue, params: Int32Array): string;
   /** OpenMP threads for the calling (main) thread's oneDNN primitives and element-wise loops. */

@@ -1,0 +1,61 @@
+// The optimizer's update as one kernel per parameter (see
+// client/kernels/sgd-op.ts): composed of tfjs ops, SGD with momentum and
+// weight decay is six kernel calls and three scalar uploads per parameter,
+// every step; on a small model those calls, not the arithmetic, were the
+// optimizer's time.
+//
+// Each element goes through the same float32 operations in the same order as
+// the composed ops (client/optim/sgd.ts), each rounded once (the build turns
+// off contraction into fused multiply-adds), so the results are the same bits.
+#include "common.h"
+
+namespace streamssl {
+namespace {
+
+void SgdMomentum(const float* w, const float* g, const float* v, float* w_out, float* v_out, int64_t n, float lr,
+                 float momentum, float decay, bool decays) {
+  ParallelRanges(n, 4, [&](int64_t begin, int64_t end) {
+#pragma omp simd
+    for (int64_t i = begin; i < end; i++) {
+      const float decayed = decays ? g[i] + w[i] * decay : g[i];
+      const float velocity = v[i] * momentum + decayed;
+      v_out[i] = velocity;
+      w_out[i] = w[i] - velocity * lr;
+    }
+  });
+}
+
+}  // namespace
+
+// sgdMomentum(heap, offW, offG, offV, offWOut, offVOut, n, lr, momentum, weightDecay):
+// v' = momentum * v + (g + weightDecay * w); w' = w - lr * v' (no decay term when
+// weightDecay is 0, as the composed ops skip it).
+napi_value SgdMomentumOp(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value args[10];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, args, nullptr, nullptr));
+  uint8_t* heap;
+  size_t len;
+  if (argc != 10 || !GetHeap(env, args[0], &heap, &len)) {
+    return Throw(env, "onednn sgdMomentum: expected (heap, 5 offsets, n, lr, momentum, weightDecay)");
+  }
+  int64_t v[6];
+  for (int i = 0; i < 6; i++) {
+    if (!GetInt(env, args[1 + i], &v[i])) return Throw(env, "onednn sgdMomentum: integer offsets and size expected");
+  }
+  double h[3];
+  for (int i = 0; i < 3; i++) {
+    if (napi_get_value_double(env, args[7 + i], &h[i]) != napi_ok) return Throw(env, "onednn sgdMomentum: lr, momentum, weightDecay must be numbers");
+  }
+  const int64_t n = v[5];
+  if (n <= 0) return Throw(env, "onednn sgdMomentum: bad size");
+  for (int i = 0; i < 5; i++) {
+    if (!InHeap(v[i], size_t(n), len)) return Throw(env, "onednn sgdMomentum: tensor offset outside the heap or misaligned");
+  }
+  auto f = [&](int i) { return reinterpret_cast<float*>(heap + v[i]); };
+  SgdMomentum(f(0), f(1), f(2), f(3), f(4), n, static_cast<float>(h[0]), static_cast<float>(h[1]),
+              static_cast<float>(h[2]), h[2] > 0.0);
+  return nullptr;
+}
+
+}  // namespace streamssl
