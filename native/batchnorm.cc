@@ -151,65 +151,44 @@ void Backward(const Geometry& geo, const float* dy, const float* x, const float*
   });
 }
 
-// Reads the heap and the integer arguments args[first .. first + count).
-bool HeapAndInts(napi_env env, napi_value* args, size_t argc, size_t want, uint8_t** heap, size_t* heap_len,
-                 int64_t* ints, size_t count) {
-  if (argc != want || !GetHeap(env, args[0], heap, heap_len)) return false;
-  for (size_t i = 0; i < count; i++) {
-    if (!GetInt(env, args[1 + i], &ints[i])) return false;
+bool ValidGeometry(const int64_t* g) { return g[0] >= 1 && g[1] >= 1 && g[2] >= 1 && g[0] * g[1] * g[2] < (int64_t(1) << 40); }
+
+// Each of the first `count` integer arguments (byte offsets) holds its tensor's
+// extent (in floats) inside the heap.
+bool CheckTensors(const FlatArgs& a, int count, const size_t* extents) {
+  for (int i = 0; i < count; i++) {
+    if (!InHeap(a.ints[i], extents[i], a.heap_len)) return false;
   }
   return true;
 }
-
-bool ValidGeometry(const int64_t* g) { return g[0] >= 1 && g[1] >= 1 && g[2] >= 1 && g[0] * g[1] * g[2] < (int64_t(1) << 40); }
 
 }  // namespace
 
 // batchNormForward(heap, offX, offGamma, offBeta, offY, offMean, offVar, groups, rows, channels, eps)
 napi_value BatchNormForward(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value args[11];
-  NAPI_OK(napi_get_cb_info(env, info, &argc, args, nullptr, nullptr));
-  uint8_t* heap;
-  size_t len;
-  int64_t v[9];
-  double eps;
-  if (!HeapAndInts(env, args, argc, 11, &heap, &len, v, 9) || napi_get_value_double(env, args[10], &eps) != napi_ok) {
-    return Throw(env, "onednn batchNormForward: expected (heap, 6 offsets, groups, rows, channels, eps)");
-  }
-  const int64_t* geo = v + 6;
+  FlatArgs a;
+  if (!ReadFlatArgs(env, info, 9, 1, &a)) return Throw(env, "onednn batchNormForward: expected (heap, 6 offsets, groups, rows, channels, eps)");
+  const int64_t* geo = a.ints + 6;
   if (!ValidGeometry(geo)) return Throw(env, "onednn batchNormForward: bad geometry");
   const size_t n = size_t(geo[0] * geo[1] * geo[2]), gc = size_t(geo[0] * geo[2]), c = size_t(geo[2]);
-  const size_t sizes[6] = {n, c, c, n, gc, gc};
-  for (int i = 0; i < 6; i++) {
-    if (!InHeap(v[i], sizes[i], len)) return Throw(env, "onednn batchNormForward: tensor offset outside the heap or misaligned");
-  }
-  auto f = [&](int i) { return reinterpret_cast<float*>(heap + v[i]); };
-  Forward({geo[0], geo[1], geo[2]}, f(0), f(1), f(2), static_cast<float>(eps), f(3), f(4), f(5));
+  const size_t extents[6] = {n, c, c, n, gc, gc};
+  if (!CheckTensors(a, 6, extents)) return Throw(env, "onednn batchNormForward: tensor offset outside the heap or misaligned");
+  auto f = [&](int i) { return reinterpret_cast<float*>(a.heap + a.ints[i]); };
+  Forward({geo[0], geo[1], geo[2]}, f(0), f(1), f(2), static_cast<float>(a.doubles[0]), f(3), f(4), f(5));
   return nullptr;
 }
 
 // batchNormBackward(heap, offDy, offX, offMean, offVar, offGamma, offDx, offDgamma, offDbeta, groups, rows, channels, eps)
 napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
-  size_t argc = 13;
-  napi_value args[13];
-  NAPI_OK(napi_get_cb_info(env, info, &argc, args, nullptr, nullptr));
-  uint8_t* heap;
-  size_t len;
-  int64_t v[11];
-  double eps;
-  if (!HeapAndInts(env, args, argc, 13, &heap, &len, v, 11) || napi_get_value_double(env, args[12], &eps) != napi_ok) {
-    return Throw(env, "onednn batchNormBackward: expected (heap, 8 offsets, groups, rows, channels, eps)");
-  }
-  const int64_t* geo = v + 8;
+  FlatArgs a;
+  if (!ReadFlatArgs(env, info, 11, 1, &a)) return Throw(env, "onednn batchNormBackward: expected (heap, 8 offsets, groups, rows, channels, eps)");
+  const int64_t* geo = a.ints + 8;
   if (!ValidGeometry(geo)) return Throw(env, "onednn batchNormBackward: bad geometry");
   const size_t n = size_t(geo[0] * geo[1] * geo[2]), gc = size_t(geo[0] * geo[2]), c = size_t(geo[2]);
-  const size_t sizes[8] = {n, n, gc, gc, c, n, c, c};
-  for (int i = 0; i < 8; i++) {
-    if (!InHeap(v[i], sizes[i], len)) return Throw(env, "onednn batchNormBackward: tensor offset outside the heap or misaligned");
-  }
-  auto f = [&](int i) { return reinterpret_cast<float*>(heap + v[i]); };
-  Backward({geo[0], geo[1], geo[2]}, f(0), f(1), f(2), f(3), f(4), static_cast<float>(eps), f(5), f(6), f(7));
+  const size_t extents[8] = {n, n, gc, gc, c, n, c, c};
+  if (!CheckTensors(a, 8, extents)) return Throw(env, "onednn batchNormBackward: tensor offset outside the heap or misaligned");
+  auto f = [&](int i) { return reinterpret_cast<float*>(a.heap + a.ints[i]); };
+  Backward({geo[0], geo[1], geo[2]}, f(0), f(1), f(2), f(3), f(4), static_cast<float>(a.doubles[0]), f(5), f(6), f(7));
   return nullptr;
 }
 

@@ -59,6 +59,33 @@ inline bool GetInt32Array(napi_env env, napi_value v, const int32_t** values, si
   return true;
 }
 
+// The arguments of a kernel called as (heap, integers..., numbers...): offsets
+// and sizes, then scalars such as eps or lr.
+struct FlatArgs {
+  static constexpr size_t kMaxInts = 12, kMaxDoubles = 4;
+  uint8_t* heap;
+  size_t heap_len;
+  int64_t ints[kMaxInts];
+  double doubles[kMaxDoubles];
+};
+
+// Reads exactly 1 + ints + doubles arguments of those types; false otherwise.
+inline bool ReadFlatArgs(napi_env env, napi_callback_info info, size_t ints, size_t doubles, FlatArgs* out) {
+  if (ints > FlatArgs::kMaxInts || doubles > FlatArgs::kMaxDoubles) return false;
+  const size_t want = 1 + ints + doubles;
+  size_t argc = want;
+  napi_value args[1 + FlatArgs::kMaxInts + FlatArgs::kMaxDoubles];
+  if (napi_get_cb_info(env, info, &argc, args, nullptr, nullptr) != napi_ok || argc != want) return false;
+  if (!GetHeap(env, args[0], &out->heap, &out->heap_len)) return false;
+  for (size_t i = 0; i < ints; i++) {
+    if (!GetInt(env, args[1 + i], &out->ints[i])) return false;
+  }
+  for (size_t i = 0; i < doubles; i++) {
+    if (napi_get_value_double(env, args[1 + ints + i], &out->doubles[i]) != napi_ok) return false;
+  }
+  return true;
+}
+
 // A tensor of `floats` float32 values at byte offset `off` lies inside the heap.
 inline bool InHeap(int64_t off, size_t floats, size_t heap_len) {
   return off >= 0 && off % 4 == 0 && size_t(off) + floats * sizeof(float) <= heap_len;

@@ -64,25 +64,15 @@ void Unary(int op, const float* x, float* out, int64_t n, float alpha) {
 // op: 0 relu, 1 step (alpha where x <= 0), 2 square, 3 rsqrt, 4 sqrt, 5 neg,
 // 6 fill (out[i] = alpha; x is not read).
 napi_value UnaryOp(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value args[6];
-  NAPI_OK(napi_get_cb_info(env, info, &argc, args, nullptr, nullptr));
-  uint8_t* heap;
-  size_t heap_len;
-  if (argc != 6 || !GetHeap(env, args[0], &heap, &heap_len)) {
-    return Throw(env, "onednn unary: expected (heap, offX, offOut, n, op, alpha)");
-  }
-  int64_t v[4];
-  for (int i = 0; i < 4; i++) if (!GetInt(env, args[1 + i], &v[i])) return Throw(env, "onednn unary: integer arguments expected");
-  double alpha;
-  if (napi_get_value_double(env, args[5], &alpha) != napi_ok) return Throw(env, "onednn unary: alpha must be a number");
-  const int64_t n = v[2], op = v[3];
+  FlatArgs a;
+  if (!ReadFlatArgs(env, info, 4, 1, &a)) return Throw(env, "onednn unary: expected (heap, offX, offOut, n, op, alpha)");
+  const int64_t n = a.ints[2], op = a.ints[3];
   if (n <= 0 || op < 0 || op >= kOpCount) return Throw(env, "onednn unary: bad size or op");
-  if ((op != kFill && !InHeap(v[0], size_t(n), heap_len)) || !InHeap(v[1], size_t(n), heap_len)) {
+  if ((op != kFill && !InHeap(a.ints[0], size_t(n), a.heap_len)) || !InHeap(a.ints[1], size_t(n), a.heap_len)) {
     return Throw(env, "onednn unary: tensor offset outside the heap or misaligned");
   }
-  Unary(int(op), reinterpret_cast<const float*>(heap + v[0]), reinterpret_cast<float*>(heap + v[1]), n,
-        static_cast<float>(alpha));
+  Unary(int(op), reinterpret_cast<const float*>(a.heap + a.ints[0]), reinterpret_cast<float*>(a.heap + a.ints[1]), n,
+        static_cast<float>(a.doubles[0]));
   return nullptr;
 }
 

@@ -31,28 +31,17 @@ void SgdMomentum(const float* w, const float* g, const float* v, float* w_out, f
 // v' = momentum * v + (g + weightDecay * w); w' = w - lr * v' (no decay term when
 // weightDecay is 0, as the composed ops skip it).
 napi_value SgdMomentumOp(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value args[10];
-  NAPI_OK(napi_get_cb_info(env, info, &argc, args, nullptr, nullptr));
-  uint8_t* heap;
-  size_t len;
-  if (argc != 10 || !GetHeap(env, args[0], &heap, &len)) {
+  FlatArgs a;
+  if (!ReadFlatArgs(env, info, 6, 3, &a)) {
     return Throw(env, "onednn sgdMomentum: expected (heap, 5 offsets, n, lr, momentum, weightDecay)");
   }
-  int64_t v[6];
-  for (int i = 0; i < 6; i++) {
-    if (!GetInt(env, args[1 + i], &v[i])) return Throw(env, "onednn sgdMomentum: integer offsets and size expected");
-  }
-  double h[3];
-  for (int i = 0; i < 3; i++) {
-    if (napi_get_value_double(env, args[7 + i], &h[i]) != napi_ok) return Throw(env, "onednn sgdMomentum: lr, momentum, weightDecay must be numbers");
-  }
-  const int64_t n = v[5];
+  const int64_t n = a.ints[5];
   if (n <= 0) return Throw(env, "onednn sgdMomentum: bad size");
   for (int i = 0; i < 5; i++) {
-    if (!InHeap(v[i], size_t(n), len)) return Throw(env, "onednn sgdMomentum: tensor offset outside the heap or misaligned");
+    if (!InHeap(a.ints[i], size_t(n), a.heap_len)) return Throw(env, "onednn sgdMomentum: tensor offset outside the heap or misaligned");
   }
-  auto f = [&](int i) { return reinterpret_cast<float*>(heap + v[i]); };
+  auto f = [&](int i) { return reinterpret_cast<float*>(a.heap + a.ints[i]); };
+  const double* h = a.doubles;
   SgdMomentum(f(0), f(1), f(2), f(3), f(4), n, static_cast<float>(h[0]), static_cast<float>(h[1]),
               static_cast<float>(h[2]), h[2] > 0.0);
   return nullptr;
