@@ -66,6 +66,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdMomentum", nullptr, SgdMomentumOp, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"movingAverage", nullptr, MovingAverageOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"implName", nullptr, ImplName, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setNumThreads", nullptr, SetNumThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxThreads", nullptr, MaxThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -130,5 +130,6 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info);
 napi_value BatchNormBackward(napi_env env, napi_callback_info info);
 // optim.cc
 napi_value SgdMomentumOp(napi_env env, napi_callback_info info);
+napi_value MovingAverageOp(napi_env env, napi_callback_info info);
 
 }  // namespace streamssl

@@ -1,12 +1,14 @@
-// The optimizer's update as one kernel per parameter (see
-// client/kernels/sgd-op.ts): composed of tfjs ops, SGD with momentum and
-// weight decay is six kernel calls and three scalar uploads per parameter,
-// every step; on a small model those calls, not the arithmetic, were the
-// optimizer's time.
+// The per-parameter updates of a step as one kernel each (see
+// client/kernels/optim-ops.ts): SGD with momentum and weight decay, and the
+// moving averages of momentum encoders and batch-norm statistics. Composed of
+// tfjs ops they are three to six kernel calls and as many scalar uploads per
+// parameter, every step; on a small model those calls, not the arithmetic,
+// were the optimizer's time.
 //
 // Each element goes through the same float32 operations in the same order as
-// the composed ops (client/optim/sgd.ts), each rounded once (the build turns
-// off contraction into fused multiply-adds), so the results are the same bits.
+// the composed ops (client/optim/sgd.ts, client/ssl/ema.ts,
+// client/models/layers.ts), each rounded once (the build turns off contraction
+// into fused multiply-adds), so the results are the same bits.
 #include "common.h"
 
 namespace streamssl {
@@ -22,6 +24,13 @@ void SgdMomentum(const float* w, const float* g, const float* v, float* w_out, f
       v_out[i] = velocity;
       w_out[i] = w[i] - velocity * lr;
     }
+  });
+}
+
+void MovingAverage(const float* t, const float* q, float* out, int64_t n, float keep, float take) {
+  ParallelRanges(n, 2, [&](int64_t begin, int64_t end) {
+#pragma omp simd
+    for (int64_t i = begin; i < end; i++) out[i] = t[i] * keep + q[i] * take;
   });
 }
 
@@ -44,6 +53,20 @@ napi_value SgdMomentumOp(napi_env env, napi_callback_info info) {
   const double* h = a.doubles;
   SgdMomentum(f(0), f(1), f(2), f(3), f(4), n, static_cast<float>(h[0]), static_cast<float>(h[1]),
               static_cast<float>(h[2]), h[2] > 0.0);
+  return nullptr;
+}
+
+// movingAverage(heap, offT, offQ, offOut, n, keep, take): out = t * keep + q * take.
+napi_value MovingAverageOp(napi_env env, napi_callback_info info) {
+  FlatArgs a;
+  if (!ReadFlatArgs(env, info, 4, 2, &a)) return Throw(env, "onednn movingAverage: expected (heap, 3 offsets, n, keep, take)");
+  const int64_t n = a.ints[3];
+  if (n <= 0) return Throw(env, "onednn movingAverage: bad size");
+  for (int i = 0; i < 3; i++) {
+    if (!InHeap(a.ints[i], size_t(n), a.heap_len)) return Throw(env, "onednn movingAverage: tensor offset outside the heap or misaligned");
+  }
+  auto f = [&](int i) { return reinterpret_cast<float*>(a.heap + a.ints[i]); };
+  MovingAverage(f(0), f(1), f(2), n, static_cast<float>(a.doubles[0]), static_cast<float>(a.doubles[1]));
   return nullptr;
 }
 

@@ -3,6 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedBatchNormActive, fusedBatchNormTrain } from '../kernels/batch-norm-op.js';
+import { movingAverage } from '../kernels/optim-ops.js';
 import { param, type Params } from './params.js';
 
 export { bnDecls, convDecls, denseDecls } from '../../shared/model/decls.js';
@@ -91,8 +92,8 @@ export function updateRunningStats(p: Params, stats: BatchStat[], momentum = 0.9
     for (const s of stats) {
       const mean = param(p, `${s.name}.mean`);
       const variance = param(p, `${s.name}.var`);
-      mean.assign(tf.add(tf.mul(mean, momentum), tf.mul(s.mean, 1 - momentum)));
-      variance.assign(tf.add(tf.mul(variance, momentum), tf.mul(s.variance, 1 - momentum)));
+      mean.assign(movingAverage(mean, s.mean, momentum));
+      variance.assign(movingAverage(variance, s.variance, momentum));
     }
   });
   for (const s of stats) {

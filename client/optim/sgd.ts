@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamArrays } from '../../shared/state/arrays.js';
-import { fusedSgdAvailable, fusedSgdStep } from '../kernels/sgd-op.js';
+import { fusedSgdAvailable, fusedSgdStep } from '../kernels/optim-ops.js';
 import { checkArrayFits } from '../models/params.js';
 
 export interface SgdOptions {
@@ -24,7 +24,7 @@ export class Sgd {
    */
   apply(params: Map<string, tf.Variable>, grads: tf.NamedTensorMap, lr: number): void {
     const { momentum, weightDecay } = this.options;
-    // One kernel per parameter where the backend has it: the same bits (../kernels/sgd-op.ts).
+    // One kernel per parameter where the backend has it: the same bits (../kernels/optim-ops.ts).
     const fused = fusedSgdAvailable();
     tf.tidy(() => {
       for (const [name, w] of params) {

@@ -3,6 +3,7 @@
  * encoder, BYOL's target network.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { movingAverage } from '../kernels/optim-ops.js';
 import type { Params } from '../models/params.js';
 
 /**
@@ -24,7 +25,7 @@ export function emaUpdate(target: Params, online: Params, momentum: number): voi
     for (const [name, t] of target.trainable) {
       const q = online.trainable.get(name);
       if (!q) throw new Error(`momentum update: online network has no parameter "${name}"`);
-      t.assign(tf.add(tf.mul(t, momentum), tf.mul(q, 1 - momentum)));
+      t.assign(movingAverage(t, q, momentum));
     }
   });
 }

@@ -66,6 +66,8 @@ export interface OneDnnAddon {
    */
   sgdMomentum(heap: Uint8Array, offW: number, offG: number, offV: number, offWOut: number, offVOut: number, n: number,
     lr: number, momentum: number, weightDecay: number): void;
+  /** out = t * keep + q * take for `n` float32 values (keep and take rounded to float32 first). */
+  movingAverage(heap: Uint8Array, offT: number, offQ: number, offOut: number, n: number, keep: number, take: number): void;
   /** oneDNN's implementation name for that convolution (creates and caches it). */
   implName(kind: ConvKindValue, params: Int32Array): string;
   /** OpenMP threads for the calling (main) thread's oneDNN primitives and element-wise loops. */

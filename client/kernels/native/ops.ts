@@ -18,7 +18,8 @@
  * - the element-wise unary kernels of ./eltwise.ts (ReLU, Step, Square, Fill, ...),
  * - the fused training batch norm and its gradient (./batchnorm.ts; new kernels,
  *   used only where a task asks for them),
- * - the SGD update, one call per parameter (./sgd.ts; same bits as composed).
+ * - the SGD update and moving averages, one call per parameter (./optim.ts;
+ *   same bits as composed).
  *
  * Everything else (other dtypes, non-contiguous axes, empty tensors, batch
  * shapes that need real broadcasting) goes to the kernel registered before.
@@ -30,7 +31,7 @@ import {
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { batchNormKernels } from './batchnorm.js';
 import { eltwiseKernels } from './eltwise.js';
-import { sgdKernels } from './sgd.js';
+import { optimKernels } from './optim.js';
 import type { OneDnnAddon } from './onednn.js';
 
 interface Args<A> { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: A & NamedAttrMap }
@@ -216,7 +217,7 @@ const FUNCS: Record<string, KernelFunc> = {
   [Mean]: reduction(Mean, 1) as unknown as KernelFunc,
   ...eltwiseKernels({ addon: () => addon!, heapOf, offset, fallback }),
   ...batchNormKernels({ addon: () => addon!, heapOf, offset }),
-  ...sgdKernels({ addon: () => addon!, heapOf, offset }),
+  ...optimKernels({ addon: () => addon!, heapOf, offset }),
 };
 
 /** Registers the kernels above for 'wasm' on `loaded` (the addon); the replaced ones stay the fallback. */

@@ -1,14 +1,14 @@
 /**
- * The SGD update in one native kernel per parameter (client/kernels/sgd-op.ts,
- * native/optim.cc) gives the same bits as the composed ops it replaces
- * (client/optim/sgd.ts on the wasm kernels), with and without weight decay, on
- * one and two threads, over several steps; bad inputs are refused by name.
- * Skipped where the addon is not built.
+ * The SGD update and the moving average in one native kernel per parameter
+ * (client/kernels/optim-ops.ts, native/optim.cc) give the same bits as the
+ * composed ops they replace (on the wasm kernels), with and without weight
+ * decay, on one and two threads, over several steps; bad inputs are refused by
+ * name. Skipped where the addon is not built.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fusedSgdAvailable, fusedSgdStep } from '../../../client/kernels/sgd-op.js';
+import { fusedMovingAverageAvailable, fusedSgdAvailable, fusedSgdStep, movingAverage } from '../../../client/kernels/optim-ops.js';
 import { loadOneDnn } from '../../../client/kernels/native/onednn.js';
 import { registerNativeKernels, unregisterNativeKernels } from '../../../client/kernels/native/register.js';
 import { Sgd } from '../../../client/optim/sgd.js';
@@ -51,7 +51,7 @@ beforeAll(async () => {
 });
 afterAll(() => unregisterNativeKernels());
 
-describe.skipIf(skipReason !== '')(`native SGD update${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+describe.skipIf(skipReason !== '')(`native SGD update and moving average${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   for (const weightDecay of [5e-4, 0]) {
     it(`gives the composed update's bits, weight decay ${weightDecay}, on 1 and 2 threads`, async () => {
       unregisterNativeKernels();
@@ -71,6 +71,22 @@ describe.skipIf(skipReason !== '')(`native SGD update${skipReason ? ` (skipped: 
     });
   }
 
+  it('moving averages give the composed ops\' bits, on 1 and 2 threads', () => {
+    const bits = (): Int32Array[] => [0.99, 0.9, 0.999].map((m) => tf.tidy(() => {
+      const t = tf.tensor(values(300_001, 3));
+      const q = tf.tensor(values(300_001, 4));
+      return new Int32Array((movingAverage(t, q, m).dataSync() as Float32Array).slice().buffer);
+    }));
+    unregisterNativeKernels();
+    expect(fusedMovingAverageAvailable()).toBe(false);
+    const composed = bits();
+    for (const threads of [1, 2]) {
+      registerNativeKernels({ threads });
+      expect(fusedMovingAverageAvailable()).toBe(true);
+      bits().forEach((b, k) => expect(b.findIndex((x, i) => x !== composed[k][i]), `momentum #${k}, ${threads} thread(s)`).toBe(-1));
+    }
+  });
+
   it('refuses tensors of another shape or dtype, naming them', () => {
     registerNativeKernels({ threads: 1 });
     const w = tf.zeros([4]);
@@ -80,6 +96,7 @@ describe.skipIf(skipReason !== '')(`native SGD update${skipReason ? ` (skipped: 
     expect(() => fusedSgdStep(w, g, w, attrs)).toThrow(/float32 tensors of one shape expected, got float32 \[5\] for a parameter of shape \[4\]/);
     expect(() => fusedSgdStep(w, i, w, attrs)).toThrow(/got int32 \[4\]/);
     expect(() => fusedSgdStep(w, w, w, { ...attrs, lr: Number.NaN })).toThrow(/finite numbers/);
+    expect(() => movingAverage(w, g, 0.9)).toThrow(/StreamsslMovingAverage: float32 tensors of one shape expected/);
     tf.dispose([w, g, i]);
   });
 });
