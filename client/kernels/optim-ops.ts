@@ -24,10 +24,19 @@ export function fusedSgdAvailable(): boolean {
   return tf.getKernel(SgdMomentum, tf.getBackend()) !== undefined;
 }
 
-/** v' = momentum * v + (g + weightDecay * w); w' = w - lr * v'. */
-export function fusedSgdStep(w: tf.Tensor, g: tf.Tensor, v: tf.Tensor, attrs: SgdMomentumAttrs): { w: tf.Tensor; v: tf.Tensor } {
-  const [wNext, vNext] = tf.engine().runKernel(SgdMomentum, { w, g, v }, attrs) as tf.Tensor[];
-  return { w: wNext, v: vNext };
+/**
+ * v' = momentum * v + (g + weightDecay * w) (no decay term when weightDecay is 0);
+ * w' = w - lr * v': in one kernel where the backend has it, else as those tfjs ops.
+ */
+export function sgdMomentumStep(w: tf.Tensor, g: tf.Tensor, v: tf.Tensor, attrs: SgdMomentumAttrs): { w: tf.Tensor; v: tf.Tensor } {
+  if (fusedSgdAvailable()) {
+    const [wNext, vNext] = tf.engine().runKernel(SgdMomentum, { w, g, v }, attrs) as tf.Tensor[];
+    return { w: wNext, v: vNext };
+  }
+  const { lr, momentum, weightDecay } = attrs;
+  const decayed = weightDecay > 0 ? tf.add(g, tf.mul(w, weightDecay)) : g;
+  const vNext = tf.add(tf.mul(v, momentum), decayed);
+  return { w: tf.sub(w, tf.mul(vNext, lr)), v: vNext };
 }
 
 /** Kernel name: inputs t, q; output t * keep + q * take. */

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamArrays } from '../../shared/state/arrays.js';
-import { fusedSgdAvailable, fusedSgdStep } from '../kernels/optim-ops.js';
+import { sgdMomentumStep } from '../kernels/optim-ops.js';
 import { checkArrayFits } from '../models/params.js';
 
 export interface SgdOptions {
@@ -24,26 +24,19 @@ export class Sgd {
    */
   apply(params: Map<string, tf.Variable>, grads: tf.NamedTensorMap, lr: number): void {
     const { momentum, weightDecay } = this.options;
-    // One kernel per parameter where the backend has it: the same bits (../kernels/optim-ops.ts).
-    const fused = fusedSgdAvailable();
     tf.tidy(() => {
       for (const [name, w] of params) {
         const g = grads[w.name];
         if (!g) throw new Error(`no gradient for parameter "${name}"`);
-        const decayed = fused || weightDecay <= 0 ? g : tf.add(g, tf.mul(w, weightDecay));
         let v = this.velocity.get(name);
         if (!v) {
           v = tf.variable(tf.zerosLike(w), false);
           this.velocity.set(name, v);
         }
-        if (fused) {
-          const next = fusedSgdStep(w, g, v, { lr, momentum, weightDecay });
-          v.assign(next.v);
-          w.assign(next.w);
-          continue;
-        }
-        v.assign(tf.add(tf.mul(v, momentum), decayed));
-        w.assign(tf.sub(w, tf.mul(v, lr)));
+        // One kernel per parameter where the backend has it: the same bits (../kernels/optim-ops.ts).
+        const next = sgdMomentumStep(w, g, v, { lr, momentum, weightDecay });
+        v.assign(next.v);
+        w.assign(next.w);
       }
     });
   }

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fusedMovingAverageAvailable, fusedSgdAvailable, fusedSgdStep, movingAverage } from '../../../client/kernels/optim-ops.js';
+import { fusedMovingAverageAvailable, fusedSgdAvailable, sgdMomentumStep, movingAverage } from '../../../client/kernels/optim-ops.js';
 import { loadOneDnn } from '../../../client/kernels/native/onednn.js';
 import { registerNativeKernels, unregisterNativeKernels } from '../../../client/kernels/native/register.js';
 import { Sgd } from '../../../client/optim/sgd.js';
@@ -93,9 +93,9 @@ describe.skipIf(skipReason !== '')(`native SGD update and moving average${skipRe
     const g = tf.zeros([5]);
     const i = tf.zeros([4], 'int32');
     const attrs = { lr: 0.1, momentum: 0.9, weightDecay: 0 };
-    expect(() => fusedSgdStep(w, g, w, attrs)).toThrow(/float32 tensors of one shape expected, got float32 \[5\] for a parameter of shape \[4\]/);
-    expect(() => fusedSgdStep(w, i, w, attrs)).toThrow(/got int32 \[4\]/);
-    expect(() => fusedSgdStep(w, w, w, { ...attrs, lr: Number.NaN })).toThrow(/finite numbers/);
+    expect(() => sgdMomentumStep(w, g, w, attrs)).toThrow(/float32 tensors of one shape expected, got float32 \[5\] for a parameter of shape \[4\]/);
+    expect(() => sgdMomentumStep(w, i, w, attrs)).toThrow(/got int32 \[4\]/);
+    expect(() => sgdMomentumStep(w, w, w, { ...attrs, lr: Number.NaN })).toThrow(/finite numbers/);
     expect(() => movingAverage(w, g, 0.9)).toThrow(/StreamsslMovingAverage: float32 tensors of one shape expected/);
     tf.dispose([w, g, i]);
   });
