@@ -6,16 +6,10 @@
 import { util, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { BatchNormTrain, BatchNormTrainGrad, type BatchNormTrainAttrs } from '../batch-norm-op.js';
-import type { OneDnnAddon } from './onednn.js';
+import type { HeapContext } from './heap-context.js';
 
 interface Args { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs?: NamedAttrMap }
 
-/** What the kernels need from ops.ts, which registers them with its own. */
-export interface BatchNormContext {
-  addon(): OneDnnAddon;
-  heapOf(backend: BackendWasm): Uint8Array;
-  offset(backend: BackendWasm, t: TensorInfo): number;
-}
 
 /** [groups, rows, channels] of x, or an error naming what does not fit. */
 function geometry(kernel: string, x: TensorInfo, channelTensors: TensorInfo[], attrs: NamedAttrMap | undefined) {
@@ -37,7 +31,7 @@ function geometry(kernel: string, x: TensorInfo, channelTensors: TensorInfo[], a
 }
 
 /** The two kernels, keyed by kernel name. */
-export function batchNormKernels(ctx: BatchNormContext): Record<string, KernelFunc> {
+export function batchNormKernels(ctx: HeapContext): Record<string, KernelFunc> {
   const forward = ({ inputs: { x, gamma, beta }, backend, attrs }: Args): TensorInfo[] => {
     const g = geometry(BatchNormTrain, x, [gamma, beta], attrs);
     const y = backend.makeOutput(x.shape, 'float32');

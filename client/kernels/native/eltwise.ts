@@ -6,22 +6,20 @@
  * is dy * step(x)), `Square` (batch norm's variance), `Fill` (the ones of
  * Mean's gradient), plus `Rsqrt`, `Sqrt` and `Neg` on the same loop.
  *
- * Values are bit-identical to tfjs's cpu backend (rsqrt is computed in double
- * and rounded once, as the cpu backend does). Non-float32 and empty tensors
- * go to the kernel registered before.
+ * Values are bit-identical to the wasm kernels they replace (rsqrt as 1 / sqrt
+ * in float32, where the cpu backend rounds once from double), so training gives
+ * the same bits with or without them. Non-float32 and empty tensors go to the
+ * kernel registered before.
  */
 import { Fill, Neg, Relu, Rsqrt, Sqrt, Square, Step, util, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { OneDnnAddon } from './onednn.js';
+import type { HeapContext } from './heap-context.js';
 
 // tfjs passes no `attrs` at all to kernels whose op has none (Relu, Square...).
 interface Args<A> { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs?: A & NamedAttrMap }
 
-/** What the kernels need from ops.ts, which registers them with its own. */
-export interface EltwiseContext {
-  addon(): OneDnnAddon;
-  heapOf(backend: BackendWasm): Uint8Array;
-  offset(backend: BackendWasm, t: TensorInfo): number;
+/** What the kernels need from ops.ts, which registers them with its own: the heap, and the kernels they replace. */
+export interface EltwiseContext extends HeapContext {
   fallback(name: string, args: Args<object>): TensorInfo;
 }
 

@@ -7,16 +7,10 @@
 import { util, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { MovingAverage, SgdMomentum, type SgdMomentumAttrs } from '../optim-ops.js';
-import type { OneDnnAddon } from './onednn.js';
+import type { HeapContext } from './heap-context.js';
 
 interface Args { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs?: NamedAttrMap }
 
-/** What the kernel needs from ops.ts, which registers it with its own. */
-export interface OptimContext {
-  addon(): OneDnnAddon;
-  heapOf(backend: BackendWasm): Uint8Array;
-  offset(backend: BackendWasm, t: TensorInfo): number;
-}
 
 /** Refuses anything but float32 tensors of one shape, naming the kernel and what came. */
 function checkSameFloat32(kernel: string, tensors: TensorInfo[]): void {
@@ -29,7 +23,7 @@ function checkSameFloat32(kernel: string, tensors: TensorInfo[]): void {
 }
 
 /** The kernels, keyed by name. */
-export function optimKernels(ctx: OptimContext): Record<string, KernelFunc> {
+export function optimKernels(ctx: HeapContext): Record<string, KernelFunc> {
   const update = ({ inputs: { w, g, v }, backend, attrs }: Args): TensorInfo[] => {
     const { lr, momentum, weightDecay } = (attrs ?? {}) as SgdMomentumAttrs;
     checkSameFloat32(SgdMomentum, [w, g, v]);
