@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOneDnn } from '../../../client/kernels/native/onednn.js';
 import { registerNativeKernels, unregisterNativeKernels } from '../../../client/kernels/native/register.js';
 import { registerWasmConvGradients } from '../../../client/kernels/wasm-conv-grads.js';
-import { relErr } from '../../support/compare.js';
+import { outputOn, relErr } from '../../support/compare.js';
 
 const loaded = loadOneDnn();
 const skipReason = loaded.addon === null ? loaded.reason : '';
@@ -52,13 +52,7 @@ function expectBits(label: string, got: Float32Array, ref: Float32Array): void {
 async function expectExact(label: string, shapes: number[][], f: (...xs: tf.Tensor[]) => tf.Tensor, special = true,
   reference: 'cpu' | 'wasm-own' = 'cpu', threads = 1): Promise<void> {
   const data = shapes.map((s) => values(size(s), special));
-  const run = async (backend: string): Promise<{ v: Float32Array; shape: number[] }> => {
-    await tf.setBackend(backend);
-    return tf.tidy(() => {
-      const y = f(...data.map((d, i) => tf.tensor(d, shapes[i])));
-      return { v: y.dataSync() as Float32Array, shape: y.shape };
-    });
-  };
+  const run = (backend: string) => outputOn(backend, shapes, data, f);
   const got = await run('wasm');
   if (reference === 'wasm-own') unregisterNativeKernels();
   const ref = await run(reference === 'cpu' ? 'cpu' : 'wasm');

@@ -12,7 +12,7 @@ import { loadOneDnn } from '../../../client/kernels/native/onednn.js';
 import { broadcastPlan, nativeOpKernelsRegistered } from '../../../client/kernels/native/ops.js';
 import { registerNativeKernels, unregisterNativeKernels } from '../../../client/kernels/native/register.js';
 import { registerWasmConvGradients } from '../../../client/kernels/wasm-conv-grads.js';
-import { relErr } from '../../support/compare.js';
+import { outputOn, relErr } from '../../support/compare.js';
 
 const loaded = loadOneDnn();
 const skipReason = loaded.addon === null ? loaded.reason : '';
@@ -29,13 +29,7 @@ const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
 /** Runs `f` on the same inputs on wasm (native kernels) and cpu; compares values and shapes. */
 async function expectSame(label: string, shapes: number[][], f: (...xs: tf.Tensor[]) => tf.Tensor): Promise<void> {
   const data = shapes.map((s) => randArray(size(s)));
-  const run = async (backend: string): Promise<{ v: Float32Array; shape: number[] }> => {
-    await tf.setBackend(backend);
-    return tf.tidy(() => {
-      const y = f(...data.map((d, i) => tf.tensor(d, shapes[i])));
-      return { v: y.dataSync() as Float32Array, shape: y.shape };
-    });
-  };
+  const run = (backend: string) => outputOn(backend, shapes, data, f);
   const got = await run('wasm');
   const ref = await run('cpu');
   await tf.setBackend('wasm');
