@@ -4,7 +4,7 @@
  * size would, with the project's defaults for everything else). The JSON report's shape
  * is in report-types.ts.
  */
-import { parseScenario, type Scenario } from '../shared/scenario.js';
+import { BATCH_NORM_KERNELS, parseScenario, type BatchNormKernel, type Scenario } from '../shared/scenario.js';
 
 /** Input geometry of every configuration: 32x32 RGB, as CIFAR. */
 export const IMAGE = { height: 32, width: 32, channels: 3 } as const;
@@ -64,4 +64,11 @@ export interface StepMs {
   backward: number;
   /** Key-encoder momentum update + Sgd.apply + batch-norm running stats + enqueue. */
   optimizer: number;
+}
+
+/** A `--batch-norm` value, refused with the choices when it is not one. */
+export function parseBatchNorm(value: string | undefined): BatchNormKernel {
+  const kernel = value as BatchNormKernel;
+  if (!BATCH_NORM_KERNELS.includes(kernel)) throw new Error(`--batch-norm: expected one of ${BATCH_NORM_KERNELS.join(', ')}, got "${value}"`);
+  return kernel;
 }

@@ -5,13 +5,13 @@
  * the kernel time per kernel name, largest first, marking which run natively.
  * Shares, not absolute times, are what it is for (it works on a busy machine).
  *
- *   npx tsx bench/kernel-profile.ts [--config small] [--steps 4] [--threads 1] [--wasm-only]
+ *   npx tsx bench/kernel-profile.ts [--config small] [--steps 4] [--threads 1] [--wasm-only] [--batch-norm composed|fused]
  */
 import { parseArgs } from 'node:util';
 import { getKernelsForBackend, registerKernel, unregisterKernel, type KernelFunc } from '@tensorflow/tfjs-core';
 import { selectBackend } from '../client/backend.js';
 import { registerNativeKernels, unregisterNativeKernels } from '../client/kernels/native/register.js';
-import { MODEL_CONFIGS, type ConfigName } from './configs.js';
+import { MODEL_CONFIGS, parseBatchNorm, type ConfigName } from './configs.js';
 import { measureMoco } from './moco-measure.js';
 
 interface Tally { calls: number; ms: number; native: boolean }
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
       steps: { type: 'string', default: '4' },
       threads: { type: 'string', default: '1' },
       'wasm-only': { type: 'boolean', default: false },
+      'batch-norm': { type: 'string', default: 'composed' },
     },
   });
   const choice = await selectBackend('wasm', { threads: Number(values.threads) });
@@ -52,12 +53,13 @@ async function main(): Promise<void> {
   }
   const { widths, batch } = MODEL_CONFIGS[values.config as ConfigName];
   const steps = Number(values.steps);
+  const batchNorm = parseBatchNorm(values['batch-norm']);
   // The timed steps plus the one untimed step of the (empty) breakdown pass.
   const counted = steps + 1;
-  await measureMoco({ widths: [...widths], batch, warmupSteps: 1, steps: 1, seconds: 1, breakdownSteps: 0, dataWorkers: 0 });
+  await measureMoco({ widths: [...widths], batch, warmupSteps: 1, steps: 1, seconds: 1, breakdownSteps: 0, dataWorkers: 0, batchNorm });
   counting = true;
   const t0 = performance.now();
-  const m = await measureMoco({ widths: [...widths], batch, warmupSteps: 0, steps, seconds: 1, breakdownSteps: 0, dataWorkers: 0 });
+  const m = await measureMoco({ widths: [...widths], batch, warmupSteps: 0, steps, seconds: 1, breakdownSteps: 0, dataWorkers: 0, batchNorm });
   const wallMs = performance.now() - t0;
   counting = false;
   const rows = [...tally].filter(([, t]) => t.calls > 0).sort((a, b) => b[1].ms - a[1].ms);

@@ -10,7 +10,8 @@
  */
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../client/backend.js';
-import { BATCH_NORM_KERNELS, type BackendName, type BatchNormKernel } from '../shared/scenario.js';
+import type { BackendName } from '../shared/scenario.js';
+import { parseBatchNorm } from './configs.js';
 import { RESULT_PREFIX } from './child.js';
 import type { MocoResult } from './report-types.js';
 import { measureEval } from './eval-measure.js';
@@ -48,8 +49,7 @@ async function main(): Promise<void> {
   if (widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 1)) throw new Error(`--widths: expected positive integers, got "${values.widths}"`);
   if (!batch) throw new Error('--batch: required');
 
-  const batchNorm = values['batch-norm'] as BatchNormKernel;
-  if (!BATCH_NORM_KERNELS.includes(batchNorm)) throw new Error(`--batch-norm: expected one of ${BATCH_NORM_KERNELS.join(', ')}, got "${batchNorm}"`);
+  const batchNorm = parseBatchNorm(values['batch-norm']);
   const choice = await selectBackend(values.backend as BackendName, { threads });
   const m = await measureMoco({
     widths,
