@@ -112,8 +112,9 @@ export class TaskRunner {
       const out = await this.execute(task, decoded(incomingState, 'state'), decoded(incomingReplay, 'replay'));
       const upload = (bytes: Uint8Array | null, kind: 'state' | 'replay') => this.upload(bytes && encodeTaskBlob(bytes, task, kind), log);
       result = lost() ? lateResult(task) : { taskId: task.taskId, ok: true, metrics: out.metrics, stateBlobId: await upload(out.state, 'state'), replayBlobId: await upload(out.replay, 'replay') };
-      // The engine has read its inputs (decoded copies of them) and what it returned has left:
-      // the next task's blobs may arrive in the same memory.
+      // The engine has read its inputs (the state's arrays in place: it holds nothing of them
+      // once the task is over) and what it returned has left: the next task's blobs may
+      // arrive in the same memory.
       for (const blob of [incomingState, incomingReplay]) if (blob) this.inbox.recycle(blob.wire);
       // Resident memory after the task and the client's peak so far: where a client's memory goes, task by task.
       if (!lost()) log.info(await memoryLogFields(), 'task finished');

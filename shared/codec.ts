@@ -1,8 +1,11 @@
 /**
  * Binary encoding of model state, replay samples and anything else that travels as bytes.
  * This is the only file that touches msgpackr, so the wire format can change in one place.
+ * A value that holds typed arrays is a msgpack header plus its arrays' bytes, aligned
+ * (./array-section.ts); bytes of plain msgpack (as every state was before) still decode.
  */
-import { Packr } from 'msgpackr';
+import { addExtension, Packr } from 'msgpackr';
+import { ARRAY_REF_EXTENSION, ArrayRef, assembleSection, isSection, refPayload, SectionReader, splitArrays } from './array-section.js';
 import { DEFAULT_DECODE_LIMITS, scanMsgpack, ScanError, type DecodeLimits } from './msgpack-scan.js';
 
 export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './msgpack-scan.js';
@@ -24,16 +27,40 @@ const packr = new Packr({
   copyBuffers: true,
 });
 
+/** The section whose header is being decoded: references read their arrays from it (decoding is synchronous). */
+let reading: SectionReader | null = null;
+
+addExtension({
+  Class: ArrayRef,
+  type: ARRAY_REF_EXTENSION,
+  pack: (ref: ArrayRef) => refPayload(ref),
+  unpack: (payload: Uint8Array) => {
+    if (!reading) throw new Error('an array reference outside an array section');
+    return reading.array(payload);
+  },
+});
+
 /**
  * Encodes a value (plain objects, arrays, numbers, strings, typed arrays, Set) to bytes.
  * A `Map` comes back as a plain object: use objects for state.
  */
 export function encode(value: unknown): Uint8Array {
   try {
-    return packr.pack(value);
+    const split = splitArrays(value);
+    return split ? assembleSection(packr.pack(split.header), split) : packr.pack(value);
   } catch (err) {
     throw new CodecError(`cannot encode value: ${(err as Error).message}`, { cause: err });
   }
+}
+
+export interface DecodeOptions {
+  limits?: DecodeLimits;
+  /**
+   * Typed arrays as views on `bytes` (where aligned) instead of copies: for a caller that
+   * keeps `bytes` unchanged for as long as it reads the value. The copies are the
+   * default, so that a small decoded array never pins a large blob.
+   */
+  inPlace?: boolean;
 }
 
 /**
@@ -42,19 +69,30 @@ export function encode(value: unknown): Uint8Array {
  * bytes a peer sent are walked first (./msgpack-scan.ts), so that a small blob cannot
  * decode to a structure that exhausts the heap.
  */
-export function decode(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): unknown {
+export function decode(bytes: Uint8Array, options: DecodeOptions = {}): unknown {
   if (!(bytes instanceof Uint8Array)) throw new CodecError(`cannot decode: expected a Uint8Array, got ${describe(bytes)}`);
   if (bytes.byteLength === 0) throw new CodecError('cannot decode: input is empty');
+  let section: SectionReader | null = null;
+  let msgpack = bytes;
   try {
-    scanMsgpack(bytes, limits);
+    if (isSection(bytes)) {
+      section = new SectionReader(bytes, options.inPlace ?? false);
+      msgpack = section.header;
+    }
+    scanMsgpack(msgpack, options.limits ?? DEFAULT_DECODE_LIMITS);
   } catch (err) {
     const why = err instanceof ScanError && err.limit ? 'beyond the decode limits' : 'corrupt or truncated data';
     throw new CodecError(`cannot decode ${bytes.byteLength} bytes (${why}): ${(err as Error).message}`, { cause: err });
   }
   try {
-    return packr.unpack(bytes);
+    reading = section;
+    const value = packr.unpack(msgpack);
+    section?.finish();
+    return value;
   } catch (err) {
     throw new CodecError(`cannot decode ${bytes.byteLength} bytes (corrupt or truncated data): ${(err as Error).message}`, { cause: err });
+  } finally {
+    reading = null;
   }
 }
 

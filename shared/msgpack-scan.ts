@@ -11,6 +11,7 @@
  * record definitions, structured-clone references (a shared subtree walked many times by
  * whoever reads the value), bundled strings, errors, regexps and big integers are refused.
  */
+import { ARRAY_REF_EXTENSION } from './array-section.js';
 
 /** Bounds on a decoded value's size and shape. */
 export interface DecodeLimits {
@@ -23,8 +24,8 @@ export interface DecodeLimits {
 /** A model state has a few thousand items and nests about six deep; these leave ample room. */
 export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxNodes: 100_000, maxDepth: 32 };
 
-/** msgpackr extension types `encode` produces: undefined, typed array, Date. */
-const LEAF_EXTENSIONS = new Set([0x00, 0x74, 0xff]);
+/** msgpackr extension types `encode` produces: undefined, typed array, Date, and an array section's references (./array-section.ts). */
+const LEAF_EXTENSIONS = new Set([0x00, 0x74, 0xff, ARRAY_REF_EXTENSION]);
 /** Set: its extension header is followed by the array of its members. */
 const SET_EXTENSION = 0x73;
 

@@ -62,7 +62,8 @@ export class TrainingEngine implements Engine {
     const { dataset, norm } = await this.load(task.data.dataset);
     const plan = planStream(dataset, task.data.stream, task.data.seed);
     const chunk = selectChunks(dataset, plan, task.data.chunks);
-    const previous = stateBytes ? decodeState(stateBytes) : null;
+    // Read in place: the task runner gives the bytes back to its inbox only once this task is over.
+    const previous = stateBytes ? decodeState(stateBytes, { inPlace: true }) : null;
     const replay = replayBytes ? decodeReplay(replayBytes) : null;
     const encoder = encoderOptions(task.model, dataset.train.channels, dataset.train.numClasses);
     const stageSeed = deriveSeed(task.seed, task.arm, task.stage);

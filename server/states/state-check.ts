@@ -101,13 +101,15 @@ export function inspectReturnedReplay(returned: Uint8Array, task: CheckedTask): 
 
 /**
  * Decodes `bytes` (unless `given` is their decoded value already) and walks the value for
- * non-finite numbers: the value, or why it cannot be kept.
+ * non-finite numbers: the value, or why it cannot be kept. Its arrays are read in place:
+ * the coordinator keeps the bytes as they came (they are what it passes on), so the decoded
+ * value it keeps beside them (./decoded-states.ts) costs no copy of the state.
  */
 function decodeAndWalk(bytes: Uint8Array, what: string, given?: unknown): { decoded: unknown } | string {
   let decoded: unknown = given;
   if (decoded === undefined) {
     try {
-      decoded = decode(bytes);
+      decoded = decode(bytes, { inPlace: true });
     } catch (err) {
       return `the returned ${what} does not decode: ${(err as Error).message}`;
     }

@@ -4,7 +4,7 @@
  * optimizer's momentum buffers, the regularizer's importances and anchors, the global
  * step; and what the state says about combining its parts (./part-meta.ts).
  */
-import { decode, encode } from '../codec.js';
+import { decode, encode, type DecodeOptions } from '../codec.js';
 import { checkArrays, checkParts, isRecord, type MethodState, type NamedArray, type ParamArrays } from './arrays.js';
 import { checkPartsMeta, type PartsMeta } from './part-meta.js';
 
@@ -54,9 +54,13 @@ export function stateRecord(state: ModelState): Record<string, unknown> {
   };
 }
 
-/** Decodes and checks the structure of a state; shapes are checked against the model on import. */
-export function decodeState(bytes: Uint8Array): ModelState {
-  return checkModelState(decode(bytes));
+/**
+ * Decodes and checks the structure of a state; shapes are checked against the model on
+ * import. `inPlace`: its arrays share `bytes`'s memory (../codec.ts), for a reader that
+ * leaves `bytes` alone while it uses them.
+ */
+export function decodeState(bytes: Uint8Array, options: Pick<DecodeOptions, 'inPlace'> = {}): ModelState {
+  return checkModelState(decode(bytes, options));
 }
 
 /**

@@ -4,10 +4,10 @@
  * to decode (a huge map, a deep nest) or that carries anything the model has no place for
  * costs it nothing but its bytes.
  *
- * A state's bytes are msgpack (../codec.ts): its framing (field names, shapes, the step)
- * is measured by encoding the state with every array empty, and each float32 array adds
- * its bytes and the growth of its typed-array header (msgpack ext 8/16/32: 3, 4 or 6
- * bytes, then the typed-array tag and type bytes).
+ * A state's bytes are a msgpack header and its arrays (../array-section.ts): the framing
+ * (field names, shapes, the step, a fixed-size reference per array) is measured by
+ * encoding the state with every array empty, and each float32 array adds its bytes (they
+ * follow one another, 4-byte aligned, with no padding between).
  */
 import type { ArrayDecl } from '../model/decls.js';
 import type { ParamArrays } from './arrays.js';
@@ -20,12 +20,6 @@ export interface SizeBounds {
   max: number;
 }
 
-/** Bytes msgpack spends on a typed array of `bytes` bytes (header, tag, type, data). */
-function typedArraySize(bytes: number): number {
-  const header = bytes + 1 < 0x100 ? 2 : bytes + 1 < 0x10000 ? 3 : 5;
-  return 1 + header + 1 + bytes;
-}
-
 /** The exact encoded size of the state holding the given groups of each field. */
 function sizeOf(manifest: StateManifest, optimizerGroups: string[] | null, regularizerGroups: string[] | null): number {
   let data = 0;
@@ -33,7 +27,7 @@ function sizeOf(manifest: StateManifest, optimizerGroups: string[] | null, regul
     const arrays: ParamArrays = {};
     for (const { name, shape } of decls) {
       arrays[name] = { shape, values: new Float32Array(0) };
-      data += typedArraySize(4 * shape.reduce((a, b) => a * b, 1)) - typedArraySize(0);
+      data += 4 * shape.reduce((a, b) => a * b, 1);
     }
     return arrays;
   };
