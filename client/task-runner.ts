@@ -26,6 +26,7 @@ import {
 import type { EvalMetrics, Progress, TrainMetrics } from '../shared/tasks.js';
 import type { BlobInbox } from '../shared/blob-inbox.js';
 import { DEFAULT_MAX_BLOB_BYTES, TransferError, type SentBlob } from '../shared/transfer.js';
+import { replayCapacityBytes } from '../shared/state/replay-size.js';
 import { maxHandedStateBytes } from '../shared/state/task-state-size.js';
 import { decodeTaskBlob, encodeTaskBlob } from '../shared/wire/task-wire.js';
 import { WireError } from '../shared/wire/wire-encoding.js';
@@ -106,8 +107,12 @@ export class TaskRunner {
     let result: TaskResultPayload;
     try {
       // Before the engine sees them: the task's wire encoding back to float32 bytes.
-      // A train task's state is bounded by what its model's state may be, as on the coordinator.
-      const maxBytes = (kind: 'state' | 'replay') => (kind === 'state' && task.kind === 'train' ? (this.engine.maxStateBytes?.(task) ?? maxHandedStateBytes(task)) : DEFAULT_MAX_BLOB_BYTES);
+      // A train task's state is bounded by what its model's state may be, as on the coordinator;
+      // its replay buffer by what the task says of it (none, a reservoir's capacity), where it says.
+      const maxBytes = (kind: 'state' | 'replay') => {
+        if (task.kind !== 'train') return DEFAULT_MAX_BLOB_BYTES;
+        return kind === 'state' ? (this.engine.maxStateBytes?.(task) ?? maxHandedStateBytes(task)) : (replayCapacityBytes(task) ?? DEFAULT_MAX_BLOB_BYTES);
+      };
       const decoded = (blob: Incoming | null, kind: 'state' | 'replay') => blob && decodeTaskBlob(blob.wire, task, kind, blob.id, maxBytes(kind));
       const out = await this.execute(task, decoded(incomingState, 'state'), decoded(incomingReplay, 'replay'));
       const upload = (bytes: Uint8Array | null, kind: 'state' | 'replay') => this.upload(bytes && encodeTaskBlob(bytes, task, kind), log);

@@ -25,11 +25,11 @@ import type { Progress } from '../../shared/tasks.js';
 import type { BlobInbox } from '../../shared/blob-inbox.js';
 import { DEFAULT_MAX_BLOB_BYTES, TransferError } from '../../shared/transfer.js';
 import { offerBlob, type BlobOutbox } from './blob-outbox.js';
-import { decodeTaskBlob, decodeTaskBlobValue, encodeTaskBlob } from '../../shared/wire/task-wire.js';
+import { decodeTaskBlobValue, encodeTaskBlob } from '../../shared/wire/task-wire.js';
 import { WireError } from '../../shared/wire/wire-encoding.js';
 import { keptAsEncoded } from '../states/decoded-states.js';
 import { MANIFEST_CHECK, type ResultCheck } from '../states/state-check.js';
-import { taskUploadBound, type UploadBound } from '../states/upload-bound.js';
+import { decodeReturnedReplay, taskUploadBound, type UploadBound } from '../states/upload-bound.js';
 import { MAX_CLIENT_MESSAGE_LENGTH, plainText } from './client-text.js';
 import type { TaskObserver } from '../observe/task-events.js';
 import type { TaskBounds, TaskOutcome, TaskClient } from '../clients/pool.js';
@@ -71,7 +71,8 @@ export interface RemoteClientOptions {
   resultCheck?: ResultCheck;
   /**
    * Largest result blob decoded from its wire encoding (default 2 GiB): bounds what a
-   * compressed blob may inflate to when the check knows no tighter bound (`ResultCheck.maxStateBytes`).
+   * compressed blob may inflate to when neither the check (`ResultCheck.maxStateBytes`) nor the
+   * task and its plan (a replay buffer's, `UploadBound.decodedReplay`) know a tighter bound.
    */
   maxBlobBytes?: number;
   logger: Logger;
@@ -212,7 +213,7 @@ export class RemoteClient implements TaskClient {
       const maxBlobBytes = this.maxBlobBytes;
       const stateWire = state && decodeTaskBlobValue(state.bytes, running.task, 'state', result.stateBlobId!, running.uploads?.decodedState ?? maxBlobBytes);
       const stateBytes = stateWire?.bytes ?? null;
-      const replayBytes = replay && decodeTaskBlob(replay.bytes, running.task, 'replay', result.replayBlobId!, maxBlobBytes);
+      const replayBytes = replay && decodeReturnedReplay(replay.bytes, running.task, result.replayBlobId!, running.uploads?.decodedReplay ?? maxBlobBytes);
       const decodeSeconds = (performance.now() - decodeStart) / 1000;
       const problem = inspectResult(check, running.task, stateBytes, replayBytes, stateWire?.decoded);
       if (problem) throw new TaskError('bad_request', `task:result: ${problem}`);

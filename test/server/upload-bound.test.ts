@@ -11,14 +11,14 @@ import { extendReplay } from '../../client/continual/replay.js';
 import { planArm } from '../../server/schedule/index.js';
 import { replayCeilings } from '../../server/schedule/replay-ceiling.js';
 import { MANIFEST_CHECK } from '../../server/states/state-check.js';
-import { taskUploadBound } from '../../server/states/upload-bound.js';
+import { decodeReturnedReplay, taskUploadBound } from '../../server/states/upload-bound.js';
 import type { ImageSet } from '../../shared/dataset-types.js';
 import { encodeReplay, type ReplayBuffer } from '../../shared/state/replay-buffer.js';
 import { encodeState } from '../../shared/state/model-state.js';
 import { taskStateSizeRange } from '../../shared/state/task-state-size.js';
 import type { TrainTask } from '../../shared/tasks.js';
 import { WIRE_COMPRESSIONS, WIRE_ENCODINGS } from '../../shared/wire/transfer-spec.js';
-import { encodeWire } from '../../shared/wire/wire-encoding.js';
+import { encodeWire, WireError } from '../../shared/wire/wire-encoding.js';
 import { fittingState } from '../support/fitting-state.js';
 import { tinyScenario } from '../support/scenario.js';
 
@@ -41,8 +41,8 @@ function scramble(value: unknown, seed = { s: 1 }): void {
 describe('task upload bound', () => {
   it('is the state bound when the task keeps no replay buffer', () => {
     const max = taskStateSizeRange(finetune).max;
-    expect(taskUploadBound(finetune, MANIFEST_CHECK, 0, CAP)).toEqual({ bytes: max, state: max, replay: 0, decodedState: max });
-    expect(taskUploadBound(finetune, MANIFEST_CHECK, 0, 1000)).toEqual({ bytes: 1000, state: 1000, replay: 0, decodedState: max });
+    expect(taskUploadBound(finetune, MANIFEST_CHECK, 0, CAP)).toEqual({ bytes: max, state: max, replay: 0, decodedState: max, decodedReplay: 0 });
+    expect(taskUploadBound(finetune, MANIFEST_CHECK, 0, 1000)).toEqual({ bytes: 1000, state: 1000, replay: 0, decodedState: max, decodedReplay: 0 });
   });
 
   it("follows the replay options: the buffer handed on plus the samples the task adds, a reservoir's capacity, else the outer cap", () => {
@@ -75,6 +75,15 @@ describe('task upload bound', () => {
     expect(taskUploadBound(folder, MANIFEST_CHECK, 5000, CAP, 53).replay).toBe(CAP);
   });
 
+  it('bounds what a replay buffer decodes to (float32, before the wire) by the same: the outer cap only where nothing else does', () => {
+    const fraction: TrainTask = { ...replayStage, replay: { mode: 'replay', fraction: 0.2, ratio: 0.5 }, transfer: { encoding: 'float16', compression: 'deflate' } };
+    expect(taskUploadBound(fraction, MANIFEST_CHECK, 5000, CAP, 53).decodedReplay).toBe(53 * SAMPLE + FRAMING);
+    expect(taskUploadBound(fraction, MANIFEST_CHECK, 5000, CAP).decodedReplay).toBe(CAP);
+    const reservoir: TrainTask = { ...replayStage, replay: { mode: 'replay', selection: 'reservoir', size: 7, ratio: 0.5 } };
+    expect(taskUploadBound(reservoir, MANIFEST_CHECK, 0, CAP, 1000).decodedReplay).toBe(7 * SAMPLE + FRAMING);
+    expect(taskUploadBound(replayStage, MANIFEST_CHECK, 5000, CAP, 4).decodedReplay).toBe(4 * SAMPLE + FRAMING);
+  });
+
   it('holds a real state of the task under every transfer encoding', () => {
     const state = fittingState(finetune);
     scramble(state);
@@ -87,6 +96,43 @@ describe('task upload bound', () => {
         expect(wire.byteLength, `${encoding}+${compression}`).toBeLessThanOrEqual(taskUploadBound(task, MANIFEST_CHECK, 0, CAP).state);
       }
     }
+  });
+});
+
+describe('a returned replay buffer, decoded', () => {
+  const task: TrainTask = { ...replayStage, replay: { mode: 'replay', fraction: 0.2, ratio: 0.5 }, transfer: { encoding: 'float32', compression: 'deflate' } };
+  // The plan's ceiling: 53 samples.
+  const bound = taskUploadBound(task, MANIFEST_CHECK, 0, CAP, 53);
+  const refusal = (wire: Uint8Array, decodedReplay = bound.decodedReplay) => {
+    try {
+      decodeReturnedReplay(wire, task, 'r1', decodedReplay);
+    } catch (err) {
+      expect(err).toBeInstanceOf(WireError);
+      return (err as Error).message;
+    }
+    throw new Error('accepted');
+  };
+
+  it("is refused when it inflates to one sample more than the plan's bound, from a small deflate upload; exactly at the bound it passes", () => {
+    expect(bound.decodedReplay).toBe(53 * SAMPLE + FRAMING);
+    const over = encodeWire(new Uint8Array(bound.decodedReplay + SAMPLE), task.transfer!, 'replay');
+    // Small on the wire: the upload itself passes the bound announced before its first byte.
+    expect(over.byteLength).toBeLessThan(1000);
+    expect(over.byteLength).toBeLessThanOrEqual(bound.bytes);
+    expect(refusal(over)).toBe(`replay blob r1 of task ${task.taskId}: declares ${bound.decodedReplay + SAMPLE} payload bytes, more than the ${bound.decodedReplay} it may hold`);
+    // A header that understates: the inflation stops at what it declared.
+    new DataView(over.buffer, over.byteOffset).setUint32(8, bound.decodedReplay, true);
+    expect(refusal(over)).toMatch(`replay blob r1 of task ${task.taskId}: inflates beyond its declared ${bound.decodedReplay} payload bytes`);
+    const exact = encodeWire(new Uint8Array(bound.decodedReplay), task.transfer!, 'replay');
+    expect(decodeReturnedReplay(exact, task, 'r1', bound.decodedReplay).byteLength).toBe(bound.decodedReplay);
+  });
+
+  it('is refused above the bound as plain float32 too, and at all when the task keeps none', () => {
+    const plain: TrainTask = { ...task, transfer: undefined };
+    const over = new Uint8Array(bound.decodedReplay + SAMPLE);
+    expect(() => decodeReturnedReplay(over, plain, 'r1', bound.decodedReplay)).toThrow(`replay blob r1 of task ${task.taskId}: ${bound.decodedReplay + SAMPLE} bytes, more than the ${bound.decodedReplay} it may hold`);
+    expect(decodeReturnedReplay(over.subarray(SAMPLE), plain, 'r1', bound.decodedReplay).byteLength).toBe(bound.decodedReplay);
+    expect(refusal(encodeWire(new Uint8Array(10), task.transfer!, 'replay'), 0)).toBe(`replay blob r1 of task ${task.taskId}: the task keeps no replay buffer, but one was returned`);
   });
 });
 

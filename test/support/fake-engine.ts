@@ -46,6 +46,8 @@ export interface FakeEngineOptions {
    * for runs whose coordinator checks states against the model (the CLI's).
    */
   fittingStates?: boolean;
+  /** The replay buffer a train task that keeps one returns, instead of the list of chunks it saw (e.g. one of a given size). */
+  replayOut?: (task: TrainTask) => Uint8Array;
 }
 
 /** A fake state as bytes. */
@@ -106,7 +108,7 @@ export class FakeEngine implements Engine {
       },
     ];
     const padding = new Float32Array(Math.ceil((this.options.stateBytes ?? 1_000_000) / 4)).fill(history.length);
-    const nextReplay = task.replay.mode === 'replay' ? encode({ chunks: [...(replayed ?? []), ...task.data.chunks] }) : null;
+    const nextReplay = task.replay.mode === 'replay' ? (this.options.replayOut?.(task) ?? encode({ chunks: [...(replayed ?? []), ...task.data.chunks] })) : null;
     const accuracy = Math.min(0.9, 0.2 + 0.1 * history.length);
     return {
       state: this.options.fittingStates ? encodeState(fittingState(task)) : encodeFakeState({ history, padding }),
