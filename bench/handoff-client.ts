@@ -60,7 +60,8 @@ class HandoffEngine implements Engine {
       report({ role: 'encode', seconds: (performance.now() - start) / 1000, bytes: bytes.byteLength, params });
     } else {
       const start = performance.now();
-      const decoded = decodeState(state);
+      // In place, as the training engine decodes a state it is handed (client/engine/index.ts).
+      const decoded = decodeState(state, { inPlace: true });
       const seconds = (performance.now() - start) / 1000;
       const params = Object.values(decoded.methodState.online ?? {}).reduce((n, a) => n + a.values.length, 0);
       report({ role: 'decode', seconds, bytes: state.byteLength, params });

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { BLOB_HEADERS, BLOB_WRITE_SLICE, blobUrl, MAX_BLOB_ANSWER_BYTES, type BlobOffer } from '../shared/blob-http.js';
+import { BLOB_HEADERS, blobUrl, MAX_BLOB_ANSWER_BYTES, writeSlices, type BlobOffer } from '../shared/blob-http.js';
 import type { BlobInbox } from '../shared/blob-inbox.js';
 import { describeIssues, failure, replySchema, type Reply } from '../shared/replies.js';
 import { DEFAULT_SEND_ATTEMPTS, knownSha256, TransferError, type SentBlob } from '../shared/transfer.js';
@@ -91,7 +91,7 @@ export class BlobLink {
       try {
         const range: Record<string, string> = from > 0 ? { 'content-range': `bytes ${from}-${size - 1}/${size}` } : {};
         const headers = { ...range, expect: '100-continue', 'content-type': 'application/octet-stream', 'content-length': String(size - from), [BLOB_HEADERS.size]: String(size), [BLOB_HEADERS.sha256]: sha256 };
-        const reply = await readReply(await this.send('PUT', id, headers, signal, (req) => writeBody(req, bytes.subarray(from), sent)), id);
+        const reply = await readReply(await this.send('PUT', id, headers, signal, (req) => void writeSlices(req, bytes.subarray(from), (n) => (sent.bytes += n))), id);
         if (reply.ok) return { id, seconds: (performance.now() - started) / 1000, attempts: attempt, bytesSent: sent.bytes };
         const refused = `blob ${id}: upload refused by the coordinator: ${reply.message}`;
         if (reply.code !== 'hash_mismatch') throw new TransferError(reply.code, refused);
@@ -170,22 +170,6 @@ export class BlobLink {
       else req.end();
     });
   }
-}
-
-/** Writes `body` in slices, each after the socket drained the last (no copy: views of `body`), then ends. */
-function writeBody(req: ClientRequest, body: Uint8Array, sent: { bytes: number }): void {
-  const view = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  let at = 0;
-  const more = () => {
-    while (at < view.byteLength && !req.destroyed) {
-      const slice = view.subarray(at, Math.min(view.byteLength, at + BLOB_WRITE_SLICE));
-      at += slice.byteLength;
-      sent.bytes += slice.byteLength;
-      if (!req.write(slice)) return void req.once('drain', more);
-    }
-    if (!req.destroyed) req.end();
-  };
-  more();
 }
 
 /** The JSON reply of a blob request, bounded; a malformed one is a `bad_request` failure. */

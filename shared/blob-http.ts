@@ -37,6 +37,44 @@ export const BLOB_HEADERS = {
 /** Bytes handed to a socket at once: the writer waits for the socket to drain between them (back-pressure, and a sign of progress). */
 export const BLOB_WRITE_SLICE = 1024 * 1024;
 
+/** What `writeSlices` writes to: an HTTP request or response. */
+export interface SliceSink {
+  write(chunk: Uint8Array): boolean;
+  end(): unknown;
+  readonly destroyed: boolean;
+  on(event: 'drain' | 'close', listener: () => void): unknown;
+  off(event: 'drain' | 'close', listener: () => void): unknown;
+}
+
+/**
+ * Writes `bytes` to `sink` in slices of `BLOB_WRITE_SLICE` (views: no copy), each once the
+ * socket drained the last, telling `onSlice` of each slice handed over, then ends it; stops
+ * early when the sink is destroyed (a cut), which the reader of the answer sees.
+ */
+export async function writeSlices(sink: SliceSink, bytes: Uint8Array, onSlice: (bytes: number) => void): Promise<void> {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 0; at < view.byteLength && !sink.destroyed; at += BLOB_WRITE_SLICE) {
+    const slice = view.subarray(at, Math.min(view.byteLength, at + BLOB_WRITE_SLICE));
+    const more = sink.write(slice);
+    if (!sink.destroyed) onSlice(slice.byteLength);
+    if (!more) await drained(sink);
+  }
+  if (!sink.destroyed) sink.end();
+}
+
+/** Resolves when `sink` drained, or closed (then it never will). */
+function drained(sink: SliceSink): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      sink.off('drain', done);
+      sink.off('close', done);
+      resolve();
+    };
+    sink.on('drain', done);
+    sink.on('close', done);
+  });
+}
+
 /** Largest JSON answer read back from a blob request. */
 export const MAX_BLOB_ANSWER_BYTES = 64 * 1024;
 

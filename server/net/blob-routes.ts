@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { BLOB_HEADERS, BLOB_PATH, BLOB_WRITE_SLICE, blobStatus, parseContentRangeStart, parseRangeStart } from '../../shared/blob-http.js';
+import { BLOB_HEADERS, BLOB_PATH, blobStatus, parseContentRangeStart, parseRangeStart, writeSlices } from '../../shared/blob-http.js';
 import type { BlobInbox } from '../../shared/blob-inbox.js';
 import type { Logger } from '../../shared/log.js';
 import { failure, type Failure, type Reply } from '../../shared/replies.js';
@@ -134,13 +134,7 @@ async function download(req: IncomingMessage, res: ServerResponse, id: string, s
     [BLOB_HEADERS.sha256]: blob.sha256,
     ...(start > 0 ? { 'content-range': `bytes ${start}-${size - 1}/${size}` } : {}),
   });
-  const bytes = Buffer.from(blob.bytes.buffer, blob.bytes.byteOffset, blob.bytes.byteLength); // a view: no copy
-  for (let at = start; at < size && !res.destroyed; at += BLOB_WRITE_SLICE) {
-    const slice = bytes.subarray(at, Math.min(size, at + BLOB_WRITE_SLICE));
-    if (!res.write(slice)) await drained(res);
-    if (!res.destroyed) blob.onSent(slice.byteLength);
-  }
-  res.end();
+  await writeSlices(res, blob.bytes.subarray(start), (n) => blob.onSent(n));
 }
 
 /** HEAD: how much of an upload has arrived (and whether it is complete), to continue from there. */
@@ -188,18 +182,6 @@ function upload(req: IncomingMessage, res: ServerResponse, id: string, session: 
     // The body's length was checked: a short one is a cut connection, and there is nobody to answer.
     if (at < size) return;
     answer(res, session.inbox.finish(id));
-  });
-}
-
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
   });
 }
 
