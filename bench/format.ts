@@ -1,7 +1,7 @@
 /** The bench report as readable text. */
 import type { OverheadSummary } from '../server/run/overhead.js';
 import type { StartupResult } from './startup.js';
-import type { BenchReport, HandoffResult, MocoResult, WireCostResult } from './report-types.js';
+import type { BenchReport, HandoffResult, HandoffTimes, MocoResult, WireCostResult } from './report-types.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -69,7 +69,8 @@ export function formatReport(report: BenchReport): string {
     if (out.length > 0) out.push('');
     out.push(
       `Hand-off of the ${h.config} online encoder (${(h.params / 1e6).toFixed(2)}M params, ${(h.bytes / 1e6).toFixed(1)} MB), client -> coordinator -> client:`,
-      `  encode ${h.encodeSeconds.toFixed(3)} s, send ${h.sendSeconds.toFixed(3)} s (${(h.bytes / 1e6 / h.sendSeconds).toFixed(0)} MB/s), decode ${h.decodeSeconds.toFixed(3)} s, total ${h.seconds.toFixed(3)} s`,
+      `  fresh processes: ${handoffTimesText(h.bytes, h)}`,
+      ...(h.warm ? [`  next, same processes: ${handoffTimesText(h.bytes, h.warm)}`] : []),
     );
   }
   if (report.wireCosts?.length) out.push(...(out.length > 0 ? [''] : []), ...wireCostsText(report.wireCosts));
@@ -124,17 +125,22 @@ function handoffEncodingsText(results: readonly HandoffResult[]): string[] {
   ];
 }
 
+function handoffTimesText(bytes: number, t: Pick<HandoffTimes, 'encodeSeconds' | 'sendSeconds' | 'decodeSeconds' | 'seconds'>): string {
+  return `encode ${t.encodeSeconds.toFixed(3)} s, send ${t.sendSeconds.toFixed(3)} s (${(bytes / 1e6 / t.sendSeconds).toFixed(0)} MB/s), decode ${t.decodeSeconds.toFixed(3)} s, total ${t.seconds.toFixed(3)} s`;
+}
+
 function handoffLinksText(results: readonly HandoffResult[]): string[] {
-  const rows = [['link', 'encoding', 'wire MB', 'limit s', 'up s', 'up / limit', 'down s', 'down / limit']];
+  const rows = [['link', 'encoding', 'wire MB', 'limit s', 'up s', 'up / limit', 'down s', 'down / limit', 'next up / limit', 'next down / limit']];
   for (const h of results) {
     const limit = h.linkSeconds!;
-    rows.push([h.link!, h.transfer!, ((h.wireBytes?.up ?? h.bytes) / 1e6).toFixed(2), limit.toFixed(2), h.upSeconds!.toFixed(2), (h.upSeconds! / limit).toFixed(2), h.downSeconds!.toFixed(2), (h.downSeconds! / limit).toFixed(2)]);
+    const ratio = (s: number | undefined) => (s === undefined ? '-' : (s / limit).toFixed(2));
+    rows.push([h.link!, h.transfer!, ((h.wireBytes?.up ?? h.bytes) / 1e6).toFixed(2), limit.toFixed(2), h.upSeconds!.toFixed(2), ratio(h.upSeconds), h.downSeconds!.toFixed(2), ratio(h.downSeconds), ratio(h.warm?.upSeconds), ratio(h.warm?.downSeconds)]);
   }
   return [
     `Hand-off of the ${results[0].config} online encoder across test hosts (network namespaces), every link held to the rate by tbf:`,
     table(rows),
     '  up: sender -> coordinator, down: coordinator -> receiver, each with the coordinator\'s wire decoding or encoding;',
-    '  limit: the wire bytes at the link\'s rate, the fastest the link allows.',
+    '  limit: the wire bytes at the link\'s rate, the fastest the link allows; next: the following hand-off between the same processes.',
   ];
 }
 

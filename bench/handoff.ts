@@ -17,7 +17,8 @@ import { silentLogger } from '../shared/log.js';
 import { DEFAULT_TRANSFER, transferLabel, type TransferSpec } from '../shared/wire/transfer-spec.js';
 import { startChild, stopChild, RESULT_PREFIX, type Child } from './child.js';
 import { benchScenario, type ModelConfig } from './configs.js';
-import type { HandoffResult } from './report-types.js';
+import type { HandoffResult, HandoffTimes } from './report-types.js';
+import type { TrainTask } from '../shared/tasks.js';
 import type { HandoffLine } from './handoff-client.js';
 import { entryFile } from '../shared/code-location.js';
 
@@ -49,7 +50,52 @@ async function expectLine(child: Child, role: HandoffLine['role']): Promise<Hand
   return line;
 }
 
-/** Measures one hand-off (A -> coordinator -> B) of the online-encoder weights of `model`. */
+interface Party {
+  worker: TaskClient;
+  child: Child;
+}
+
+type HandoffRound = HandoffTimes & { params: number; bytes: number; wireBytes: { up: number; down: number }; transfer?: undefined };
+
+/** One hand-off, sender -> coordinator -> receiver, as tasks `stage` and `stage + 1`. */
+async function handOff(sender: Party, receiver: Party, task: (stage: number) => TrainTask, stage: number): Promise<HandoffRound> {
+  const encoded = expectLine(sender.child, 'encode');
+  const started = performance.now();
+  const first = await sender.worker.runTask(task(stage), null, null);
+  const decoded = expectLine(receiver.child, 'decode');
+  const second = await receiver.worker.runTask(task(stage + 1), first.state, null);
+  const wallSeconds = (performance.now() - started) / 1000;
+  const enc = await encoded;
+  const dec = await decoded;
+  if (enc.bytes !== first.state?.byteLength || dec.bytes !== enc.bytes) {
+    throw new Error(`hand-off: ${enc.bytes} bytes encoded, ${first.state?.byteLength} received by the coordinator, ${dec.bytes} decoded`);
+  }
+  // Upload from A (first task's result) plus upload to B (second task's input); the
+  // second task's own tiny result is part of its figure too, a few milliseconds at most.
+  const sendSeconds = first.handoffSeconds + second.handoffSeconds;
+  return {
+    params: enc.params,
+    bytes: enc.bytes,
+    seconds: enc.seconds + sendSeconds + dec.seconds,
+    encodeSeconds: enc.seconds,
+    sendSeconds,
+    decodeSeconds: dec.seconds,
+    wireBytes: { up: first.handoffBytes?.received ?? 0, down: second.handoffBytes?.sent ?? 0 },
+    wallSeconds,
+    upSeconds: first.handoffSeconds,
+    downSeconds: second.handoffSeconds,
+  };
+}
+
+function timesOf(r: HandoffRound): HandoffTimes {
+  const { seconds, encodeSeconds, sendSeconds, decodeSeconds, wallSeconds, upSeconds, downSeconds } = r;
+  return { seconds, encodeSeconds, sendSeconds, decodeSeconds, wallSeconds, upSeconds, downSeconds };
+}
+
+/**
+ * Measures a hand-off (A -> coordinator -> B) of the online-encoder weights of `model`
+ * between fresh processes, then the next one between the same processes (`warm`).
+ */
 export async function measureHandoff(o: HandoffOptions): Promise<HandoffResult> {
   const token = randomBytes(16).toString('hex');
   // The hand-off carries online weights only, a state of no whole model: checked for structure, as sent.
@@ -73,37 +119,15 @@ export async function measureHandoff(o: HandoffOptions): Promise<HandoffResult> 
     const scenario = { ...benchScenario(o.model), transfer };
     const arm = scenario.arms[0];
     const task = (stage: number) =>
-      buildTrainTask({ scenario, arm, chunkSizes: [1] }, { stage, chunks: [0], steps: 1, startStep: stage, totalSteps: 2, replay: { mode: 'none' }, evaluate: false });
+      buildTrainTask({ scenario, arm, chunkSizes: [1] }, { stage, chunks: [0], steps: 1, startStep: stage, totalSteps: 4, replay: { mode: 'none' }, evaluate: false });
 
-    const encoded = expectLine(sender.child, 'encode');
-    const started = performance.now();
-    const first = await sender.worker.runTask(task(0), null, null);
-    const decoded = expectLine(receiver.child, 'decode');
-    const second = await receiver.worker.runTask(task(1), first.state, null);
-    const wallSeconds = (performance.now() - started) / 1000;
-    const enc = await encoded;
-    const dec = await decoded;
-    if (enc.bytes !== first.state?.byteLength || dec.bytes !== enc.bytes) {
-      throw new Error(`hand-off: ${enc.bytes} bytes encoded, ${first.state?.byteLength} received by the coordinator, ${dec.bytes} decoded`);
-    }
-    // Upload from A (first task's result) plus upload to B (second task's input); the
-    // second task's own tiny result is part of its figure too, a few milliseconds at most.
-    const sendSeconds = first.handoffSeconds + second.handoffSeconds;
+    // Two hand-offs between the same processes: the first pays for fresh memory (every page
+    // of a state-sized buffer faults on its first write), the next reuses what it can.
+    const cold = await handOff(sender, receiver, task, 0);
+    const warm = await handOff(sender, receiver, task, 2);
     for (const w of workers) coordinator.registry.release(w);
-    return {
-      config: o.config,
-      params: enc.params,
-      bytes: enc.bytes,
-      seconds: enc.seconds + sendSeconds + dec.seconds,
-      encodeSeconds: enc.seconds,
-      sendSeconds,
-      decodeSeconds: dec.seconds,
-      transfer: transferLabel(transfer),
-      wireBytes: { up: first.handoffBytes?.received ?? 0, down: second.handoffBytes?.sent ?? 0 },
-      wallSeconds,
-      upSeconds: first.handoffSeconds,
-      downSeconds: second.handoffSeconds,
-    };
+    const { params, transfer: _t, ...times } = cold;
+    return { config: o.config, params, ...times, transfer: transferLabel(transfer), warm: timesOf(warm) };
   } finally {
     await coordinator.close();
     await Promise.all(children.map((c) => stopChild(c)));

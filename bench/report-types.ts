@@ -26,6 +26,17 @@ export type MocoResult = Measurement & {
   torch?: TorchResult;
 };
 
+/** The times of one hand-off, in seconds (as `HandoffResult`'s fields say). */
+export interface HandoffTimes {
+  seconds: number;
+  encodeSeconds: number;
+  sendSeconds: number;
+  decodeSeconds: number;
+  wallSeconds: number;
+  upSeconds: number;
+  downSeconds: number;
+}
+
 export interface HandoffResult {
   /** Model whose online-encoder weights were handed on. */
   config: string;
@@ -53,6 +64,13 @@ export interface HandoffResult {
   upSeconds?: number;
   /** Coordinator -> receiver: its wire encoding and upload (and the receiver's tiny result). */
   downSeconds?: number;
+  /**
+   * The next hand-off between the same processes. The first (the fields above) writes every
+   * state-sized buffer into fresh memory, whose pages fault on first write; the next finds
+   * the receiver's last buffer to receive into (shared/blob-inbox.ts). Absent in reports
+   * made before it was measured.
+   */
+  warm?: HandoffTimes;
   /** The link every host was limited to (`--handoff-link`), as tc writes it. */
   link?: string;
   /** Seconds the wire bytes of one direction take at the link's rate: the link's own limit. */

@@ -56,6 +56,11 @@ describe('streamssl bench --quick --json', () => {
     expect(h.bytes).toBeGreaterThan(4 * h.params);
     for (const v of [h.encodeSeconds, h.sendSeconds, h.decodeSeconds]) expect(v).toBeGreaterThan(0);
     expect(h.seconds).toBeCloseTo(h.encodeSeconds + h.sendSeconds + h.decodeSeconds, 9);
+    // The next hand-off between the same processes, timed apart.
+    const w = h.warm!;
+    for (const v of [w.encodeSeconds, w.upSeconds, w.downSeconds, w.decodeSeconds]) expect(v).toBeGreaterThan(0);
+    expect(w.sendSeconds).toBeCloseTo(w.upSeconds + w.downSeconds, 9);
+    expect(w.seconds).toBeCloseTo(w.encodeSeconds + w.sendSeconds + w.decodeSeconds, 9);
     // Each encoding: in-process costs, then a hand-off whose wire bytes are the encoding's.
     expect(report.wireCosts!.map((c) => [c.config, c.transfer])).toEqual([
       ['tiny', 'float32'],

@@ -16,6 +16,8 @@ describe.skipIf(HOSTS_UNAVAILABLE !== null)('the --handoff-link bench', () => {
     // No transfer beats its link: the shaping held (a burst of 64 KiB passes at once, hence 0.8).
     expect(r.upSeconds!).toBeGreaterThan(0.8 * r.linkSeconds!);
     expect(r.downSeconds!).toBeGreaterThan(0.8 * r.linkSeconds!);
+    expect(r.warm!.upSeconds).toBeGreaterThan(0.8 * r.linkSeconds!);
+    expect(r.warm!.downSeconds).toBeGreaterThan(0.8 * r.linkSeconds!);
     expect(lines.join('\n')).toMatch(/20mbit float16/);
     expect((await listNamespaces()).filter((ns) => ns.startsWith(`${NAMESPACE_PREFIX}${process.pid}-`))).toEqual([]);
   });
