@@ -13,7 +13,7 @@ export const RESULT_PREFIX = 'STREAMSSL_BENCH_RESULT ';
 
 export interface Child {
   process: ChildProcess;
-  /** Resolves with the first stdout line starting with `prefix`, parsed as JSON. */
+  /** Resolves with the next stdout line starting with `prefix` that no earlier call returned, parsed as JSON. */
   line(prefix: string): Promise<unknown>;
   /** Resolves when the process has exited; rejects when it failed. */
   exited: Promise<void>;
@@ -51,6 +51,8 @@ export function startChild(entry: string, args: string[], env: NodeJS.ProcessEnv
   });
   exited.catch(() => undefined);
 
+  /** Lines a `line` call returned already. */
+  const taken = new Set<number>();
   return {
     process: child,
     exited,
@@ -60,7 +62,8 @@ export function startChild(entry: string, args: string[], env: NodeJS.ProcessEnv
         let seen = 0;
         const watch = () => {
           for (; seen < lines.length; seen++) {
-            if (!lines[seen].startsWith(prefix)) continue;
+            if (taken.has(seen) || !lines[seen].startsWith(prefix)) continue;
+            taken.add(seen);
             watchers.delete(watch);
             try {
               resolve(JSON.parse(lines[seen].slice(prefix.length)));
