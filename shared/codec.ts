@@ -25,12 +25,23 @@ const packr = new Packr({
 });
 
 /**
+ * msgpackr writes into one buffer it keeps for the next value, and returns a view of it:
+ * after a model state (10.5 MB for the quickstart's) that buffer held 16 MB for the rest
+ * of the process, through the next task's training peak. After a value this large it is
+ * given a fresh small buffer, so the large one lives only as long as the bytes returned.
+ */
+const KEEP_BUFFER_BELOW = 1 << 20;
+
+/**
  * Encodes a value (plain objects, arrays, numbers, strings, typed arrays, Set) to bytes.
  * A `Map` comes back as a plain object: use objects for state.
  */
 export function encode(value: unknown): Uint8Array {
   try {
-    return packr.pack(value);
+    const bytes = packr.pack(value);
+    // A Node Buffer: msgpackr writes strings with Buffer's utf8Write.
+    if (bytes.byteLength >= KEEP_BUFFER_BELOW) packr.useBuffer(Buffer.allocUnsafeSlow(8192));
+    return bytes;
   } catch (err) {
     throw new CodecError(`cannot encode value: ${(err as Error).message}`, { cause: err });
   }
