@@ -41,13 +41,27 @@ addExtension({
 });
 
 /**
+ * msgpackr writes into one buffer it keeps for the next value, and returns a view of it:
+ * when it encoded a model state whole (10.5 MB for the quickstart's), that buffer held
+ * 16 MB for the rest of the process, through the next task's training peak. A state's
+ * arrays now go into its section instead; a value this large without typed arrays still
+ * leaves msgpackr a fresh small buffer, so the large one lives only as long as its bytes.
+ */
+const KEEP_BUFFER_BELOW = 1 << 20;
+
+/**
  * Encodes a value (plain objects, arrays, numbers, strings, typed arrays, Set) to bytes.
  * A `Map` comes back as a plain object: use objects for state.
  */
 export function encode(value: unknown): Uint8Array {
   try {
     const split = splitArrays(value);
-    return split ? assembleSection(packr.pack(split.header), split) : packr.pack(value);
+    // Typed arrays go into the section, so the header msgpackr writes stays small.
+    if (split) return assembleSection(packr.pack(split.header), split);
+    const bytes = packr.pack(value);
+    // A Node Buffer: msgpackr writes strings with Buffer's utf8Write.
+    if (bytes.byteLength >= KEEP_BUFFER_BELOW) packr.useBuffer(Buffer.allocUnsafeSlow(8192));
+    return bytes;
   } catch (err) {
     throw new CodecError(`cannot encode value: ${(err as Error).message}`, { cause: err });
   }

@@ -185,9 +185,10 @@ function checkIndices(pool: ImagePool, indices: ArrayLike<number>): void {
 
 /**
  * One random view of the images at `indices`: `indices.length x size x size x channels`
- * floats, clipped to [0, 1] and then standardized with `norm`.
+ * floats, clipped to [0, 1] and then standardized with `norm`; written into `into` when it
+ * is large enough (a consumed batch's buffer), else into new memory.
  */
-export function augmentView(pool: ImagePool, indices: ArrayLike<number>, o: AugmentOptions, norm: Normalization, seed: number): Float32Array<ArrayBuffer> {
+export function augmentView(pool: ImagePool, indices: ArrayLike<number>, o: AugmentOptions, norm: Normalization, seed: number, into?: ArrayBuffer): Float32Array<ArrayBuffer> {
   checkIndices(pool, indices);
   const C = pool.channels;
   if (norm.mean.length !== C || norm.std.length !== C) {
@@ -195,7 +196,7 @@ export function augmentView(pool: ImagePool, indices: ArrayLike<number>, o: Augm
   }
   const size = o.size;
   const per = size * size * C;
-  const out = new Float32Array(indices.length * per);
+  const out = floatsIn(into, indices.length * per);
   const rng = new Random(seed);
   const s = new Scratch(size, C);
   const mean = Float64Array.from(norm.mean);
@@ -230,8 +231,16 @@ export function viewSeeds(stageSeed: number, batchIndex: number): [number, numbe
   return [deriveSeed(batchSeed, 'view', 1), deriveSeed(batchSeed, 'view', 2)];
 }
 
-/** Both views of batch `batchIndex` of a stage. */
-export function twoViews(pool: ImagePool, indices: ArrayLike<number>, o: AugmentOptions, norm: Normalization, stageSeed: number, batchIndex: number): TwoViews {
+/** Both views of batch `batchIndex` of a stage; `reuse`: buffers to write them into (see augmentView). */
+export function twoViews(pool: ImagePool, indices: ArrayLike<number>, o: AugmentOptions, norm: Normalization, stageSeed: number, batchIndex: number, reuse: readonly ArrayBuffer[] = []): TwoViews {
   const [seed1, seed2] = viewSeeds(stageSeed, batchIndex);
-  return { view1: augmentView(pool, indices, o, norm, seed1), view2: augmentView(pool, indices, o, norm, seed2) };
+  return { view1: augmentView(pool, indices, o, norm, seed1, reuse[0]), view2: augmentView(pool, indices, o, norm, seed2, reuse[1]) };
+}
+
+/**
+ * `length` floats at the start of `buffer` when it holds them (every one is written: the
+ * old contents do not matter), else in a new buffer.
+ */
+function floatsIn(buffer: ArrayBuffer | undefined, length: number): Float32Array<ArrayBuffer> {
+  return buffer && buffer.byteLength >= length * 4 ? new Float32Array(buffer, 0, length) : new Float32Array(length);
 }

@@ -24,7 +24,15 @@ export type ToWorker =
       /** Where results go: the pipeline can drain it synchronously (receiveMessageOnPort). */
       results: MessagePort;
     }
-  | { type: 'build'; batch: number; /** The batch's position in its stage: what its augmentation seed derives from. */ seedIndex: number; indices: Uint32Array };
+  | {
+      type: 'build';
+      batch: number;
+      /** The batch's position in its stage: what its augmentation seed derives from. */
+      seedIndex: number;
+      indices: Uint32Array;
+      /** Buffers of batches the pipeline is done with, to write this one's views into. */
+      reuse?: ArrayBuffer[];
+    };
 
 /** Messages from a worker to the pipeline. */
 export type FromWorker =
@@ -53,7 +61,7 @@ port.on('message', (msg: ToWorker) => {
   const out = context?.results ?? port;
   try {
     if (!context) throw new Error('asked to build a batch before receiving the image pool');
-    const { view1, view2 } = twoViews(context.pool, msg.indices, context.augment, context.norm, context.stageSeed, msg.seedIndex);
+    const { view1, view2 } = twoViews(context.pool, msg.indices, context.augment, context.norm, context.stageSeed, msg.seedIndex, msg.reuse);
     const reply: FromWorker = { type: 'batch', batch: msg.batch, view1, view2 };
     out.postMessage(reply, [view1.buffer, view2.buffer]);
   } catch (err) {

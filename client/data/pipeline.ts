@@ -125,6 +125,8 @@ export class BatchPipeline {
   /** Labels of dispatched batches, gathered on this thread while their images are built elsewhere. */
   private readonly pendingLabels = new Map<number, Uint8Array | undefined>();
   private readonly waiters = new Map<number, Waiter>();
+  /** Buffers of batches given back (recycle), written into by the next batches built. */
+  private readonly spare: ArrayBuffer[] = [];
   /** [height, width, channels] of one output image. */
   private readonly image: [number, number, number];
   private readonly prefetch: number;
@@ -223,6 +225,19 @@ export class BatchPipeline {
     });
   }
 
+  /**
+   * Gives back a batch the caller is done with (its views read, e.g. copied into
+   * tensors): the next batches are built into its buffers, which leave this thread. A
+   * training step's two views (0.8 MB at batch 128 of 28x28) otherwise stayed as garbage
+   * until V8 collected it, tens of MB at a time beside the step's peak.
+   */
+  recycle(batch: ViewBatch): void {
+    for (const view of [batch.view1, batch.view2]) {
+      const buffer = view.buffer;
+      if (buffer instanceof ArrayBuffer && buffer.byteLength > 0 && this.spare.length < 2 * (this.prefetch + 1)) this.spare.push(buffer);
+    }
+  }
+
   /** Stops the workers; pending next() calls reject. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -237,7 +252,7 @@ export class BatchPipeline {
     try {
       const indices = this.spec.sampler.next();
       this.dispatched++;
-      const { view1, view2 } = twoViews(this.spec.pool, indices, this.spec.augment, this.spec.norm, this.spec.stageSeed, b + (this.spec.firstBatch ?? 0));
+      const { view1, view2 } = twoViews(this.spec.pool, indices, this.spec.augment, this.spec.norm, this.spec.stageSeed, b + (this.spec.firstBatch ?? 0), this.spare.splice(0, 2));
       this.handedOut++;
       this.recordWait(performance.now() - started);
       return Promise.resolve({ view1, view2, labels: labelsAt(this.spec.pool, indices), shape: [indices.length, ...this.image] });
@@ -272,8 +287,9 @@ export class BatchPipeline {
       this.load[w]++;
       this.dispatched++;
       this.pendingLabels.set(b, labelsAt(this.spec.pool, indices));
-      const msg: ToWorker = { type: 'build', batch: b, seedIndex: b + (this.spec.firstBatch ?? 0), indices };
-      this.workers[w].postMessage(msg, [indices.buffer]);
+      const reuse = this.spare.splice(0, 2);
+      const msg: ToWorker = { type: 'build', batch: b, seedIndex: b + (this.spec.firstBatch ?? 0), indices, reuse };
+      this.workers[w].postMessage(msg, [indices.buffer, ...reuse]);
     }
   }
 

@@ -1,18 +1,25 @@
 /**
- * The training engine a client process drives: loads data once per dataset, trains
- * stages, evaluates encoders. Bytes in, bytes out (see ./types.ts).
+ * The training engine a client process drives: trains stages, evaluates encoders. Bytes
+ * in, bytes out (see ./types.ts).
+ *
+ * A task loads its dataset, gathers what it uses (its chunks, the evaluation subsets) and
+ * lets the rest go before it trains: the whole dataset (55 MB for Fashion-MNIST) stayed
+ * beside a training step's and an evaluation's peaks before, in every client. Each task
+ * loads it again (from the loaders' caches: a 55 MB file read); its normalization is
+ * kept, computed once per dataset.
  */
-import type { LabeledDataset } from '../../shared/dataset-types.js';
+import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed } from '../../shared/random.js';
 import type { BackendName, DatasetSpec } from '../../shared/scenario.js';
 import { decodeState, encodeState } from '../../shared/state/model-state.js';
 import { decodeReplay, encodeReplay } from '../../shared/state/replay-buffer.js';
+import type { StreamPlan } from '../../shared/stream/index.js';
 import type { DataSelection, EvalMetrics, EvalTask, Progress, TrainTask } from '../../shared/tasks.js';
 import { selectBackend, type BackendChoice } from '../backend.js';
 import { extendReplay } from '../continual/replay.js';
 import { loadDataset, planStream, selectChunks } from '../data/index.js';
 import { computeNormalization, type Normalization } from '../data/normalization.js';
-import { evaluateBackbone } from '../eval/evaluate.js';
+import { evaluateOnSets, evaluationSets, type EvaluationSets } from '../eval/evaluate.js';
 import { encoderOptions } from '../models/encoder.js';
 import { restoreMethod, trainStage } from './trainer.js';
 import type { Engine, StreamSummary, TrainOutcome } from './types.js';
@@ -22,26 +29,52 @@ interface LoadedData {
   norm: Normalization;
 }
 
+/** What a train task keeps of its dataset: the chunks it trains on and the subsets it is scored on. */
+interface StageData {
+  /** Let go (null) once the stage has trained and the replay buffer has taken its samples. */
+  chunk: ImageSet | null;
+  plan: StreamPlan;
+  norm: Normalization;
+  evalSets: EvaluationSets | null;
+  channels: number;
+  numClasses: number;
+}
+
 /** The seed every arm's model starts from, so relay, joint and the floor share an init. */
 export function modelSeed(seed: number): number {
   return deriveSeed(seed, 'model');
 }
 
 export class TrainingEngine implements Engine {
-  private readonly data = new Map<string, Promise<LoadedData>>();
+  /** Each dataset's normalization, by its spec: a pass over every training pixel, computed once. */
+  private readonly norms = new Map<string, Normalization>();
 
   constructor(readonly backend: BackendChoice) {}
 
-  private load(spec: DatasetSpec): Promise<LoadedData> {
+  /** The dataset of `spec`, loaded for one task (see the file comment), and its normalization. */
+  private async load(spec: DatasetSpec): Promise<LoadedData> {
+    const dataset = await loadDataset(spec);
     const key = JSON.stringify(spec);
-    let entry = this.data.get(key);
-    if (!entry) {
-      entry = loadDataset(spec).then((dataset) => ({ dataset, norm: computeNormalization(dataset.train) }));
-      // A failed load is not cached: the next task may find the files in place.
-      entry.catch(() => this.data.delete(key));
-      this.data.set(key, entry);
+    let norm = this.norms.get(key);
+    if (!norm) {
+      norm = computeNormalization(dataset.train);
+      this.norms.set(key, norm);
     }
-    return entry;
+    return { dataset, norm };
+  }
+
+  /** A train task's data, gathered; the dataset itself is not kept. */
+  private async stageData(task: TrainTask): Promise<StageData> {
+    const { dataset, norm } = await this.load(task.data.dataset);
+    const plan = planStream(dataset, task.data.stream, task.data.seed);
+    return {
+      chunk: selectChunks(dataset, plan, task.data.chunks),
+      plan,
+      norm,
+      evalSets: task.evaluation ? evaluationSets(dataset, task.evaluation, task.seed) : null,
+      channels: dataset.train.channels,
+      numClasses: dataset.train.numClasses,
+    };
   }
 
   async describeStream(selection: Omit<DataSelection, 'chunks'>): Promise<StreamSummary> {
@@ -59,13 +92,14 @@ export class TrainingEngine implements Engine {
 
   /** Trains one stage; a diverged step is named in the error (the coordinator adds arm, stage and client). */
   async train(task: TrainTask, stateBytes: Uint8Array | null, replayBytes: Uint8Array | null, onProgress: (p: Progress) => void): Promise<TrainOutcome> {
-    const { dataset, norm } = await this.load(task.data.dataset);
-    const plan = planStream(dataset, task.data.stream, task.data.seed);
-    const chunk = selectChunks(dataset, plan, task.data.chunks);
+    const data = await this.stageData(task);
+    const { norm, plan } = data;
+    // Read through `data` only, never a local of its own: a local would hold the chunk to the end.
+    const samples = (data.chunk as ImageSet).count;
     // Read in place: the task runner gives the bytes back to its inbox only once this task is over.
     const previous = stateBytes ? decodeState(stateBytes, { inPlace: true }) : null;
     const replay = replayBytes ? decodeReplay(replayBytes) : null;
-    const encoder = encoderOptions(task.model, dataset.train.channels, dataset.train.numClasses);
+    const encoder = encoderOptions(task.model, data.channels, data.numClasses);
     const stageSeed = deriveSeed(task.seed, task.arm, task.stage);
     const result = await trainStage(
       {
@@ -83,18 +117,18 @@ export class TrainingEngine implements Engine {
         ...(task.regularizer ? { regularizer: task.regularizer } : {}),
         taskId: task.taskId,
       },
-      chunk,
+      data.chunk as ImageSet,
       replay,
       norm,
       previous,
       onProgress,
     );
     try {
-      const evaluation = task.evaluation
-        ? evaluateBackbone(result.method.online, encoder.backbone, dataset, norm, task.evaluation, task.seed, plan)
-        : undefined;
       // The buffer takes the chunk's samples once the stage is over, not halfway through it.
-      const nextReplay = task.endsStage === false ? replay : extendReplay(replay, chunk, task.replay, deriveSeed(stageSeed, 'replay'));
+      const nextReplay = task.endsStage === false ? replay : extendReplay(replay, data.chunk as ImageSet, task.replay, deriveSeed(stageSeed, 'replay'));
+      // Nothing reads the chunk any more: the evaluation's peak does without it.
+      data.chunk = null;
+      const evaluation = task.evaluation && data.evalSets ? evaluateOnSets(result.method.online, encoder.backbone, data.evalSets, norm, task.evaluation, task.seed, plan) : undefined;
       return {
         state: encodeState(result.state),
         replay: nextReplay ? encodeReplay(nextReplay) : null,
@@ -104,7 +138,7 @@ export class TrainingEngine implements Engine {
           lossLast: result.lossLast,
           trainSeconds: result.trainSeconds,
           imagesPerSecond: (task.steps * task.batchSize) / Math.max(result.trainSeconds, 1e-9),
-          samples: chunk.count,
+          samples,
           replaySamplesUsed: result.replaySamplesUsed,
           dataWaitSeconds: result.dataWaitSeconds,
           ...(evaluation ? { eval: evaluation } : {}),
@@ -115,13 +149,22 @@ export class TrainingEngine implements Engine {
     }
   }
 
-  async evaluate(task: EvalTask, stateBytes: Uint8Array | null): Promise<EvalMetrics> {
+  /** An eval task's data, gathered; the dataset itself is not kept. */
+  private async evalData(task: EvalTask): Promise<{ sets: EvaluationSets; norm: Normalization; plan: StreamPlan | undefined; encoder: ReturnType<typeof encoderOptions> }> {
     const { dataset, norm } = await this.load(task.dataset);
-    const plan = task.stream ? planStream(dataset, task.stream, task.splitSeed ?? task.seed) : undefined;
-    const encoder = encoderOptions(task.model, dataset.train.channels, dataset.train.numClasses);
+    return {
+      sets: evaluationSets(dataset, task.evaluation, task.seed),
+      norm,
+      plan: task.stream ? planStream(dataset, task.stream, task.splitSeed ?? task.seed) : undefined,
+      encoder: encoderOptions(task.model, dataset.train.channels, dataset.train.numClasses),
+    };
+  }
+
+  async evaluate(task: EvalTask, stateBytes: Uint8Array | null): Promise<EvalMetrics> {
+    const { sets, norm, plan, encoder } = await this.evalData(task);
     const method = restoreMethod({ ssl: task.ssl, encoder, modelSeed: modelSeed(task.seed) }, stateBytes ? decodeState(stateBytes) : null);
     try {
-      return evaluateBackbone(method.online, encoder.backbone, dataset, norm, task.evaluation, task.seed, plan);
+      return evaluateOnSets(method.online, encoder.backbone, sets, norm, task.evaluation, task.seed, plan);
     } finally {
       method.dispose();
     }

@@ -172,6 +172,8 @@ export async function trainStage(
       try {
         // The step itself refuses a non-finite loss, before touching the weights.
         loss = stepOn(method, batch, optimizer, lr, new Random(deriveSeed(o.stageSeed, 'step', firstStep + s)), extra);
+        // The step has copied the views into tensors: the next batches are built in their memory.
+        pipeline.recycle(batch);
       } catch (err) {
         throw new Error(`step ${firstStep + s + 1}: ${(err as Error).message}`, { cause: err });
       }

@@ -79,7 +79,38 @@ function perChunk(ctx: EvalContext, plan: StreamPlan, bankSet: ImageSet, testSet
   });
 }
 
-/** Scores the backbone in `p`; with `plan`, each chunk too. */
+/** The images an evaluation scores on: the bank (and probe) subset of the training split, the test subset. */
+export interface EvaluationSets {
+  bank: ImageSet;
+  test: ImageSet;
+}
+
+/**
+ * Gathers the seeded evaluation subsets of `data` (copies): with them, an evaluation
+ * needs nothing else of the dataset, which can go before training starts.
+ */
+export function evaluationSets(data: LabeledDataset, spec: EvaluationSpec, seed: number): EvaluationSets {
+  return {
+    bank: subset(data.train, sampledIndices(data.train.count, spec.trainSamples, deriveSeed(seed, 'eval', 'bank'))),
+    test: subset(data.test, sampledIndices(data.test.count, spec.testSamples, deriveSeed(seed, 'eval', 'test'))),
+  };
+}
+
+/** Scores the backbone in `p` on the subsets `evaluationSets` gathered; with `plan`, each chunk too. */
+export function evaluateOnSets(p: Params, o: BackboneOptions, sets: EvaluationSets, norm: Normalization, spec: EvaluationSpec, seed: number, plan?: StreamPlan): EvalMetrics {
+  const started = performance.now();
+  const ctx: EvalContext = { p, o, norm, spec, seed, numClasses: sets.bank.numClasses };
+  const overall = predict(ctx, sets.bank, sets.test);
+  const chunks = plan ? perChunk(ctx, plan, sets.bank, sets.test, overall) : undefined;
+  return {
+    knnTop1: accuracy(overall.knn, overall.labels),
+    linearTop1: accuracy(overall.linear, overall.labels),
+    ...(chunks ? { perChunk: chunks } : {}),
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** Scores the backbone in `p` on `data`'s evaluation subsets; with `plan`, each chunk too. */
 export function evaluateBackbone(
   p: Params,
   o: BackboneOptions,
@@ -90,15 +121,6 @@ export function evaluateBackbone(
   plan?: StreamPlan,
 ): EvalMetrics {
   const started = performance.now();
-  const ctx: EvalContext = { p, o, norm, spec, seed, numClasses: data.train.numClasses };
-  const bankSet = subset(data.train, sampledIndices(data.train.count, spec.trainSamples, deriveSeed(seed, 'eval', 'bank')));
-  const testSet = subset(data.test, sampledIndices(data.test.count, spec.testSamples, deriveSeed(seed, 'eval', 'test')));
-  const overall = predict(ctx, bankSet, testSet);
-  const chunks = plan ? perChunk(ctx, plan, bankSet, testSet, overall) : undefined;
-  return {
-    knnTop1: accuracy(overall.knn, overall.labels),
-    linearTop1: accuracy(overall.linear, overall.labels),
-    ...(chunks ? { perChunk: chunks } : {}),
-    seconds: (performance.now() - started) / 1000,
-  };
+  const metrics = evaluateOnSets(p, o, evaluationSets(data, spec, seed), norm, spec, seed, plan);
+  return { ...metrics, seconds: (performance.now() - started) / 1000 };
 }

@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../../shared/log.js';
-import { describeExit, MALLOC_ENV, spawnEntry } from './node-process.js';
+import { CLIENT_NODE_FLAGS, describeExit, MALLOC_ENV, spawnEntry } from './node-process.js';
 import { entryFile } from '../../shared/code-location.js';
 import type { EventSink } from '../observe/bus.js';
 
@@ -82,10 +82,15 @@ export function spawnClients(options: SpawnClientsOptions): SpawnedClients {
       // The token travels in the environment, not argv, so it does not show in `ps` or in logged command lines.
       const threads = options.threads === undefined ? [] : ['--threads', String(options.threads)];
       const args = ['--server', options.serverUrl, '--backend', options.backend, ...threads, '--client-id', id];
-      const child = spawnEntry(entry, args, {
-        stdio: ['ignore', fd, fd, 'ipc'],
-        env: { ...MALLOC_ENV, ...process.env, ...options.env, ...placementEnv(id), STREAMSSL_TOKEN: options.token },
-      });
+      const child = spawnEntry(
+        entry,
+        args,
+        {
+          stdio: ['ignore', fd, fd, 'ipc'],
+          env: { ...MALLOC_ENV, ...process.env, ...options.env, ...placementEnv(id), STREAMSSL_TOKEN: options.token },
+        },
+        CLIENT_NODE_FLAGS,
+      );
       // The channel only tells the child when this process is gone; it must not keep this one alive.
       child.channel?.unref();
       logger.info({ client: id, pid: child.pid, log: logOf(id) }, 'client process started');

@@ -21,6 +21,16 @@ describe('codec', () => {
     expect({ ...back, bytes: undefined }).toEqual({ ...value, bytes: undefined });
   });
 
+  it('does not write later values into the memory of a large one it returned, nor keep that memory for them', () => {
+    const large = encode({ weights: new Float32Array(600_000).fill(1.5), name: 'state' });
+    const copy = Buffer.from(large);
+    const small = [encode({ step: 1, name: 'x' }), encode({ step: 2, list: [1, 2, 3] })];
+    expect(Buffer.from(large).equals(copy)).toBe(true);
+    for (const bytes of small) expect(bytes.buffer).not.toBe(large.buffer);
+    expect(decode(small[1])).toEqual({ step: 2, list: [1, 2, 3] });
+    expect((decode(large) as { weights: Float32Array }).weights[599_999]).toBe(1.5);
+  });
+
   it('round-trips a 45 MB state map of Float32Arrays', () => {
     const state: Record<string, Float32Array> = {};
     const perTensor = 1_125_000; // 10 tensors x 4.5 MB = 45 MB

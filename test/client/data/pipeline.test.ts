@@ -62,6 +62,27 @@ describe('BatchPipeline', () => {
     expect(bytes(threaded[0].view1).equals(bytes(threaded[1].view1))).toBe(false);
   });
 
+  it('builds later batches into the buffers of batches given back, with the same bytes', async () => {
+    for (const workers of [0, 2]) {
+      const p = pipeline({ workers, prefetch: 2 });
+      const reference = new BatchSampler(pool.count, 0, 8, 0, 5);
+      const given = new Set<ArrayBufferLike>();
+      let reused = 0;
+      for (let b = 0; b < 8; b++) {
+        const got = await p.next();
+        const expected = twoViews(pool, reference.next(), augment, norm, STAGE_SEED, b);
+        expect(bytes(got.view1).equals(bytes(expected.view1))).toBe(true);
+        expect(bytes(got.view2).equals(bytes(expected.view2))).toBe(true);
+        if (given.has(got.view1.buffer) || given.has(got.view2.buffer)) reused++;
+        given.add(got.view1.buffer).add(got.view2.buffer);
+        p.recycle(got);
+      }
+      // In-thread, the same buffers come back; to a worker they are handed over (left empty here).
+      if (workers === 0) expect(reused).toBeGreaterThan(0);
+      else expect([...given].filter((buffer) => buffer.byteLength === 0).length).toBeGreaterThan(0);
+    }
+  });
+
   it('gives the workers a pool in shared memory as it is, without a copy of its own', async () => {
     const shared: ImagePool = { ...pool, images: sharedBytes(pool.images.length) };
     const p = new BatchPipeline({ pool: shared, sampler: new CountingSampler(), augment, norm, stageSeed: STAGE_SEED }, { workers: 2, prefetch: 3 });

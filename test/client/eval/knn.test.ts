@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FeatureSet } from '../../../client/eval/features.js';
-import { knnTop1 } from '../../../client/eval/knn.js';
+import { knnPredict, knnTop1 } from '../../../client/eval/knn.js';
 import { linearProbeTop1 } from '../../../client/eval/linear-probe.js';
 import { Random } from '../../../shared/random.js';
 import { useWasm } from '../../support/backend.js';
@@ -25,6 +25,15 @@ describe('frozen-feature classifiers', () => {
     expect(knnTop1(clustered(200, 0.05, 1), clustered(100, 0.05, 2), { k: 5, temperature: 0.1, numClasses: 4 })).toBe(1);
     const chance = knnTop1(clustered(200, 50, 1), clustered(400, 50, 2), { k: 5, temperature: 0.1, numClasses: 4 });
     expect(chance).toBeLessThan(0.45);
+  });
+
+  it('kNN predicts the same classes whatever the chunk of test rows', () => {
+    const bank = clustered(300, 1, 5);
+    const test = clustered(301, 1, 6);
+    const o = { k: 7, temperature: 0.1, numClasses: 4 };
+    const whole = knnPredict(bank, test, o, 512);
+    expect(Array.from(knnPredict(bank, test, o, 128))).toEqual(Array.from(whole));
+    expect(Array.from(knnPredict(bank, test, o, 7))).toEqual(Array.from(whole));
   });
 
   it('the linear probe separates linearly separable classes', () => {
