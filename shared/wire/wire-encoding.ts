@@ -6,7 +6,9 @@
  *
  *   0xc1 'S' 'S' 'W' | version u8 (1) | encoding u8 | compression u8 | 0 u8 | payload bytes u32 LE
  *
- * 0xc1 is a byte msgpack never uses, so headed bytes cannot be mistaken for a plain state.
+ * 0xc1 is a byte msgpack never uses, so headed bytes cannot be mistaken for a plain state:
+ * a state in an array section (../array-section.ts) starts with 0xc1 too, then its version
+ * (1), never 'S'.
  * The payload is the state's msgpack (float32), or its float16 payload (./state-float16.ts);
  * "payload bytes" is its length before compression. A receiver refuses a declared length
  * beyond what it expects before allocating anything, and inflates with that length as a
