@@ -4,14 +4,16 @@
  * own key, socket, configuration, state and logs in one temporary folder; Slurm's client
  * commands find it through SLURM_CONF. `stop` cancels every job, stops the daemons, kills
  * whatever a job left behind (every process of the cluster carries its SLURM_CONF in its
- * environment) and removes the folder.
+ * environment) and removes the folder. A test process killed outright (SIGKILL: no exit
+ * handler runs) leaves its cluster running: the next start kills what such a dead test
+ * process left (each cluster process also carries its test's pid) and removes its folder.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { isRunning } from './cli-process.js';
 import { fakeGpuPaths, gresConf, slurmConf } from './slurm-conf.js';
 import { waitUntil } from './wait.js';
@@ -51,10 +53,11 @@ export async function startSlurmCluster(options: { gpus: number }): Promise<Clus
   if (missing.length > 0) return { skip: `${missing.join(', ')} not installed (apt-get install slurm-wlm munge)` };
   if (process.getuid?.() !== 0) return { skip: `slurmd must run as root to start job steps, and this test runs as uid ${process.getuid?.()}` };
 
+  reapOrphans();
   const dir = mkdtempSync(join(tmpdir(), 'streamssl-slurm-'));
   const node = hostname().split('.')[0];
   const conf = join(dir, 'slurm.conf');
-  const env = { ...process.env, SLURM_CONF: conf };
+  const env = { ...process.env, SLURM_CONF: conf, [OWNER_VARIABLE]: String(process.pid) };
   const daemons: Daemon[] = [];
   const killDaemons = () => daemons.forEach((d) => d.child.kill('SIGKILL'));
   // Should the test process end without stop(), its daemons must not outlive it.
@@ -192,25 +195,50 @@ function cancelJobs(env: NodeJS.ProcessEnv): void {
   }
 }
 
+/** The environment variable that names the test process a cluster's processes belong to. */
+const OWNER_VARIABLE = 'STREAMSSL_SLURM_TEST_OWNER';
+
 /**
  * Kills the processes that carry this cluster's SLURM_CONF in their environment (job steps,
  * their tasks, slurmstepd) and still run after the daemons stopped; returns them.
  */
 function killStrays(conf: string): string[] {
   const marker = `\0SLURM_CONF=${conf}\0`;
-  const strays: string[] = [];
+  return killWhere((environ) => environ.includes(marker)).map((p) => p.line);
+}
+
+/**
+ * Kills the processes of clusters whose test process is gone (killed before it could stop
+ * them), and removes those clusters' folders.
+ */
+export function reapOrphans(): void {
+  const owner = new RegExp(`\0${OWNER_VARIABLE}=(\\d+)\0`);
+  const killed = killWhere((environ) => {
+    const pid = Number(owner.exec(environ)?.[1]);
+    return Number.isInteger(pid) && pid !== process.pid && !isRunning(pid);
+  });
+  for (const { environ } of killed) {
+    const conf = /\0SLURM_CONF=([^\0]+)\0/.exec(environ)?.[1];
+    if (conf?.startsWith(join(tmpdir(), 'streamssl-slurm-'))) rmSync(dirname(conf), { recursive: true, force: true });
+  }
+}
+
+/** SIGKILLs every running process (but this one) whose environment matches; returns them. */
+function killWhere(matches: (environ: string) => boolean): Array<{ line: string; environ: string }> {
+  const killed: Array<{ line: string; environ: string }> = [];
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
-      if (!`\0${readFileSync(`/proc/${pid}/environ`, 'latin1')}`.includes(marker) || !isRunning(pid)) continue;
-      strays.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' ').trim()}`);
+      const environ = `\0${readFileSync(`/proc/${pid}/environ`, 'latin1')}`;
+      if (!matches(environ) || !isRunning(pid)) continue;
+      killed.push({ line: `${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' ').trim()}`, environ });
       process.kill(pid, 'SIGKILL');
     } catch {
       // gone meanwhile, or not ours to read
     }
   }
-  return strays;
+  return killed;
 }
 
 function freePort(): Promise<number> {
