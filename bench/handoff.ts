@@ -55,7 +55,13 @@ interface Party {
   child: Child;
 }
 
-type HandoffRound = HandoffTimes & { params: number; bytes: number; wireBytes: { up: number; down: number }; transfer?: undefined };
+/** One hand-off's figures: what it moved, and its times. */
+interface HandoffRound {
+  params: number;
+  bytes: number;
+  wireBytes: { up: number; down: number };
+  times: HandoffTimes;
+}
 
 /** One hand-off, sender -> coordinator -> receiver, as tasks `stage` and `stage + 1`. */
 async function handOff(sender: Party, receiver: Party, task: (stage: number) => TrainTask, stage: number): Promise<HandoffRound> {
@@ -76,20 +82,17 @@ async function handOff(sender: Party, receiver: Party, task: (stage: number) => 
   return {
     params: enc.params,
     bytes: enc.bytes,
-    seconds: enc.seconds + sendSeconds + dec.seconds,
-    encodeSeconds: enc.seconds,
-    sendSeconds,
-    decodeSeconds: dec.seconds,
     wireBytes: { up: first.handoffBytes?.received ?? 0, down: second.handoffBytes?.sent ?? 0 },
-    wallSeconds,
-    upSeconds: first.handoffSeconds,
-    downSeconds: second.handoffSeconds,
+    times: {
+      seconds: enc.seconds + sendSeconds + dec.seconds,
+      encodeSeconds: enc.seconds,
+      sendSeconds,
+      decodeSeconds: dec.seconds,
+      wallSeconds,
+      upSeconds: first.handoffSeconds,
+      downSeconds: second.handoffSeconds,
+    },
   };
-}
-
-function timesOf(r: HandoffRound): HandoffTimes {
-  const { seconds, encodeSeconds, sendSeconds, decodeSeconds, wallSeconds, upSeconds, downSeconds } = r;
-  return { seconds, encodeSeconds, sendSeconds, decodeSeconds, wallSeconds, upSeconds, downSeconds };
 }
 
 /**
@@ -126,8 +129,8 @@ export async function measureHandoff(o: HandoffOptions): Promise<HandoffResult> 
     const cold = await handOff(sender, receiver, task, 0);
     const warm = await handOff(sender, receiver, task, 2);
     for (const w of workers) coordinator.registry.release(w);
-    const { params, transfer: _t, ...times } = cold;
-    return { config: o.config, params, ...times, transfer: transferLabel(transfer), warm: timesOf(warm) };
+    const { params, bytes, wireBytes, times } = cold;
+    return { config: o.config, params, bytes, ...times, transfer: transferLabel(transfer), wireBytes, warm: warm.times };
   } finally {
     await coordinator.close();
     await Promise.all(children.map((c) => stopChild(c)));
