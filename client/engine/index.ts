@@ -162,7 +162,8 @@ export class TrainingEngine implements Engine {
 
   async evaluate(task: EvalTask, stateBytes: Uint8Array | null): Promise<EvalMetrics> {
     const { sets, norm, plan, encoder } = await this.evalData(task);
-    const method = restoreMethod({ ssl: task.ssl, encoder, modelSeed: modelSeed(task.seed) }, stateBytes ? decodeState(stateBytes) : null);
+    // In place, as train() reads its state: the task runner recycles the bytes only after the task.
+    const method = restoreMethod({ ssl: task.ssl, encoder, modelSeed: modelSeed(task.seed) }, stateBytes ? decodeState(stateBytes, { inPlace: true }) : null);
     try {
       return evaluateOnSets(method.online, encoder.backbone, sets, norm, task.evaluation, task.seed, plan);
     } finally {
