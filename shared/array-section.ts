@@ -16,14 +16,14 @@
  */
 
 /** First byte of the layout: reserved ("never used") in msgpack. */
-export const SECTION_TAG = 0xc1;
+const SECTION_TAG = 0xc1;
 const SECTION_VERSION = 1;
 /** Tag byte, version, two zero bytes, the header's length. */
 const PREFIX_BYTES = 8;
 /** The msgpack extension type of a reference (unused by msgpackr). */
 export const ARRAY_REF_EXTENSION = 0x41;
 /** Bytes of a reference's payload: element type, three zero bytes, byte length (uint32), offset (float64, an integer). */
-export const ARRAY_REF_BYTES = 16;
+const ARRAY_REF_BYTES = 16;
 
 type TypedArray = Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
 type TypedArrayClass = { new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): TypedArray; BYTES_PER_ELEMENT: number };
