@@ -9,14 +9,14 @@
  * count, since a blob's buffer is allocated when it is opened), and how long a half-received
  * blob may wait for its next bytes (`idleTimeoutMs`: then it is dropped and its buffer freed).
  *
- * A receiver that is done with a blob's bytes may give them back (`recycle`): the next blob
- * of about their size is received into them. A fresh buffer of a state's size costs more to
- * receive into than the copying itself: every 4 KiB page of it faults on its first write
- * (about 140 ms per 46 MB on the 2-core test machine, against 3 ms to copy into a buffer
- * whose pages are mapped already). One such spare buffer is kept at most.
+ * A receiver that is done with a blob's bytes may give them back (`recycle`), and one that
+ * knows the size of a blob to come may have its memory readied (`prepare`): the next blob
+ * of about that size is received into pages mapped already (./buffer-shelf.ts says why
+ * that matters). One such spare buffer is kept at most.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { blobOfferSchema, type BlobOffer } from './blob-http.js';
+import { BufferShelf } from './buffer-shelf.js';
 import { describeIssues, failure, type Failure, type Reply } from './replies.js';
 import { DEFAULT_MAX_BLOB_BYTES, forgetSha256, rememberSha256, TransferError } from './transfer.js';
 
@@ -84,10 +84,8 @@ export class BlobInbox {
   private readonly complete = new Map<string, ReceivedBlob>();
   /** Why recently expired blobs are gone, by id. */
   private readonly expired = new Map<string, string>();
-  /** Buffers this inbox allocated: only these may be recycled (a view on anything else may share its memory). */
-  private readonly owned = new WeakSet<ArrayBuffer>();
-  /** A buffer given back (`recycle`), received into by the next blob of about its size. */
-  private spare: Uint8Array | null = null;
+  /** The spare buffer (given back or prepared), received into by the next blob of about its size. */
+  private readonly shelf = new BufferShelf();
 
   constructor(private readonly options: BlobInboxOptions = {}) {
     const max = options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
@@ -176,7 +174,7 @@ export class BlobInbox {
   clear(): void {
     for (const id of [...this.pending.keys()]) this.drop(id);
     this.complete.clear();
-    this.spare = null;
+    this.shelf.clear();
   }
 
   /**
@@ -186,25 +184,23 @@ export class BlobInbox {
    * larger is kept.
    */
   recycle(bytes: Uint8Array): void {
-    const buffer = bytes.buffer;
-    if (!(buffer instanceof ArrayBuffer) || !this.owned.has(buffer)) return;
-    if (this.spare && this.spare.byteLength >= buffer.byteLength) return;
     // Given back twice, the second time while a later blob arrives (or waits) in it: ignored.
-    for (const held of [...[...this.pending.values()].map((p) => p.buffer), ...[...this.complete.values()].map((c) => c.bytes)]) if (held.buffer === buffer) return;
-    forgetSha256(bytes);
-    this.spare = new Uint8Array(buffer);
+    for (const held of [...[...this.pending.values()].map((p) => p.buffer), ...[...this.complete.values()].map((c) => c.bytes)]) if (held.buffer === bytes.buffer) return;
+    if (this.shelf.give(bytes)) forgetSha256(bytes);
   }
 
-  /** A buffer for a blob of `size` bytes: the spare one when it fits, else a fresh one. */
-  private bufferFor(size: number): Uint8Array {
-    const spare = this.spare;
-    if (spare && size <= spare.byteLength && size >= spare.byteLength / 2) {
-      this.spare = null;
-      return spare.subarray(0, size);
-    }
-    const buffer = new Uint8Array(size);
-    this.owned.add(buffer.buffer);
-    return buffer;
+  /**
+   * Readies the memory of a blob of about `size` bytes that is to arrive (the state a
+   * running task will return), its pages written while the peer still works; the next blob
+   * of between half and all of that size is received into it. Resolves once it is ready.
+   */
+  prepare(size: number): Promise<void> {
+    return this.shelf.prepare(size);
+  }
+
+  /** Bytes of the spare buffer, kept (given back or readied) for the next blob of about its size; not counted in `heldBytes`. */
+  get spareBytes(): number {
+    return this.shelf.spareBytes;
   }
 
   /** Bytes held by pending (their announced sizes) and complete blobs. */
@@ -253,7 +249,7 @@ export class BlobInbox {
     const idleMs = this.idleTimeoutMs();
     const idle = setTimeout(() => this.expire(begin.id), idleMs);
     idle.unref();
-    this.pending.set(begin.id, { begin, buffer: this.bufferFor(begin.size), received: 0, hash: createHash('sha256'), started: performance.now(), idle, idleMs });
+    this.pending.set(begin.id, { begin, buffer: this.shelf.allocate(begin.size), received: 0, hash: createHash('sha256'), started: performance.now(), idle, idleMs });
     return { ok: true };
   }
 
