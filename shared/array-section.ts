@@ -98,16 +98,28 @@ export function refPayload(ref: ArrayRef): Uint8Array {
   return bytes;
 }
 
-/** The encoded bytes of a split value whose header msgpack encoded as `header`. */
-export function assembleSection(header: Uint8Array, split: SplitValue): Uint8Array {
+/**
+ * The encoded bytes of a split value whose header msgpack encoded as `header`, written
+ * into `allocate(size)` (default: fresh memory). Every byte is written, padding included,
+ * so that memory holding an earlier value gives the same bytes as fresh memory.
+ */
+export function assembleSection(header: Uint8Array, split: SplitValue, allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size)): Uint8Array {
   const dataStart = alignUp(PREFIX_BYTES + header.byteLength, 8);
-  const out = new Uint8Array(dataStart + split.dataBytes);
-  const view = new DataView(out.buffer);
+  const out = allocate(dataStart + split.dataBytes);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   out[0] = SECTION_TAG;
   out[1] = SECTION_VERSION;
+  out[2] = out[3] = 0;
   view.setUint32(4, header.byteLength, true);
   out.set(header, PREFIX_BYTES);
-  split.arrays.forEach((array, i) => out.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), dataStart + split.refs[i].offset));
+  out.fill(0, PREFIX_BYTES + header.byteLength, dataStart);
+  let end = dataStart;
+  split.arrays.forEach((array, i) => {
+    const at = dataStart + split.refs[i].offset;
+    out.fill(0, end, at);
+    out.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), at);
+    end = at + array.byteLength;
+  });
   return out;
 }
 

@@ -49,15 +49,23 @@ addExtension({
  */
 const KEEP_BUFFER_BELOW = 1 << 20;
 
+export interface EncodeOptions {
+  /**
+   * Where a value holding typed arrays is written: a buffer of exactly the size asked
+   * (e.g. memory that held the last state sent: ./buffer-shelf.ts). Default: fresh memory.
+   */
+  allocate?: (size: number) => Uint8Array;
+}
+
 /**
  * Encodes a value (plain objects, arrays, numbers, strings, typed arrays, Set) to bytes.
  * A `Map` comes back as a plain object: use objects for state.
  */
-export function encode(value: unknown): Uint8Array {
+export function encode(value: unknown, options: EncodeOptions = {}): Uint8Array {
   try {
     const split = splitArrays(value);
     // Typed arrays go into the section, so the header msgpackr writes stays small.
-    if (split) return assembleSection(packr.pack(split.header), split);
+    if (split) return assembleSection(packr.pack(split.header), split, options.allocate);
     const bytes = packr.pack(value);
     // A Node Buffer: msgpackr writes strings with Buffer's utf8Write.
     if (bytes.byteLength >= KEEP_BUFFER_BELOW) packr.useBuffer(Buffer.allocUnsafeSlow(8192));

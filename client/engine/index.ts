@@ -11,6 +11,7 @@
 import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed } from '../../shared/random.js';
 import type { BackendName, DatasetSpec } from '../../shared/scenario.js';
+import { BufferShelf } from '../../shared/buffer-shelf.js';
 import { decodeState, encodeState } from '../../shared/state/model-state.js';
 import { decodeReplay, encodeReplay } from '../../shared/state/replay-buffer.js';
 import type { StreamPlan } from '../../shared/stream/index.js';
@@ -49,7 +50,14 @@ export class TrainingEngine implements Engine {
   /** Each dataset's normalization, by its spec: a pass over every training pixel, computed once. */
   private readonly norms = new Map<string, Normalization>();
 
+  /** The memory of the last state sent, for the next one (`reuseState`). */
+  private readonly stateMemory = new BufferShelf();
+
   constructor(readonly backend: BackendChoice) {}
+
+  reuseState(bytes: Uint8Array): void {
+    this.stateMemory.give(bytes);
+  }
 
   /** The dataset of `spec`, loaded for one task (see the file comment), and its normalization. */
   private async load(spec: DatasetSpec): Promise<LoadedData> {
@@ -130,7 +138,7 @@ export class TrainingEngine implements Engine {
       data.chunk = null;
       const evaluation = task.evaluation && data.evalSets ? evaluateOnSets(result.method.online, encoder.backbone, data.evalSets, norm, task.evaluation, task.seed, plan) : undefined;
       return {
-        state: encodeState(result.state),
+        state: encodeState(result.state, { allocate: (size) => this.stateMemory.allocate(size) }),
         replay: nextReplay ? encodeReplay(nextReplay) : null,
         metrics: {
           steps: task.steps,

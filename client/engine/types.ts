@@ -30,4 +30,9 @@ export interface Engine {
    * (shared/state/task-state-size.ts); an engine of states of no model (a test's fake) says its own.
    */
   maxStateBytes?(task: TrainTask): number;
+  /**
+   * Takes back the state bytes a `train` returned, once they have been sent and nothing
+   * reads them: the engine may write its next state into them instead of fresh memory.
+   */
+  reuseState?(bytes: Uint8Array): void;
 }

@@ -4,7 +4,7 @@
  * optimizer's momentum buffers, the regularizer's importances and anchors, the global
  * step; and what the state says about combining its parts (./part-meta.ts).
  */
-import { decode, encode, type DecodeOptions } from '../codec.js';
+import { decode, encode, type DecodeOptions, type EncodeOptions } from '../codec.js';
 import { checkArrays, checkParts, isRecord, type MethodState, type NamedArray, type ParamArrays } from './arrays.js';
 import { checkPartsMeta, type PartsMeta } from './part-meta.js';
 
@@ -31,8 +31,8 @@ export interface ModelState {
 }
 
 /** Encodes a state; its fields go in a fixed order, so equal states give equal bytes. */
-export function encodeState(state: ModelState): Uint8Array {
-  return encode(stateRecord(state));
+export function encodeState(state: ModelState, options?: EncodeOptions): Uint8Array {
+  return encode(stateRecord(state), options);
 }
 
 /**

@@ -95,3 +95,15 @@ describe('array sections', () => {
     refused(Uint8Array.from([0x81, 0xa1, 0x61, 0xd8, 0x41, ...new Uint8Array(16)]), /array reference outside an array section/);
   });
 });
+
+describe('encoding into memory that held another value', () => {
+  it('gives the bytes fresh memory gives, padding included', () => {
+    const fresh = encode(value());
+    let asked = 0;
+    const dirty = encode(value(), { allocate: (size) => ((asked = size), new Uint8Array(size + 64).fill(0xab).subarray(32, 32 + size)) });
+    expect(asked).toBe(fresh.byteLength);
+    expect(Buffer.from(dirty).equals(Buffer.from(fresh))).toBe(true);
+    expect(decode(dirty)).toEqual(decode(fresh));
+  });
+});
+
