@@ -146,6 +146,7 @@ export class RemoteClient implements TaskClient {
         this.running = { task, uploads, resolve, reject };
       });
       result.catch(() => undefined); // settled before it is awaited when the assignment fails
+      this.readyStateMemory();
       stage = this.deadline(this.options.stageTimeoutMs, `task ${task.taskId} gave no result within ${this.options.stageTimeoutMs / 1000} s`, 'stage timeout: disconnecting the client', log);
       stage.restart();
       // Liveness by progress: restarted by every sign of work (see `workSeen`).
@@ -272,6 +273,16 @@ export class RemoteClient implements TaskClient {
   }
 
   /** How returned states and replay buffers are checked. */
+  /**
+   * Readies the memory of the state the running task will return, when its model bounds
+   * it: its pages are written while the client trains, not while the state arrives (the
+   * memory the upload takes anyway, taken at the task's start instead of its end).
+   */
+  private readyStateMemory(): void {
+    const uploads = this.running?.uploads;
+    if (uploads && uploads.state > 0 && uploads.decodedState < this.maxBlobBytes) void this.inbox.prepare(uploads.state);
+  }
+
   private get check(): ResultCheck {
     return this.options.resultCheck ?? MANIFEST_CHECK;
   }
