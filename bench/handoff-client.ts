@@ -1,9 +1,11 @@
 /**
  * Child process of `streamssl bench` for the hand-off figure: a real client
  * (client/connection.ts) whose engine trains nothing. Given no state, it makes one, the
- * online-encoder weights of the task's model as a named Float32Array map, and encodes
- * it with encodeState; given a state, it decodes it with decodeState. Each prints its
- * timing as a result line (`RESULT_PREFIX` + JSON) on stdout.
+ * online-encoder weights of the task's model as a named Float32Array map, waits as a
+ * stage would train (`STAGE_PAUSE_MS`), and encodes it with encodeState, into the memory
+ * of the last state it sent, as the training engine does; given a state, it decodes it
+ * with decodeState. Each prints its timing as a result line (`RESULT_PREFIX` + JSON) on
+ * stdout.
  *
  *   STREAMSSL_TOKEN=T node --import tsx bench/handoff-client.ts --server URL --client-id ID
  */
@@ -11,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { startClient } from '../client/connection.js';
 import type { Engine, StreamSummary, TrainOutcome } from '../client/engine/types.js';
 import { encoderDecls, encoderOptions } from '../client/models/encoder.js';
+import { BufferShelf } from '../shared/buffer-shelf.js';
 import { silentLogger } from '../shared/log.js';
 import type { ParamArrays } from '../shared/state/arrays.js';
 import { decodeState, encodeState, type ModelState } from '../shared/state/model-state.js';
@@ -18,12 +21,21 @@ import type { EvalMetrics, TrainTask } from '../shared/tasks.js';
 import { RESULT_PREFIX } from './child.js';
 import { IMAGE } from './configs.js';
 
+/**
+ * How long the sender "trains" before its state leaves. A real stage trains for seconds;
+ * the coordinator readies the memory of the state to come meanwhile
+ * (server/net/remote-client.ts), which an instant hand-off would not let it do.
+ */
+const STAGE_PAUSE_MS = 500;
+
 /** What a hand-off client reports for each task. */
 export interface HandoffLine {
   role: 'encode' | 'decode';
   seconds: number;
   bytes: number;
   params: number;
+  /** The sender's stage pause before it encoded (not part of the hand-off). */
+  pausedSeconds?: number;
 }
 
 function report(line: HandoffLine): void {
@@ -50,14 +62,21 @@ function onlineWeights(task: TrainTask): { arrays: ParamArrays; params: number }
 }
 
 class HandoffEngine implements Engine {
+  private readonly stateMemory = new BufferShelf();
+
+  reuseState(bytes: Uint8Array): void {
+    this.stateMemory.give(bytes);
+  }
+
   async train(task: TrainTask, state: Uint8Array | null): Promise<TrainOutcome> {
     let bytes: Uint8Array;
     if (state === null) {
       const { arrays, params } = onlineWeights(task);
       const model: ModelState = { method: task.ssl.method, step: 0, methodState: { online: arrays }, optimizer: null };
+      await new Promise((resolve) => setTimeout(resolve, STAGE_PAUSE_MS));
       const start = performance.now();
-      bytes = encodeState(model);
-      report({ role: 'encode', seconds: (performance.now() - start) / 1000, bytes: bytes.byteLength, params });
+      bytes = encodeState(model, { allocate: (size) => this.stateMemory.allocate(size) });
+      report({ role: 'encode', seconds: (performance.now() - start) / 1000, bytes: bytes.byteLength, params, pausedSeconds: STAGE_PAUSE_MS / 1000 });
     } else {
       const start = performance.now();
       // In place, as the training engine decodes a state it is handed (client/engine/index.ts).

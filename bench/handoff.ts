@@ -12,11 +12,13 @@ import { randomBytes } from 'node:crypto';
 import { startCoordinator } from '../server/net/coordinator.js';
 import { buildTrainTask } from '../server/schedule/build.js';
 import type { TaskClient } from '../server/clients/pool.js';
-import { STRUCTURE_ONLY_CHECK } from '../server/states/state-check.js';
+import { STRUCTURE_ONLY_CHECK, type ResultCheck } from '../server/states/state-check.js';
+import { encoderDecls, encoderOptions } from '../shared/model/encoder.js';
+import { stateSizeBounds } from '../shared/state/state-size.js';
 import { silentLogger } from '../shared/log.js';
 import { DEFAULT_TRANSFER, transferLabel, type TransferSpec } from '../shared/wire/transfer-spec.js';
 import { startChild, stopChild, RESULT_PREFIX, type Child } from './child.js';
-import { benchScenario, type ModelConfig } from './configs.js';
+import { benchScenario, IMAGE, type ModelConfig } from './configs.js';
 import type { HandoffResult, HandoffTimes } from './report-types.js';
 import type { TrainTask } from '../shared/tasks.js';
 import type { HandoffLine } from './handoff-client.js';
@@ -55,6 +57,19 @@ interface Party {
   child: Child;
 }
 
+/**
+ * The hand-off carries online weights only, a state of no whole model: checked for
+ * structure, as sent, and bounded by that state's size, as a run's states are by their
+ * model's (the coordinator readies the memory of a bounded upload while the stage trains).
+ */
+const ONLINE_WEIGHTS_CHECK: ResultCheck = {
+  ...STRUCTURE_ONLY_CHECK,
+  maxStateBytes(task) {
+    const online = encoderDecls(encoderOptions(task.model, IMAGE.channels));
+    return stateSizeBounds({ method: task.ssl.method, step: 0, methodState: { groups: { online }, variants: [['online']] }, optimizer: null, regularizer: null }).max;
+  },
+};
+
 /** One hand-off's figures: what it moved, and its times. */
 interface HandoffRound {
   params: number;
@@ -70,8 +85,9 @@ async function handOff(sender: Party, receiver: Party, task: (stage: number) => 
   const first = await sender.worker.runTask(task(stage), null, null);
   const decoded = expectLine(receiver.child, 'decode');
   const second = await receiver.worker.runTask(task(stage + 1), first.state, null);
-  const wallSeconds = (performance.now() - started) / 1000;
   const enc = await encoded;
+  // The sender's stage pause is a stage's training, not the hand-off.
+  const wallSeconds = (performance.now() - started) / 1000 - (enc.pausedSeconds ?? 0);
   const dec = await decoded;
   if (enc.bytes !== first.state?.byteLength || dec.bytes !== enc.bytes) {
     throw new Error(`hand-off: ${enc.bytes} bytes encoded, ${first.state?.byteLength} received by the coordinator, ${dec.bytes} decoded`);
@@ -101,8 +117,7 @@ async function handOff(sender: Party, receiver: Party, task: (stage: number) => 
  */
 export async function measureHandoff(o: HandoffOptions): Promise<HandoffResult> {
   const token = randomBytes(16).toString('hex');
-  // The hand-off carries online weights only, a state of no whole model: checked for structure, as sent.
-  const coordinator = await startCoordinator({ host: o.host ?? '127.0.0.1', port: 0, token, logger: silentLogger(), resultCheck: STRUCTURE_ONLY_CHECK });
+  const coordinator = await startCoordinator({ host: o.host ?? '127.0.0.1', port: 0, token, logger: silentLogger(), resultCheck: ONLINE_WEIGHTS_CHECK });
   const children: Child[] = [];
   const spawn = o.spawnClient ?? ((entry, args, env) => startChild(entry, args, env));
   const url = o.clientUrl?.(coordinator.url) ?? coordinator.url;
