@@ -96,7 +96,11 @@ export function evaluationSets(data: LabeledDataset, spec: EvaluationSpec, seed:
   };
 }
 
-/** Scores the backbone in `p` on the subsets `evaluationSets` gathered; with `plan`, each chunk too. */
+/**
+ * Scores the backbone in `p` on the subsets `evaluationSets` gathered; with `plan`, each
+ * chunk too. `seconds`: the scoring (features, kNN, probe), timed here only: it is what
+ * results.json, the stage-done events and the logs report as an evaluation's time.
+ */
 export function evaluateOnSets(p: Params, o: BackboneOptions, sets: EvaluationSets, norm: Normalization, spec: EvaluationSpec, seed: number, plan?: StreamPlan): EvalMetrics {
   const started = performance.now();
   const ctx: EvalContext = { p, o, norm, spec, seed, numClasses: sets.bank.numClasses };
@@ -110,7 +114,11 @@ export function evaluateOnSets(p: Params, o: BackboneOptions, sets: EvaluationSe
   };
 }
 
-/** Scores the backbone in `p` on `data`'s evaluation subsets; with `plan`, each chunk too. */
+/**
+ * Scores the backbone in `p` on `data`'s evaluation subsets; with `plan`, each chunk too.
+ * Its `seconds` are `evaluateOnSets`'s, the scoring alone, as a task's evaluation reports
+ * them (the engine gathers the subsets with the task's data, before training).
+ */
 export function evaluateBackbone(
   p: Params,
   o: BackboneOptions,
@@ -120,7 +128,5 @@ export function evaluateBackbone(
   seed: number,
   plan?: StreamPlan,
 ): EvalMetrics {
-  const started = performance.now();
-  const metrics = evaluateOnSets(p, o, evaluationSets(data, spec, seed), norm, spec, seed, plan);
-  return { ...metrics, seconds: (performance.now() - started) / 1000 };
+  return evaluateOnSets(p, o, evaluationSets(data, spec, seed), norm, spec, seed, plan);
 }

@@ -10,7 +10,8 @@ import type { BackendName } from '../../shared/scenario.js';
 import { RunJournal, type ClientSetup } from './journal.js';
 import { writePolicy } from './file-writes.js';
 import { isSeedsRun, resumeSeeds } from './seeds.js';
-import { continueRun, type ContinueRunOptions, type RunSummary } from './run.js';
+import { continueRun } from './run.js';
+import type { ContinueRunOptions, RunSummary } from './run-options.js';
 
 export interface ResumeOptions extends Omit<ContinueRunOptions, 'setup'> {
   runDir: string;

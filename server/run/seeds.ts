@@ -29,7 +29,10 @@ import { writeSeedReportFiles } from '../report/seeds/seed-report.js';
 import { writeResults, type Results } from '../report/results.js';
 import { writeFileAtomic, writePolicy } from './file-writes.js';
 import { JournalError, RunJournal, type ClientSetup } from './journal.js';
-import { analyzeAtEnd, clientSetup, continueRun, givenStream, openRunSession, runScenario, RunError, whereTheRunIs, type ContinueRunOptions, type ArmFailure, type RunScenarioOptions, type RunSummary } from './run.js';
+import { clientSetup, givenStream } from './client-setup.js';
+import { analyzeAtEnd, continueRun, runScenario } from './run.js';
+import { RunError, whereTheRunIs, type ContinueRunOptions, type ArmFailure, type RunScenarioOptions, type RunSummary } from './run-options.js';
+import { openRunSession } from './run-session.js';
 import { seedPool } from './seed-pool.js';
 
 export const SEEDS_FILE = 'seeds.json';

@@ -17,9 +17,27 @@ export interface ReplayBuffer extends ImageSet {
   seen: number;
 }
 
-/** Encodes the buffer's first `count` samples (its arrays may have room for more). */
+/**
+ * Encodes the buffer's first `count` samples (its arrays may have room for more), with the
+ * fields `checkReplay` reads and nothing else: a buffer built from a chunk of a multi-domain
+ * dataset carries the chunk's `domainOf` (one byte per chunk sample, not per buffer sample),
+ * which no reader wants and which would break the size bound (./replay-size.ts).
+ */
 export function encodeReplay(set: ReplayBuffer): Uint8Array {
-  return encode({ format: REPLAY_FORMAT, version: REPLAY_VERSION, ...set, images: set.images.subarray(0, set.count * set.height * set.width * set.channels) });
+  const { count, height, width, channels, numClasses, classNames, seen } = set;
+  return encode({
+    format: REPLAY_FORMAT,
+    version: REPLAY_VERSION,
+    images: set.images.subarray(0, count * height * width * channels),
+    labels: set.labels.subarray(0, count),
+    count,
+    height,
+    width,
+    channels,
+    numClasses,
+    classNames,
+    seen,
+  });
 }
 
 /** Decodes a buffer and checks that its geometry holds its bytes. */

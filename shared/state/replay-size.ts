@@ -8,8 +8,14 @@ import { datasetGeometry, MAX_CLASSES } from '../dataset-geometry.js';
 import type { TrainTask } from '../tasks.js';
 
 /**
- * Bytes of a replay buffer beside its images and labels: its msgpack fields, and its class
- * names (up to `MAX_CLASSES` of them, a folder dataset's directory names: 255 bytes each at most).
+ * Bytes of an encoded replay buffer beside its images and labels: the framing of its array
+ * section (../array-section.ts), that is the 8-byte prefix; the msgpack header, which holds
+ * the format name, version, count, image size, classes and `seen`, a reference for each of
+ * the two arrays (16 bytes, 18 with msgpack's extension header, whatever the array's
+ * length), and the class names (up to `MAX_CLASSES` of them, a folder dataset's directory
+ * names: 255 bytes each at most, 257 with msgpack's string header); and the zeros that align
+ * the data section (7 at most; byte arrays need none between them). That is about 66 KB
+ * with every class name at its longest: test/shared/state/replay-size.test.ts encodes it.
  */
 export const REPLAY_FRAMING_BYTES = MAX_CLASSES * 260 + 4096;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientThreads } from '../../server/run/run.js';
+import { clientThreads } from '../../server/run/client-setup.js';
 
 describe('threads per spawned client', () => {
   it('shares the cores among the arms that run at once', () => {

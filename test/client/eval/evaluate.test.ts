@@ -35,6 +35,9 @@ describe('per-chunk evaluation', () => {
     // The overall accuracy is the sample-weighted mean of the chunks' (they partition the classes).
     const weighted = m.perChunk!.reduce((total, c) => total + c.linearTop1 * c.samples, 0) / 40;
     expect(weighted).toBeCloseTo(m.linearTop1, 6);
+    // Timed once, by the scoring itself: the seconds results.json and the stage events report.
+    expect(m.seconds).toBeGreaterThan(0);
+    expect(Number.isFinite(m.seconds)).toBe(true);
     disposeParams(p);
   });
 
