@@ -151,6 +151,12 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
         const first = clientId === null;
         clientId = reply.data.clientId;
         taskAckTimeoutMs = Math.max(ackTimeoutMs, reply.data.heartbeatSeconds * 1000);
+        // Memory for the run's states, readied while no task runs yet: the first state to arrive and the first to leave do not land in fresh pages.
+        const { stateBytes } = reply.data;
+        if (stateBytes) {
+          void inbox.prepare(stateBytes);
+          options.engine.prepareState?.(stateBytes);
+        }
         registration.settle(true);
         log.info({ clientId, url: options.url }, first ? 'joined the coordinator' : 'rejoined the coordinator');
         if (first) resolveStart({ clientId, done, close });

@@ -18,6 +18,7 @@ import type { DatasetSpec, StreamSpec } from './scenario.js';
 import { datasetSchema, evaluationSchema, modelSchema, sslSchema, streamSchema } from './scenario.js';
 import type { Same } from './schema-primitives.js';
 import { transferSchema } from './wire/transfer-spec.js';
+import { DEFAULT_MAX_BLOB_BYTES } from './transfer.js';
 
 export { describeIssues, ERROR_CODES, failure, failureSchema, idSchema, replySchema, type ErrorCode, type Failure, type Reply } from './replies.js';
 
@@ -25,9 +26,10 @@ export { describeIssues, ERROR_CODES, failure, failureSchema, idSchema, replySch
  * Bumped whenever an event or payload changes incompatibly (3: train tasks may carry
  * replay.extend, model.init and splitSeed, which older clients refuse; 4: train tasks may
  * carry chunkOrder, and blob bytes travel over HTTP beside the socket, offered with
- * `blob:offer`, see blob-http.ts).
+ * `blob:offer`, see blob-http.ts; 5: the hello reply may carry stateBytes, which older
+ * clients' strict schema refuses).
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** Asks the client for the stream's chunk sizes (the coordinator needs them to count steps). */
 export interface PlanTask {
@@ -85,8 +87,11 @@ export interface HelloPayload {
  * heartbeat bound (seconds of silence after which it presumes a client gone). A client
  * waits at least that long for any acknowledgement during a task, so that a network cut
  * the coordinator tolerates does not fail the task on the client's side either.
+ * `stateBytes`: about how large the states of the run are, when the coordinator knows: the
+ * client readies memory for one to arrive in, and for the one it will send, while it waits
+ * for its first task (a fresh buffer's pages fault on first write, see buffer-shelf.ts).
  */
-export type HelloReply = { ok: true; clientId: string; heartbeatSeconds: number } | Failure;
+export type HelloReply = { ok: true; clientId: string; heartbeatSeconds: number; stateBytes?: number } | Failure;
 
 export interface TaskAssignPayload {
   task: WireTask;
@@ -125,7 +130,7 @@ const positiveInt = z.number().int().positive();
 const lossSchema = z.union([z.number(), z.null().transform(() => Number.NaN)]);
 const accuracySchema = z.number().min(0).max(1);
 
-export const helloReplySchema = z.union([z.strictObject({ ok: z.literal(true), clientId: idSchema, heartbeatSeconds: z.number().positive().max(1e7) }), failureSchema]);
+export const helloReplySchema = z.union([z.strictObject({ ok: z.literal(true), clientId: idSchema, heartbeatSeconds: z.number().positive().max(1e7), stateBytes: z.number().int().positive().max(DEFAULT_MAX_BLOB_BYTES).optional() }), failureSchema]);
 
 export const handshakeAuthSchema = z.object({
   token: z.string().min(1).max(1000),

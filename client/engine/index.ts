@@ -59,6 +59,10 @@ export class TrainingEngine implements Engine {
     this.stateMemory.give(bytes);
   }
 
+  prepareState(bytes: number): void {
+    void this.stateMemory.prepare(bytes);
+  }
+
   /** The dataset of `spec`, loaded for one task (see the file comment), and its normalization. */
   private async load(spec: DatasetSpec): Promise<LoadedData> {
     const dataset = await loadDataset(spec);

@@ -35,4 +35,6 @@ export interface Engine {
    * reads them: the engine may write its next state into them instead of fresh memory.
    */
   reuseState?(bytes: Uint8Array): void;
+  /** Readies memory for the states it will return, of about `bytes` (the run's, told when the client joins). */
+  prepareState?(bytes: number): void;
 }

@@ -14,6 +14,7 @@ import type { TlsCredentials } from '../net/tls.js';
 import type { ClientSetup } from '../run/journal.js';
 import type { ClientRegistry, ClientSnapshot } from './registry.js';
 import { checkChunksHeld, chunkHoldings } from './placement.js';
+import { scenarioStateBytes } from '../schedule/state-bytes.js';
 import { spawnClients } from './spawn.js';
 import type { EventSink, RunEvents } from '../observe/bus.js';
 
@@ -127,6 +128,7 @@ export async function openSession(o: SessionOptions): Promise<Session> {
     // A cut stops progress reports as it stops pongs: one the heartbeat tolerates must not end the session first.
     progressTimeoutMs: Math.max(scenario.clients.progressTimeoutSeconds, scenario.clients.heartbeatSeconds) * 1000,
     ...(o.resultCheck ? { resultCheck: o.resultCheck } : {}),
+    stateBytes: scenarioStateBytes(scenario),
     onProgress: (clientId, progress) => {
       logProgress(clientId, progress);
       o.onProgress?.(clientId, progress);

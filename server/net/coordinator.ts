@@ -86,6 +86,11 @@ export interface CoordinatorOptions {
   onProgress?: (clientId: string, progress: Progress) => void;
   /** How returned states and replay buffers are checked (default: against the task's model). */
   resultCheck?: ResultCheck;
+  /**
+   * About how large the run's states are (told to each client in its hello reply, so that
+   * it readies memory for them before its first task); unknown: not told.
+   */
+  stateBytes?: number;
   /** Bounds on open and unauthenticated connections (see connection-guard.ts). */
   connections?: ConnectionLimits;
   /** How failed handshakes slow down and lock out an address (see auth-limiter.ts). */
@@ -290,7 +295,7 @@ function onConnection(socket: CoordinatorSocket, registry: ClientRegistry, logge
         return remote;
       });
       log.info({ client: id, clientPid: info.pid, clientHost: info.hostname, backend: info.backend, backendReason: info.backendReason, device: info.device }, 'client joined');
-      return { ok: true, clientId: id, heartbeatSeconds: options.heartbeatTimeoutMs / 1000 };
+      return { ok: true, clientId: id, heartbeatSeconds: options.heartbeatTimeoutMs / 1000, ...(options.stateBytes ? { stateBytes: options.stateBytes } : {}) };
     }),
   );
   socket.on('task:progress', (payload: unknown) => {

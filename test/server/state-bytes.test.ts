@@ -1,0 +1,62 @@
+/**
+ * What the coordinator tells joining clients of the run's states (the hello reply's
+ * `stateBytes`): the largest state any arm's train task may be handed, and what a client
+ * does with it (readies memory for one to arrive and one to leave).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startClient, type ClientHandle } from '../../client/connection.js';
+import { helloReplySchema } from '../../shared/protocol.js';
+import { maxHandedStateBytes } from '../../shared/state/task-state-size.js';
+import { DEFAULT_MAX_BLOB_BYTES } from '../../shared/transfer.js';
+import type { TrainTask } from '../../shared/tasks.js';
+import type { Coordinator } from '../../server/net/coordinator.js';
+import { planArm } from '../../server/schedule/index.js';
+import { scenarioStateBytes } from '../../server/schedule/state-bytes.js';
+import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
+import { FakeEngine } from '../support/fake-engine.js';
+import { tinyScenario } from '../support/scenario.js';
+
+const chunkSizes = [100, 110, 120];
+
+describe('the run\'s state size told to clients', () => {
+  it('is the largest state a task of any arm is handed: a regularizer\'s components count', () => {
+    const plain = tinyScenario();
+    const planned = plain.arms.flatMap((arm) => planArm({ scenario: plain, arm, chunkSizes }) as TrainTask[]).filter((t) => t.kind === 'train');
+    expect(scenarioStateBytes(plain)).toBe(Math.max(...planned.map(maxHandedStateBytes)));
+    const withMas = tinyScenario({ arms: [{ name: 'relay-mas', mode: 'relay', regularizer: { name: 'mas', samples: 16 } }] });
+    expect(scenarioStateBytes(withMas)).toBeGreaterThan(scenarioStateBytes(plain));
+  });
+
+  it('travels in the hello reply within the largest blob, never negative', () => {
+    const reply = { ok: true, clientId: 'c0', heartbeatSeconds: 5 };
+    expect(helloReplySchema.safeParse({ ...reply, stateBytes: 46_000_000 }).success).toBe(true);
+    expect(helloReplySchema.safeParse(reply).success).toBe(true);
+    for (const bad of [-1, 0, 1.5, DEFAULT_MAX_BLOB_BYTES + 1]) expect(helloReplySchema.safeParse({ ...reply, stateBytes: bad }).success).toBe(false);
+  });
+
+  describe('a joining client', () => {
+    let coordinator: Coordinator | undefined;
+    let client: ClientHandle | undefined;
+    afterEach(async () => {
+      await client?.close();
+      await coordinator?.close();
+      coordinator = client = undefined;
+    });
+
+    const join = async (stateBytes?: number) => {
+      coordinator = await startTestCoordinator(stateBytes ? { stateBytes } : {});
+      const prepared: number[] = [];
+      const engine = Object.assign(new FakeEngine(), { prepareState: (bytes: number) => void prepared.push(bytes) });
+      client = await startClient({ url: coordinator.url, token: TEST_TOKEN, engine, clientId: 'c0' });
+      return prepared;
+    };
+
+    it('has its engine ready memory for states of the size it was told', async () => {
+      expect(await join(123_456)).toEqual([123_456]);
+    });
+
+    it('readies nothing when the coordinator does not know', async () => {
+      expect(await join()).toEqual([]);
+    });
+  });
+});
