@@ -68,6 +68,10 @@ class HandoffEngine implements Engine {
     this.stateMemory.give(bytes);
   }
 
+  prepareState(bytes: number): void {
+    void this.stateMemory.prepare(bytes);
+  }
+
   async train(task: TrainTask, state: Uint8Array | null): Promise<TrainOutcome> {
     let bytes: Uint8Array;
     if (state === null) {

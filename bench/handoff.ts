@@ -117,7 +117,12 @@ async function handOff(sender: Party, receiver: Party, task: (stage: number) => 
  */
 export async function measureHandoff(o: HandoffOptions): Promise<HandoffResult> {
   const token = randomBytes(16).toString('hex');
-  const coordinator = await startCoordinator({ host: o.host ?? '127.0.0.1', port: 0, token, logger: silentLogger(), resultCheck: ONLINE_WEIGHTS_CHECK });
+  const transfer = o.transfer ?? DEFAULT_TRANSFER;
+  const scenario = { ...benchScenario(o.model), transfer };
+  const arm = scenario.arms[0];
+  const task = (stage: number) =>
+    buildTrainTask({ scenario, arm, chunkSizes: [1] }, { stage, chunks: [0], steps: 1, startStep: stage, totalSteps: 4, replay: { mode: 'none' }, evaluate: false });
+  const coordinator = await startCoordinator({ host: o.host ?? '127.0.0.1', port: 0, token, logger: silentLogger(), resultCheck: ONLINE_WEIGHTS_CHECK, stateBytes: ONLINE_WEIGHTS_CHECK.maxStateBytes!(task(0)) });
   const children: Child[] = [];
   const spawn = o.spawnClient ?? ((entry, args, env) => startChild(entry, args, env));
   const url = o.clientUrl?.(coordinator.url) ?? coordinator.url;
@@ -133,14 +138,9 @@ export async function measureHandoff(o: HandoffOptions): Promise<HandoffResult> 
     const [sender, receiver] = workers.map((w) => ({ worker: w, child: byId.get(w.id)! }));
     if (!sender.child || !receiver.child) throw new Error(`unexpected hand-off client ids: ${workers.map((w) => w.id).join(', ')}`);
 
-    const transfer = o.transfer ?? DEFAULT_TRANSFER;
-    const scenario = { ...benchScenario(o.model), transfer };
-    const arm = scenario.arms[0];
-    const task = (stage: number) =>
-      buildTrainTask({ scenario, arm, chunkSizes: [1] }, { stage, chunks: [0], steps: 1, startStep: stage, totalSteps: 4, replay: { mode: 'none' }, evaluate: false });
-
-    // Two hand-offs between the same processes: the first pays for fresh memory (every page
-    // of a state-sized buffer faults on its first write), the next reuses what it can.
+    // Two hand-offs between the same processes: the first between processes that never held
+    // a state (their memory for one readied when they joined, as a run's clients' is, but the
+    // rest of the receive path's is still fresh), the next reusing what the first left.
     const cold = await handOff(sender, receiver, task, 0);
     const warm = await handOff(sender, receiver, task, 2);
     for (const w of workers) coordinator.registry.release(w);
