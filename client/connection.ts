@@ -61,6 +61,8 @@ export interface ClientHandle {
   readonly done: Promise<void>;
   /** Leaves the session. */
   close(): Promise<void>;
+  /** Bytes of memory ready for the next state to arrive in (given back by the last task, or readied at join). */
+  stateMemoryBytes(): number;
 }
 
 /** Handshake failures that retrying cannot fix. */
@@ -151,15 +153,11 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
         const first = clientId === null;
         clientId = reply.data.clientId;
         taskAckTimeoutMs = Math.max(ackTimeoutMs, reply.data.heartbeatSeconds * 1000);
-        // Memory for the run's states, readied while no task runs yet: the first state to arrive and the first to leave do not land in fresh pages.
-        const { stateBytes } = reply.data;
-        if (stateBytes) {
-          void inbox.prepare(stateBytes);
-          options.engine.prepareState?.(stateBytes);
-        }
+        // Memory for the run's states, readied while no task runs yet: the first state to arrive does not land in fresh pages.
+        if (reply.data.stateBytes) void inbox.prepare(reply.data.stateBytes);
         registration.settle(true);
         log.info({ clientId, url: options.url }, first ? 'joined the coordinator' : 'rejoined the coordinator');
-        if (first) resolveStart({ clientId, done, close });
+        if (first) resolveStart({ clientId, done, close, stateMemoryBytes: () => inbox.spareBytes });
       })
       .catch((err: Error) => {
         // Connected but unregistered would wait forever for work: better to stop and say why.

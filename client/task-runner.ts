@@ -121,8 +121,6 @@ export class TaskRunner {
       // once the task is over) and what it returned has left: the next task's blobs may
       // arrive in the same memory.
       for (const blob of [incomingState, incomingReplay]) if (blob) this.inbox.recycle(blob.wire);
-      // Uploaded and verified by the coordinator (or not sent at all): the next state may be written into them.
-      if (out.state) this.engine.reuseState?.(out.state);
       // Resident memory after the task and the client's peak so far: where a client's memory goes, task by task.
       if (!lost()) log.info(await memoryLogFields(), 'task finished');
     } catch (err) {
@@ -159,7 +157,8 @@ export class TaskRunner {
   private async execute(task: WireTask, state: Uint8Array | null, replay: Uint8Array | null): Promise<Output> {
     switch (task.kind) {
       case 'train': {
-        const out = await this.engine.train(task, state, replay, this.progressReporter());
+        // The state's bytes are this task's alone: the engine may write its result into them.
+        const out = await this.engine.train(task, state, replay, this.progressReporter(), { ownsState: true });
         return { metrics: out.metrics, state: out.state, replay: out.replay };
       }
       case 'eval':

@@ -100,10 +100,10 @@ export function refPayload(ref: ArrayRef): Uint8Array {
 
 /**
  * The encoded bytes of a split value whose header msgpack encoded as `header`, written
- * into `allocate(size)` (default: fresh memory). Every byte is written, padding included,
- * so that memory holding an earlier value gives the same bytes as fresh memory.
+ * into `allocate(size)`. Every byte is written, padding included, so that memory holding
+ * an earlier value gives the same bytes as fresh memory.
  */
-export function assembleSection(header: Uint8Array, split: SplitValue, allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size)): Uint8Array {
+export function assembleSection(header: Uint8Array, split: SplitValue, allocate: (size: number) => Uint8Array): Uint8Array {
   const dataStart = alignUp(PREFIX_BYTES + header.byteLength, 8);
   const out = allocate(dataStart + split.dataBytes);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);

@@ -5,7 +5,7 @@
  * (./array-section.ts); bytes of plain msgpack (as every state was before) still decode.
  */
 import { addExtension, Packr } from 'msgpackr';
-import { ARRAY_REF_EXTENSION, ArrayRef, assembleSection, isSection, refPayload, SectionReader, splitArrays } from './array-section.js';
+import { ARRAY_REF_EXTENSION, ArrayRef, assembleSection, isSection, refPayload, SectionReader, splitArrays, type SplitValue } from './array-section.js';
 import { DEFAULT_DECODE_LIMITS, scanMsgpack, ScanError, type DecodeLimits } from './msgpack-scan.js';
 
 export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './msgpack-scan.js';
@@ -51,10 +51,12 @@ const KEEP_BUFFER_BELOW = 1 << 20;
 
 export interface EncodeOptions {
   /**
-   * Where a value holding typed arrays is written: a buffer of exactly the size asked
-   * (e.g. memory that held the last state sent: ./buffer-shelf.ts). Default: fresh memory.
+   * Memory a value holding typed arrays may be written into instead of fresh memory (a
+   * fresh buffer's pages fault on first write, see ./buffer-shelf.ts): used when the value
+   * fills between half and all of it and none of the value's arrays lies in it. The caller
+   * gives memory nothing reads any more (e.g. the state a task was handed, once trained).
    */
-  allocate?: (size: number) => Uint8Array;
+  into?: Uint8Array;
 }
 
 /**
@@ -65,7 +67,7 @@ export function encode(value: unknown, options: EncodeOptions = {}): Uint8Array 
   try {
     const split = splitArrays(value);
     // Typed arrays go into the section, so the header msgpackr writes stays small.
-    if (split) return assembleSection(packr.pack(split.header), split, options.allocate);
+    if (split) return assembleSection(packr.pack(split.header), split, (size) => reusable(options.into, size, split) ?? new Uint8Array(size));
     const bytes = packr.pack(value);
     // A Node Buffer: msgpackr writes strings with Buffer's utf8Write.
     if (bytes.byteLength >= KEEP_BUFFER_BELOW) packr.useBuffer(Buffer.allocUnsafeSlow(8192));
@@ -73,6 +75,12 @@ export function encode(value: unknown, options: EncodeOptions = {}): Uint8Array 
   } catch (err) {
     throw new CodecError(`cannot encode value: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** `into`'s first `size` bytes, when they may hold the encoding of `split` (see `EncodeOptions.into`). */
+function reusable(into: Uint8Array | undefined, size: number, split: SplitValue): Uint8Array | null {
+  if (!into || size > into.byteLength || size < into.byteLength / 2) return null;
+  return split.arrays.some((array) => array.buffer === into.buffer) ? null : into.subarray(0, size);
 }
 
 export interface DecodeOptions {

@@ -11,7 +11,6 @@
 import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed } from '../../shared/random.js';
 import type { BackendName, DatasetSpec } from '../../shared/scenario.js';
-import { BufferShelf } from '../../shared/buffer-shelf.js';
 import { decodeState, encodeState } from '../../shared/state/model-state.js';
 import { decodeReplay, encodeReplay } from '../../shared/state/replay-buffer.js';
 import type { StreamPlan } from '../../shared/stream/index.js';
@@ -23,7 +22,7 @@ import { computeNormalization, type Normalization } from '../data/normalization.
 import { evaluateOnSets, evaluationSets, type EvaluationSets } from '../eval/evaluate.js';
 import { encoderOptions } from '../models/encoder.js';
 import { restoreMethod, trainStage } from './trainer.js';
-import type { Engine, StreamSummary, TrainOutcome } from './types.js';
+import type { Engine, StreamSummary, TrainInputs, TrainOutcome } from './types.js';
 
 interface LoadedData {
   dataset: LabeledDataset;
@@ -50,18 +49,7 @@ export class TrainingEngine implements Engine {
   /** Each dataset's normalization, by its spec: a pass over every training pixel, computed once. */
   private readonly norms = new Map<string, Normalization>();
 
-  /** The memory of the last state sent, for the next one (`reuseState`). */
-  private readonly stateMemory = new BufferShelf();
-
   constructor(readonly backend: BackendChoice) {}
-
-  reuseState(bytes: Uint8Array): void {
-    this.stateMemory.give(bytes);
-  }
-
-  prepareState(bytes: number): void {
-    void this.stateMemory.prepare(bytes);
-  }
 
   /** The dataset of `spec`, loaded for one task (see the file comment), and its normalization. */
   private async load(spec: DatasetSpec): Promise<LoadedData> {
@@ -103,7 +91,7 @@ export class TrainingEngine implements Engine {
   }
 
   /** Trains one stage; a diverged step is named in the error (the coordinator adds arm, stage and client). */
-  async train(task: TrainTask, stateBytes: Uint8Array | null, replayBytes: Uint8Array | null, onProgress: (p: Progress) => void): Promise<TrainOutcome> {
+  async train(task: TrainTask, stateBytes: Uint8Array | null, replayBytes: Uint8Array | null, onProgress: (p: Progress) => void, inputs: TrainInputs = {}): Promise<TrainOutcome> {
     const data = await this.stageData(task);
     const { norm, plan } = data;
     // Read through `data` only, never a local of its own: a local would hold the chunk to the end.
@@ -142,7 +130,8 @@ export class TrainingEngine implements Engine {
       data.chunk = null;
       const evaluation = task.evaluation && data.evalSets ? evaluateOnSets(result.method.online, encoder.backbone, data.evalSets, norm, task.evaluation, task.seed, plan) : undefined;
       return {
-        state: encodeState(result.state, { allocate: (size) => this.stateMemory.allocate(size) }),
+        // Into the memory of the state it was handed, when that is its own: read (in place) for the last time before training.
+        state: encodeState(result.state, stateBytes && inputs.ownsState ? { into: stateBytes } : {}),
         replay: nextReplay ? encodeReplay(nextReplay) : null,
         metrics: {
           steps: task.steps,

@@ -17,11 +17,20 @@ export interface TrainOutcome {
 /** The stream as a client computed it: the coordinator needs chunk sizes to schedule steps. */
 export type { StreamSummary };
 
+/** What a caller of `Engine.train` lets the engine do with what it hands it. */
+export interface TrainInputs {
+  /**
+   * The state's memory is the task's alone (the task runner's blobs): the engine may write
+   * the state it returns into it once it has read it, instead of into fresh memory.
+   */
+  ownsState?: boolean;
+}
+
 export interface Engine {
   /** Splits the dataset as the scenario's stream says and describes the chunks. */
   describeStream(selection: Omit<DataSelection, 'chunks'>): Promise<StreamSummary>;
   /** Trains one stage from `state` (a fresh model when null). */
-  train(task: TrainTask, state: Uint8Array | null, replay: Uint8Array | null, onProgress: (p: Progress) => void): Promise<TrainOutcome>;
+  train(task: TrainTask, state: Uint8Array | null, replay: Uint8Array | null, onProgress: (p: Progress) => void, inputs?: TrainInputs): Promise<TrainOutcome>;
   /** Evaluates the encoder in `state` (a randomly initialized one when null). */
   evaluate(task: EvalTask, state: Uint8Array | null): Promise<EvalMetrics>;
   /**
@@ -30,11 +39,4 @@ export interface Engine {
    * (shared/state/task-state-size.ts); an engine of states of no model (a test's fake) says its own.
    */
   maxStateBytes?(task: TrainTask): number;
-  /**
-   * Takes back the state bytes a `train` returned, once they have been sent and nothing
-   * reads them: the engine may write its next state into them instead of fresh memory.
-   */
-  reuseState?(bytes: Uint8Array): void;
-  /** Readies memory for the states it will return, of about `bytes` (the run's, told when the client joins). */
-  prepareState?(bytes: number): void;
 }

@@ -57,7 +57,9 @@ describe('every SSL method trains a relay through the engine', () => {
       expect(Object.keys(handed.methodState).sort()).toEqual(PARTS[method]);
       expect(handed.optimizer && Object.keys(handed.optimizer).length).toBeGreaterThan(0);
 
-      const second = await engine.train(task(1), first.state, first.replay, () => {});
+      // Handed as the task runner hands it (its own): the next state is written into its memory, none of it read in place any more.
+      const second = await engine.train(task(1), first.state, first.replay, () => {}, { ownsState: true });
+      expect(second.state!.buffer).toBe(first.state!.buffer);
       expect(decodeState(second.state).step).toBe(totalSteps);
       for (const m of [first.metrics, second.metrics]) {
         expect(Number.isFinite(m.lossFirst) && Number.isFinite(m.lossLast), `${m.lossFirst} ${m.lossLast}`).toBe(true);

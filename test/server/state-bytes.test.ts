@@ -1,7 +1,7 @@
 /**
  * What the coordinator tells joining clients of the run's states (the hello reply's
  * `stateBytes`): the largest state any arm's train task may be handed, and what a client
- * does with it (readies memory for one to arrive and one to leave).
+ * does with it (readies memory for one to arrive in).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startClient, type ClientHandle } from '../../client/connection.js';
@@ -45,18 +45,19 @@ describe('the run\'s state size told to clients', () => {
 
     const join = async (stateBytes?: number) => {
       coordinator = await startTestCoordinator(stateBytes ? { stateBytes } : {});
-      const prepared: number[] = [];
-      const engine = Object.assign(new FakeEngine(), { prepareState: (bytes: number) => void prepared.push(bytes) });
-      client = await startClient({ url: coordinator.url, token: TEST_TOKEN, engine, clientId: 'c0' });
-      return prepared;
+      client = await startClient({ url: coordinator.url, token: TEST_TOKEN, engine: new FakeEngine(), clientId: 'c0' });
+      return client;
     };
 
-    it('has its engine ready memory for states of the size it was told', async () => {
-      expect(await join(123_456)).toEqual([123_456]);
+    it('readies memory for a state of the size it was told to arrive in', async () => {
+      const joined = await join(123_456);
+      await expect.poll(() => joined.stateMemoryBytes()).toBe(123_456);
     });
 
     it('readies nothing when the coordinator does not know', async () => {
-      expect(await join()).toEqual([]);
+      const joined = await join();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(joined.stateMemoryBytes()).toBe(0);
     });
   });
 });

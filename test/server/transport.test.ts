@@ -48,14 +48,10 @@ describe('RemoteClient over a real coordinator', () => {
     expect(fake.calls[0].replayIn).toEqual([0]);
   });
 
-  it('gives the engine its returned state back once it is uploaded, for the next state to be written into', async () => {
-    coordinator = await startTestCoordinator({});
-    const given: Uint8Array[] = [];
-    const engine = Object.assign(new FakeEngine({ stateBytes: 100_000 }), { reuseState: (bytes: Uint8Array) => void given.push(bytes) });
-    clients.push(await startClient({ url: coordinator.url, token: TEST_TOKEN, engine, clientId: 'c0' }));
-    const out = await (await coordinator.registry.acquire()).runTask(firstStage, null, null);
-    expect(given).toHaveLength(1);
-    expect(Buffer.from(given[0]).equals(Buffer.from(out.state!))).toBe(true);
+  it('hands the engine the state as its own, to write the next one into', async () => {
+    const { worker, fake } = await setUp();
+    await worker.runTask(firstStage, null, null);
+    expect(fake.calls.map((c) => c.inputs)).toEqual([{ ownsState: true }]);
   });
 
   it('reports an engine failure as a TaskError with code task_failed', async () => {

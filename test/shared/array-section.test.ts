@@ -99,11 +99,24 @@ describe('array sections', () => {
 describe('encoding into memory that held another value', () => {
   it('gives the bytes fresh memory gives, padding included', () => {
     const fresh = encode(value());
-    let asked = 0;
-    const dirty = encode(value(), { allocate: (size) => ((asked = size), new Uint8Array(size + 64).fill(0xab).subarray(32, 32 + size)) });
-    expect(asked).toBe(fresh.byteLength);
-    expect(Buffer.from(dirty).equals(Buffer.from(fresh))).toBe(true);
-    expect(decode(dirty)).toEqual(decode(fresh));
+    const used = new Uint8Array(fresh.byteLength + 16).fill(0xab);
+    const reused = encode(value(), { into: used });
+    expect(reused.buffer).toBe(used.buffer);
+    expect(Buffer.from(reused).equals(Buffer.from(fresh))).toBe(true);
+    expect(decode(reused)).toEqual(decode(fresh));
+  });
+
+  it('takes fresh memory when the value does not fit, would fill less than half, or reads from it', () => {
+    const size = encode(value()).byteLength;
+    expect(encode(value(), { into: new Uint8Array(size - 1) }).byteLength).toBe(size);
+    expect(encode(value(), { into: new Uint8Array(size - 1) }).buffer.byteLength).toBe(size);
+    expect(encode(value(), { into: new Uint8Array(size * 3) }).buffer.byteLength).toBe(size);
+    // A value whose arrays are views on the memory (a state decoded in place) is never written over itself.
+    const held = encode(value());
+    const inPlace = decode(held, { inPlace: true });
+    const again = encode(inPlace, { into: held });
+    expect(again.buffer).not.toBe(held.buffer);
+    expect(decode(again)).toEqual(decode(encode(value())));
   });
 });
 

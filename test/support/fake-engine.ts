@@ -5,7 +5,7 @@
  * no parts, with the history and the padding beside them (a plain array, so its size may
  * change from stage to stage without failing the coordinator's shape check).
  */
-import type { Engine, StreamSummary, TrainOutcome } from '../../client/engine/types.js';
+import type { Engine, StreamSummary, TrainInputs, TrainOutcome } from '../../client/engine/types.js';
 import { decode, encode } from '../../shared/codec.js';
 import { encodeState, STATE_FORMAT, STATE_VERSION } from '../../shared/state/model-state.js';
 import { fittingState } from './fitting-state.js';
@@ -64,7 +64,7 @@ export function readFakeState(bytes: Uint8Array): FakeState {
 
 export class FakeEngine implements Engine {
   readonly backend = { name: 'cpu', reason: 'fake engine' };
-  readonly calls: Array<{ kind: 'train' | 'eval' | 'plan'; taskId: string; stateIn: FakeState | null; replayIn: number[] | null }> = [];
+  readonly calls: Array<{ kind: 'train' | 'eval' | 'plan'; taskId: string; stateIn: FakeState | null; replayIn: number[] | null; inputs?: TrainInputs }> = [];
 
   constructor(private readonly options: FakeEngineOptions = {}) {}
 
@@ -84,10 +84,10 @@ export class FakeEngine implements Engine {
     };
   }
 
-  async train(task: TrainTask, state: Uint8Array | null, replay: Uint8Array | null, onProgress: (p: Progress) => void): Promise<TrainOutcome> {
+  async train(task: TrainTask, state: Uint8Array | null, replay: Uint8Array | null, onProgress: (p: Progress) => void, inputs?: TrainInputs): Promise<TrainOutcome> {
     const previous = state && !this.options.fittingStates ? readFakeState(state) : null;
     const replayed = replay ? (decode(replay) as { chunks: number[] }).chunks : null;
-    this.calls.push({ kind: 'train', taskId: task.taskId, stateIn: previous, replayIn: replayed });
+    this.calls.push({ kind: 'train', taskId: task.taskId, stateIn: previous, replayIn: replayed, ...(inputs ? { inputs } : {}) });
     if (this.options.failOn?.(task)) throw new Error(`fake failure in ${task.taskId}`);
     const progress = (step: number) => onProgress({ taskId: task.taskId, step, steps: task.steps, loss: 5 - step / task.steps });
     // The first step is reported before the delay, so that the stage is visibly under way while it lasts.
