@@ -70,7 +70,7 @@ export function formatReport(report: BenchReport): string {
     out.push(
       `Hand-off of the ${h.config} online encoder (${(h.params / 1e6).toFixed(2)}M params, ${(h.bytes / 1e6).toFixed(1)} MB), client -> coordinator -> client:`,
       `  fresh processes: ${handoffTimesText(h.bytes, h)}`,
-      ...(h.warm ? [`  next, same processes: ${handoffTimesText(h.bytes, h.warm)}`] : []),
+      ...(h.warm ? [`  next, passed on between the same processes: ${handoffTimesText(h.bytes, h.warm)}`] : []),
     );
   }
   if (report.wireCosts?.length) out.push(...(out.length > 0 ? [''] : []), ...wireCostsText(report.wireCosts));
@@ -140,7 +140,7 @@ function handoffLinksText(results: readonly HandoffResult[]): string[] {
     `Hand-off of the ${results[0].config} online encoder across test hosts (network namespaces), every link held to the rate by tbf:`,
     table(rows),
     '  up: sender -> coordinator, down: coordinator -> receiver, each with the coordinator\'s wire decoding or encoding;',
-    '  limit: the wire bytes at the link\'s rate, the fastest the link allows; next: the following hand-off between the same processes.',
+    '  limit: the wire bytes at the link\'s rate, the fastest the link allows; next: the following hand-off between the same processes, the receiver passing the state on.',
   ];
 }
 

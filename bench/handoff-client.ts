@@ -2,18 +2,18 @@
  * Child process of `streamssl bench` for the hand-off figure: a real client
  * (client/connection.ts) whose engine trains nothing. Given no state, it makes one, the
  * online-encoder weights of the task's model as a named Float32Array map, waits as a
- * stage would train (`STAGE_PAUSE_MS`), and encodes it with encodeState, into the memory
- * of the last state it sent, as the training engine does; given a state, it decodes it
- * with decodeState. Each prints its timing as a result line (`RESULT_PREFIX` + JSON) on
- * stdout.
+ * stage would train (`STAGE_PAUSE_MS`), and encodes it with encodeState; given a state,
+ * it decodes it with decodeState, and in a task that passes the state on
+ * (`passesOn`) it copies the arrays out (as training loads them into the model), waits,
+ * and encodes the next state into the memory of the one it was handed, as the training
+ * engine does. Each prints its timing as a result line (`RESULT_PREFIX` + JSON) on stdout.
  *
  *   STREAMSSL_TOKEN=T node --import tsx bench/handoff-client.ts --server URL --client-id ID
  */
 import { parseArgs } from 'node:util';
 import { startClient } from '../client/connection.js';
-import type { Engine, StreamSummary, TrainOutcome } from '../client/engine/types.js';
+import type { Engine, StreamSummary, TrainInputs, TrainOutcome } from '../client/engine/types.js';
 import { encoderDecls, encoderOptions } from '../client/models/encoder.js';
-import { BufferShelf } from '../shared/buffer-shelf.js';
 import { silentLogger } from '../shared/log.js';
 import type { ParamArrays } from '../shared/state/arrays.js';
 import { decodeState, encodeState, type ModelState } from '../shared/state/model-state.js';
@@ -61,26 +61,26 @@ function onlineWeights(task: TrainTask): { arrays: ParamArrays; params: number }
   return { arrays, params };
 }
 
+/** Whether a task passes the state it is handed on (a relay stage after the first), not just reads it. */
+function passesOn(task: TrainTask): boolean {
+  return task.stage % 2 === 0 && task.stage > 0;
+}
+
+/** Encodes `model` after a stage's pause, into `into` when given, and reports the encoding. */
+async function encodeAfterStage(model: ModelState, params: number, into?: Uint8Array): Promise<Uint8Array> {
+  await new Promise((resolve) => setTimeout(resolve, STAGE_PAUSE_MS));
+  const start = performance.now();
+  const bytes = encodeState(model, into ? { into } : {});
+  report({ role: 'encode', seconds: (performance.now() - start) / 1000, bytes: bytes.byteLength, params, pausedSeconds: STAGE_PAUSE_MS / 1000 });
+  return bytes;
+}
+
 class HandoffEngine implements Engine {
-  private readonly stateMemory = new BufferShelf();
-
-  reuseState(bytes: Uint8Array): void {
-    this.stateMemory.give(bytes);
-  }
-
-  prepareState(bytes: number): void {
-    void this.stateMemory.prepare(bytes);
-  }
-
-  async train(task: TrainTask, state: Uint8Array | null): Promise<TrainOutcome> {
+  async train(task: TrainTask, state: Uint8Array | null, _replay: Uint8Array | null, _onProgress: unknown, inputs: TrainInputs = {}): Promise<TrainOutcome> {
     let bytes: Uint8Array;
     if (state === null) {
       const { arrays, params } = onlineWeights(task);
-      const model: ModelState = { method: task.ssl.method, step: 0, methodState: { online: arrays }, optimizer: null };
-      await new Promise((resolve) => setTimeout(resolve, STAGE_PAUSE_MS));
-      const start = performance.now();
-      bytes = encodeState(model, { allocate: (size) => this.stateMemory.allocate(size) });
-      report({ role: 'encode', seconds: (performance.now() - start) / 1000, bytes: bytes.byteLength, params, pausedSeconds: STAGE_PAUSE_MS / 1000 });
+      bytes = await encodeAfterStage({ method: task.ssl.method, step: 0, methodState: { online: arrays }, optimizer: null }, params);
     } else {
       const start = performance.now();
       // In place, as the training engine decodes a state it is handed (client/engine/index.ts).
@@ -88,8 +88,14 @@ class HandoffEngine implements Engine {
       const seconds = (performance.now() - start) / 1000;
       const params = Object.values(decoded.methodState.online ?? {}).reduce((n, a) => n + a.values.length, 0);
       report({ role: 'decode', seconds, bytes: state.byteLength, params });
-      // A train task must answer with a state; a tiny one keeps the return trip out of the figure.
-      bytes = encodeState({ method: decoded.method, step: decoded.step + 1, methodState: {}, optimizer: null });
+      if (passesOn(task)) {
+        const online: ParamArrays = {};
+        for (const [name, a] of Object.entries(decoded.methodState.online ?? {})) online[name] = { shape: a.shape, values: a.values.slice() };
+        bytes = await encodeAfterStage({ method: decoded.method, step: decoded.step + 1, methodState: { online }, optimizer: null }, params, inputs.ownsState ? state : undefined);
+      } else {
+        // A train task must answer with a state; a tiny one keeps the return trip out of the figure.
+        bytes = encodeState({ method: decoded.method, step: decoded.step + 1, methodState: {}, optimizer: null });
+      }
     }
     return {
       state: bytes,

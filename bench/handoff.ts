@@ -72,30 +72,41 @@ const ONLINE_WEIGHTS_CHECK: ResultCheck = {
 
 /** One hand-off's figures: what it moved, and its times. */
 interface HandoffRound {
+  /** The state handed on (as the coordinator received it). */
+  state: Uint8Array;
   params: number;
   bytes: number;
   wireBytes: { up: number; down: number };
   times: HandoffTimes;
 }
 
-/** One hand-off, sender -> coordinator -> receiver, as tasks `stage` and `stage + 1`. */
-async function handOff(sender: Party, receiver: Party, task: (stage: number) => TrainTask, stage: number): Promise<HandoffRound> {
-  const encoded = expectLine(sender.child, 'encode');
+/**
+ * One hand-off, sender -> coordinator -> receiver, as tasks `stage` and `stage + 1`. The
+ * sender's task is handed `handed` first when given (a relay stage after the first, which
+ * passes the state it was handed on: see handoff-client.ts); that arrival is not part of
+ * the figure.
+ */
+async function handOff(sender: Party, receiver: Party, task: (stage: number) => TrainTask, stage: number, handed: Uint8Array | null): Promise<HandoffRound> {
+  const received = handed ? expectLine(sender.child, 'decode') : null;
   const started = performance.now();
-  const first = await sender.worker.runTask(task(stage), null, null);
+  const first = await sender.worker.runTask(task(stage), handed, null);
+  // Its encode line follows its decode line, if any: asked for once that one is taken.
+  const arrival = received ? (await received).seconds : 0;
+  const encoded = expectLine(sender.child, 'encode');
   const decoded = expectLine(receiver.child, 'decode');
   const second = await receiver.worker.runTask(task(stage + 1), first.state, null);
   const enc = await encoded;
-  // The sender's stage pause is a stage's training, not the hand-off.
-  const wallSeconds = (performance.now() - started) / 1000 - (enc.pausedSeconds ?? 0);
+  // The sender's stage pause is a stage's training, and its state's arrival the hand-off before: neither is this one.
+  const wallSeconds = (performance.now() - started) / 1000 - (enc.pausedSeconds ?? 0) - (first.handoffTimes?.sent ?? 0) - arrival;
   const dec = await decoded;
   if (enc.bytes !== first.state?.byteLength || dec.bytes !== enc.bytes) {
     throw new Error(`hand-off: ${enc.bytes} bytes encoded, ${first.state?.byteLength} received by the coordinator, ${dec.bytes} decoded`);
   }
   // Upload from A (first task's result) plus upload to B (second task's input); the
   // second task's own tiny result is part of its figure too, a few milliseconds at most.
-  const sendSeconds = first.handoffSeconds + second.handoffSeconds;
+  const sendSeconds = (first.handoffTimes?.received ?? first.handoffSeconds) + second.handoffSeconds;
   return {
+    state: first.state!,
     params: enc.params,
     bytes: enc.bytes,
     wireBytes: { up: first.handoffBytes?.received ?? 0, down: second.handoffBytes?.sent ?? 0 },
@@ -105,7 +116,7 @@ async function handOff(sender: Party, receiver: Party, task: (stage: number) => 
       sendSeconds,
       decodeSeconds: dec.seconds,
       wallSeconds,
-      upSeconds: first.handoffSeconds,
+      upSeconds: first.handoffTimes?.received ?? first.handoffSeconds,
       downSeconds: second.handoffSeconds,
     },
   };
@@ -138,11 +149,13 @@ export async function measureHandoff(o: HandoffOptions): Promise<HandoffResult> 
     const [sender, receiver] = workers.map((w) => ({ worker: w, child: byId.get(w.id)! }));
     if (!sender.child || !receiver.child) throw new Error(`unexpected hand-off client ids: ${workers.map((w) => w.id).join(', ')}`);
 
-    // Two hand-offs between the same processes: the first between processes that never held
-    // a state (their memory for one readied when they joined, as a run's clients' is, but the
-    // rest of the receive path's is still fresh), the next reusing what the first left.
-    const cold = await handOff(sender, receiver, task, 0);
-    const warm = await handOff(sender, receiver, task, 2);
+    // Two hand-offs between the same processes, as a relay's first two: A makes a state and
+    // hands it to B (processes that never held a state: their memory for one readied when
+    // they joined, as a run's clients' is, the rest of the receive path still fresh); then
+    // B, handed that state again, passes it on to A, writing it into the memory of the one
+    // it was handed, as a stage after the first does.
+    const cold = await handOff(sender, receiver, task, 0, null);
+    const warm = await handOff(receiver, sender, task, 2, cold.state);
     for (const w of workers) coordinator.registry.release(w);
     const { params, bytes, wireBytes, times } = cold;
     return { config: o.config, params, bytes, ...times, transfer: transferLabel(transfer), wireBytes, warm: warm.times };

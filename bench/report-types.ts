@@ -65,10 +65,10 @@ export interface HandoffResult {
   /** Coordinator -> receiver: its wire encoding and upload (and the receiver's tiny result). */
   downSeconds?: number;
   /**
-   * The next hand-off between the same processes. The first (the fields above) writes every
-   * state-sized buffer into fresh memory, whose pages fault on first write; the next finds
-   * the receiver's last buffer to receive into (shared/blob-inbox.ts). Absent in reports
-   * made before it was measured.
+   * The next hand-off between the same processes, as a relay's second: the receiver, handed
+   * the state again, passes it on to the first sender, writing it into the memory of the
+   * one it was handed. The first (the fields above) is a relay's first: its sender makes
+   * its state in fresh memory. Absent in reports made before it was measured.
    */
   warm?: HandoffTimes;
   /** The link every host was limited to (`--handoff-link`), as tc writes it. */

@@ -38,6 +38,8 @@ export interface TaskOutcome<M> {
   replay: Uint8Array | null;
   /** Seconds spent moving state and replay to the client and back. */
   handoffSeconds: number;
+  /** `handoffSeconds` by direction: `sent` to the client, `received` from it. Absent where nothing crossed a wire (fakes). */
+  handoffTimes?: { sent: number; received: number };
   /**
    * Wire bytes moved: `sent` to the client (every chunk, re-sends included), `received`
    * from it (the verified result blobs). Absent where nothing crossed a wire (fakes).

@@ -170,6 +170,7 @@ export class RemoteClient implements TaskClient {
         state: outcome.state,
         replay: outcome.replay,
         handoffSeconds: uploadSeconds + outcome.downloadSeconds,
+        handoffTimes: { sent: uploadSeconds, received: outcome.downloadSeconds },
         handoffBytes: { sent: sentTotal, received: outcome.receivedBytes, replay: { sent: sentBytes.replay, received: outcome.receivedReplayBytes } },
         clientId: this.id,
       };
