@@ -32,6 +32,8 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { batchNormKernels } from './batchnorm.js';
 import { eltwiseKernels } from './eltwise.js';
 import { optimKernels } from './optim.js';
+import { aliasWasmTensor } from '../wasm-js-kernels.js';
+import { broadcastPlan } from '../broadcast-plan.js';
 import type { OneDnnAddon } from './onednn.js';
 
 interface Args<A> { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: A & NamedAttrMap }
@@ -100,48 +102,7 @@ function reduction(name: typeof Sum | typeof Mean, mean: 0 | 1) {
   };
 }
 
-/**
- * Broadcast geometry for the addon: output dims and per-input element strides
- * (0 where broadcast), with size-1 axes dropped and adjacent axes merged when
- * both inputs are contiguous across them (so [N,H,W,C] op [C] becomes
- * [N*H*W, C] with strides [C, 1] / [0, 1]). null if more than 6 axes remain.
- */
-export function broadcastPlan(xShape: number[], yShape: number[], outShape: number[]):
-  { dims: number[]; sx: number[]; sy: number[] } | null {
-  const rank = outShape.length;
-  const pad = (s: number[]): number[] => [...new Array<number>(rank - s.length).fill(1), ...s];
-  const xs = pad(xShape);
-  const ys = pad(yShape);
-  const strides = (s: number[]): number[] => {
-    const st = new Array<number>(rank);
-    let acc = 1;
-    for (let d = rank - 1; d >= 0; d--) {
-      st[d] = s[d] === 1 ? 0 : acc;
-      acc *= s[d];
-    }
-    return st;
-  };
-  const stx = strides(xs);
-  const sty = strides(ys);
-  const dims: number[] = [];
-  const sx: number[] = [];
-  const sy: number[] = [];
-  for (let d = 0; d < rank; d++) {
-    if (outShape[d] === 1) continue;
-    const last = dims.length - 1;
-    if (last >= 0 && sx[last] === stx[d] * outShape[d] && sy[last] === sty[d] * outShape[d]) {
-      dims[last] *= outShape[d];
-      sx[last] = stx[d];
-      sy[last] = sty[d];
-    } else {
-      dims.push(outShape[d]);
-      sx.push(stx[d]);
-      sy.push(sty[d]);
-    }
-  }
-  if (dims.length === 0) return { dims: [1], sx: [0], sy: [0] };
-  return dims.length <= 6 ? { dims, sx, sy } : null;
-}
+export { broadcastPlan } from '../broadcast-plan.js';
 
 function binary(name: string, op: 0 | 1 | 2 | 3 | 4) {
   return (args: Args<object>): TensorInfo => {
@@ -187,20 +148,14 @@ const gatherV2 = (args: Args<{ axis: number; batchDims: number }>): TensorInfo =
   return out;
 };
 
-/** A new reference to the same heap memory: no copy (tensors are immutable). */
-function alias(backend: BackendWasm, x: TensorInfo): TensorInfo {
-  backend.incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-}
-
 const identity = (args: Args<object>): TensorInfo => {
   const { inputs: { x }, backend } = args;
-  return x.dtype === 'string' ? fallback(Identity, args) : alias(backend, x);
+  return x.dtype === 'string' ? fallback(Identity, args) : aliasWasmTensor(backend, x);
 };
 
 const cast = (args: Args<{ dtype: string }>): TensorInfo => {
   const { inputs: { x }, backend, attrs } = args;
-  return x.dtype === attrs.dtype && x.dtype !== 'string' ? alias(backend, x) : fallback(Cast, args);
+  return x.dtype === attrs.dtype && x.dtype !== 'string' ? aliasWasmTensor(backend, x) : fallback(Cast, args);
 };
 
 const FUNCS: Record<string, KernelFunc> = {
