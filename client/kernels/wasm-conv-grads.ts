@@ -22,19 +22,10 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { planFilterGradAxis, planInputGradAxis, windowOf } from './conv-grad-plan.js';
+import { planFilterGradAxis, planInputGradAxis } from './conv-grad-plan.js';
 import { WasmKernelCalls, type NhwcPadding } from './wasm-kernel-calls.js';
 
 type Shape4 = [number, number, number, number];
-
-/**
- * Reduction length (dy elements per output channel, Wo*N per dy row) of one
- * band of the filter gradient's convolution. XNNPack streams a 4-8 column
- * panel of the whole reduction per output tile; at 64K (the small
- * configuration's first stage) that panel left the cache and the convolution
- * ran at half the forward's speed.
- */
-const FILTER_GRAD_BAND = 4096;
 
 interface GradArgs {
   strides: Conv2DBackpropFilterAttrs['strides'];
@@ -123,24 +114,10 @@ function conv2dBackpropFilterWasm(
       [ci, rows.sliceSize, cols.sliceSize, n]);
     // dy [N, Ho*Wo, Co] -> [Ho*Wo, N, Co] = the filter dyT [Ho, Wo, N, Co].
     const dyT = ops.reshape(ops.transpose(ops.reshape(dy, [n, ho * wo, co]), [1, 0, 2]), [ho, wo, n, co]);
-    // The convolution is a GEMM whose reduction runs over Ho*Wo*N: split it
-    // into bands of dy rows (each its own convolution, summed after) so that
-    // one band's operands stay in cache.
-    const band = Math.max(1, Math.floor(FILTER_GRAD_BAND / (wo * n)));
-    let g: TensorInfo | null = null; // [Ci, kh, kw, Co]
-    for (let i0 = 0; i0 < ho; i0 += band) {
-      const i1 = Math.min(ho, i0 + band);
-      // x rows this band reads, in the coordinates of the cropped image.
-      const win = windowOf(info.strideHeight * i0 - info.padInfo.top - rows.sliceBegin,
-        info.strideHeight * (i1 - 1) + kh - 1 - info.padInfo.top - rows.sliceBegin, rows.sliceSize);
-      const img = ops.cropSpatial(xT, win.sliceBegin, win.sliceSize, 0, cols.sliceSize);
-      const filt = ops.reshape(ops.cropSpatial(ops.reshape(dyT, [1, ho, wo, n * co]), i0, i1 - i0, 0, wo), [i1 - i0, wo, n, co]);
-      const pad: NhwcPadding = [[0, 0], [win.padBefore, win.padAfter], [cols.padBefore, cols.padAfter], [0, 0]];
-      const part = ops.conv2d(img, filt, pad, [info.strideHeight, info.strideWidth]);
-      g = g === null ? part : ops.add(g, part);
-    }
+    const pad: NhwcPadding = [[0, 0], [rows.padBefore, rows.padAfter], [cols.padBefore, cols.padAfter], [0, 0]];
+    const g = ops.conv2d(xT, dyT, pad, [info.strideHeight, info.strideWidth]); // [Ci, kh, kw, Co]
     // [Ci, kh*kw, Co] -> [kh*kw, Ci, Co] = dW [kh, kw, Ci, Co].
-    const dW = ops.transpose(ops.reshape(g!, [ci, kh * kw, co]), [1, 0, 2]);
+    const dW = ops.transpose(ops.reshape(g, [ci, kh * kw, co]), [1, 0, 2]);
     return ops.keep(ops.reshape(dW, attrs.filterShape));
   } finally {
     ops.disposeTemps();

@@ -13,7 +13,7 @@
  * its (borrowed) argument.
  */
 import {
-  Add, Concat, Conv2D, Fill, getKernel, Reshape, Transpose,
+  Concat, Conv2D, Fill, getKernel, Reshape, Transpose,
   type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -121,11 +121,6 @@ export class WasmKernelCalls {
       dst.set(src.subarray(row * b, row * b + b), i * b);
     });
     return out;
-  }
-
-  /** Element-wise a + b of same-shape float32 tensors (wasm Add). */
-  add(a: TensorInfo, b: TensorInfo): TensorInfo {
-    return this.run(Add, { a, b }, {});
   }
 
   /** Concatenate along `axis` (wasm Concat copies with typed-array `set`). */
