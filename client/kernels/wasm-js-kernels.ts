@@ -11,6 +11,8 @@
  *   naive loop (~1-2 GFLOP/s; MoCo's queue logits q x queue^T took ~35 ms)
  *   and only the plain product on XNNPack (~30 GFLOP/s), so transpose the
  *   operand first (wasm Transpose, a fast 2-D / batched case) and multiply.
+ * - `GatherV2` as heap-to-heap row copies (MoCo's batch shuffle; the wasm
+ *   kernel copies the indices out, then gathers element by element),
  * - float32 `Equal` with a broadcast operand of at most two merged axes (the
  *   gradient of `max` in logSumExp, [B, K] == [B, 1]): the wasm kernel's
  *   generic broadcast took ~20 ms for 260K elements.
@@ -19,7 +21,7 @@
  * replace them where the addon loads (keeping them as their fallback).
  */
 import {
-  backend_util, BatchMatMul, Cast, Equal, getKernel, Identity, registerKernel, Transpose, unregisterKernel, util,
+  backend_util, BatchMatMul, Cast, Equal, GatherV2, getKernel, Identity, registerKernel, Transpose, unregisterKernel, util,
   type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -101,11 +103,49 @@ const equal = (args: Args): TensorInfo => {
   return out;
 };
 
+/**
+ * GatherV2: x[..., indices, ...] along `axis` as contiguous run copies on the
+ * heap (float32 / int32, batchDims 0); anything else, and out-of-range
+ * indices (for its error), go to `fallback`.
+ */
+export function gatherV2Kernel(fallback: (args: Args) => TensorInfo): KernelFunc {
+  return ((args: Args): TensorInfo => {
+    const { inputs: { x, indices }, backend } = args;
+    const attrs = (args.attrs ?? {}) as { axis: number; batchDims?: number };
+    if ((x.dtype !== 'float32' && x.dtype !== 'int32') || indices.dtype !== 'int32' || (attrs.batchDims ?? 0) !== 0) {
+      return fallback(args);
+    }
+    const axis = util.parseAxisParam(attrs.axis, x.shape)[0];
+    const dim = x.shape[axis];
+    const outer = util.sizeFromShape(x.shape.slice(0, axis));
+    const inner = util.sizeFromShape(x.shape.slice(axis + 1));
+    const idx = backend.typedArrayFromHeap(indices) as Int32Array;
+    // Out-of-range indices: let the wasm kernel raise its error.
+    if (idx.some((i) => i < 0 || i >= dim) || outer * inner === 0) return fallback(args);
+    const outShape = [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)];
+    const out = backend.makeOutput(outShape, x.dtype);
+    // Views taken after makeOutput (which may grow the heap).
+    const src = backend.typedArrayFromHeap(x) as Float32Array | Int32Array;
+    const dst = backend.typedArrayFromHeap(out) as Float32Array | Int32Array;
+    const ids = backend.typedArrayFromHeap(indices) as Int32Array;
+    let o = 0;
+    for (let a = 0; a < outer; a++) {
+      for (let j = 0; j < ids.length; j++) {
+        const start = (a * dim + ids[j]) * inner;
+        dst.set(src.subarray(start, start + inner), o);
+        o += inner;
+      }
+    }
+    return out;
+  }) as unknown as KernelFunc;
+}
+
 const FUNCS: Record<string, KernelFunc> = {
   [Identity]: identity as unknown as KernelFunc,
   [Cast]: cast as unknown as KernelFunc,
   [BatchMatMul]: batchMatMul as unknown as KernelFunc,
   [Equal]: equal as unknown as KernelFunc,
+  [GatherV2]: gatherV2Kernel((args) => fallback(GatherV2, args)),
   ...wasmBatchNormKernels,
 };
 

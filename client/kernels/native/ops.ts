@@ -32,7 +32,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { batchNormKernels } from './batchnorm.js';
 import { eltwiseKernels } from './eltwise.js';
 import { optimKernels } from './optim.js';
-import { aliasWasmTensor } from '../wasm-js-kernels.js';
+import { aliasWasmTensor, gatherV2Kernel } from '../wasm-js-kernels.js';
 import { broadcastPlan } from '../broadcast-plan.js';
 import type { OneDnnAddon } from './onednn.js';
 
@@ -118,36 +118,6 @@ function binary(name: string, op: 0 | 1 | 2 | 3 | 4) {
   };
 }
 
-/** x[..., indices, ...] along `axis` as contiguous run copies; float32 / int32, batchDims 0. */
-const gatherV2 = (args: Args<{ axis: number; batchDims: number }>): TensorInfo => {
-  const { inputs: { x, indices }, backend, attrs } = args;
-  if ((x.dtype !== 'float32' && x.dtype !== 'int32') || indices.dtype !== 'int32' || (attrs.batchDims ?? 0) !== 0) {
-    return fallback(GatherV2, args);
-  }
-  const axis = util.parseAxisParam(attrs.axis, x.shape)[0];
-  const dim = x.shape[axis];
-  const outer = util.sizeFromShape(x.shape.slice(0, axis));
-  const inner = util.sizeFromShape(x.shape.slice(axis + 1));
-  const idx = backend.typedArrayFromHeap(indices) as Int32Array;
-  // Out-of-range indices: let the wasm kernel raise its error.
-  if (idx.some((i) => i < 0 || i >= dim) || outer * inner === 0) return fallback(GatherV2, args);
-  const outShape = [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)];
-  const out = backend.makeOutput(outShape, x.dtype);
-  // Views taken after makeOutput (which may grow the heap).
-  const src = backend.typedArrayFromHeap(x) as Float32Array | Int32Array;
-  const dst = backend.typedArrayFromHeap(out) as Float32Array | Int32Array;
-  const ids = backend.typedArrayFromHeap(indices) as Int32Array;
-  let o = 0;
-  for (let a = 0; a < outer; a++) {
-    for (let j = 0; j < ids.length; j++) {
-      const start = (a * dim + ids[j]) * inner;
-      dst.set(src.subarray(start, start + inner), o);
-      o += inner;
-    }
-  }
-  return out;
-};
-
 const identity = (args: Args<object>): TensorInfo => {
   const { inputs: { x }, backend } = args;
   return x.dtype === 'string' ? fallback(Identity, args) : aliasWasmTensor(backend, x);
@@ -164,7 +134,7 @@ const FUNCS: Record<string, KernelFunc> = {
   [Multiply]: binary(Multiply, 2) as unknown as KernelFunc,
   [RealDiv]: binary(RealDiv, 3) as unknown as KernelFunc,
   [Equal]: binary(Equal, 4) as unknown as KernelFunc,
-  [GatherV2]: gatherV2 as unknown as KernelFunc,
+  [GatherV2]: gatherV2Kernel((args) => fallback(GatherV2, args as Args<object>)),
   [Identity]: identity as unknown as KernelFunc,
   [Cast]: cast as unknown as KernelFunc,
   [BatchMatMul]: batchMatMul as unknown as KernelFunc,

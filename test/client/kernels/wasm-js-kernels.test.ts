@@ -5,7 +5,8 @@
  * groups; through tfjs's gradients and the lean backward pass), leaves no
  * tensor behind and refuses inputs that do not fit; Identity and Cast alias
  * instead of copying, and the aliases outlive the original; BatchMatMul with
- * transposed operands and a broadcasting Equal agree with the cpu backend.
+ * transposed operands, a broadcasting Equal and GatherV2 agree with the cpu
+ * backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
@@ -174,6 +175,19 @@ describe('wasm kernels without the addon', () => {
       const want = await outputOn('cpu', [sa, sb], inputs, f);
       expect({ v: Array.from(got.v), shape: got.shape }, `[${sa}] == [${sb}]`).toEqual({ v: Array.from(want.v), shape: want.shape });
     }
+    await tf.setBackend('wasm');
+  });
+
+  it('GatherV2 matches the cpu backend on any axis and with 2-D indices', async () => {
+    const shape = [4, 3, 5];
+    const data = [randoms(60, 1)];
+    for (let axis = 0; axis < 3; axis++) {
+      const idx = [shape[axis] - 1, 0, 1, 0];
+      const f = (x: tf.Tensor): tf.Tensor => tf.gather(x, tf.tensor1d(idx, 'int32'), axis);
+      expect(await outputOn('wasm', [shape], data, f), `axis ${axis}`).toEqual(await outputOn('cpu', [shape], data, f));
+    }
+    const f2 = (x: tf.Tensor): tf.Tensor => tf.gather(x, tf.tensor2d([[0, 3], [2, 2]], [2, 2], 'int32'));
+    expect(await outputOn('wasm', [shape], data, f2)).toEqual(await outputOn('cpu', [shape], data, f2));
     await tf.setBackend('wasm');
   });
 });
