@@ -16,6 +16,7 @@ import { COMPILED } from '../shared/code-location.js';
 import type { BackendName } from '../shared/scenario.js';
 import { registerNativeKernels } from './kernels/native/register.js';
 import { registerWasmConvGradients } from './kernels/wasm-conv-grads.js';
+import { registerWasmJsKernels } from './kernels/wasm-js-kernels.js';
 
 // tfjs-core's Node bundle has neither the gradient functions nor the chained ops. Compiled
 // code registers them from the build's bundle of tfjs-core's own (./backend/tfjs-registrations.ts);
@@ -78,6 +79,7 @@ async function activateWasm(requested: number): Promise<Activated> {
   // Imported here: loading the wasm package registers its backend with tfjs.
   const wt = await import('./backend/wasm-threads.js');
   registerWasmConvGradients();
+  registerWasmJsKernels();
   // oneDNN (when its addon is built) takes over convolutions and the heaviest ops with its
   // own threads; the threaded wasm build then only slows the remaining small ops down.
   const native = registerNativeKernels({ threads: requested });

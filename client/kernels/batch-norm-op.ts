@@ -23,6 +23,45 @@ export interface BatchNormTrainAttrs extends tf.NamedAttrMap {
   epsilon: number;
 }
 
+/** How the two kernels see x: [groups, rows, channels], rows = samples per group x pixels. */
+export interface BatchNormGeometry { groups: number; rows: number; channels: number; epsilon: number }
+
+/** [groups, rows, channels] of x, or an error naming what does not fit. */
+export function batchNormGeometry(kernel: string, x: tf.TensorInfo, channelTensors: tf.TensorInfo[],
+  attrs: tf.NamedAttrMap | undefined): BatchNormGeometry {
+  const { groups, epsilon } = (attrs ?? {}) as BatchNormTrainAttrs;
+  const batch = x.shape[0];
+  const channels = x.shape[x.shape.length - 1];
+  const size = tf.util.sizeFromShape(x.shape);
+  if (x.shape.length < 2 || !Number.isInteger(groups) || groups < 1 || batch % groups !== 0 || size === 0) {
+    throw new Error(`${kernel}: x of shape [${x.shape}] cannot be split into ${groups} groups along its batch`);
+  }
+  for (const t of [x, ...channelTensors]) {
+    if (t.dtype !== 'float32') throw new Error(`${kernel}: float32 tensors expected, got ${t.dtype}`);
+  }
+  for (const t of channelTensors) {
+    if (tf.util.sizeFromShape(t.shape) !== channels) throw new Error(`${kernel}: a per-channel tensor of shape [${t.shape}] for ${channels} channels`);
+  }
+  if (typeof epsilon !== 'number' || !(epsilon > 0)) throw new Error(`${kernel}: epsilon must be a positive number`);
+  return { groups, rows: size / (groups * channels), channels, epsilon };
+}
+
+/** {@link batchNormGeometry} of the gradient kernel's inputs, which also checks dy and the statistics. */
+export function batchNormGradGeometry(
+  { dy, x, mean, variance, gamma }: Record<'dy' | 'x' | 'mean' | 'variance' | 'gamma', tf.TensorInfo>,
+  attrs: tf.NamedAttrMap | undefined,
+): BatchNormGeometry {
+  const g = batchNormGeometry(BatchNormTrainGrad, x, [gamma], attrs);
+  if (!tf.util.arraysEqual(dy.shape, x.shape)) throw new Error(`${BatchNormTrainGrad}: dy [${dy.shape}] and x [${x.shape}] differ`);
+  for (const t of [dy, mean, variance]) {
+    if (t.dtype !== 'float32') throw new Error(`${BatchNormTrainGrad}: float32 tensors expected, got ${t.dtype}`);
+  }
+  for (const s of [mean, variance]) {
+    if (tf.util.sizeFromShape(s.shape) !== g.groups * g.channels) throw new Error(`${BatchNormTrainGrad}: statistics of shape [${s.shape}], not [${g.groups}, ${g.channels}]`);
+  }
+  return g;
+}
+
 let fusedWanted = false;
 
 /** Whether training batch norm uses the fused op where the backend has it (set per task). */

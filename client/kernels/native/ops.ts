@@ -32,6 +32,8 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { batchNormKernels } from './batchnorm.js';
 import { eltwiseKernels } from './eltwise.js';
 import { optimKernels } from './optim.js';
+import { aliasWasmTensor, gatherV2Kernel } from '../wasm-js-kernels.js';
+import { broadcastPlan } from '../broadcast-plan.js';
 import type { OneDnnAddon } from './onednn.js';
 
 interface Args<A> { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: A & NamedAttrMap }
@@ -100,48 +102,7 @@ function reduction(name: typeof Sum | typeof Mean, mean: 0 | 1) {
   };
 }
 
-/**
- * Broadcast geometry for the addon: output dims and per-input element strides
- * (0 where broadcast), with size-1 axes dropped and adjacent axes merged when
- * both inputs are contiguous across them (so [N,H,W,C] op [C] becomes
- * [N*H*W, C] with strides [C, 1] / [0, 1]). null if more than 6 axes remain.
- */
-export function broadcastPlan(xShape: number[], yShape: number[], outShape: number[]):
-  { dims: number[]; sx: number[]; sy: number[] } | null {
-  const rank = outShape.length;
-  const pad = (s: number[]): number[] => [...new Array<number>(rank - s.length).fill(1), ...s];
-  const xs = pad(xShape);
-  const ys = pad(yShape);
-  const strides = (s: number[]): number[] => {
-    const st = new Array<number>(rank);
-    let acc = 1;
-    for (let d = rank - 1; d >= 0; d--) {
-      st[d] = s[d] === 1 ? 0 : acc;
-      acc *= s[d];
-    }
-    return st;
-  };
-  const stx = strides(xs);
-  const sty = strides(ys);
-  const dims: number[] = [];
-  const sx: number[] = [];
-  const sy: number[] = [];
-  for (let d = 0; d < rank; d++) {
-    if (outShape[d] === 1) continue;
-    const last = dims.length - 1;
-    if (last >= 0 && sx[last] === stx[d] * outShape[d] && sy[last] === sty[d] * outShape[d]) {
-      dims[last] *= outShape[d];
-      sx[last] = stx[d];
-      sy[last] = sty[d];
-    } else {
-      dims.push(outShape[d]);
-      sx.push(stx[d]);
-      sy.push(sty[d]);
-    }
-  }
-  if (dims.length === 0) return { dims: [1], sx: [0], sy: [0] };
-  return dims.length <= 6 ? { dims, sx, sy } : null;
-}
+export { broadcastPlan } from '../broadcast-plan.js';
 
 function binary(name: string, op: 0 | 1 | 2 | 3 | 4) {
   return (args: Args<object>): TensorInfo => {
@@ -157,50 +118,14 @@ function binary(name: string, op: 0 | 1 | 2 | 3 | 4) {
   };
 }
 
-/** x[..., indices, ...] along `axis` as contiguous run copies; float32 / int32, batchDims 0. */
-const gatherV2 = (args: Args<{ axis: number; batchDims: number }>): TensorInfo => {
-  const { inputs: { x, indices }, backend, attrs } = args;
-  if ((x.dtype !== 'float32' && x.dtype !== 'int32') || indices.dtype !== 'int32' || (attrs.batchDims ?? 0) !== 0) {
-    return fallback(GatherV2, args);
-  }
-  const axis = util.parseAxisParam(attrs.axis, x.shape)[0];
-  const dim = x.shape[axis];
-  const outer = util.sizeFromShape(x.shape.slice(0, axis));
-  const inner = util.sizeFromShape(x.shape.slice(axis + 1));
-  const idx = backend.typedArrayFromHeap(indices) as Int32Array;
-  // Out-of-range indices: let the wasm kernel raise its error.
-  if (idx.some((i) => i < 0 || i >= dim) || outer * inner === 0) return fallback(GatherV2, args);
-  const outShape = [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)];
-  const out = backend.makeOutput(outShape, x.dtype);
-  // Views taken after makeOutput (which may grow the heap).
-  const src = backend.typedArrayFromHeap(x) as Float32Array | Int32Array;
-  const dst = backend.typedArrayFromHeap(out) as Float32Array | Int32Array;
-  const ids = backend.typedArrayFromHeap(indices) as Int32Array;
-  let o = 0;
-  for (let a = 0; a < outer; a++) {
-    for (let j = 0; j < ids.length; j++) {
-      const start = (a * dim + ids[j]) * inner;
-      dst.set(src.subarray(start, start + inner), o);
-      o += inner;
-    }
-  }
-  return out;
-};
-
-/** A new reference to the same heap memory: no copy (tensors are immutable). */
-function alias(backend: BackendWasm, x: TensorInfo): TensorInfo {
-  backend.incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-}
-
 const identity = (args: Args<object>): TensorInfo => {
   const { inputs: { x }, backend } = args;
-  return x.dtype === 'string' ? fallback(Identity, args) : alias(backend, x);
+  return x.dtype === 'string' ? fallback(Identity, args) : aliasWasmTensor(backend, x);
 };
 
 const cast = (args: Args<{ dtype: string }>): TensorInfo => {
   const { inputs: { x }, backend, attrs } = args;
-  return x.dtype === attrs.dtype && x.dtype !== 'string' ? alias(backend, x) : fallback(Cast, args);
+  return x.dtype === attrs.dtype && x.dtype !== 'string' ? aliasWasmTensor(backend, x) : fallback(Cast, args);
 };
 
 const FUNCS: Record<string, KernelFunc> = {
@@ -209,7 +134,7 @@ const FUNCS: Record<string, KernelFunc> = {
   [Multiply]: binary(Multiply, 2) as unknown as KernelFunc,
   [RealDiv]: binary(RealDiv, 3) as unknown as KernelFunc,
   [Equal]: binary(Equal, 4) as unknown as KernelFunc,
-  [GatherV2]: gatherV2 as unknown as KernelFunc,
+  [GatherV2]: gatherV2Kernel((args) => fallback(GatherV2, args as Args<object>)),
   [Identity]: identity as unknown as KernelFunc,
   [Cast]: cast as unknown as KernelFunc,
   [BatchMatMul]: batchMatMul as unknown as KernelFunc,
