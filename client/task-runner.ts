@@ -45,6 +45,8 @@ export interface RunnerLink {
   ackTimeoutMs(): number;
   /** Uploads a result blob to the coordinator (over the connection's blob link). */
   putBlob(bytes: Uint8Array): Promise<SentBlob>;
+  /** About how large the run's states are, when the coordinator said (its hello reply's `stateBytes`). */
+  stateBytes(): number | undefined;
 }
 
 export interface RunnerOptions {
@@ -104,6 +106,9 @@ export class TaskRunner {
     const log = this.log.child({ taskId: task.taskId });
     log.info({ kind: task.kind, stateBytes: incomingState?.wire.byteLength ?? 0, replayBytes: incomingReplay?.wire.byteLength ?? 0, ...(await memoryLogFields()) }, 'task started');
     const lost = () => this.link.session() !== session;
+    // A task handed no state has no use for memory readied for one: let it go for the task
+    // (it would add to the training's peak), and ready it again after.
+    if (!incomingState) this.inbox.releaseSpare();
     let result: TaskResultPayload;
     try {
       // Before the engine sees them: the task's wire encoding back to float32 bytes.
@@ -121,6 +126,8 @@ export class TaskRunner {
       // once the task is over) and what it returned has left: the next task's blobs may
       // arrive in the same memory.
       for (const blob of [incomingState, incomingReplay]) if (blob) this.inbox.recycle(blob.wire);
+      const stateBytes = this.link.stateBytes();
+      if (!incomingState && stateBytes) void this.inbox.prepare(stateBytes);
       // Resident memory after the task and the client's peak so far: where a client's memory goes, task by task.
       if (!lost()) log.info(await memoryLogFields(), 'task finished');
     } catch (err) {
