@@ -34,7 +34,7 @@ export interface HandoffLine {
   seconds: number;
   bytes: number;
   params: number;
-  /** The sender's stage pause before it encoded (not part of the hand-off). */
+  /** The sender's stage before it encoded, its pause and what it did (not part of the hand-off). */
   pausedSeconds?: number;
 }
 
@@ -66,12 +66,15 @@ function passesOn(task: TrainTask): boolean {
   return task.stage % 2 === 0 && task.stage > 0;
 }
 
-/** Encodes `model` after a stage's pause, into `into` when given, and reports the encoding. */
-async function encodeAfterStage(model: ModelState, params: number, into?: Uint8Array): Promise<Uint8Array> {
+/**
+ * Encodes `model` after a stage's pause, into `into` when given, and reports the encoding;
+ * `stageStarted`: when the stage's own work began (what is neither the hand-off before nor this one).
+ */
+async function encodeAfterStage(model: ModelState, params: number, stageStarted: number, into?: Uint8Array): Promise<Uint8Array> {
   await new Promise((resolve) => setTimeout(resolve, STAGE_PAUSE_MS));
   const start = performance.now();
   const bytes = encodeState(model, into ? { into } : {});
-  report({ role: 'encode', seconds: (performance.now() - start) / 1000, bytes: bytes.byteLength, params, pausedSeconds: STAGE_PAUSE_MS / 1000 });
+  report({ role: 'encode', seconds: (performance.now() - start) / 1000, bytes: bytes.byteLength, params, pausedSeconds: (start - stageStarted) / 1000 });
   return bytes;
 }
 
@@ -79,8 +82,9 @@ class HandoffEngine implements Engine {
   async train(task: TrainTask, state: Uint8Array | null, _replay: Uint8Array | null, _onProgress: unknown, inputs: TrainInputs = {}): Promise<TrainOutcome> {
     let bytes: Uint8Array;
     if (state === null) {
+      const stageStarted = performance.now();
       const { arrays, params } = onlineWeights(task);
-      bytes = await encodeAfterStage({ method: task.ssl.method, step: 0, methodState: { online: arrays }, optimizer: null }, params);
+      bytes = await encodeAfterStage({ method: task.ssl.method, step: 0, methodState: { online: arrays }, optimizer: null }, params, stageStarted);
     } else {
       const start = performance.now();
       // In place, as the training engine decodes a state it is handed (client/engine/index.ts).
@@ -89,9 +93,11 @@ class HandoffEngine implements Engine {
       const params = Object.values(decoded.methodState.online ?? {}).reduce((n, a) => n + a.values.length, 0);
       report({ role: 'decode', seconds, bytes: state.byteLength, params });
       if (passesOn(task)) {
+        // The copy out of the handed state, as training loads it into the model, is the stage's work.
+        const stageStarted = performance.now();
         const online: ParamArrays = {};
         for (const [name, a] of Object.entries(decoded.methodState.online ?? {})) online[name] = { shape: a.shape, values: a.values.slice() };
-        bytes = await encodeAfterStage({ method: decoded.method, step: decoded.step + 1, methodState: { online }, optimizer: null }, params, inputs.ownsState ? state : undefined);
+        bytes = await encodeAfterStage({ method: decoded.method, step: decoded.step + 1, methodState: { online }, optimizer: null }, params, stageStarted, inputs.ownsState ? state : undefined);
       } else {
         // A train task must answer with a state; a tiny one keeps the return trip out of the figure.
         bytes = encodeState({ method: decoded.method, step: decoded.step + 1, methodState: {}, optimizer: null });

@@ -56,12 +56,18 @@ export class BufferShelf {
    * Readies a spare for a value of about `size` bytes, unless one that serves it is here:
    * allocates it now and writes its pages a slice per turn of the event loop, stopping as
    * soon as it is handed out (what arrives in it is never overwritten). Resolves when
-   * its pages are all written or it was handed out first.
+   * its pages are all written or it was handed out first. Best effort: memory that cannot
+   * be had now is not readied (the value gets fresh memory when it comes, or fails then).
    */
   prepare(size: number): Promise<void> {
     const spare = this.spare;
     if (size <= 0 || (spare && size <= spare.byteLength && size >= spare.byteLength * SMALLEST_SHARE)) return Promise.resolve();
-    const buffer = new Uint8Array(size);
+    let buffer: Uint8Array<ArrayBuffer>;
+    try {
+      buffer = new Uint8Array(size);
+    } catch {
+      return Promise.resolve();
+    }
     this.owned.add(buffer.buffer);
     this.spare = buffer;
     return new Promise((resolve) => {

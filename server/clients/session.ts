@@ -113,6 +113,7 @@ export async function openSession(o: SessionOptions): Promise<Session> {
   const { scenario, setup, logger } = o;
   const token = o.listen?.token ?? randomBytes(24).toString('base64url');
   const logProgress = progressLogger(logger);
+  const stateBytes = scenarioStateBytes(scenario);
   const coordinator = await startCoordinator({
     host: o.listen?.host ?? '127.0.0.1',
     port: o.listen?.port ?? 0,
@@ -128,7 +129,7 @@ export async function openSession(o: SessionOptions): Promise<Session> {
     // A cut stops progress reports as it stops pongs: one the heartbeat tolerates must not end the session first.
     progressTimeoutMs: Math.max(scenario.clients.progressTimeoutSeconds, scenario.clients.heartbeatSeconds) * 1000,
     ...(o.resultCheck ? { resultCheck: o.resultCheck } : {}),
-    stateBytes: scenarioStateBytes(scenario),
+    ...(stateBytes ? { stateBytes } : {}),
     onProgress: (clientId, progress) => {
       logProgress(clientId, progress);
       o.onProgress?.(clientId, progress);

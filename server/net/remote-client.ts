@@ -25,7 +25,8 @@ import type { Progress } from '../../shared/tasks.js';
 import type { BlobInbox } from '../../shared/blob-inbox.js';
 import { DEFAULT_MAX_BLOB_BYTES, TransferError } from '../../shared/transfer.js';
 import { offerBlob, type BlobOutbox } from './blob-outbox.js';
-import { decodeTaskBlobValue, encodeTaskBlob } from '../../shared/wire/task-wire.js';
+import { decodeTaskBlobValue, encodeTaskBlob, transferOf } from '../../shared/wire/task-wire.js';
+import { isPlainTransfer } from '../../shared/wire/transfer-spec.js';
 import { WireError } from '../../shared/wire/wire-encoding.js';
 import { keptAsEncoded } from '../states/decoded-states.js';
 import { MANIFEST_CHECK, type ResultCheck } from '../states/state-check.js';
@@ -273,17 +274,20 @@ export class RemoteClient implements TaskClient {
     return failure('too_large', `blob ${announced.id}: ${announced.size} bytes announced, but task ${running.task.taskId} on client ${this.id} returns at most ${bytes} bytes (its state at most ${state}, ${replayPart}): refused before its first byte`);
   }
 
-  /** How returned states and replay buffers are checked. */
   /**
-   * Readies the memory of the state the running task will return, when its model bounds
-   * it: its pages are written while the client trains, not while the state arrives (the
-   * memory the upload takes anyway, taken at the task's start instead of its end).
+   * Readies the memory of the state the running task will return, when its size is known
+   * ahead (its model bounds it, and it travels as plain float32: a float16 or deflated
+   * state's wire size is known only once encoded): its pages are written while the client
+   * trains, not while the state arrives (the memory the upload takes anyway, taken at the
+   * task's start instead of its end).
    */
   private readyStateMemory(): void {
-    const uploads = this.running?.uploads;
-    if (uploads && uploads.state > 0 && uploads.decodedState < this.maxBlobBytes) void this.inbox.prepare(uploads.state);
+    const running = this.running;
+    const uploads = running?.uploads;
+    if (running && uploads && uploads.state > 0 && uploads.decodedState < this.maxBlobBytes && isPlainTransfer(transferOf(running.task))) void this.inbox.prepare(uploads.state);
   }
 
+  /** How returned states and replay buffers are checked. */
   private get check(): ResultCheck {
     return this.options.resultCheck ?? MANIFEST_CHECK;
   }

@@ -1,15 +1,19 @@
 /**
- * About how large a scenario's states are: the largest state a train task of any of its
- * arms may be handed (every arm trains the scenario's model, with the optimizer's buffers
- * when the training keeps them; a relay's regularizer adds its components). Known before
- * the stream is planned, so the coordinator tells clients as they join (the hello reply's
- * `stateBytes`), and they ready memory for the states to come.
+ * About how large a scenario's states are on the wire: the largest state a train task of
+ * any of its arms may be handed (every arm trains the scenario's model, with the
+ * optimizer's buffers when the training keeps them; a relay's regularizer adds its
+ * components). Known before the stream is planned, so the coordinator tells clients as
+ * they join (the hello reply's `stateBytes`), and they ready memory for the states to
+ * come. Unknown (undefined) when states travel as float16 or deflated: their wire size is
+ * known only once encoded, and memory readied for the float32 size would serve none.
  */
 import type { Scenario } from '../../shared/scenario.js';
 import { maxHandedStateBytes } from '../../shared/state/task-state-size.js';
+import { isPlainTransfer } from '../../shared/wire/transfer-spec.js';
 import { buildTrainTask } from './build.js';
 
-export function scenarioStateBytes(scenario: Scenario): number {
+export function scenarioStateBytes(scenario: Scenario): number | undefined {
+  if (!isPlainTransfer(scenario.transfer)) return undefined;
   const sizes = scenario.arms.map((arm) => {
     const regularizer = 'regularizer' in arm ? arm.regularizer : undefined;
     const task = buildTrainTask({ scenario, arm, chunkSizes: [1] }, { stage: 0, chunks: [0], steps: 1, startStep: 0, totalSteps: 1, replay: { mode: 'none' }, evaluate: false, ...(regularizer ? { regularizer } : {}) });

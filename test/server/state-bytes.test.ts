@@ -24,7 +24,12 @@ describe('the run\'s state size told to clients', () => {
     const planned = plain.arms.flatMap((arm) => planArm({ scenario: plain, arm, chunkSizes }) as TrainTask[]).filter((t) => t.kind === 'train');
     expect(scenarioStateBytes(plain)).toBe(Math.max(...planned.map(maxHandedStateBytes)));
     const withMas = tinyScenario({ arms: [{ name: 'relay-mas', mode: 'relay', regularizer: { name: 'mas', samples: 16 } }] });
-    expect(scenarioStateBytes(withMas)).toBeGreaterThan(scenarioStateBytes(plain));
+    expect(scenarioStateBytes(withMas)).toBeGreaterThan(scenarioStateBytes(plain)!);
+  });
+
+  it('is not told when states travel as float16 or deflated: their wire size is known only once encoded', () => {
+    expect(scenarioStateBytes(tinyScenario({ transfer: { encoding: 'float16' } }))).toBeUndefined();
+    expect(scenarioStateBytes(tinyScenario({ transfer: { compression: 'deflate' } }))).toBeUndefined();
   });
 
   it('travels in the hello reply within the largest blob, never negative', () => {

@@ -1,8 +1,9 @@
 /**
  * The coordinator readies the memory of the state a train task will return while the
  * client trains (server/net/remote-client.ts): a bounded upload then arrives in pages
- * written already, not in fresh ones. Only where the task's model bounds the state: a
- * check without a bound would have it ready the 2 GiB outer cap.
+ * written already, not in fresh ones. Only where the task's model bounds the state (a
+ * check without a bound would have it ready the 2 GiB outer cap) and the state travels as
+ * plain float32 (a float16 or deflated one's size is known only once encoded).
  */
 import { describe, expect, it } from 'vitest';
 import { BlobInbox } from '../../shared/blob-inbox.js';
@@ -23,10 +24,10 @@ const [trainTask] = planArm({ scenario, arm: scenario.arms[0], chunkSizes: [100,
 const acceptingSocket = { timeout: () => ({ emitWithAck: async () => ({ ok: true }) }) } as unknown as CoordinatorSocket;
 
 /** Starts `trainTask` on a client whose results are checked by `check`; returns its inbox and a way to end the task. */
-function running(check: ResultCheck) {
+function running(check: ResultCheck, task: TrainTask = trainTask) {
   const inbox = new BlobInbox();
   const client = new RemoteClient('c0', acceptingSocket, inbox, new BlobOutbox(), { stageTimeoutMs: 60_000, ackTimeoutMs: 5_000, resultCheck: check, logger: silentLogger() });
-  const outcome = client.runTask(trainTask, null, null).catch((err: Error) => err);
+  const outcome = client.runTask(task, null, null).catch((err: Error) => err);
   return { inbox, end: async () => (client.disconnected('test over'), await outcome) };
 }
 
@@ -42,10 +43,15 @@ describe('memory readied for a returned state', () => {
     expect(await end()).toMatchObject({ code: 'disconnected' });
   });
 
-  it('is not readied when nothing bounds the state', async () => {
-    const { inbox, end } = running(STRUCTURE_ONLY_CHECK);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(inbox.spareBytes).toBe(0);
-    await end();
+  it('is not readied when nothing bounds the state, or its wire size is known only once encoded', async () => {
+    for (const [check, task] of [
+      [STRUCTURE_ONLY_CHECK, trainTask],
+      [MANIFEST_CHECK, { ...trainTask, transfer: { encoding: 'float16', compression: 'none' } }],
+    ] as const) {
+      const { inbox, end } = running(check, task);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(inbox.spareBytes).toBe(0);
+      await end();
+    }
   });
 });

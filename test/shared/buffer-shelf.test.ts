@@ -42,6 +42,12 @@ describe('BufferShelf', () => {
     expect(shelf.spareBytes).toBe(0);
   });
 
+  it('readies nothing, and throws nothing, when the memory cannot be had', async () => {
+    const shelf = new BufferShelf();
+    await expect(shelf.prepare(2 ** 53)).resolves.toBeUndefined();
+    expect(shelf.spareBytes).toBe(0);
+  });
+
   it('stops readying a spare once it is handed out: what is written into it stays', async () => {
     const shelf = new BufferShelf();
     const ready = shelf.prepare(16 << 20);
