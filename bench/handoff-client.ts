@@ -19,6 +19,7 @@ import type { ParamArrays } from '../shared/state/arrays.js';
 import { decodeState, encodeState, type ModelState } from '../shared/state/model-state.js';
 import type { EvalMetrics, TrainTask } from '../shared/tasks.js';
 import { RESULT_PREFIX } from './child.js';
+import { passesOn } from './handoff-roles.js';
 import { IMAGE } from './configs.js';
 
 /**
@@ -61,10 +62,6 @@ function onlineWeights(task: TrainTask): { arrays: ParamArrays; params: number }
   return { arrays, params };
 }
 
-/** Whether a task passes the state it is handed on (a relay stage after the first), not just reads it. */
-function passesOn(task: TrainTask): boolean {
-  return task.stage % 2 === 0 && task.stage > 0;
-}
 
 /**
  * Encodes `model` after a stage's pause, into `into` when given, and reports the encoding;

@@ -19,6 +19,7 @@ import { silentLogger } from '../shared/log.js';
 import { DEFAULT_TRANSFER, transferLabel, type TransferSpec } from '../shared/wire/transfer-spec.js';
 import { startChild, stopChild, RESULT_PREFIX, type Child } from './child.js';
 import { benchScenario, IMAGE, type ModelConfig } from './configs.js';
+import { READER_STATE_BYTES, returnsState } from './handoff-roles.js';
 import type { HandoffResult, HandoffTimes } from './report-types.js';
 import type { TrainTask } from '../shared/tasks.js';
 import type { HandoffLine } from './handoff-client.js';
@@ -57,17 +58,22 @@ interface Party {
   child: Child;
 }
 
+/** The size of the state the hand-off carries: the online weights of `task`'s model. */
+function onlineStateBytes(task: Pick<TrainTask, 'model' | 'ssl'>): number {
+  const online = encoderDecls(encoderOptions(task.model, IMAGE.channels));
+  return stateSizeBounds({ method: task.ssl.method, step: 0, methodState: { groups: { online }, variants: [['online']] }, optimizer: null, regularizer: null }).max;
+}
+
 /**
  * The hand-off carries online weights only, a state of no whole model: checked for
- * structure, as sent, and bounded by that state's size, as a run's states are by their
- * model's (the coordinator readies the memory of a bounded upload while the stage trains).
+ * structure, as sent, and bounded by what each task returns (./handoff-roles.ts), as a
+ * run's states are by their model's: the coordinator readies the memory of a bounded
+ * upload while the stage trains, and none for a task that answers with a state of no arrays.
  */
 const ONLINE_WEIGHTS_CHECK: ResultCheck = {
   ...STRUCTURE_ONLY_CHECK,
-  maxStateBytes(task) {
-    const online = encoderDecls(encoderOptions(task.model, IMAGE.channels));
-    return stateSizeBounds({ method: task.ssl.method, step: 0, methodState: { groups: { online }, variants: [['online']] }, optimizer: null, regularizer: null }).max;
-  },
+  // A check sees no stage: the bench's tasks start at their stage's step (`task` below).
+  maxStateBytes: (task) => (returnsState({ stage: task.optimizer.startStep }) ? onlineStateBytes(task) : READER_STATE_BYTES),
 };
 
 /** One hand-off's figures: what it moved, and its times. */
@@ -133,7 +139,7 @@ export async function measureHandoff(o: HandoffOptions): Promise<HandoffResult> 
   const arm = scenario.arms[0];
   const task = (stage: number) =>
     buildTrainTask({ scenario, arm, chunkSizes: [1] }, { stage, chunks: [0], steps: 1, startStep: stage, totalSteps: 4, replay: { mode: 'none' }, evaluate: false });
-  const coordinator = await startCoordinator({ host: o.host ?? '127.0.0.1', port: 0, token, logger: silentLogger(), resultCheck: ONLINE_WEIGHTS_CHECK, stateBytes: ONLINE_WEIGHTS_CHECK.maxStateBytes!(task(0)) });
+  const coordinator = await startCoordinator({ host: o.host ?? '127.0.0.1', port: 0, token, logger: silentLogger(), resultCheck: ONLINE_WEIGHTS_CHECK, stateBytes: onlineStateBytes(task(0)) });
   const children: Child[] = [];
   const spawn = o.spawnClient ?? ((entry, args, env) => startChild(entry, args, env));
   const url = o.clientUrl?.(coordinator.url) ?? coordinator.url;

@@ -35,6 +35,9 @@ import type { Engine } from './engine/types.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/** How long after a task handed no state its client readies memory for the next state (`TaskRunner.readyStateMemoryLater`). */
+const READY_AFTER_TASK_MS = 2_000;
+
 /** What the runner needs to know of the connection. */
 export interface RunnerLink {
   /** Counts lost connections: a task accepted under an earlier count came on a connection that is gone. */
@@ -126,8 +129,7 @@ export class TaskRunner {
       // once the task is over) and what it returned has left: the next task's blobs may
       // arrive in the same memory.
       for (const blob of [incomingState, incomingReplay]) if (blob) this.inbox.recycle(blob.wire);
-      const stateBytes = this.link.stateBytes();
-      if (!incomingState && stateBytes) void this.inbox.prepare(stateBytes);
+      if (!incomingState) this.readyStateMemoryLater();
       // Resident memory after the task and the client's peak so far: where a client's memory goes, task by task.
       if (!lost()) log.info(await memoryLogFields(), 'task finished');
     } catch (err) {
@@ -151,6 +153,19 @@ export class TaskRunner {
     } catch (err) {
       log.error(`coordinator did not acknowledge the result: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Readies memory for the next state to arrive in again, once the hand-off the task began
+   * is over: its pages faulted right away would take a core from that hand-off's transfer
+   * (the next client's download runs while this one is done). Not while a task runs.
+   */
+  private readyStateMemoryLater(): void {
+    const stateBytes = this.link.stateBytes();
+    if (!stateBytes) return;
+    setTimeout(() => {
+      if (this.current === null) void this.inbox.prepare(stateBytes);
+    }, READY_AFTER_TASK_MS).unref();
   }
 
   /** Uploads a result blob (none: null) and logs what crossed: bytes sent against the blob's size. */
