@@ -35,8 +35,6 @@ import type { Engine } from './engine/types.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-/** How long after a task handed no state its client readies memory for the next state (`TaskRunner.readyStateMemoryLater`). */
-const READY_AFTER_TASK_MS = 2_000;
 
 /** What the runner needs to know of the connection. */
 export interface RunnerLink {
@@ -109,9 +107,6 @@ export class TaskRunner {
     const log = this.log.child({ taskId: task.taskId });
     log.info({ kind: task.kind, stateBytes: incomingState?.wire.byteLength ?? 0, replayBytes: incomingReplay?.wire.byteLength ?? 0, ...(await memoryLogFields()) }, 'task started');
     const lost = () => this.link.session() !== session;
-    // A task handed no state has no use for memory readied for one: let it go for the task
-    // (it would add to the training's peak), and ready it again after.
-    if (!incomingState) this.inbox.releaseSpare();
     let result: TaskResultPayload;
     try {
       // Before the engine sees them: the task's wire encoding back to float32 bytes.
@@ -129,7 +124,6 @@ export class TaskRunner {
       // once the task is over) and what it returned has left: the next task's blobs may
       // arrive in the same memory.
       for (const blob of [incomingState, incomingReplay]) if (blob) this.inbox.recycle(blob.wire);
-      if (!incomingState) this.readyStateMemoryLater();
       // Resident memory after the task and the client's peak so far: where a client's memory goes, task by task.
       if (!lost()) log.info(await memoryLogFields(), 'task finished');
     } catch (err) {
@@ -153,19 +147,6 @@ export class TaskRunner {
     } catch (err) {
       log.error(`coordinator did not acknowledge the result: ${(err as Error).message}`);
     }
-  }
-
-  /**
-   * Readies memory for the next state to arrive in again, once the hand-off the task began
-   * is over: its pages faulted right away would take a core from that hand-off's transfer
-   * (the next client's download runs while this one is done). Not while a task runs.
-   */
-  private readyStateMemoryLater(): void {
-    const stateBytes = this.link.stateBytes();
-    if (!stateBytes) return;
-    setTimeout(() => {
-      if (this.current === null) void this.inbox.prepare(stateBytes);
-    }, READY_AFTER_TASK_MS).unref();
   }
 
   /** Uploads a result blob (none: null) and logs what crossed: bytes sent against the blob's size. */

@@ -198,11 +198,6 @@ export class BlobInbox {
     return this.shelf.prepare(size);
   }
 
-  /** Lets the spare buffer go (while it would only add to a peak), arriving and waiting blobs untouched. */
-  releaseSpare(): void {
-    this.shelf.clear();
-  }
-
   /** Bytes of the spare buffer, kept (given back or readied) for the next blob of about its size; not counted in `heldBytes`. */
   get spareBytes(): number {
     return this.shelf.spareBytes;
