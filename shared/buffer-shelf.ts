@@ -15,6 +15,27 @@ const SMALLEST_SHARE = 0.5;
 /** Bytes faulted in per turn of the event loop while preparing (a few ms each). */
 const PREPARE_SLICE_BYTES = 2 << 20;
 
+/** Writes one slice of a readied buffer; false once it has nothing left to write. */
+type SliceWriter = () => boolean;
+
+/**
+ * The buffers being readied, by every shelf of the process, in turn: one slice per turn of
+ * the event loop in all, so that a coordinator readying memory for many clients at once
+ * (a fedavg round) does not hold its event loop for a slice per client each turn.
+ */
+const readying: SliceWriter[] = [];
+
+function enqueueSlices(writer: SliceWriter): void {
+  readying.push(writer);
+  if (readying.length === 1) setImmediate(writeNextSlice);
+}
+
+function writeNextSlice(): void {
+  const writer = readying[0];
+  if (!writer()) readying.shift();
+  if (readying.length > 0) setImmediate(writeNextSlice);
+}
+
 /** Holds at most one spare buffer; hands out buffers it owns. */
 export class BufferShelf {
   /** Buffers this shelf allocated: only these may be given back (a view on anything else may share its memory). */
@@ -71,13 +92,17 @@ export class BufferShelf {
     this.owned.add(buffer.buffer);
     this.spare = buffer;
     return new Promise((resolve) => {
-      const touch = (from: number) => {
-        if (this.spare !== buffer || from >= size) return resolve();
+      let from = 0;
+      enqueueSlices(() => {
+        if (this.spare !== buffer || from >= size) {
+          resolve();
+          return false;
+        }
         const to = Math.min(size, from + PREPARE_SLICE_BYTES);
         buffer.fill(0, from, to);
-        setImmediate(touch, to);
-      };
-      setImmediate(touch, 0);
+        from = to;
+        return true;
+      });
     });
   }
 

@@ -42,6 +42,14 @@ describe('BufferShelf', () => {
     expect(shelf.spareBytes).toBe(0);
   });
 
+  it('readies the buffers of all shelves in turn, not a slice of each at every turn of the event loop', async () => {
+    const done: string[] = [];
+    const large = new BufferShelf().prepare(12 << 20).then(() => done.push('large'));
+    const small = new BufferShelf().prepare(1 << 20).then(() => done.push('small'));
+    await Promise.all([large, small]);
+    expect(done).toEqual(['large', 'small']);
+  });
+
   it('readies nothing, and throws nothing, when the memory cannot be had', async () => {
     const shelf = new BufferShelf();
     await expect(shelf.prepare(2 ** 53)).resolves.toBeUndefined();
