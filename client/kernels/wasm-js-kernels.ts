@@ -157,8 +157,10 @@ const FUNCS: Record<string, KernelFunc> = {
  */
 export function registerWasmJsKernels(): void {
   for (const [name, kernelFunc] of Object.entries(FUNCS)) {
+    // Registered already, and maybe under a kernel that falls back to it (the addon's, on a
+    // second backend selection in one process): taking that one as our fallback would loop.
+    if (previous.has(name)) continue;
     const current = getKernel(name, 'wasm');
-    if (current?.kernelFunc === kernelFunc) continue;
     previous.set(name, current);
     if (current !== undefined) unregisterKernel(name, 'wasm');
     registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc, setupFunc: current?.setupFunc, disposeFunc: current?.disposeFunc });
@@ -171,6 +173,7 @@ export function unregisterWasmJsKernels(): void {
     if (getKernel(name, 'wasm')?.kernelFunc !== kernelFunc) continue;
     unregisterKernel(name, 'wasm');
     const prev = previous.get(name);
+    previous.delete(name);
     if (prev !== undefined) registerKernel(prev);
   }
 }
