@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { COMPILED } from '../shared/code-location.js';
 import type { BackendName } from '../shared/scenario.js';
-import { registerNativeKernels } from './kernels/native/register.js';
+import { registerNativeKernels, unregisterNativeKernels } from './kernels/native/register.js';
 import { registerWasmConvGradients } from './kernels/wasm-conv-grads.js';
 import { registerWasmJsKernels } from './kernels/wasm-js-kernels.js';
 
@@ -78,6 +78,9 @@ async function activateNative(pkg: string): Promise<Activated> {
 async function activateWasm(requested: number): Promise<Activated> {
   // Imported here: loading the wasm package registers its backend with tfjs.
   const wt = await import('./backend/wasm-threads.js');
+  // The stack of kernels is built from the bottom each time: the addon's come off first, so
+  // that a second selection never registers a layer over one that falls back to it.
+  unregisterNativeKernels();
   registerWasmConvGradients();
   registerWasmJsKernels();
   // oneDNN (when its addon is built) takes over convolutions and the heaviest ops with its

@@ -21,21 +21,20 @@
  * replace them where the addon loads (keeping them as their fallback).
  */
 import {
-  backend_util, BatchMatMul, Cast, Equal, GatherV2, getKernel, Identity, registerKernel, Transpose, unregisterKernel, util,
-  type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo,
+  backend_util, BatchMatMul, Cast, Equal, GatherV2, getKernel, Identity, Transpose, util,
+  type KernelFunc, type NamedAttrMap, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { broadcastPlan } from './broadcast-plan.js';
 import { wasmBatchNormKernels } from './wasm-batchnorm.js';
+import { KernelOverrides } from './kernel-overrides.js';
 
 interface Args { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs?: NamedAttrMap }
 
-const previous = new Map<string, KernelConfig | undefined>();
+const overrides = new KernelOverrides('wasm', () => FUNCS);
 
 function fallback(name: string, args: Args): TensorInfo {
-  const prev = previous.get(name);
-  if (prev === undefined) throw new Error(`wasm ${name}: case not handled and no other wasm kernel is registered`);
-  return prev.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
+  return overrides.fallback(name, args, 'case not handled');
 }
 
 /** A new reference to the same heap memory: no copy (tensors are immutable). */
@@ -150,30 +149,14 @@ const FUNCS: Record<string, KernelFunc> = {
 };
 
 /**
- * Registers the kernels above for 'wasm', replacing what is registered (the
- * replaced kernels stay the fallback and come back on unregister). Keeps the
- * replaced kernel's setupFunc, so it is fine before the backend initializes.
- * Safe to call again.
+ * Registers the kernels above for 'wasm', replacing what is registered (the replaced
+ * kernels stay the fallback and come back on unregister; see ../kernel-overrides.ts).
  */
 export function registerWasmJsKernels(): void {
-  for (const [name, kernelFunc] of Object.entries(FUNCS)) {
-    // Registered already, and maybe under a kernel that falls back to it (the addon's, on a
-    // second backend selection in one process): taking that one as our fallback would loop.
-    if (previous.has(name)) continue;
-    const current = getKernel(name, 'wasm');
-    previous.set(name, current);
-    if (current !== undefined) unregisterKernel(name, 'wasm');
-    registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc, setupFunc: current?.setupFunc, disposeFunc: current?.disposeFunc });
-  }
+  overrides.register();
 }
 
 /** Restores the kernels {@link registerWasmJsKernels} replaced. */
 export function unregisterWasmJsKernels(): void {
-  for (const [name, kernelFunc] of Object.entries(FUNCS)) {
-    if (getKernel(name, 'wasm')?.kernelFunc !== kernelFunc) continue;
-    unregisterKernel(name, 'wasm');
-    const prev = previous.get(name);
-    previous.delete(name);
-    if (prev !== undefined) registerKernel(prev);
-  }
+  overrides.unregister();
 }

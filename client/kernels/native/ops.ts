@@ -25,8 +25,8 @@
  * shapes that need real broadcasting) goes to the kernel registered before.
  */
 import {
-  Add, backend_util, BatchMatMul, Cast, Equal, GatherV2, Identity, Multiply, RealDiv, Sub, broadcast_util, getKernel, Mean, registerKernel, Sum, unregisterKernel, util,
-  type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo,
+  Add, backend_util, BatchMatMul, Cast, Equal, GatherV2, Identity, Multiply, RealDiv, Sub, broadcast_util, Mean, Sum, util,
+  type KernelFunc, type NamedAttrMap, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { batchNormKernels } from './batchnorm.js';
@@ -35,10 +35,11 @@ import { optimKernels } from './optim.js';
 import { aliasWasmTensor, gatherV2Kernel } from '../wasm-js-kernels.js';
 import { broadcastPlan } from '../broadcast-plan.js';
 import type { OneDnnAddon } from './onednn.js';
+import { KernelOverrides } from '../kernel-overrides.js';
 
 interface Args<A> { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: A & NamedAttrMap }
 
-const previous = new Map<string, KernelConfig | undefined>();
+const overrides = new KernelOverrides('native', () => FUNCS);
 let addon: OneDnnAddon | null = null;
 const mmParams = new Int32Array(7);
 
@@ -51,9 +52,7 @@ function offset(backend: BackendWasm, t: TensorInfo): number {
 }
 
 function fallback<A>(name: string, args: Args<A>): TensorInfo {
-  const prev = previous.get(name);
-  if (prev === undefined) throw new Error(`native ${name}: case not handled and no other wasm kernel is registered`);
-  return prev.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
+  return overrides.fallback(name, args, 'case not handled');
 }
 
 const batchMatMul = (args: Args<{ transposeA: boolean; transposeB: boolean }>): TensorInfo => {
@@ -148,26 +147,15 @@ const FUNCS: Record<string, KernelFunc> = {
 /** Registers the kernels above for 'wasm' on `loaded` (the addon); the replaced ones stay the fallback. */
 export function registerNativeOpKernels(loaded: OneDnnAddon): void {
   addon = loaded;
-  for (const [name, kernelFunc] of Object.entries(FUNCS)) {
-    const current = getKernel(name, 'wasm');
-    if (current?.kernelFunc !== kernelFunc) previous.set(name, current);
-    if (current !== undefined) unregisterKernel(name, 'wasm');
-    const prev = previous.get(name);
-    registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc, setupFunc: prev?.setupFunc, disposeFunc: prev?.disposeFunc });
-  }
+  overrides.register();
 }
 
 /** Restores the kernels {@link registerNativeOpKernels} replaced. */
 export function unregisterNativeOpKernels(): void {
-  for (const [name, kernelFunc] of Object.entries(FUNCS)) {
-    if (getKernel(name, 'wasm')?.kernelFunc !== kernelFunc) continue;
-    unregisterKernel(name, 'wasm');
-    const prev = previous.get(name);
-    if (prev !== undefined) registerKernel(prev);
-  }
+  overrides.unregister();
 }
 
 /** True when all of them are the registered wasm kernels. */
 export function nativeOpKernelsRegistered(): boolean {
-  return Object.entries(FUNCS).every(([name, f]) => getKernel(name, 'wasm')?.kernelFunc === f);
+  return overrides.registered();
 }

@@ -14,12 +14,13 @@
  * NCHW) goes to the kernel that was registered before ours.
  */
 import {
-  backend_util, Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, getKernel, registerKernel, unregisterKernel,
-  type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo,
+  backend_util, Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput,
+  type KernelFunc, type NamedAttrMap, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { chooseLayout } from './layout.js';
 import { registerNativeOpKernels, unregisterNativeOpKernels } from './ops.js';
+import { KernelOverrides } from '../kernel-overrides.js';
 import { ConvKind, loadOneDnn, PARAM_COUNT, type ConvKindValue, type OneDnnAddon } from './onednn.js';
 
 type Shape4 = [number, number, number, number];
@@ -37,7 +38,7 @@ interface Args { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs
 const NAMES = [Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter] as const;
 
 /** What was registered before us, per kernel name: the fallback and what unregister restores. */
-const previous = new Map<string, KernelConfig | undefined>();
+const overrides = new KernelOverrides('native', () => FUNCS);
 let addon: OneDnnAddon | null = null;
 const params = new Int32Array(PARAM_COUNT); // reused: conv calls are synchronous
 
@@ -90,9 +91,7 @@ function run(kind: ConvKindValue, backend: BackendWasm, a: TensorInfo, b: Tensor
 
 /** The kernel registered before ours, for cases the addon does not handle. */
 function fallback(name: string, args: Args, why: string): TensorInfo {
-  const prev = previous.get(name);
-  if (prev === undefined) throw new Error(`native ${name}: ${why}, and no other wasm kernel is registered`);
-  return prev.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
+  return overrides.fallback(name, args, why);
 }
 
 function unsupported(attrs: Attrs, ...ts: TensorInfo[]): string | undefined {
@@ -166,32 +165,18 @@ export function registerNativeConvKernels(options: NativeConvOptions = {}): Nati
   if (loaded.addon === null) return { ok: false, reason: loaded.reason };
   addon = loaded.addon;
   if (options.threads !== undefined) addon.setNumThreads(options.threads);
-  for (const name of NAMES) {
-    const current = getKernel(name, 'wasm');
-    if (current?.kernelFunc !== FUNCS[name]) previous.set(name, current);
-    if (current !== undefined) unregisterKernel(name, 'wasm');
-    const prev = previous.get(name);
-    registerKernel({
-      kernelName: name, backendName: 'wasm', kernelFunc: FUNCS[name],
-      setupFunc: prev?.setupFunc, disposeFunc: prev?.disposeFunc,
-    });
-  }
+  overrides.register();
   return { ok: true, version: addon.version() };
 }
 
 /** Undo {@link registerNativeConvKernels}: restore the kernels it replaced. No-op when not registered. */
 export function unregisterNativeConvKernels(): void {
-  for (const name of NAMES) {
-    if (getKernel(name, 'wasm')?.kernelFunc !== FUNCS[name]) continue;
-    unregisterKernel(name, 'wasm');
-    const prev = previous.get(name);
-    if (prev !== undefined) registerKernel(prev);
-  }
+  overrides.unregister();
 }
 
 /** True when our kernels are the registered wasm conv kernels. */
 export function nativeConvKernelsRegistered(): boolean {
-  return NAMES.every((name) => getKernel(name, 'wasm')?.kernelFunc === FUNCS[name]);
+  return overrides.registered();
 }
 
 /**
