@@ -85,14 +85,12 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
   const inbox = new BlobInbox({ idleTimeoutMs: () => Math.max(DEFAULT_BLOB_IDLE_TIMEOUT_MS, taskAckTimeoutMs), onExpired: (id, message) => log.warn({ blob: id }, message) });
   // Acknowledgements during a task wait at least the coordinator's heartbeat (told in its hello reply).
   let taskAckTimeoutMs = ackTimeoutMs;
-  /** The run's state size, as the coordinator told it (hello reply). */
-  let stateBytes: number | undefined;
   let session = 0;
   // Blob bytes travel over HTTP beside the socket (shared/blob-http.ts); a transfer belongs to the connection it began on.
   const blobs = new BlobLink({ url: options.url, token: options.token, ...(options.ca ? { ca: options.ca } : {}), session: () => (socket.connected ? socket.id : undefined), idleTimeoutMs: () => taskAckTimeoutMs });
   let connection = new AbortController();
   const registration = reRegistration();
-  const runner = new TaskRunner(socket, inbox, options.engine, log, { session: () => session, registered: registration.wait, ackTimeoutMs: () => taskAckTimeoutMs, putBlob: (bytes) => blobs.put(bytes, connection.signal), stateBytes: () => stateBytes }, {
+  const runner = new TaskRunner(socket, inbox, options.engine, log, { session: () => session, registered: registration.wait, ackTimeoutMs: () => taskAckTimeoutMs, putBlob: (bytes) => blobs.put(bytes, connection.signal) }, {
     progressIntervalMs: options.progressIntervalMs ?? 500,
   });
   socket.on('blob:offer', (payload: unknown, ack: unknown) => {
@@ -156,8 +154,7 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
         clientId = reply.data.clientId;
         taskAckTimeoutMs = Math.max(ackTimeoutMs, reply.data.heartbeatSeconds * 1000);
         // Memory for the run's states, readied while no task runs yet: the first state to arrive does not land in fresh pages.
-        stateBytes = reply.data.stateBytes;
-        if (stateBytes) void inbox.prepare(stateBytes);
+        if (reply.data.stateBytes) void inbox.prepare(reply.data.stateBytes);
         registration.settle(true);
         log.info({ clientId, url: options.url }, first ? 'joined the coordinator' : 'rejoined the coordinator');
         if (first) resolveStart({ clientId, done, close, stateMemoryBytes: () => inbox.spareBytes });

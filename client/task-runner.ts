@@ -35,7 +35,6 @@ import type { Engine } from './engine/types.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-
 /** What the runner needs to know of the connection. */
 export interface RunnerLink {
   /** Counts lost connections: a task accepted under an earlier count came on a connection that is gone. */
@@ -46,8 +45,6 @@ export interface RunnerLink {
   ackTimeoutMs(): number;
   /** Uploads a result blob to the coordinator (over the connection's blob link). */
   putBlob(bytes: Uint8Array): Promise<SentBlob>;
-  /** About how large the run's states are, when the coordinator said (its hello reply's `stateBytes`). */
-  stateBytes(): number | undefined;
 }
 
 export interface RunnerOptions {

@@ -1,8 +1,8 @@
 /**
- * One spare buffer for the next large value of about its size: a state received, or a
- * state encoded to be sent. A fresh buffer of a state's size costs more to fill than the
- * copying itself: every 4 KiB page of it faults on its first write (about 140 ms per
- * 46 MB on the 2-core test machine, against 3 ms to write into pages mapped already).
+ * One spare buffer for the next large value of about its size (a state to receive). A
+ * fresh buffer of a state's size costs more to fill than the copying itself: every 4 KiB
+ * page of it faults on its first write (about 140 ms per 46 MB on the 2-core test
+ * machine, against 3 ms to write into pages mapped already).
  *
  * Two ways to have a spare: `give` back a buffer this shelf handed out, once nothing
  * reads it any more; or `prepare` one ahead of a value whose size is known before it
@@ -10,8 +10,13 @@
  * time between other events, so that the faults are paid while the peer still computes.
  */
 
-/** A spare serves a value of at least this share of its size (a small value does not pin a large buffer). */
-const SMALLEST_SHARE = 0.5;
+/**
+ * Whether memory of `capacity` bytes serves a value of `size`: it fits, and fills at least
+ * half of it (a small value does not pin a large buffer).
+ */
+export function servesSize(capacity: number, size: number): boolean {
+  return size <= capacity && size >= capacity / 2;
+}
 /** Bytes faulted in per turn of the event loop while preparing (a few ms each). */
 const PREPARE_SLICE_BYTES = 2 << 20;
 
@@ -45,7 +50,7 @@ export class BufferShelf {
   /** A buffer of exactly `size` bytes: a view on the spare when it fits, else a fresh one. */
   allocate(size: number): Uint8Array {
     const spare = this.spare;
-    if (spare && size <= spare.byteLength && size >= spare.byteLength * SMALLEST_SHARE) {
+    if (spare && servesSize(spare.byteLength, size)) {
       this.spare = null;
       return spare.subarray(0, size);
     }
@@ -82,7 +87,7 @@ export class BufferShelf {
    */
   prepare(size: number): Promise<void> {
     const spare = this.spare;
-    if (size <= 0 || (spare && size <= spare.byteLength && size >= spare.byteLength * SMALLEST_SHARE)) return Promise.resolve();
+    if (size <= 0 || (spare && servesSize(spare.byteLength, size))) return Promise.resolve();
     let buffer: Uint8Array<ArrayBuffer>;
     try {
       buffer = new Uint8Array(size);

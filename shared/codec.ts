@@ -5,6 +5,7 @@
  * (./array-section.ts); bytes of plain msgpack (as every state was before) still decode.
  */
 import { addExtension, Packr } from 'msgpackr';
+import { servesSize } from './buffer-shelf.js';
 import { ARRAY_REF_EXTENSION, ArrayRef, assembleSection, isSection, refPayload, SectionReader, splitArrays, type SplitValue } from './array-section.js';
 import { DEFAULT_DECODE_LIMITS, scanMsgpack, ScanError, type DecodeLimits } from './msgpack-scan.js';
 
@@ -79,7 +80,7 @@ export function encode(value: unknown, options: EncodeOptions = {}): Uint8Array 
 
 /** `into`'s first `size` bytes, when they may hold the encoding of `split` (see `EncodeOptions.into`). */
 function reusable(into: Uint8Array | undefined, size: number, split: SplitValue): Uint8Array | null {
-  if (!into || size > into.byteLength || size < into.byteLength / 2) return null;
+  if (!into || !servesSize(into.byteLength, size)) return null;
   return split.arrays.some((array) => array.buffer === into.buffer) ? null : into.subarray(0, size);
 }
 
