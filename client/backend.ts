@@ -17,6 +17,7 @@ import type { BackendName } from '../shared/scenario.js';
 import { registerNativeKernels, unregisterNativeKernels } from './kernels/native/register.js';
 import { registerWasmConvGradients } from './kernels/wasm-conv-grads.js';
 import { registerWasmJsKernels } from './kernels/wasm-js-kernels.js';
+import { registerReduceGradients } from './kernels/reduce-gradients.js';
 
 // tfjs-core's Node bundle has neither the gradient functions nor the chained ops. Compiled
 // code registers them from the build's bundle of tfjs-core's own (./backend/tfjs-registrations.ts);
@@ -25,6 +26,7 @@ import { registerWasmJsKernels } from './kernels/wasm-js-kernels.js';
 // loads). The native backends load the union package themselves (tfjs-node depends on it).
 if (COMPILED) await import('./backend/tfjs-registrations.js');
 else await import('@tensorflow/tfjs');
+registerReduceGradients();
 
 export type ConcreteBackend = Exclude<BackendName, 'auto'>;
 

@@ -13,6 +13,8 @@
  *   operand first (wasm Transpose, a fast 2-D / batched case) and multiply.
  * - `GatherV2` as heap-to-heap row copies (MoCo's batch shuffle; the wasm
  *   kernel copies the indices out, then gathers element by element),
+ * - `Slice` and `SplitV` as heap-to-heap copies (./wasm-slice.ts): the wasm
+ *   kernels copy the whole input out of the heap first, for every slice,
  * - float32 `Equal` with a broadcast operand of at most two merged axes (the
  *   gradient of `max` in logSumExp, [B, K] == [B, 1]): the wasm kernel's
  *   generic broadcast took ~20 ms for 260K elements.
@@ -21,12 +23,13 @@
  * replace them where the addon loads (keeping them as their fallback).
  */
 import {
-  backend_util, BatchMatMul, Cast, Equal, GatherV2, getKernel, Identity, Transpose, util,
+  backend_util, BatchMatMul, Cast, Equal, GatherV2, getKernel, Identity, Slice, SplitV, Transpose, util,
   type KernelFunc, type NamedAttrMap, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { broadcastPlan } from './broadcast-plan.js';
 import { wasmBatchNormKernels } from './wasm-batchnorm.js';
+import { sliceKernel, splitVKernel } from './wasm-slice.js';
 import { KernelOverrides } from './kernel-overrides.js';
 
 interface Args { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs?: NamedAttrMap }
@@ -145,6 +148,8 @@ const FUNCS: Record<string, KernelFunc> = {
   [BatchMatMul]: batchMatMul as unknown as KernelFunc,
   [Equal]: equal as unknown as KernelFunc,
   [GatherV2]: gatherV2Kernel((args) => fallback(GatherV2, args)),
+  [Slice]: sliceKernel((args) => fallback(Slice, args)) as unknown as KernelFunc,
+  [SplitV]: splitVKernel((args) => overrides.fallback(SplitV, args, 'case not handled') as unknown as TensorInfo[]) as unknown as KernelFunc,
   ...wasmBatchNormKernels,
 };
 

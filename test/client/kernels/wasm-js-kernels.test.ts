@@ -5,13 +5,14 @@
  * groups; through tfjs's gradients and the lean backward pass), leaves no
  * tensor behind and refuses inputs that do not fit; Identity and Cast alias
  * instead of copying, and the aliases outlive the original; BatchMatMul with
- * transposed operands, a broadcasting Equal and GatherV2 agree with the cpu
- * backend.
+ * transposed operands, a broadcasting Equal, GatherV2, Slice and SplitV agree
+ * with the cpu backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BatchNormTrain, fusedBatchNormActive, useFusedBatchNorm } from '../../../client/kernels/batch-norm-op.js';
 import { registerWasmConvGradients } from '../../../client/kernels/wasm-conv-grads.js';
@@ -189,5 +190,43 @@ describe('wasm kernels without the addon', () => {
     const f2 = (x: tf.Tensor): tf.Tensor => tf.gather(x, tf.tensor2d([[0, 3], [2, 2]], [2, 2], 'int32'));
     expect(await outputOn('wasm', [shape], data, f2)).toEqual(await outputOn('cpu', [shape], data, f2));
     await tf.setBackend('wasm');
+  });
+  it('Slice matches the cpu backend for any begin and size, on every rank and dtype', async () => {
+    const sliceCase = fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }).chain((shape) =>
+      fc.tuple(fc.constant(shape), fc.tuple(...shape.map((d) => fc.integer({ min: 0, max: d - 1 }).chain((b) => fc.tuple(fc.constant(b), fc.integer({ min: -1, max: d - b }))))), fc.constantFrom('float32', 'int32', 'bool')));
+    const results: { shape: number[]; got: unknown; want: unknown }[] = [];
+    for (const [shape, bs, dtype] of fc.sample(sliceCase, { numRuns: 120, seed: 11 })) {
+      const begin = bs.map(([b]) => b);
+      const size = bs.map(([, s]) => s);
+      const n = shape.reduce((a, b) => a * b, 1);
+      const values = Array.from({ length: n }, (_, i) => (dtype === 'bool' ? i % 3 : dtype === 'int32' ? i * 7 - 20 : i * 0.5 - 3));
+      const on = async (backend: string) => {
+        await tf.setBackend(backend);
+        return tf.tidy(() => {
+          const y = tf.slice(tf.tensor(values, shape, dtype as tf.DataType), begin, size);
+          return { shape: y.shape, dtype: y.dtype, v: Array.from(y.dataSync()) };
+        });
+      };
+      results.push({ shape: [...shape, ...begin, ...size], got: await on('wasm'), want: await on('cpu') });
+    }
+    for (const r of results) expect(r.got, `shape, begin, size ${r.shape}`).toEqual(r.want);
+    await tf.setBackend('wasm');
+  });
+
+  it('SplitV matches the cpu backend: equal parts, sizes with -1, every axis; concat gradients through it', async () => {
+    const shape = [4, 6, 3];
+    const data = [randoms(72, 1)];
+    const cases: [number[] | number, number][] = [[2, 0], [[1, -1, 2], 1], [[3, 0, 3], 1], [3, 2], [[4], 0]];
+    for (const [splits, axis] of cases) {
+      const f = (x: tf.Tensor): tf.Tensor => tf.concat(tf.split(x, splits, axis).map((p, i) => tf.mul(p, i + 1)), axis);
+      expect(await outputOn('wasm', [shape], data, f), `split ${JSON.stringify(splits)} on axis ${axis}`).toEqual(await outputOn('cpu', [shape], data, f));
+    }
+    const grad = (x: tf.Tensor): tf.Tensor => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.concat([tf.slice(v, [0, 1, 0], [4, 2, 3]), v], 1), tf.reshape(tf.range(0, 8), [1, 8, 1]))))(x);
+    expect(await outputOn('wasm', [shape], data, grad)).toEqual(await outputOn('cpu', [shape], data, grad));
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    tf.tidy(() => void tf.split(tf.ones([4, 6]), [2, 4], 1));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => tf.split(tf.ones([4, 6]), [2, 5], 1)).toThrow();
   });
 });
