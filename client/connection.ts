@@ -10,6 +10,7 @@ import { describeIssues, failure, helloReplySchema, PROTOCOL_VERSION, taskAssign
 import { BlobInbox, DEFAULT_BLOB_IDLE_TIMEOUT_MS } from '../shared/blob-inbox.js';
 import { DEFAULT_ACK_TIMEOUT_MS } from '../shared/transfer.js';
 import { blobOfferSchema } from '../shared/blob-http.js';
+import { warmSocketReads } from '../shared/socket-read-warmup.js';
 import { BlobLink } from './blob-http.js';
 import { connectErrorCause, isCertificateProblem } from './connect-error.js';
 import { TaskRunner, type ClientSocket } from './task-runner.js';
@@ -153,8 +154,10 @@ export function startClient(options: StartClientOptions): Promise<ClientHandle> 
         const first = clientId === null;
         clientId = reply.data.clientId;
         taskAckTimeoutMs = Math.max(ackTimeoutMs, reply.data.heartbeatSeconds * 1000);
-        // Memory for the run's states, readied while no task runs yet: the first state to arrive does not land in fresh pages.
-        if (reply.data.stateBytes) void inbox.prepare(reply.data.stateBytes);
+        // Memory for the run's states, readied while no task runs yet: the first state to
+        // arrive does not land in fresh pages, nor do the socket reads that carry it.
+        const stateBytes = reply.data.stateBytes;
+        if (stateBytes) void inbox.prepare(stateBytes).then(() => warmSocketReads(stateBytes));
         registration.settle(true);
         log.info({ clientId, url: options.url }, first ? 'joined the coordinator' : 'rejoined the coordinator');
         if (first) resolveStart({ clientId, done, close, stateMemoryBytes: () => inbox.spareBytes });

@@ -18,10 +18,10 @@ export function servesSize(capacity: number, size: number): boolean {
   return size <= capacity && size >= capacity / 2;
 }
 /** Bytes faulted in per turn of the event loop while preparing (a few ms each). */
-const PREPARE_SLICE_BYTES = 2 << 20;
+export const PREPARE_SLICE_BYTES = 2 << 20;
 
-/** Writes one slice of a readied buffer; false once it has nothing left to write. */
-type SliceWriter = () => boolean;
+/** Writes one slice of readied memory; false once it has nothing left to write. */
+export type SliceWriter = () => boolean;
 
 /**
  * The buffers being readied, by every shelf of the process, in turn: one slice per turn of
@@ -30,7 +30,8 @@ type SliceWriter = () => boolean;
  */
 const readying: SliceWriter[] = [];
 
-function enqueueSlices(writer: SliceWriter): void {
+/** Calls `writer` once per turn of the event loop, in turn with every other memory being readied, until it returns false. */
+export function writeInTurns(writer: SliceWriter): void {
   readying.push(writer);
   if (readying.length === 1) setImmediate(writeNextSlice);
 }
@@ -98,7 +99,7 @@ export class BufferShelf {
     this.spare = buffer;
     return new Promise((resolve) => {
       let from = 0;
-      enqueueSlices(() => {
+      writeInTurns(() => {
         if (this.spare !== buffer || from >= size) {
           resolve();
           return false;
