@@ -40,13 +40,16 @@ export function sliceOnHeap(backend: BackendWasm, x: TensorInfo, begin: readonly
   const outer = size.slice(0, runAxis);
   const at = new Array<number>(runAxis).fill(0);
   const start = (): number => {
-    let offset = runAxis < shape.length ? begin[runAxis] * (strides[runAxis] ?? 1) : 0;
+    // computeStrides leaves out the last axis's stride (1).
+    let offset = begin[runAxis] * (strides[runAxis] ?? 1);
     for (let a = 0; a < runAxis; a++) offset += (begin[a] + at[a]) * strides[a];
     return offset;
   };
   for (let o = 0; o < total; o += run) {
     const from = start();
-    dst.set(src.subarray(from, from + run), o);
+    // Short runs (a column of a matrix) element by element: a view per run costs more.
+    if (run < 16) for (let k = 0; k < run; k++) dst[o + k] = src[from + k];
+    else dst.set(src.subarray(from, from + run), o);
     // Next outer index, last axis fastest.
     for (let a = runAxis - 1; a >= 0; a--) {
       if (++at[a] < outer[a]) break;
