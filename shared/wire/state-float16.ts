@@ -24,7 +24,7 @@
 import { decode } from '../codec.js';
 import { WEIGHTING_COMPONENTS } from '../model/regularizer-layout.js';
 import { isRecord, type ParamArrays } from '../state/arrays.js';
-import { checkModelState, encodeState, stateRecord, type ModelState } from '../state/model-state.js';
+import { checkModelState, encodeState, type ModelState } from '../state/model-state.js';
 import { arrayKind } from '../state/part-meta.js';
 import { allFiniteHalves, fromFloat16Bits, toFloat16Bits } from './float16.js';
 
@@ -91,13 +91,16 @@ export interface ExpandedState {
 
 /** Float32 state bytes of a float16 payload, and their decoded value; throws naming what is wrong with it. */
 export function expandState(payload: Uint8Array): ExpandedState {
-  const raw = decode(payload);
+  // In place: the arrays are read into new ones here (expanded, or copied by the encoding
+  // below), so nothing returned shares the payload's memory.
+  const raw = decode(payload, { inPlace: true });
   if (!isRecord(raw)) throw new Error('the float16 payload is not a model state');
   for (const section of ['methodState', 'regularizer'] as const) {
     const parts = raw[section];
     if (isRecord(parts)) for (const [part, arrays] of Object.entries(parts)) expand(arrays, `${section}.${part}`);
   }
   expand(raw.optimizer, 'optimizer');
-  const state = asState(raw);
-  return { bytes: encodeState(state), decoded: stateRecord(state) };
+  const bytes = encodeState(asState(raw));
+  // Views on the bytes returned, as the coordinator reads a plain state where it arrived.
+  return { bytes, decoded: decode(bytes, { inPlace: true }) as Record<string, unknown> };
 }

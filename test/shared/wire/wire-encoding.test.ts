@@ -43,6 +43,13 @@ function sampleState(): ModelState {
   };
 }
 
+/** Every typed array in `value`, however deep. */
+function typedArraysIn(value: unknown): ArrayBufferView[] {
+  if (ArrayBuffer.isView(value)) return [value];
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.values(value).flatMap(typedArraysIn);
+}
+
 const decodeAs = (wire: Uint8Array, spec: TransferSpec, kind: BlobKind = 'state', maxBytes = MAX) => decodeWire(wire, spec, { kind, what: 'state blob b1 of task t1', maxBytes });
 
 describe('wire encodings', () => {
@@ -89,9 +96,17 @@ describe('wire encodings', () => {
     for (const state of [withField, withoutField]) {
       const bytes = encodeState(state);
       for (const spec of SPECS) {
-        const got = decodeWireValue(encodeWire(bytes, spec, 'state'), spec, { kind: 'state', what: 'b', maxBytes: MAX });
+        const wire = encodeWire(bytes, spec, 'state');
+        const got = decodeWireValue(wire, spec, { kind: 'state', what: 'b', maxBytes: MAX });
         if (spec.encoding === 'float32') expect(got.decoded).toBeUndefined();
-        else expect(got.decoded).toEqual(decode(got.bytes));
+        else {
+          expect(got.decoded).toEqual(decode(got.bytes));
+          // Read in place, but nothing kept shares the wire's memory (an inbox may write the next blob there).
+          expect(got.bytes.buffer).not.toBe(wire.buffer);
+          const arrays = typedArraysIn(got.decoded);
+          expect(arrays.length).toBeGreaterThan(4);
+          for (const a of arrays) expect(a.buffer).not.toBe(wire.buffer);
+        }
       }
     }
   });
