@@ -80,8 +80,13 @@ export function toFloat16Bits(values: Float32Array): Uint16Array {
 
 /** Every half of `halves` as a float32 (exact). */
 export function fromFloat16Bits(halves: Uint16Array): Float32Array {
-  const out = new Float32Array(halves.length);
-  const bits = new Uint32Array(out.buffer);
+  return fromFloat16BitsInto(halves, new Float32Array(halves.length));
+}
+
+/** Every half of `halves` as a float32 (exact), written into `out` (of the same length); returns `out`. */
+export function fromFloat16BitsInto(halves: Uint16Array, out: Float32Array): Float32Array {
+  if (out.length !== halves.length) throw new Error(`float16 expansion: ${halves.length} halves into ${out.length} floats`);
+  const bits = new Uint32Array(out.buffer, out.byteOffset, out.length);
   let t: Uint32Array | null = null;
   for (let i = 0; i < halves.length; i++) {
     const h = halves[i];

@@ -26,7 +26,7 @@ import { WEIGHTING_COMPONENTS } from '../model/regularizer-layout.js';
 import { isRecord, type ParamArrays } from '../state/arrays.js';
 import { checkModelState, encodeState, type ModelState } from '../state/model-state.js';
 import { arrayKind } from '../state/part-meta.js';
-import { allFiniteHalves, fromFloat16Bits, toFloat16Bits } from './float16.js';
+import { allFiniteHalves, fromFloat16BitsInto, toFloat16Bits } from './float16.js';
 
 /** An array as it travels: half bits, or float32 kept as it was. */
 type WireArray = { shape: number[]; values: Uint16Array | Float32Array };
@@ -71,15 +71,33 @@ export function halveState(bytes: Uint8Array, decoded?: ModelState): Uint8Array 
   return encodeState(wire as unknown as ModelState);
 }
 
-/** Expands the half arrays of one map of arrays in place; `where` names it in errors. */
-function expand(arrays: unknown, where: string): void {
+/** A half array of a decoded payload: the path of its map of arrays, its name, its halves. */
+interface HalfSlot { where: string; name: string; halves: Uint16Array }
+
+/**
+ * Stands in zeros of the expanded size for the half arrays of one map of arrays (views on
+ * `zeros`, which the encoding only reads), noting where each was; `where` names it in errors.
+ */
+function standIn(arrays: unknown, where: string, zeros: () => Float32Array, slots: HalfSlot[]): void {
   if (!isRecord(arrays)) return; // checkModelState names what is wrong with it
   for (const [name, entry] of Object.entries(arrays)) {
     if (isRecord(entry) && entry.values instanceof Uint16Array) {
       if (!allFiniteHalves(entry.values)) throw new Error(`${where}.${name}: holds an infinite or NaN half`);
-      entry.values = fromFloat16Bits(entry.values);
+      slots.push({ where, name, halves: entry.values });
+      entry.values = zeros().subarray(0, entry.values.length);
     }
   }
+}
+
+/** The maps of arrays of a decoded state, each with the path that names it in errors. */
+function arrayMaps(raw: Record<string, unknown>): [unknown, string][] {
+  const maps: [unknown, string][] = [];
+  for (const section of ['methodState', 'regularizer'] as const) {
+    const parts = raw[section];
+    if (isRecord(parts)) for (const [part, arrays] of Object.entries(parts)) maps.push([arrays, `${section}.${part}`]);
+  }
+  maps.push([raw.optimizer, 'optimizer']);
+  return maps;
 }
 
 /** A float16 payload expanded: the float32 state's bytes, and the value they decode to. */
@@ -91,16 +109,32 @@ export interface ExpandedState {
 
 /** Float32 state bytes of a float16 payload, and their decoded value; throws naming what is wrong with it. */
 export function expandState(payload: Uint8Array): ExpandedState {
-  // In place: the arrays are read into new ones here (expanded, or copied by the encoding
-  // below), so nothing returned shares the payload's memory.
+  // In place: the arrays are read into new memory here (expanded, or copied by the
+  // encoding below), so nothing returned shares the payload's memory.
   const raw = decode(payload, { inPlace: true });
   if (!isRecord(raw)) throw new Error('the float16 payload is not a model state');
-  for (const section of ['methodState', 'regularizer'] as const) {
-    const parts = raw[section];
-    if (isRecord(parts)) for (const [part, arrays] of Object.entries(parts)) expand(arrays, `${section}.${part}`);
+  // The float32 state is encoded once with zeros in place of the halves, then each half
+  // array is expanded into its place in those bytes: the state is written once into its
+  // memory, where expanding first and encoding after wrote it twice into fresh memory.
+  let longest = 0;
+  for (const [arrays] of arrayMaps(raw)) {
+    if (!isRecord(arrays)) continue;
+    for (const entry of Object.values(arrays)) if (isRecord(entry) && entry.values instanceof Uint16Array) longest = Math.max(longest, entry.values.length);
   }
-  expand(raw.optimizer, 'optimizer');
+  let zeros: Float32Array | null = null;
+  const slots: HalfSlot[] = [];
+  for (const [arrays, where] of arrayMaps(raw)) standIn(arrays, where, () => (zeros ??= new Float32Array(longest)), slots);
   const bytes = encodeState(asState(raw));
   // Views on the bytes returned, as the coordinator reads a plain state where it arrived.
-  return { bytes, decoded: decode(bytes, { inPlace: true }) as Record<string, unknown> };
+  const decoded = decode(bytes, { inPlace: true }) as Record<string, unknown>;
+  const placed = new Map(arrayMaps(decoded).map(([arrays, where]) => [where, arrays]));
+  for (const { where, name, halves } of slots) {
+    const maps = placed.get(where);
+    const out = isRecord(maps) && isRecord(maps[name]) ? maps[name].values : undefined;
+    if (!(out instanceof Float32Array) || out.buffer !== bytes.buffer || out.length !== halves.length) {
+      throw new Error(`${where}.${name}: its float32 place in the encoded state was not found`);
+    }
+    fromFloat16BitsInto(halves, out);
+  }
+  return { bytes, decoded };
 }
