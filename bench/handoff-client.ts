@@ -62,7 +62,6 @@ function onlineWeights(task: TrainTask): { arrays: ParamArrays; params: number }
   return { arrays, params };
 }
 
-
 /**
  * Encodes `model` after a stage's pause, into `into` when given, and reports the encoding;
  * `stageStarted`: when the stage's own work began (what is neither the hand-off before nor this one).

@@ -149,7 +149,7 @@ const FUNCS: Record<string, KernelFunc> = {
   [Equal]: equal as unknown as KernelFunc,
   [GatherV2]: gatherV2Kernel((args) => fallback(GatherV2, args)),
   [Slice]: sliceKernel((args) => fallback(Slice, args)) as unknown as KernelFunc,
-  [SplitV]: splitVKernel((args) => overrides.fallback(SplitV, args, 'case not handled') as unknown as TensorInfo[]) as unknown as KernelFunc,
+  [SplitV]: splitVKernel((args) => fallback(SplitV, args) as unknown as TensorInfo[]) as unknown as KernelFunc,
   ...wasmBatchNormKernels,
 };
 

@@ -15,7 +15,7 @@ type HeapArray = Float32Array | Int32Array | Uint8Array;
 const COPYABLE = new Set(['float32', 'int32', 'bool']);
 
 /** True when the kernels below copy `x` (numeric, at least one axis, not empty); other cases go to tfjs's. */
-export function sliceable(x: TensorInfo): boolean {
+function sliceable(x: TensorInfo): boolean {
   return COPYABLE.has(x.dtype) && x.shape.length > 0 && util.sizeFromShape(x.shape) > 0;
 }
 
@@ -24,7 +24,7 @@ export function sliceable(x: TensorInfo): boolean {
  * copied whole merge with the last sliced one into one contiguous run, so the copy
  * is one `set` per run: one for a block of rows, one per row for a block of columns.
  */
-export function sliceOnHeap(backend: BackendWasm, x: TensorInfo, begin: readonly number[], size: readonly number[]): TensorInfo {
+function sliceOnHeap(backend: BackendWasm, x: TensorInfo, begin: readonly number[], size: readonly number[]): TensorInfo {
   const out = backend.makeOutput([...size], x.dtype);
   const total = util.sizeFromShape([...size]);
   if (total === 0) return out;

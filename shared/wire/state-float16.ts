@@ -71,22 +71,20 @@ export function halveState(bytes: Uint8Array, decoded?: ModelState): Uint8Array 
   return encodeState(wire as unknown as ModelState);
 }
 
-/** A half array of a decoded payload: the path of its map of arrays, its name, its halves. */
-interface HalfSlot { where: string; name: string; halves: Uint16Array }
+/** A half array of a decoded payload: the path of its map of arrays, its name, its entry and halves. */
+interface HalfSlot { where: string; name: string; entry: Record<string, unknown>; halves: Uint16Array }
 
-/**
- * Stands in zeros of the expanded size for the half arrays of one map of arrays (views on
- * `zeros`, which the encoding only reads), noting where each was; `where` names it in errors.
- */
-function standIn(arrays: unknown, where: string, zeros: () => Float32Array, slots: HalfSlot[]): void {
-  if (!isRecord(arrays)) return; // checkModelState names what is wrong with it
+/** The half arrays of one map of arrays, checked finite; `where` names it in errors. */
+function halfSlots(arrays: unknown, where: string): HalfSlot[] {
+  if (!isRecord(arrays)) return []; // checkModelState names what is wrong with it
+  const slots: HalfSlot[] = [];
   for (const [name, entry] of Object.entries(arrays)) {
     if (isRecord(entry) && entry.values instanceof Uint16Array) {
       if (!allFiniteHalves(entry.values)) throw new Error(`${where}.${name}: holds an infinite or NaN half`);
-      slots.push({ where, name, halves: entry.values });
-      entry.values = zeros().subarray(0, entry.values.length);
+      slots.push({ where, name, entry, halves: entry.values });
     }
   }
+  return slots;
 }
 
 /** The maps of arrays of a decoded state, each with the path that names it in errors. */
@@ -116,21 +114,17 @@ export function expandState(payload: Uint8Array): ExpandedState {
   // The float32 state is encoded once with zeros in place of the halves, then each half
   // array is expanded into its place in those bytes: the state is written once into its
   // memory, where expanding first and encoding after wrote it twice into fresh memory.
-  let longest = 0;
-  for (const [arrays] of arrayMaps(raw)) {
-    if (!isRecord(arrays)) continue;
-    for (const entry of Object.values(arrays)) if (isRecord(entry) && entry.values instanceof Uint16Array) longest = Math.max(longest, entry.values.length);
-  }
-  let zeros: Float32Array | null = null;
-  const slots: HalfSlot[] = [];
-  for (const [arrays, where] of arrayMaps(raw)) standIn(arrays, where, () => (zeros ??= new Float32Array(longest)), slots);
+  const slots = arrayMaps(raw).flatMap(([arrays, where]) => halfSlots(arrays, where));
+  // One block of zeros for all: the encoding only reads them.
+  const zeros = new Float32Array(slots.reduce((n, slot) => Math.max(n, slot.halves.length), 0));
+  for (const slot of slots) slot.entry.values = zeros.subarray(0, slot.halves.length);
   const bytes = encodeState(asState(raw));
   // Views on the bytes returned, as the coordinator reads a plain state where it arrived.
   const decoded = decode(bytes, { inPlace: true }) as Record<string, unknown>;
   const placed = new Map(arrayMaps(decoded).map(([arrays, where]) => [where, arrays]));
   for (const { where, name, halves } of slots) {
-    const maps = placed.get(where);
-    const out = isRecord(maps) && isRecord(maps[name]) ? maps[name].values : undefined;
+    const arrays = placed.get(where);
+    const out = isRecord(arrays) && isRecord(arrays[name]) ? arrays[name].values : undefined;
     if (!(out instanceof Float32Array) || out.buffer !== bytes.buffer || out.length !== halves.length) {
       throw new Error(`${where}.${name}: its float32 place in the encoded state was not found`);
     }
