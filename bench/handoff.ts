@@ -17,6 +17,7 @@ import { encoderDecls, encoderOptions } from '../shared/model/encoder.js';
 import { stateSizeBounds } from '../shared/state/state-size.js';
 import { silentLogger } from '../shared/log.js';
 import { DEFAULT_TRANSFER, transferLabel, type TransferSpec } from '../shared/wire/transfer-spec.js';
+import { expectedWireBytes } from '../shared/wire/wire-encoding.js';
 import { startChild, stopChild, RESULT_PREFIX, type Child } from './child.js';
 import { benchScenario, IMAGE, type ModelConfig } from './configs.js';
 import { READER_STATE_BYTES, returnsState } from './handoff-roles.js';
@@ -62,6 +63,12 @@ interface Party {
 function onlineStateBytes(task: Pick<TrainTask, 'model' | 'ssl'>): number {
   const online = encoderDecls(encoderOptions(task.model, IMAGE.channels));
   return stateSizeBounds({ method: task.ssl.method, step: 0, methodState: { groups: { online }, variants: [['online']] }, optimizer: null, regularizer: null }).max;
+}
+
+/** What the coordinator tells joining clients of the states to come, as a run's does (server/schedule/state-bytes.ts). */
+function readiedStateBytes(bytes: number, transfer: TransferSpec): { stateBytes?: number } {
+  const expected = expectedWireBytes(bytes, transfer, 'state');
+  return expected === undefined ? {} : { stateBytes: expected };
 }
 
 /**
@@ -139,7 +146,7 @@ export async function measureHandoff(o: HandoffOptions): Promise<HandoffResult> 
   const arm = scenario.arms[0];
   const task = (stage: number) =>
     buildTrainTask({ scenario, arm, chunkSizes: [1] }, { stage, chunks: [0], steps: 1, startStep: stage, totalSteps: 4, replay: { mode: 'none' }, evaluate: false });
-  const coordinator = await startCoordinator({ host: o.host ?? '127.0.0.1', port: 0, token, logger: silentLogger(), resultCheck: ONLINE_WEIGHTS_CHECK, stateBytes: onlineStateBytes(task(0)) });
+  const coordinator = await startCoordinator({ host: o.host ?? '127.0.0.1', port: 0, token, logger: silentLogger(), resultCheck: ONLINE_WEIGHTS_CHECK, ...readiedStateBytes(onlineStateBytes(task(0)), transfer) });
   const children: Child[] = [];
   const spawn = o.spawnClient ?? ((entry, args, env) => startChild(entry, args, env));
   const url = o.clientUrl?.(coordinator.url) ?? coordinator.url;

@@ -28,7 +28,7 @@ import type { BlobInbox } from '../shared/blob-inbox.js';
 import { DEFAULT_MAX_BLOB_BYTES, TransferError, type SentBlob } from '../shared/transfer.js';
 import { replayCapacityBytes } from '../shared/state/replay-size.js';
 import { maxHandedStateBytes } from '../shared/state/task-state-size.js';
-import { decodeTaskBlob, encodeTaskBlob } from '../shared/wire/task-wire.js';
+import { decodeTaskBlob, encodeTaskBlob, transferOf } from '../shared/wire/task-wire.js';
 import { WireError } from '../shared/wire/wire-encoding.js';
 import type { Socket } from 'socket.io-client';
 import type { Engine } from './engine/types.js';
@@ -66,6 +66,12 @@ interface Output {
 /** Runs one assigned task at a time on the engine and sends its result back. */
 export class TaskRunner {
   private current: string | null = null;
+  /**
+   * Memory a float16 state is expanded into: the float32 state of the task before, free once
+   * its result has left (a fresh buffer of a state's size costs more to fill than the
+   * expansion itself, see shared/buffer-shelf.ts).
+   */
+  private expansionSpare: Uint8Array | null = null;
 
   constructor(
     private readonly socket: ClientSocket,
@@ -113,10 +119,19 @@ export class TaskRunner {
         if (task.kind !== 'train') return DEFAULT_MAX_BLOB_BYTES;
         return kind === 'state' ? (this.engine.maxStateBytes?.(task) ?? maxHandedStateBytes(task)) : (replayCapacityBytes(task) ?? DEFAULT_MAX_BLOB_BYTES);
       };
-      const decoded = (blob: Incoming | null, kind: 'state' | 'replay') => blob && decodeTaskBlob(blob.wire, task, kind, blob.id, maxBytes(kind));
-      const out = await this.execute(task, decoded(incomingState, 'state'), decoded(incomingReplay, 'replay'));
-      const upload = (bytes: Uint8Array | null, kind: 'state' | 'replay') => this.upload(bytes && encodeTaskBlob(bytes, task, kind), log);
+      const decoded = (blob: Incoming | null, kind: 'state' | 'replay', into?: Uint8Array) => blob && decodeTaskBlob(blob.wire, task, kind, blob.id, maxBytes(kind), into);
+      const spare = this.expansionSpare;
+      this.expansionSpare = null;
+      const state = decoded(incomingState, 'state', spare ?? undefined);
+      const out = await this.execute(task, state, decoded(incomingReplay, 'replay'));
+      // A float16 state is halved into the memory its incoming state arrived in: nothing has
+      // read those bytes since they were expanded (plain and deflated states ignore `into`).
+      const upload = (bytes: Uint8Array | null, kind: 'state' | 'replay') =>
+        this.upload(bytes && encodeTaskBlob(bytes, task, kind, kind === 'state' && incomingState ? { into: incomingState.wire } : {}), log);
       result = lost() ? lateResult(task) : { taskId: task.taskId, ok: true, metrics: out.metrics, stateBlobId: await upload(out.state, 'state'), replayBlobId: await upload(out.replay, 'replay') };
+      // The float32 state the engine last held (what it returned, else what it was handed) is
+      // free now: the next float16 state is expanded into it.
+      if (transferOf(task).encoding === 'float16') this.expansionSpare = out.state ?? (state && state !== incomingState?.wire ? state : spare);
       // The engine has read its inputs (the state's arrays in place: it holds nothing of them
       // once the task is over) and what it returned has left: the next task's blobs may
       // arrive in the same memory.

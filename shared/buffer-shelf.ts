@@ -61,6 +61,18 @@ export class BufferShelf {
   }
 
   /**
+   * The spare, whatever its size, handed out (null: none): for a value whose exact size is
+   * known only as it is written into memory that is large enough (`encode`'s `into`, which
+   * takes a buffer between its size and twice it). Not given back: it was readied for a
+   * value that stays.
+   */
+  take(): Uint8Array | null {
+    const spare = this.spare;
+    this.spare = null;
+    return spare;
+  }
+
+  /**
    * Takes back a buffer that `allocate` handed out, whose bytes nothing reads any more:
    * the next value of between half and all of its size is written into it. Buffers this
    * shelf did not allocate are ignored; of two spares the larger is kept. Returns whether

@@ -87,7 +87,7 @@ export interface HelloPayload {
  * heartbeat bound (seconds of silence after which it presumes a client gone). A client
  * waits at least that long for any acknowledgement during a task, so that a network cut
  * the coordinator tolerates does not fail the task on the client's side either.
- * `stateBytes`: about how large the states of the run are, when the coordinator knows: the
+ * `stateBytes`: about how large the states of the run are on the wire, when the coordinator knows: the
  * client readies memory for one to arrive in while it waits for its first task (a fresh buffer's pages fault on first write, see buffer-shelf.ts).
  */
 export type HelloReply = { ok: true; clientId: string; heartbeatSeconds: number; stateBytes?: number } | Failure;

@@ -23,11 +23,12 @@ import {
 } from '../../shared/protocol.js';
 import type { Progress } from '../../shared/tasks.js';
 import type { BlobInbox } from '../../shared/blob-inbox.js';
+import { BufferShelf } from '../../shared/buffer-shelf.js';
 import { DEFAULT_MAX_BLOB_BYTES, TransferError } from '../../shared/transfer.js';
 import { offerBlob, type BlobOutbox } from './blob-outbox.js';
 import { decodeTaskBlobValue, encodeTaskBlob, transferOf } from '../../shared/wire/task-wire.js';
-import { isPlainTransfer } from '../../shared/wire/transfer-spec.js';
-import { WireError } from '../../shared/wire/wire-encoding.js';
+import { expectedWireBytes, WireError } from '../../shared/wire/wire-encoding.js';
+import { arrivedWire, keepArrivedWire } from '../states/arrived-wire.js';
 import { keptAsEncoded } from '../states/decoded-states.js';
 import { MANIFEST_CHECK, type ResultCheck } from '../states/state-check.js';
 import { decodeReturnedReplay, taskUploadBound, type UploadBound } from '../states/upload-bound.js';
@@ -109,6 +110,8 @@ export class RemoteClient implements TaskClient {
   /** Restarts the running task's silence timer (a sign of work arrived). */
   private workSeen: (() => void) | null = null;
   private readonly goneWatchers = new Set<(err: TaskError) => void>();
+  /** Memory readied for the float32 expansion of the float16 state the running task will return. */
+  private readonly expansion = new BufferShelf();
 
   constructor(
     readonly id: string,
@@ -130,7 +133,8 @@ export class RemoteClient implements TaskClient {
       const sentBytes = { state: 0, replay: 0 };
       const upload = async (bytes: Uint8Array | null, kind: 'state' | 'replay') => {
         if (!bytes) return null;
-        const wire = encodeTaskBlob(bytes, task, kind, kind === 'state' ? keptAsEncoded(bytes) : undefined);
+        // What arrived for these bytes under the same spec goes on as it came (./arrived-wire.ts).
+        const wire = arrivedWire(bytes, transferOf(task), kind) ?? encodeTaskBlob(bytes, task, kind, kind === 'state' ? { decoded: keptAsEncoded(bytes) } : {});
         const sent = await this.untilGone(offerBlob(this.socket, this.outbox, wire, { ackTimeoutMs: this.options.ackTimeoutMs, onResend }));
         sentBytes[kind] += sent.bytesSent;
         return sent.id;
@@ -184,6 +188,7 @@ export class RemoteClient implements TaskClient {
       stage?.stop();
       silence?.stop();
       this.workSeen = null;
+      this.expansion.clear(); // taken by the result, or not needed: a failed task's is not held
       this.running = null;
       this.activeTaskId = null;
     }
@@ -214,10 +219,12 @@ export class RemoteClient implements TaskClient {
       const decodeStart = performance.now();
       // Back to float32 before anything checks or keeps them; bounded by what the task may return.
       const maxBlobBytes = this.maxBlobBytes;
-      const stateWire = state && decodeTaskBlobValue(state.bytes, running.task, 'state', result.stateBlobId!, running.uploads?.decodedState ?? maxBlobBytes);
+      const stateWire = state && decodeTaskBlobValue(state.bytes, running.task, 'state', result.stateBlobId!, running.uploads?.decodedState ?? maxBlobBytes, this.expansion.take() ?? undefined);
       const stateBytes = stateWire?.bytes ?? null;
       const replayBytes = replay && decodeReturnedReplay(replay.bytes, running.task, result.replayBlobId!, running.uploads?.decodedReplay ?? maxBlobBytes);
       const decodeSeconds = (performance.now() - decodeStart) / 1000;
+      if (state && stateBytes) keepArrivedWire(stateBytes, state.bytes, transferOf(running.task), 'state');
+      if (replay && replayBytes) keepArrivedWire(replayBytes, replay.bytes, transferOf(running.task), 'replay');
       const problem = inspectResult(check, running.task, stateBytes, replayBytes, stateWire?.decoded);
       if (problem) throw new TaskError('bad_request', `task:result: ${problem}`);
       running.resolve({
@@ -276,7 +283,7 @@ export class RemoteClient implements TaskClient {
 
   /**
    * Readies the memory of the state the running task will return, when its size is known
-   * ahead (its model bounds it, and it travels as plain float32: a float16 or deflated
+   * ahead (its model bounds it, and it travels as plain float32 or float16: a deflated
    * state's wire size is known only once encoded): its pages are written while the client
    * trains, not while the state arrives (the memory the upload takes anyway, taken at the
    * task's start instead of its end).
@@ -284,7 +291,12 @@ export class RemoteClient implements TaskClient {
   private readyStateMemory(): void {
     const running = this.running;
     const uploads = running?.uploads;
-    if (running && uploads && uploads.state > 0 && uploads.decodedState < this.maxBlobBytes && isPlainTransfer(transferOf(running.task))) void this.inbox.prepare(uploads.state);
+    if (!running || !uploads || uploads.state === 0 || uploads.decodedState >= this.maxBlobBytes) return;
+    const spec = transferOf(running.task);
+    const expected = expectedWireBytes(uploads.decodedState, spec, 'state');
+    if (expected !== undefined) void this.inbox.prepare(Math.min(expected, uploads.state));
+    // A float16 state is expanded into memory of its float32 size, which the coordinator then keeps.
+    if (spec.encoding === 'float16' && spec.compression === 'none') void this.expansion.prepare(uploads.decodedState);
   }
 
   /** How returned states and replay buffers are checked. */

@@ -64,8 +64,20 @@ function expansionTable(): Uint32Array {
 
 /** Every value of `values` as half bits, rounded to nearest (ties to even). */
 export function toFloat16Bits(values: Float32Array): Uint16Array {
+  return toFloat16BitsInto(values, new Uint16Array(values.length));
+}
+
+/** Whether every value of `values` rounds to a finite half (none of magnitude 65520 or more, none infinite or NaN). */
+export function halvesFinitely(values: Float32Array): boolean {
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  const out = new Uint16Array(values.length);
+  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7fffffff) >= 0x477ff000) return false;
+  return true;
+}
+
+/** `toFloat16Bits`, written into `out` (of the same length); returns `out`. */
+export function toFloat16BitsInto(values: Float32Array, out: Uint16Array): Uint16Array {
+  if (out.length !== values.length) throw new Error(`float16 halving: ${values.length} floats into ${out.length} halves`);
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   for (let i = 0; i < bits.length; i++) {
     const f = bits[i];
     const abs = f & 0x7fffffff;

@@ -26,18 +26,46 @@ import { WEIGHTING_COMPONENTS } from '../model/regularizer-layout.js';
 import { isRecord, type ParamArrays } from '../state/arrays.js';
 import { checkModelState, encodeState, type ModelState } from '../state/model-state.js';
 import { arrayKind } from '../state/part-meta.js';
-import { allFiniteHalves, fromFloat16BitsInto, toFloat16Bits } from './float16.js';
+import { allFiniteHalves, fromFloat16BitsInto, halvesFinitely, toFloat16BitsInto } from './float16.js';
 
 /** An array as it travels: half bits, or float32 kept as it was. */
 type WireArray = { shape: number[]; values: Uint16Array | Float32Array };
 
-function halve(arrays: ParamArrays, keep: (name: string) => boolean): Record<string, WireArray> {
+/** An array to travel as halves: where its map of arrays sits (as `arrayMaps` names it), its name, its values and its entry on the wire. */
+interface Halving { where: string; name: string; values: Float32Array; entry: WireArray }
+
+/**
+ * The arrays of the map at `where` as they travel: kept as they are when `keep` says so
+ * or when a value would not halve finitely, else (recorded in `halvings`) to be halved.
+ */
+function halve(arrays: ParamArrays, where: string, keep: (name: string) => boolean, halvings: Halving[]): Record<string, WireArray> {
   const out: Record<string, WireArray> = {};
   for (const [name, { shape, values }] of Object.entries(arrays)) {
-    const halves = keep(name) ? null : toFloat16Bits(values);
-    out[name] = { shape, values: halves && allFiniteHalves(halves) ? halves : values };
+    const entry: WireArray = { shape, values };
+    if (!keep(name) && halvesFinitely(values)) halvings.push({ where, name, values, entry });
+    out[name] = entry;
   }
   return out;
+}
+
+/**
+ * Where the arrays of encoded state `bytes` sit (`decoded`: those bytes decoded in place):
+ * `find(where, name, type, length)` is the array `name` of the map at `where` as a view on
+ * `bytes`' memory, of `type` and `length` elements; it throws when it is not there.
+ */
+function placedArrays(
+  bytes: Uint8Array,
+  decoded = decode(bytes, { inPlace: true }) as Record<string, unknown>,
+): <T extends Uint16Array | Float32Array>(where: string, name: string, type: { new (n: number): T }, length: number) => T {
+  const placed = new Map(arrayMaps(decoded).map(([arrays, where]) => [where, arrays]));
+  return (where, name, type, length) => {
+    const arrays = placed.get(where);
+    const found = isRecord(arrays) && isRecord(arrays[name]) ? arrays[name].values : undefined;
+    if (!(found instanceof type) || found.buffer !== bytes.buffer || found.length !== length) {
+      throw new Error(`${where}.${name}: its place in the encoded state was not found`);
+    }
+    return found;
+  };
 }
 
 /**
@@ -53,22 +81,32 @@ function asState(raw: unknown): ModelState {
 /**
  * The float16 payload of float32 state bytes `bytes`. `decoded`, when the caller has it, is
  * the state those bytes hold (its `regularizer` absent exactly when the bytes have none),
- * and saves decoding them.
+ * and saves decoding them. `into`: memory the payload may be written into, when it serves
+ * its size (../codec.ts `EncodeOptions.into`), instead of fresh memory.
  */
-export function halveState(bytes: Uint8Array, decoded?: ModelState): Uint8Array {
-  // In place: the arrays are only read, and the payload is written into new memory before
+export function halveState(bytes: Uint8Array, decoded?: ModelState, into?: Uint8Array): Uint8Array {
+  // In place: the arrays are only read, and the payload is written into its own memory before
   // this returns (a copy of the 46 MB of a ResNet-18 state took about as long as the rest).
   const state = decoded ?? asState(decode(bytes, { inPlace: true }));
+  const halvings: Halving[] = [];
+  const parts = (section: string, maps: Record<string, ParamArrays>, keep: (part: string, name: string) => boolean) =>
+    Object.fromEntries(Object.entries(maps).map(([part, arrays]) => [part, halve(arrays, `${section}.${part}`, (name) => keep(part, name), halvings)]));
   const wire = {
     ...state,
-    methodState: Object.fromEntries(Object.entries(state.methodState).map(([part, arrays]) => [part, halve(arrays, (name) => arrayKind(state.partMeta, part, name) === 'position')])),
-    optimizer: state.optimizer && halve(state.optimizer, () => false),
-    ...(state.regularizer
-      ? { regularizer: Object.fromEntries(Object.entries(state.regularizer).map(([part, arrays]) => [part, halve(arrays, () => WEIGHTING_COMPONENTS.includes(part))])) }
-      : {}),
+    methodState: parts('methodState', state.methodState, (part, name) => arrayKind(state.partMeta, part, name) === 'position'),
+    optimizer: state.optimizer && halve(state.optimizer, 'optimizer', () => false, halvings),
+    ...(state.regularizer ? { regularizer: parts('regularizer', state.regularizer, (part) => WEIGHTING_COMPONENTS.includes(part)) } : {}),
   };
+  // As the expansion does (below): encoded once with zeros standing in for the halves, then
+  // each array halved into its place, where halving first and encoding after wrote the
+  // halves twice, once into fresh memory. One block of zeros for all: the encoding only reads them.
+  const zeros = new Uint16Array(halvings.reduce((n, h) => Math.max(n, h.values.length), 0));
+  for (const h of halvings) h.entry.values = zeros.subarray(0, h.values.length);
   // encodeState writes the fields in its fixed order; msgpack keeps the Uint16Arrays' type.
-  return encodeState(wire as unknown as ModelState);
+  const payload = encodeState(wire as unknown as ModelState, into ? { into } : {});
+  const find = placedArrays(payload);
+  for (const h of halvings) toFloat16BitsInto(h.values, find(h.where, h.name, Uint16Array, h.values.length));
+  return payload;
 }
 
 /** A half array of a decoded payload: the path of its map of arrays, its name, its entry and halves. */
@@ -105,8 +143,12 @@ export interface ExpandedState {
   decoded: Record<string, unknown>;
 }
 
-/** Float32 state bytes of a float16 payload, and their decoded value; throws naming what is wrong with it. */
-export function expandState(payload: Uint8Array): ExpandedState {
+/**
+ * Float32 state bytes of a float16 payload, and their decoded value; throws naming what is
+ * wrong with it. `into`: memory the bytes may be written into, when it serves their size
+ * (../codec.ts `EncodeOptions.into`), instead of fresh memory.
+ */
+export function expandState(payload: Uint8Array, into?: Uint8Array): ExpandedState {
   // In place: the arrays are read into new memory here (expanded, or copied by the
   // encoding below), so nothing returned shares the payload's memory.
   const raw = decode(payload, { inPlace: true });
@@ -118,17 +160,10 @@ export function expandState(payload: Uint8Array): ExpandedState {
   // One block of zeros for all: the encoding only reads them.
   const zeros = new Float32Array(slots.reduce((n, slot) => Math.max(n, slot.halves.length), 0));
   for (const slot of slots) slot.entry.values = zeros.subarray(0, slot.halves.length);
-  const bytes = encodeState(asState(raw));
+  const bytes = encodeState(asState(raw), into ? { into } : {});
   // Views on the bytes returned, as the coordinator reads a plain state where it arrived.
   const decoded = decode(bytes, { inPlace: true }) as Record<string, unknown>;
-  const placed = new Map(arrayMaps(decoded).map(([arrays, where]) => [where, arrays]));
-  for (const { where, name, halves } of slots) {
-    const arrays = placed.get(where);
-    const out = isRecord(arrays) && isRecord(arrays[name]) ? arrays[name].values : undefined;
-    if (!(out instanceof Float32Array) || out.buffer !== bytes.buffer || out.length !== halves.length) {
-      throw new Error(`${where}.${name}: its float32 place in the encoded state was not found`);
-    }
-    fromFloat16BitsInto(halves, out);
-  }
+  const find = placedArrays(bytes, decoded);
+  for (const { where, name, halves } of slots) fromFloat16BitsInto(halves, find(where, name, Float32Array, halves.length));
   return { bytes, decoded };
 }

@@ -45,14 +45,19 @@ export function effectiveTransfer(spec: TransferSpec, kind: BlobKind): TransferS
   return kind === 'state' ? spec : { encoding: 'float32', compression: spec.compression };
 }
 
-/**
- * The wire bytes of float32 `bytes` (a state's or a replay buffer's) under `spec`.
- * `decoded`, when the caller holds it, is the state `bytes` hold (see `halveState`).
- */
-export function encodeWire(bytes: Uint8Array, spec: TransferSpec, kind: BlobKind, decoded?: ModelState): Uint8Array {
+/** What an encoder may be given beside the bytes it encodes. */
+export interface EncodeWireOptions {
+  /** The state the bytes hold, when the caller has it decoded (see `halveState`). */
+  decoded?: ModelState;
+  /** Memory a float16 payload may be written into instead of fresh memory, when it serves the payload's size. */
+  into?: Uint8Array;
+}
+
+/** The wire bytes of float32 `bytes` (a state's or a replay buffer's) under `spec`. */
+export function encodeWire(bytes: Uint8Array, spec: TransferSpec, kind: BlobKind, o: EncodeWireOptions = {}): Uint8Array {
   const applied = effectiveTransfer(spec, kind);
   if (isPlainTransfer(applied)) return bytes;
-  const payload = applied.encoding === 'float16' ? halveState(bytes, decoded) : bytes;
+  const payload = applied.encoding === 'float16' ? halveState(bytes, o.decoded, o.into) : bytes;
   const body = applied.compression === 'deflate' ? deflateSync(payload, { level: DEFLATE_LEVEL }) : payload;
   const out = new Uint8Array(WIRE_HEADER_BYTES + body.byteLength);
   out.set(MAGIC, 0);
@@ -82,12 +87,34 @@ export function maxWireBytes(maxBytes: number, spec: TransferSpec, kind: BlobKin
 /** Bytes of msgpack framing a float16 payload may have beyond its float32 state (see `maxWireBytes`). */
 const FRAMING_SLACK = 4096;
 
+/**
+ * About how many wire bytes a float32 blob of `bytes` bytes takes under `spec`, when that is
+ * known before it is encoded: memory readied for a blob to come is sized by it (a receiver
+ * gets it into pages mapped already only when it fits). Plain: the bytes themselves.
+ * float16: half of them, for a state whose arrays all halve (its msgpack framing, written
+ * once for either encoding, is what makes a payload a little more than half: a few KiB per
+ * hundred arrays, which `HALF_FRAMING_ROOM` covers); a state that keeps arrays in float32
+ * (positions, a regularizer's weights) takes more and lands in fresh memory. Compressed:
+ * unknown (undefined) until compressed.
+ */
+export function expectedWireBytes(bytes: number, spec: TransferSpec, kind: BlobKind): number | undefined {
+  const applied = effectiveTransfer(spec, kind);
+  if (isPlainTransfer(applied)) return bytes;
+  if (applied.compression !== 'none') return undefined;
+  return applied.encoding === 'float16' ? Math.min(WIRE_HEADER_BYTES + Math.ceil(bytes / 2) + HALF_FRAMING_ROOM, maxWireBytes(bytes, spec, kind)) : WIRE_HEADER_BYTES + bytes;
+}
+
+/** Room for a float16 payload's framing beyond half of its float32 state (see `expectedWireBytes`). */
+const HALF_FRAMING_ROOM = 64 << 10;
+
 export interface DecodeWireOptions {
   kind: BlobKind;
   /** Names the blob in errors, e.g. `state blob 1f0c… of task relay:stage-2`. */
   what: string;
   /** Largest decoded (float32) blob the receiver accepts: it bounds the declared payload and its inflation. */
   maxBytes: number;
+  /** Memory a float16 state may be expanded into instead of fresh memory, when it serves the state's size. */
+  into?: Uint8Array;
 }
 
 /** The float32 bytes of wire bytes `wire` sent under `spec`; throws `WireError` naming the blob. */
@@ -128,7 +155,7 @@ export function decodeWireValue(wire: Uint8Array, spec: TransferSpec, o: DecodeW
   if (encoding === 'float32') return { bytes: payload }; // deflated: float32 without compression returned above
   let expanded: DecodedWire;
   try {
-    expanded = expandState(payload);
+    expanded = expandState(payload, o.into);
   } catch (err) {
     throw fail(`float16 payload cannot be read: ${(err as Error).message}`);
   }

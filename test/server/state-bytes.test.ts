@@ -27,9 +27,13 @@ describe('the run\'s state size told to clients', () => {
     expect(scenarioStateBytes(withMas)).toBeGreaterThan(scenarioStateBytes(plain)!);
   });
 
-  it('is not told when states travel as float16 or deflated: their wire size is known only once encoded', () => {
-    expect(scenarioStateBytes(tinyScenario({ transfer: { encoding: 'float16' } }))).toBeUndefined();
+  it('is about half as float16, and not told when states travel deflated: their wire size is known only once compressed', () => {
+    const float32 = scenarioStateBytes(tinyScenario())!;
+    const float16 = scenarioStateBytes(tinyScenario({ transfer: { encoding: 'float16' } }))!;
+    expect(float16).toBeGreaterThan(float32 / 2);
+    expect(float16).toBeLessThan(float32 / 2 + 100_000);
     expect(scenarioStateBytes(tinyScenario({ transfer: { compression: 'deflate' } }))).toBeUndefined();
+    expect(scenarioStateBytes(tinyScenario({ transfer: { encoding: 'float16', compression: 'deflate' } }))).toBeUndefined();
   });
 
   it('travels in the hello reply within the largest blob, never negative', () => {

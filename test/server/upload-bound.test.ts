@@ -92,7 +92,7 @@ describe('task upload bound', () => {
     for (const encoding of WIRE_ENCODINGS) {
       for (const compression of WIRE_COMPRESSIONS) {
         const task: TrainTask = { ...finetune, transfer: { encoding, compression } };
-        const wire = encodeWire(bytes, task.transfer!, 'state', state);
+        const wire = encodeWire(bytes, task.transfer!, 'state', { decoded: state });
         expect(wire.byteLength, `${encoding}+${compression}`).toBeLessThanOrEqual(taskUploadBound(task, MANIFEST_CHECK, 0, CAP).state);
       }
     }

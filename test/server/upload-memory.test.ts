@@ -2,8 +2,9 @@
  * The coordinator readies the memory of the state a train task will return while the
  * client trains (server/net/remote-client.ts): a bounded upload then arrives in pages
  * written already, not in fresh ones. Only where the task's model bounds the state (a
- * check without a bound would have it ready the 2 GiB outer cap) and the state travels as
- * plain float32 (a float16 or deflated one's size is known only once encoded).
+ * check without a bound would have it ready the 2 GiB outer cap) and the state's wire size
+ * is known ahead: plain float32, or float16 (about half; see float16-pass-through.test.ts),
+ * not deflated (known only once compressed).
  */
 import { describe, expect, it } from 'vitest';
 import { BlobInbox } from '../../shared/blob-inbox.js';
@@ -43,10 +44,11 @@ describe('memory readied for a returned state', () => {
     expect(await end()).toMatchObject({ code: 'disconnected' });
   });
 
-  it('is not readied when nothing bounds the state, or its wire size is known only once encoded', async () => {
+  it('is not readied when nothing bounds the state, or its wire size is known only once compressed', async () => {
     for (const [check, task] of [
       [STRUCTURE_ONLY_CHECK, trainTask],
-      [MANIFEST_CHECK, { ...trainTask, transfer: { encoding: 'float16', compression: 'none' } }],
+      [MANIFEST_CHECK, { ...trainTask, transfer: { encoding: 'float32', compression: 'deflate' } }],
+      [MANIFEST_CHECK, { ...trainTask, transfer: { encoding: 'float16', compression: 'deflate' } }],
     ] as const) {
       const { inbox, end } = running(check, task);
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { decode, encode } from '../../../shared/codec.js';
 import { MOCO_PART_META } from '../../../shared/ssl-layout.js';
 import { decodeState, encodeState, type ModelState } from '../../../shared/state/model-state.js';
-import { halveState } from '../../../shared/wire/state-float16.js';
+import { toFloat16Bits } from '../../../shared/wire/float16.js';
+import { expandState, halveState } from '../../../shared/wire/state-float16.js';
 import { decodeWire, decodeWireValue, encodeWire, WIRE_HEADER_BYTES, WireError, type BlobKind } from '../../../shared/wire/wire-encoding.js';
 import type { TransferSpec } from '../../../shared/wire/transfer-spec.js';
 
@@ -118,6 +119,31 @@ describe('wire encodings', () => {
       const bytes = encodeState(state);
       expect(Buffer.from(halveState(bytes, state)).equals(halveState(bytes))).toBe(true);
     }
+  });
+
+  it('halves into and expands into memory it is given: the same bytes as each array halved on its own and the whole encoded', () => {
+    const state = sampleState();
+    const bytes = encodeState(state);
+    const halved = (a: { shape: number[]; values: Float32Array }) => ({ shape: a.shape, values: toFloat16Bits(a.values) });
+    const { online, queue } = state.methodState;
+    // The composition the halving replaced; kept as they are: the position, the importances, the array beyond float16's range.
+    const reference = encodeState({
+      ...state,
+      methodState: { online: { 'conv.w': halved(online['conv.w']), big: online.big }, queue: { queue: halved(queue.queue), pointer: queue.pointer } },
+      optimizer: { 'conv.w': halved(state.optimizer!['conv.w']) },
+      regularizer: { importance: state.regularizer!.importance, anchor: { 'conv.w': halved(state.regularizer!.anchor['conv.w']) } },
+    } as unknown as ModelState);
+    const into = new Uint8Array(reference.byteLength + 100).fill(0xee);
+    const payload = halveState(bytes, undefined, into);
+    expect(payload.buffer).toBe(into.buffer);
+    expect(Buffer.from(payload).equals(reference)).toBe(true);
+    expect(Buffer.from(halveState(bytes)).equals(reference)).toBe(true);
+    expect(Buffer.from(halveState(bytes, undefined, new Uint8Array(16))).equals(reference)).toBe(true); // too small: not used
+    const target = new Uint8Array(bytes.byteLength).fill(0xee);
+    const expanded = expandState(payload, target);
+    expect(expanded.bytes.buffer).toBe(target.buffer);
+    expect(Buffer.from(expanded.bytes).equals(expandState(payload).bytes)).toBe(true);
+    expect(expanded.decoded).toEqual(decode(expanded.bytes));
   });
 
   it('applies only compression to replay buffers', () => {
