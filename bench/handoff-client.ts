@@ -5,14 +5,15 @@
  * stage would train (`STAGE_PAUSE_MS`), and encodes it with encodeState; given a state,
  * it decodes it with decodeState, and in a task that passes the state on
  * (`passesOn`) it copies the arrays out (as training loads them into the model), waits,
- * and encodes the next state into the memory of the one it was handed, as the training
- * engine does. Each prints its timing as a result line (`RESULT_PREFIX` + JSON) on stdout.
+ * and encodes the next state into the memory of the one it was handed (a state made from
+ * nothing: into the memory lent for it), as the training engine does. Each prints its
+ * timing as a result line (`RESULT_PREFIX` + JSON) on stdout.
  *
  *   STREAMSSL_TOKEN=T node --import tsx bench/handoff-client.ts --server URL --client-id ID
  */
 import { parseArgs } from 'node:util';
 import { startClient } from '../client/connection.js';
-import type { Engine, StreamSummary, TrainInputs, TrainOutcome } from '../client/engine/types.js';
+import { resultMemory, type Engine, type StreamSummary, type TrainInputs, type TrainOutcome } from '../client/engine/types.js';
 import { encoderDecls, encoderOptions } from '../client/models/encoder.js';
 import { silentLogger } from '../shared/log.js';
 import type { ParamArrays } from '../shared/state/arrays.js';
@@ -80,7 +81,8 @@ class HandoffEngine implements Engine {
     if (state === null) {
       const stageStarted = performance.now();
       const { arrays, params } = onlineWeights(task);
-      bytes = await encodeAfterStage({ method: task.ssl.method, step: 0, methodState: { online: arrays }, optimizer: null }, params, stageStarted);
+      // Into the memory the task runner lends for it (readied for the next state), as the training engine does.
+      bytes = await encodeAfterStage({ method: task.ssl.method, step: 0, methodState: { online: arrays }, optimizer: null }, params, stageStarted, resultMemory(null, inputs).into);
     } else {
       const start = performance.now();
       // In place, as the training engine decodes a state it is handed (client/engine/index.ts).
@@ -93,7 +95,7 @@ class HandoffEngine implements Engine {
         const stageStarted = performance.now();
         const online: ParamArrays = {};
         for (const [name, a] of Object.entries(decoded.methodState.online ?? {})) online[name] = { shape: a.shape, values: a.values.slice() };
-        bytes = await encodeAfterStage({ method: decoded.method, step: decoded.step + 1, methodState: { online }, optimizer: null }, params, stageStarted, inputs.ownsState ? state : undefined);
+        bytes = await encodeAfterStage({ method: decoded.method, step: decoded.step + 1, methodState: { online }, optimizer: null }, params, stageStarted, resultMemory(state, inputs).into);
       } else {
         // A train task must answer with a state; a tiny one keeps the return trip out of the figure.
         bytes = encodeState({ method: decoded.method, step: decoded.step + 1, methodState: {}, optimizer: null });

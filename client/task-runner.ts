@@ -111,6 +111,7 @@ export class TaskRunner {
     log.info({ kind: task.kind, stateBytes: incomingState?.wire.byteLength ?? 0, replayBytes: incomingReplay?.wire.byteLength ?? 0, ...(await memoryLogFields()) }, 'task started');
     const lost = () => this.link.session() !== session;
     let result: TaskResultPayload;
+    let lent: Uint8Array | null = null;
     try {
       // Before the engine sees them: the task's wire encoding back to float32 bytes.
       // A train task's state is bounded by what its model's state may be, as on the coordinator;
@@ -123,7 +124,10 @@ export class TaskRunner {
       const spare = this.expansionSpare;
       this.expansionSpare = null;
       const state = decoded(incomingState, 'state', spare ?? undefined);
-      const out = await this.execute(task, state, decoded(incomingReplay, 'replay'));
+      // A train task handed no state writes the one it returns into the memory readied for the
+      // next state to arrive, given back to the inbox once that result has left.
+      lent = task.kind === 'train' && !state ? this.inbox.lendSpare() : null;
+      const out = await this.execute(task, state, decoded(incomingReplay, 'replay'), lent);
       // A float16 state is halved into the memory its incoming state arrived in: nothing has
       // read those bytes since they were expanded (plain and deflated states ignore `into`).
       const upload = (bytes: Uint8Array | null, kind: 'state' | 'replay') =>
@@ -136,9 +140,12 @@ export class TaskRunner {
       // once the task is over) and what it returned has left: the next task's blobs may
       // arrive in the same memory.
       for (const blob of [incomingState, incomingReplay]) if (blob) this.inbox.recycle(blob.wire);
+      // Unless it holds the state kept for the next expansion (a tiny float16 state fits the memory readied for its wire).
+      if (lent && this.expansionSpare?.buffer !== lent.buffer) this.inbox.recycle(lent);
       // Resident memory after the task and the client's peak so far: where a client's memory goes, task by task.
       if (!lost()) log.info(await memoryLogFields(), 'task finished');
     } catch (err) {
+      if (lent) this.inbox.recycle(lent); // whatever the engine wrote into it is not sent
       const code: ErrorCode = err instanceof TransferError ? err.code : err instanceof WireError ? 'bad_request' : 'task_failed';
       log.error({ err, code }, 'task failed');
       // A longer message would be refused, and the coordinator would wait for a result that never came.
@@ -169,11 +176,11 @@ export class TaskRunner {
     return sent.id;
   }
 
-  private async execute(task: WireTask, state: Uint8Array | null, replay: Uint8Array | null): Promise<Output> {
+  private async execute(task: WireTask, state: Uint8Array | null, replay: Uint8Array | null, spareMemory: Uint8Array | null): Promise<Output> {
     switch (task.kind) {
       case 'train': {
         // The state's bytes are this task's alone: the engine may write its result into them.
-        const out = await this.engine.train(task, state, replay, this.progressReporter(), { ownsState: true });
+        const out = await this.engine.train(task, state, replay, this.progressReporter(), { ownsState: true, ...(spareMemory ? { spareMemory } : {}) });
         return { metrics: out.metrics, state: out.state, replay: out.replay };
       }
       case 'eval':

@@ -198,6 +198,15 @@ export class BlobInbox {
     return this.shelf.prepare(size);
   }
 
+  /**
+   * The spare buffer, whatever its size, lent out (null: none), for a receiver that has a
+   * value of about a blob's size to write while no blob arrives (a client's first result,
+   * before it was ever handed a state). The borrower `recycle`s it once done with it.
+   */
+  lendSpare(): Uint8Array | null {
+    return this.shelf.take();
+  }
+
   /** Bytes of the spare buffer, kept (given back or readied) for the next blob of about its size; not counted in `heldBytes`. */
   get spareBytes(): number {
     return this.shelf.spareBytes;

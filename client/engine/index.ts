@@ -22,7 +22,7 @@ import { computeNormalization, type Normalization } from '../data/normalization.
 import { evaluateOnSets, evaluationSets, type EvaluationSets } from '../eval/evaluate.js';
 import { encoderOptions } from '../models/encoder.js';
 import { restoreMethod, trainStage } from './trainer.js';
-import type { Engine, StreamSummary, TrainInputs, TrainOutcome } from './types.js';
+import { resultMemory, type Engine, type StreamSummary, type TrainInputs, type TrainOutcome } from './types.js';
 
 interface LoadedData {
   dataset: LabeledDataset;
@@ -130,8 +130,9 @@ export class TrainingEngine implements Engine {
       data.chunk = null;
       const evaluation = task.evaluation && data.evalSets ? evaluateOnSets(result.method.online, encoder.backbone, data.evalSets, norm, task.evaluation, task.seed, plan) : undefined;
       return {
-        // Into the memory of the state it was handed, when that is its own: read (in place) for the last time before training.
-        state: encodeState(result.state, stateBytes && inputs.ownsState ? { into: stateBytes } : {}),
+        // Into the memory of the state it was handed, when that is its own: read (in place) for
+        // the last time before training; else into the memory lent for it, if any.
+        state: encodeState(result.state, resultMemory(stateBytes, inputs)),
         replay: nextReplay ? encodeReplay(nextReplay) : null,
         metrics: {
           steps: task.steps,

@@ -24,6 +24,18 @@ export interface TrainInputs {
    * the state it returns into it once it has read it, instead of into fresh memory.
    */
   ownsState?: boolean;
+  /**
+   * Memory, its pages written already, the engine may write the state it returns into when
+   * it was handed none to write it into (a relay's first stage, joint training): lent by
+   * the task runner for the task (the memory readied for the next state to arrive).
+   */
+  spareMemory?: Uint8Array;
+}
+
+/** Where an engine writes the state it returns (`encodeState`'s options): the memory of the state it owns, else the memory lent (`TrainInputs`), else fresh memory. */
+export function resultMemory(state: Uint8Array | null, inputs: TrainInputs): { into?: Uint8Array } {
+  const into = state && inputs.ownsState ? state : inputs.spareMemory;
+  return into ? { into } : {};
 }
 
 export interface Engine {

@@ -12,6 +12,7 @@ import type { TrainTask } from '../../shared/tasks.js';
 import type { Coordinator } from '../../server/net/coordinator.js';
 import { planArm } from '../../server/schedule/index.js';
 import { scenarioStateBytes } from '../../server/schedule/state-bytes.js';
+import { resultMemory } from '../../client/engine/types.js';
 import { startTestCoordinator, TEST_TOKEN } from '../support/coordinator.js';
 import { FakeEngine } from '../support/fake-engine.js';
 import { tinyScenario } from '../support/scenario.js';
@@ -63,13 +64,29 @@ describe('the run\'s state size told to clients', () => {
       await expect.poll(() => joined.stateMemoryBytes()).toBe(123_456);
     });
 
-    it('keeps that memory through a task handed no state, for the state that comes next', async () => {
+    it('lends that memory to a task handed no state, for the state it returns, and keeps it for the state that comes next', async () => {
       coordinator = await startTestCoordinator({ stateBytes: 123_456 });
-      client = await startClient({ url: coordinator.url, token: TEST_TOKEN, engine: new FakeEngine(), clientId: 'c0' });
+      const engine = new FakeEngine();
+      client = await startClient({ url: coordinator.url, token: TEST_TOKEN, engine, clientId: 'c0' });
       await expect.poll(() => client!.stateMemoryBytes()).toBe(123_456);
       const [first] = planArm({ scenario: tinyScenario(), arm: tinyScenario().arms[0], chunkSizes }) as TrainTask[];
-      await (await coordinator.registry.acquire()).runTask(first, null, null);
+      const worker = await coordinator.registry.acquire();
+      const lent = engine.train.bind(engine);
+      let spareDuringTask = -1;
+      engine.train = (...args) => ((spareDuringTask = client!.stateMemoryBytes()), lent(...args));
+      await worker.runTask(first, null, null);
+      expect(engine.calls[0].inputs?.spareMemory?.byteLength).toBe(123_456);
+      expect(spareDuringTask).toBe(0); // lent: no blob arrives during the task to want it
       expect(client.stateMemoryBytes()).toBe(123_456);
+    });
+
+    it('writes a returned state into the memory lent, else into the state it owns, else into fresh memory', () => {
+      const lent = new Uint8Array(8);
+      const handed = new Uint8Array(8);
+      expect(resultMemory(null, { ownsState: true, spareMemory: lent }).into).toBe(lent);
+      expect(resultMemory(handed, { ownsState: true, spareMemory: lent }).into).toBe(handed);
+      expect(resultMemory(handed, { spareMemory: lent }).into).toBe(lent);
+      expect(resultMemory(null, { ownsState: true })).toEqual({});
     });
 
     it('readies nothing when the coordinator does not know', async () => {
