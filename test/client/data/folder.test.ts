@@ -3,9 +3,12 @@
  * file skipped and counted, sizes and channels right, real domains driving the domain
  * stream, and WordNet superclasses for ImageNet class folders.
  */
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset, planStream, selectChunks } from '../../../client/data/index.js';
 import { detectLayout } from '../../../client/data/folder-layout.js';
@@ -29,6 +32,20 @@ describe('folder dataset', () => {
   afterAll(async () => {
     delete process.env.STREAMSSL_CACHE;
     await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  it('loads sharp (libvips) only once a folder is read: a client of a built-in dataset never maps it', async () => {
+    await writeClassFolders(dir(), ['cat', 'dog'], 2);
+    const dataModule = pathToFileURL(join(import.meta.dirname, '../../../client/data/index.ts')).href;
+    const script = `
+      import { readFileSync } from 'node:fs';
+      const mapped = () => readFileSync('/proc/self/maps', 'utf8').includes('libvips');
+      const data = await import(${JSON.stringify(dataModule)});
+      const before = mapped();
+      await data.loadDataset(${JSON.stringify(folder(dir()))});
+      console.log(JSON.stringify({ before, after: mapped() }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, STREAMSSL_CACHE: cacheDir } });
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ before: false, after: true });
   });
 
   it('loads class folders with a seeded 80/20 split and skips the broken file', async () => {
