@@ -69,6 +69,15 @@ function placedArrays(
 }
 
 /**
+ * `into` as encoding options, unless it shares memory with `source`: the arrays converted
+ * into their places are read from `source` after the encoding has written `into`, and the
+ * encoding sees only the zeros standing in for them (not what they are read from).
+ */
+function intoApart(into: Uint8Array | undefined, source: Uint8Array): { into?: Uint8Array } {
+  return into && into.buffer !== source.buffer ? { into } : {};
+}
+
+/**
  * `raw` checked as a state, without the `regularizer` field when `raw` has none (checkModelState
  * fills it with null): re-encoded, a state then keeps its bytes, framing included.
  */
@@ -103,7 +112,7 @@ export function halveState(bytes: Uint8Array, decoded?: ModelState, into?: Uint8
   const zeros = new Uint16Array(halvings.reduce((n, h) => Math.max(n, h.values.length), 0));
   for (const h of halvings) h.entry.values = zeros.subarray(0, h.values.length);
   // encodeState writes the fields in its fixed order; msgpack keeps the Uint16Arrays' type.
-  const payload = encodeState(wire as unknown as ModelState, into ? { into } : {});
+  const payload = encodeState(wire as unknown as ModelState, intoApart(into, bytes));
   const find = placedArrays(payload);
   for (const h of halvings) toFloat16BitsInto(h.values, find(h.where, h.name, Uint16Array, h.values.length));
   return payload;
@@ -160,7 +169,7 @@ export function expandState(payload: Uint8Array, into?: Uint8Array): ExpandedSta
   // One block of zeros for all: the encoding only reads them.
   const zeros = new Float32Array(slots.reduce((n, slot) => Math.max(n, slot.halves.length), 0));
   for (const slot of slots) slot.entry.values = zeros.subarray(0, slot.halves.length);
-  const bytes = encodeState(asState(raw), into ? { into } : {});
+  const bytes = encodeState(asState(raw), intoApart(into, payload));
   // Views on the bytes returned, as the coordinator reads a plain state where it arrived.
   const decoded = decode(bytes, { inPlace: true }) as Record<string, unknown>;
   const find = placedArrays(bytes, decoded);

@@ -144,6 +144,15 @@ describe('wire encodings', () => {
     expect(expanded.bytes.buffer).toBe(target.buffer);
     expect(Buffer.from(expanded.bytes).equals(expandState(payload).bytes)).toBe(true);
     expect(expanded.decoded).toEqual(decode(expanded.bytes));
+    // Memory that holds what is read is never written: the source's own bytes, or the
+    // payload's (a state whose every array halves, so no kept array shows the encoding that memory).
+    const allHalve = encodeState({ method: 'simclr', step: 1, methodState: { online: { w: { shape: [400], values: values(400, 0.5) } } }, optimizer: null });
+    const halvedAll = halveState(allHalve);
+    const source = Uint8Array.from(allHalve);
+    expect(Buffer.from(halveState(source, undefined, source)).equals(halvedAll)).toBe(true);
+    const wireAndRoom = new Uint8Array(3 * halvedAll.byteLength);
+    wireAndRoom.set(halvedAll);
+    expect(Buffer.from(expandState(wireAndRoom.subarray(0, halvedAll.byteLength), wireAndRoom).bytes).equals(expandState(halvedAll).bytes)).toBe(true);
   });
 
   it('applies only compression to replay buffers', () => {
