@@ -97,21 +97,29 @@ export function fromFloat16Bits(halves: Uint16Array): Float32Array {
 
 /** Every half of `halves` as a float32 (exact), written into `out` (of the same length); returns `out`. */
 export function fromFloat16BitsInto(halves: Uint16Array, out: Float32Array): Float32Array {
+  expandHalvesInto(halves, out);
+  return out;
+}
+
+/**
+ * `fromFloat16BitsInto`, saying whether every half was finite (no infinity, no NaN): the
+ * check rides on the conversion's own branch for the rare halves, where a separate pass
+ * over the halves cost half as long as the conversion.
+ */
+export function expandHalvesInto(halves: Uint16Array, out: Float32Array): boolean {
   if (out.length !== halves.length) throw new Error(`float16 expansion: ${halves.length} halves into ${out.length} floats`);
   const bits = new Uint32Array(out.buffer, out.byteOffset, out.length);
   let t: Uint32Array | null = null;
+  let finite = true;
   for (let i = 0; i < halves.length; i++) {
     const h = halves[i];
     const exp = h & 0x7c00;
     // Normal halves (nearly all of a state) by shift and rebias; zeros, subnormals, infinities and NaN by the table.
     if (exp !== 0 && exp !== 0x7c00) bits[i] = ((h & 0x8000) << 16) | (((h & 0x7fff) << 13) + 0x38000000);
-    else bits[i] = (t ??= expansionTable())[h];
+    else {
+      if (exp !== 0) finite = false;
+      bits[i] = (t ??= expansionTable())[h];
+    }
   }
-  return out;
-}
-
-/** Whether `halves` holds only finite values (no infinity, no NaN: exponent bits not all ones). */
-export function allFiniteHalves(halves: Uint16Array): boolean {
-  for (let i = 0; i < halves.length; i++) if ((halves[i] & 0x7c00) === 0x7c00) return false;
-  return true;
+  return finite;
 }

@@ -26,7 +26,7 @@ import { WEIGHTING_COMPONENTS } from '../model/regularizer-layout.js';
 import { isRecord, type ParamArrays } from '../state/arrays.js';
 import { checkModelState, encodeState, type ModelState } from '../state/model-state.js';
 import { arrayKind } from '../state/part-meta.js';
-import { allFiniteHalves, fromFloat16BitsInto, halvesFinitely, toFloat16BitsInto } from './float16.js';
+import { expandHalvesInto, halvesFinitely, toFloat16BitsInto } from './float16.js';
 
 /** An array as it travels: half bits, or float32 kept as it was. */
 type WireArray = { shape: number[]; values: Uint16Array | Float32Array };
@@ -121,13 +121,12 @@ export function halveState(bytes: Uint8Array, decoded?: ModelState, into?: Uint8
 /** A half array of a decoded payload: the path of its map of arrays, its name, its entry and halves. */
 interface HalfSlot { where: string; name: string; entry: Record<string, unknown>; halves: Uint16Array }
 
-/** The half arrays of one map of arrays, checked finite; `where` names it in errors. */
+/** The half arrays of one map of arrays (checked finite as they are expanded); `where` names it in errors. */
 function halfSlots(arrays: unknown, where: string): HalfSlot[] {
   if (!isRecord(arrays)) return []; // checkModelState names what is wrong with it
   const slots: HalfSlot[] = [];
   for (const [name, entry] of Object.entries(arrays)) {
     if (isRecord(entry) && entry.values instanceof Uint16Array) {
-      if (!allFiniteHalves(entry.values)) throw new Error(`${where}.${name}: holds an infinite or NaN half`);
       slots.push({ where, name, entry, halves: entry.values });
     }
   }
@@ -173,6 +172,8 @@ export function expandState(payload: Uint8Array, into?: Uint8Array): ExpandedSta
   // Views on the bytes returned, as the coordinator reads a plain state where it arrived.
   const decoded = decode(bytes, { inPlace: true }) as Record<string, unknown>;
   const find = placedArrays(bytes, decoded);
-  for (const { where, name, halves } of slots) fromFloat16BitsInto(halves, find(where, name, Float32Array, halves.length));
+  for (const { where, name, halves } of slots) {
+    if (!expandHalvesInto(halves, find(where, name, Float32Array, halves.length))) throw new Error(`${where}.${name}: holds an infinite or NaN half`);
+  }
   return { bytes, decoded };
 }

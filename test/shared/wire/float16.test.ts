@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { f16round, setFloat16 } from '@petamoriken/float16';
-import { allFiniteHalves, FLOAT16_MAX, fromFloat16Bits, toFloat16Bits } from '../../../shared/wire/float16.js';
+import { expandHalvesInto, FLOAT16_MAX, fromFloat16Bits, halvesFinitely, toFloat16Bits } from '../../../shared/wire/float16.js';
 
 /** The value of half bits `h` by the IEEE 754 formula. */
 function halfValue(h: number): number {
@@ -95,8 +95,12 @@ describe('float16 converter', () => {
     expect(halvesOf([FLOAT16_MAX, 65519.99, 65520, 1e10, -Infinity, Infinity])).toEqual([0x7bff, 0x7bff, 0x7c00, 0x7c00, 0xfc00, 0x7c00]);
     expect(halvesOf([2 ** -24, 2 ** -25, 2 ** -25 * 1.0000001, 3 * 2 ** -25, 1e-45, -1e-30, 2 ** -14])).toEqual([1, 0, 1, 2, 0, 0x8000, 0x400]);
     expect(Number.isNaN(fromFloat16Bits(toFloat16Bits(f32([NaN])))[0])).toBe(true);
-    expect(allFiniteHalves(toFloat16Bits(f32([1, -2, FLOAT16_MAX])))).toBe(true);
-    expect(allFiniteHalves(toFloat16Bits(f32([1, 70000])))).toBe(false);
+    // The expansion says whether every half was finite; the halving, whether every value halves finitely.
+    const finite = (values: number[]) => expandHalvesInto(toFloat16Bits(f32(values)), new Float32Array(values.length));
+    expect(finite([1, -2, FLOAT16_MAX, 0, -0, 2 ** -24])).toBe(true);
+    for (const bad of [[1, 70000], [NaN, 1], [-Infinity]]) expect(finite(bad)).toBe(false);
+    expect(halvesFinitely(f32([1, -2, FLOAT16_MAX, 65519.99, 2 ** -30]))).toBe(true);
+    for (const bad of [[1, 65520], [NaN], [-Infinity, 0]]) expect(halvesFinitely(f32(bad))).toBe(false);
   });
 
   it('bounds the relative error of normal values by 2^-11', () => {
