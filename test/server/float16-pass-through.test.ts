@@ -69,7 +69,7 @@ describe('a float16 state through the coordinator', () => {
     const bound = taskUploadBound(first, MANIFEST_CHECK, 0, DEFAULT_MAX_BLOB_BYTES);
     const expected = expectedWireBytes(bound.decodedState, FLOAT16, 'state')!;
     expect(expected).toBeLessThan(bound.decodedState * 0.6);
-    await expect.poll(() => sender.inbox.spareBytes).toBe(expected);
+    await expect.poll(() => sender.inbox.spareBytes, { timeout: 10_000 }).toBe(expected);
 
     const state = fittingState(first);
     const wire = wireKeepingOneFloat32(state);
@@ -86,7 +86,7 @@ describe('a float16 state through the coordinator', () => {
 
     const receiver = client('receiver');
     const handedOn = receiver.remote.runTask(second, returned, null);
-    await expect.poll(() => receiver.offered.length).toBe(1);
+    await expect.poll(() => receiver.offered.length, { timeout: 10_000 }).toBe(1);
     expect(Buffer.from(receiver.offered[0]).equals(wire)).toBe(true);
     // Halving the state again would have halved the array the sender kept.
     expect(encodeWire(returned, FLOAT16, 'state').byteLength).toBeLessThan(wire.byteLength);
@@ -98,7 +98,7 @@ describe('a float16 state through the coordinator', () => {
     const state = encodeState(fittingState(second));
     const receiver = client('receiver');
     const handedOn = receiver.remote.runTask(second, state, null);
-    await expect.poll(() => receiver.offered.length).toBe(1);
+    await expect.poll(() => receiver.offered.length, { timeout: 10_000 }).toBe(1);
     expect(Buffer.from(receiver.offered[0]).equals(encodeWire(state, FLOAT16, 'state'))).toBe(true);
     receiver.remote.disconnected('test over');
     await handedOn.catch(() => undefined);
