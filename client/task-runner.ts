@@ -140,12 +140,11 @@ export class TaskRunner {
       // once the task is over) and what it returned has left: the next task's blobs may
       // arrive in the same memory.
       for (const blob of [incomingState, incomingReplay]) if (blob) this.inbox.recycle(blob.wire);
-      // Unless it holds the state kept for the next expansion (a tiny float16 state fits the memory readied for its wire).
-      if (lent && this.expansionSpare?.buffer !== lent.buffer) this.inbox.recycle(lent);
+      this.giveBack(lent);
       // Resident memory after the task and the client's peak so far: where a client's memory goes, task by task.
       if (!lost()) log.info(await memoryLogFields(), 'task finished');
     } catch (err) {
-      if (lent) this.inbox.recycle(lent); // whatever the engine wrote into it is not sent
+      this.giveBack(lent); // whatever the engine wrote into it is not sent
       const code: ErrorCode = err instanceof TransferError ? err.code : err instanceof WireError ? 'bad_request' : 'task_failed';
       log.error({ err, code }, 'task failed');
       // A longer message would be refused, and the coordinator would wait for a result that never came.
@@ -166,6 +165,14 @@ export class TaskRunner {
     } catch (err) {
       log.error(`coordinator did not acknowledge the result: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Gives memory lent for a task's result back to the inbox, unless it holds the state kept
+   * for the next expansion (a tiny float16 state fits the memory readied for its wire).
+   */
+  private giveBack(lent: Uint8Array | null): void {
+    if (lent && this.expansionSpare?.buffer !== lent.buffer) this.inbox.recycle(lent);
   }
 
   /** Uploads a result blob (none: null) and logs what crossed: bytes sent against the blob's size. */
