@@ -135,7 +135,8 @@ export class TaskRunner {
       result = lost() ? lateResult(task) : { taskId: task.taskId, ok: true, metrics: out.metrics, stateBlobId: await upload(out.state, 'state'), replayBlobId: await upload(out.replay, 'replay') };
       // The float32 state the engine last held (what it returned, else what it was handed) is
       // free now: the next float16 state is expanded into it.
-      if (transferOf(task).encoding === 'float16') this.expansionSpare = out.state ?? (state && state !== incomingState?.wire ? state : spare);
+      // (A float16 state is always expanded into memory of its own, never read where it arrived.)
+      if (transferOf(task).encoding === 'float16') this.expansionSpare = out.state ?? state ?? spare;
       // The engine has read its inputs (the state's arrays in place: it holds nothing of them
       // once the task is over) and what it returned has left: the next task's blobs may
       // arrive in the same memory.

@@ -92,19 +92,16 @@ export function toFloat16BitsInto(values: Float32Array, out: Uint16Array): Uint1
 
 /** Every half of `halves` as a float32 (exact). */
 export function fromFloat16Bits(halves: Uint16Array): Float32Array {
-  return fromFloat16BitsInto(halves, new Float32Array(halves.length));
-}
-
-/** Every half of `halves` as a float32 (exact), written into `out` (of the same length); returns `out`. */
-export function fromFloat16BitsInto(halves: Uint16Array, out: Float32Array): Float32Array {
+  const out = new Float32Array(halves.length);
   expandHalvesInto(halves, out);
   return out;
 }
 
 /**
- * `fromFloat16BitsInto`, saying whether every half was finite (no infinity, no NaN): the
- * check rides on the conversion's own branch for the rare halves, where a separate pass
- * over the halves cost half as long as the conversion.
+ * Every half of `halves` as a float32 (exact), written into `out` (of the same length);
+ * returns whether every half was finite (no infinity, no NaN): the check rides on the
+ * conversion's own branch for the rare halves, where a separate pass over the halves cost
+ * half as long as the conversion.
  */
 export function expandHalvesInto(halves: Uint16Array, out: Float32Array): boolean {
   if (out.length !== halves.length) throw new Error(`float16 expansion: ${halves.length} halves into ${out.length} floats`);
