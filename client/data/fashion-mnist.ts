@@ -13,11 +13,12 @@
  * several client processes may load at once.
  */
 import { createRequire } from 'node:module';
-import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed, Random } from '../../shared/random.js';
+import { rowsInFile, type DatasetRows, type ImageRows } from './image-rows.js';
 
 export const FASHION_MNIST_CLASS_NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 /** Tops, bottoms, footwear, bags: the declared groups of the distant-class stream. */
@@ -145,15 +146,27 @@ function encodeCache(fingerprint: number, train: ImageSet, test: ImageSet): Uint
   return out;
 }
 
+/** The counts a cache file's header gives, or undefined when the header is foreign or stale. */
+function cacheCounts(header: Uint8Array, fingerprint: number): { trainCount: number; testCount: number } | undefined {
+  if (header.length < HEADER_BYTES || new TextDecoder().decode(header.subarray(0, 8)) !== MAGIC) return undefined;
+  const view = new DataView(header.buffer, header.byteOffset, HEADER_BYTES);
+  const [fp, trainCount, testCount, h, w, ch, classes] = Array.from({ length: 7 }, (_, i) => view.getUint32(8 + 4 * i, true));
+  if (fp !== fingerprint || h !== SIDE || w !== SIDE || ch !== 1 || classes !== CLASSES) return undefined;
+  return { trainCount, testCount };
+}
+
+/** Bytes of a cache file holding these counts. */
+function cacheBytes(trainCount: number, testCount: number): number {
+  return HEADER_BYTES + (trainCount + testCount) * (PIXELS + 1);
+}
+
 /** The cached split, or undefined when the file is absent, foreign or stale. */
 function decodeCache(file: Uint8Array, fingerprint: number): { train: ImageSet; test: ImageSet } | undefined {
   // A plain Uint8Array over the file's buffer: its subarrays are views of the same memory.
   const bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
-  if (bytes.length < HEADER_BYTES || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const [fp, trainCount, testCount, h, w, ch, classes] = Array.from({ length: 7 }, (_, i) => view.getUint32(8 + 4 * i, true));
-  if (fp !== fingerprint || h !== SIDE || w !== SIDE || ch !== 1 || classes !== CLASSES) return undefined;
-  if (bytes.length !== HEADER_BYTES + (trainCount + testCount) * (PIXELS + 1)) return undefined;
+  const counts = cacheCounts(bytes, fingerprint);
+  if (!counts || bytes.length !== cacheBytes(counts.trainCount, counts.testCount)) return undefined;
+  const { trainCount, testCount } = counts;
   let offset = HEADER_BYTES;
   // Views into the file's one buffer, not copies: a copy would hold the 55 MB twice until
   // the file buffer is collected (and every client process loads it).
@@ -161,6 +174,46 @@ function decodeCache(file: Uint8Array, fingerprint: number): { train: ImageSet; 
   const train = { ...emptySet(0), count: trainCount, images: take(trainCount * PIXELS), labels: take(trainCount) };
   const test = { ...emptySet(0), count: testCount, images: take(testCount * PIXELS), labels: take(testCount) };
   return { train, test };
+}
+
+/**
+ * The cached split with its pixels left in the file (./image-rows.ts): the header and the
+ * labels are read, images on request. Undefined when the file is absent, foreign or stale.
+ */
+async function openCache(file: string, fingerprint: number): Promise<{ train: ImageRows; test: ImageRows } | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const header = new Uint8Array(HEADER_BYTES);
+    await handle.read(header, 0, HEADER_BYTES, 0);
+    const counts = cacheCounts(header, fingerprint);
+    if (!counts || size !== cacheBytes(counts.trainCount, counts.testCount)) return undefined;
+    const { trainCount, testCount } = counts;
+    const labelsAt = async (count: number, position: number) => {
+      const labels = new Uint8Array(count);
+      const { bytesRead } = await handle.read(labels, 0, count, position);
+      if (bytesRead !== count) throw new Error(`fashion-mnist: ${file} ended inside its labels`);
+      return labels;
+    };
+    const trainImages = HEADER_BYTES;
+    const testImages = trainImages + trainCount * (PIXELS + 1);
+    const where = (offset: number) => ({ file, offset, header, size });
+    const describe = (count: number, labels: Uint8Array) => {
+      const { images: _pixels, ...rest } = emptySet(0);
+      return { ...rest, count, labels };
+    };
+    return {
+      train: rowsInFile(describe(trainCount, await labelsAt(trainCount, trainImages + trainCount * PIXELS)), where(trainImages)),
+      test: rowsInFile(describe(testCount, await labelsAt(testCount, testImages + testCount * PIXELS)), where(testImages)),
+    };
+  } finally {
+    await handle.close();
+  }
 }
 
 let tempCounter = 0;
@@ -194,4 +247,17 @@ export async function loadFashionMnist(options: FashionMnistOptions = {}): Promi
     await writeAtomically(cacheFile, encodeCache(fingerprint, split.train, split.test)).catch(() => undefined);
   }
   return { name: 'fashion-mnist', ...split, superclasses: FASHION_MNIST_SUPERCLASSES.map((g) => [...g]) };
+}
+
+/**
+ * Fashion-MNIST as `loadFashionMnist` gives it, with the pixels left in the cache file
+ * when it is fresh: what a task gathers its chunks and subsets from. Without a fresh cache
+ * it is built (and cached) and held in memory.
+ */
+export async function openFashionMnist(options: FashionMnistOptions = {}): Promise<DatasetRows> {
+  const packageDir = options.packageDir ?? fashionMnistPackageDir();
+  const cacheFile = join(options.cacheDir ?? defaultCacheDir(), CACHE_NAME);
+  const onFile = await openCache(cacheFile, await sourceFingerprint(packageDir));
+  if (!onFile) return loadFashionMnist(options);
+  return { name: 'fashion-mnist', ...onFile, superclasses: FASHION_MNIST_SUPERCLASSES.map((g) => [...g]) };
 }

