@@ -13,11 +13,12 @@
  * several client processes may load at once.
  */
 import { createRequire } from 'node:module';
-import { mkdir, open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed, Random } from '../../shared/random.js';
+import { readCacheFile } from './cache-file.js';
 import { rowsInFile, type DatasetRows, type ImageRows } from './image-rows.js';
 
 export const FASHION_MNIST_CLASS_NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
@@ -181,39 +182,20 @@ function decodeCache(file: Uint8Array, fingerprint: number): { train: ImageSet; 
  * labels are read, images on request. Undefined when the file is absent, foreign or stale.
  */
 async function openCache(file: string, fingerprint: number): Promise<{ train: ImageRows; test: ImageRows } | undefined> {
-  let handle: FileHandle;
-  try {
-    handle = await open(file, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    const size = (await handle.stat()).size;
-    const header = new Uint8Array(HEADER_BYTES);
-    await handle.read(header, 0, HEADER_BYTES, 0);
+  return readCacheFile(file, async ({ size, bytesAt }) => {
+    const header = await bytesAt(HEADER_BYTES, 0);
     const counts = cacheCounts(header, fingerprint);
     if (!counts || size !== cacheBytes(counts.trainCount, counts.testCount)) return undefined;
     const { trainCount, testCount } = counts;
-    const labelsAt = async (count: number, position: number) => {
-      const labels = new Uint8Array(count);
-      const { bytesRead } = await handle.read(labels, 0, count, position);
-      if (bytesRead !== count) throw new Error(`fashion-mnist: ${file} ended inside its labels`);
-      return labels;
-    };
     const trainImages = HEADER_BYTES;
     const testImages = trainImages + trainCount * (PIXELS + 1);
-    const where = (offset: number) => ({ file, offset, header, size });
-    const describe = (count: number, labels: Uint8Array) => {
-      const { images: _pixels, ...rest } = emptySet(0);
-      return { ...rest, count, labels };
+    const rows = async (count: number, imagesAt: number) => {
+      const { images: _pixels, ...shape } = emptySet(0);
+      const labels = await bytesAt(count, imagesAt + count * PIXELS);
+      return rowsInFile({ ...shape, count, labels }, { file, offset: imagesAt, header, size });
     };
-    return {
-      train: rowsInFile(describe(trainCount, await labelsAt(trainCount, trainImages + trainCount * PIXELS)), where(trainImages)),
-      test: rowsInFile(describe(testCount, await labelsAt(testCount, testImages + testCount * PIXELS)), where(testImages)),
-    };
-  } finally {
-    await handle.close();
-  }
+    return { train: await rows(trainCount, trainImages), test: await rows(testCount, testImages) };
+  });
 }
 
 let tempCounter = 0;

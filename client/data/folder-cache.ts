@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import { stat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageSet, SkippedFiles } from '../../shared/dataset-types.js';
+import { readCacheFile } from './cache-file.js';
 import { writeAtomically } from './fashion-mnist.js';
+import { rowsInFile, type ImageRows } from './image-rows.js';
 import type { FolderEntry } from './folder-layout.js';
 
 const MAGIC = 'SSLFOLD1';
@@ -86,6 +88,45 @@ export async function readFolderCache(file: string): Promise<DecodedSplit | unde
     (bytes) => decodeFolderCache(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
     () => undefined,
   );
+}
+
+/** Largest header a cache file may declare: its JSON holds shapes, class names and a few skipped files. */
+const MAX_HEADER_BYTES = 16 << 20;
+
+/** A cached split whose images stay in the file (./image-rows.ts). */
+export interface OpenedSplit {
+  train: ImageRows;
+  test: ImageRows;
+  skipped: SkippedFiles;
+}
+
+/**
+ * The cached split with its images left in the file: the header, labels and domains are
+ * read, images on request. Undefined when there is no whole cache file.
+ */
+export async function openFolderCache(file: string): Promise<OpenedSplit | undefined> {
+  return readCacheFile(file, async ({ size, bytesAt }) => {
+    const lead = await bytesAt(12, 0);
+    if (new TextDecoder().decode(lead.subarray(0, 8)) !== MAGIC) return undefined;
+    const headerLength = new DataView(lead.buffer).getUint32(8, true);
+    if (headerLength > MAX_HEADER_BYTES || 12 + headerLength > size) return undefined;
+    const header = await bytesAt(12 + headerLength, 0);
+    const parsed = JSON.parse(new TextDecoder().decode(header.subarray(12))) as { train: CachedShape; test: CachedShape; skipped: SkippedFiles };
+    let offset = header.length;
+    const next = async (n: number) => bytesAt(n, (offset += n) - n);
+    const rows = async ({ domains, ...s }: CachedShape): Promise<ImageRows> => {
+      const imagesAt = offset;
+      offset += s.count * s.height * s.width * s.channels;
+      // Checked before allocating: a header's counts are not trusted with memory.
+      if (!(offset + s.count * (domains ? 2 : 1) <= size)) throw new Error(`${file}: shorter than its header says`);
+      const labels = await next(s.count);
+      const described = domains ? { ...s, labels, domainOf: await next(s.count) } : { ...s, labels };
+      return rowsInFile(described, { file, offset: imagesAt, header, size });
+    };
+    const train = await rows(parsed.train);
+    const test = await rows(parsed.test);
+    return offset === size ? { train, test, skipped: parsed.skipped } : undefined;
+  });
 }
 
 /** Writes the cache; a cache that cannot be written only costs time, never the run. */

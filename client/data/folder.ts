@@ -8,12 +8,13 @@
  * (./folder-cache.ts), so only the first client to load a folder decodes it.
  */
 import type { DatasetSpec } from '../../shared/scenario.js';
-import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
+import type { ImageSet, LabeledDataset, SkippedFiles } from '../../shared/dataset-types.js';
 import { deriveSeed, Random } from '../../shared/random.js';
 import { defaultCacheDir } from './fashion-mnist.js';
-import { folderCacheFile, readFolderCache, writeFolderCache, type DecodedSplit } from './folder-cache.js';
+import { folderCacheFile, openFolderCache, readFolderCache, writeFolderCache, type DecodedSplit } from './folder-cache.js';
 import { listFolder, type FolderEntry, type FolderListing } from './folder-layout.js';
 import { decodeImages } from './image-decode.js';
+import type { DatasetRows, ImageSource } from './image-rows.js';
 import { coversAll, hierarchyGroups, shippedHierarchy } from './wordnet.js';
 
 /** Seed of the split of folders without one; a constant so the split never moves. */
@@ -84,16 +85,29 @@ async function decodeSplit(split: { train: FolderEntry[]; test: FolderEntry[] },
 
 /** Loads the folder dataset of `spec` (a `folder` spec with a path). */
 export async function loadFolderDataset(spec: DatasetSpec): Promise<LabeledDataset> {
+  return folderDataset(spec, readFolderCache);
+}
+
+/**
+ * The folder dataset of `spec` with its images left in the cache file when there is a
+ * whole one (./image-rows.ts); else decoded, cached and held in memory.
+ */
+export async function openFolderDataset(spec: DatasetSpec): Promise<DatasetRows> {
+  return folderDataset<ImageSource>(spec, openFolderCache);
+}
+
+async function folderDataset<S extends ImageSource>(spec: DatasetSpec, readCache: (file: string) => Promise<{ train: S; test: S; skipped: SkippedFiles } | undefined>): Promise<DatasetRows & { train: S | ImageSet; test: S | ImageSet }> {
   if (!spec.path) throw new Error('dataset.path: dataset "folder" needs a path to the root of an image folder');
   const listing = listFolder(spec.path, { layout: spec.layout ?? 'auto', ...(spec.domains ? { domains: spec.domains } : {}), ...(spec.classes ? { classes: spec.classes } : {}) });
   const split = listing.test ? { train: listing.train, test: listing.test } : splitEntries(listing.train);
   const size = spec.imageSize ?? FOLDER_DEFAULT_IMAGE_SIZE;
   const channels = spec.channels ?? 3;
   const cacheFile = await folderCacheFile(defaultCacheDir(), split, size, channels);
-  let decoded = await readFolderCache(cacheFile);
+  let decoded: { train: S | ImageSet; test: S | ImageSet; skipped: SkippedFiles } | undefined = await readCache(cacheFile);
   if (!decoded) {
-    decoded = await decodeSplit(split, listing, size, channels, spec.path);
-    await writeFolderCache(cacheFile, decoded);
+    const fresh = await decodeSplit(split, listing, size, channels, spec.path);
+    await writeFolderCache(cacheFile, fresh);
+    decoded = fresh;
   }
   const { train, test, skipped } = decoded;
   if (skipped.count > 0) {

@@ -9,7 +9,7 @@ import type { DatasetName, DatasetSpec, StreamSpec } from '../../shared/scenario
 import { apportion, pickByClassQuota, splitStream, type StreamPlan } from '../../shared/stream/index.js';
 import type { DataSelection } from '../../shared/tasks.js';
 import { loadFashionMnist, openFashionMnist } from './fashion-mnist.js';
-import { loadFolderDataset } from './folder.js';
+import { loadFolderDataset, openFolderDataset } from './folder.js';
 import { loadIdxFolder } from './idx.js';
 import { readImages, type DatasetRows, type ImageSource } from './image-rows.js';
 import { loadMnist } from './mnist.js';
@@ -38,6 +38,7 @@ export const DATASET_LOADERS: Record<DatasetName, DatasetLoader> = {
  */
 const DATASET_OPENERS: Partial<Record<DatasetName, (spec: DatasetSpec) => Promise<DatasetRows>>> = {
   'fashion-mnist': () => openFashionMnist(),
+  folder: openFolderDataset,
 };
 
 /** Seed of the sample limits: fixed, so a limited dataset is the same in every scenario. */

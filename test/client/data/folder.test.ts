@@ -4,13 +4,13 @@
  * stream, and WordNet superclasses for ImageNet class folders.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDataset, planStream, selectChunks } from '../../../client/data/index.js';
+import { loadDataset, openDataset, planStream, selectChunks } from '../../../client/data/index.js';
 import { detectLayout } from '../../../client/data/folder-layout.js';
 import { hierarchyGroups, shippedHierarchy } from '../../../client/data/wordnet.js';
 import { parseScenario, type DatasetSpec } from '../../../shared/scenario.js';
@@ -130,6 +130,18 @@ describe('folder dataset', () => {
     const chunk1 = selectChunks(data, plan, [1]);
     expect([...chunk1.domainOf!]).toEqual(new Array(8).fill(1));
     expect(() => planStream(data, { type: 'domain', chunks: 3 }, 3)).toThrow(/3 chunks but the dataset has only 2 domains/);
+
+    // Opened from its cache: labels and domains read, the pixels left in the file until gathered.
+    const opened = await openDataset(folder(dir(), { domains: ['sketch', 'clipart'] }));
+    expect('images' in opened.train || 'images' in opened.test).toBe(false);
+    expect([opened.train.labels, opened.train.domainOf, opened.test.domainOf, opened.skipped]).toEqual([data.train.labels, data.train.domainOf, data.test.domainOf, data.skipped]);
+    expect(planStream(opened, { type: 'domain', chunks: 2 }, 3)).toEqual(plan);
+    expect(selectChunks(opened, plan, [1, 0])).toEqual(selectChunks(data, plan, [1, 0]));
+    // A cache cut short is not read: decoded again, held in memory, and cached whole again.
+    for (const f of (await readdir(cacheDir)).filter((name) => name.startsWith('folder-'))) await truncate(join(cacheDir, f), 200);
+    const rebuilt = await openDataset(folder(dir(), { domains: ['sketch', 'clipart'] }));
+    expect('images' in rebuilt.train && rebuilt.train.images).toEqual(data.train.images);
+    expect('images' in (await openDataset(folder(dir(), { domains: ['sketch', 'clipart'] }))).train).toBe(false);
   });
 
   it('uses DomainNet split lists when present', async () => {
