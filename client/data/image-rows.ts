@@ -34,7 +34,7 @@ export interface RowsInFile {
   size: number;
 }
 
-/** Images read per block: about a megabyte for 28x28 grey images, a bounded buffer whatever the set. */
+/** Bytes read per block: a bounded buffer whatever the set (one image when an image is larger). */
 const BLOCK_BYTES = 1 << 20;
 
 /** Copies the images at `indices` of `set` into `into` from image `at` on. */
@@ -51,9 +51,13 @@ export function readImages(set: ImageSource, indices: ArrayLike<number>, into: U
   }
 }
 
-/** Every image of `set`, `perBlock` at a time, in order (the last block may be shorter). */
-export function* imageBlocks(set: ImageSource, perBlock: number): Generator<Uint8Array> {
+/**
+ * Every image of `set` in order, in blocks of whole images of at most `blockBytes` (one
+ * image when an image is larger); a block read from file is overwritten by the next.
+ */
+export function* imageBlocks(set: ImageSource, blockBytes: number): Generator<Uint8Array> {
   const size = imageBytes(set);
+  const perBlock = Math.max(1, Math.floor(blockBytes / size));
   const block = 'readRows' in set ? new Uint8Array(Math.min(perBlock, set.count) * size) : null;
   for (let first = 0; first < set.count; first += perBlock) {
     const n = Math.min(perBlock, set.count - first);
@@ -79,14 +83,14 @@ export function rowsInFile(described: Omit<ImageSet, 'images'>, where: RowsInFil
   return {
     ...described,
     readRows(indices, into, at) {
-      // Positions of the requested images sorted by their place in the file.
-      const order = Uint32Array.from({ length: indices.length }, (_, k) => k).sort((a, b) => indices[a] - indices[b]);
       for (let k = 0; k < indices.length; k++) {
         const i = indices[k];
         if (!(Number.isInteger(i) && i >= 0 && i < count)) throw new Error(`sample index ${i} out of range 0..${count - 1}`);
       }
       if ((at + indices.length) * size > into.length) throw new Error(`${where.file}: ${indices.length} images from image ${at} do not fit ${into.length} bytes`);
       if (indices.length === 0) return;
+      // Positions of the requested images sorted by their place in the file.
+      const order = Uint32Array.from({ length: indices.length }, (_, k) => k).sort((a, b) => indices[a] - indices[b]);
       const fd = openSync(where.file, 'r');
       try {
         checkUnchanged(fd, where);

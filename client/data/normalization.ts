@@ -10,8 +10,8 @@ export interface Normalization {
   std: number[];
 }
 
-/** Images read at a time from a set on file: a block of a few megabytes at most. */
-const IMAGES_PER_BLOCK = 4096;
+/** Bytes of whole images read at a time from a set on file. */
+const BLOCK_BYTES = 4 << 20;
 
 /** The mean and standard deviation of each channel over every pixel of `set`. */
 export function computeNormalization(set: ImageSource): Normalization {
@@ -20,7 +20,7 @@ export function computeNormalization(set: ImageSource): Normalization {
   const sq = new Float64Array(c);
   const n = set.count * set.height * set.width;
   // Blocks hold whole images, so a block's pixel i is channel i % c.
-  for (const block of imageBlocks(set, IMAGES_PER_BLOCK)) {
+  for (const block of imageBlocks(set, BLOCK_BYTES)) {
     for (let i = 0; i < block.length; i++) {
       const v = block[i] / 255;
       sum[i % c] += v;

@@ -51,8 +51,11 @@ describe('image sets with their pixels on file', () => {
 
   it('streams every image in blocks, and normalizes as the set in memory does', () => {
     const { memory, rows } = fixture('blocks.bin', 1000);
-    const blocks = Array.from(imageBlocks(rows, 300), (b) => b.slice());
+    const blocks = Array.from(imageBlocks(rows, 300 * 3072 + 100), (b) => b.slice());
     expect(blocks.map((b) => b.length / 3072)).toEqual([300, 300, 300, 100]);
+    // Images larger than a block come one at a time.
+    expect(Array.from(imageBlocks(rows, 1000), (b) => b.length)).toEqual(new Array(1000).fill(3072));
+    expect(Array.from(imageBlocks(memory, 3072 * 999), (b) => b.length / 3072)).toEqual([999, 1]);
     expect(Buffer.compare(Buffer.concat(blocks), memory.images)).toBe(0);
     expect(computeNormalization(rows)).toEqual(computeNormalization(memory));
   });
