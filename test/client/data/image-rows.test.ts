@@ -58,6 +58,16 @@ describe('image sets with their pixels on file', () => {
     expect(Array.from(imageBlocks(memory, 3072 * 999), (b) => b.length / 3072)).toEqual([999, 1]);
     expect(Buffer.compare(Buffer.concat(blocks), memory.images)).toBe(0);
     expect(computeNormalization(rows)).toEqual(computeNormalization(memory));
+    // The same bits as one pass over every pixel, channel i % 3, in pixel order.
+    const sum = [0, 0, 0];
+    const sq = [0, 0, 0];
+    memory.images.forEach((b, i) => {
+      sum[i % 3] += b / 255;
+      sq[i % 3] += (b / 255) * (b / 255);
+    });
+    const n = 1000 * 32 * 32;
+    const mean = sum.map((s) => s / n);
+    expect(computeNormalization(rows)).toEqual({ mean, std: sq.map((q, c) => Math.sqrt(Math.max(q / n - mean[c] * mean[c], 1e-8))) });
   });
 
   it('refuses indices out of range and memory too small, naming them', () => {
