@@ -295,8 +295,9 @@ export class RemoteClient implements TaskClient {
     const spec = transferOf(running.task);
     const expected = expectedWireBytes(uploads.decodedState, spec, 'state');
     if (expected !== undefined) void this.inbox.prepare(Math.min(expected, uploads.state));
-    // A float16 state is expanded into memory of its float32 size, which the coordinator then keeps.
-    if (spec.encoding === 'float16' && spec.compression === 'none') void this.expansion.prepare(uploads.decodedState);
+    // A float16 state (deflated or not) is expanded into memory of its float32 size, which the
+    // coordinator then keeps.
+    if (spec.encoding === 'float16') void this.expansion.prepare(uploads.decodedState);
   }
 
   /** How returned states and replay buffers are checked. */

@@ -9,8 +9,10 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BlobInbox } from '../../shared/blob-inbox.js';
+import type { BufferShelf } from '../../shared/buffer-shelf.js';
 import { silentLogger } from '../../shared/log.js';
 import type { TrainTask } from '../../shared/tasks.js';
+import type { TransferSpec } from '../../shared/transfer.js';
 import { BlobOutbox } from '../../server/net/blob-outbox.js';
 import { RemoteClient, type CoordinatorSocket } from '../../server/net/remote-client.js';
 import { planArm } from '../../server/schedule/index.js';
@@ -92,6 +94,31 @@ describe('a float16 state through the coordinator', () => {
     expect(encodeWire(returned, FLOAT16, 'state').byteLength).toBeLessThan(wire.byteLength);
     receiver.remote.disconnected('test over');
     await handedOn.catch(() => undefined);
+  });
+
+  it('is expanded into float32 memory readied while the client trained, deflated or not', async () => {
+    for (const transfer of [FLOAT16, { encoding: 'float16', compression: 'deflate' }] as TransferSpec[]) {
+      const withTransfer = tinyScenario({ transfer, model, arms: [{ name: 'relay', mode: 'relay' }] });
+      const [task] = planArm({ scenario: withTransfer, arm: withTransfer.arms[0], chunkSizes: [100, 110, 120] }) as TrainTask[];
+      const sender = client('sender');
+      const outcome = sender.remote.runTask(task, null, null);
+      const { decodedState } = taskUploadBound(task, MANIFEST_CHECK, 0, DEFAULT_MAX_BLOB_BYTES);
+      // Private: the shelf the result's expansion takes its memory from, and that memory.
+      const expansion = (sender.remote as unknown as { expansion: BufferShelf }).expansion;
+      await expect.poll(() => expansion.spareBytes, { timeout: 10_000 }).toBe(decodedState);
+      const readied = (expansion as unknown as { spare: Uint8Array }).spare.buffer;
+      const state = encodeState(fittingState(task));
+      const wire = encodeWire(state, transfer, 'state');
+      const sha256 = createHash('sha256').update(wire).digest('hex');
+      expect(sender.inbox.open({ id: 'up', size: wire.byteLength, sha256 })).toEqual({ ok: true });
+      expect(sender.inbox.append('up', wire, 0)).toEqual({ ok: true });
+      expect(sender.inbox.finish('up')).toEqual({ ok: true });
+      expect(sender.remote.handleResult({ taskId: task.taskId, ok: true, metrics: METRICS, stateBlobId: 'up', replayBlobId: null })).toEqual({ ok: true });
+      const returned = (await outcome).state!;
+      expect(Buffer.from(returned).equals(state)).toBe(true); // fittingState's values are halves
+      expect(returned.buffer).toBe(readied);
+      expect(expansion.spareBytes).toBe(0);
+    }
   });
 
   it('a state the coordinator did not receive as float16 is halved', async () => {
