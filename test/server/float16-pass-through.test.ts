@@ -12,7 +12,7 @@ import { BlobInbox } from '../../shared/blob-inbox.js';
 import type { BufferShelf } from '../../shared/buffer-shelf.js';
 import { silentLogger } from '../../shared/log.js';
 import type { TrainTask } from '../../shared/tasks.js';
-import type { TransferSpec } from '../../shared/transfer.js';
+import type { TransferSpec } from '../../shared/wire/transfer-spec.js';
 import { BlobOutbox } from '../../server/net/blob-outbox.js';
 import { RemoteClient, type CoordinatorSocket } from '../../server/net/remote-client.js';
 import { planArm } from '../../server/schedule/index.js';
