@@ -228,7 +228,7 @@ export async function loadFashionMnist(options: FashionMnistOptions = {}): Promi
     // A cache we cannot write (read-only home, full disk) only costs time, never the run.
     await writeAtomically(cacheFile, encodeCache(fingerprint, split.train, split.test)).catch(() => undefined);
   }
-  return { name: 'fashion-mnist', ...split, superclasses: FASHION_MNIST_SUPERCLASSES.map((g) => [...g]) };
+  return withNames(split);
 }
 
 /**
@@ -240,6 +240,10 @@ export async function openFashionMnist(options: FashionMnistOptions = {}): Promi
   const packageDir = options.packageDir ?? fashionMnistPackageDir();
   const cacheFile = join(options.cacheDir ?? defaultCacheDir(), CACHE_NAME);
   const onFile = await openCache(cacheFile, await sourceFingerprint(packageDir));
-  if (!onFile) return loadFashionMnist(options);
-  return { name: 'fashion-mnist', ...onFile, superclasses: FASHION_MNIST_SUPERCLASSES.map((g) => [...g]) };
+  return onFile ? withNames(onFile) : loadFashionMnist(options);
+}
+
+/** A split named as Fashion-MNIST, with its declared superclasses. */
+function withNames<S extends { train: unknown; test: unknown }>(split: S): S & { name: string; superclasses: number[][] } {
+  return { name: 'fashion-mnist', ...split, superclasses: FASHION_MNIST_SUPERCLASSES.map((g) => [...g]) };
 }

@@ -15,6 +15,8 @@ import { rowsInFile, type ImageRows } from './image-rows.js';
 import type { FolderEntry } from './folder-layout.js';
 
 const MAGIC = 'SSLFOLD1';
+/** Bytes before the JSON header: the magic and the header's length. */
+const LEAD_BYTES = 12;
 
 export interface DecodedSplit {
   train: ImageSet;
@@ -48,11 +50,11 @@ function shape(set: ImageSet) {
 export function encodeFolderCache(data: DecodedSplit): Uint8Array {
   const header = new TextEncoder().encode(JSON.stringify({ train: shape(data.train), test: shape(data.test), skipped: data.skipped }));
   const parts = [...blocks(data.train), ...blocks(data.test)];
-  const out = new Uint8Array(12 + header.length + parts.reduce((n, p) => n + p.length, 0));
+  const out = new Uint8Array(LEAD_BYTES + header.length + parts.reduce((n, p) => n + p.length, 0));
   out.set(new TextEncoder().encode(MAGIC), 0);
   new DataView(out.buffer).setUint32(8, header.length, true);
-  out.set(header, 12);
-  let offset = 12 + header.length;
+  out.set(header, LEAD_BYTES);
+  let offset = LEAD_BYTES + header.length;
   for (const p of parts) {
     out.set(p, offset);
     offset += p.length;
@@ -60,17 +62,35 @@ export function encodeFolderCache(data: DecodedSplit): Uint8Array {
   return out;
 }
 
-/** The decoded split in `bytes`, or undefined when they are not a whole cache file. */
-export function decodeFolderCache(bytes: Uint8Array): DecodedSplit | undefined {
-  if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) return undefined;
-  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
-  let header: { train: CachedShape; test: CachedShape; skipped: SkippedFiles };
+/** What a cache file's JSON header describes. */
+interface CacheHeader {
+  train: CachedShape;
+  test: CachedShape;
+  skipped: SkippedFiles;
+}
+
+/** The length of the JSON header that `lead` (a file's first LEAD_BYTES) announces, or undefined when it is not a cache file. */
+function headerLengthOf(lead: Uint8Array): number | undefined {
+  if (lead.length < LEAD_BYTES || new TextDecoder().decode(lead.subarray(0, 8)) !== MAGIC) return undefined;
+  return new DataView(lead.buffer, lead.byteOffset, LEAD_BYTES).getUint32(8, true);
+}
+
+/** The JSON header in `json`, or undefined when it does not parse. */
+function parseHeader(json: Uint8Array): CacheHeader | undefined {
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)));
+    return JSON.parse(new TextDecoder().decode(json)) as CacheHeader;
   } catch {
     return undefined;
   }
-  let offset = 12 + headerLength;
+}
+
+/** The decoded split in `bytes`, or undefined when they are not a whole cache file. */
+export function decodeFolderCache(bytes: Uint8Array): DecodedSplit | undefined {
+  const headerLength = headerLengthOf(bytes);
+  if (headerLength === undefined) return undefined;
+  const header = parseHeader(bytes.subarray(LEAD_BYTES, LEAD_BYTES + headerLength));
+  if (!header) return undefined;
+  let offset = LEAD_BYTES + headerLength;
   const take = (n: number) => bytes.slice(offset, (offset += n));
   const read = ({ domains, ...s }: CachedShape): ImageSet => {
     const set: ImageSet = { ...s, images: take(s.count * s.height * s.width * s.channels), labels: take(s.count) };
@@ -106,12 +126,11 @@ export interface OpenedSplit {
  */
 export async function openFolderCache(file: string): Promise<OpenedSplit | undefined> {
   return readCacheFile(file, async ({ size, bytesAt }) => {
-    const lead = await bytesAt(12, 0);
-    if (new TextDecoder().decode(lead.subarray(0, 8)) !== MAGIC) return undefined;
-    const headerLength = new DataView(lead.buffer).getUint32(8, true);
-    if (headerLength > MAX_HEADER_BYTES || 12 + headerLength > size) return undefined;
-    const header = await bytesAt(12 + headerLength, 0);
-    const parsed = JSON.parse(new TextDecoder().decode(header.subarray(12))) as { train: CachedShape; test: CachedShape; skipped: SkippedFiles };
+    const headerLength = headerLengthOf(await bytesAt(LEAD_BYTES, 0));
+    if (headerLength === undefined || headerLength > MAX_HEADER_BYTES || LEAD_BYTES + headerLength > size) return undefined;
+    const header = await bytesAt(LEAD_BYTES + headerLength, 0);
+    const parsed = parseHeader(header.subarray(LEAD_BYTES));
+    if (!parsed) return undefined;
     let offset = header.length;
     const next = async (n: number) => bytesAt(n, (offset += n) - n);
     const rows = async ({ domains, ...s }: CachedShape): Promise<ImageRows> => {
