@@ -2,13 +2,16 @@
  * Loader for MNIST-format idx folders (MNIST, Fashion-MNIST, KMNIST, Debian's
  * /usr/share/datasets/fashion-mnist, ...), with the folder's official train/test split.
  * Files may be gzipped; both `train-images-idx3-ubyte` and `train-images.idx3-ubyte` names work.
+ * Opened (`openIdxFolder`, what a task uses), a plain image file stays on file until a task
+ * gathers images from it (./image-rows.ts); a gzipped one is decompressed into memory.
  */
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
 import { checkPartition } from '../../shared/stream/index.js';
+import { rowsInFile, type DatasetRows, type ImageSource, type RowsInFile } from './image-rows.js';
 
 /** The unsigned-byte payload of an idx file and its dimensions. */
 export interface IdxArray {
@@ -18,8 +21,11 @@ export interface IdxArray {
 
 const UNSIGNED_BYTE = 0x08;
 
-/** Parses idx bytes (already decompressed); `file` names the source in errors. */
-export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
+/** The longest idx header: magic and four dimensions. */
+const MAX_HEADER_BYTES = 4 + 4 * 4;
+
+/** An idx file's dimensions and the bytes of its header, read from its first bytes; `file` names it in errors. */
+function parseIdxHeader(bytes: Uint8Array, file: string): { dims: number[]; headerBytes: number } {
   if (bytes.length < 4) throw new Error(`${file}: too short for an idx header (${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0);
@@ -32,19 +38,32 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
   }
   const headerBytes = 4 + 4 * ndim;
   if (bytes.length < headerBytes) throw new Error(`${file}: truncated header (${bytes.length} of ${headerBytes} bytes)`);
-  const dims = Array.from({ length: ndim }, (_, i) => view.getUint32(4 + 4 * i));
+  return { dims: Array.from({ length: ndim }, (_, i) => view.getUint32(4 + 4 * i)), headerBytes };
+}
+
+/** Throws unless the `actual` data bytes of `file` are what its dimensions say. */
+function checkDataBytes(dims: number[], actual: number, file: string): void {
   const expected = dims.reduce((a, b) => a * b, 1);
-  const actual = bytes.length - headerBytes;
   if (actual !== expected) {
     throw new Error(`${file}: header says ${dims.join('x')} = ${expected} data bytes but the file has ${actual}`);
   }
+}
+
+/** Parses idx bytes (already decompressed); `file` names the source in errors. */
+export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
+  const { dims, headerBytes } = parseIdxHeader(bytes, file);
+  checkDataBytes(dims, bytes.length - headerBytes, file);
   return { dims, data: bytes.subarray(headerBytes) };
+}
+
+function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
 /** Reads and parses one idx file, gunzipping it when it starts with the gzip signature. */
 export async function readIdxFile(file: string): Promise<IdxArray> {
   let bytes: Uint8Array = await readFile(file);
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+  if (isGzip(bytes)) {
     try {
       bytes = gunzipSync(bytes);
     } catch (err) {
@@ -68,10 +87,52 @@ function findFile(folder: string, prefix: string, kind: 'images-idx3' | 'labels-
   return join(folder, found);
 }
 
-async function readSplit(folder: string, prefix: string): Promise<{ images: IdxArray; labels: IdxArray; imageFile: string; labelFile: string }> {
+/**
+ * An idx image file's dimensions, and how to make its image set from the rest of the set's
+ * description: `S` is where the pixels are (in memory, or left on file).
+ */
+interface IdxImages<S> {
+  dims: number[];
+  set(described: Omit<ImageSet, 'images'>): S;
+}
+
+/** How an image file is read: whole into memory, or opened (`openIdxImages`). */
+type ImageReader<S> = (file: string) => Promise<IdxImages<S>>;
+
+/** The images of an idx file, read whole (a copy: the parsed array is a view into the file's buffer, header included). */
+async function loadIdxImages(file: string): Promise<IdxImages<ImageSet>> {
+  const { dims, data } = await readIdxFile(file);
+  return { dims, set: (described) => ({ ...described, images: new Uint8Array(data) }) };
+}
+
+/**
+ * The images of an idx file opened: a plain file's pixels stay on file, its header and
+ * size checked now and again at every read; a gzipped file is read whole.
+ */
+async function openIdxImages(file: string): Promise<IdxImages<ImageSource>> {
+  const handle = await open(file, 'r');
+  let where: RowsInFile;
+  let dims: number[];
+  try {
+    const lead = new Uint8Array(MAX_HEADER_BYTES);
+    const { bytesRead } = await handle.read(lead, 0, lead.length, 0);
+    const first = lead.subarray(0, bytesRead);
+    if (isGzip(first)) return loadIdxImages(file);
+    const header = parseIdxHeader(first, file);
+    const { size } = await handle.stat();
+    checkDataBytes(header.dims, size - header.headerBytes, file);
+    dims = header.dims;
+    where = { file, offset: header.headerBytes, header: first.slice(0, header.headerBytes), size };
+  } finally {
+    await handle.close();
+  }
+  return { dims, set: (described) => rowsInFile(described, where) };
+}
+
+async function readSplit<S>(folder: string, prefix: string, readImages: ImageReader<S>): Promise<{ images: IdxImages<S>; labels: IdxArray; imageFile: string; labelFile: string }> {
   const imageFile = findFile(folder, prefix, 'images-idx3');
   const labelFile = findFile(folder, prefix, 'labels-idx1');
-  const [images, labels] = await Promise.all([readIdxFile(imageFile), readIdxFile(labelFile)]);
+  const [images, labels] = await Promise.all([readImages(imageFile), readIdxFile(labelFile)]);
   if (images.dims.length < 3) throw new Error(`${imageFile}: expected 3 or 4 dimensions (count, height, width[, channels]), got ${images.dims.length}`);
   if (labels.dims.length !== 1) throw new Error(`${labelFile}: expected 1 dimension (count), got ${labels.dims.length}`);
   if (images.dims[0] !== labels.dims[0]) {
@@ -116,10 +177,19 @@ function maxLabel(labels: Uint8Array): number {
  * optional `superclasses.json` declares class groups for the distant-class stream.
  */
 export async function loadIdxFolder(folder: string, name = 'idx'): Promise<LabeledDataset> {
+  return idxFolder(folder, name, loadIdxImages);
+}
+
+/** The idx folder of `loadIdxFolder`, its plain image files left on file until a task gathers images from them. */
+export async function openIdxFolder(folder: string, name = 'idx'): Promise<DatasetRows> {
+  return idxFolder(folder, name, openIdxImages);
+}
+
+async function idxFolder<S extends ImageSource>(folder: string, name: string, readImages: ImageReader<S>): Promise<Omit<LabeledDataset, 'train' | 'test'> & { train: S; test: S }> {
   if (!existsSync(folder)) throw new Error(`idx dataset ${folder}: folder not found`);
   if (!statSync(folder).isDirectory()) throw new Error(`idx dataset ${folder}: not a folder`);
-  const [train, test] = await Promise.all([readSplit(folder, 'train'), readSplit(folder, 't10k')]);
-  const shape = (a: IdxArray) => a.dims.slice(1).concat(a.dims.length === 3 ? [1] : []);
+  const [train, test] = await Promise.all([readSplit(folder, 'train', readImages), readSplit(folder, 't10k', readImages)]);
+  const shape = (a: { dims: number[] }) => a.dims.slice(1).concat(a.dims.length === 3 ? [1] : []);
   const [height, width, channels] = shape(train.images);
   if (shape(test.images).join('x') !== [height, width, channels].join('x')) {
     throw new Error(`idx dataset ${folder}: train images are ${height}x${width}x${channels} but test images are ${shape(test.images).join('x')}`);
@@ -131,16 +201,16 @@ export async function loadIdxFolder(folder: string, name = 'idx'): Promise<Label
     if (i >= 0) throw new Error(`${file}: label ${split.labels.data[i]} at index ${i} but classes.txt names only ${numClasses} classes`);
   }
   const classNames = names ?? Array.from({ length: numClasses }, (_, i) => String(i));
-  const set = (s: typeof train): ImageSet => ({
-    // Plain copies: the parsed arrays are views into the file buffer, header included.
-    images: new Uint8Array(s.images.data),
-    labels: new Uint8Array(s.labels.data),
-    count: s.labels.dims[0],
-    height,
-    width,
-    channels,
-    numClasses,
-    classNames: [...classNames],
-  });
+  const set = (s: typeof train): S =>
+    s.images.set({
+      // A plain copy: the parsed array is a view into the file buffer, header included.
+      labels: new Uint8Array(s.labels.data),
+      count: s.labels.dims[0],
+      height,
+      width,
+      channels,
+      numClasses,
+      classNames: [...classNames],
+    });
   return { name, train: set(train), test: set(test), superclasses: await readSuperclasses(folder, numClasses) };
 }

@@ -10,7 +10,7 @@ import { apportion, pickByClassQuota, splitStream, type StreamPlan } from '../..
 import type { DataSelection } from '../../shared/tasks.js';
 import { loadFashionMnist, openFashionMnist } from './fashion-mnist.js';
 import { loadFolderDataset, openFolderDataset } from './folder.js';
-import { loadIdxFolder } from './idx.js';
+import { loadIdxFolder, openIdxFolder } from './idx.js';
 import { readImages, type DatasetRows, type ImageSource } from './image-rows.js';
 import { loadMnist } from './mnist.js';
 import { sharedBytes } from './shared-bytes.js';
@@ -24,10 +24,7 @@ export type DatasetLoader = (spec: DatasetSpec) => Promise<LabeledDataset>;
 export const DATASET_LOADERS: Record<DatasetName, DatasetLoader> = {
   'fashion-mnist': () => loadFashionMnist(),
   mnist: () => loadMnist(),
-  idx: (spec) => {
-    if (!spec.path) throw new Error('dataset.path: dataset "idx" needs a path to a folder of idx files');
-    return loadIdxFolder(spec.path);
-  },
+  idx: (spec) => loadIdxFolder(idxPath(spec)),
   synthetic: async (spec) => generateSynthetic({ perClass: spec.perClass, imageSize: spec.imageSize }),
   folder: loadFolderDataset,
 };
@@ -38,8 +35,15 @@ export const DATASET_LOADERS: Record<DatasetName, DatasetLoader> = {
  */
 const DATASET_OPENERS: Partial<Record<DatasetName, (spec: DatasetSpec) => Promise<DatasetRows>>> = {
   'fashion-mnist': () => openFashionMnist(),
+  idx: (spec) => openIdxFolder(idxPath(spec)),
   folder: openFolderDataset,
 };
+
+/** The folder of an idx dataset's spec. */
+function idxPath(spec: DatasetSpec): string {
+  if (!spec.path) throw new Error('dataset.path: dataset "idx" needs a path to a folder of idx files');
+  return spec.path;
+}
 
 /** Seed of the sample limits: fixed, so a limited dataset is the same in every scenario. */
 const LIMIT_SEED = 0x4c494d54;

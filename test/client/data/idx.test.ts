@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadIdxFolder, parseIdx } from '../../../client/data/idx.js';
-import { loadDataset } from '../../../client/data/index.js';
+import { loadIdxFolder, openIdxFolder, parseIdx } from '../../../client/data/idx.js';
+import { readImages, type ImageSource } from '../../../client/data/image-rows.js';
+import { loadDataset, openDataset, planStream, selectChunks } from '../../../client/data/index.js';
+import { imageBytes } from '../../../shared/dataset-types.js';
 
 const root = mkdtempSync(join(tmpdir(), 'streamssl-idx-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -84,6 +86,64 @@ describe('idx loader', () => {
     const d = await loadDataset({ name: 'idx', path: folder, trainLimit: 20, testLimit: 10 });
     expect(d.train.count).toBe(20);
     expect(d.test.count).toBe(10);
+  });
+
+  describe('opened (what a task gathers from)', () => {
+    /** Every image of `set`, in order. */
+    const everyImage = (set: ImageSource) => {
+      const all = new Uint8Array(set.count * imageBytes(set));
+      readImages(set, Array.from({ length: set.count }, (_, i) => i), all, 0);
+      return all;
+    };
+
+    it.each([
+      ['plain', {}, true],
+      ['gzipped', { gz: true }, false],
+      ['dotted names', { dotted: true }, true],
+    ])('gives the loaded dataset from %s files (pixels left on file: %s)', async (name, opts, onFile) => {
+      const folder = writeFolder(`open-${name.replace(' ', '-')}`, opts);
+      const [opened, loaded] = [await openIdxFolder(folder), await loadIdxFolder(folder)];
+      for (const split of ['train', 'test'] as const) {
+        expect('readRows' in opened[split]).toBe(onFile);
+        expect('images' in opened[split]).toBe(!onFile);
+        const { images, ...described } = loaded[split];
+        expect(opened[split]).toMatchObject(described);
+        expect(everyImage(opened[split])).toEqual(images);
+      }
+      expect(everyImage(opened.train)).toEqual(train.images);
+    });
+
+    it('gives the chunks and limits loadDataset gives, through openDataset', async () => {
+      const spec = { name: 'idx' as const, path: writeFolder('open-index'), trainLimit: 20 };
+      const [opened, loaded] = [await openDataset(spec), await loadDataset(spec)];
+      // The limited split is gathered into memory; the other stays on file.
+      expect(['images' in opened.train, 'readRows' in opened.test]).toEqual([true, true]);
+      expect(opened.train).toEqual(loaded.train);
+      expect(everyImage(opened.test)).toEqual(loaded.test.images);
+      const plan = planStream(opened, { type: 'random-class', chunks: 2 }, 7);
+      expect(planStream(loaded, { type: 'random-class', chunks: 2 }, 7)).toEqual(plan);
+      expect(selectChunks(opened, plan, [1, 0])).toEqual(selectChunks(loaded, plan, [1, 0]));
+    });
+
+    it('refuses a plain image file whose size disagrees with its header, naming it', async () => {
+      const folder = writeFolder('open-short', { edit: (f, b) => (f.startsWith('t10k-images') ? b.subarray(0, b.length - 3) : b) });
+      await expect(openIdxFolder(folder)).rejects.toThrow(`${join(folder, 't10k-images-idx3-ubyte')}: header says 12x4x5 = 240 data bytes but the file has 237`);
+    });
+
+    it('refuses a plain image file shorter than its header, and a bad magic number', async () => {
+      const short = writeFolder('open-stub', { edit: (f, b) => (f.startsWith('train-images') ? b.subarray(0, 6) : b) });
+      await expect(openIdxFolder(short)).rejects.toThrow(`${join(short, 'train-images-idx3-ubyte')}: truncated header (6 of 16 bytes)`);
+      const magic = writeFolder('open-magic', { edit: (f, b) => (f.startsWith('train-images') ? Uint8Array.from([1, 2, 3, 4, ...b.subarray(4)]) : b) });
+      await expect(openIdxFolder(magic)).rejects.toThrow(`${join(magic, 'train-images-idx3-ubyte')}: bad magic number 0x01020304`);
+    });
+
+    it('refuses to read images from a file rewritten since it was opened', async () => {
+      const folder = writeFolder('open-rewritten');
+      const opened = await openIdxFolder(folder);
+      const file = join(folder, 'train-images-idx3-ubyte');
+      writeFileSync(file, idx([15, 8, 5], train.images));
+      expect(() => everyImage(opened.train)).toThrow(`${file}: the file changed since it was described (another header)`);
+    });
   });
 
   describe('rejects with clear messages', () => {
