@@ -46,9 +46,14 @@ export function readImages(set: ImageSource, indices: ArrayLike<number>, into: U
   const size = imageBytes(set);
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k];
-    if (!(i >= 0 && i < set.count)) throw new Error(`sample index ${i} out of range 0..${set.count - 1}`);
+    checkIndex(i, set.count);
     into.set(set.images.subarray(i * size, (i + 1) * size), (at + k) * size);
   }
+}
+
+/** Throws unless `i` is the index of one of `count` samples (a fractional index would copy a mix of two images). */
+function checkIndex(i: number, count: number): void {
+  if (!(Number.isInteger(i) && i >= 0 && i < count)) throw new Error(`sample index ${i} out of range 0..${count - 1}`);
 }
 
 /**
@@ -83,10 +88,7 @@ export function rowsInFile(described: Omit<ImageSet, 'images'>, where: RowsInFil
   return {
     ...described,
     readRows(indices, into, at) {
-      for (let k = 0; k < indices.length; k++) {
-        const i = indices[k];
-        if (!(Number.isInteger(i) && i >= 0 && i < count)) throw new Error(`sample index ${i} out of range 0..${count - 1}`);
-      }
+      for (let k = 0; k < indices.length; k++) checkIndex(indices[k], count);
       if ((at + indices.length) * size > into.length) throw new Error(`${where.file}: ${indices.length} images from image ${at} do not fit ${into.length} bytes`);
       if (indices.length === 0) return;
       // Positions of the requested images sorted by their place in the file.

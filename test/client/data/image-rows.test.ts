@@ -71,11 +71,14 @@ describe('image sets with their pixels on file', () => {
   });
 
   it('refuses indices out of range and memory too small, naming them', () => {
-    const { rows, file } = fixture('bad-index.bin', 10);
+    const { memory, rows, file } = fixture('bad-index.bin', 10);
     const into = new Uint8Array(4 * 3072);
-    expect(() => readImages(rows, [0, 10], into, 0)).toThrow('sample index 10 out of range 0..9');
-    expect(() => readImages(rows, [0, -1], into, 0)).toThrow('sample index -1 out of range 0..9');
-    expect(() => readImages(rows, [0.5], into, 0)).toThrow('sample index 0.5 out of range');
+    // On file and in memory alike.
+    for (const set of [rows, memory]) {
+      expect(() => readImages(set, [0, 10], into, 0)).toThrow('sample index 10 out of range 0..9');
+      expect(() => readImages(set, [0, -1], into, 0)).toThrow('sample index -1 out of range 0..9');
+      expect(() => readImages(set, [0.5], into, 0)).toThrow('sample index 0.5 out of range');
+    }
     expect(() => readImages(rows, [0, 1], into, 3)).toThrow(`${file}: 2 images from image 3 do not fit 12288 bytes`);
   });
 
