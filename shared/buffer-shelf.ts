@@ -47,6 +47,8 @@ export class BufferShelf {
   /** Buffers this shelf allocated: only these may be given back (a view on anything else may share its memory). */
   private readonly owned = new WeakSet<ArrayBuffer>();
   private spare: Uint8Array | null = null;
+  /** The spare while `prepare` still writes its pages: how far it got. */
+  private readying: { buffer: Uint8Array; from: number } | null = null;
 
   /** A buffer of exactly `size` bytes: a view on the spare when it fits, else a fresh one. */
   allocate(size: number): Uint8Array {
@@ -64,11 +66,18 @@ export class BufferShelf {
    * The spare, whatever its size, handed out (null: none): for a value whose exact size is
    * known only as it is written into memory that is large enough (`encode`'s `into`, which
    * takes a buffer between its size and twice it). Not given back: it was readied for a
-   * value that stays.
+   * value that stays. A spare still being readied has its remaining pages written first:
+   * a borrower writes its value at a time of its choosing (a stage's state, at the stage's
+   * end), so those pages would otherwise fault then, when the value is awaited.
    */
   take(): Uint8Array | null {
     const spare = this.spare;
     this.spare = null;
+    const readying = this.readying;
+    if (spare && readying?.buffer === spare) {
+      spare.fill(0, readying.from);
+      this.readying = null;
+    }
     return spare;
   }
 
@@ -109,16 +118,18 @@ export class BufferShelf {
     }
     this.owned.add(buffer.buffer);
     this.spare = buffer;
+    const readying = { buffer, from: 0 };
+    this.readying = readying;
     return new Promise((resolve) => {
-      let from = 0;
       writeInTurns(() => {
-        if (this.spare !== buffer || from >= size) {
+        if (this.spare !== buffer || readying.from >= size) {
+          if (this.readying === readying) this.readying = null;
           resolve();
           return false;
         }
-        const to = Math.min(size, from + PREPARE_SLICE_BYTES);
-        buffer.fill(0, from, to);
-        from = to;
+        const to = Math.min(size, readying.from + PREPARE_SLICE_BYTES);
+        buffer.fill(0, readying.from, to);
+        readying.from = to;
         return true;
       });
     });
