@@ -15,6 +15,7 @@
  * that matters). One such spare buffer is kept at most.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { noteArrivedBytes } from './arrival-garbage.js';
 import { blobOfferSchema, type BlobOffer } from './blob-http.js';
 import { BufferShelf } from './buffer-shelf.js';
 import { describeIssues, failure, type Failure, type Reply } from './replies.js';
@@ -268,5 +269,6 @@ export class BlobInbox {
     blob.hash.update(data);
     blob.received += data.byteLength;
     blob.idle.refresh();
+    noteArrivedBytes(data.byteLength);
   }
 }
