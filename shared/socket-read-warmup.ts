@@ -1,22 +1,26 @@
 /**
  * Readies the memory a fresh process's socket reads land in, ahead of a large download.
  *
- * Node reads a socket into a new 64 KiB buffer each time, freed only when V8 next collects
- * garbage: during a 46 MB state's download about 30 MB of them piled up before a
- * collection, and in a fresh process each was fresh memory, whose pages fault on their
- * first write (about 3 ms per megabyte on the test machine). A client's first state
- * download over a 1 Gbit/s link took 1.15-1.7x the link's time, where later ones, reading
- * into the freed buffers again, took 1.06-1.12x. Writing as many buffers of that size once,
- * a slice per turn of the event loop, and letting them go leaves their memory in the
- * allocator's free lists for the first download.
+ * Node reads a socket into a new 64 KiB buffer each time, garbage once its bytes are copied
+ * but freed only when V8 collects its young generation: a blob inbox has that done every
+ * `COLLECT_EVERY_BYTES` that arrive (./arrival-garbage.ts), so about that many bytes of
+ * read buffers are alive at once, and later reads land in the memory of earlier ones. In a
+ * fresh process the first of them are fresh memory, whose pages fault on their first write
+ * (about 3 ms per megabyte on the test machine): a client's first state download over a
+ * 1 Gbit/s link took 1.15-1.18x the link's time without this warm-up, 1.07-1.09x with it.
+ * Writing buffers of that size for twice the collection interval, a slice per turn of the
+ * event loop, and letting them go leaves their memory in the allocator's free lists for the
+ * first download. (Before the inbox collected as bytes arrive, 30 MB of read buffers piled
+ * up per 46 MB download, and as much was readied.)
  */
+import { COLLECT_EVERY_BYTES } from './arrival-garbage.js';
 import { PREPARE_SLICE_BYTES, writeInTurns } from './buffer-shelf.js';
 
 /** The size Node reads sockets in (libuv's suggestion for each read). */
 export const SOCKET_READ_BYTES = 64 * 1024;
 
-/** At most this much is readied: by then V8 collects the read buffers and they are reused. */
-export const MAX_WARM_BYTES = 64 << 20;
+/** At most this much is readied: the read buffers alive between two collections, twice over. */
+export const MAX_WARM_BYTES = 2 * COLLECT_EVERY_BYTES;
 
 /**
  * Allocates, writes and lets go socket-read-sized buffers for a download of `bytes` (at
