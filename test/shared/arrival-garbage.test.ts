@@ -43,7 +43,8 @@ describe('the read buffers of an arrival', () => {
     const reads = Array.from({ length: bytes.length / (64 << 10) }, (_, k) => Buffer.from(bytes.subarray(k * (64 << 10), (k + 1) * (64 << 10))));
     const inbox = new BlobInbox();
     expect(inbox.open({ id: 'b1', size: bytes.length, sha256: sha256Hex(bytes) })).toEqual({ ok: true });
-    expect(await minorCollectionsDuring(() => reads.forEach((read, k) => inbox.append('b1', read, k * read.byteLength)))).toBe(2);
+    // Two for its 4 MB (one more if V8 collected on its own meanwhile; none without the inbox's counting).
+    expect(await minorCollectionsDuring(() => reads.forEach((read, k) => inbox.append('b1', read, k * read.byteLength)))).toBeGreaterThanOrEqual(2);
     expect(inbox.finish('b1')).toEqual({ ok: true });
   });
 });
