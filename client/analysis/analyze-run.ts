@@ -8,7 +8,7 @@ import { RANDOM_INIT_MODEL, type AnalysisResults } from '../../shared/analysis.j
 import type { LabeledDataset } from '../../shared/dataset-types.js';
 import type { AnalysisName, AnalysisSpec } from '../../shared/scenario.js';
 import type { AnalysisOptions } from '../../shared/tasks.js';
-import { loadDataset, planStream } from '../data/index.js';
+import { loadDataset, openDataset, planStream } from '../data/index.js';
 import { computeNormalization } from '../data/normalization.js';
 import { datasetWithChannels } from './channels.js';
 import { ckaResults } from './cka-run.js';
@@ -34,7 +34,8 @@ export async function analyzeRun(o: AnalyzeRunOptions): Promise<AnalysisResults>
   const log = o.log ?? (() => {});
   const scenario = o.options;
   const spec = scenario.analysis;
-  const dataset = await loadDataset(scenario.dataset);
+  // Pixels left on file where the dataset allows: the analyses gather subsets of it.
+  const dataset = await openDataset(scenario.dataset);
   const norm = computeNormalization(dataset.train);
   const plan = planStream(dataset, scenario.stream, scenario.splitSeed ?? scenario.seed);
   const models = new RunModels(o.readState, scenario, o.arms, { channels: dataset.train.channels, numClasses: dataset.train.numClasses });

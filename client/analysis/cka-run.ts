@@ -6,16 +6,16 @@
  */
 import type { ArmCka, CkaResults } from '../../shared/analysis.js';
 import { stageModelName } from '../../shared/analysis.js';
-import type { LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed, sampledIndices } from '../../shared/random.js';
 import type { AnalysisSpec } from '../../shared/scenario.js';
+import type { DatasetRows } from '../data/image-rows.js';
 import { subset } from '../data/index.js';
 import type { Normalization } from '../data/normalization.js';
 import { extractStageFeatures, type FeatureSet } from '../eval/features.js';
 import { centeredRbfKernel, kernelCka, linearCka } from './cka.js';
 import type { RunModels } from './run-models.js';
 
-export async function ckaResults(models: RunModels, dataset: LabeledDataset, norm: Normalization, spec: AnalysisSpec, seed: number): Promise<CkaResults> {
+export async function ckaResults(models: RunModels, dataset: Pick<DatasetRows, 'test'>, norm: Normalization, spec: AnalysisSpec, seed: number): Promise<CkaResults> {
   const probe = subset(dataset.test, sampledIndices(dataset.test.count, spec.probeSamples, deriveSeed(seed, 'analysis', 'cka-probe')));
   const features = new Map<string, FeatureSet[]>();
   const featuresOf = async (name: string): Promise<FeatureSet[]> => {

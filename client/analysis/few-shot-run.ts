@@ -3,10 +3,10 @@
  * and on each transfer dataset's, for each shot count of the spec.
  */
 import type { FewShotScore } from '../../shared/analysis.js';
-import type { LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed, sampledIndices } from '../../shared/random.js';
 import type { AnalysisSpec } from '../../shared/scenario.js';
 import type { AnalysisOptions } from '../../shared/tasks.js';
+import type { DatasetRows } from '../data/image-rows.js';
 import { subset } from '../data/index.js';
 import type { Normalization } from '../data/normalization.js';
 import { extractFeatures, type FeatureSet } from '../eval/features.js';
@@ -15,7 +15,8 @@ import type { RunModels } from './run-models.js';
 
 export interface FewShotDataset {
   name: string;
-  data: LabeledDataset;
+  /** Its test split is what episodes draw from. */
+  data: Pick<DatasetRows, 'test'>;
   norm: Normalization;
 }
 

@@ -7,12 +7,12 @@
  */
 import type { InterpolationCurve, ModelSharpness, SharpnessResults } from '../../shared/analysis.js';
 import { stageModelName } from '../../shared/analysis.js';
-import type { LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed, sampledIndices } from '../../shared/random.js';
 import type { AnalysisSpec } from '../../shared/scenario.js';
 import type { AnalysisOptions } from '../../shared/tasks.js';
 import type { StreamPlan } from '../../shared/stream/index.js';
-import { selectChunks, subset } from '../data/index.js';
+import { selectChunkSamples } from '../data/index.js';
+import type { DatasetRows } from '../data/image-rows.js';
 import type { Normalization } from '../data/normalization.js';
 import type { SslMethod, TrainBatch } from '../ssl/method.js';
 import { disposeLossBatches, fixedLossBatches } from './loss-batches.js';
@@ -28,15 +28,16 @@ export function linspace(from: number, to: number, count: number): number[] {
 
 export async function sharpnessResults(
   models: RunModels,
-  dataset: LabeledDataset,
+  dataset: DatasetRows,
   plan: StreamPlan,
   norm: Normalization,
   scenario: Pick<AnalysisOptions, 'seed' | 'ssl' | 'batchSize'>,
   spec: AnalysisSpec['sharpness'],
 ): Promise<SharpnessResults> {
   const seed = deriveSeed(scenario.seed, 'analysis', 'sharpness');
-  const all = selectChunks(dataset, plan, plan.chunks.map((c) => c.id));
-  const images = subset(all, sampledIndices(all.count, spec.samples, deriveSeed(seed, 'images')));
+  // The samples of the whole stream, read and styled alone (not the stream gathered first).
+  const streamSamples = plan.chunks.reduce((n, c) => n + c.indices.length, 0);
+  const images = selectChunkSamples(dataset, plan, plan.chunks.map((c) => c.id), sampledIndices(streamSamples, spec.samples, deriveSeed(seed, 'images')));
   const batchSize = Math.min(scenario.batchSize, images.count);
   const batches = await fixedLossBatches(images, norm, {
     augment: { size: images.height, ...scenario.ssl.augment },

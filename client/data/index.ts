@@ -130,14 +130,7 @@ export function planStream(dataset: DatasetRows, stream: StreamSpec, seed: numbe
  * ascending), every chunk rendered in its style.
  */
 export function selectChunks(dataset: DatasetRows, plan: StreamPlan, chunkIds: readonly number[]): ImageSet {
-  const seen = new Set<number>();
-  const chunks = chunkIds.map((id) => {
-    const chunk = plan.chunks.find((c) => c.id === id);
-    if (!chunk) throw new Error(`chunks: no chunk ${id} in a stream of ${plan.chunks.length} chunks`);
-    if (seen.has(id)) throw new Error(`chunks: chunk ${id} selected twice`);
-    seen.add(id);
-    return chunk;
-  });
+  const chunks = chunksOf(plan, chunkIds);
   const train = dataset.train;
   const size = imageBytes(train);
   const count = chunks.reduce((n, c) => n + c.indices.length, 0);
@@ -151,6 +144,58 @@ export function selectChunks(dataset: DatasetRows, plan: StreamPlan, chunkIds: r
     if (style !== 'original') images.set(applyStyle(style, images, { ...train, count: indices.length }));
     at += indices.length;
   }
+  return out;
+}
+
+/** The chunks `chunkIds` of `plan`, in that order; an unknown or repeated id is an error. */
+function chunksOf(plan: StreamPlan, chunkIds: readonly number[]): StreamPlan['chunks'] {
+  const seen = new Set<number>();
+  return chunkIds.map((id) => {
+    const chunk = plan.chunks.find((c) => c.id === id);
+    if (!chunk) throw new Error(`chunks: no chunk ${id} in a stream of ${plan.chunks.length} chunks`);
+    if (seen.has(id)) throw new Error(`chunks: chunk ${id} selected twice`);
+    seen.add(id);
+    return chunk;
+  });
+}
+
+/**
+ * The samples at `positions` of chunks `chunkIds` taken together (positions into what
+ * `selectChunks` gives for them, in that order), each rendered in its chunk's style: what
+ * `subset(selectChunks(dataset, plan, chunkIds), positions)` gives, reading and styling
+ * only these images (styles work image by image).
+ */
+export function selectChunkSamples(dataset: DatasetRows, plan: StreamPlan, chunkIds: readonly number[], positions: ArrayLike<number>): ImageSet {
+  const chunks = chunksOf(plan, chunkIds);
+  const starts: number[] = [];
+  let total = 0;
+  for (const chunk of chunks) {
+    starts.push(total);
+    total += chunk.indices.length;
+  }
+  // The output slots of each chunk's samples: one gather and one style per chunk.
+  const slotsOf = chunks.map((): number[] => []);
+  for (let k = 0; k < positions.length; k++) {
+    const p = positions[k];
+    if (!(Number.isInteger(p) && p >= 0 && p < total)) throw new Error(`chunks: sample position ${p} out of range 0..${total - 1}`);
+    let j = chunks.length - 1;
+    while (starts[j] > p) j--;
+    slotsOf[j].push(k);
+  }
+  const train = dataset.train;
+  const size = imageBytes(train);
+  const out = emptyLike(train, positions.length);
+  chunks.forEach((chunk, j) => {
+    const slots = slotsOf[j];
+    if (slots.length === 0) return;
+    const part = subset(train, slots.map((k) => chunk.indices[positions[k] - starts[j]]));
+    const images = chunk.style === 'original' ? part.images : applyStyle(chunk.style, part.images, part);
+    slots.forEach((k, m) => {
+      out.images.set(images.subarray(m * size, (m + 1) * size), k * size);
+      out.labels[k] = part.labels[m];
+      if (out.domainOf && part.domainOf) out.domainOf[k] = part.domainOf[m];
+    });
+  });
   return out;
 }
 

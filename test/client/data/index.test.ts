@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sharedBufferOf } from '../../../client/data/shared-bytes.js';
-import { limitStratified, loadDataset, loadSelection, planStream, selectChunks, subset } from '../../../client/data/index.js';
+import { limitStratified, loadDataset, loadSelection, planStream, selectChunkSamples, selectChunks, subset } from '../../../client/data/index.js';
 import { applyStyle } from '../../../client/data/styles.js';
 
 describe('loadDataset', () => {
@@ -65,6 +66,21 @@ describe('selectChunks', () => {
     });
     expect(plan.chunks.map((c) => c.classes.join()).sort()).toEqual(['0,1', '2,3,9', '4,5', '6,7,8']);
     expect(train.count).toBe(60);
+  });
+
+  it('takes samples of chunks as subset of the chunks gathered would, styles included', async () => {
+    const dataset = await loadDataset({ name: 'synthetic', perClass: 10, imageSize: 8 });
+    const plan = planStream(dataset, { type: 'domain', chunks: 4 }, 3);
+    const ids = [3, 1, 0, 2];
+    const gathered = selectChunks(dataset, plan, ids);
+    fc.assert(
+      fc.property(fc.array(fc.nat(gathered.count - 1), { maxLength: 60 }), (positions) => {
+        expect(selectChunkSamples(dataset, plan, ids, positions)).toEqual(subset(gathered, positions));
+      }),
+    );
+    expect(() => selectChunkSamples(dataset, plan, ids, [gathered.count])).toThrow(`chunks: sample position ${gathered.count} out of range 0..${gathered.count - 1}`);
+    expect(() => selectChunkSamples(dataset, plan, ids, [1.5])).toThrow('chunks: sample position 1.5 out of range');
+    expect(() => selectChunkSamples(dataset, plan, [0, 0], [0])).toThrow('chunks: chunk 0 selected twice');
   });
 
   it('rejects unknown or repeated chunk ids', async () => {
