@@ -18,7 +18,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed, Random } from '../../shared/random.js';
-import { readCacheFile } from './cache-file.js';
+import { readCacheFile } from './file-parts.js';
 import { rowsInFile, type DatasetRows, type ImageRows } from './image-rows.js';
 
 export const FASHION_MNIST_CLASS_NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { stat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageSet, SkippedFiles } from '../../shared/dataset-types.js';
-import { readCacheFile } from './cache-file.js';
+import { readCacheFile } from './file-parts.js';
 import { writeAtomically } from './fashion-mnist.js';
 import { rowsInFile, type ImageRows } from './image-rows.js';
 import type { FolderEntry } from './folder-layout.js';

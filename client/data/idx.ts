@@ -6,11 +6,12 @@
  * gathers images from it (./image-rows.ts); a gzipped one is decompressed into memory.
  */
 import { existsSync, statSync } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
 import { checkPartition } from '../../shared/stream/index.js';
+import { readFileParts } from './file-parts.js';
 import { rowsInFile, type DatasetRows, type ImageSource, type RowsInFile } from './image-rows.js';
 
 /** The unsigned-byte payload of an idx file and its dimensions. */
@@ -110,23 +111,16 @@ async function loadIdxImages(file: string): Promise<IdxImages<ImageSet>> {
  * size checked now and again at every read; a gzipped file is read whole.
  */
 async function openIdxImages(file: string): Promise<IdxImages<ImageSource>> {
-  const handle = await open(file, 'r');
-  let where: RowsInFile;
-  let dims: number[];
-  try {
-    const lead = new Uint8Array(MAX_HEADER_BYTES);
-    const { bytesRead } = await handle.read(lead, 0, lead.length, 0);
-    const first = lead.subarray(0, bytesRead);
-    if (isGzip(first)) return loadIdxImages(file);
-    const header = parseIdxHeader(first, file);
-    const { size } = await handle.stat();
-    checkDataBytes(header.dims, size - header.headerBytes, file);
-    dims = header.dims;
-    where = { file, offset: header.headerBytes, header: first.slice(0, header.headerBytes), size };
-  } finally {
-    await handle.close();
-  }
-  return { dims, set: (described) => rowsInFile(described, where) };
+  const opened = await readFileParts(file, async ({ size, bytesAt }) => {
+    const lead = await bytesAt(Math.min(size, MAX_HEADER_BYTES), 0);
+    if (isGzip(lead)) return null;
+    const { dims, headerBytes } = parseIdxHeader(lead, file);
+    checkDataBytes(dims, size - headerBytes, file);
+    const where: RowsInFile = { file, offset: headerBytes, header: lead.slice(0, headerBytes), size };
+    return { dims, where };
+  });
+  if (!opened) return loadIdxImages(file);
+  return { dims: opened.dims, set: (described) => rowsInFile(described, opened.where) };
 }
 
 async function readSplit<S>(folder: string, prefix: string, readImages: ImageReader<S>): Promise<{ images: IdxImages<S>; labels: IdxArray; imageFile: string; labelFile: string }> {
