@@ -6,7 +6,7 @@ import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
 import { imageBytes } from '../../shared/dataset-types.js';
 import { deriveSeed, shuffledIndices } from '../../shared/random.js';
 import type { DatasetName, DatasetSpec, StreamSpec } from '../../shared/scenario.js';
-import { apportion, pickByClassQuota, splitStream, type StreamPlan } from '../../shared/stream/index.js';
+import { apportion, pickByClassQuota, splitStream, type DomainStyle, type StreamPlan } from '../../shared/stream/index.js';
 import type { DataSelection } from '../../shared/tasks.js';
 import { loadFashionMnist, openFashionMnist } from './fashion-mnist.js';
 import { loadFolderDataset, openFolderDataset } from './folder.js';
@@ -139,12 +139,19 @@ export function selectChunks(dataset: DatasetRows, plan: StreamPlan, chunkIds: r
   const out = emptyLike(train, count, sharedBytes(count * size));
   let at = 0;
   for (const { indices, style } of chunks) {
-    gatherInto(train, indices, out, at);
-    const images = out.images.subarray(at * size, (at + indices.length) * size);
-    if (style !== 'original') images.set(applyStyle(style, images, { ...train, count: indices.length }));
+    gatherStyled(train, indices, style, out, at);
     at += indices.length;
   }
   return out;
+}
+
+/** `gatherInto`, the images gathered then rendered in `style`. */
+function gatherStyled(set: ImageSource, indices: ArrayLike<number>, style: DomainStyle, out: ImageSet, at: number): void {
+  gatherInto(set, indices, out, at);
+  if (style === 'original') return;
+  const size = imageBytes(set);
+  const images = out.images.subarray(at * size, (at + indices.length) * size);
+  images.set(applyStyle(style, images, { ...set, count: indices.length }));
 }
 
 /** The chunks `chunkIds` of `plan`, in that order; an unknown or repeated id is an error. */
@@ -182,21 +189,17 @@ export function selectChunkSamples(dataset: DatasetRows, plan: StreamPlan, chunk
     while (starts[j] > p) j--;
     slotsOf[j].push(k);
   }
-  const train = dataset.train;
-  const size = imageBytes(train);
-  const out = emptyLike(train, positions.length);
+  // Gathered and styled chunk by chunk, then put in the order asked.
+  const grouped = emptyLike(dataset.train, positions.length);
+  const placeOf = new Array<number>(positions.length);
+  let at = 0;
   chunks.forEach((chunk, j) => {
     const slots = slotsOf[j];
-    if (slots.length === 0) return;
-    const part = subset(train, slots.map((k) => chunk.indices[positions[k] - starts[j]]));
-    const images = chunk.style === 'original' ? part.images : applyStyle(chunk.style, part.images, part);
-    slots.forEach((k, m) => {
-      out.images.set(images.subarray(m * size, (m + 1) * size), k * size);
-      out.labels[k] = part.labels[m];
-      if (out.domainOf && part.domainOf) out.domainOf[k] = part.domainOf[m];
-    });
+    gatherStyled(dataset.train, slots.map((k) => chunk.indices[positions[k] - starts[j]]), chunk.style, grouped, at);
+    slots.forEach((k, m) => (placeOf[k] = at + m));
+    at += slots.length;
   });
-  return out;
+  return subset(grouped, placeOf);
 }
 
 /** Loads the dataset of a selection and gathers its chunks: what a client trains on. */
