@@ -4,7 +4,7 @@
  * size would, with the project's defaults for everything else). The JSON report's shape
  * is in report-types.ts.
  */
-import { BATCH_NORM_KERNELS, parseScenario, type BatchNormKernel, type Scenario } from '../shared/scenario.js';
+import { BATCH_NORM_KERNELS, CONV_ALGORITHMS, parseScenario, type BatchNormKernel, type ConvAlgorithm, type Scenario } from '../shared/scenario.js';
 
 /** Input geometry of every configuration: 32x32 RGB, as CIFAR. */
 export const IMAGE = { height: 32, width: 32, channels: 3 } as const;
@@ -71,4 +71,11 @@ export function parseBatchNorm(value: string | undefined): BatchNormKernel {
   const kernel = value as BatchNormKernel;
   if (!BATCH_NORM_KERNELS.includes(kernel)) throw new Error(`--batch-norm: expected one of ${BATCH_NORM_KERNELS.join(', ')}, got "${value}"`);
   return kernel;
+}
+
+/** A `--convolutions` value, refused with the choices when it is not one. */
+export function parseConvolutions(value: string | undefined): ConvAlgorithm {
+  const algorithm = value as ConvAlgorithm;
+  if (!CONV_ALGORITHMS.includes(algorithm)) throw new Error(`--convolutions: expected one of ${CONV_ALGORITHMS.join(', ')}, got "${value}"`);
+  return algorithm;
 }

@@ -44,8 +44,9 @@ export function formatReport(report: BenchReport): string {
     out.push(table(rows), '');
     const workers = [...new Set(report.moco.map((r) => r.dataWorkers))].join('/');
     const batchNorm = [...new Set(report.moco.map((r) => r.batchNorm))].join('/');
+    const convolutions = [...new Set(report.moco.map((r) => r.convolutions ?? 'direct'))].join('/');
     out.push(
-      `img/s, step ms: the training loop (MocoV2.step, input pipeline with ${workers} data worker thread(s), ${batchNorm} batch norm), timed after warm-up;`,
+      `img/s, step ms: the training loop (MocoV2.step, input pipeline with ${workers} data worker thread(s), ${batchNorm} batch norm, ${convolutions} convolutions), timed after warm-up;`,
       '  wait = time per step spent waiting for the input pipeline.',
       'data | fwd | bwd | opt: a separate instrumented pass, synced at each boundary (ms per step):',
       '  data = two augmented, normalized views built in-thread and uploaded;',

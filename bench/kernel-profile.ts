@@ -5,13 +5,14 @@
  * the kernel time per kernel name, largest first, marking which run natively.
  * Shares, not absolute times, are what it is for (it works on a busy machine).
  *
- *   npx tsx bench/kernel-profile.ts [--config small] [--steps 4] [--threads 1] [--wasm-only] [--batch-norm composed|fused]
+ *   npx tsx bench/kernel-profile.ts [--config small] [--steps 4] [--threads 1] [--wasm-only] [--batch-norm composed|fused] [--convolutions direct|winograd]
  */
 import { parseArgs } from 'node:util';
 import { getKernelsForBackend, registerKernel, unregisterKernel, type KernelFunc } from '@tensorflow/tfjs-core';
 import { selectBackend } from '../client/backend.js';
 import { registerNativeKernels, unregisterNativeKernels } from '../client/kernels/native/register.js';
-import { MODEL_CONFIGS, parseBatchNorm, type ConfigName } from './configs.js';
+import { MODEL_CONFIGS, parseBatchNorm, parseConvolutions, type ConfigName } from './configs.js';
+import { useWinogradConvolutions } from '../client/kernels/native/conv-algorithm.js';
 import { measureMoco } from './moco-measure.js';
 
 interface Tally { calls: number; ms: number; native: boolean }
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
       threads: { type: 'string', default: '1' },
       'wasm-only': { type: 'boolean', default: false },
       'batch-norm': { type: 'string', default: 'composed' },
+      convolutions: { type: 'string', default: 'direct' },
     },
   });
   const choice = await selectBackend('wasm', { threads: Number(values.threads) });
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
   const { widths, batch } = MODEL_CONFIGS[values.config as ConfigName];
   const steps = Number(values.steps);
   const batchNorm = parseBatchNorm(values['batch-norm']);
+  useWinogradConvolutions(parseConvolutions(values.convolutions) === 'winograd' ? 'where-faster' : 'never');
   // The timed steps plus the one untimed step of the (empty) breakdown pass.
   const counted = steps + 1;
   await measureMoco({ widths: [...widths], batch, warmupSteps: 1, steps: 1, seconds: 1, breakdownSteps: 0, dataWorkers: 0, batchNorm });

@@ -5,13 +5,14 @@
  * measurement, so backends and thread pools never interfere.
  *
  *   node --import tsx bench/moco-worker.ts --backend wasm --threads 1 --config small \
- *     --widths 16,32,64,128 --batch 64 --warmup 2 [--steps N | --seconds S] [--breakdown-steps N] [--data-workers N] [--batch-norm composed|fused]
+ *     --widths 16,32,64,128 --batch 64 --warmup 2 [--steps N | --seconds S] [--breakdown-steps N] [--data-workers N] [--batch-norm composed|fused] [--convolutions direct|winograd]
  *     [--eval-seconds S [--eval-quick]]
  */
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../client/backend.js';
 import type { BackendName } from '../shared/scenario.js';
-import { parseBatchNorm } from './configs.js';
+import { parseBatchNorm, parseConvolutions } from './configs.js';
+import { useWinogradConvolutions } from '../client/kernels/native/conv-algorithm.js';
 import { RESULT_PREFIX } from './child.js';
 import type { MocoResult } from './report-types.js';
 import { measureEval } from './eval-measure.js';
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
       'breakdown-steps': { type: 'string' },
       'data-workers': { type: 'string' },
       'batch-norm': { type: 'string', default: 'composed' },
+      convolutions: { type: 'string', default: 'direct' },
       'eval-seconds': { type: 'string' },
       'eval-quick': { type: 'boolean', default: false },
     },
@@ -50,7 +52,10 @@ async function main(): Promise<void> {
   if (!batch) throw new Error('--batch: required');
 
   const batchNorm = parseBatchNorm(values['batch-norm']);
+  const convolutions = parseConvolutions(values.convolutions);
   const choice = await selectBackend(values.backend as BackendName, { threads });
+  // For the whole process: training and evaluation alike, as a task runs them.
+  useWinogradConvolutions(convolutions === 'winograd' ? 'where-faster' : 'never');
   const m = await measureMoco({
     widths,
     batch,
@@ -73,6 +78,7 @@ async function main(): Promise<void> {
     threads,
     threadsActual: choice.threads,
     batchNorm,
+    convolutions,
     backend: choice.name,
     backendReason: choice.reason,
     ...m,

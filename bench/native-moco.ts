@@ -4,19 +4,21 @@
  * registers them itself. The variants alternate in one process, round after
  * round, so a busy shared CPU slows them alike; medians are reported.
  *
- *   npx tsx bench/native-moco.ts [--variants wasm,conv,all,fused-bn] [--rounds 2] [--seconds 8] [--threads 1] [--config small]
+ *   npx tsx bench/native-moco.ts [--variants wasm,conv,all,fused-bn,winograd] [--rounds 2] [--seconds 8] [--threads 1] [--config small]
  *
  * wasm: XNNPack + client/kernels/wasm-conv-grads.ts; conv: + oneDNN convolutions;
  * all: + the addon's BatchMatMul / Sum / Mean / broadcast and element-wise ops;
- * fused-bn: all + the fused training batch norm (`model.batchNorm: "fused"`).
+ * fused-bn: all + the fused training batch norm (`model.batchNorm: "fused"`);
+ * winograd: fused-bn + winograd convolutions where faster (`model.convolutions: "winograd"`).
  */
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../client/backend.js';
 import { registerNativeConvKernels, registerNativeKernels, unregisterNativeKernels } from '../client/kernels/native/register.js';
+import { useWinogradConvolutions } from '../client/kernels/native/conv-algorithm.js';
 import { MODEL_CONFIGS, type ConfigName } from './configs.js';
 import { measureMoco } from './moco-measure.js';
 
-type Variant = 'wasm' | 'conv' | 'all' | 'fused-bn';
+type Variant = 'wasm' | 'conv' | 'all' | 'fused-bn' | 'winograd';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -36,10 +38,12 @@ async function main(): Promise<void> {
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const v of variants) {
       unregisterNativeKernels();
-      const reg = v === 'all' || v === 'fused-bn' ? registerNativeKernels({ threads: choice.threads })
+      const fusedBn = v === 'fused-bn' || v === 'winograd';
+      useWinogradConvolutions(v === 'winograd' ? 'where-faster' : 'never');
+      const reg = v === 'all' || fusedBn ? registerNativeKernels({ threads: choice.threads })
         : v === 'conv' ? registerNativeConvKernels({ threads: choice.threads }) : { ok: true as const };
       if (!reg.ok) throw new Error(reg.reason);
-      const m = await measureMoco({ widths: [...widths], batch, warmupSteps: 2, steps: null, seconds: Number(values.seconds), breakdownSteps: 0, batchNorm: v === 'fused-bn' ? 'fused' : 'composed' });
+      const m = await measureMoco({ widths: [...widths], batch, warmupSteps: 2, steps: null, seconds: Number(values.seconds), breakdownSteps: 0, batchNorm: fusedBn ? 'fused' : 'composed' });
       if (m.leakedTensors !== 0) throw new Error(`${v}: ${m.leakedTensors} tensors leaked`);
       (imgPerSec[v] ??= []).push(m.imgPerSec);
       console.error(`round ${round} ${v}: ${m.imgPerSec.toFixed(1)} img/s (${m.steps} steps, loss ${m.loss.first.toFixed(3)} -> ${m.loss.last.toFixed(3)})`);

@@ -3,7 +3,7 @@
  * their value parsers. Light on purpose: the CLI imports it at start-up.
  */
 import { InvalidArgumentError } from 'commander';
-import type { BackendName, BatchNormKernel } from '../shared/scenario.js';
+import type { BackendName, BatchNormKernel, ConvAlgorithm } from '../shared/scenario.js';
 import { parseTransferLabel, WIRE_COMPRESSIONS, WIRE_ENCODINGS, type TransferSpec } from '../shared/wire/transfer-spec.js';
 
 export const BENCH_CONFIG_CHOICES = ['tiny', 'small', 'resnet18', 'all'] as const;
@@ -23,6 +23,7 @@ export interface BenchCliOptions {
   evalSeconds: number;
   dataWorkers?: number;
   batchNorm: BatchNormKernel;
+  convolutions: ConvAlgorithm;
   torch: 'auto' | 'none';
   handoff: (typeof HANDOFF_CHOICES)[number];
   handoffSizes: string[];

@@ -4,7 +4,7 @@ import type { Measurement } from './moco-measure.js';
 import type { OverheadResult } from './overhead.js';
 import type { StartupResult } from './startup.js';
 import type { TorchResult } from './torch-reference.js';
-import type { BatchNormKernel } from '../shared/scenario.js';
+import type { BatchNormKernel, ConvAlgorithm } from '../shared/scenario.js';
 
 /** One MoCo throughput measurement (one configuration, one thread count, one process). */
 export type MocoResult = Measurement & {
@@ -16,6 +16,8 @@ export type MocoResult = Measurement & {
   threadsActual: number;
   /** Training batch norm measured (a scenario's `model.batchNorm`). */
   batchNorm: BatchNormKernel;
+  /** Convolutions measured (a scenario's `model.convolutions`); absent in older reports (direct). */
+  convolutions?: ConvAlgorithm;
   backend: string;
   backendReason: string;
   /** Peak resident memory of the measuring process (VmHWM, MiB): one client training this configuration; null off Linux. Absent in older reports. */

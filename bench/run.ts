@@ -17,7 +17,7 @@ import { measureOverhead } from './overhead.js';
 import { measureWireCosts } from './wire-costs.js';
 import { measureStartups } from './startup.js';
 import { entryFile } from '../shared/code-location.js';
-import type { BatchNormKernel } from '../shared/scenario.js';
+import type { BatchNormKernel, ConvAlgorithm } from '../shared/scenario.js';
 import { measureTorchRow, probeTorch } from './torch-reference.js';
 
 export { formatReport } from './format.js';
@@ -44,6 +44,8 @@ export interface BenchOptions {
   dataWorkers?: number;
   /** Training batch norm of the MoCo measurements (default composed). */
   batchNorm?: BatchNormKernel;
+  /** Convolutions of the MoCo and evaluation measurements (default direct). */
+  convolutions?: ConvAlgorithm;
   /** `auto`: each MoCo row followed by PyTorch's, when python3 imports torch; `none`: never. */
   torch?: 'auto' | 'none';
   /** Model whose state is handed off, or null for none. */
@@ -80,7 +82,7 @@ export async function runMocoChild(config: ConfigName, threads: number, o: Bench
     if (o.steps !== undefined) args.push('--steps', String(o.steps));
   }
   if (o.dataWorkers !== undefined) args.push('--data-workers', String(o.dataWorkers));
-  args.push('--batch-norm', o.batchNorm ?? 'composed');
+  args.push('--batch-norm', o.batchNorm ?? 'composed', '--convolutions', o.convolutions ?? 'direct');
   const evalSeconds = o.evalSeconds ?? DEFAULT_EVAL_SECONDS;
   if (evalSeconds > 0) args.push('--eval-seconds', String(evalSeconds), ...(o.quick ? ['--eval-quick'] : []));
   // The allocator and V8 settings spawned clients get: the peak memory column is a client's.

@@ -1,7 +1,7 @@
 /** The `bench` command: its options; the bench itself (bench/) loads only when it runs. */
 import { Command, Option } from 'commander';
 import { BENCH_CONFIG_CHOICES, countListOrNone, HANDOFF_CHOICES, HANDOFF_SIZE_NAMES, nameList, type HandoffSizeName, parseCount, parseNonNegative, parseSeconds, parseSecondsOrZero, parseThreadList, parseTransferList, parseLinkRates, type BenchCliOptions } from '../bench/options.js';
-import { BACKEND_NAMES, BATCH_NORM_KERNELS } from '../shared/scenario.js';
+import { BACKEND_NAMES, BATCH_NORM_KERNELS, CONV_ALGORITHMS } from '../shared/scenario.js';
 
 /** `streamssl bench`. */
 export function benchCommand(): Command {
@@ -18,6 +18,7 @@ export function benchCommand(): Command {
     .option('--data-workers <n>', 'input pipeline worker threads (default: as in training)', parseNonNegative)
     .addOption(new Option('--torch <mode>', 'auto: each MoCo row followed by the same step on PyTorch (bench/reference/moco_torch.py) when python3 imports torch (STREAMSSL_BENCH_PYTHON picks the interpreter); none: never').choices(['auto', 'none']).default('auto'))
     .addOption(new Option('--batch-norm <kernel>', "training batch norm, as a scenario's model.batchNorm").choices(BATCH_NORM_KERNELS).default('fused'))
+    .addOption(new Option('--convolutions <algorithm>', "convolutions in training and evaluation, as a scenario's model.convolutions").choices(CONV_ALGORITHMS).default('winograd'))
     .addOption(new Option('--handoff <name>', 'model whose online-encoder state is handed between two clients').choices(HANDOFF_CHOICES).default('resnet18'))
     .option('--handoff-encodings <list>', 'wire encodings the --handoff model (resnet18 when none) is handed off in, one hand-off each: float32, float16, float32+deflate, float16+deflate, comma-separated (default: none)', parseTransferList, [])
     .option('--handoff-link <rates>', 'hand-off of the --handoff model (resnet18 when none) across test hosts (network namespaces, as root) whose links tbf holds to each rate, e.g. 1gbit,100mbit,20mbit; in each --handoff-encodings (default float32)', parseLinkRates, [])
@@ -37,6 +38,7 @@ export function benchCommand(): Command {
         evalSeconds: opts.evalSeconds,
         dataWorkers: opts.dataWorkers,
         batchNorm: opts.batchNorm,
+        convolutions: opts.convolutions,
         torch: opts.torch,
         handoff: opts.handoff === 'none' ? null : opts.handoff,
         handoffEncodings: opts.handoffEncodings,

@@ -1,4 +1,5 @@
 // Convolutions: oneDNN forward, backward-data and backward-weights primitives
+// (direct, or winograd where asked for and oneDNN has it)
 // on tfjs's NHWC / HWIO tensors in the wasm heap, cached per geometry.
 #include <array>
 #include <cstdlib>
@@ -18,6 +19,9 @@ using tag = memory::format_tag;
 constexpr int kParams = 18;
 using Params = std::array<int, kParams>;
 using Key = std::array<int, kParams + 1>;  // kind + params
+// Bits of the last param (flags).
+constexpr int kBlockedLayout = 1;  // oneDNN's preferred layouts, with reorders
+constexpr int kWinograd = 2;       // winograd where oneDNN has it, else direct
 
 // One reusable plan per (kind, geometry, layout): creating oneDNN primitives
 // JIT-compiles code (milliseconds), a training step calls each shape many
@@ -79,7 +83,7 @@ std::unique_ptr<Plan> BuildPlan(int kind, const Params& p) {
   const memory::dims pad_l = {p[11], p[12]};
   const memory::dims pad_r = {p[13], p[14]};
   const memory::dims dil = {p[15] - 1, p[16] - 1};  // oneDNN counts the gaps
-  const bool any = p[17] != 0;
+  const bool any = (p[17] & kBlockedLayout) != 0;
   const auto f32 = memory::data_type::f32;
 
   // Logical dims are always N,C,H,W / O,I,H,W; the tag gives the physical order.
@@ -89,31 +93,55 @@ std::unique_ptr<Plan> BuildPlan(int kind, const Params& p) {
   const memory::desc x_any({N, Ci, H, W}, f32, any ? tag::any : tag::nhwc);
   const memory::desc y_any({N, Co, OH, OW}, f32, any ? tag::any : tag::nhwc);
   const memory::desc w_any({Co, Ci, KH, KW}, f32, any ? tag::any : tag::hwio);
-  const auto algo = dnnl::algorithm::convolution_direct;
+  const auto direct = dnnl::algorithm::convolution_direct;
+  const auto winograd = dnnl::algorithm::convolution_winograd;
+  // Winograd is asked for, not required: oneDNN has it only for some ISAs and
+  // geometries (3x3, stride 1, ...), and refuses the rest with "unimplemented".
+  // Then the primitive is the direct one, as without the flag.
+  const bool want_winograd = (p[17] & kWinograd) != 0;
 
   // Backward primitives need the forward one as a hint.
-  dnnl::convolution_forward::desc fwd_d(dnnl::prop_kind::forward_training, algo, x_any, w_any, y_any,
-                                        strides, dil, pad_l, pad_r);
-  dnnl::convolution_forward::primitive_desc fwd_pd(fwd_d, Engine());
+  auto forward_pd = [&](dnnl::algorithm algo) {
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, algo, x_any, w_any, y_any,
+                                      strides, dil, pad_l, pad_r);
+    return dnnl::convolution_forward::primitive_desc(d, Engine());
+  };
+  // Each kind is built with `algo`, and falls back to direct when oneDNN has no
+  // winograd implementation for it (the forward hint included).
+  auto with_algo = [&](auto build) {
+    if (want_winograd) {
+      try {
+        return build(winograd);
+      } catch (const dnnl::error& e) {
+        if (e.status != dnnl_unimplemented) throw;
+      }
+    }
+    return build(direct);
+  };
 
   auto plan = std::make_unique<Plan>();
   if (kind == 0) {
+    auto fwd_pd = with_algo(forward_pd);
     plan->prim = dnnl::convolution_forward(fwd_pd);
     plan->impl = fwd_pd.impl_info_str();
     plan->a = MakeArg(DNNL_ARG_SRC, x_md, fwd_pd.src_desc(), false);
     plan->b = MakeArg(DNNL_ARG_WEIGHTS, w_md, fwd_pd.weights_desc(), false);
     plan->out = MakeArg(DNNL_ARG_DST, y_md, fwd_pd.dst_desc(), true);
   } else if (kind == 1) {
-    dnnl::convolution_backward_data::desc d(algo, x_any, w_any, y_any, strides, dil, pad_l, pad_r);
-    dnnl::convolution_backward_data::primitive_desc pd(d, Engine(), fwd_pd);
+    auto pd = with_algo([&](dnnl::algorithm algo) {
+      dnnl::convolution_backward_data::desc d(algo, x_any, w_any, y_any, strides, dil, pad_l, pad_r);
+      return dnnl::convolution_backward_data::primitive_desc(d, Engine(), forward_pd(algo));
+    });
     plan->prim = dnnl::convolution_backward_data(pd);
     plan->impl = pd.impl_info_str();
     plan->a = MakeArg(DNNL_ARG_DIFF_DST, y_md, pd.diff_dst_desc(), false);
     plan->b = MakeArg(DNNL_ARG_WEIGHTS, w_md, pd.weights_desc(), false);
     plan->out = MakeArg(DNNL_ARG_DIFF_SRC, x_md, pd.diff_src_desc(), true);
   } else {
-    dnnl::convolution_backward_weights::desc d(algo, x_any, w_any, y_any, strides, dil, pad_l, pad_r);
-    dnnl::convolution_backward_weights::primitive_desc pd(d, Engine(), fwd_pd);
+    auto pd = with_algo([&](dnnl::algorithm algo) {
+      dnnl::convolution_backward_weights::desc d(algo, x_any, w_any, y_any, strides, dil, pad_l, pad_r);
+      return dnnl::convolution_backward_weights::primitive_desc(d, Engine(), forward_pd(algo));
+    });
     plan->prim = dnnl::convolution_backward_weights(pd);
     plan->impl = pd.impl_info_str();
     plan->a = MakeArg(DNNL_ARG_SRC, x_md, pd.src_desc(), false);
@@ -202,6 +230,7 @@ const char* ReadParams(napi_env env, napi_value kind_v, napi_value params_v, int
   for (int i = 0; i < 9; i++) if ((*p)[i] <= 0) return "sizes must be positive";
   for (int i = 9; i < 11; i++) if ((*p)[i] <= 0) return "strides must be positive";
   for (int i = 15; i < 17; i++) if ((*p)[i] <= 0) return "dilations must be positive";
+  if ((*p)[17] & ~(kBlockedLayout | kWinograd)) return "flags must be a combination of 1 (blocked layout) and 2 (winograd)";
   return nullptr;
 }
 

@@ -18,6 +18,8 @@ import { DEFAULT_TRANSFER, transferSchema } from './wire/transfer-spec.js';
 
 /** `composed`: tfjs ops (the default); `fused`: one op where the backend has it. */
 export const BATCH_NORM_KERNELS = ['composed', 'fused'] as const;
+/** `direct` (the default) or `winograd` 3x3 convolutions where the backend has them and they are faster. */
+export const CONV_ALGORITHMS = ['direct', 'winograd'] as const;
 
 /** Stream types (shared/stream/index.ts has one splitter per name). */
 export const STREAM_TYPES = ['instance', 'random-class', 'distant-class', 'domain', 'dirichlet'] as const;
@@ -77,6 +79,16 @@ const modelSchema = z.strictObject({
    * their numbers and tasks planned before compare equal on resume.
    */
   batchNorm: z.enum(BATCH_NORM_KERNELS).optional(),
+  /**
+   * How convolutions compute: `winograd` asks the oneDNN addon for winograd
+   * 3x3 stride-1 convolutions where it has them and they were measured faster
+   * (at least 32 channels, outputs of 4x4 or more: client/kernels/native/
+   * conv-algorithm.ts), in training and evaluation alike; fewer multiplications,
+   * another float32 rounding (about twice direct's error). Absent (`direct`): as
+   * before, left out rather than defaulted for the same reasons as batchNorm.
+   * Other backends ignore it.
+   */
+  convolutions: z.enum(CONV_ALGORITHMS).optional(),
 });
 
 const optimizerSchema = z.strictObject({
@@ -225,6 +237,8 @@ export type StreamSpec = Scenario['stream'];
 export type ModelSpec = Scenario['model'];
 /** The training batch norm computations a scenario may ask for. */
 export type BatchNormKernel = (typeof BATCH_NORM_KERNELS)[number];
+/** The convolution algorithms a scenario may ask for. */
+export type ConvAlgorithm = (typeof CONV_ALGORITHMS)[number];
 export type TrainingSpec = Scenario['training'];
 export type EvaluationSpec = Scenario['evaluation'];
 export type AnalysisSpec = Scenario['analysis'];

@@ -9,6 +9,7 @@ import type { LabeledDataset } from '../../shared/dataset-types.js';
 import type { AnalysisName, AnalysisSpec } from '../../shared/scenario.js';
 import type { AnalysisOptions } from '../../shared/tasks.js';
 import { loadDataset, openDataset, planStream } from '../data/index.js';
+import { withConvolutions } from '../engine/convolutions.js';
 import { computeNormalization } from '../data/normalization.js';
 import { datasetWithChannels } from './channels.js';
 import { ckaResults } from './cka-run.js';
@@ -30,6 +31,11 @@ export interface AnalyzeRunOptions {
 }
 
 export async function analyzeRun(o: AnalyzeRunOptions): Promise<AnalysisResults> {
+  // The run's convolutions: its models compute here as they did in its tasks.
+  return withConvolutions(o.options.model.convolutions, () => analyze(o));
+}
+
+async function analyze(o: AnalyzeRunOptions): Promise<AnalysisResults> {
   const started = performance.now();
   const log = o.log ?? (() => {});
   const scenario = o.options;

@@ -23,6 +23,7 @@ import { openDataset, planStream, selectChunks } from '../data/index.js';
 import { computeNormalization, type Normalization } from '../data/normalization.js';
 import { evaluateOnSets, evaluationSets, type EvaluationSets } from '../eval/evaluate.js';
 import { encoderOptions } from '../models/encoder.js';
+import { withConvolutions } from './convolutions.js';
 import { restoreMethod, trainStage } from './trainer.js';
 import { resultMemory, type Engine, type StreamSummary, type TrainInputs, type TrainOutcome } from './types.js';
 
@@ -102,55 +103,58 @@ export class TrainingEngine implements Engine {
     const previous = stateBytes ? decodeState(stateBytes, { inPlace: true }) : null;
     const replay = replayBytes ? decodeReplay(replayBytes) : null;
     const encoder = encoderOptions(task.model, data.channels, data.numClasses);
-    const stageSeed = deriveSeed(task.seed, task.arm, task.stage);
-    const result = await trainStage(
-      {
-        modelSeed: modelSeed(task.seed),
-        stageSeed,
-        ssl: task.ssl,
-        encoder,
-        batchSize: task.batchSize,
-        steps: task.steps,
-        ...(task.firstStep !== undefined ? { firstStep: task.firstStep } : {}),
-        ...(task.endsStage !== undefined ? { endsStage: task.endsStage } : {}),
-        ...(task.chunkOrder ? { chunkOrder: task.chunkOrder } : {}),
-        optimizer: task.optimizer,
-        replay: task.replay,
-        ...(task.regularizer ? { regularizer: task.regularizer } : {}),
-        taskId: task.taskId,
-      },
-      data.chunk as ImageSet,
-      replay,
-      norm,
-      previous,
-      onProgress,
-    );
-    try {
-      // The buffer takes the chunk's samples once the stage is over, not halfway through it.
-      const nextReplay = task.endsStage === false ? replay : extendReplay(replay, data.chunk as ImageSet, task.replay, deriveSeed(stageSeed, 'replay'));
-      // Nothing reads the chunk any more: the evaluation's peak does without it.
-      data.chunk = null;
-      const evaluation = task.evaluation && data.evalSets ? evaluateOnSets(result.method.online, encoder.backbone, data.evalSets, norm, task.evaluation, task.seed, plan) : undefined;
-      return {
-        // Into the memory of the state it was handed, when that is its own: read (in place) for
-        // the last time before training; else into the memory lent for it, if any.
-        state: encodeState(result.state, resultMemory(stateBytes, inputs)),
-        replay: nextReplay ? encodeReplay(nextReplay) : null,
-        metrics: {
+    // Training and the evaluation after it alike.
+    return withConvolutions(encoder.convolutions, async () => {
+      const stageSeed = deriveSeed(task.seed, task.arm, task.stage);
+      const result = await trainStage(
+        {
+          modelSeed: modelSeed(task.seed),
+          stageSeed,
+          ssl: task.ssl,
+          encoder,
+          batchSize: task.batchSize,
           steps: task.steps,
-          lossFirst: result.lossFirst,
-          lossLast: result.lossLast,
-          trainSeconds: result.trainSeconds,
-          imagesPerSecond: (task.steps * task.batchSize) / Math.max(result.trainSeconds, 1e-9),
-          samples,
-          replaySamplesUsed: result.replaySamplesUsed,
-          dataWaitSeconds: result.dataWaitSeconds,
-          ...(evaluation ? { eval: evaluation } : {}),
+          ...(task.firstStep !== undefined ? { firstStep: task.firstStep } : {}),
+          ...(task.endsStage !== undefined ? { endsStage: task.endsStage } : {}),
+          ...(task.chunkOrder ? { chunkOrder: task.chunkOrder } : {}),
+          optimizer: task.optimizer,
+          replay: task.replay,
+          ...(task.regularizer ? { regularizer: task.regularizer } : {}),
+          taskId: task.taskId,
         },
-      };
-    } finally {
-      result.method.dispose();
-    }
+        data.chunk as ImageSet,
+        replay,
+        norm,
+        previous,
+        onProgress,
+      );
+      try {
+        // The buffer takes the chunk's samples once the stage is over, not halfway through it.
+        const nextReplay = task.endsStage === false ? replay : extendReplay(replay, data.chunk as ImageSet, task.replay, deriveSeed(stageSeed, 'replay'));
+        // Nothing reads the chunk any more: the evaluation's peak does without it.
+        data.chunk = null;
+        const evaluation = task.evaluation && data.evalSets ? evaluateOnSets(result.method.online, encoder.backbone, data.evalSets, norm, task.evaluation, task.seed, plan) : undefined;
+        return {
+          // Into the memory of the state it was handed, when that is its own: read (in place) for
+          // the last time before training; else into the memory lent for it, if any.
+          state: encodeState(result.state, resultMemory(stateBytes, inputs)),
+          replay: nextReplay ? encodeReplay(nextReplay) : null,
+          metrics: {
+            steps: task.steps,
+            lossFirst: result.lossFirst,
+            lossLast: result.lossLast,
+            trainSeconds: result.trainSeconds,
+            imagesPerSecond: (task.steps * task.batchSize) / Math.max(result.trainSeconds, 1e-9),
+            samples,
+            replaySamplesUsed: result.replaySamplesUsed,
+            dataWaitSeconds: result.dataWaitSeconds,
+            ...(evaluation ? { eval: evaluation } : {}),
+          },
+        };
+      } finally {
+        result.method.dispose();
+      }
+    });
   }
 
   /** An eval task's data, gathered; the dataset itself is not kept. */
@@ -169,7 +173,7 @@ export class TrainingEngine implements Engine {
     // In place, as train() reads its state: the task runner recycles the bytes only after the task.
     const method = restoreMethod({ ssl: task.ssl, encoder, modelSeed: modelSeed(task.seed) }, stateBytes ? decodeState(stateBytes, { inPlace: true }) : null);
     try {
-      return evaluateOnSets(method.online, encoder.backbone, sets, norm, task.evaluation, task.seed, plan);
+      return await withConvolutions(encoder.convolutions, async () => evaluateOnSets(method.online, encoder.backbone, sets, norm, task.evaluation, task.seed, plan));
     } finally {
       method.dispose();
     }

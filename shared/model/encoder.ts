@@ -3,7 +3,7 @@
  * backbone's options and the projection head's sizes, and the plain encoder's parameters
  * (backbone plus MLP projection, MoCo v2's and SimCLR's).
  */
-import type { BatchNormKernel, ModelSpec } from '../scenario.js';
+import type { BatchNormKernel, ConvAlgorithm, ModelSpec } from '../scenario.js';
 import { backboneDecls, featureDim, type BackboneOptions } from './backbone.js';
 import type { ParamDecl } from './decls.js';
 import { DEFAULT_INIT, type InitScheme } from './init.js';
@@ -19,6 +19,8 @@ export interface EncoderOptions {
   numClasses?: number;
   /** `fused`: training batch norm as one op where the backend has it (the scenario's `model.batchNorm`). */
   batchNorm?: BatchNormKernel;
+  /** `winograd`: winograd convolutions where they are faster (the scenario's `model.convolutions`). */
+  convolutions?: ConvAlgorithm;
 }
 
 /** The encoder of a task's model options, for images of `inputChannels` channels. */
@@ -30,6 +32,7 @@ export function encoderOptions(model: ModelSpec, inputChannels: number, numClass
     outputDim: model.projectionDim,
     init: model.init ?? DEFAULT_INIT,
     ...(model.batchNorm !== undefined ? { batchNorm: model.batchNorm } : {}),
+    ...(model.convolutions !== undefined ? { convolutions: model.convolutions } : {}),
   };
 }
 

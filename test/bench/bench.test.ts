@@ -29,7 +29,8 @@ describe('streamssl bench --quick --json', () => {
     else expect(report.moco.filter((r) => r.torch !== undefined)).toEqual([]);
     for (const r of report.moco) {
       expect(r.backend).toBe('wasm');
-      expect(r.batchNorm).toBe('fused'); // the bench's default
+      expect(r.batchNorm).toBe('fused'); // the bench's defaults
+      expect(r.convolutions).toBe('winograd');
       for (const v of [r.imgPerSec, r.gflops, r.flopsPerImage, r.seconds, r.stepMs.total, r.stepMs.data, r.stepMs.forward, r.stepMs.optimizer]) {
         expect(v).toBeGreaterThan(0);
       }

@@ -4,7 +4,7 @@ import { evalTaskFor } from '../../server/schedule/eval-task.js';
 import { bnDecls, convDecls, denseDecls } from '../../shared/model/decls.js';
 import { INIT_SCHEMES, kaimingUniformBound, paramDistribution, xavierUniformBound, type InitScheme } from '../../shared/model/init.js';
 import { encoderOptions } from '../../shared/model/encoder.js';
-import { BATCH_NORM_KERNELS, ScenarioError } from '../../shared/scenario.js';
+import { BATCH_NORM_KERNELS, CONV_ALGORITHMS, ScenarioError } from '../../shared/scenario.js';
 import { stateManifest } from '../../shared/state/manifest.js';
 import { tinyScenario } from '../support/scenario.js';
 
@@ -68,16 +68,20 @@ describe('model.init in scenarios and tasks', () => {
   });
 });
 
-describe('model.batchNorm in scenarios and tasks', () => {
-  it('accepts composed and fused, leaves it absent by default, names a wrong one, and reaches the task and encoder', () => {
-    for (const batchNorm of BATCH_NORM_KERNELS) expect(tinyScenario({ model: { ...tinyModel, batchNorm } }).model.batchNorm).toBe(batchNorm);
-    expect(tinyScenario().model.batchNorm).toBeUndefined();
-    expect(() => tinyScenario({ model: { ...tinyModel, batchNorm: 'fast' } })).toThrow(/model\.batchNorm/);
-    const scenario = tinyScenario({ model: { ...tinyModel, batchNorm: 'fused' } });
+// Kernel choices: opt-in, absent by default so that tasks planned before compare equal on resume.
+describe.each([
+  { field: 'batchNorm', values: BATCH_NORM_KERNELS, chosen: 'fused', wrong: 'fast' },
+  { field: 'convolutions', values: CONV_ALGORITHMS, chosen: 'winograd', wrong: 'fft' },
+] as const)('model.$field in scenarios and tasks', ({ field, values, chosen, wrong }) => {
+  it('accepts each value, leaves it absent by default, names a wrong one, and reaches the train and eval tasks and encoder', () => {
+    for (const value of values) expect(tinyScenario({ model: { ...tinyModel, [field]: value } }).model[field]).toBe(value);
+    expect(tinyScenario().model[field]).toBeUndefined();
+    expect(() => tinyScenario({ model: { ...tinyModel, [field]: wrong } })).toThrow(new RegExp(`model\\.${field}`));
+    const scenario = tinyScenario({ model: { ...tinyModel, [field]: chosen } });
     const spec = { stage: 0, chunks: [0], steps: 2, startStep: 0, totalSteps: 2, replay: { mode: 'none' as const }, evaluate: false };
     const train = buildTrainTask({ scenario, arm: scenario.arms[0], chunkSizes: [20, 20, 20] }, spec);
-    expect(encoderOptions(train.model, 1).batchNorm).toBe('fused');
-    // Absent stays absent: tasks planned before the option compare equal on resume.
-    expect('batchNorm' in encoderOptions(tinyScenario().model, 1)).toBe(false);
+    expect(encoderOptions(train.model, 1)[field]).toBe(chosen);
+    expect(encoderOptions(evalTaskFor(scenario, 'random-init:eval').model, 1)[field]).toBe(chosen);
+    expect(field in encoderOptions(tinyScenario().model, 1)).toBe(false);
   });
 });

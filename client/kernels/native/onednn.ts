@@ -25,8 +25,9 @@ export interface OneDnnAddon {
    * backward data: out = dx from (A = dy, B = w); backward weights: out = dW from
    * (A = x, B = dy). Offsets are byte offsets into `heap`; x/dx/y/dy are NHWC,
    * w/dW are [kh, kw, ci, co]. `params` is Int32Array
-   * [N, H, W, Ci, Co, KH, KW, OH, OW, SH, SW, padTop, padLeft, padBottom, padRight, DH, DW, layout]
-   * with layout 0 = plain tfjs layouts, 1 = oneDNN's blocked layouts plus reorders.
+   * [N, H, W, Ci, Co, KH, KW, OH, OW, SH, SW, padTop, padLeft, padBottom, padRight, DH, DW, flags]
+   * with flags bit 1 = oneDNN's blocked layouts plus reorders (else the plain tfjs layouts),
+   * bit 2 = winograd where oneDNN has it for the geometry (else direct).
    * @throws on bad arguments or when oneDNN refuses the geometry.
    */
   conv(kind: ConvKindValue, heap: Uint8Array, offA: number, offB: number, offOut: number, params: Int32Array): void;

@@ -19,6 +19,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { chooseLayout } from './layout.js';
+import { winogradFlag } from './conv-algorithm.js';
 import { registerNativeOpKernels, unregisterNativeOpKernels } from './ops.js';
 import { KernelOverrides } from '../kernel-overrides.js';
 import { ConvKind, loadOneDnn, PARAM_COUNT, type ConvKindValue, type OneDnnAddon } from './onednn.js';
@@ -82,7 +83,7 @@ function run(kind: ConvKindValue, backend: BackendWasm, a: TensorInfo, b: Tensor
     return out;
   }
   fillParams(info);
-  params[PARAM_COUNT - 1] = chooseLayout(kind, params);
+  params[PARAM_COUNT - 1] = chooseLayout(kind, params) | winogradFlag(kind, params);
   // Fetched after makeOutput: allocating may grow the wasm memory and so
   // replace its ArrayBuffer.
   addon!.conv(kind, heapOf(backend), offset(backend, a), offset(backend, b), offset(backend, out), params);
