@@ -1,7 +1,7 @@
 /** The bench report as readable text. */
 import type { OverheadSummary } from '../server/run/overhead.js';
 import type { StartupResult } from './startup.js';
-import type { BenchReport, HandoffResult, HandoffTimes, MocoResult, WireCostResult } from './report-types.js';
+import type { BenchReport, HandoffResult, HandoffTimes, MocoResult, ThreadScaling, WireCostResult } from './report-types.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -12,6 +12,15 @@ const ms = (x: number) => x.toFixed(x < 10 ? 1 : 0);
 
 function threadsCell(r: MocoResult): string {
   return r.threadsActual === r.threads ? String(r.threads) : `${r.threads} (uses ${r.threadsActual})`;
+}
+
+/** Each thread count over the first, round by round (neighbouring measurements). */
+function scalingText(scaling: ThreadScaling[]): string[] {
+  const ratios = (xs: number[]) => xs.map((x) => `${x.toFixed(2)}x`).join(', ');
+  return [
+    'threads over the first thread count, per round:',
+    ...scaling.map((s) => `  ${s.config}: ${s.threads} over ${s.baseThreads}: ${ratios(s.ratios)}${s.torchRatios ? ` (PyTorch ${ratios(s.torchRatios)})` : ''}`),
+  ];
 }
 
 export function formatReport(report: BenchReport): string {
@@ -60,6 +69,9 @@ export function formatReport(report: BenchReport): string {
         : report.torchMissing ? [`No PyTorch reference: ${report.torchMissing}.`] : []),
       'peak MB: peak resident memory (VmHWM) of the process that measured the row: a client training that configuration, without a dataset.',
     );
+    const rounds = report.moco[0].rounds?.length ?? 1;
+    if (rounds > 1) out.push(`Each row is the median of ${rounds} rounds by img/s: ${report.moco.map((r) => `${r.config}/${r.threads} ${r.rounds!.map((x) => x.imgPerSec.toFixed(1)).join(', ')}`).join('; ')}.`);
+    if (report.threadScaling?.length) out.push('', ...scalingText(report.threadScaling));
     const evaluated = report.moco.filter((r) => r.eval);
     if (evaluated.length > 0) out.push('', ...evalText(evaluated));
     const leaks = report.moco.filter((r) => r.leakedTensors !== 0 || (r.eval && r.eval.leakedTensors !== 0));

@@ -24,6 +24,7 @@ export interface BenchCliOptions {
   dataWorkers?: number;
   batchNorm: BatchNormKernel;
   convolutions: ConvAlgorithm;
+  rounds: number;
   torch: 'auto' | 'none';
   handoff: (typeof HANDOFF_CHOICES)[number];
   handoffSizes: string[];

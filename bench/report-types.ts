@@ -26,7 +26,27 @@ export type MocoResult = Measurement & {
   eval?: EvalMeasurement;
   /** PyTorch's step of the same row, measured right after this one (absent without PyTorch or with `--torch none`). */
   torch?: TorchResult;
+  /** With `--rounds` above 1: every round's figures, in order; the row is the median round's. */
+  rounds?: MocoRound[];
 };
+
+/** One round of a MoCo row measured over several. */
+export interface MocoRound {
+  imgPerSec: number;
+  /** PyTorch's, measured right after (absent without PyTorch). */
+  torchImgPerSec?: number;
+}
+
+/** A thread count's img/s over the first thread count's, for one configuration, within each round. */
+export interface ThreadScaling {
+  config: string;
+  threads: number;
+  /** The first thread count measured (`--threads`' first). */
+  baseThreads: number;
+  ratios: number[];
+  /** PyTorch's, when every row of both has it. */
+  torchRatios?: number[];
+}
 
 /** The times of one hand-off, in seconds (as `HandoffResult`'s fields say). */
 export interface HandoffTimes {
@@ -111,4 +131,6 @@ export interface BenchReport {
   startup?: StartupResult[];
   /** Why the rows have no PyTorch reference, when `--torch auto` found none. */
   torchMissing?: string;
+  /** Each thread count over the first, per configuration and round (absent with one thread count, and in older reports). */
+  threadScaling?: ThreadScaling[];
 }

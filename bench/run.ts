@@ -3,6 +3,7 @@
  * fresh child process, bench/moco-worker.ts), then the hand-off of a model state between
  * two client processes through a coordinator (bench/handoff.ts).
  */
+import { medianRows, threadScaling } from './moco-rounds.js';
 import type { BackendName } from '../shared/scenario.js';
 import { DEFAULT_TRANSFER, transferLabel, type TransferSpec } from '../shared/wire/transfer-spec.js';
 import { CLIENT_NODE_FLAGS, MALLOC_ENV } from '../server/clients/node-process.js';
@@ -46,6 +47,8 @@ export interface BenchOptions {
   batchNorm?: BatchNormKernel;
   /** Convolutions of the MoCo and evaluation measurements (default direct). */
   convolutions?: ConvAlgorithm;
+  /** Times every MoCo row is measured, round after round (default 1): see moco-rounds.ts. */
+  rounds?: number;
   /** `auto`: each MoCo row followed by PyTorch's, when python3 imports torch; `none`: never. */
   torch?: 'auto' | 'none';
   /** Model whose state is handed off, or null for none. */
@@ -100,13 +103,16 @@ export async function runMocoChild(config: ConfigName, threads: number, o: Bench
 /** Every measurement the options ask for, one after the other (they must not share the CPU). */
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const log = o.log ?? (() => undefined);
-  const moco: MocoResult[] = [];
   const torch = o.torch === 'none' ? null : probeTorch();
   if (torch?.python === null) log(`bench: no PyTorch reference: ${torch.reason}`);
-  for (const config of o.configs) {
-    for (const threads of o.threads) {
+  const rounds: MocoResult[][] = [];
+  for (let round = 0; round < (o.rounds ?? 1); round++) {
+    const measured: MocoResult[] = [];
+    rounds.push(measured);
+    for (const config of o.configs) for (const threads of o.threads) {
       const { widths, batch } = MODEL_CONFIGS[config];
-      log(`bench: MoCo-v2 ${config} (widths ${widths.join('-')}, batch ${batch}), ${threads} thread${threads === 1 ? '' : 's'} ...`);
+      const of = (o.rounds ?? 1) > 1 ? ` (round ${round + 1} of ${o.rounds})` : '';
+      log(`bench: MoCo-v2 ${config} (widths ${widths.join('-')}, batch ${batch}), ${threads} thread${threads === 1 ? '' : 's'}${of} ...`);
       const r = await runMocoChild(config, threads, o);
       log(`bench:   ${r.imgPerSec.toFixed(1)} img/s, ${r.gflops.toFixed(1)} GFLOP/s on ${r.backend} (${r.steps} steps in ${r.seconds.toFixed(1)} s)`);
       if (r.eval) log(`bench:   evaluation: features ${r.eval.imgPerSec.toFixed(0)} img/s, kNN ${r.eval.knnSeconds.toFixed(2)} s, linear probe ${r.eval.linearSeconds.toFixed(2)} s`);
@@ -117,9 +123,11 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         });
         log(`bench:   PyTorch ${torch.version}: ${r.torch.imgPerSec.toFixed(1)} img/s (ratio ${(r.imgPerSec / r.torch.imgPerSec).toFixed(2)})`);
       }
-      moco.push(r);
+      measured.push(r);
     }
   }
+  const moco = rounds[0].length > 0 ? medianRows(rounds) : [];
+  const scaling = o.threads.length > 1 && moco.length > 0 ? threadScaling(rounds) : [];
   let handoff = null;
   if (o.handoff) {
     log(`bench: hand-off of the ${o.handoff} online encoder between two client processes ...`);
@@ -148,5 +156,6 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   return {
     backend: moco[0]?.backend ?? null, moco, handoff, handoffEncodings, wireCosts, handoffLinks, handoffSizes, overhead, startup,
     ...(torch?.python === null ? { torchMissing: torch.reason } : {}),
+    ...(scaling.length > 0 ? { threadScaling: scaling } : {}),
   };
 }

@@ -15,6 +15,7 @@ export function benchCommand(): Command {
     .option('--steps <n>', 'timed steps per measurement (default: as many as fit in --seconds)', parseCount)
     .option('--seconds <s>', 'time budget of each throughput loop', parseSeconds, 15)
     .option('--eval-seconds <s>', "time budget of each configuration's evaluation feature extraction (kNN and linear probe come on top); 0 skips the evaluation", parseSecondsOrZero, 10)
+    .option('--rounds <n>', 'measure every MoCo row n times, round after round; each row reports its median round, and the thread counts are compared within each round', parseCount, 1)
     .option('--data-workers <n>', 'input pipeline worker threads (default: as in training)', parseNonNegative)
     .addOption(new Option('--torch <mode>', 'auto: each MoCo row followed by the same step on PyTorch (bench/reference/moco_torch.py) when python3 imports torch (STREAMSSL_BENCH_PYTHON picks the interpreter); none: never').choices(['auto', 'none']).default('auto'))
     .addOption(new Option('--batch-norm <kernel>', "training batch norm, as a scenario's model.batchNorm").choices(BATCH_NORM_KERNELS).default('fused'))
@@ -38,6 +39,7 @@ export function benchCommand(): Command {
         evalSeconds: opts.evalSeconds,
         dataWorkers: opts.dataWorkers,
         batchNorm: opts.batchNorm,
+        rounds: opts.rounds,
         convolutions: opts.convolutions,
         torch: opts.torch,
         handoff: opts.handoff === 'none' ? null : opts.handoff,

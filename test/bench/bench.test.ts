@@ -14,7 +14,7 @@ const BIN = fileURLToPath(new URL('../../bin/streamssl.mjs', import.meta.url));
 
 describe('streamssl bench --quick --json', () => {
   it('measures MoCo throughput and evaluation per thread count and a hand-off, as one JSON object', async () => {
-    const { stdout } = await run(process.execPath, [BIN, 'bench', '--quick', '--json', '--config', 'tiny', '--threads', '1,2', '--handoff', 'tiny', '--backend', 'wasm', '--handoff-sizes', 'tiny,small', '--overhead-clients', '2,6', '--handoff-encodings', 'float32,float16+deflate', '--startup', '1'], {
+    const { stdout } = await run(process.execPath, [BIN, 'bench', '--quick', '--json', '--config', 'tiny', '--threads', '1,2', '--handoff', 'tiny', '--backend', 'wasm', '--handoff-sizes', 'tiny,small', '--overhead-clients', '2,6', '--handoff-encodings', 'float32,float16+deflate', '--startup', '1', '--rounds', '2'], {
       timeout: 150_000,
       maxBuffer: 16 * 1024 * 1024,
     });
@@ -27,6 +27,11 @@ describe('streamssl bench --quick --json', () => {
     // Each row followed by PyTorch's where python3 imports torch, else the reason why not.
     if (report.torchMissing === undefined) for (const r of report.moco) expect(r.torch!.imgPerSec).toBeGreaterThan(0);
     else expect(report.moco.filter((r) => r.torch !== undefined)).toEqual([]);
+    // Two rounds: each row is one of its rounds, and the thread counts are compared within each.
+    const [one, two] = report.moco;
+    for (const r of report.moco) expect(r.rounds!.map((x) => x.imgPerSec)).toContain(r.imgPerSec);
+    expect(report.threadScaling).toEqual([expect.objectContaining({ config: 'tiny', threads: 2, baseThreads: 1 })]);
+    expect(report.threadScaling![0].ratios).toEqual([0, 1].map((i) => two.rounds![i].imgPerSec / one.rounds![i].imgPerSec));
     for (const r of report.moco) {
       expect(r.backend).toBe('wasm');
       expect(r.batchNorm).toBe('fused'); // the bench's defaults

@@ -1,0 +1,50 @@
+/**
+ * MoCo rows measured over several rounds (`--rounds`): the machine's speed moves
+ * between measurements a minute apart, so every (configuration, thread count) is
+ * measured once per round, rounds one after the other, and a row reports its
+ * median round with every round's figures. The speed-up of each thread count over
+ * the first is taken within each round, from neighbouring measurements.
+ */
+import type { MocoResult, ThreadScaling } from './report-types.js';
+
+const key = (r: MocoResult) => `${r.config}/${r.threads}`;
+
+/** Each row's median round (the lower median by img/s), carrying every round's img/s in order. */
+export function medianRows(rounds: readonly MocoResult[][]): MocoResult[] {
+  if (rounds.length === 1) return rounds[0];
+  return rounds[0].map((first) => {
+    const runs = rounds.map((round) => {
+      const same = round.find((r) => key(r) === key(first));
+      if (!same) throw new Error(`bench: round without a ${key(first)} row`);
+      return same;
+    });
+    const median = [...runs].sort((a, b) => a.imgPerSec - b.imgPerSec)[Math.floor((runs.length - 1) / 2)];
+    return {
+      ...median,
+      rounds: runs.map((r) => ({ imgPerSec: r.imgPerSec, ...(r.torch ? { torchImgPerSec: r.torch.imgPerSec } : {}) })),
+    };
+  });
+}
+
+/** For each configuration, each thread count's img/s over the first thread count's, round by round. */
+export function threadScaling(rounds: readonly MocoResult[][]): ThreadScaling[] {
+  const out: ThreadScaling[] = [];
+  for (const base of rounds[0]) {
+    const baseThreads = rounds[0].find((r) => r.config === base.config)!.threads;
+    if (base.threads === baseThreads) continue;
+    const pairs = rounds.map((round) => {
+      const over = round.find((r) => r.config === base.config && r.threads === baseThreads)!;
+      const row = round.find((r) => key(r) === key(base))!;
+      return { over, row };
+    });
+    const withTorch = pairs.every(({ over, row }) => over.torch && row.torch);
+    out.push({
+      config: base.config,
+      threads: base.threads,
+      baseThreads,
+      ratios: pairs.map(({ over, row }) => row.imgPerSec / over.imgPerSec),
+      ...(withTorch ? { torchRatios: pairs.map(({ over, row }) => row.torch!.imgPerSec / over.torch!.imgPerSec) } : {}),
+    });
+  }
+  return out;
+}
