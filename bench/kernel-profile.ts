@@ -12,7 +12,7 @@ import { getKernelsForBackend, registerKernel, unregisterKernel, type KernelFunc
 import { selectBackend } from '../client/backend.js';
 import { registerNativeKernels, unregisterNativeKernels } from '../client/kernels/native/register.js';
 import { MODEL_CONFIGS, parseBatchNorm, parseConvolutions, type ConfigName } from './configs.js';
-import { useWinogradConvolutions } from '../client/kernels/native/conv-algorithm.js';
+import { useConvolutions } from '../client/engine/convolutions.js';
 import { measureMoco } from './moco-measure.js';
 
 interface Tally { calls: number; ms: number; native: boolean }
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const { widths, batch } = MODEL_CONFIGS[values.config as ConfigName];
   const steps = Number(values.steps);
   const batchNorm = parseBatchNorm(values['batch-norm']);
-  useWinogradConvolutions(parseConvolutions(values.convolutions) === 'winograd' ? 'where-faster' : 'never');
+  useConvolutions(parseConvolutions(values.convolutions));
   // The timed steps plus the one untimed step of the (empty) breakdown pass.
   const counted = steps + 1;
   await measureMoco({ widths: [...widths], batch, warmupSteps: 1, steps: 1, seconds: 1, breakdownSteps: 0, dataWorkers: 0, batchNorm });

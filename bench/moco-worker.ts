@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { selectBackend } from '../client/backend.js';
 import type { BackendName } from '../shared/scenario.js';
 import { parseBatchNorm, parseConvolutions } from './configs.js';
-import { useWinogradConvolutions } from '../client/kernels/native/conv-algorithm.js';
+import { useConvolutions } from '../client/engine/convolutions.js';
 import { RESULT_PREFIX } from './child.js';
 import type { MocoResult } from './report-types.js';
 import { measureEval } from './eval-measure.js';
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const convolutions = parseConvolutions(values.convolutions);
   const choice = await selectBackend(values.backend as BackendName, { threads });
   // For the whole process: training and evaluation alike, as a task runs them.
-  useWinogradConvolutions(convolutions === 'winograd' ? 'where-faster' : 'never');
+  useConvolutions(convolutions);
   const m = await measureMoco({
     widths,
     batch,

@@ -14,7 +14,7 @@
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../client/backend.js';
 import { registerNativeConvKernels, registerNativeKernels, unregisterNativeKernels } from '../client/kernels/native/register.js';
-import { useWinogradConvolutions } from '../client/kernels/native/conv-algorithm.js';
+import { useConvolutions } from '../client/engine/convolutions.js';
 import { MODEL_CONFIGS, type ConfigName } from './configs.js';
 import { measureMoco } from './moco-measure.js';
 
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     for (const v of variants) {
       unregisterNativeKernels();
       const fusedBn = v === 'fused-bn' || v === 'winograd';
-      useWinogradConvolutions(v === 'winograd' ? 'where-faster' : 'never');
+      useConvolutions(v === 'winograd' ? 'winograd' : 'direct');
       const reg = v === 'all' || fusedBn ? registerNativeKernels({ threads: choice.threads })
         : v === 'conv' ? registerNativeConvKernels({ threads: choice.threads }) : { ok: true as const };
       if (!reg.ok) throw new Error(reg.reason);

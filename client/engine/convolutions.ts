@@ -6,11 +6,16 @@
 import { useWinogradConvolutions } from '../kernels/native/conv-algorithm.js';
 import type { ConvAlgorithm } from '../../shared/scenario.js';
 
-export async function withConvolutions<T>(algorithm: ConvAlgorithm | undefined, run: () => Promise<T>): Promise<T> {
+/** Every later convolution computes as a scenario's `model.convolutions` asks (absent: direct). */
+export function useConvolutions(algorithm: ConvAlgorithm | undefined): void {
   useWinogradConvolutions(algorithm === 'winograd' ? 'where-faster' : 'never');
+}
+
+export async function withConvolutions<T>(algorithm: ConvAlgorithm | undefined, run: () => Promise<T>): Promise<T> {
+  useConvolutions(algorithm);
   try {
     return await run();
   } finally {
-    useWinogradConvolutions('never');
+    useConvolutions('direct');
   }
 }
