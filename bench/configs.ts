@@ -66,16 +66,14 @@ export interface StepMs {
   optimizer: number;
 }
 
-/** A `--batch-norm` value, refused with the choices when it is not one. */
-export function parseBatchNorm(value: string | undefined): BatchNormKernel {
-  const kernel = value as BatchNormKernel;
-  if (!BATCH_NORM_KERNELS.includes(kernel)) throw new Error(`--batch-norm: expected one of ${BATCH_NORM_KERNELS.join(', ')}, got "${value}"`);
-  return kernel;
+/** A flag's value, refused with the choices when it is not one of them. */
+function parseChoice<T extends string>(flag: string, choices: readonly T[], value: string | undefined): T {
+  if (!choices.includes(value as T)) throw new Error(`${flag}: expected one of ${choices.join(', ')}, got "${value}"`);
+  return value as T;
 }
 
-/** A `--convolutions` value, refused with the choices when it is not one. */
-export function parseConvolutions(value: string | undefined): ConvAlgorithm {
-  const algorithm = value as ConvAlgorithm;
-  if (!CONV_ALGORITHMS.includes(algorithm)) throw new Error(`--convolutions: expected one of ${CONV_ALGORITHMS.join(', ')}, got "${value}"`);
-  return algorithm;
-}
+/** A `--batch-norm` value. */
+export const parseBatchNorm = (value: string | undefined): BatchNormKernel => parseChoice('--batch-norm', BATCH_NORM_KERNELS, value);
+
+/** A `--convolutions` value. */
+export const parseConvolutions = (value: string | undefined): ConvAlgorithm => parseChoice('--convolutions', CONV_ALGORITHMS, value);
