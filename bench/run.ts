@@ -126,8 +126,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       measured.push(r);
     }
   }
-  const moco = rounds[0].length > 0 ? medianRows(rounds) : [];
-  const scaling = o.threads.length > 1 && moco.length > 0 ? threadScaling(rounds) : [];
+  const moco = medianRows(rounds);
+  const scaling = threadScaling(rounds);
   let handoff = null;
   if (o.handoff) {
     log(`bench: hand-off of the ${o.handoff} online encoder between two client processes ...`);
