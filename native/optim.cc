@@ -22,25 +22,17 @@ void SgdMomentum(const float* w, const float* g, const float* v, float* w_out, f
                  float momentum, float decay, bool decays) {
   ParallelRanges(n, 4, [=](int64_t begin, int64_t end) {
     const float rate = lr, keep = momentum, wd = decay;
+    const bool decayed = decays;
     const float* __restrict wi = w;
     const float* __restrict gi = g;
     const float* __restrict vi = v;
     float* __restrict wo = w_out;
     float* __restrict vo = v_out;
-    if (decays) {
 #pragma omp simd
-      for (int64_t i = begin; i < end; i++) {
-        const float velocity = vi[i] * keep + (gi[i] + wi[i] * wd);
-        vo[i] = velocity;
-        wo[i] = wi[i] - velocity * rate;
-      }
-    } else {
-#pragma omp simd
-      for (int64_t i = begin; i < end; i++) {
-        const float velocity = vi[i] * keep + gi[i];
-        vo[i] = velocity;
-        wo[i] = wi[i] - velocity * rate;
-      }
+    for (int64_t i = begin; i < end; i++) {
+      const float velocity = vi[i] * keep + (decayed ? gi[i] + wi[i] * wd : gi[i]);
+      vo[i] = velocity;
+      wo[i] = wi[i] - velocity * rate;
     }
   });
 }
