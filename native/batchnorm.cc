@@ -51,10 +51,11 @@ void GroupSums(const Geometry& geo, Term term, std::vector<double>* sums) {
   }
 }
 
-// out[g, r, c] = f(g, r, c) over every element, rows split over the threads.
+// out[g, r, c] = f(g, r, c) over every element, rows split over the threads;
+// `cost` is f's work per element relative to a copy (ParallelRanges' unit).
 template <typename F>
-void EachRow(const Geometry& geo, F f) {
-  ParallelRanges(geo.groups * geo.rows, geo.channels, [&](int64_t begin, int64_t end) {
+void EachRow(const Geometry& geo, int64_t cost, F f) {
+  ParallelRanges(geo.groups * geo.rows, geo.channels * cost, [&](int64_t begin, int64_t end) {
     for (int64_t gr = begin; gr < end; gr++) f(gr / geo.rows, gr);
   });
 }
@@ -90,7 +91,7 @@ void Forward(const Geometry& geo, const float* x, const float* gamma, const floa
       shift[i] = beta[c] - mean[i] * scale[i];
     }
   }
-  EachRow(geo, [&](int64_t g, int64_t gr) {
+  EachRow(geo, 1, [&](int64_t g, int64_t gr) {
     const float* row = x + gr * C;
     float* out = y + gr * C;
     const float* s = scale.data() + g * C;
@@ -140,7 +141,8 @@ void Backward(const Geometry& geo, const float* dy, const float* x, const float*
     dgamma[c] = static_cast<float>(gsum[c]);
     dbeta[c] = static_cast<float>(bsum[c]);
   }
-  EachRow(geo, [&](int64_t g, int64_t gr) {
+  // Two inputs and five operations per element: twice a copy's work.
+  EachRow(geo, 2, [&](int64_t g, int64_t gr) {
     const int64_t at = gr * C;
     const float* d = dy + at;
     const float* row = x + at;
