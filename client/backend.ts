@@ -18,6 +18,7 @@ import { registerNativeKernels, unregisterNativeKernels } from './kernels/native
 import { registerWasmConvGradients } from './kernels/wasm-conv-grads.js';
 import { registerWasmJsKernels } from './kernels/wasm-js-kernels.js';
 import { registerReduceGradients } from './kernels/reduce-gradients.js';
+import { useLeanSaves } from './optim/lean-saves.js';
 
 // tfjs-core's Node bundle has neither the gradient functions nor the chained ops. Compiled
 // code registers them from the build's bundle of tfjs-core's own (./backend/tfjs-registrations.ts);
@@ -157,6 +158,7 @@ function firstLine(text: string): string {
 }
 
 function choice(name: ConcreteBackend, reason: string, activated: Activated): BackendChoice {
+  useLeanSaves(); // it checks the active backend at each save
   const full = activated.note ? `${reason}; ${activated.note}` : reason;
   return { name, tfName: tf.getBackend(), reason: full, threads: activated.threads };
 }

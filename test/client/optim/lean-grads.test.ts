@@ -5,6 +5,7 @@ import { createParams, disposeParams, type Params } from '../../../client/models
 import { backboneDecls, backboneForward, type BackboneOptions } from '../../../client/models/resnet.js';
 import { leanGradsAvailable, leanVariableGrads, trimTape } from '../../../client/optim/lean-grads.js';
 import { useWasm } from '../../support/backend.js';
+import { readGrads } from '../../support/read-grads.js';
 
 beforeAll(useWasm);
 
@@ -30,20 +31,13 @@ describe('leanVariableGrads', () => {
   };
   const vars = () => [...p.trainable.values()];
 
-  async function read(result: { value: tf.Scalar; grads: tf.NamedTensorMap }): Promise<Record<string, number[]>> {
-    const out: Record<string, number[]> = { value: Array.from(await result.value.data()) };
-    for (const [name, g] of Object.entries(result.grads)) out[name] = Array.from(await g.data());
-    tf.dispose([result.value, ...Object.values(result.grads)]);
-    return out;
-  }
-
   it('runs lean here (the engine internals it needs are there)', () => {
     expect(leanGradsAvailable()).toBe(true);
   });
 
   it("gives tf.variableGrads's value and gradients bit for bit", async () => {
-    const reference = await read(tf.variableGrads(loss, vars()));
-    const lean = await read(leanVariableGrads(loss, vars()));
+    const reference = await readGrads(tf.variableGrads(loss, vars()));
+    const lean = await readGrads(leanVariableGrads(loss, vars()));
     expect(Object.keys(lean).sort()).toEqual(Object.keys(reference).sort());
     // Exact equality: the same kernels in the same order, only freed earlier.
     for (const name of Object.keys(reference)) expect(lean[name], name).toEqual(reference[name]);
@@ -81,7 +75,7 @@ describe('leanVariableGrads', () => {
     expect(() => leanVariableGrads(notScalar, vars())).toThrow(/scalar/);
     expect(tf.memory().numTensors).toBe(before);
     // The engine is left able to record the next tape.
-    const next = await read(leanVariableGrads(loss, vars()));
+    const next = await readGrads(leanVariableGrads(loss, vars()));
     expect(Number.isFinite(next.value[0])).toBe(true);
     expect(tf.memory().numTensors).toBe(before);
   });
