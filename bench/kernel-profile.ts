@@ -32,8 +32,8 @@ async function main(): Promise<void> {
       steps: { type: 'string', default: '4' },
       threads: { type: 'string', default: '1' },
       'wasm-only': { type: 'boolean', default: false },
-      'batch-norm': { type: 'string', default: 'composed' },
-      convolutions: { type: 'string', default: 'direct' },
+      'batch-norm': { type: 'string' },
+      convolutions: { type: 'string' },
       scenario: { type: 'string' },
       set: { type: 'string', multiple: true, default: [] },
     },
@@ -68,6 +68,9 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   let label: string, stepMs: number, counted: number;
   if (values.scenario !== undefined) {
+    for (const flag of ['batch-norm', 'convolutions'] as const) {
+      if (values[flag] !== undefined) throw new Error(`--${flag} does not apply to --scenario: the scenario's own choice is profiled (change it with --set model.${flag === 'batch-norm' ? 'batchNorm' : 'convolutions'}=...)`);
+    }
     const scenario = loadScenario(values.scenario, values.set);
     const run = scenarioSteps(scenario);
     run.run(2); // warm-up: plans, compiled kernels, the heap's growth
@@ -79,8 +82,8 @@ async function main(): Promise<void> {
     label = `${scenario.name} (${scenario.ssl.method}, views ${run.shape.join('x')})`;
   } else {
     const { widths, batch } = MODEL_CONFIGS[values.config as ConfigName];
-    const batchNorm = parseBatchNorm(values['batch-norm']);
-    useConvolutions(parseConvolutions(values.convolutions));
+    const batchNorm = parseBatchNorm(values['batch-norm'] ?? 'composed');
+    useConvolutions(parseConvolutions(values.convolutions ?? 'direct'));
     await measureMoco({ widths: [...widths], batch, warmupSteps: 1, steps: 1, seconds: 1, breakdownSteps: 0, dataWorkers: 0, batchNorm });
     counting = true;
     const m = await measureMoco({ widths: [...widths], batch, warmupSteps: 0, steps, seconds: 1, breakdownSteps: 0, dataWorkers: 0, batchNorm });

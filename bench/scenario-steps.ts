@@ -46,7 +46,7 @@ export function scenarioSteps(scenario: Scenario, seed = 1): ScenarioSteps {
     shape,
     run(count) {
       useFusedBatchNorm(scenario.model.batchNorm === 'fused');
-      useConvolutions(scenario.model.convolutions ?? 'direct');
+      useConvolutions(scenario.model.convolutions);
       try {
         const start = performance.now();
         for (let s = 0; s < count; s++) {
