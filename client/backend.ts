@@ -18,6 +18,7 @@ import { registerNativeKernels, unregisterNativeKernels } from './kernels/native
 import { registerWasmConvGradients } from './kernels/wasm-conv-grads.js';
 import { registerWasmJsKernels } from './kernels/wasm-js-kernels.js';
 import { registerReduceGradients } from './kernels/reduce-gradients.js';
+import { registerReluGradient } from './kernels/relu-gradient.js';
 import { useLeanSaves } from './optim/lean-saves.js';
 
 // tfjs-core's Node bundle has neither the gradient functions nor the chained ops. Compiled
@@ -28,6 +29,7 @@ import { useLeanSaves } from './optim/lean-saves.js';
 if (COMPILED) await import('./backend/tfjs-registrations.js');
 else await import('@tensorflow/tfjs');
 registerReduceGradients();
+registerReluGradient();
 
 export type ConcreteBackend = Exclude<BackendName, 'auto'>;
 

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "oneapi/dnnl/dnnl.hpp"
@@ -89,6 +90,19 @@ inline bool ReadFlatArgs(napi_env env, napi_callback_info info, size_t ints, siz
 // A tensor of `floats` float32 values at byte offset `off` lies inside the heap.
 inline bool InHeap(int64_t off, size_t floats, size_t heap_len) {
   return off >= 0 && off % 4 == 0 && size_t(off) + floats * sizeof(float) <= heap_len;
+}
+
+inline uint32_t Bits(float v) { uint32_t b; std::memcpy(&b, &v, 4); return b; }
+inline float FromBits(uint32_t b) { float v; std::memcpy(&v, &b, 4); return v; }
+
+// tfjs's step: 1 where v > 0, alpha where v <= 0, NaN (v itself) where v is
+// NaN. The Step kernel (eltwise.cc) and ReLU's gradient (ops.cc) share it.
+inline float StepOf(float v, float alpha) {
+  const uint32_t b = Bits(v);
+  const uint32_t positive = 0u - uint32_t(int32_t(b) > 0);  // sign clear and not +0
+  const uint32_t nan = 0u - uint32_t((b & 0x7fffffffu) > 0x7f800000u);
+  const uint32_t s = (Bits(1.0f) & positive) | (Bits(alpha) & ~positive);
+  return FromBits((b & nan) | (s & ~nan));
 }
 
 // Below this much work (elements times cost per element) a loop stays on the

@@ -19,18 +19,6 @@ namespace {
 
 enum Op { kRelu = 0, kStep = 1, kSquare = 2, kRsqrt = 3, kSqrt = 4, kNeg = 5, kFill = 6, kOpCount = 7 };
 
-inline uint32_t Bits(float v) { uint32_t b; std::memcpy(&b, &v, 4); return b; }
-inline float FromBits(uint32_t b) { float v; std::memcpy(&v, &b, 4); return v; }
-
-// 1 where v > 0, alpha where v <= 0, NaN (v itself) where v is NaN.
-inline float StepOf(float v, float alpha) {
-  const uint32_t b = Bits(v);
-  const uint32_t positive = 0u - uint32_t(int32_t(b) > 0);  // sign clear and not +0
-  const uint32_t nan = 0u - uint32_t((b & 0x7fffffffu) > 0x7f800000u);
-  const uint32_t s = (Bits(1.0f) & positive) | (Bits(alpha) & ~positive);
-  return FromBits((b & nan) | (s & ~nan));
-}
-
 template <typename F>
 void Map(const float* x, float* out, int64_t n, F f) {
   ParallelRanges(n, 1, [&](int64_t begin, int64_t end) {

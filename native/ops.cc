@@ -162,6 +162,8 @@ void Binary(int op, const float* x, const float* y, void* out_v, int rank, const
     case 0: return BinaryLoop(x, y, out, rank, dims, sx, sy, [](float a, float b) { return a + b; });
     case 1: return BinaryLoop(x, y, out, rank, dims, sx, sy, [](float a, float b) { return a - b; });
     case 2: return BinaryLoop(x, y, out, rank, dims, sx, sy, [](float a, float b) { return a * b; });
+    // ReLU's gradient, dy * step(x): the product tfjs's composed gradient computes.
+    case 5: return BinaryLoop(x, y, out, rank, dims, sx, sy, [](float a, float b) { return a * StepOf(b, 0.0f); });
     default: return BinaryLoop(x, y, out, rank, dims, sx, sy, [](float a, float b) { return a / b; });
   }
 }
@@ -224,7 +226,7 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
 }
 
 // binary(heap, offX, offY, offOut, Int32Array [op, rank, dims[rank], sx[rank], sy[rank]])
-// op: 0 add, 1 sub, 2 mul, 3 div (float32 out), 4 equal (bool out).
+// op: 0 add, 1 sub, 2 mul, 3 div, 5 x * step(y) (ReLU's gradient) (float32 out), 4 equal (bool out).
 napi_value BinaryOp(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value args[5];
@@ -236,7 +238,7 @@ napi_value BinaryOp(napi_env env, napi_callback_info info) {
   size_t length;
   if (!GetInt32Array(env, args[4], &p, &length) || length < 2) return Throw(env, "onednn binary: params must be an Int32Array");
   const int op = p[0], rank = p[1];
-  if (op < 0 || op > 4 || rank < 1 || rank > 6 || length != size_t(2 + 3 * rank)) return Throw(env, "onednn binary: bad op or rank");
+  if (op < 0 || op > 5 || rank < 1 || rank > 6 || length != size_t(2 + 3 * rank)) return Throw(env, "onednn binary: bad op or rank");
   int64_t dims[6], sx[6], sy[6];
   size_t total = 1, reach_x = 1, reach_y = 1;  // elements touched: 1 + sum (dim - 1) * stride
   for (int d = 0; d < rank; d++) {

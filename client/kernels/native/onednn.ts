@@ -42,7 +42,8 @@ export interface OneDnnAddon {
   /**
    * out = x (op) y, float32, broadcast: `params` is Int32Array [op, rank, dims[rank],
    * xStrides[rank], yStrides[rank]] (element strides, 0 along broadcast axes; rank <= 6);
-   * op 0 add, 1 sub, 2 mul, 3 div (float32 out), 4 equal (bool out, one byte each).
+   * op 0 add, 1 sub, 2 mul, 3 div, 5 x * step(y) (ReLU's gradient) (float32 out), 4 equal
+   * (bool out, one byte each).
    */
   binary(heap: Uint8Array, offX: number, offY: number, offOut: number, params: Int32Array): void;
   /**

@@ -19,7 +19,9 @@
  * - the fused training batch norm and its gradient (./batchnorm.ts; new kernels,
  *   used only where a task asks for them),
  * - the SGD update and moving averages, one call per parameter (./optim.ts;
- *   same bits as composed).
+ *   same bits as composed),
+ * - ReLU's gradient, dy * step(x), in one pass (../relu-gradient.ts; same bits as
+ *   tfjs's Step, Cast and Multiply).
  *
  * Everything else (other dtypes, non-contiguous axes, empty tensors, batch
  * shapes that need real broadcasting) goes to the kernel registered before.
@@ -36,6 +38,7 @@ import { aliasWasmTensor, gatherV2Kernel } from '../wasm-js-kernels.js';
 import { broadcastPlan } from '../broadcast-plan.js';
 import type { OneDnnAddon } from './onednn.js';
 import { KernelOverrides } from '../kernel-overrides.js';
+import { ReluGrad } from '../relu-gradient.js';
 
 interface Args<A> { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: A & NamedAttrMap }
 
@@ -117,6 +120,17 @@ function binary(name: string, op: 0 | 1 | 2 | 3 | 4) {
   };
 }
 
+const reluGrad = (args: Args<object>): TensorInfo => {
+  const { inputs: { dy, x }, backend } = args;
+  if (dy.dtype !== 'float32' || x.dtype !== 'float32' || !util.arraysEqual(dy.shape, x.shape)) {
+    throw new Error(`${ReluGrad}: float32 dy and x of one shape expected, got ${dy.dtype} [${dy.shape}] and ${x.dtype} [${x.shape}]`);
+  }
+  const out = backend.makeOutput(x.shape, 'float32');
+  const n = util.sizeFromShape(x.shape);
+  if (n > 0) addon!.binary(heapOf(backend), offset(backend, dy), offset(backend, x), offset(backend, out), new Int32Array([5, 1, n, 1, 1]));
+  return out;
+};
+
 const identity = (args: Args<object>): TensorInfo => {
   const { inputs: { x }, backend } = args;
   return x.dtype === 'string' ? fallback(Identity, args) : aliasWasmTensor(backend, x);
@@ -133,6 +147,7 @@ const FUNCS: Record<string, KernelFunc> = {
   [Multiply]: binary(Multiply, 2) as unknown as KernelFunc,
   [RealDiv]: binary(RealDiv, 3) as unknown as KernelFunc,
   [Equal]: binary(Equal, 4) as unknown as KernelFunc,
+  [ReluGrad]: reluGrad as unknown as KernelFunc,
   [GatherV2]: gatherV2Kernel((args) => fallback(GatherV2, args as Args<object>)),
   [Identity]: identity as unknown as KernelFunc,
   [Cast]: cast as unknown as KernelFunc,

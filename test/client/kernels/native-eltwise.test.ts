@@ -3,8 +3,9 @@
  * native/eltwise.cc) and the threaded loops of its binary ops and sums
  * (native/ops.cc): bit-identical to the wasm kernels they replace (unary) or
  * to the cpu backend (binary, fill) on odd shapes, special values and
- * broadcasts, on one and on two threads; and a batch norm + ReLU gradient
- * through them against cpu. Skipped where the addon is not built.
+ * broadcasts, on one and on two threads; ReLU's gradient in one kernel against
+ * tfjs's composed one, bit for bit; and a batch norm + ReLU gradient through them
+ * against cpu. Skipped where the addon is not built.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
@@ -14,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOneDnn } from '../../../client/kernels/native/onednn.js';
 import { registerNativeKernels, unregisterNativeKernels } from '../../../client/kernels/native/register.js';
 import { registerWasmConvGradients } from '../../../client/kernels/wasm-conv-grads.js';
+import { fusedReluGradAvailable, registerReluGradient, ReluGrad, reluGradient } from '../../../client/kernels/relu-gradient.js';
 import { outputOn, relErr } from '../../support/compare.js';
 
 const loaded = loadOneDnn();
@@ -93,6 +95,34 @@ describe.skipIf(skipReason !== '')(`native element-wise kernels${skipReason ? ` 
           await exact('rsqrt', (x) => tf.rsqrt(tf.abs(x)));
           await exact('sqrt', (x) => tf.sqrt(tf.abs(x)));
         }
+      });
+
+      it("ReLU's gradient in one kernel gives the bits of tfjs's Step, Cast and Multiply", async () => {
+        await tf.setBackend('wasm');
+        expect(fusedReluGradAvailable()).toBe(true);
+        // On the wasm-own side the kernel is gone, so reluGradient is the composition.
+        for (const s of SHAPES) await expectExact(`relu gradient ${s}`, [s, s], (dy, x) => reluGradient(dy, x), true, 'wasm-own', threads);
+        // Every special x under finite gradients of both signs (NaN x gives NaN, -0 gives a signed 0).
+        const xs = SPECIAL.flatMap((v) => [v, v]);
+        const dys = xs.map((_, i) => (i % 2 === 0 ? 1.5 : -1.5));
+        const [x, dy] = [tf.tensor1d(xs), tf.tensor1d(dys)];
+        const [fused, composed] = [reluGradient(dy, x), tf.mul(dy, tf.cast(tf.step(x), 'float32'))];
+        expectBits('relu gradient of special values', fused.dataSync() as Float32Array, composed.dataSync() as Float32Array);
+        tf.dispose([x, dy, fused, composed]);
+      });
+
+      it('Relu gradients run the one kernel, not Step and Multiply; other shapes are refused by name', async () => {
+        await tf.setBackend('wasm');
+        registerReluGradient();
+        const x = tf.tensor1d([-1, 0, 2, -0, 3]);
+        const profile = await tf.profile(() => tf.grad((v: tf.Tensor) => tf.sum(tf.relu(v)))(x));
+        expect(Array.from((profile.result as tf.Tensor).dataSync())).toEqual([0, 0, 1, 0, 1]);
+        expect(profile.kernelNames).toContain(ReluGrad);
+        expect(profile.kernelNames).not.toContain('Step');
+        tf.dispose([x, profile.result as tf.Tensor]);
+        const [a, b] = [tf.ones([2, 3]), tf.ones([3, 2])];
+        expect(() => tf.engine().runKernel(ReluGrad, { dy: a, x: b })).toThrow(/StreamsslReluGrad: float32 dy and x of one shape expected, got float32 \[2,3\] and float32 \[3,2\]/);
+        tf.dispose([a, b]);
       });
 
       it('Fill is bit-identical to cpu; int32 and string fills still work', async () => {
