@@ -31,8 +31,8 @@ export function scenarioSteps(scenario: Scenario, seed = 1): ScenarioSteps {
     throw new Error(`dataset ${scenario.dataset.name}: its image size is only known once loaded; give a built-in, synthetic or folder dataset with imageSize`);
   }
   const shape: [number, number, number, number] = [scenario.training.batchSize, geometry.height, geometry.width ?? geometry.height, geometry.channels];
+  // Only the supervised baseline has a class head; createMethod refuses it without the count.
   const numClasses = scenario.ssl.method === 'supervised' ? geometry.numClasses : undefined;
-  if (scenario.ssl.method === 'supervised' && numClasses === undefined) throw new Error('the supervised baseline needs the dataset\'s number of classes');
   const method = createMethod(scenario.ssl, encoderOptions(scenario.model, geometry.channels, numClasses), seed);
   const opt = scenario.training.optimizer;
   const optimizer = new Sgd({ momentum: opt.momentum, weightDecay: opt.weightDecay });
