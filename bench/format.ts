@@ -19,7 +19,13 @@ function scalingText(scaling: ThreadScaling[]): string[] {
   const ratios = (xs: number[]) => xs.map((x) => `${x.toFixed(2)}x`).join(', ');
   return [
     'threads over the first thread count, per round:',
-    ...scaling.map((s) => `  ${s.config}: ${s.threads} over ${s.baseThreads}: ${ratios(s.ratios)}${s.torchRatios ? ` (PyTorch ${ratios(s.torchRatios)})` : ''}`),
+    ...scaling.map((s) => {
+      const beside = [
+        ...(s.torchRatios ? [`PyTorch ${ratios(s.torchRatios)}`] : []),
+        ...(s.copiesRatios ? [`${s.threads} one-thread copies at once ${ratios(s.copiesRatios)}`] : []),
+      ];
+      return `  ${s.config}: ${s.threads} over ${s.baseThreads}: ${ratios(s.ratios)}${beside.length ? ` (${beside.join('; ')})` : ''}`;
+    }),
   ];
 }
 

@@ -45,6 +45,13 @@ export interface Measurement {
   /** Steps of the separate, instrumented pass that gives the phases. */
   breakdownSteps: number;
   seconds: number;
+  /**
+   * When the timed steps started and ended, in ms since the epoch (`performance.timeOrigin`
+   * based), so that measurements run side by side can be checked for overlap
+   * (./moco-copies.ts). Absent in older reports.
+   */
+  timedFromMs?: number;
+  timedToMs?: number;
   imgPerSec: number;
   stepMs: StepMs;
   /** Analytic FLOPs of one MoCo step per image (client/models/flops.ts). */
@@ -143,6 +150,8 @@ export async function measureMoco(o: MeasureOptions): Promise<Measurement> {
       steps,
       breakdownSteps,
       seconds,
+      timedFromMs: performance.timeOrigin + start,
+      timedToMs: performance.timeOrigin + start + elapsedMs,
       imgPerSec,
       stepMs: {
         total: stepMs,

@@ -5,7 +5,7 @@
  * median round with every round's figures. The speed-up of each thread count over
  * the first is taken within each round, from neighbouring measurements.
  */
-import type { MocoResult, ThreadScaling } from './report-types.js';
+import type { CopiesResult, MocoResult, ThreadScaling } from './report-types.js';
 
 const key = (r: MocoResult) => `${r.config}/${r.threads}`;
 
@@ -26,8 +26,12 @@ export function medianRows(rounds: readonly MocoResult[][]): MocoResult[] {
   });
 }
 
-/** For each configuration, each thread count's img/s over the first thread count's, round by round. */
-export function threadScaling(rounds: readonly MocoResult[][]): ThreadScaling[] {
+/**
+ * For each configuration, each thread count's img/s over the first thread count's, round
+ * by round; with `copies` (./moco-copies.ts), also that many one-thread copies' summed
+ * img/s over the one-thread row of the same round, where every round has them.
+ */
+export function threadScaling(rounds: readonly MocoResult[][], copies: readonly CopiesResult[] = []): ThreadScaling[] {
   const out: ThreadScaling[] = [];
   for (const base of rounds[0]) {
     const baseThreads = rounds[0].find((r) => r.config === base.config)!.threads;
@@ -38,12 +42,15 @@ export function threadScaling(rounds: readonly MocoResult[][]): ThreadScaling[] 
       return { over, row };
     });
     const withTorch = pairs.every(({ over, row }) => over.torch && row.torch);
+    const copyRuns = baseThreads === 1 ? rounds.map((_, round) => copies.find((c) => c.config === base.config && c.round === round && c.imgPerSec.length === base.threads)) : [];
+    const withCopies = copyRuns.length > 0 && copyRuns.every((c) => c !== undefined);
     out.push({
       config: base.config,
       threads: base.threads,
       baseThreads,
       ratios: pairs.map(({ over, row }) => row.imgPerSec / over.imgPerSec),
       ...(withTorch ? { torchRatios: pairs.map(({ over, row }) => row.torch!.imgPerSec / over.torch!.imgPerSec) } : {}),
+      ...(withCopies ? { copiesRatios: copyRuns.map((c, i) => c!.totalImgPerSec / pairs[i].over.imgPerSec) } : {}),
     });
   }
   return out;

@@ -26,6 +26,7 @@ export interface BenchCliOptions {
   convolutions: ConvAlgorithm;
   rounds: number;
   torch: 'auto' | 'none';
+  copies: 'auto' | 'none';
   handoff: (typeof HANDOFF_CHOICES)[number];
   handoffSizes: string[];
   handoffEncodings: TransferSpec[];

@@ -46,6 +46,26 @@ export interface ThreadScaling {
   ratios: number[];
   /** PyTorch's, when every row of both has it. */
   torchRatios?: number[];
+  /**
+   * `threads` one-thread copies of the row at once over the one-thread row, per round
+   * (./moco-copies.ts): what `threads` cores give here when the work splits perfectly,
+   * the ceiling of this speed-up on this machine. Absent with `--copies none`, without a
+   * one-thread first count, and in older reports.
+   */
+  copiesRatios?: number[];
+}
+
+/** Several one-thread copies of one MoCo row, each in its own process, all at once. */
+export interface CopiesResult {
+  config: string;
+  /** Round of `--rounds` (from 0) it was measured in, beside that round's rows. */
+  round: number;
+  /** Each copy's img/s. */
+  imgPerSec: number[];
+  /** Their sum: the machine's throughput with every copy running. */
+  totalImgPerSec: number;
+  /** Share of the longest timed loop during which every copy was in its timed loop (1: fully side by side). */
+  overlap: number;
 }
 
 /** The times of one hand-off, in seconds (as `HandoffResult`'s fields say). */
@@ -133,4 +153,6 @@ export interface BenchReport {
   torchMissing?: string;
   /** Each thread count over the first, per configuration and round (absent with one thread count, and in older reports). */
   threadScaling?: ThreadScaling[];
+  /** One-thread copies at once, per configuration, thread count and round (absent with `--copies none` and in older reports). */
+  copies?: CopiesResult[];
 }

@@ -9,7 +9,7 @@ import { DEFAULT_TRANSFER, transferLabel, type TransferSpec } from '../shared/wi
 import { CLIENT_NODE_FLAGS, MALLOC_ENV } from '../server/clients/node-process.js';
 import { RESULT_PREFIX, startChild, stopChild } from './child.js';
 import { MODEL_CONFIGS, type ConfigName } from './configs.js';
-import type { BenchReport, HandoffResult, MocoResult } from './report-types.js';
+import type { BenchReport, CopiesResult, HandoffResult, MocoResult } from './report-types.js';
 import { measureHandoff } from './handoff.js';
 import { measureHandoffSizes } from './handoff-sizes.js';
 import { measureHandoffLinks } from './handoff-link.js';
@@ -19,7 +19,8 @@ import { measureWireCosts } from './wire-costs.js';
 import { measureStartups } from './startup.js';
 import { entryFile } from '../shared/code-location.js';
 import type { BatchNormKernel, ConvAlgorithm } from '../shared/scenario.js';
-import { measureTorchRow, probeTorch } from './torch-reference.js';
+import { measureTorchRow, probeTorch, type TorchProbe } from './torch-reference.js';
+import { measureCopies } from './moco-copies.js';
 
 export { formatReport } from './format.js';
 
@@ -51,6 +52,12 @@ export interface BenchOptions {
   rounds?: number;
   /** `auto`: each MoCo row followed by PyTorch's, when python3 imports torch; `none`: never. */
   torch?: 'auto' | 'none';
+  /**
+   * `auto` (default): after a configuration's rows in each round, for each thread count n
+   * above a first count of 1, n one-thread copies of the row at once (./moco-copies.ts);
+   * `none`: never.
+   */
+  copies?: 'auto' | 'none';
   /** Model whose state is handed off, or null for none. */
   handoff: ConfigName | null;
   /**
@@ -100,34 +107,50 @@ export async function runMocoChild(config: ConfigName, threads: number, o: Bench
   }
 }
 
+/** One MoCo row in its own child process, then PyTorch's same step when it is there. */
+async function measureRow(config: ConfigName, threads: number, round: number, o: BenchOptions, torch: TorchProbe | null, log: (line: string) => void): Promise<MocoResult> {
+  const { widths, batch } = MODEL_CONFIGS[config];
+  const of = (o.rounds ?? 1) > 1 ? ` (round ${round + 1} of ${o.rounds})` : '';
+  log(`bench: MoCo-v2 ${config} (widths ${widths.join('-')}, batch ${batch}), ${threads} thread${threads === 1 ? '' : 's'}${of} ...`);
+  const r = await runMocoChild(config, threads, o);
+  log(`bench:   ${r.imgPerSec.toFixed(1)} img/s, ${r.gflops.toFixed(1)} GFLOP/s on ${r.backend} (${r.steps} steps in ${r.seconds.toFixed(1)} s)`);
+  if (r.eval) log(`bench:   evaluation: features ${r.eval.imgPerSec.toFixed(0)} img/s, kNN ${r.eval.knnSeconds.toFixed(2)} s, linear probe ${r.eval.linearSeconds.toFixed(2)} s`);
+  if (torch?.python) {
+    r.torch = await measureTorchRow({
+      python: torch.python, version: torch.version, config, threads,
+      warmup: o.quick ? 1 : 2, steps: o.quick ? (o.steps ?? 2) : (o.steps ?? null), seconds: o.seconds ?? 15,
+    });
+    log(`bench:   PyTorch ${torch.version}: ${r.torch.imgPerSec.toFixed(1)} img/s (ratio ${(r.imgPerSec / r.torch.imgPerSec).toFixed(2)})`);
+  }
+  return r;
+}
+
 /** Every measurement the options ask for, one after the other (they must not share the CPU). */
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const log = o.log ?? (() => undefined);
   const torch = o.torch === 'none' ? null : probeTorch();
   if (torch?.python === null) log(`bench: no PyTorch reference: ${torch.reason}`);
   const rounds: MocoResult[][] = [];
+  const copies: CopiesResult[] = [];
+  const copyCounts = o.copies !== 'none' && o.threads[0] === 1 ? o.threads.filter((t) => t > 1) : [];
+  if (o.copies !== 'none' && o.threads[0] !== 1 && o.threads.length > 1) log(`bench: no one-thread copies: the first thread count is ${o.threads[0]}, not 1`);
   for (let round = 0; round < (o.rounds ?? 1); round++) {
     const measured: MocoResult[] = [];
     rounds.push(measured);
-    for (const config of o.configs) for (const threads of o.threads) {
-      const { widths, batch } = MODEL_CONFIGS[config];
-      const of = (o.rounds ?? 1) > 1 ? ` (round ${round + 1} of ${o.rounds})` : '';
-      log(`bench: MoCo-v2 ${config} (widths ${widths.join('-')}, batch ${batch}), ${threads} thread${threads === 1 ? '' : 's'}${of} ...`);
-      const r = await runMocoChild(config, threads, o);
-      log(`bench:   ${r.imgPerSec.toFixed(1)} img/s, ${r.gflops.toFixed(1)} GFLOP/s on ${r.backend} (${r.steps} steps in ${r.seconds.toFixed(1)} s)`);
-      if (r.eval) log(`bench:   evaluation: features ${r.eval.imgPerSec.toFixed(0)} img/s, kNN ${r.eval.knnSeconds.toFixed(2)} s, linear probe ${r.eval.linearSeconds.toFixed(2)} s`);
-      if (torch?.python) {
-        r.torch = await measureTorchRow({
-          python: torch.python, version: torch.version, config, threads,
-          warmup: o.quick ? 1 : 2, steps: o.quick ? (o.steps ?? 2) : (o.steps ?? null), seconds: o.seconds ?? 15,
-        });
-        log(`bench:   PyTorch ${torch.version}: ${r.torch.imgPerSec.toFixed(1)} img/s (ratio ${(r.imgPerSec / r.torch.imgPerSec).toFixed(2)})`);
+    for (const config of o.configs) {
+      for (const threads of o.threads) measured.push(await measureRow(config, threads, round, o, torch, log));
+      for (const n of copyCounts) {
+        log(`bench: ${n} one-thread copies of MoCo-v2 ${config} at once, each its own process ...`);
+        // Training only: their evaluations would come after the loops, side by side with nothing.
+        const c = await measureCopies(config, n, round, () => runMocoChild(config, 1, { ...o, evalSeconds: 0 }));
+        const alone = measured.find((r) => r.config === config && r.threads === 1)!;
+        log(`bench:   ${c.imgPerSec.map((x) => x.toFixed(1)).join(' + ')} = ${c.totalImgPerSec.toFixed(1)} img/s, ${(c.totalImgPerSec / alone.imgPerSec).toFixed(2)}x one thread alone (loops overlapped ${(100 * c.overlap).toFixed(0)}%)`);
+        copies.push(c);
       }
-      measured.push(r);
     }
   }
   const moco = medianRows(rounds);
-  const scaling = threadScaling(rounds);
+  const scaling = threadScaling(rounds, copies);
   let handoff = null;
   if (o.handoff) {
     log(`bench: hand-off of the ${o.handoff} online encoder between two client processes ...`);
@@ -157,5 +180,6 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     backend: moco[0]?.backend ?? null, moco, handoff, handoffEncodings, wireCosts, handoffLinks, handoffSizes, overhead, startup,
     ...(torch?.python === null ? { torchMissing: torch.reason } : {}),
     ...(scaling.length > 0 ? { threadScaling: scaling } : {}),
+    ...(copies.length > 0 ? { copies } : {}),
   };
 }

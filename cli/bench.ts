@@ -18,6 +18,7 @@ export function benchCommand(): Command {
     .option('--rounds <n>', 'measure every MoCo row n times, round after round; each row reports its median round, and the thread counts are compared within each round', parseCount, 1)
     .option('--data-workers <n>', 'input pipeline worker threads (default: as in training)', parseNonNegative)
     .addOption(new Option('--torch <mode>', 'auto: each MoCo row followed by the same step on PyTorch (bench/reference/moco_torch.py) when python3 imports torch (STREAMSSL_BENCH_PYTHON picks the interpreter); none: never').choices(['auto', 'none']).default('auto'))
+    .addOption(new Option('--copies <mode>', 'auto: beside each thread count n above 1, n one-thread copies of the row at once, each its own process: the most n threads can give here when the work splits perfectly (needs 1 as the first thread count); none: never').choices(['auto', 'none']).default('auto'))
     .addOption(new Option('--batch-norm <kernel>', "training batch norm, as a scenario's model.batchNorm").choices(BATCH_NORM_KERNELS).default('fused'))
     .addOption(new Option('--convolutions <algorithm>', "convolutions in training and evaluation, as a scenario's model.convolutions").choices(CONV_ALGORITHMS).default('winograd'))
     .addOption(new Option('--handoff <name>', 'model whose online-encoder state is handed between two clients').choices(HANDOFF_CHOICES).default('resnet18'))
@@ -42,6 +43,7 @@ export function benchCommand(): Command {
         rounds: opts.rounds,
         convolutions: opts.convolutions,
         torch: opts.torch,
+        copies: opts.copies,
         handoff: opts.handoff === 'none' ? null : opts.handoff,
         handoffEncodings: opts.handoffEncodings,
         handoffLinks: opts.handoffLink,

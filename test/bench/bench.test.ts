@@ -32,6 +32,15 @@ describe('streamssl bench --quick --json', () => {
     for (const r of report.moco) expect(r.rounds!.map((x) => x.imgPerSec)).toContain(r.imgPerSec);
     expect(report.threadScaling).toEqual([expect.objectContaining({ config: 'tiny', threads: 2, baseThreads: 1 })]);
     expect(report.threadScaling![0].ratios).toEqual([0, 1].map((i) => two.rounds![i].imgPerSec / one.rounds![i].imgPerSec));
+    // Two one-thread copies at once beside each round's rows (--copies auto), judged against that round's one-thread row.
+    expect(report.copies!.map((c) => [c.config, c.round, c.imgPerSec.length])).toEqual([['tiny', 0, 2], ['tiny', 1, 2]]);
+    for (const c of report.copies!) {
+      for (const x of c.imgPerSec) expect(x).toBeGreaterThan(0);
+      expect(c.totalImgPerSec).toBeCloseTo(c.imgPerSec[0] + c.imgPerSec[1], 9);
+      expect(c.overlap).toBeGreaterThanOrEqual(0);
+      expect(c.overlap).toBeLessThanOrEqual(1);
+    }
+    expect(report.threadScaling![0].copiesRatios).toEqual([0, 1].map((i) => report.copies![i].totalImgPerSec / one.rounds![i].imgPerSec));
     for (const r of report.moco) {
       expect(r.backend).toBe('wasm');
       expect(r.batchNorm).toBe('fused'); // the bench's defaults

@@ -35,6 +35,19 @@ describe('MoCo rows over rounds', () => {
     expect(threadScaling(noTorch)[0]).not.toHaveProperty('torchRatios');
   });
 
+  it("judges each thread count against as many one-thread copies at once, in the same round", () => {
+    const copies = [0, 1, 2].map((round) => ({ config: 'small', round, imgPerSec: [200 + round, 190], totalImgPerSec: 390 + round * 10, overlap: 0.98 }));
+    const [small, resnet] = threadScaling(rounds, copies);
+    expect(small.copiesRatios).toEqual([390 / 300, 400 / 360, 410 / 330]);
+    expect(resnet).not.toHaveProperty('copiesRatios'); // none measured for it
+    // A round without its copies, or copies of another count, give no ratios rather than misplaced ones.
+    expect(threadScaling(rounds, copies.slice(0, 2))[0]).not.toHaveProperty('copiesRatios');
+    expect(threadScaling(rounds, copies.map((c) => ({ ...c, imgPerSec: [1, 2, 3] })))[0]).not.toHaveProperty('copiesRatios');
+    // Copies are one-thread processes: against a first count of 2 they mean nothing.
+    const fromTwo = rounds.map((r) => r.map((x) => ({ ...x, threads: x.threads * 2 })));
+    expect(threadScaling(fromTwo, copies.map((c) => ({ ...c, imgPerSec: [1, 2, 3, 4] })))[0]).not.toHaveProperty('copiesRatios');
+  });
+
   it('refuses a round that misses a row', () => {
     expect(() => medianRows([rounds[0], rounds[1].slice(1)])).toThrow(/round without a small\/1 row/);
   });
