@@ -8,7 +8,11 @@
  * The shapes are those of the bench's `small` configuration (32x32 inputs), of its
  * ResNet-18 widths, or of the quickstart (28x28 inputs, stem stride 2). "wino" columns
  * ask for winograd on every 3x3 stride-1 shape (the blocked layout), which is how the
- * rule in client/kernels/native/conv-algorithm.ts was measured.
+ * rule in client/kernels/native/conv-algorithm.ts was measured. With more than one thread,
+ * the other columns let oneDNN split each convolution over the threads itself, and the
+ * "split" columns give each thread a slice of the batch instead (blocked layout, direct
+ * or winograd by the default rule): how the rule in client/kernels/native/batch-split.ts
+ * was measured.
  *
  * FLOPs are 2 * N * Ho * Wo * Co * kh * kw * Ci for all three kernels. The old
  * forward reuses one filter tensor (XNNPack keeps it packed: its best case).
@@ -19,6 +23,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmConvGradients } from '../client/kernels/wasm-conv-grads.js';
 import { setLayoutOverride, type LayoutOverride } from '../client/kernels/native/layout.js';
 import { useWinogradConvolutions, WINOGRAD_FLAG } from '../client/kernels/native/conv-algorithm.js';
+import { useBatchSplit } from '../client/kernels/native/batch-split.js';
 import { loadOneDnn, type ConvKindValue } from '../client/kernels/native/onednn.js';
 import { registerNativeConvKernels, unregisterNativeConvKernels } from '../client/kernels/native/register.js';
 
@@ -66,9 +71,12 @@ async function main(): Promise<void> {
   const addon = loadOneDnn().addon!;
   const backend = tf.backend();
 
+  const splitting = threads > 1;
   const header = ['shape (batch ' + batch + ')', 'MFLOP', 'old fwd', 'old dW', 'old dx',
     'plain fwd', 'plain dW', 'plain dx', 'any fwd', 'any dW', 'any dx', 'wino fwd', 'wino dW', 'wino dx',
+    ...(splitting ? ['split fwd', 'split dW', 'split dx', 'split/whole fwd,dW,dx'] : []),
     'best/old fwd,dW,dx', 'wino/any fwd,dW,dx', 'impl (any) fwd | dW | dx', 'impl (wino) fwd | dW | dx'];
+  useBatchSplit('never'); // the columns before "split": oneDNN's own threading
   const rows: string[][] = [];
   for (const sh of SHAPES) {
     const x = tf.randomNormal([batch, sh.h, sh.h, sh.ci]) as tf.Tensor4D;
@@ -102,6 +110,11 @@ async function main(): Promise<void> {
     setLayoutOverride(undefined);
     useWinogradConvolutions('wherever-possible');
     const winoG = names.map((n) => g(time(nat, n)));
+    useWinogradConvolutions('where-faster');
+    const wholeG = names.map((n) => g(time(nat, n)));
+    useBatchSplit('always');
+    const splitG = splitting ? names.map((n) => g(time(nat, n))) : [];
+    useBatchSplit('never');
     useWinogradConvolutions('never');
     const info = tf.backend_util.computeConv2DInfo(x.shape, filter.shape, sh.s, 1, 'same');
     const pb = Math.max(0, (info.outHeight - 1) * sh.s + sh.k - sh.h - info.padInfo.top);
@@ -116,8 +129,9 @@ async function main(): Promise<void> {
     const best = names.map((_, i) => Math.max(byLayout.plain[i], byLayout.any[i]) / oldG[i]);
     const f = (v: number): string => v.toFixed(1);
     const ratios = (xs: number[]): string => xs.map((x) => `${x.toFixed(1)}x`).join(',');
+    const splitCells = splitting ? [...splitG.map(f), ratios(splitG.map((v, i) => v / wholeG[i]))] : [];
     rows.push([sh.name, (flops / 1e6).toFixed(0), ...oldG.map(f), ...byLayout.plain.map(f), ...byLayout.any.map(f), ...winoG.map(f),
-      ratios(best), ratios(winoG.map((w, i) => w / byLayout.any[i])), impls, winoImpls]);
+      ...splitCells, ratios(best), ratios(winoG.map((w, i) => w / byLayout.any[i])), impls, winoImpls]);
     tf.dispose([x, filter, y, dy]);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -1,10 +1,12 @@
 // Convolutions: oneDNN forward, backward-data and backward-weights primitives
 // (direct, or winograd where asked for and oneDNN has it)
 // on tfjs's NHWC / HWIO tensors in the wasm heap, cached per geometry.
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -18,10 +20,14 @@ using dnnl::memory;
 using tag = memory::format_tag;
 constexpr int kParams = 18;
 using Params = std::array<int, kParams>;
-using Key = std::array<int, kParams + 1>;  // kind + params
+using Key = std::array<int, kParams + 2>;  // kind, slot, params
 // Bits of the last param (flags).
 constexpr int kBlockedLayout = 1;  // oneDNN's preferred layouts, with reorders
 constexpr int kWinograd = 2;       // winograd where oneDNN has it, else direct
+constexpr int kSplitBatch = 4;     // with several threads: one slice of the batch per thread
+constexpr int kAllFlags = kBlockedLayout | kWinograd | kSplitBatch;
+// Key slot of the plans oneDNN threads itself (the unsplit ones).
+constexpr int kWholeBatch = -1;
 
 // One reusable plan per (kind, geometry, layout): creating oneDNN primitives
 // JIT-compiles code (milliseconds), a training step calls each shape many
@@ -36,12 +42,18 @@ struct Arg {
   memory inner;  // empty when the primitive takes the user layout as is
   size_t inner_bytes = 0;
   dnnl::reorder to_inner, to_user;
+  size_t reorder_pad_bytes = 0;  // its reorder's scratchpad (user-managed plans only)
 };
 
+// A plan of a batch slice runs beside the other slices' on other threads, so it
+// manages its scratchpad itself (`user_pad`): oneDNN's own is shared between
+// primitives.
 struct Plan {
   dnnl::primitive prim;
   std::string impl;
   Arg a, b, out;
+  bool user_pad = false;
+  size_t pad_bytes = 0;
 };
 
 std::map<Key, std::unique_ptr<Plan>>& Cache() {
@@ -63,7 +75,8 @@ bool SameBytesAsNhwc(const memory::desc& inner_md) {
 
 // Wrap the user buffer; when `inner_md` differs, add a oneDNN-owned buffer in
 // the primitive's layout and the reorder between them (direction by caller).
-Arg MakeArg(int dnnl_arg, const memory::desc& user_md, const memory::desc& inner_md, bool is_output) {
+Arg MakeArg(int dnnl_arg, const memory::desc& user_md, const memory::desc& inner_md, bool is_output,
+            const dnnl::primitive_attr& attr) {
   Arg arg;
   arg.dnnl_arg = dnnl_arg;
   const bool same = inner_md == user_md || SameBytesAsNhwc(inner_md);
@@ -71,13 +84,16 @@ Arg MakeArg(int dnnl_arg, const memory::desc& user_md, const memory::desc& inner
   if (!same) {
     arg.inner = memory(inner_md, Engine(), DNNL_MEMORY_NONE);
     arg.inner_bytes = inner_md.get_size();
-    if (is_output) arg.to_user = dnnl::reorder(arg.inner, arg.user);
-    else arg.to_inner = dnnl::reorder(arg.user, arg.inner);
+    const memory& from = is_output ? arg.inner : arg.user;
+    const memory& to = is_output ? arg.user : arg.inner;
+    dnnl::reorder::primitive_desc pd(from, to, attr);
+    arg.reorder_pad_bytes = attr.get_scratchpad_mode() == dnnl::scratchpad_mode::user ? pd.scratchpad_desc().get_size() : 0;
+    (is_output ? arg.to_user : arg.to_inner) = dnnl::reorder(pd);
   }
   return arg;
 }
 
-std::unique_ptr<Plan> BuildPlan(int kind, const Params& p) {
+std::unique_ptr<Plan> BuildPlan(int kind, const Params& p, bool user_pad) {
   const int N = p[0], H = p[1], W = p[2], Ci = p[3], Co = p[4], KH = p[5], KW = p[6], OH = p[7], OW = p[8];
   const memory::dims strides = {p[9], p[10]};
   const memory::dims pad_l = {p[11], p[12]};
@@ -99,12 +115,14 @@ std::unique_ptr<Plan> BuildPlan(int kind, const Params& p) {
   // geometries (3x3, stride 1, ...), and refuses the rest with "unimplemented".
   // Then the primitive is the direct one, as without the flag.
   const bool want_winograd = (p[17] & kWinograd) != 0;
+  dnnl::primitive_attr attr;
+  if (user_pad) attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
 
   // Backward primitives need the forward one as a hint.
   auto forward_pd = [&](dnnl::algorithm algo) {
     dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, algo, x_any, w_any, y_any,
                                       strides, dil, pad_l, pad_r);
-    return dnnl::convolution_forward::primitive_desc(d, Engine());
+    return dnnl::convolution_forward::primitive_desc(d, attr, Engine());
   };
   // Each kind is built with `algo`, and falls back to direct when oneDNN has no
   // winograd implementation for it (the forward hint included).
@@ -120,49 +138,73 @@ std::unique_ptr<Plan> BuildPlan(int kind, const Params& p) {
   };
 
   auto plan = std::make_unique<Plan>();
+  plan->user_pad = user_pad;
+  auto finish = [&](const auto& pd) {
+    plan->impl = pd.impl_info_str();
+    plan->pad_bytes = user_pad ? pd.scratchpad_desc().get_size() : 0;
+  };
   if (kind == 0) {
     auto fwd_pd = with_algo(forward_pd);
     plan->prim = dnnl::convolution_forward(fwd_pd);
-    plan->impl = fwd_pd.impl_info_str();
-    plan->a = MakeArg(DNNL_ARG_SRC, x_md, fwd_pd.src_desc(), false);
-    plan->b = MakeArg(DNNL_ARG_WEIGHTS, w_md, fwd_pd.weights_desc(), false);
-    plan->out = MakeArg(DNNL_ARG_DST, y_md, fwd_pd.dst_desc(), true);
+    finish(fwd_pd);
+    plan->a = MakeArg(DNNL_ARG_SRC, x_md, fwd_pd.src_desc(), false, attr);
+    plan->b = MakeArg(DNNL_ARG_WEIGHTS, w_md, fwd_pd.weights_desc(), false, attr);
+    plan->out = MakeArg(DNNL_ARG_DST, y_md, fwd_pd.dst_desc(), true, attr);
   } else if (kind == 1) {
     auto pd = with_algo([&](dnnl::algorithm algo) {
       dnnl::convolution_backward_data::desc d(algo, x_any, w_any, y_any, strides, dil, pad_l, pad_r);
-      return dnnl::convolution_backward_data::primitive_desc(d, Engine(), forward_pd(algo));
+      return dnnl::convolution_backward_data::primitive_desc(d, attr, Engine(), forward_pd(algo));
     });
     plan->prim = dnnl::convolution_backward_data(pd);
-    plan->impl = pd.impl_info_str();
-    plan->a = MakeArg(DNNL_ARG_DIFF_DST, y_md, pd.diff_dst_desc(), false);
-    plan->b = MakeArg(DNNL_ARG_WEIGHTS, w_md, pd.weights_desc(), false);
-    plan->out = MakeArg(DNNL_ARG_DIFF_SRC, x_md, pd.diff_src_desc(), true);
+    finish(pd);
+    plan->a = MakeArg(DNNL_ARG_DIFF_DST, y_md, pd.diff_dst_desc(), false, attr);
+    plan->b = MakeArg(DNNL_ARG_WEIGHTS, w_md, pd.weights_desc(), false, attr);
+    plan->out = MakeArg(DNNL_ARG_DIFF_SRC, x_md, pd.diff_src_desc(), true, attr);
   } else {
     auto pd = with_algo([&](dnnl::algorithm algo) {
       dnnl::convolution_backward_weights::desc d(algo, x_any, w_any, y_any, strides, dil, pad_l, pad_r);
-      return dnnl::convolution_backward_weights::primitive_desc(d, Engine(), forward_pd(algo));
+      return dnnl::convolution_backward_weights::primitive_desc(d, attr, Engine(), forward_pd(algo));
     });
     plan->prim = dnnl::convolution_backward_weights(pd);
-    plan->impl = pd.impl_info_str();
-    plan->a = MakeArg(DNNL_ARG_SRC, x_md, pd.src_desc(), false);
-    plan->b = MakeArg(DNNL_ARG_DIFF_DST, y_md, pd.diff_dst_desc(), false);
-    plan->out = MakeArg(DNNL_ARG_DIFF_WEIGHTS, w_md, pd.diff_weights_desc(), true);
+    finish(pd);
+    plan->a = MakeArg(DNNL_ARG_SRC, x_md, pd.src_desc(), false, attr);
+    plan->b = MakeArg(DNNL_ARG_DIFF_DST, y_md, pd.diff_dst_desc(), false, attr);
+    plan->out = MakeArg(DNNL_ARG_DIFF_WEIGHTS, w_md, pd.diff_weights_desc(), true, attr);
   }
   return plan;
 }
 
-Plan& GetPlan(int kind, const Params& p) {
+// oneDNN sizes a primitive's work split by the thread count when it is created:
+// a slice's plan is made for one thread, as it runs.
+struct OneThread {
+  int saved = omp_get_max_threads();
+  OneThread() { omp_set_num_threads(1); }
+  ~OneThread() { omp_set_num_threads(saved); }
+};
+
+// `slot`: kWholeBatch for the plans oneDNN threads itself, else the thread that
+// runs this batch slice (each slot has its own plans: their memories' handles
+// are set per call).
+Plan& GetPlan(int kind, int slot, const Params& p) {
   Key key;
   key[0] = kind;
-  std::memcpy(key.data() + 1, p.data(), sizeof(int) * kParams);
+  key[1] = slot;
+  std::memcpy(key.data() + 2, p.data(), sizeof(int) * kParams);
   auto& cache = Cache();
   auto it = cache.find(key);
-  if (it == cache.end()) it = cache.emplace(key, BuildPlan(kind, p)).first;
+  if (it == cache.end()) {
+    if (slot == kWholeBatch) {
+      it = cache.emplace(key, BuildPlan(kind, p, false)).first;
+    } else {
+      OneThread one;
+      it = cache.emplace(key, BuildPlan(kind, p, true)).first;
+    }
+  }
   return *it->second;
 }
 
-// The inner buffers of the call being run: one growing, 64-byte aligned block
-// (calls come one at a time from the JS main thread).
+// The buffers of the call being run on one slot (the whole batch, or one
+// thread's slice): one growing, 64-byte aligned block per slot and purpose.
 struct Scratch {
   void* data = nullptr;
   size_t bytes = 0;
@@ -171,9 +213,10 @@ struct Scratch {
 
 constexpr size_t kAlign = 64;
 size_t Aligned(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+// Slices run on at most this many threads (more are left to oneDNN's own split).
+constexpr int kMaxSlots = 64;
 
-uint8_t* ScratchFor(size_t bytes) {
-  static Scratch scratch;
+uint8_t* Grow(Scratch& scratch, size_t bytes) {
   if (bytes > scratch.bytes) {
     std::free(scratch.data);
     scratch.data = std::aligned_alloc(kAlign, Aligned(bytes));
@@ -183,37 +226,71 @@ uint8_t* ScratchFor(size_t bytes) {
   return static_cast<uint8_t*>(scratch.data);
 }
 
-// Points the plan's inner memories at consecutive slices of the scratch block.
-void BindInner(Plan& plan) {
-  size_t total = 0;
-  for (Arg* arg : {&plan.a, &plan.b, &plan.out}) total += Aligned(arg->inner_bytes);
-  if (total == 0) return;
-  uint8_t* at = ScratchFor(total);
-  for (Arg* arg : {&plan.a, &plan.b, &plan.out}) {
+// Inner layouts and scratchpads of `slot`'s call.
+uint8_t* WorkFor(int slot, size_t bytes) {
+  static Scratch work[kMaxSlots + 1];
+  return Grow(work[slot + 1], bytes);
+}
+
+// A slice's partial weight gradient (slices after the first).
+uint8_t* PartialFor(int slot, size_t bytes) {
+  static Scratch partial[kMaxSlots];
+  return Grow(partial[slot], bytes);
+}
+
+// One stream per slot: slices execute side by side. Made on the main thread
+// before any slice runs.
+dnnl::stream& StreamFor(int slot) {
+  if (slot == kWholeBatch) return Stream();
+  static std::unique_ptr<dnnl::stream> streams[kMaxSlots];
+  if (!streams[slot]) streams[slot] = std::make_unique<dnnl::stream>(Engine());
+  return *streams[slot];
+}
+
+memory PadMemory(uint8_t* at, size_t bytes) {
+  return memory(memory::desc({memory::dim(bytes)}, memory::data_type::u8, tag::a), Engine(), at);
+}
+
+// Runs one plan on buffers a, b -> out (user layouts), in the calling thread's
+// part of the work when it is a slice.
+void Run(Plan& plan, int slot, uint8_t* a, uint8_t* b, uint8_t* out) {
+  auto& s = StreamFor(slot);
+  Arg* args3[3] = {&plan.a, &plan.b, &plan.out};
+  size_t reorder_pad = 0, total = 0;
+  for (Arg* arg : args3) {
+    total += Aligned(arg->inner_bytes);
+    reorder_pad = std::max(reorder_pad, arg->reorder_pad_bytes);
+  }
+  total += Aligned(plan.pad_bytes) + Aligned(reorder_pad);
+  uint8_t* at = total > 0 ? WorkFor(slot, total) : nullptr;
+  for (Arg* arg : args3) {
     if (!arg->inner) continue;
     arg->inner.set_data_handle(at);
     at += Aligned(arg->inner_bytes);
   }
-}
-
-void Run(Plan& plan, uint8_t* heap, size_t off_a, size_t off_b, size_t off_out) {
-  auto& s = Stream();
-  BindInner(plan);
-  plan.a.user.set_data_handle(heap + off_a);
-  plan.b.user.set_data_handle(heap + off_b);
-  plan.out.user.set_data_handle(heap + off_out);
+  uint8_t* pad_at = at;
+  uint8_t* reorder_pad_at = at + Aligned(plan.pad_bytes);
+  plan.a.user.set_data_handle(a);
+  plan.b.user.set_data_handle(b);
+  plan.out.user.set_data_handle(out);
+  auto reorder = [&](Arg* arg, dnnl::reorder& r, memory& from, memory& to) {
+    std::unordered_map<int, memory> rargs{{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    if (arg->reorder_pad_bytes > 0) rargs[DNNL_ARG_SCRATCHPAD] = PadMemory(reorder_pad_at, arg->reorder_pad_bytes);
+    r.execute(s, rargs);
+  };
   std::unordered_map<int, memory> args;
   for (Arg* arg : {&plan.a, &plan.b}) {
     if (arg->inner) {
-      arg->to_inner.execute(s, arg->user, arg->inner);
+      reorder(arg, arg->to_inner, arg->user, arg->inner);
       args[arg->dnnl_arg] = arg->inner;
     } else {
       args[arg->dnnl_arg] = arg->user;
     }
   }
   args[plan.out.dnnl_arg] = plan.out.inner ? plan.out.inner : plan.out.user;
+  if (plan.pad_bytes > 0) args[DNNL_ARG_SCRATCHPAD] = PadMemory(pad_at, plan.pad_bytes);
   plan.prim.execute(s, args);
-  if (plan.out.inner) plan.out.to_user.execute(s, plan.out.inner, plan.out.user);
+  if (plan.out.inner) reorder(&plan.out, plan.out.to_user, plan.out.inner, plan.out.user);
   s.wait();
 }
 
@@ -230,7 +307,7 @@ const char* ReadParams(napi_env env, napi_value kind_v, napi_value params_v, int
   for (int i = 0; i < 9; i++) if ((*p)[i] <= 0) return "sizes must be positive";
   for (int i = 9; i < 11; i++) if ((*p)[i] <= 0) return "strides must be positive";
   for (int i = 15; i < 17; i++) if ((*p)[i] <= 0) return "dilations must be positive";
-  if ((*p)[17] & ~(kBlockedLayout | kWinograd)) return "flags must be a combination of 1 (blocked layout) and 2 (winograd)";
+  if ((*p)[17] & ~kAllFlags) return "flags must be a combination of 1 (blocked layout), 2 (winograd) and 4 (batch split)";
   return nullptr;
 }
 
@@ -239,6 +316,75 @@ size_t Bytes(int kind, const Params& p, int which) {
   const size_t w = size_t(p[5]) * p[6] * p[3] * p[4];
   const size_t sizes[3][3] = {{x, w, y}, {y, w, x}, {x, y, w}};
   return sizes[kind][which] * sizeof(float);
+}
+
+// The threads one call's batch is split over (1: oneDNN threads the whole batch).
+int SliceCount(const Params& p) {
+  if (!(p[17] & kSplitBatch)) return 1;
+  return std::min({omp_get_max_threads(), p[0], kMaxSlots});
+}
+
+// The plan of slice `i` of `slices`: the batch rows [N * i / slices, N * (i + 1) / slices).
+Plan& SlicePlan(int kind, const Params& p, int i, int slices) {
+  Params slice = p;
+  slice[0] = p[0] * (i + 1) / slices - p[0] * i / slices;
+  slice[17] &= ~kSplitBatch;
+  return GetPlan(kind, i, slice);
+}
+
+// One slice of the batch per thread, each a one-thread oneDNN call: the threads
+// never wait on each other inside a convolution, where oneDNN's own split of a
+// small one (the quickstart's 14x14 and smaller maps) gained little over one
+// thread. Activations are NHWC, so a slice is a contiguous range of rows. The
+// forward and data gradient of a sample do not depend on the rest of the batch;
+// the weight gradient does, so each later slice writes its own partial, added to
+// the first's in slice order afterwards (a fixed order for a given thread count).
+void RunSplit(int kind, const Params& p, uint8_t* heap, const int64_t off[3], int slices) {
+  const size_t x_row = size_t(p[1]) * p[2] * p[3] * sizeof(float);
+  const size_t y_row = size_t(p[7]) * p[8] * p[4] * sizeof(float);
+  const size_t w_floats = size_t(p[5]) * p[6] * p[3] * p[4];
+  // Bytes per batch row of a, b, out (0: not sliced, the weights).
+  const size_t row[3][3] = {{x_row, 0, y_row}, {y_row, 0, x_row}, {x_row, y_row, 0}};
+  Plan* plans[kMaxSlots];
+  float* partials[kMaxSlots] = {};
+  for (int i = 0; i < slices; i++) {  // on the main thread: plans, streams, buffers
+    plans[i] = &SlicePlan(kind, p, i, slices);
+    StreamFor(i);
+    if (kind == 2 && i > 0) partials[i] = reinterpret_cast<float*>(PartialFor(i, w_floats * sizeof(float)));
+  }
+  std::string error;
+#pragma omp parallel num_threads(slices)
+  // The runtime may give fewer threads than asked: each takes every nt-th slice.
+  for (int i = omp_get_thread_num(); i < slices; i += omp_get_num_threads()) {
+    try {
+      const int64_t first = int64_t(p[0]) * i / slices;
+      uint8_t* at[3];
+      for (int k = 0; k < 3; k++) at[k] = heap + off[k] + first * row[kind][k];
+      if (partials[i]) at[2] = reinterpret_cast<uint8_t*>(partials[i]);
+      Run(*plans[i], i, at[0], at[1], at[2]);
+    } catch (const std::exception& e) {
+#pragma omp critical(streamssl_conv_error)
+      if (error.empty()) error = e.what();
+    }
+  }
+  if (!error.empty()) throw std::runtime_error(error);
+  if (kind != 2 || slices == 1) return;
+  float* dw = reinterpret_cast<float*>(heap + off[2]);
+  ParallelRanges(int64_t(w_floats), slices, [&](int64_t begin, int64_t end) {
+    for (int64_t j = begin; j < end; j++) {
+      float sum = dw[j];
+      for (int i = 1; i < slices; i++) sum += partials[i][j];
+      dw[j] = sum;
+    }
+  });
+}
+
+void RunCall(int kind, const Params& p, uint8_t* heap, const int64_t off[3]) {
+  const int slices = SliceCount(p);
+  if (slices > 1) return RunSplit(kind, p, heap, off, slices);
+  Params whole = p;
+  whole[17] &= ~kSplitBatch;
+  Run(GetPlan(kind, kWholeBatch, whole), kWholeBatch, heap + off[0], heap + off[1], heap + off[2]);
 }
 
 }  // namespace
@@ -266,7 +412,7 @@ napi_value Conv(napi_env env, napi_callback_info info) {
     }
   }
   try {
-    Run(GetPlan(kind, p), heap, off[0], off[1], off[2]);
+    RunCall(kind, p, heap, off);
   } catch (const dnnl::error& e) {
     return Throw(env, std::string("onednn conv: ") + e.what());
   } catch (const std::exception& e) {
@@ -285,7 +431,14 @@ napi_value ImplName(napi_env env, napi_callback_info info) {
   if (const char* err = ReadParams(env, args[0], args[1], &kind, &p)) return Throw(env, std::string("onednn implName: ") + err);
   std::string name;
   try {
-    name = GetPlan(kind, p).impl;
+    const int slices = SliceCount(p);
+    if (slices > 1) {
+      name = "batch split over " + std::to_string(slices) + " threads: " + SlicePlan(kind, p, 0, slices).impl;
+    } else {
+      Params whole = p;
+      whole[17] &= ~kSplitBatch;
+      name = GetPlan(kind, kWholeBatch, whole).impl;
+    }
   } catch (const std::exception& e) {
     return Throw(env, std::string("onednn implName: ") + e.what());
   }

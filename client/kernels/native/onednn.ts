@@ -27,7 +27,8 @@ export interface OneDnnAddon {
    * w/dW are [kh, kw, ci, co]. `params` is Int32Array
    * [N, H, W, Ci, Co, KH, KW, OH, OW, SH, SW, padTop, padLeft, padBottom, padRight, DH, DW, flags]
    * with flags bit 1 = oneDNN's blocked layouts plus reorders (else the plain tfjs layouts),
-   * bit 2 = winograd where oneDNN has it for the geometry (else direct).
+   * bit 2 = winograd where oneDNN has it for the geometry (else direct), bit 4 = with
+   * several threads, one slice of the batch per thread (./batch-split.ts).
    * @throws on bad arguments or when oneDNN refuses the geometry.
    */
   conv(kind: ConvKindValue, heap: Uint8Array, offA: number, offB: number, offOut: number, params: Int32Array): void;

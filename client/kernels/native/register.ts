@@ -18,6 +18,7 @@ import {
   type KernelFunc, type NamedAttrMap, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { batchSplitFlag } from './batch-split.js';
 import { chooseLayout } from './layout.js';
 import { winogradFlag } from './conv-algorithm.js';
 import { registerNativeOpKernels, unregisterNativeOpKernels } from './ops.js';
@@ -83,7 +84,7 @@ function run(kind: ConvKindValue, backend: BackendWasm, a: TensorInfo, b: Tensor
     return out;
   }
   fillParams(info);
-  params[PARAM_COUNT - 1] = chooseLayout(kind, params) | winogradFlag(kind, params);
+  params[PARAM_COUNT - 1] = chooseLayout(kind, params) | winogradFlag(kind, params) | batchSplitFlag(params);
   // Fetched after makeOutput: allocating may grow the wasm memory and so
   // replace its ArrayBuffer.
   addon!.conv(kind, heapOf(backend), offset(backend, a), offset(backend, b), offset(backend, out), params);
