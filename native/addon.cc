@@ -65,6 +65,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"unary", nullptr, UnaryOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormReluForward", nullptr, BatchNormReluForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormReluBackward", nullptr, BatchNormReluBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdMomentum", nullptr, SgdMomentumOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"movingAverage", nullptr, MovingAverageOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"implName", nullptr, ImplName, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -60,8 +60,19 @@ void EachRow(const Geometry& geo, int64_t cost, F f) {
   });
 }
 
+// What follows the normalization in the same pass, as separate float32 ops in
+// the order the composed tfjs ops run them (so the same bits): + residual
+// (when given), then ReLU (when asked), as a ResNet block ends.
+struct After {
+  const float* residual = nullptr;
+  bool relu = false;
+};
+
+// The ReLU kernel's own expression (eltwise.cc): NaN and -0 pass through.
+inline float Relu(float v) { return v < 0.0f ? 0.0f : v; }
+
 void Forward(const Geometry& geo, const float* x, const float* gamma, const float* beta, float eps, float* y,
-             float* mean, float* var) {
+             float* mean, float* var, const After& after) {
   const int64_t C = geo.channels;
   std::vector<double> sums[1];
   GroupSums<1>(geo, [&](int64_t g, int64_t r, float* pp) {
@@ -91,21 +102,39 @@ void Forward(const Geometry& geo, const float* x, const float* gamma, const floa
       shift[i] = beta[c] - mean[i] * scale[i];
     }
   }
-  EachRow(geo, 1, [&](int64_t g, int64_t gr) {
+  const int64_t cost = 1 + (after.residual != nullptr);
+  EachRow(geo, cost, [&](int64_t g, int64_t gr) {
     const float* row = x + gr * C;
     float* out = y + gr * C;
     const float* s = scale.data() + g * C;
     const float* t = shift.data() + g * C;
+    if (after.residual == nullptr && !after.relu) {
 #pragma omp simd
-    for (int64_t c = 0; c < C; c++) out[c] = row[c] * s[c] + t[c];
+      for (int64_t c = 0; c < C; c++) out[c] = row[c] * s[c] + t[c];
+      return;
+    }
+    const float* r = after.residual ? after.residual + gr * C : nullptr;
+#pragma omp simd
+    for (int64_t c = 0; c < C; c++) {
+      float v = row[c] * s[c] + t[c];
+      if (r) v = v + r[c];
+      out[c] = after.relu ? Relu(v) : v;
+    }
   });
 }
 
 // With xhat = (x - mean) * invstd:
 //   dbeta = sum dy, dgamma = sum dy * xhat (over groups and rows),
 //   dx = gamma * invstd * (dy - mean_g(dy) - xhat * mean_g(dy * xhat)).
+//
+// With `relu_out` (the forward's output after its ReLU), dy is first masked as
+// ReLU's gradient masks it, dy * step(out), computed again in each pass rather
+// than stored; step(relu(v)) is step(v) for every v, NaN and -0 included.
+// `d_residual` then receives the masked dy: the gradient of the residual added
+// before the ReLU.
 void Backward(const Geometry& geo, const float* dy, const float* x, const float* mean, const float* var,
-              const float* gamma, float eps, float* dx, float* dgamma, float* dbeta) {
+              const float* gamma, float eps, float* dx, float* dgamma, float* dbeta, const float* relu_out,
+              float* d_residual) {
   const int64_t C = geo.channels, GC = geo.groups * C;
   std::vector<float> invstd(static_cast<size_t>(GC));
   for (int64_t i = 0; i < GC; i++) invstd[i] = 1.0f / std::sqrt(var[i] + eps);
@@ -116,6 +145,16 @@ void Backward(const Geometry& geo, const float* dy, const float* x, const float*
     const float* d = dy + at;
     const float* row = x + at;
     const float* m = mean + g * C;
+    if (relu_out) {
+      const float* o = relu_out + at;
+#pragma omp simd
+      for (int64_t c = 0; c < C; c++) {
+        const float dm = d[c] * StepOf(o[c], 0.0f);
+        pp[c] += dm;
+        pp[C + c] += dm * (row[c] - m[c]);
+      }
+      return;
+    }
 #pragma omp simd
     for (int64_t c = 0; c < C; c++) {
       pp[c] += d[c];
@@ -141,13 +180,25 @@ void Backward(const Geometry& geo, const float* dy, const float* x, const float*
     dgamma[c] = static_cast<float>(gsum[c]);
     dbeta[c] = static_cast<float>(bsum[c]);
   }
-  // Two inputs and five operations per element: twice a copy's work.
-  EachRow(geo, 2, [&](int64_t g, int64_t gr) {
+  // Two inputs and five operations per element: twice a copy's work (three
+  // times with the mask).
+  EachRow(geo, relu_out ? 3 : 2, [&](int64_t g, int64_t gr) {
     const int64_t at = gr * C;
     const float* d = dy + at;
     const float* row = x + at;
     float* out = dx + at;
     const float *m = mean + g * C, *a = k1.data() + g * C, *b = k2.data() + g * C, *e = k3.data() + g * C;
+    if (relu_out) {
+      const float* o = relu_out + at;
+      float* dr = d_residual ? d_residual + at : nullptr;
+#pragma omp simd
+      for (int64_t c = 0; c < C; c++) {
+        const float dm = d[c] * StepOf(o[c], 0.0f);
+        if (dr) dr[c] = dm;
+        out[c] = a[c] * (dm - b[c] - (row[c] - m[c]) * e[c]);
+      }
+      return;
+    }
 #pragma omp simd
     for (int64_t c = 0; c < C; c++) out[c] = a[c] * (d[c] - b[c] - (row[c] - m[c]) * e[c]);
   });
@@ -155,42 +206,78 @@ void Backward(const Geometry& geo, const float* dy, const float* x, const float*
 
 bool ValidGeometry(const int64_t* g) { return g[0] >= 1 && g[1] >= 1 && g[2] >= 1 && g[0] * g[1] * g[2] < (int64_t(1) << 40); }
 
-// Each of the first `count` integer arguments (byte offsets) holds its tensor's
-// extent (in floats) inside the heap.
-bool CheckTensors(const FlatArgs& a, int count, const size_t* extents) {
-  for (int i = 0; i < count; i++) {
-    if (!InHeap(a.ints[i], extents[i], a.heap_len)) return false;
+// How many floats a tensor argument spans: all of x, one per (group, channel), one per channel.
+enum Extent { kAll, kStats, kChannels };
+
+// One call's arguments: (heap, byte offsets..., groups, rows, channels, eps), each
+// offset checked to hold its extent inside the heap. An offset of -1 means "absent"
+// where bit i of `optional` is set (then at(i) is null).
+struct Call {
+  FlatArgs a;
+  Geometry geo;
+  float eps;
+  float* at(int i) const { return a.ints[i] == -1 ? nullptr : reinterpret_cast<float*>(a.heap + a.ints[i]); }
+};
+
+template <size_t kOffsets>
+const char* ReadCall(napi_env env, napi_callback_info info, const Extent (&extents)[kOffsets], unsigned optional, Call* call) {
+  if (!ReadFlatArgs(env, info, kOffsets + 3, 1, &call->a)) return "expected (heap, offsets, groups, rows, channels, eps)";
+  const int64_t* g = call->a.ints + kOffsets;
+  if (!ValidGeometry(g)) return "bad geometry";
+  call->geo = {g[0], g[1], g[2]};
+  call->eps = static_cast<float>(call->a.doubles[0]);
+  const size_t floats[3] = {size_t(g[0] * g[1] * g[2]), size_t(g[0] * g[2]), size_t(g[2])};
+  for (size_t i = 0; i < kOffsets; i++) {
+    if ((optional >> i & 1u) && call->a.ints[i] == -1) continue;
+    if (!InHeap(call->a.ints[i], floats[extents[i]], call->a.heap_len)) return "tensor offset outside the heap or misaligned";
   }
-  return true;
+  return nullptr;
 }
 
 }  // namespace
 
 // batchNormForward(heap, offX, offGamma, offBeta, offY, offMean, offVar, groups, rows, channels, eps)
 napi_value BatchNormForward(napi_env env, napi_callback_info info) {
-  FlatArgs a;
-  if (!ReadFlatArgs(env, info, 9, 1, &a)) return Throw(env, "onednn batchNormForward: expected (heap, 6 offsets, groups, rows, channels, eps)");
-  const int64_t* geo = a.ints + 6;
-  if (!ValidGeometry(geo)) return Throw(env, "onednn batchNormForward: bad geometry");
-  const size_t n = size_t(geo[0] * geo[1] * geo[2]), gc = size_t(geo[0] * geo[2]), c = size_t(geo[2]);
-  const size_t extents[6] = {n, c, c, n, gc, gc};
-  if (!CheckTensors(a, 6, extents)) return Throw(env, "onednn batchNormForward: tensor offset outside the heap or misaligned");
-  auto f = [&](int i) { return reinterpret_cast<float*>(a.heap + a.ints[i]); };
-  Forward({geo[0], geo[1], geo[2]}, f(0), f(1), f(2), static_cast<float>(a.doubles[0]), f(3), f(4), f(5));
+  Call c;
+  if (const char* err = ReadCall(env, info, {kAll, kChannels, kChannels, kAll, kStats, kStats}, 0, &c)) {
+    return Throw(env, std::string("onednn batchNormForward: ") + err);
+  }
+  Forward(c.geo, c.at(0), c.at(1), c.at(2), c.eps, c.at(3), c.at(4), c.at(5), After{});
+  return nullptr;
+}
+
+// batchNormReluForward(heap, offX, offGamma, offBeta, offY, offMean, offVar, offResidual, groups, rows, channels, eps):
+// y = relu(batchNorm(x) + residual); offResidual -1 for none.
+napi_value BatchNormReluForward(napi_env env, napi_callback_info info) {
+  Call c;
+  if (const char* err = ReadCall(env, info, {kAll, kChannels, kChannels, kAll, kStats, kStats, kAll}, 1u << 6, &c)) {
+    return Throw(env, std::string("onednn batchNormReluForward: ") + err);
+  }
+  After after;
+  after.relu = true;
+  after.residual = c.at(6);
+  Forward(c.geo, c.at(0), c.at(1), c.at(2), c.eps, c.at(3), c.at(4), c.at(5), after);
   return nullptr;
 }
 
 // batchNormBackward(heap, offDy, offX, offMean, offVar, offGamma, offDx, offDgamma, offDbeta, groups, rows, channels, eps)
 napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
-  FlatArgs a;
-  if (!ReadFlatArgs(env, info, 11, 1, &a)) return Throw(env, "onednn batchNormBackward: expected (heap, 8 offsets, groups, rows, channels, eps)");
-  const int64_t* geo = a.ints + 8;
-  if (!ValidGeometry(geo)) return Throw(env, "onednn batchNormBackward: bad geometry");
-  const size_t n = size_t(geo[0] * geo[1] * geo[2]), gc = size_t(geo[0] * geo[2]), c = size_t(geo[2]);
-  const size_t extents[8] = {n, n, gc, gc, c, n, c, c};
-  if (!CheckTensors(a, 8, extents)) return Throw(env, "onednn batchNormBackward: tensor offset outside the heap or misaligned");
-  auto f = [&](int i) { return reinterpret_cast<float*>(a.heap + a.ints[i]); };
-  Backward({geo[0], geo[1], geo[2]}, f(0), f(1), f(2), f(3), f(4), static_cast<float>(a.doubles[0]), f(5), f(6), f(7));
+  Call c;
+  if (const char* err = ReadCall(env, info, {kAll, kAll, kStats, kStats, kChannels, kAll, kChannels, kChannels}, 0, &c)) {
+    return Throw(env, std::string("onednn batchNormBackward: ") + err);
+  }
+  Backward(c.geo, c.at(0), c.at(1), c.at(2), c.at(3), c.at(4), c.eps, c.at(5), c.at(6), c.at(7), nullptr, nullptr);
+  return nullptr;
+}
+
+// batchNormReluBackward(heap, offDy, offX, offMean, offVar, offGamma, offDx, offDgamma, offDbeta, offY, offDresidual,
+// groups, rows, channels, eps): the gradient of batchNormReluForward, y its output; offDresidual -1 for none.
+napi_value BatchNormReluBackward(napi_env env, napi_callback_info info) {
+  Call c;
+  if (const char* err = ReadCall(env, info, {kAll, kAll, kStats, kStats, kChannels, kAll, kChannels, kChannels, kAll, kAll}, 1u << 9, &c)) {
+    return Throw(env, std::string("onednn batchNormReluBackward: ") + err);
+  }
+  Backward(c.geo, c.at(0), c.at(1), c.at(2), c.at(3), c.at(4), c.eps, c.at(5), c.at(6), c.at(7), c.at(8), c.at(9));
   return nullptr;
 }
 

@@ -63,7 +63,7 @@ inline bool GetInt32Array(napi_env env, napi_value v, const int32_t** values, si
 // The arguments of a kernel called as (heap, integers..., numbers...): offsets
 // and sizes, then scalars such as eps or lr.
 struct FlatArgs {
-  static constexpr size_t kMaxInts = 12, kMaxDoubles = 4;
+  static constexpr size_t kMaxInts = 14, kMaxDoubles = 4;
   uint8_t* heap;
   size_t heap_len;
   int64_t ints[kMaxInts];
@@ -144,6 +144,8 @@ napi_value UnaryOp(napi_env env, napi_callback_info info);
 // batchnorm.cc
 napi_value BatchNormForward(napi_env env, napi_callback_info info);
 napi_value BatchNormBackward(napi_env env, napi_callback_info info);
+napi_value BatchNormReluForward(napi_env env, napi_callback_info info);
+napi_value BatchNormReluBackward(napi_env env, napi_callback_info info);
 // optim.cc
 napi_value SgdMomentumOp(napi_env env, napi_callback_info info);
 napi_value MovingAverageOp(napi_env env, napi_callback_info info);

@@ -50,16 +50,24 @@ export function batchNormGeometry(kernel: string, x: tf.TensorInfo, channelTenso
 export function batchNormGradGeometry(
   { dy, x, mean, variance, gamma }: Record<'dy' | 'x' | 'mean' | 'variance' | 'gamma', tf.TensorInfo>,
   attrs: tf.NamedAttrMap | undefined,
+  kernel = BatchNormTrainGrad,
 ): BatchNormGeometry {
-  const g = batchNormGeometry(BatchNormTrainGrad, x, [gamma], attrs);
-  if (!tf.util.arraysEqual(dy.shape, x.shape)) throw new Error(`${BatchNormTrainGrad}: dy [${dy.shape}] and x [${x.shape}] differ`);
+  const g = batchNormGeometry(kernel, x, [gamma], attrs);
+  if (!tf.util.arraysEqual(dy.shape, x.shape)) throw new Error(`${kernel}: dy [${dy.shape}] and x [${x.shape}] differ`);
   for (const t of [dy, mean, variance]) {
-    if (t.dtype !== 'float32') throw new Error(`${BatchNormTrainGrad}: float32 tensors expected, got ${t.dtype}`);
+    if (t.dtype !== 'float32') throw new Error(`${kernel}: float32 tensors expected, got ${t.dtype}`);
   }
   for (const s of [mean, variance]) {
-    if (tf.util.sizeFromShape(s.shape) !== g.groups * g.channels) throw new Error(`${BatchNormTrainGrad}: statistics of shape [${s.shape}], not [${g.groups}, ${g.channels}]`);
+    if (tf.util.sizeFromShape(s.shape) !== g.groups * g.channels) throw new Error(`${kernel}: statistics of shape [${s.shape}], not [${g.groups}, ${g.channels}]`);
   }
   return g;
+}
+
+/** Refuses a tensor that is not float32 of x's shape (a residual, or the forward's output), naming `what`. */
+export function checkLikeX(kernel: string, what: string, t: tf.TensorInfo, x: tf.TensorInfo): void {
+  if (t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, x.shape)) {
+    throw new Error(`${kernel}: ${what} must be float32 of x's shape [${x.shape}], got ${t.dtype} [${t.shape}]`);
+  }
 }
 
 let fusedWanted = false;

@@ -214,8 +214,8 @@ export function batchNormBackwardJs(
 const f32 = (backend: BackendWasm, t: TensorInfo): Float32Array => backend.typedArrayFromHeap(t) as Float32Array;
 
 /** The forward kernel's checked geometry and fresh outputs (y, mean, variance). */
-export function batchNormForwardOutputs({ inputs: { x, gamma, beta }, backend, attrs }: BatchNormArgs) {
-  const g = batchNormGeometry(BatchNormTrain, x, [gamma, beta], attrs);
+export function batchNormForwardOutputs({ inputs: { x, gamma, beta }, backend, attrs }: BatchNormArgs, kernel = BatchNormTrain) {
+  const g = batchNormGeometry(kernel, x, [gamma, beta], attrs);
   const y = backend.makeOutput(x.shape, 'float32');
   const mean = backend.makeOutput([g.groups, g.channels], 'float32');
   const variance = backend.makeOutput([g.groups, g.channels], 'float32');
@@ -223,8 +223,8 @@ export function batchNormForwardOutputs({ inputs: { x, gamma, beta }, backend, a
 }
 
 /** The gradient kernel's checked geometry and fresh outputs (dx, dgamma, dbeta). */
-export function batchNormBackwardOutputs({ inputs: { dy, x, mean, variance, gamma }, backend, attrs }: BatchNormArgs) {
-  const g = batchNormGradGeometry({ dy, x, mean, variance, gamma }, attrs);
+export function batchNormBackwardOutputs({ inputs: { dy, x, mean, variance, gamma }, backend, attrs }: BatchNormArgs, kernel = BatchNormTrainGrad) {
+  const g = batchNormGradGeometry({ dy, x, mean, variance, gamma }, attrs, kernel);
   const dx = backend.makeOutput(x.shape, 'float32');
   const dgamma = backend.makeOutput(gamma.shape, 'float32');
   const dbeta = backend.makeOutput(gamma.shape, 'float32');

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { backboneBlocks, hasProjection } from '../../shared/model/backbone.js';
-import { batchNormScaleShift } from './layers.js';
+import { batchNormScaleShift, reluAfter } from './layers.js';
 import { param, type Params } from './params.js';
 import { backboneOver, type BackboneOptions } from './resnet.js';
 
@@ -53,9 +53,10 @@ export function foldedForward(f: FoldedBackbone, o: BackboneOptions, x: tf.Tenso
   return backboneOver(
     o,
     x,
-    (c, _bn, input, stride) => {
+    (c, _bn, input, stride, relu) => {
       const { w, b } = f.convs.get(c)!;
-      return tf.add(tf.conv2d(input, w, stride, 'same'), b) as tf.Tensor4D;
+      const y = tf.add(tf.conv2d(input, w, stride, 'same'), b) as tf.Tensor4D;
+      return relu ? reluAfter(y, relu.residual) : y;
     },
     stageOutputs,
   );

@@ -3,6 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedBatchNormActive, fusedBatchNormTrain } from '../kernels/batch-norm-op.js';
+import { fusedBatchNormReluActive, fusedBatchNormReluTrain } from '../kernels/batch-norm-relu-op.js';
 import { movingAverage } from '../kernels/optim-ops.js';
 import { param, type Params } from './params.js';
 
@@ -60,8 +61,7 @@ export function batchNorm<T extends tf.Tensor>(p: Params, name: string, x: T, mo
     const scale = tf.mul(gamma, tf.rsqrt(tf.add(param(p, `${name}.var`), BN_EPSILON)));
     return tf.add(tf.mul(tf.sub(x, param(p, `${name}.mean`)), scale), beta) as T;
   }
-  const batch = x.shape[0];
-  const groups = batch % mode.bnGroups === 0 && batch / mode.bnGroups >= 2 ? mode.bnGroups : 1;
+  const groups = statGroups(x, mode);
   const channels = x.shape[x.rank - 1];
   if (fusedBatchNormActive()) {
     const fused = fusedBatchNormTrain(x, gamma, beta, groups, BN_EPSILON);
@@ -69,12 +69,38 @@ export function batchNorm<T extends tf.Tensor>(p: Params, name: string, x: T, mo
     return fused.y as T;
   }
   // [G, B/G, ...rest]: statistics over everything but the group and the channel.
-  const grouped = tf.reshape(x, [groups, batch / groups, ...x.shape.slice(1)]);
+  const grouped = tf.reshape(x, [groups, x.shape[0] / groups, ...x.shape.slice(1)]);
   const axes = Array.from({ length: grouped.rank - 2 }, (_, i) => i + 1);
   const { mean, variance } = tf.moments(grouped, axes, true);
   const normalized = tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, BN_EPSILON)));
   if (mode.stats) pushStats(mode.stats, name, mean, variance, groups, channels);
   return tf.add(tf.mul(tf.reshape(normalized, x.shape), gamma), beta) as T;
+}
+
+/** Ghost batch-norm groups of a training forward: mode.bnGroups where it divides the batch into groups of 2 or more, else 1. */
+function statGroups(x: tf.Tensor, mode: ForwardMode): number {
+  const batch = x.shape[0];
+  return batch % mode.bnGroups === 0 && batch / mode.bnGroups >= 2 ? mode.bnGroups : 1;
+}
+
+/**
+ * relu(batchNorm(x) + residual) (residual optional): one op in training where the fused
+ * batch norm's ReLU form is registered (client/kernels/batch-norm-relu-op.ts, the same
+ * bits), else the separate ops.
+ */
+export function batchNormRelu<T extends tf.Tensor>(p: Params, name: string, x: T, mode: ForwardMode, residual?: T): T {
+  if (mode.training && fusedBatchNormReluActive()) {
+    const groups = statGroups(x, mode);
+    const fused = fusedBatchNormReluTrain(x, param(p, `${name}.gamma`), param(p, `${name}.beta`), residual, groups, BN_EPSILON);
+    if (mode.stats) pushStats(mode.stats, name, fused.mean, fused.variance, groups, x.shape[x.rank - 1]);
+    return fused.y as T;
+  }
+  return reluAfter(batchNorm(p, name, x, mode), residual);
+}
+
+/** relu(y + residual) (residual optional) as separate ops. */
+export function reluAfter<T extends tf.Tensor>(y: T, residual?: T): T {
+  return tf.relu(residual ? tf.add(y, residual) : y) as T;
 }
 
 /** The batch's statistics, averaged over the groups, for the running averages. */

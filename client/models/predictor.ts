@@ -7,14 +7,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { PREDICTOR_PREFIX, predictorHead, type MlpHeadOptions } from '../../shared/model/heads.js';
-import { batchNorm, dense, type ForwardMode } from './layers.js';
+import { batchNorm, batchNormRelu, dense, type ForwardMode } from './layers.js';
 import type { Params } from './params.js';
 import { backboneForward, type BackboneOptions } from './resnet.js';
 
 export { mlpHeadDecls, PREDICTOR_PREFIX, predictorDecls, type MlpHeadOptions } from '../../shared/model/heads.js';
 
 export function mlpHeadForward(p: Params, prefix: string, o: MlpHeadOptions, x: tf.Tensor2D, mode: ForwardMode): tf.Tensor2D {
-  const hidden = tf.relu(batchNorm(p, `${prefix}.bn1`, dense(p, `${prefix}.fc1`, x), mode));
+  const hidden = batchNormRelu(p, `${prefix}.bn1`, dense(p, `${prefix}.fc1`, x), mode);
   const out = dense(p, `${prefix}.fc2`, hidden);
   return o.outputBatchNorm ? batchNorm(p, `${prefix}.bn2`, out, mode) : out;
 }

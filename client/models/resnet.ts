@@ -5,13 +5,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backboneBlocks, hasProjection, type BackboneOptions } from '../../shared/model/backbone.js';
 import { trimTape } from '../optim/lean-grads.js';
-import { batchNorm, conv, type ForwardMode } from './layers.js';
+import { batchNorm, batchNormRelu, conv, type ForwardMode } from './layers.js';
 import type { Params } from './params.js';
 
 export { backboneDecls, featureDim, type BackboneOptions } from '../../shared/model/backbone.js';
 
-/** A convolution (`conv` names its weights) followed by its batch norm (`bn`). */
-export type ConvBn = (conv: string, bn: string, x: tf.Tensor4D, stride: number) => tf.Tensor4D;
+/**
+ * What follows a batch norm in the same layer: ReLU, after adding `residual` when given
+ * (a block's end). Absent: the batch norm's output as is.
+ */
+export interface ReluAfter {
+  residual?: tf.Tensor4D;
+}
+
+/** A convolution (`conv` names its weights) followed by its batch norm (`bn`), then `relu` when given. */
+export type ConvBn = (conv: string, bn: string, x: tf.Tensor4D, stride: number, relu?: ReluAfter) => tf.Tensor4D;
 
 /** The backbone's wiring over `convBn`: stem, blocks, pooling. */
 export function backboneOver(o: BackboneOptions, x: tf.Tensor4D, convBn: ConvBn, stageOutputs?: tf.Tensor2D[]): tf.Tensor2D {
@@ -20,14 +28,13 @@ export function backboneOver(o: BackboneOptions, x: tf.Tensor4D, convBn: ConvBn,
   // holds one block's intermediates at a time, not the whole network's; under a lean
   // gradient tape, trimTape drops what the tape saved only for its shape. Same kernels,
   // same values.
-  let h = tf.tidy(() => tf.relu(convBn('backbone.stem', 'backbone.stem.bn', x, o.stemStride)));
+  let h = tf.tidy(() => convBn('backbone.stem', 'backbone.stem.bn', x, o.stemStride, {}));
   for (const b of backboneBlocks(o)) {
     const input = h;
     h = tf.tidy(() => {
-      const r1 = tf.relu(convBn(`${b.name}.conv1`, `${b.name}.bn1`, input, b.stride));
-      const r2 = convBn(`${b.name}.conv2`, `${b.name}.bn2`, r1, 1);
+      const r1 = convBn(`${b.name}.conv1`, `${b.name}.bn1`, input, b.stride, {});
       const shortcut = hasProjection(b) ? convBn(`${b.name}.short`, `${b.name}.short.bn`, input, b.stride) : input;
-      return tf.relu(tf.add(r2, shortcut)) as tf.Tensor4D;
+      return convBn(`${b.name}.conv2`, `${b.name}.bn2`, r1, 1, { residual: shortcut });
     });
     input.dispose();
     trimTape();
@@ -43,5 +50,8 @@ export function backboneOver(o: BackboneOptions, x: tf.Tensor4D, convBn: ConvBn,
  * given, receives each stage's pooled output (for layer-wise analyses).
  */
 export function backboneForward(p: Params, o: BackboneOptions, x: tf.Tensor4D, mode: ForwardMode, stageOutputs?: tf.Tensor2D[]): tf.Tensor2D {
-  return backboneOver(o, x, (c, bn, input, stride) => batchNorm(p, bn, conv(p, c, input, stride), mode), stageOutputs);
+  return backboneOver(o, x, (c, bn, input, stride, relu) => {
+    const y = conv(p, c, input, stride);
+    return relu ? batchNormRelu(p, bn, y, mode, relu.residual) : batchNorm(p, bn, y, mode);
+  }, stageOutputs);
 }

@@ -64,6 +64,19 @@ export interface OneDnnAddon {
   batchNormBackward(heap: Uint8Array, offDy: number, offX: number, offMean: number, offVar: number, offGamma: number,
     offDx: number, offDgamma: number, offDbeta: number, groups: number, rows: number, channels: number, eps: number): void;
   /**
+   * {@link batchNormForward} followed by + residual (x's shape; offResidual -1 for none)
+   * and ReLU, in its last pass: y = relu(batchNorm(x) + residual).
+   */
+  batchNormReluForward(heap: Uint8Array, offX: number, offGamma: number, offBeta: number, offY: number, offMean: number,
+    offVar: number, offResidual: number, groups: number, rows: number, channels: number, eps: number): void;
+  /**
+   * The gradient of {@link batchNormReluForward} from its output y: dy masked by step(y),
+   * then {@link batchNormBackward}; the masked dy also into offDresidual (-1 for none).
+   */
+  batchNormReluBackward(heap: Uint8Array, offDy: number, offX: number, offMean: number, offVar: number, offGamma: number,
+    offDx: number, offDgamma: number, offDbeta: number, offY: number, offDresidual: number, groups: number, rows: number,
+    channels: number, eps: number): void;
+  /**
    * SGD with momentum for `n` float32 values: v' = momentum * v + (g + weightDecay * w),
    * w' = w - lr * v' (no decay term when weightDecay is 0), into offWOut / offVOut.
    */
