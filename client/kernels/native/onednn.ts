@@ -4,7 +4,8 @@
  * `null` plus the reason, and keep the wasm kernels.
  *
  * `STREAMSSL_ONEDNN=0` disables the addon (A/B runs); `STREAMSSL_ONEDNN_ADDON`
- * points at another build of it. Sets `OMP_WAIT_POLICY=passive` unless already set.
+ * points at another build of it. Sets `OMP_WAIT_POLICY=passive` and
+ * `GOMP_SPINCOUNT` (see {@link WORKER_SPINS}) unless already set.
  */
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -100,6 +101,20 @@ export type LoadResult = { addon: OneDnnAddon; path: string } | { addon: null; r
 
 const DEFAULT_PATH = join(PROJECT_ROOT, 'native/build/Release/onednn_conv.node');
 
+/**
+ * How long an idle OpenMP worker spins before it sleeps, in libgomp's busy-wait
+ * iterations: about 0.2 ms on this project's Intel VM (11 ns per iteration). A step's
+ * kernels follow each other within tens of microseconds of JavaScript, and waking a
+ * sleeping worker there cost about 70 us per parallel loop (a batch norm's forward on
+ * [4, 16384, 16]: 546-562 us on two threads with sleeping workers, 346-372 with
+ * spinning ones, 648-683 on one). In the bench's training loop on two threads,
+ * alternating: 528-541 img/s against 476-493 (small widths), 71.8-72.2 against
+ * 67.4-68.5 (ResNet-18 widths). libgomp's own default spins 15 times as long, which
+ * starved what ran between the kernels when that was wasm (see below); passive
+ * waiting alone spins not at all.
+ */
+export const WORKER_SPINS = 20_000;
+
 let cached: LoadResult | undefined;
 
 /** Loads the addon once per process; later calls return the same outcome. */
@@ -115,10 +130,13 @@ function tryLoad(): LoadResult {
     return { addon: null, reason: `oneDNN addon not built (${path} missing; run \`node native/build.mjs\`)` };
   }
   try {
-    // libgomp reads this when it loads (with the addon). Its default lets idle
-    // OpenMP workers spin after every convolution, taking the core the wasm
-    // kernels between convolutions need: 2 threads ran at a third of 1 thread.
+    // libgomp reads these when it loads (with the addon). Its default lets idle
+    // OpenMP workers spin for milliseconds after every convolution, which took the
+    // core the wasm kernels between convolutions needed when those were wasm: 2
+    // threads ran at a third of 1 thread. Passive waiting with a short spin keeps
+    // the worker awake between a step's kernels only.
     process.env.OMP_WAIT_POLICY ??= 'passive';
+    process.env.GOMP_SPINCOUNT ??= String(WORKER_SPINS);
     const addon = createRequire(import.meta.url)(path) as OneDnnAddon;
     addon.version(); // fails fast if libdnnl went missing after the build
     return { addon, path };
