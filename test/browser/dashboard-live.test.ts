@@ -38,8 +38,9 @@ describe.skipIf(skip !== null)('the dashboard of a live run', () => {
   it('shows both clients, stages advancing, hand-offs and the final comparison', async () => {
     const dir = tempDir();
     const file = join(dir, 'scenario.json');
-    // Stages long enough to be seen running on a busy machine.
-    await writeFile(file, JSON.stringify(quickTrainingScenario({ name: 'dashboard-live', training: { epochsPerChunk: 3, batchSize: 16 } })));
+    // Stages long enough to be seen running: on a fast machine, 3 epochs per chunk made
+    // each stage shorter than one progress interval (1 s), so no step but the first showed.
+    await writeFile(file, JSON.stringify(quickTrainingScenario({ name: 'dashboard-live', training: { epochsPerChunk: 30, batchSize: 16 } })));
     run = spawnCli(['run', file, '--out', join(dir, 'run'), '--clients', '2']);
     const [, url] = await run.waitFor(/dashboard: (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/, 60_000);
     browser = await launchBrowser(dir);
@@ -51,16 +52,23 @@ describe.skipIf(skip !== null)('the dashboard of a live run', () => {
 
     // Both clients, as soon as they joined.
     await waitUntil(async () => (await page.locator('#clients tr[data-client]:not([data-state="gone"])').count()) === 2, 'the page shows two clients', 60_000, 200);
-    // A stage advancing: a client training, its step moving on.
-    const stepOf = async () => {
-      const text = await page.locator('#clients tr[data-state="training"] td:nth-child(5)').first().textContent({ timeout: 100 }).catch(() => null);
+    // A stage advancing: a client training, then that client's step moving on. On a fast
+    // machine a stage can end within one progress interval (1 s), so the next step shown
+    // may be its last, reported as the client turns to sending its result.
+    const stepIn = async (row: string) => {
+      const text = await page.locator(`${row} td:nth-child(5)`).first().textContent({ timeout: 100 }).catch(() => null);
       const match = text?.match(/(\d+)\/(\d+)/);
       return match ? Number(match[1]) : null;
     };
-    const first = await waitUntil(stepOf, 'a client trains', 90_000, 100);
+    const first = await waitUntil(async () => {
+      const training = page.locator('#clients tr[data-state="training"]').first();
+      const client = await training.getAttribute('data-client', { timeout: 100 }).catch(() => null);
+      const step = client === null ? null : await stepIn(`#clients tr[data-client="${client}"]`);
+      return client !== null && step !== null ? { client, step } : null;
+    }, 'a client trains', 90_000, 100);
     await waitUntil(async () => {
-      const step = await stepOf();
-      return step !== null && step !== first;
+      const step = await stepIn(`#clients tr[data-client="${first.client}"]`);
+      return step !== null && step !== first.step;
     }, 'the step moves on', 60_000, 100);
     await page.screenshot({ path: join(shots, 'training.png'), fullPage: true });
     // A relay hand-off: a stage done, then the next one on its way.
