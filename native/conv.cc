@@ -45,15 +45,14 @@ struct Arg {
   size_t reorder_pad_bytes = 0;  // its reorder's scratchpad (user-managed plans only)
 };
 
-// A plan of a batch slice runs beside the other slices' on other threads, so it
-// manages its scratchpad itself (`user_pad`): oneDNN's own is shared between
-// primitives.
+// A plan of a batch slice runs beside the other slices' on other threads, so its
+// primitive's scratchpad (`pad_bytes`) and its reorders' are ours, in the slice's
+// own scratch block: oneDNN's own scratchpad is shared between primitives.
 struct Plan {
   dnnl::primitive prim;
   std::string impl;
   Arg a, b, out;
-  bool user_pad = false;
-  size_t pad_bytes = 0;
+  size_t pad_bytes = 0;  // user-managed plans only
 };
 
 std::map<Key, std::unique_ptr<Plan>>& Cache() {
@@ -138,7 +137,6 @@ std::unique_ptr<Plan> BuildPlan(int kind, const Params& p, bool user_pad) {
   };
 
   auto plan = std::make_unique<Plan>();
-  plan->user_pad = user_pad;
   auto finish = [&](const auto& pd) {
     plan->impl = pd.impl_info_str();
     plan->pad_bytes = user_pad ? pd.scratchpad_desc().get_size() : 0;
