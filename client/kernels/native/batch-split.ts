@@ -7,9 +7,10 @@
  * whole step gain 1.7-1.8x here (`streamssl bench`'s copies).
  *
  * Each slice reads all the weights, so the split pays where they are small: on two
- * threads (bench/native-conv.ts's split columns), every shape of the quickstart and of
- * the bench's small widths ran 1.1-2.6x faster split (one exception, the quickstart
- * stem's 1 KB weight gradient), while the ResNet-18 widths' layers with 2.3 MB of
+ * threads (bench/native-conv.ts's split columns), the shapes of the quickstart and of
+ * the bench's small widths ran 1.0-2.6x as fast split (exceptions: the quickstart stem's
+ * 1 KB weight gradient at 0.62x, one 1x1 weight gradient at 0.94x, both under 0.1 ms),
+ * while the ResNet-18 widths' layers with 2.3 MB of
  * weights or more ran 0.4-0.97x as fast: oneDNN splits those over output channels,
  * each thread reading half the weights. Layers up to 1 MiB of weights are split.
  *
@@ -20,6 +21,7 @@
  *
  * `STREAMSSL_ONEDNN_BATCH_SPLIT=0` turns it off (A/B runs).
  */
+/** never; where-faster: up to MAX_SPLIT_WEIGHT_BYTES of weights (the default); always. */
 export const BATCH_SPLIT_USES = ['never', 'where-faster', 'always'] as const;
 export type BatchSplitUse = (typeof BATCH_SPLIT_USES)[number];
 
