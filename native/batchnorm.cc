@@ -108,12 +108,9 @@ void Forward(const Geometry& geo, const float* x, const float* gamma, const floa
     float* out = y + gr * C;
     const float* s = scale.data() + g * C;
     const float* t = shift.data() + g * C;
-    if (after.residual == nullptr && !after.relu) {
-#pragma omp simd
-      for (int64_t c = 0; c < C; c++) out[c] = row[c] * s[c] + t[c];
-      return;
-    }
     const float* r = after.residual ? after.residual + gr * C : nullptr;
+    // One loop for every form: the conditions do not change within it, and -O3
+    // unswitches it into a loop per form.
 #pragma omp simd
     for (int64_t c = 0; c < C; c++) {
       float v = row[c] * s[c] + t[c];
@@ -131,7 +128,8 @@ void Forward(const Geometry& geo, const float* x, const float* gamma, const floa
 // ReLU's gradient masks it, dy * step(out), computed again in each pass rather
 // than stored; step(relu(v)) is step(v) for every v, NaN and -0 included.
 // `d_residual` then receives the masked dy: the gradient of the residual added
-// before the ReLU.
+// before the ReLU. Each pass keeps a loop per form here: one loop with the mask as
+// a condition (as the forward's) ran the gradient 4-9% slower on this VM.
 void Backward(const Geometry& geo, const float* dy, const float* x, const float* mean, const float* var,
               const float* gamma, float eps, float* dx, float* dgamma, float* dbeta, const float* relu_out,
               float* d_residual) {
