@@ -377,12 +377,17 @@ void RunSplit(int kind, const Params& p, uint8_t* heap, const int64_t off[3], in
   });
 }
 
+// The plan oneDNN threads itself: one per geometry, whether the split was asked for or not.
+Plan& WholePlan(int kind, const Params& p) {
+  Params whole = p;
+  whole[17] &= ~kSplitBatch;
+  return GetPlan(kind, kWholeBatch, whole);
+}
+
 void RunCall(int kind, const Params& p, uint8_t* heap, const int64_t off[3]) {
   const int slices = SliceCount(p);
   if (slices > 1) return RunSplit(kind, p, heap, off, slices);
-  Params whole = p;
-  whole[17] &= ~kSplitBatch;
-  Run(GetPlan(kind, kWholeBatch, whole), kWholeBatch, heap + off[0], heap + off[1], heap + off[2]);
+  Run(WholePlan(kind, p), kWholeBatch, heap + off[0], heap + off[1], heap + off[2]);
 }
 
 }  // namespace
@@ -433,9 +438,7 @@ napi_value ImplName(napi_env env, napi_callback_info info) {
     if (slices > 1) {
       name = "batch split over " + std::to_string(slices) + " threads: " + SlicePlan(kind, p, 0, slices).impl;
     } else {
-      Params whole = p;
-      whole[17] &= ~kSplitBatch;
-      name = GetPlan(kind, kWholeBatch, whole).impl;
+      name = WholePlan(kind, p).impl;
     }
   } catch (const std::exception& e) {
     return Throw(env, std::string("onednn implName: ") + e.what());
