@@ -81,6 +81,11 @@ export interface AcquireOptions {
   retry?: boolean;
   /** Any client but this one (a second opinion); `noClientsTimeoutMs` then bounds the wait for another. */
   except?: string;
+  /**
+   * Served after every waiter that is not: work beside an arm's way (an evaluation aside,
+   * run-arm.ts) must not take the client the arm's next stage waits for.
+   */
+  background?: boolean;
 }
 
 /** Hands out idle clients; every `acquire` must be paired with a `release`. */

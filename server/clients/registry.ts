@@ -73,6 +73,8 @@ interface Waiter {
   retry?: boolean;
   /** A client it must not get (see `AcquireOptions.except`). */
   except?: string;
+  /** Served after the others (see `AcquireOptions.background`). */
+  background?: boolean;
   resolve(client: TaskClient): void;
   reject(err: Error): void;
   /** Set when the waiter gives up after this long without any client connected. */
@@ -159,6 +161,7 @@ export class ClientRegistry implements ClientPool {
         ...(options.chunk !== undefined ? { chunk: options.chunk } : {}),
         ...(options.retry ? { retry: true } : {}),
         ...(options.except !== undefined ? { except: options.except } : {}),
+        ...(options.background ? { background: true } : {}),
       };
       this.waiters.push(waiter);
       this.dispatch();
@@ -215,9 +218,13 @@ export class ClientRegistry implements ClientPool {
     for (const watch of [...this.countWatchers]) watch();
   }
 
-  /** Hands idle clients to waiters in order; a waiter no idle client can serve lets later ones pass. */
+  /**
+   * Hands idle clients to waiters in order, background ones last; a waiter no idle client
+   * can serve lets later ones pass.
+   */
   private dispatch(): void {
-    for (const waiter of [...this.waiters]) {
+    const ordered = [...this.waiters.filter((w) => !w.background), ...this.waiters.filter((w) => w.background)];
+    for (const waiter of ordered) {
       const idle = this.choose(waiter);
       if (!idle) continue;
       idle.busy = true;

@@ -30,6 +30,18 @@ function clientsBusyAtOnce(scenario: Scenario): number {
 }
 
 /**
+ * Whether the run scores its stages aside (run-arm.ts `evaluateAside`): when it has more
+ * clients than its arms keep busy at once (`runsAtOnce` runs sharing them: seeds), so that
+ * an evaluation finds a client of its own while the arm's next stage trains. Without one
+ * to spare, the stage's own task scores it, which saves the state's trip to another client.
+ */
+export function evaluationAside(scenario: Scenario, setup: Pick<ClientSetup, 'clients'>, runsAtOnce = 1): boolean {
+  const parallel = scenario.clients.parallelArms && setup.clients > 1;
+  const busy = parallel ? clientsBusyAtOnce(scenario) * runsAtOnce : Math.max(1, ...scenario.arms.map((arm) => modeOf(arm).busyClients(arm, scenario)));
+  return setup.clients > busy;
+}
+
+/**
  * How a new run starts its clients; `runsAtOnce` runs of the scenario (seeds) share them,
  * so the cores are divided among all their busy clients.
  */

@@ -23,6 +23,8 @@ export interface ArmContext {
   logger: Logger;
   chunkSizes: number[];
   events: EventSink;
+  /** Score stages beside the next one's training (run-arm.ts `evaluateAside`). */
+  evaluateAside: boolean;
 }
 
 /**

@@ -92,6 +92,8 @@ export interface RetryHooks {
   abandoned?: AbortSignal;
   /** Bounds on what the task returns, handed to the client of every attempt with the task. */
   bounds?: TaskBounds;
+  /** The task waits behind tasks that are not (see `AcquireOptions.background`). */
+  background?: boolean;
 }
 
 /** Runs `task` on a client from `pool`, again on another after a lost client, up to `policy.retries` times. */
@@ -109,7 +111,7 @@ export async function runWithRetries<T extends WireTask>(
   let unaccepted = 0;
   for (let attempt = 1; ; attempt++) {
     const asked = performance.now();
-    const client = await acquire(pool, task, policy, lost);
+    const client = await acquire(pool, task, policy, lost, hooks.background === true);
     const waitedSeconds = (performance.now() - asked) / 1000;
     let pause = 0;
     let end: TaskEnd = 'failed';
@@ -163,9 +165,9 @@ export async function runWithRetries<T extends WireTask>(
   }
 }
 
-async function acquire(pool: ClientPool, task: WireTask, policy: RetryPolicy, lost: readonly string[]): Promise<TaskClient> {
+async function acquire(pool: ClientPool, task: WireTask, policy: RetryPolicy, lost: readonly string[], background: boolean): Promise<TaskClient> {
   try {
-    return await pool.acquire({ noClientsTimeoutMs: policy.noClientsTimeoutMs, ...chunkNeeded(task), ...(lost.length > 0 ? { retry: true } : {}) });
+    return await pool.acquire({ noClientsTimeoutMs: policy.noClientsTimeoutMs, ...chunkNeeded(task), ...(lost.length > 0 ? { retry: true } : {}), ...(background ? { background } : {}) });
   } catch (err) {
     const after = lost.length > 0 ? ` after ${lost.join('; ')}` : '';
     throw new TaskFailure(task.taskId, null, lost.length, `no client to run task ${task.taskId}${after}: ${(err as Error).message}`, { cause: err });

@@ -98,6 +98,8 @@ export interface ContinueRunOptions {
   sharedPool?: () => Promise<ClientPool>;
   /** Run the scenario's analyses at the end (default `analysis.atEnd`). */
   analyzeAtEnd?: boolean;
+  /** Runs that share this one's clients at once (a multi-seed run's seeds; default 1): see `evaluationAside`. */
+  runsAtOnce?: number;
 }
 
 /** Where a cut-short run keeps what it finished, and how to continue it. */

@@ -14,7 +14,7 @@ import { createLogger, type Logger } from '../../shared/log.js';
 import type { BackendName, Scenario } from '../../shared/scenario.js';
 import type { EvalMetrics } from '../../shared/tasks.js';
 import { CheckpointStore } from './checkpoints.js';
-import { clientSetup, givenStream } from './client-setup.js';
+import { clientSetup, evaluationAside, givenStream } from './client-setup.js';
 import { writePolicy } from './file-writes.js';
 import { runJournaledArm } from './journaled-arm.js';
 import { JournalError, RunJournal } from './journal.js';
@@ -91,6 +91,8 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
     let randomInit = journal.randomInit;
     let randomInitError: unknown = null;
     const arms: ArmRun[] = [];
+    const evaluateAside = evaluationAside(scenario, o.setup, o.runsAtOnce);
+    if (evaluateAside) logger.info({ clients: o.setup.clients }, 'a client to spare: stages are scored beside the next stage');
     const jobs: Array<() => Promise<void>> = [
       async () => {
         if (randomInit) return;
@@ -107,7 +109,7 @@ export async function continueRun(journal: RunJournal, o: ContinueRunOptions): P
           .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'could not journal the random-init evaluation; the results hold it, a resumed run evaluates it again'));
       },
       ...starts.map((start, i) => async () => {
-        arms[i] = await runJournaledArm(journal, start, { pool: pool!, checkpoints, retry, logger, chunkSizes, events });
+        arms[i] = await runJournaledArm(journal, start, { pool: pool!, checkpoints, retry, logger, chunkSizes, events, evaluateAside });
       }),
     ];
     await runEvery(jobs, scenario.clients.parallelArms && o.setup.clients > 1);

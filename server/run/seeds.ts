@@ -152,6 +152,7 @@ async function continueSeeds(runDir: string, scenario: Scenario, journals: reado
   const summaries: Array<RunSummary | undefined> = [];
   const errors: string[] = [];
   try {
+    const runsAtOnce = seedsInParallel(scenario, o.setup) ? journals.length : 1;
     const jobs = journals.map((journal, i) => async () => {
       const seed = journal.scenario.seed;
       // The seed's own bus (its metrics.jsonl), forwarded to the whole run's with its seed.
@@ -161,7 +162,7 @@ async function continueSeeds(runDir: string, scenario: Scenario, journals: reado
       try {
         const { events: _events, listen: _listen, ...rest } = o;
         const pool = async () => seedPool(await sharedPool(), seed);
-        summaries[i] = await continueRun(journal, { ...rest, events: seedEvents, logger: logger.child({ seed }), sharedPool: pool, analyzeAtEnd: false });
+        summaries[i] = await continueRun(journal, { ...rest, events: seedEvents, logger: logger.child({ seed }), sharedPool: pool, analyzeAtEnd: false, runsAtOnce });
       } catch (err) {
         errors.push(`seed ${seed}: ${(err as Error).message ?? String(err)}`);
       } finally {
@@ -169,7 +170,7 @@ async function continueSeeds(runDir: string, scenario: Scenario, journals: reado
         stopFollowing();
       }
     });
-    if (seedsInParallel(scenario, o.setup)) await Promise.all(jobs.map((job) => job()));
+    if (runsAtOnce > 1) await Promise.all(jobs.map((job) => job()));
     else for (const job of jobs) await job();
     // The run's end reaches the dashboard and /metrics before the session closes them, as a
     // one-seed run's does: every seed's results are written; gathering them follows.

@@ -5,12 +5,14 @@
  * input, see retry.ts), the mode aggregates what came back (or hands the one result on),
  * the loop runs the mode's evaluation task if it has one, checkpoints the output before it
  * is handed on, journals the stage (`onStage`) and measures its own overhead. A resumed
- * arm starts after its last finished stage, from that stage's checkpoint.
+ * arm starts after its last finished stage, from that stage's checkpoint. With a client to
+ * spare, a stage's evaluation runs beside the next stage instead of in its way
+ * (`evaluateAside`).
  */
 import type { ArmSpec } from '../../shared/scenario.js';
 import type { Logger } from '../../shared/log.js';
 import type { WireTask } from '../../shared/protocol.js';
-import type { TrainMetrics, TrainTask } from '../../shared/tasks.js';
+import type { EvalMetrics, TrainMetrics, TrainTask } from '../../shared/tasks.js';
 import type { CheckpointPaths, CheckpointWriter } from '../run/checkpoints.js';
 import { OverheadClock } from '../run/overhead.js';
 import { NO_RETRIES, runWithRetries, type RetryEvent, type RetryPolicy } from '../run/retry.js';
@@ -19,6 +21,7 @@ import type { ArmMode, HandOff, PlannedStage, StageTask, StageTaskResult } from 
 import { keptOutput, runUntilDeadline, type DroppedResults } from './deadline.js';
 import type { PlanInput } from './build.js';
 import { replayCeilings } from './replay-ceiling.js';
+import { evaluationAsideOf, withoutEvaluation } from './eval-task.js';
 import { ARM_MODES, modeOf, type ArmModes } from './modes.js';
 import type { EventSink } from '../observe/bus.js';
 import { retryEvent, stageDoneEvent } from '../observe/stage-events.js';
@@ -73,6 +76,14 @@ export interface RunArmOptions {
   onRetry?: (arm: ArmSpec, stage: number, event: RetryEvent) => void | Promise<void>;
   /** The run's events: retries and finished stages are published to it. */
   events?: EventSink;
+  /**
+   * Score each stage but the last on a client of its own beside the next stage's training
+   * (an evaluation task with the stage's state), where the stage's own task would score
+   * it after its training, in the way of the next one. For runs with a client to spare
+   * (run/client-setup.ts `evaluationAside`). A stage's evaluation that only its own task
+   * can give (states sent as float16) stays in its task.
+   */
+  evaluateAside?: boolean;
 }
 
 /** An arm that stopped at `stage`; `finished` holds the stages done before it. */
@@ -92,6 +103,12 @@ export class ArmFailedError extends Error {
 /**
  * Runs `input.arm` with its mode from `modes`: every stage, or those after `options.resume`.
  * Throws `ArmFailedError` when a stage fails for good.
+ *
+ * With `evaluateAside`, a stage's evaluation runs beside the next stage's training: at
+ * most one is in flight, and a stage is recorded (journaled, published) only once its
+ * evaluation is in, always in stage order. When the next stage fails, the stage before it
+ * is still recorded if its evaluation succeeds; when an evaluation fails, the arm stops at
+ * its stage, as it would have with the evaluation in the stage's own task.
  */
 export async function runArm(input: PlanInput, options: RunArmOptions, modes: ArmModes = ARM_MODES): Promise<ArmRun> {
   const { arm } = input;
@@ -103,25 +120,87 @@ export async function runArm(input: PlanInput, options: RunArmOptions, modes: Ar
   const clock = new OverheadClock();
   // What each stage's replay buffer may hold: the client's upload is bounded by it.
   const ceilings = replayCeilings(plan.map((s) => s.record), input.chunkSizes);
+  // The stage whose evaluation runs beside this one's training.
+  let behind: StageBehind | null = null;
+  const settleBehind = async () => {
+    if (!behind) return;
+    const { stage, record } = behind;
+    behind = null;
+    try {
+      stages.push(await record());
+    } catch (err) {
+      throw new ArmFailedError(arm.name, stage, [...stages], (err as Error).message ?? String(err), { cause: err });
+    }
+  };
   for (let index = stages.length; index < plan.length; index++) {
     const stage = plan[index];
+    const aside = options.evaluateAside === true && index < plan.length - 1;
+    let trained: TrainedStage;
     try {
-      const done = await runStage(mode, stage, previous, input, options, clock, ceilings[index]);
-      stages.push(done.record);
-      previous = done.handOff;
+      const startBehind = behind?.start;
+      trained = await trainStage(mode, stage, previous, input, options, clock, ceilings[index], { aside, onSent: startBehind });
     } catch (err) {
+      await settleBehind();
       throw new ArmFailedError(arm.name, stage.record.stage, [...stages], (err as Error).message ?? String(err), { cause: err });
     }
+    await settleBehind();
+    previous = trained.handOff;
+    if (trained.aside) behind = trained.aside;
+    else {
+      try {
+        stages.push(await trained.record());
+      } catch (err) {
+        throw new ArmFailedError(arm.name, stage.record.stage, [...stages], (err as Error).message ?? String(err), { cause: err });
+      }
+    }
   }
+  await settleBehind();
   return { arm, stages };
 }
 
-async function runStage(mode: ArmMode, stage: PlannedStage, previous: HandOff | null, input: PlanInput, options: RunArmOptions, clock: OverheadClock, replaySamples: number | undefined) {
+/** A stage trained and checkpointed whose evaluation runs beside the next stage. */
+interface StageBehind {
+  stage: number;
+  /** Sends the evaluation (once; later calls do nothing): when the next stage's task is out, or before the stage is recorded. */
+  start: () => void;
+  /** Awaits the evaluation and records the stage. */
+  record: () => Promise<StageRecord>;
+}
+
+interface TrainedStage {
+  handOff: HandOff;
+  /** Records the stage, its evaluation done (absent when it runs aside). */
+  record: () => Promise<StageRecord>;
+  aside?: StageBehind;
+}
+
+interface StageTiming {
+  /** Send the stage's evaluation as a task of its own, beside the next stage. */
+  aside: boolean;
+  /** Called once the stage's first task is handed to a client. */
+  onSent?: (() => void) | undefined;
+}
+
+async function trainStage(
+  mode: ArmMode,
+  stage: PlannedStage,
+  previous: HandOff | null,
+  input: PlanInput,
+  options: RunArmOptions,
+  clock: OverheadClock,
+  replaySamples: number | undefined,
+  timing: StageTiming,
+): Promise<TrainedStage> {
   const { arm } = input;
   const { record } = stage;
-  const tasks = mode.configure(stage, previous, input);
+  const configured = mode.configure(stage, previous, input);
+  // A stage of one task that carries its evaluation sends it without, and the evaluation apart.
+  const carried = timing.aside && configured.length === 1 ? evaluationAsideOf(configured[0].task) : null;
+  const tasks = carried ? [{ ...configured[0], task: withoutEvaluation(configured[0].task) }] : configured;
   options.logger?.info({ arm: arm.name, stage: record.stage, chunks: record.data.chunks, steps: record.steps, tasks: tasks.length }, 'stage starting');
-  const send = async <T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null, abandoned?: AbortSignal) => {
+  let sent = false;
+  const send = async <T extends WireTask>(task: T, state: Uint8Array | null, replay: Uint8Array | null, how: { abandoned?: AbortSignal; aside?: boolean } = {}) => {
+    const { abandoned, aside = false } = how;
     const outcome = await runWithRetries(options.pool, task, state, replay, options.retry ?? NO_RETRIES, {
       logger: options.logger,
       context: { arm: arm.name, stage: record.stage },
@@ -129,48 +208,83 @@ async function runStage(mode: ArmMode, stage: PlannedStage, previous: HandOff | 
         options.events?.publish(retryEvent(arm.name, record.stage, event));
         return options.onRetry?.(arm, record.stage, event);
       },
-      onDispatch: (_client, waited) => clock.taskSent(waited),
+      // An evaluation aside is not the arm's hand-over: the clock measures those alone.
+      onDispatch: (_client, waited) => {
+        if (aside) return;
+        clock.taskSent(waited);
+        if (!sent) {
+          sent = true;
+          timing.onSent?.();
+        }
+      },
+      ...(aside ? { background: true } : {}),
       ...(abandoned ? { abandoned } : {}),
       ...(task.kind === 'train' && replaySamples !== undefined ? { bounds: { replaySamples } } : {}),
     });
-    if (!abandoned?.aborted) clock.resultArrived();
+    if (!abandoned?.aborted && !aside) clock.resultArrived();
     return outcome;
   };
-  const run = async ({ task, state, replay }: StageTask, abandoned?: AbortSignal): Promise<StageTaskResult> => ({ task, outcome: await send(task, state, replay, abandoned) });
+  const run = async ({ task, state, replay }: StageTask, abandoned?: AbortSignal): Promise<StageTaskResult> => ({ task, outcome: await send(task, state, replay, abandoned ? { abandoned } : {}) });
   const deadline = mode.deadlineSeconds?.(arm) ?? null;
   let results: StageTaskResult[];
   let dropped: DroppedResults | undefined;
-  if (deadline === null) results = await Promise.all(tasks.map((t) => run(t)));
-  else {
-    const inTime = await runUntilDeadline(
-      tasks.map((t) => (abandoned: AbortSignal) => run(t, abandoned)),
-      deadline,
-      (i, end) => options.logger?.info({ arm: arm.name, stage: record.stage, taskId: tasks[i].task.taskId, failed: end.error !== undefined }, 'result after the round deadline ignored'),
-    );
-    results = inTime.results.filter((r): r is StageTaskResult => r !== undefined);
-    const late = inTime.late.map((i) => tasks[i].task);
-    dropped = { taskIds: late.map((t) => t.taskId), steps: late.reduce((sum, t) => sum + t.steps, 0), keptPrevious: results.length === 0 };
-    if (late.length > 0) options.logger?.warn({ arm: arm.name, stage: record.stage, deadline, dropped: dropped.taskIds }, 'round deadline passed: late results dropped');
+  try {
+    if (deadline === null) results = await Promise.all(tasks.map((t) => run(t)));
+    else {
+      const inTime = await runUntilDeadline(
+        tasks.map((t) => (abandoned: AbortSignal) => run(t, abandoned)),
+        deadline,
+        (i, end) => options.logger?.info({ arm: arm.name, stage: record.stage, taskId: tasks[i].task.taskId, failed: end.error !== undefined }, 'result after the round deadline ignored'),
+      );
+      results = inTime.results.filter((r): r is StageTaskResult => r !== undefined);
+      const late = inTime.late.map((i) => tasks[i].task);
+      dropped = { taskIds: late.map((t) => t.taskId), steps: late.reduce((sum, t) => sum + t.steps, 0), keptPrevious: results.length === 0 };
+      if (late.length > 0) options.logger?.warn({ arm: arm.name, stage: record.stage, deadline, dropped: dropped.taskIds }, 'round deadline passed: late results dropped');
+    }
+  } finally {
+    // The stage before waits for no task of this one any more.
+    if (!sent) timing.onSent?.();
   }
   const output = results.length > 0 ? mode.aggregate(stage, results, input) : keptOutput(previous, deadline ?? 0);
-  const evalTask = mode.evaluation(stage, input);
-  const evaluation = evalTask ? (await send(evalTask, output.state, null)).metrics : undefined;
+  const evalTask = carried ?? mode.evaluation(stage, input);
+  const asideNow = evalTask !== null && timing.aside;
+  const evaluation = evalTask && !asideNow ? (await send(evalTask, output.state, null)).metrics : undefined;
   const checkpoint = await options.checkpoints.write(arm.name, record.stage, output.state, output.replay);
   const measured = clock.take();
-  const metrics = evaluation ? { ...output.metrics, eval: evaluation } : output.metrics;
-  const done: StageRecord = {
-    stage: record.stage,
-    task: record,
-    clientId: output.clientId,
-    metrics,
-    handoffSeconds: output.handoffSeconds,
-    ...(output.handoffBytes ? { handoffBytes: output.handoffBytes } : {}),
-    ...(dropped ? { dropped } : {}),
-    checkpoint,
-    ...(measured.overhead.length > 0 ? { overheadSeconds: measured.overhead, clientWaitSeconds: measured.clientWait } : {}),
+  const recordWith = async (metricsEval: EvalMetrics | undefined): Promise<StageRecord> => {
+    const metrics = metricsEval ? { ...output.metrics, eval: metricsEval } : output.metrics;
+    const done: StageRecord = {
+      stage: record.stage,
+      task: record,
+      clientId: output.clientId,
+      metrics,
+      handoffSeconds: output.handoffSeconds,
+      ...(output.handoffBytes ? { handoffBytes: output.handoffBytes } : {}),
+      ...(dropped ? { dropped } : {}),
+      checkpoint,
+      ...(measured.overhead.length > 0 ? { overheadSeconds: measured.overhead, clientWaitSeconds: measured.clientWait } : {}),
+    };
+    options.logger?.info({ arm: arm.name, stage: record.stage, client: output.clientId, lossFirst: metrics.lossFirst, lossLast: metrics.lossLast, eval: metrics.eval }, 'stage done');
+    await options.onStage?.(arm, done);
+    options.events?.publish(stageDoneEvent(arm.name, arm.mode, done));
+    return done;
   };
-  options.logger?.info({ arm: arm.name, stage: record.stage, client: output.clientId, lossFirst: metrics.lossFirst, lossLast: metrics.lossLast, eval: metrics.eval }, 'stage done');
-  await options.onStage?.(arm, done);
-  options.events?.publish(stageDoneEvent(arm.name, arm.mode, done));
-  return { record: done, handOff: { state: output.state, replay: output.replay } };
+  const handOff = { state: output.state, replay: output.replay };
+  if (!asideNow) return { handOff, record: () => recordWith(evaluation) };
+  let evaluating: Promise<EvalMetrics> | null = null;
+  const start = () => {
+    // Caught here and rethrown by `record`: nothing may reject unobserved while the next stage trains.
+    if (evaluating) return;
+    evaluating = send(evalTask, output.state, null, { aside: true }).then((o) => o.metrics);
+    evaluating.catch(() => {});
+  };
+  const aside: StageBehind = {
+    stage: record.stage,
+    start,
+    record: async () => {
+      start();
+      return recordWith(await evaluating!);
+    },
+  };
+  return { handOff, record: aside.record, aside };
 }
