@@ -3,7 +3,9 @@
  * work left over the clients working on it now: the optimizer steps left at the step rates
  * measured now, plus the evaluations left (the stages that evaluate, and each random-init
  * floor not scored yet) and the hand-offs left (one per stage) at the mean seconds the run
- * measured for them so far, spread over the clients training now.
+ * measured for them so far, spread over the clients training now. A stage scored beside
+ * the next one (server/schedule/run-arm.ts) is done only once scored, but its steps are
+ * taken once a later stage of its arm trains: then only its evaluation is left.
  *
  * In a run over several seeds, the seeds still waiting have not planned their stream yet:
  * an arm without a plan counts the plan of the same arm of a seed that has one (the seeds
@@ -50,13 +52,20 @@ export interface WorkLeft {
 /** The run's work left, from its plans (see the module's note). */
 export function workLeft(s: RunSnapshot): WorkLeft {
   const w: WorkLeft = { steps: 0, totalSteps: 0, stages: 0, evaluations: 0 };
+  const training = stagesTraining(s);
   for (const arm of Object.values(s.arms)) {
     const planned = plannedStages(s, arm);
     w.totalSteps += planned.reduce((sum, p) => sum + p.steps, 0);
     if (!armGoesOn(s, arm)) continue;
     const done = new Set(arm.stages.map((x) => x.stage));
+    const trainingStage = training.get(arm) ?? -1;
     for (const [i, p] of planned.entries()) {
       if (i < arm.finishedBefore || done.has(p.stage)) continue;
+      // Scored beside the next stage (a stage is done once scored): its training is over.
+      if (p.stage < trainingStage) {
+        if (p.evaluates) w.evaluations += 1;
+        continue;
+      }
       w.steps += p.steps;
       w.stages += 1;
       if (p.evaluates) w.evaluations += 1;
@@ -71,6 +80,18 @@ export function workLeft(s: RunSnapshot): WorkLeft {
   w.steps = Math.max(0, w.steps);
   w.evaluations += floorsLeft(s);
   return w;
+}
+
+/** The latest stage each arm has a client training now. */
+function stagesTraining(s: RunSnapshot): Map<ArmView, number> {
+  const latest = new Map<ArmView, number>();
+  for (const c of Object.values(s.clients)) {
+    const task = c.task;
+    if (task?.kind !== 'train' || task.stage === undefined) continue;
+    const arm = armOfTask(s, task);
+    if (arm) latest.set(arm, Math.max(latest.get(arm) ?? -1, task.stage));
+  }
+  return latest;
 }
 
 /** Random-init floors not scored yet: one per seed still going (one for a run of one seed). */

@@ -113,6 +113,24 @@ describe('time left of a run over several seeds', () => {
     expect(workLeft(s).evaluations).toBe(1);
   });
 
+  it("counts a stage scored beside the next one as trained: only its evaluation is left", () => {
+    // relay: stage 0 evaluates too, and is being scored on client-1 while stage 1 trains on client-0.
+    const plan = [{ name: 'relay', stages: [{ stage: 0, steps: 100, evaluates: true }, { stage: 1, steps: 100, evaluates: true }], finished: 0 }];
+    const s = snapshotOf([
+      { type: 'run-started', scenario: 'tiny', resumed: false, parallelArms: true, arms: [{ name: 'relay', mode: 'relay' }] },
+      { type: 'arms-planned', arms: plan },
+      { type: 'random-init', knnTop1: 0.3, linearTop1: 0.3 },
+      joined('client-0'),
+      joined('client-1'),
+      { type: 'task-assigned', client: 'client-0', taskId: 'relay:stage-1', kind: 'train', arm: 'relay', stage: 1, steps: 100 },
+      { type: 'task-started', client: 'client-0', taskId: 'relay:stage-1' },
+      { type: 'progress', client: 'client-0', taskId: 'relay:stage-1', arm: 'relay', stage: 1, step: 40, steps: 100, x: 140, loss: 4, stepsPerSecond: 2 },
+      { type: 'task-assigned', client: 'client-1', taskId: 'relay:stage-0:eval', kind: 'eval' },
+    ]);
+    expect(s.arms.relay.stages).toEqual([]);
+    expect(workLeft(s)).toEqual({ steps: 60, totalSteps: 200, stages: 1, evaluations: 2 });
+  });
+
   it('is what /metrics serves as streamssl_run_seconds_left', async () => {
     const events = new RunEvents();
     const metrics = new RunMetrics(events, () => 1);
