@@ -105,8 +105,8 @@ export class ArmFailedError extends Error {
  * Throws `ArmFailedError` when a stage fails for good.
  *
  * With `evaluateAside`, a stage's evaluation runs beside the next stage's training: at
- * most one is in flight, and a stage is recorded (journaled, published) only once its
- * evaluation is in, always in stage order. When the next stage fails, the stage before it
+ * most one is in flight, and a stage is recorded (journaled, published) as soon as its
+ * evaluation is in, always in stage order: the next stage records only after it. When the next stage fails, the stage before it
  * is still recorded if its evaluation succeeds; when an evaluation fails, the arm stops at
  * its stage, as it would have with the evaluation in the stage's own task.
  */
@@ -163,7 +163,7 @@ interface StageBehind {
   stage: number;
   /** Sends the evaluation (once; later calls do nothing): when the next stage's task is out, or before the stage is recorded. */
   start: () => void;
-  /** Awaits the evaluation and records the stage. */
+  /** The stage's record, once scored and recorded (journaled, published) in the background. */
   record: () => Promise<StageRecord>;
 }
 
@@ -271,19 +271,20 @@ async function trainStage(
   };
   const handOff = { state: output.state, replay: output.replay };
   if (!asideNow) return { handOff, record: () => recordWith(evaluation) };
-  let evaluating: Promise<EvalMetrics> | null = null;
+  // Recorded as soon as it is scored, while the next stage trains (which records only after it).
+  let recorded: Promise<StageRecord> | null = null;
   const start = () => {
-    // Caught here and rethrown by `record`: nothing may reject unobserved while the next stage trains.
-    if (evaluating) return;
-    evaluating = send(evalTask, output.state, null, { aside: true }).then((o) => o.metrics);
-    evaluating.catch(() => {});
+    if (recorded) return;
+    recorded = send(evalTask, output.state, null, { aside: true }).then((o) => recordWith(o.metrics));
+    // Rethrown by `record`: nothing may reject unobserved while the next stage trains.
+    recorded.catch(() => {});
   };
   const aside: StageBehind = {
     stage: record.stage,
     start,
-    record: async () => {
+    record: () => {
       start();
-      return recordWith(await evaluating!);
+      return recorded!;
     },
   };
   return { handOff, record: aside.record, aside };

@@ -33,7 +33,7 @@ describe('evaluation aside', () => {
     const log: string[] = [];
     const pool = new FakePool({
       workers: 3,
-      beforeRun: (task) => log.push(`train ${task.stage}`),
+      beforeRun: (task) => void log.push(`train ${task.stage}`),
       evaluate: (task, stateIn) => {
         log.push(`eval ${task.taskId}`);
         return scoreOf(stateIn);
@@ -81,6 +81,28 @@ describe('evaluation aside', () => {
     expect(records.map((r) => r.stage)).toEqual([0, 1, 2]);
     expect(run.stages[0].metrics.eval?.knnTop1).toBe(0.1);
    }, 10_000);
+
+  it('records a stage as soon as it is scored, while the next stage still trains', async () => {
+    let recordedFirst!: () => void;
+    const firstRecorded = new Promise<void>((resolve) => (recordedFirst = resolve));
+    const pool = new FakePool({
+      workers: 3,
+      // Stage 1 trains until stage 0 is journaled: recording it only after stage 1 would never end.
+      beforeRun: (task) => (task.stage === 1 ? firstRecorded : undefined),
+      evaluate: (_task, stateIn) => scoreOf(stateIn),
+    });
+    const recorded: number[] = [];
+    await runArm({ scenario, arm, chunkSizes }, {
+      pool,
+      checkpoints: new CheckpointStore(tempDir()),
+      evaluateAside: true,
+      onStage: (_, r) => {
+        recorded.push(r.stage);
+        if (r.stage === 0) recordedFirst();
+      },
+    });
+    expect(recorded).toEqual([0, 1, 2]);
+  }, 10_000);
 
   it('stops the arm at the stage whose evaluation failed, after the stage beside it trained', async () => {
     const pool = new FakePool({

@@ -22,8 +22,8 @@ export interface FakeCall {
 export interface FakePoolOptions {
   /** Distinct workers (default 2). */
   workers?: number;
-  /** Called before a task runs (e.g. to look at the checkpoints written so far). */
-  beforeRun?: (task: TrainTask) => void;
+  /** Called (and awaited) before a task runs (e.g. to look at the checkpoints written so far). */
+  beforeRun?: (task: TrainTask) => void | Promise<void>;
   /** The error attempt `attempt` (1 = first) of `task` ends with, or null. */
   fail?: (task: TrainTask, attempt: number) => Error | null;
   /** Answers an evaluation task, handed the state it came with (its task ids). */
@@ -61,7 +61,7 @@ export class FakePool implements ClientPool {
           return { metrics: metrics as MetricsOf<T>, state: null, replay: null, handoffSeconds: 0, clientId: id };
         }
         if (task.kind !== 'train') throw new Error('only train tasks here');
-        this.options.beforeRun?.(task);
+        await this.options.beforeRun?.(task);
         const stateIn = state ? (decode(state) as string[]) : null;
         const replayIn = replay ? (decode(replay) as string[]) : null;
         this.calls.push({ worker: id, task, stateIn, replayIn, ...(bounds ? { bounds } : {}) });
