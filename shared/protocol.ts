@@ -202,6 +202,8 @@ export const evalTaskSchema = z.strictObject({
   ssl: sslSchema,
   evaluation: evaluationSchema,
   transfer: transferSchema.optional(),
+  arm: idSchema.optional(),
+  stage: nonNegativeInt.optional(),
 });
 
 export const planTaskSchema = z.strictObject({

@@ -101,6 +101,9 @@ export interface EvalTask {
   evaluation: EvaluationSpec;
   /** How the state to evaluate travels (absent: float32, uncompressed). */
   transfer?: TransferSpec;
+  /** The arm and stage whose state it scores, when it scores one stage's (an evaluation beside the next stage): for the run's displays. */
+  arm?: string;
+  stage?: number;
 }
 
 export type Task = TrainTask | EvalTask;

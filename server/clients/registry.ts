@@ -290,6 +290,8 @@ export class ClientRegistry implements ClientPool {
           kind: task.kind,
           ...taskSeed(task.taskId),
           ...(task.kind === 'train' ? { arm: task.arm, stage: task.stage, steps: task.steps } : {}),
+          // An evaluation of one stage's state (beside the next stage) shows under its arm and stage.
+          ...(task.kind === 'eval' && task.arm !== undefined ? { arm: task.arm, ...(task.stage !== undefined ? { stage: task.stage } : {}) } : {}),
         });
         return entry.client.runTask(task, state, replay, bounds);
       },

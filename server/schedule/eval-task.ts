@@ -39,6 +39,8 @@ export function evaluationAsideOf(task: TrainTask): EvalTask | null {
     stream: task.data.stream,
     ...(task.data.seed !== task.seed ? { splitSeed: task.data.seed } : {}),
     ...(task.transfer ? { transfer: task.transfer } : {}),
+    arm: task.arm,
+    stage: task.stage,
   };
 }
 

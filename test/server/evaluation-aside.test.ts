@@ -10,7 +10,9 @@ import { ClientRegistry } from '../../server/clients/registry.js';
 import type { TaskClient } from '../../server/clients/pool.js';
 import { CheckpointStore } from '../../server/run/checkpoints.js';
 import { evaluationAside } from '../../server/run/client-setup.js';
-import { ArmFailedError, runArm, type StageRecord } from '../../server/schedule/index.js';
+import { ArmFailedError, planArm, runArm, type StageRecord } from '../../server/schedule/index.js';
+import { evaluationAsideOf } from '../../server/schedule/eval-task.js';
+import type { RunEventInput } from '../../shared/observe/run-events.js';
 import type { EvalMetrics } from '../../shared/tasks.js';
 import { FakePool } from '../support/fake-pool.js';
 import { tinyScenario } from '../support/scenario.js';
@@ -46,6 +48,10 @@ describe('evaluation aside', () => {
     expect(pool.evalCalls.map((c) => c.task.taskId)).toEqual(['relay-replay:stage-0:eval', 'relay-replay:stage-1:eval']);
     // Each evaluation scores its own stage's state, with the scenario's evaluation and stream.
     expect(pool.evalCalls.map((c) => c.stateIn)).toEqual([['relay-replay:stage-0'], ['relay-replay:stage-0', 'relay-replay:stage-1']]);
+    expect(pool.evalCalls.map((c) => [c.task.arm, c.task.stage])).toEqual([
+      ['relay-replay', 0],
+      ['relay-replay', 1],
+    ]);
     for (const { task } of pool.evalCalls) {
       expect(task.evaluation).toEqual(scenario.evaluation);
       expect(task.stream).toEqual(scenario.stream);
@@ -188,6 +194,17 @@ describe('client pool: background waiters', () => {
     await background;
     expect(served).toEqual(['foreground', 'background']);
    }, 10_000);
+
+  it("announces an evaluation of one stage's state under its arm and stage", async () => {
+    const published: RunEventInput[] = [];
+    const registry = new ClientRegistry({ publish: (e) => void published.push(e) });
+    registry.add('a', info, (id) => ({ id, runTask: () => Promise.reject(new Error('only announced here')) }));
+    const [first] = planArm({ scenario: tinyScenario(), arm: tinyScenario().arms[1], chunkSizes });
+    const aside = evaluationAsideOf(first)!;
+    const lease = await registry.acquire({ background: true });
+    await lease.runTask(aside, null, null).catch(() => undefined);
+    expect(published.find((e) => e.type === 'task-assigned')).toMatchObject({ taskId: 'relay-replay:stage-0:eval', kind: 'eval', arm: 'relay-replay', stage: 0 });
+  });
 
   it('serves a background waiter at once when a client is idle', async () => {
     const registry = new ClientRegistry();
