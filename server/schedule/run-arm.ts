@@ -106,9 +106,10 @@ export class ArmFailedError extends Error {
  *
  * With `evaluateAside`, a stage's evaluation runs beside the next stage's training: at
  * most one is in flight, and a stage is recorded (journaled, published) as soon as its
- * evaluation is in, always in stage order: the next stage records only after it. When the next stage fails, the stage before it
- * is still recorded if its evaluation succeeds; when an evaluation fails, the arm stops at
- * its stage, as it would have with the evaluation in the stage's own task.
+ * evaluation is in, always in stage order: the next stage records only after it. When the
+ * next stage fails, the stage before it is still recorded if its evaluation succeeds; when
+ * an evaluation fails, the arm stops at its stage, as it would have with the evaluation in
+ * the stage's own task.
  */
 export async function runArm(input: PlanInput, options: RunArmOptions, modes: ArmModes = ARM_MODES): Promise<ArmRun> {
   const { arm } = input;
@@ -120,16 +121,17 @@ export async function runArm(input: PlanInput, options: RunArmOptions, modes: Ar
   const clock = new OverheadClock();
   // What each stage's replay buffer may hold: the client's upload is bounded by it.
   const ceilings = replayCeilings(plan.map((s) => s.record), input.chunkSizes);
-  // The stage whose evaluation runs beside this one's training.
-  let behind: StageBehind | null = null;
+  const failed = (stage: number, err: unknown) => new ArmFailedError(arm.name, stage, [...stages], (err as Error).message ?? String(err), { cause: err });
+  // The stage trained last and not recorded yet: its evaluation may run beside this one's training.
+  let behind: PendingRecord | null = null;
   const settleBehind = async () => {
     if (!behind) return;
-    const { stage, record } = behind;
+    const pending = behind;
     behind = null;
     try {
-      stages.push(await record());
+      stages.push(await pending.record());
     } catch (err) {
-      throw new ArmFailedError(arm.name, stage, [...stages], (err as Error).message ?? String(err), { cause: err });
+      throw failed(pending.stage, err);
     }
   };
   for (let index = stages.length; index < plan.length; index++) {
@@ -137,41 +139,35 @@ export async function runArm(input: PlanInput, options: RunArmOptions, modes: Ar
     const aside = options.evaluateAside === true && index < plan.length - 1;
     let trained: TrainedStage;
     try {
-      const startBehind = behind?.start;
-      trained = await trainStage(mode, stage, previous, input, options, clock, ceilings[index], { aside, onSent: startBehind });
+      trained = await trainStage(mode, stage, previous, input, options, clock, ceilings[index], { aside, onSent: behind?.start });
     } catch (err) {
       await settleBehind();
-      throw new ArmFailedError(arm.name, stage.record.stage, [...stages], (err as Error).message ?? String(err), { cause: err });
+      throw failed(stage.record.stage, err);
     }
     await settleBehind();
     previous = trained.handOff;
-    if (trained.aside) behind = trained.aside;
-    else {
-      try {
-        stages.push(await trained.record());
-      } catch (err) {
-        throw new ArmFailedError(arm.name, stage.record.stage, [...stages], (err as Error).message ?? String(err), { cause: err });
-      }
-    }
+    behind = trained.pending;
+    // Scored in its own task (or not at all): recorded before the next stage starts.
+    if (!trained.pending.aside) await settleBehind();
   }
   await settleBehind();
   return { arm, stages };
 }
 
-/** A stage trained and checkpointed whose evaluation runs beside the next stage. */
-interface StageBehind {
+/** A stage trained and checkpointed, to be recorded once it is scored. */
+interface PendingRecord {
   stage: number;
-  /** Sends the evaluation (once; later calls do nothing): when the next stage's task is out, or before the stage is recorded. */
+  /** Its evaluation runs aside, as a task of its own. */
+  aside: boolean;
+  /** Sends the evaluation aside (once; later calls, and calls without one, do nothing): when the next stage's task is out, or before the stage is recorded. */
   start: () => void;
-  /** The stage's record, once scored and recorded (journaled, published) in the background. */
+  /** The stage's record, once scored and recorded (journaled, published); an evaluation aside is recorded as soon as it is in, in the background. */
   record: () => Promise<StageRecord>;
 }
 
 interface TrainedStage {
   handOff: HandOff;
-  /** Records the stage, its evaluation done (absent when it runs aside). */
-  record: () => Promise<StageRecord>;
-  aside?: StageBehind;
+  pending: PendingRecord;
 }
 
 interface StageTiming {
@@ -270,7 +266,7 @@ async function trainStage(
     return done;
   };
   const handOff = { state: output.state, replay: output.replay };
-  if (!asideNow) return { handOff, record: () => recordWith(evaluation) };
+  if (!asideNow) return { handOff, pending: { stage: record.stage, aside: false, start: () => {}, record: () => recordWith(evaluation) } };
   // Recorded as soon as it is scored, while the next stage trains (which records only after it).
   let recorded: Promise<StageRecord> | null = null;
   const start = () => {
@@ -279,13 +275,14 @@ async function trainStage(
     // Rethrown by `record`: nothing may reject unobserved while the next stage trains.
     recorded.catch(() => {});
   };
-  const aside: StageBehind = {
+  const pending: PendingRecord = {
     stage: record.stage,
+    aside: true,
     start,
     record: () => {
       start();
       return recorded!;
     },
   };
-  return { handOff, record: aside.record, aside };
+  return { handOff, pending };
 }
