@@ -11,6 +11,7 @@ import { twoViews, type ImagePool } from './augment-cpu.js';
 import type { AugmentOptions } from './augment.js';
 import type { Normalization } from './normalization.js';
 import { sharedBufferOf } from './shared-bytes.js';
+import { dataWorkerScript } from './worker-script.js';
 import type { FromWorker, ToWorker } from './pipeline-worker.js';
 
 /** Anything that yields batch index lists in order, e.g. the engine's BatchSampler. */
@@ -79,30 +80,22 @@ export function defaultWorkerCount(): number {
 }
 
 /**
- * Starts the worker script. Under tsx or vitest this module is a .ts file and so is the
- * worker; Node cannot load it by itself, and on Node 20 tsx's hooks never reach worker
- * threads: tsx's `--import` entry skips non-main threads, and hooks registered with
- * module.register() (the bin's way) are per thread. So the worker starts from a tiny
- * eval bootstrap that registers tsx's ESM hooks in its own thread, then imports the
- * worker module. tsx's --import is dropped from the worker's flags, so Node versions
- * where it does run in workers do not get tsx twice.
+ * Starts a data worker. From the sources, tsx's `--import` is dropped from the flags it
+ * inherits: the worker's script is plain JavaScript (./worker-script.ts), and Node
+ * versions where `--import` runs in workers would load tsx there for nothing.
  */
 function startWorker(index: number): Worker {
   const name = `streamssl-data-${index}`;
-  const typescript = import.meta.url.endsWith('.ts');
-  const entry = new URL(typescript ? './pipeline-worker.ts' : './pipeline-worker.js', import.meta.url);
-  if (!typescript) return new Worker(entry, { name });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(entry.href)}); });`;
+  const script = dataWorkerScript();
   const flags = withoutTsxHooks(process.execArgv);
-  if (flags.length === process.execArgv.length) return new Worker(boot, { eval: true, name });
+  if (flags.length === process.execArgv.length) return new Worker(script, { name });
   try {
-    return new Worker(boot, { eval: true, name, execArgv: flags });
+    return new Worker(script, { name, execArgv: flags });
   } catch (err) {
     // Flags given explicitly are validated (inherited ones are not): e.g. --trace-gc is
     // refused. Inheriting them all is then the lesser evil.
     if ((err as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
-    return new Worker(boot, { eval: true, name });
+    return new Worker(script, { name });
   }
 }
 
