@@ -21,6 +21,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // tfjs backends are process-global singletons: one fork per file keeps suites isolated.
     pool: 'forks',
+    // Child processes run the compiled build of the sources under test (test/support/build-sources.ts).
+    globalSetup: ['test/support/build-sources.ts'],
     projects: [
       {
         extends: true,

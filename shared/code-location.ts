@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildFingerprint, readBuildRecord, sourceDigests } from './source-fingerprint.mjs';
 
 /** This module runs compiled; so then does everything it was built with. */
 export const COMPILED = import.meta.url.endsWith('.js');
@@ -18,8 +19,30 @@ export const CODE_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /**
  * The file to start for a module given by its root-relative path without extension
- * (`client/main`): from the same build when this code runs compiled, else the source.
+ * (`client/main`): from the same build when this code runs compiled. From the sources
+ * (vitest, `npx tsx`), the compiled build of exactly these sources when one is there,
+ * since it is the same code and a client process starts in a third of the time it takes
+ * through tsx (0.6-0.8 s against 1.7-2.0 s to a ready engine, measured here); else the
+ * source itself. STREAMSSL_RUN_SOURCES=1 keeps every process on the sources.
  */
 export function entryFile(module: string): string {
-  return join(CODE_ROOT, `${module}${COMPILED ? '.js' : '.ts'}`);
+  if (COMPILED) return join(CODE_ROOT, `${module}.js`);
+  const build = buildOfTheseSources();
+  return build ? join(build, `${module}.js`) : join(CODE_ROOT, `${module}.ts`);
+}
+
+let sourcesBuild: string | null | undefined;
+
+/** The folder of the finished build of the current sources, or null; looked up once per process. */
+function buildOfTheseSources(): string | null {
+  if (sourcesBuild !== undefined) return sourcesBuild;
+  sourcesBuild = null;
+  if (process.env.STREAMSSL_RUN_SOURCES === '1') return sourcesBuild;
+  try {
+    const folder = join(PROJECT_ROOT, 'dist', buildFingerprint(sourceDigests(PROJECT_ROOT).digests));
+    if (readBuildRecord(folder)) sourcesBuild = folder;
+  } catch {
+    // Sources that cannot be fingerprinted (a file vanished mid-walk): they run as they are.
+  }
+  return sourcesBuild;
 }

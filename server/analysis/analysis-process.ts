@@ -54,14 +54,13 @@ export class AnalysisProcessError extends Error {
   }
 }
 
-const DEFAULT_ENTRY = entryFile('client/analysis/main');
 /** How long a process that has answered (or was told to stop) may take to exit before it is killed. */
 const EXIT_GRACE_MS = 10_000;
 
 /** Starts the analysis process, serves it the states it asks for, and resolves with its results. */
 export function runAnalysisProcess(o: AnalysisProcessOptions): Promise<AnalysisProcessResult> {
   if (o.signal?.aborted) return Promise.reject(new AnalysisProcessError(`analysis of ${o.runDir} was abandoned before it started`, undefined, null, null));
-  const child = spawnEntry(o.entry ?? DEFAULT_ENTRY, [], {
+  const child = spawnEntry(o.entry ?? entryFile('client/analysis/main'), [], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // Structured clone: state bytes cross as Uint8Arrays, not as JSON.
     serialization: 'advanced',

@@ -49,7 +49,6 @@ export interface SpawnedClients {
   stop(graceMs?: number): Promise<void>;
 }
 
-const DEFAULT_ENTRY = entryFile('client/main');
 /** The client's exit code for a refusal (token, protocol version, arguments): restarting cannot help. */
 const REFUSED_EXIT_CODE = 2;
 
@@ -63,7 +62,7 @@ interface Slot {
 export function spawnClients(options: SpawnClientsOptions): SpawnedClients {
   const logger = options.logger ?? silentLogger();
   const maxRestarts = options.maxRestarts ?? 0;
-  const entry = options.entry ?? DEFAULT_ENTRY;
+  const entry = options.entry ?? entryFile('client/main');
   mkdirSync(options.logDir, { recursive: true });
   const ids = Array.from({ length: options.count }, (_, i) => `client-${i}`);
   const logOf = (id: string) => join(options.logDir, `${id}.log`);

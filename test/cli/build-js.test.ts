@@ -2,7 +2,8 @@
  * The compiled build bin/streamssl.mjs runs (scripts/build-js.mjs): it is named by the
  * sources' fingerprint, holds every module and the files modules read beside themselves,
  * and compiled code finds the project's files (the native addon, the sources, package.json)
- * and its child processes' entries in the same build, reports the code version it was
+ * and its child processes' entries in the same build (so do the sources, when a build of
+ * them is there), reports the code version it was
  * built from, and gets TensorFlow.js's gradients without the union package.
  */
 import { execFile } from 'node:child_process';
@@ -44,6 +45,18 @@ describe('the compiled build', () => {
     expect(seen.compiled).toBe(true);
     expect(seen.root).toBe(PROJECT_ROOT);
     expect(seen.client).toBe(join(dirname(dirname(entry)), 'client/main.js'));
+  }, 60_000);
+
+  it('starts child processes from the build of the sources when the sources run, unless told to run the sources', async () => {
+    const entry = await ensureBuild();
+    const location = pathToFileURL(join(ROOT, 'shared/code-location.ts')).href;
+    const script = `const m = await import(${JSON.stringify(location)}); console.log(m.entryFile('client/main'));`;
+    const child = async (env: NodeJS.ProcessEnv) => {
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, ...env } });
+      return stdout.trim();
+    };
+    expect(await child({})).toBe(join(dirname(dirname(entry)), 'client/main.js'));
+    expect(await child({ STREAMSSL_RUN_SOURCES: '1' })).toBe(join(ROOT, 'client/main.ts'));
   }, 60_000);
 
   it('runs the CLI compiled, and from the sources when asked', async () => {
