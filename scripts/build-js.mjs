@@ -20,7 +20,7 @@
 import { cpSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUILD_RECORD, COPIED, buildFingerprint, codeVersionOf, isBuilt, readBuildRecord, sourceDigests } from '../shared/source-fingerprint.mjs';
+import { BUILD_RECORD, COPIED, buildFingerprint, codeVersionOf, finishedBuildOf, isBuilt, readBuildRecord, sourceDigests } from '../shared/source-fingerprint.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
@@ -39,8 +39,8 @@ export function sourceFingerprint() {
 
 /** The compiled CLI entry for the current sources, or null when that build is not there. */
 export function currentBuild() {
-  const folder = join(DIST, sourceFingerprint());
-  return readBuildRecord(folder) ? join(folder, 'cli', 'main.js') : null;
+  const folder = finishedBuildOf(ROOT);
+  return folder ? join(folder, 'cli', 'main.js') : null;
 }
 
 /** Builds the current sources unless built; returns the compiled CLI entry. */

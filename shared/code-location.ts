@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildFingerprint, readBuildRecord, sourceDigests } from './source-fingerprint.mjs';
+import { finishedBuildOf } from './source-fingerprint.mjs';
 
 /** This module runs compiled; so then does everything it was built with. */
 export const COMPILED = import.meta.url.endsWith('.js');
@@ -39,8 +39,7 @@ function buildOfTheseSources(): string | null {
   sourcesBuild = null;
   if (process.env.STREAMSSL_RUN_SOURCES === '1') return sourcesBuild;
   try {
-    const folder = join(PROJECT_ROOT, 'dist', buildFingerprint(sourceDigests(PROJECT_ROOT).digests));
-    if (readBuildRecord(folder)) sourcesBuild = folder;
+    sourcesBuild = finishedBuildOf(PROJECT_ROOT);
   } catch {
     // Sources that cannot be fingerprinted (a file vanished mid-walk): they run as they are.
   }

@@ -29,7 +29,9 @@ const CODE_FILE = /\.(ts|cc|h)$/;
 /** The file in a finished build's folder that marks it complete and records what it was built from. */
 export const BUILD_RECORD = 'build-complete.json';
 
-const DIGEST_CACHE = join('dist', 'source-digests.json');
+/** The folder of the builds and of the digest cache, below the project root. */
+const BUILDS = 'dist';
+const DIGEST_CACHE = join(BUILDS, 'source-digests.json');
 const CACHE_FORMAT = 1;
 /**
  * A file changed this recently (ms) may change again within its file system's timestamp
@@ -158,6 +160,17 @@ export function buildFingerprint(digests) {
 export function codeVersionOf(root, digests = sourceDigests(root).digests) {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   return `${pkg?.version ?? '0.0.0'}+${combine(digests, isCode)}`;
+}
+
+/**
+ * The folder of the finished build of the sources under `root` as they are now
+ * (`dist/<fingerprint>/`), or null when that build is not there.
+ * @param {string} root
+ * @returns {string | null}
+ */
+export function finishedBuildOf(root) {
+  const folder = join(root, BUILDS, buildFingerprint(sourceDigests(root).digests));
+  return readBuildRecord(folder) ? folder : null;
 }
 
 /**

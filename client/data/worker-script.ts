@@ -11,14 +11,13 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-
-const TYPESCRIPT = import.meta.url.endsWith('.ts');
+import { COMPILED } from '../../shared/code-location.js';
 
 let bundled: URL | null = null;
 
 /** The URL a data worker is started from. */
 export function dataWorkerScript(): URL {
-  if (!TYPESCRIPT) return new URL('./pipeline-worker.js', import.meta.url);
+  if (COMPILED) return new URL('./pipeline-worker.js', import.meta.url);
   bundled ??= bundleFromSources();
   return bundled;
 }

@@ -5,7 +5,8 @@
  * of the very sources under test (shared/code-location.ts `entryFile`), as a user's do,
  * instead of compiling the sources through tsx in every process.
  */
+import { ensureBuild } from '../../scripts/build-js.mjs';
+
 export default async function buildSources(): Promise<void> {
-  const { ensureBuild } = await import('../../scripts/build-js.mjs');
   await ensureBuild();
 }
