@@ -74,8 +74,9 @@ async function main(): Promise<void> {
       const seconds = Number(values.seconds);
       if (!(seconds > 0)) throw new Error(`--seconds: expected a positive number, got "${values.seconds}"`);
       const most = values.steps === undefined ? Infinity : count(values.steps, 'steps', 1);
+      const warmup = count(values.warmup, 'warmup', 0);
       const steps = scenarioSteps(scenario);
-      steps.run(count(values.warmup, 'warmup', 0) || 1);
+      if (warmup > 0) steps.run(warmup);
       const timedFromMs = Date.now();
       let taken = 0;
       let ms = 0;

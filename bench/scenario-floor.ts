@@ -53,11 +53,31 @@ interface FloorOptions {
   log: (line: string) => void;
 }
 
-async function measure<T>(o: FloorOptions, what: string, extra: string[] = []): Promise<T> {
+const positive = (x: unknown) => typeof x === 'number' && x > 0 && Number.isFinite(x);
+const positives = (x: unknown) => Array.isArray(x) && x.length > 0 && x.every(positive);
+
+/** What each kind of measurement prints. */
+interface Measurements {
+  plan: PlanMeasurement;
+  steps: StepsMeasurement;
+  eval: EvalMeasurement;
+}
+
+/** What each measurement's result must hold, checked before any figure of it is used. */
+const CHECKS: { [K in keyof Measurements]: (r: Measurements[K]) => boolean } = {
+  plan: (r) => positives(r.chunkSizes),
+  steps: (r) => positive(r.stepMs) && positive(r.steps) && typeof r.timedFromMs === 'number' && typeof r.timedToMs === 'number',
+  eval: (r) => positives(r.seconds),
+};
+
+async function measure<K extends keyof Measurements>(o: FloorOptions, what: K, extra: string[] = []): Promise<Measurements[K]> {
   const args = ['--scenario', o.file, ...o.sets.flatMap((s) => ['--set', s]), '--backend', o.backend, '--measure', what, ...extra];
   const child = startChild(entryFile('bench/scenario-floor-worker'), args, MALLOC_ENV, ([node, ...rest]) => [node, ...CLIENT_NODE_FLAGS, ...rest]);
   try {
-    const result = (await child.line(RESULT_PREFIX)) as T;
+    const result = (await child.line(RESULT_PREFIX)) as Measurements[K];
+    if (typeof result !== 'object' || result === null || !(CHECKS[what] as (r: unknown) => boolean)(result)) {
+      throw new Error(`scenario-floor worker (${what}): unexpected result ${JSON.stringify(result).slice(0, 200)}`);
+    }
     await child.exited;
     return result;
   } finally {
@@ -68,19 +88,19 @@ async function measure<T>(o: FloorOptions, what: string, extra: string[] = []): 
 async function measureFloor(o: FloorOptions): Promise<FloorReport> {
   const scenario = loadScenario(o.file, o.sets);
   o.log(`floor: planning ${scenario.name} ...`);
-  const plan = await measure<PlanMeasurement>(o, 'plan');
+  const plan = await measure(o, 'plan');
   const work = scenarioWork(scenario, plan.chunkSizes);
   const stepArgs = o.quick ? ['--warmup', '1', '--steps', '2'] : ['--warmup', '5', '--seconds', String(o.seconds)];
   o.log('floor: the step alone ...');
-  const alone = await measure<StepsMeasurement>(o, 'steps', stepArgs);
+  const alone = await measure(o, 'steps', stepArgs);
   o.log(`floor: the step, ${o.cores} at once ...`);
   // Settled, not Promise.all: a failed copy must not leave the others running unowned.
-  const settled = await Promise.allSettled(Array.from({ length: o.cores }, () => measure<StepsMeasurement>(o, 'steps', stepArgs)));
+  const settled = await Promise.allSettled(Array.from({ length: o.cores }, () => measure(o, 'steps', stepArgs)));
   const failed = settled.find((s) => s.status === 'rejected');
   if (failed) throw (failed as PromiseRejectedResult).reason;
   const copies = settled.map((s) => (s as PromiseFulfilledResult<StepsMeasurement>).value);
   o.log('floor: evaluations ...');
-  const evals = await measure<EvalMeasurement>(o, 'eval', ['--evaluations', o.quick ? '1' : '2']);
+  const evals = await measure(o, 'eval', ['--evaluations', o.quick ? '1' : '2']);
   const evalSeconds = evals.seconds[evals.seconds.length - 1];
   const copyMs = copies.map((c) => c.stepMs);
   const meanCopyMs = copyMs.reduce((a, b) => a + b, 0) / copyMs.length;
