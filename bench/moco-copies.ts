@@ -32,6 +32,18 @@ export function windowOverlap(windows: readonly TimedWindow[]): number {
   return Math.max(0, shared) / longest;
 }
 
+/**
+ * Starts `count` measurements at once; their results in order, or the first failure once
+ * every one has settled (not Promise.all: a failed copy must not leave the others running
+ * unowned).
+ */
+export async function allAtOnce<T>(count: number, start: () => Promise<T>): Promise<T[]> {
+  const settled = await Promise.allSettled(Array.from({ length: count }, start));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}
+
 /** Runs `copies` one-thread measurements of `config` at once; `measure` starts one (a child process). */
 export async function measureCopies(
   config: string,
@@ -40,11 +52,7 @@ export async function measureCopies(
   measure: (config: string) => Promise<MocoResult>,
 ): Promise<CopiesResult> {
   if (!Number.isInteger(copies) || copies < 2) throw new Error(`measureCopies: expected at least 2 copies, got ${copies}`);
-  // Settled, not Promise.all: a failed copy must not leave the others running unowned.
-  const settled = await Promise.allSettled(Array.from({ length: copies }, () => measure(config)));
-  const failed = settled.find((s) => s.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
-  const results = settled.map((s) => (s as PromiseFulfilledResult<MocoResult>).value);
+  const results = await allAtOnce(copies, () => measure(config));
   const imgPerSec = results.map((r) => r.imgPerSec);
   return {
     config,

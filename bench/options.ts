@@ -41,6 +41,15 @@ function integer(value: string, min: number): number {
   return n;
 }
 
+/** `parse(value)` for scripts parsed with node:util's parseArgs: a refusal names `flag` (commander does that for the CLI). */
+export function flagValue<T>(flag: string, parse: (value: string) => T, value: string | undefined): T {
+  try {
+    return parse(value ?? '');
+  } catch (err) {
+    throw new Error(`${flag}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 export const parseCount = (value: string): number => integer(value, 1);
 export const parseNonNegative = (value: string): number => integer(value, 0);
 

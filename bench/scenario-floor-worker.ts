@@ -18,6 +18,7 @@ import { createEngine } from '../client/engine/index.js';
 import { loadScenario, splitSeedOf, type BackendName } from '../shared/scenario.js';
 import { evalTaskFor } from '../server/schedule/eval-task.js';
 import { RESULT_PREFIX } from './child.js';
+import { flagValue, parseCount, parseNonNegative, parseSeconds } from './options.js';
 import { scenarioSteps } from './scenario-steps.js';
 
 export interface PlanMeasurement {
@@ -38,12 +39,6 @@ export interface EvalMeasurement {
   backend: string;
   /** Each evaluation's own seconds (features, kNN, probe), in order. */
   seconds: number[];
-}
-
-function count(value: string | undefined, name: string, least: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < least) throw new Error(`--${name}: expected an integer >= ${least}, got "${value}"`);
-  return n;
 }
 
 async function main(): Promise<void> {
@@ -71,10 +66,9 @@ async function main(): Promise<void> {
       break;
     }
     case 'steps': {
-      const seconds = Number(values.seconds);
-      if (!(seconds > 0)) throw new Error(`--seconds: expected a positive number, got "${values.seconds}"`);
-      const most = values.steps === undefined ? Infinity : count(values.steps, 'steps', 1);
-      const warmup = count(values.warmup, 'warmup', 0);
+      const seconds = flagValue('--seconds', parseSeconds, values.seconds);
+      const most = values.steps === undefined ? Infinity : flagValue('--steps', parseCount, values.steps);
+      const warmup = flagValue('--warmup', parseNonNegative, values.warmup);
       const steps = scenarioSteps(scenario);
       if (warmup > 0) steps.run(warmup);
       const timedFromMs = Date.now();
@@ -92,7 +86,7 @@ async function main(): Promise<void> {
     case 'eval': {
       const task = evalTaskFor(scenario, 'floor:eval');
       const seconds: number[] = [];
-      for (let i = count(values.evaluations, 'evaluations', 1); i > 0; i--) seconds.push((await engine.evaluate(task, null)).seconds);
+      for (let i = flagValue('--evaluations', parseCount, values.evaluations); i > 0; i--) seconds.push((await engine.evaluate(task, null)).seconds);
       result = { backend, seconds };
       break;
     }

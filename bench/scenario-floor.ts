@@ -21,7 +21,8 @@ import { entryFile } from '../shared/code-location.js';
 import { BACKEND_NAMES, loadScenario } from '../shared/scenario.js';
 import { CLIENT_NODE_FLAGS, MALLOC_ENV } from '../server/clients/node-process.js';
 import { RESULT_PREFIX, startChild, stopChild } from './child.js';
-import { windowOverlap } from './moco-copies.js';
+import { allAtOnce, windowOverlap } from './moco-copies.js';
+import { flagValue, parseCount, parseSeconds } from './options.js';
 import type { EvalMeasurement, PlanMeasurement, StepsMeasurement } from './scenario-floor-worker.js';
 import { floorSeconds, scenarioWork, type ScenarioWork } from './scenario-work.js';
 
@@ -94,11 +95,7 @@ async function measureFloor(o: FloorOptions): Promise<FloorReport> {
   o.log('floor: the step alone ...');
   const alone = await measure(o, 'steps', stepArgs);
   o.log(`floor: the step, ${o.cores} at once ...`);
-  // Settled, not Promise.all: a failed copy must not leave the others running unowned.
-  const settled = await Promise.allSettled(Array.from({ length: o.cores }, () => measure(o, 'steps', stepArgs)));
-  const failed = settled.find((s) => s.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
-  const copies = settled.map((s) => (s as PromiseFulfilledResult<StepsMeasurement>).value);
+  const copies = await allAtOnce(o.cores, () => measure(o, 'steps', stepArgs));
   o.log('floor: evaluations ...');
   const evals = await measure(o, 'eval', ['--evaluations', o.quick ? '1' : '2']);
   const evalSeconds = evals.seconds[evals.seconds.length - 1];
@@ -145,10 +142,8 @@ async function main(): Promise<void> {
     },
   });
   if (positionals.length !== 1) throw new Error('usage: bench/scenario-floor.ts SCENARIO.json [--set key=value ...] [--cores N] [--seconds S] [--backend B] [--json] [--quick]');
-  const cores = values.cores === undefined ? availableParallelism() : Number(values.cores);
-  if (!Number.isInteger(cores) || cores < 1) throw new Error(`--cores: expected a positive integer, got "${values.cores}"`);
-  const seconds = Number(values.seconds);
-  if (!(seconds > 0)) throw new Error(`--seconds: expected a positive number, got "${values.seconds}"`);
+  const cores = values.cores === undefined ? availableParallelism() : flagValue('--cores', parseCount, values.cores);
+  const seconds = flagValue('--seconds', parseSeconds, values.seconds);
   if (!(BACKEND_NAMES as readonly string[]).includes(values.backend)) throw new Error(`--backend: expected one of ${BACKEND_NAMES.join(', ')}, got "${values.backend}"`);
   const report = await measureFloor({
     file: positionals[0],
