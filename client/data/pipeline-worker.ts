@@ -36,6 +36,8 @@ export type ToWorker =
 
 /** Messages from a worker to the pipeline. */
 export type FromWorker =
+  /** The pool is in: the worker takes batches from now on (until then the pipeline builds them itself). */
+  | { type: 'started' }
   | { type: 'batch'; batch: number; view1: Float32Array<ArrayBuffer>; view2: Float32Array<ArrayBuffer> }
   | { type: 'error'; batch: number; message: string };
 
@@ -56,6 +58,8 @@ port.on('message', (msg: ToWorker) => {
   if (msg.type === 'init') {
     const { images, count, height, width, channels, augment, norm, stageSeed, results } = msg;
     context = { pool: { images: new Uint8Array(images), count, height, width, channels }, augment, norm, stageSeed, results };
+    const reply: FromWorker = { type: 'started' };
+    results.postMessage(reply);
     return;
   }
   const out = context?.results ?? port;

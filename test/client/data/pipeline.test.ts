@@ -46,6 +46,11 @@ async function take(p: BatchPipeline, n: number): Promise<ViewBatch[]> {
 const bytes = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves once every worker of `p` has started and takes batches (the test's timeout bounds it). */
+async function untilStarted(p: BatchPipeline, workers: number): Promise<void> {
+  while (p.startedWorkers < workers) await sleep(5);
+}
+
 describe('BatchPipeline', () => {
   it('returns with 2 workers exactly the batches, in the same order, as in-thread', async () => {
     const inThread = await take(pipeline({ workers: 0 }), 9);
@@ -65,6 +70,7 @@ describe('BatchPipeline', () => {
   it('builds later batches into the buffers of batches given back, with the same bytes', async () => {
     for (const workers of [0, 2]) {
       const p = pipeline({ workers, prefetch: 2 });
+      await untilStarted(p, workers);
       const reference = new BatchSampler(pool.count, 0, 8, 0, 5);
       const given = new Set<ArrayBufferLike>();
       let reused = 0;
@@ -90,7 +96,9 @@ describe('BatchPipeline', () => {
     // Written after the pipeline started, before a worker could have read it (starting one
     // takes far longer than this line): a copied pool would still hold zeros.
     shared.images.set(pool.images);
+    await untilStarted(p, 2);
     const got = await take(p, 3);
+    expect(p.batchesBuiltInThread).toBe(0);
     const reference = new BatchSampler(pool.count, 0, 8, 0, 5);
     for (let b = 0; b < 3; b++) expect(bytes(got[b].view1).equals(bytes(twoViews(pool, reference.next(), augment, norm, STAGE_SEED, b).view1))).toBe(true);
   });
@@ -98,6 +106,9 @@ describe('BatchPipeline', () => {
   it('keeps at most `prefetch` batches in flight and builds none past the last', async () => {
     const sampler = new CountingSampler();
     const p = pipeline({ workers: 2, prefetch: 3 }, sampler, 7);
+    // Nothing is dispatched before a worker can take it.
+    expect(sampler.calls).toBe(0);
+    await untilStarted(p, 2);
     expect(sampler.calls).toBe(3);
     for (let b = 0; b < 7; b++) {
       await sleep(20); // give the workers time to run ahead, if they could
@@ -122,6 +133,7 @@ describe('BatchPipeline', () => {
 
   it('rejects next() with a clear message when a worker fails on a batch', async () => {
     const p = pipeline({ workers: 2, prefetch: 4 }, new CountingSampler({ batch: 2, index: 999 }));
+    await untilStarted(p, 2);
     await take(p, 2);
     await expect(p.next()).rejects.toThrow(/data worker \d could not build batch 2: augment: index 999 \(batch position 3\) is outside the pool of 40 images/);
     await expect(p.next()).rejects.toThrow(/could not build batch 2/);
@@ -141,9 +153,32 @@ describe('BatchPipeline', () => {
     await expect(take(p, 3)).rejects.toThrow(/data worker 1 exited unexpectedly/);
   });
 
+  it('builds the batches asked for before a worker has started in-thread, the same bytes, then leaves them to the workers', async () => {
+    const p = pipeline({ workers: 2, prefetch: 2 });
+    const reference = new BatchSampler(pool.count, 0, 8, 0, 5);
+    // Asked for in the tick the pipeline was made in: no worker can have started.
+    expect(p.startedWorkers).toBe(0);
+    const first = await p.next();
+    expect(p.batchesBuiltInThread).toBe(1);
+    expect(bytes(first.view1).equals(bytes(twoViews(pool, reference.next(), augment, norm, STAGE_SEED, 0).view1))).toBe(true);
+    await untilStarted(p, 2);
+    const later = await take(p, 6);
+    expect(p.batchesBuiltInThread).toBe(1);
+    for (let b = 1; b <= 6; b++) {
+      const expected = twoViews(pool, reference.next(), augment, norm, STAGE_SEED, b);
+      expect(bytes(later[b - 1].view1).equals(bytes(expected.view1))).toBe(true);
+      expect(bytes(later[b - 1].view2).equals(bytes(expected.view2))).toBe(true);
+    }
+  });
+
   it('close() rejects a pending next() and every later one', async () => {
-    const p = pipeline({ workers: 2 });
-    const pending = p.next(); // no event-loop turn yet, so batch 0 cannot be ready
+    // Batch 1 is 40,000 images: its worker is still building it when it is asked for.
+    const big = { next: (() => { let calls = 0; const inner = new BatchSampler(pool.count, 0, 8, 0, 5); return () => (calls++ === 1 ? Array.from({ length: 40_000 }, (_, i) => i % pool.count) : inner.next()); })() };
+    const p = pipeline({ workers: 1, prefetch: 1 }, big);
+    await untilStarted(p, 1);
+    await p.next(); // batch 0, from the worker, which then gets batch 1
+    expect(p.batchesBuiltInThread).toBe(0);
+    const pending = p.next();
     const rejected = expect(pending).rejects.toThrow(/closed while a batch was awaited/);
     await p.close();
     await rejected;
