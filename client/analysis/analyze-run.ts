@@ -11,6 +11,7 @@ import type { AnalysisOptions } from '../../shared/tasks.js';
 import { loadDataset, openDataset, planStream } from '../data/index.js';
 import { withConvolutions } from '../engine/convolutions.js';
 import { computeNormalization } from '../data/normalization.js';
+import { cachedNormalization } from '../data/normalization-cache.js';
 import { datasetWithChannels } from './channels.js';
 import { ckaResults } from './cka-run.js';
 import { fewShotScores } from './few-shot-run.js';
@@ -42,7 +43,7 @@ async function analyze(o: AnalyzeRunOptions): Promise<AnalysisResults> {
   const spec = scenario.analysis;
   // Pixels left on file where the dataset allows: the analyses gather subsets of it.
   const dataset = await openDataset(scenario.dataset);
-  const norm = computeNormalization(dataset.train);
+  const norm = await cachedNormalization(dataset.train);
   const plan = planStream(dataset, scenario.stream, scenario.splitSeed ?? scenario.seed);
   const models = new RunModels(o.readState, scenario, o.arms, { channels: dataset.train.channels, numClasses: dataset.train.numClasses });
   const finals = o.arms.map((arm) => models.finalName(arm));

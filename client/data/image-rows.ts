@@ -12,6 +12,8 @@ import { imageBytes } from '../../shared/dataset-types.js';
 export interface ImageRows extends Omit<ImageSet, 'images'> {
   /** Copies the images at `indices` (in that order) into `into` from image `at` on. */
   readRows(indices: ArrayLike<number>, into: Uint8Array, at: number): void;
+  /** Where the images are: what tells this set's pixels from another's (./normalization-cache.ts). */
+  readonly source: RowsInFile;
 }
 
 /** What a subset can be gathered from: pixels in memory or on file. */
@@ -87,6 +89,7 @@ export function rowsInFile(described: Omit<ImageSet, 'images'>, where: RowsInFil
   const perBlock = Math.max(1, Math.floor(BLOCK_BYTES / size));
   return {
     ...described,
+    source: where,
     readRows(indices, into, at) {
       for (let k = 0; k < indices.length; k++) checkIndex(indices[k], count);
       if ((at + indices.length) * size > into.length) throw new Error(`${where.file}: ${indices.length} images from image ${at} do not fit ${into.length} bytes`);

@@ -7,7 +7,7 @@
  * beside a training step's and an evaluation's peaks before, in every client. Where the
  * loader can, the pixels stay in its cache file and only the gathered images are read
  * (../data/image-rows.ts); each task opens it again. Its normalization is kept, computed
- * once per dataset.
+ * once per dataset, and on disk for the machine's other clients (../data/normalization-cache.ts).
  */
 import type { ImageSet } from '../../shared/dataset-types.js';
 import { deriveSeed } from '../../shared/random.js';
@@ -20,7 +20,8 @@ import { selectBackend, type BackendChoice } from '../backend.js';
 import { extendReplay } from '../continual/replay.js';
 import type { DatasetRows } from '../data/image-rows.js';
 import { openDataset, planStream, selectChunks } from '../data/index.js';
-import { computeNormalization, type Normalization } from '../data/normalization.js';
+import type { Normalization } from '../data/normalization.js';
+import { cachedNormalization } from '../data/normalization-cache.js';
 import { evaluateOnSets, evaluationSets, type EvaluationSets } from '../eval/evaluate.js';
 import { encoderOptions } from '../models/encoder.js';
 import { withConvolutions } from './convolutions.js';
@@ -49,7 +50,7 @@ export function modelSeed(seed: number): number {
 }
 
 export class TrainingEngine implements Engine {
-  /** Each dataset's normalization, by its spec: a pass over every training pixel, computed once. */
+  /** Each dataset's normalization, by its spec: a pass over every training pixel, computed once (or read from the machine's cache). */
   private readonly norms = new Map<string, Normalization>();
 
   constructor(readonly backend: BackendChoice) {}
@@ -60,7 +61,7 @@ export class TrainingEngine implements Engine {
     const key = JSON.stringify(spec);
     let norm = this.norms.get(key);
     if (!norm) {
-      norm = computeNormalization(dataset.train);
+      norm = await cachedNormalization(dataset.train);
       this.norms.set(key, norm);
     }
     return { dataset, norm };
