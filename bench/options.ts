@@ -3,6 +3,7 @@
  * their value parsers. Light on purpose: the CLI imports it at start-up.
  */
 import { InvalidArgumentError } from 'commander';
+import { intAtLeast } from '../cli/options.js';
 import type { BackendName, BatchNormKernel, ConvAlgorithm } from '../shared/scenario.js';
 import { parseTransferLabel, WIRE_COMPRESSIONS, WIRE_ENCODINGS, type TransferSpec } from '../shared/wire/transfer-spec.js';
 
@@ -35,12 +36,6 @@ export interface BenchCliOptions {
   startup: number[];
 }
 
-function integer(value: string, min: number): number {
-  const n = Number(value.trim());
-  if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got "${value}"`);
-  return n;
-}
-
 /** `parse(value)` for scripts parsed with node:util's parseArgs: a refusal names `flag` (commander does that for the CLI). */
 export function flagValue<T>(flag: string, parse: (value: string) => T, value: string | undefined): T {
   try {
@@ -50,8 +45,8 @@ export function flagValue<T>(flag: string, parse: (value: string) => T, value: s
   }
 }
 
-export const parseCount = (value: string): number => integer(value, 1);
-export const parseNonNegative = (value: string): number => integer(value, 0);
+export const parseCount = intAtLeast(1);
+export const parseNonNegative = intAtLeast(0);
 
 /** Like {@link parseSeconds}, 0 allowed (0: skip what it budgets). */
 export function parseSecondsOrZero(value: string): number {
@@ -101,5 +96,5 @@ export function countListOrNone(value: string): number[] {
 
 /** `1,2` -> [1, 2] (duplicates dropped, order kept). */
 export function parseThreadList(value: string): number[] {
-  return [...new Set(value.split(',').map((v) => integer(v, 1)))];
+  return [...new Set(value.split(',').map((v) => parseCount(v)))];
 }

@@ -6,11 +6,11 @@ export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** An integer of at least `min`. */
+/** An integer of at least `min` (surrounding blanks allowed; a blank value is refused, not read as 0). The one integer parser of every command, the bench's included. */
 export function intAtLeast(min: number): (value: string) => number {
   return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(min === 1 ? 'expected a positive integer' : `expected an integer of at least ${min}`);
+    const n = Number(value.trim());
+    if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got "${value}"`);
     return n;
   };
 }
