@@ -12,7 +12,8 @@ export class GradientMeans {
   private batches = 0;
 
   constructor(online: Params) {
-    this.sums = new Map([...online.trainable].map(([name, w]) => [name, tf.variable(tf.zerosLike(w), false)] as const));
+    // In a tidy: the zeros a variable starts from would otherwise outlive it (see Sgd.importState).
+    this.sums = new Map([...online.trainable].map(([name, w]) => [name, tf.tidy(() => tf.variable(tf.zerosLike(w), false))] as const));
   }
 
   /** Adds one batch: `of(g)` for every parameter whose gradient `gradient(name)` gives (others add nothing). */

@@ -55,7 +55,9 @@ export class Sgd {
       if (!w) throw new Error(`optimizer state: the model has no parameter "${name}"`);
       checkArrayFits(array, w, `optimizer state: momentum buffer "${name}"`);
       this.velocity.get(name)?.dispose();
-      this.velocity.set(name, tf.variable(tf.tensor(values, shape), false));
+      // In a tidy: tf.variable shares its initial value's memory, and that tensor, kept, held
+      // the buffer's first memory for good once a step replaced it (one leak per parameter per stage).
+      this.velocity.set(name, tf.tidy(() => tf.variable(tf.tensor(values, shape), false)));
     }
   }
 
