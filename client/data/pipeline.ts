@@ -119,7 +119,7 @@ export class BatchPipeline {
   private readonly results: MessagePort[] = [];
   private readonly load: number[] = [];
   /** Whether each worker has its pool and takes batches (it says so once it has loaded). */
-  private readonly started: boolean[] = [];
+  private readonly takingBatches: boolean[] = [];
   private readonly ready = new Map<number, Outcome>();
   /** Labels of dispatched batches, gathered on this thread while their images are built elsewhere. */
   private readonly pendingLabels = new Map<number, Uint8Array | undefined>();
@@ -180,7 +180,7 @@ export class BatchPipeline {
     port1.on('messageerror', (err) => this.fail(new Error(`batch pipeline: unreadable result from data worker ${i}: ${err.message}`)));
     this.results.push(port1);
     this.load.push(0);
-    this.started.push(false);
+    this.takingBatches.push(false);
     const { count, height, width, channels } = pool;
     const init: ToWorker = { type: 'init', images, count, height, width, channels, augment, norm, stageSeed, results: port2 };
     worker.postMessage(init, [port2]);
@@ -198,7 +198,7 @@ export class BatchPipeline {
 
   /** Worker threads that have started and take batches. */
   get startedWorkers(): number {
-    return this.started.filter(Boolean).length;
+    return this.takingBatches.filter(Boolean).length;
   }
 
   /** Batches built on the calling thread: all of them without workers, else those asked for before one started. */
@@ -286,7 +286,7 @@ export class BatchPipeline {
   /** Dispatches batches to the started workers until `prefetch` are in flight (or the stage's last one is). */
   private refill(): void {
     const limit = this.spec.batches ?? Infinity;
-    const first = this.started.indexOf(true);
+    const first = this.takingBatches.indexOf(true);
     if (first < 0) return;
     while (!this.failure && !this.closed && this.inFlight < this.prefetch && this.dispatched < limit) {
       const b = this.dispatched;
@@ -298,7 +298,7 @@ export class BatchPipeline {
         return;
       }
       let w = first;
-      for (let i = first + 1; i < this.workers.length; i++) if (this.started[i] && this.load[i] < this.load[w]) w = i;
+      for (let i = first + 1; i < this.workers.length; i++) if (this.takingBatches[i] && this.load[i] < this.load[w]) w = i;
       this.load[w]++;
       this.dispatched++;
       this.pendingLabels.set(b, labelsAt(this.spec.pool, indices));
@@ -320,7 +320,7 @@ export class BatchPipeline {
   private onMessage(worker: number, m: FromWorker): void {
     if (this.closed) return;
     if (m.type === 'started') {
-      this.started[worker] = true;
+      this.takingBatches[worker] = true;
       this.refill();
       return;
     }
