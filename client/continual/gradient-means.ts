@@ -5,15 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamArrays } from '../../shared/state/arrays.js';
-import type { Params } from '../models/params.js';
+import { ownedVariable, type Params } from '../models/params.js';
 
 export class GradientMeans {
   private readonly sums: Map<string, tf.Variable>;
   private batches = 0;
 
   constructor(online: Params) {
-    // In a tidy: the zeros a variable starts from would otherwise outlive it (see Sgd.importState).
-    this.sums = new Map([...online.trainable].map(([name, w]) => [name, tf.tidy(() => tf.variable(tf.zerosLike(w), false))] as const));
+    this.sums = new Map([...online.trainable].map(([name, w]) => [name, ownedVariable(() => tf.zerosLike(w), false)] as const));
   }
 
   /** Adds one batch: `of(g)` for every parameter whose gradient `gradient(name)` gives (others add nothing). */

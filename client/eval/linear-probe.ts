@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../../shared/random.js';
+import { ownedVariable } from '../models/params.js';
 import type { FeatureSet } from './features.js';
 import { accuracy } from './knn.js';
 
@@ -44,7 +45,7 @@ export function linearProbePredict(train: FeatureSet, test: FeatureSet, o: Linea
   const { train: x, test: xt } = standardize(train, test);
   const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(train.labels, 'int32'), o.numClasses), 'float32'));
   // Rows 0..dim-1 the weights, row dim the bias.
-  const wb = tf.tidy(() => tf.variable(tf.zeros([train.dim + 1, o.numClasses]), true));
+  const wb = ownedVariable(() => tf.zeros([train.dim + 1, o.numClasses]), true);
   const optimizer = tf.train.adam(o.lr);
   const rng = new Random(o.seed);
   const order = Array.from({ length: train.count }, (_, i) => i);

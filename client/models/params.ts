@@ -35,14 +35,21 @@ function initialValue(decl: ParamDecl, seed: number, scheme: InitScheme): tf.Ten
   }
 }
 
+/**
+ * A float32 variable made from the tensor `make` returns, which it then owns alone.
+ * tf.variable shares its initial value's memory: a value left beside it (neither disposed
+ * nor made in a tidy) holds that memory for good once the variable is assigned, a leak
+ * of the variable's size (a restored optimizer lost the encoder's size per stage that way).
+ */
+export function ownedVariable(make: () => tf.Tensor, trainable: boolean): tf.Variable {
+  return tf.tidy(() => tf.variable(make(), trainable, undefined, 'float32'));
+}
+
 /** Creates variables for every declaration, drawn as `scheme` says (../../shared/model/init.ts), seeded per name. */
 export function createParams(decls: readonly ParamDecl[], seed: number, scheme: InitScheme): Params {
   const params: Params = { trainable: new Map(), buffers: new Map() };
   for (const decl of decls) {
-    const value = initialValue(decl, seed, scheme);
-    const variable = tf.variable(value, decl.trainable, undefined, 'float32');
-    value.dispose();
-    (decl.trainable ? params.trainable : params.buffers).set(decl.name, variable);
+    (decl.trainable ? params.trainable : params.buffers).set(decl.name, ownedVariable(() => initialValue(decl, seed, scheme), decl.trainable));
   }
   return params;
 }

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamArrays } from '../../shared/state/arrays.js';
 import { sgdMomentumStep } from '../kernels/optim-ops.js';
-import { checkArrayFits } from '../models/params.js';
+import { checkArrayFits, ownedVariable } from '../models/params.js';
 
 export interface SgdOptions {
   momentum: number;
@@ -30,7 +30,7 @@ export class Sgd {
         if (!g) throw new Error(`no gradient for parameter "${name}"`);
         let v = this.velocity.get(name);
         if (!v) {
-          v = tf.variable(tf.zerosLike(w), false);
+          v = ownedVariable(() => tf.zerosLike(w), false);
           this.velocity.set(name, v);
         }
         // One kernel per parameter where the backend has it: the same bits (../kernels/optim-ops.ts).
@@ -55,9 +55,7 @@ export class Sgd {
       if (!w) throw new Error(`optimizer state: the model has no parameter "${name}"`);
       checkArrayFits(array, w, `optimizer state: momentum buffer "${name}"`);
       this.velocity.get(name)?.dispose();
-      // In a tidy: tf.variable shares its initial value's memory, and that tensor, kept, held
-      // the buffer's first memory for good once a step replaced it (one leak per parameter per stage).
-      this.velocity.set(name, tf.tidy(() => tf.variable(tf.tensor(values, shape), false)));
+      this.velocity.set(name, ownedVariable(() => tf.tensor(values, shape), false));
     }
   }
 

@@ -14,7 +14,7 @@ import type { Random } from '../../shared/random.js';
 import type { MethodState } from '../../shared/state/arrays.js';
 import { SSL_LAYOUTS, MOCO_PART_META } from '../../shared/ssl-layout.js';
 import { embed, l2Normalize, type EncoderOptions } from '../models/encoder.js';
-import { assignParams, cloneParams, createParams, disposeParams, paramsToArrays, type Params } from '../models/params.js';
+import { assignParams, cloneParams, createParams, disposeParams, ownedVariable, paramsToArrays, type Params } from '../models/params.js';
 import { projectionForward } from '../models/projection.js';
 import { backboneForward } from '../models/resnet.js';
 import type { Sgd } from '../optim/sgd.js';
@@ -47,10 +47,7 @@ export class MocoV2 implements SslMethod {
     this.online = createParams(SSL_LAYOUTS['moco-v2'](options.encoder, options).online, seed, options.encoder.init);
     this.key = cloneParams(this.online);
     // Random unit vectors, as MoCo starts its queue.
-    const initial = tf.tidy(() => l2Normalize(tf.randomNormal([options.queueSize, options.encoder.outputDim], 0, 1, 'float32', seed + 1)));
-    this.queue = tf.variable(initial, false);
-    // tf.variable copies its initial value: the tidy's result would leak one tensor per model.
-    initial.dispose();
+    this.queue = ownedVariable(() => l2Normalize(tf.randomNormal([options.queueSize, options.encoder.outputDim], 0, 1, 'float32', seed + 1)), false);
   }
 
   step(batch: TrainBatch, optimizer: Sgd, lr: number, rng: Random, extra?: ExtraLoss): number {
