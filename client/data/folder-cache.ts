@@ -10,7 +10,7 @@ import { stat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageSet, SkippedFiles } from '../../shared/dataset-types.js';
 import { readCacheFile } from './file-parts.js';
-import { writeAtomically } from './fashion-mnist.js';
+import { writeAtomically } from './cache-folder.js';
 import { rowsInFile, type ImageRows } from './image-rows.js';
 import type { FolderEntry } from './folder-layout.js';
 

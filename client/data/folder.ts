@@ -10,7 +10,7 @@
 import type { DatasetSpec } from '../../shared/scenario.js';
 import type { ImageSet, LabeledDataset, SkippedFiles } from '../../shared/dataset-types.js';
 import { deriveSeed, Random } from '../../shared/random.js';
-import { defaultCacheDir } from './fashion-mnist.js';
+import { defaultCacheDir } from './cache-folder.js';
 import { folderCacheFile, openFolderCache, readFolderCache, writeFolderCache, type DecodedSplit } from './folder-cache.js';
 import { listFolder, type FolderEntry, type FolderListing } from './folder-layout.js';
 import { decodeImages } from './image-decode.js';

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { defaultCacheDir, writeAtomically } from './fashion-mnist.js';
+import { defaultCacheDir, writeAtomically } from './cache-folder.js';
 import type { ImageRows, ImageSource } from './image-rows.js';
 import { computeNormalization, type Normalization } from './normalization.js';
 
