@@ -41,6 +41,9 @@ export interface EvalMeasurement {
   seconds: number[];
 }
 
+const MEASURES = ['plan', 'steps', 'eval'] as const;
+type Measure = (typeof MEASURES)[number];
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -55,11 +58,13 @@ async function main(): Promise<void> {
     },
   });
   if (!values.scenario) throw new Error('--scenario: required');
+  // Refused before a backend loads for it.
+  if (!MEASURES.includes(values.measure as Measure)) throw new Error(`--measure: expected ${MEASURES.join(', ')}, got "${values.measure}"`);
   const scenario = loadScenario(values.scenario, values.set);
   const engine = await createEngine({ backend: values.backend as BackendName, threads: 1 });
   const backend = engine.backend.name;
   let result: PlanMeasurement | StepsMeasurement | EvalMeasurement;
-  switch (values.measure) {
+  switch (values.measure as Measure) {
     case 'plan': {
       const summary = await engine.describeStream({ dataset: scenario.dataset, stream: scenario.stream, seed: splitSeedOf(scenario) });
       result = { chunkSizes: summary.chunks.map((c) => c.size) };
@@ -90,8 +95,6 @@ async function main(): Promise<void> {
       result = { backend, seconds };
       break;
     }
-    default:
-      throw new Error(`--measure: expected plan, steps or eval, got "${values.measure}"`);
   }
   process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
 }

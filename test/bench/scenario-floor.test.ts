@@ -62,4 +62,10 @@ describe('bench/scenario-floor.ts --quick --json', () => {
     const failed = run(process.execPath, ['--import', 'tsx', SCRIPT, 'scenarios/quickstart.json', '--cores', 'two'], { timeout: 60_000 });
     await expect(failed).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/--cores: expected an integer >= 1, got "two"/) });
   });
+
+  it('has its worker refuse a measurement it does not know, naming the option', async () => {
+    const worker = fileURLToPath(new URL('../../bench/scenario-floor-worker.ts', import.meta.url));
+    const failed = run(process.execPath, ['--import', 'tsx', worker, '--scenario', 'scenarios/quickstart.json', '--measure', 'speed'], { timeout: 60_000 });
+    await expect(failed).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/--measure: expected plan, steps, eval, got "speed"/) });
+  });
 });
