@@ -1,7 +1,8 @@
 /**
  * Bench child processes: `node [--import tsx] <entry> ...args`, as server/clients/spawn.ts starts
- * clients. Their result lines come on stdout after a known prefix; stderr is kept for
- * the error message when a child fails.
+ * clients, or any other command (the PyTorch reference). Their result lines come on stdout
+ * after a known prefix; stderr is kept for the error message when a child fails. A child
+ * started with `input` takes requests as lines on its stdin.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { nodeArgsFor } from '../server/clients/node-process.js';
@@ -19,15 +20,32 @@ export interface Child {
   exited: Promise<void>;
   /** Last lines the process wrote to stderr. */
   stderr(): string;
+  /** Writes one line to the child's stdin (only for a child started with `input`). */
+  send(line: string): void;
+  /** Closes the child's stdin: a child that serves requests ends then. */
+  endInput(): void;
+}
+
+export interface ProcessOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Whether the child reads requests from its stdin (default: its stdin is /dev/null). */
+  input?: boolean;
 }
 
 /**
  * Starts a TypeScript entry point in a new Node process. `wrap` may put a command in front
  * of the Node command line (e.g. `ip netns exec NAME`, to start it on a test host).
  */
-export function startChild(entry: string, args: string[], env: NodeJS.ProcessEnv = {}, wrap: (argv: string[]) => string[] = (argv) => argv): Child {
-  const [command, ...rest] = wrap([process.execPath, ...nodeArgsFor(entry), ...args]);
-  const child = spawn(command, rest, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export function startChild(entry: string, args: string[], env: NodeJS.ProcessEnv = {}, wrap: (argv: string[]) => string[] = (argv) => argv, input = false): Child {
+  return startProcess(wrap([process.execPath, ...nodeArgsFor(entry), ...args]), { env, input });
+}
+
+/** Starts `argv` (command first) as a child process. */
+export function startProcess(argv: string[], o: ProcessOptions = {}): Child {
+  const [command, ...rest] = argv;
+  const child = spawn(command, rest, { stdio: [o.input ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
+  // A child that died leaves its stdin broken: the request fails through `line`, not here.
+  child.stdin?.on('error', () => undefined);
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err = (err + chunk).slice(-STDERR_TAIL)));
   const lines: string[] = [];
@@ -39,7 +57,7 @@ export function startChild(entry: string, args: string[], env: NodeJS.ProcessEnv
     lines.push(...parts);
     for (const watch of [...watchers]) watch();
   });
-  const describe = () => `${entry} ${args.join(' ')}`;
+  const describe = () => argv.join(' ');
   const exited = new Promise<void>((resolve, reject) => {
     child.once('error', (e) => reject(new Error(`could not start ${describe()}: ${e.message}`)));
     // 'close', not 'exit': by then stdout has been read to its end.
@@ -57,6 +75,13 @@ export function startChild(entry: string, args: string[], env: NodeJS.ProcessEnv
     process: child,
     exited,
     stderr: () => err,
+    send(line) {
+      if (!child.stdin) throw new Error(`${describe()}: started without input`);
+      child.stdin.write(`${line}\n`);
+    },
+    endInput() {
+      child.stdin?.end();
+    },
     line(prefix) {
       return new Promise<unknown>((resolve, reject) => {
         let seen = 0;

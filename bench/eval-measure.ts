@@ -20,7 +20,7 @@ import { encoderOptions } from '../client/models/encoder.js';
 import { createParams, disposeParams } from '../client/models/params.js';
 import { backboneDecls } from '../client/models/resnet.js';
 import { benchScenario, IMAGE, type ModelConfig } from './configs.js';
-import { NORM, randomPool } from './moco-measure.js';
+import { NORM, randomPool } from './moco-loop.js';
 
 const CLASSES = 10;
 

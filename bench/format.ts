@@ -1,7 +1,7 @@
 /** The bench report as readable text. */
 import type { OverheadSummary } from '../server/run/overhead.js';
 import type { StartupResult } from './startup.js';
-import type { BenchReport, HandoffResult, HandoffTimes, MocoResult, ThreadScaling, WireCostResult } from './report-types.js';
+import type { BenchReport, HandoffResult, HandoffTimes, InterleavedScaling, MocoResult, ThreadScaling, WireCostResult } from './report-types.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -27,6 +27,22 @@ function scalingText(scaling: ThreadScaling[]): string[] {
       return `  ${s.config}: ${s.threads} over ${s.baseThreads}: ${ratios(s.ratios)}${beside.length ? ` (${beside.join('; ')})` : ''}`;
     }),
   ];
+}
+
+/** Interleaved scaling: medians over the cycles, each cycle's figures beside them. */
+function interleavedText(scaling: InterleavedScaling[]): string[] {
+  const x = (v: number) => `${v.toFixed(2)}x`;
+  const range = (xs: number[]) => `${x(Math.min(...xs))}-${x(Math.max(...xs))}`;
+  const lines = [`thread scaling from interleaved slices (medians over the cycles; range):`];
+  for (const s of scaling) {
+    const m = s.median;
+    lines.push(`  ${s.config}: ${s.threads} over ${s.baseThreads}: ${x(m.ratio)} (${range(s.ratios)}) over ${s.cycles} cycles of ${s.sliceSeconds} s slices`);
+    if (s.torchRatios && m.torch !== undefined) lines.push(`    PyTorch: ${x(m.torch)} (${range(s.torchRatios)})`);
+    if (s.copiesRatios && m.copies !== undefined && m.ofCopies !== undefined) {
+      lines.push(`    ${s.threads} one-thread copies at once: ${x(m.copies)} (${range(s.copiesRatios)}); the threads reach ${(100 * m.ofCopies).toFixed(0)}% of the copies' speed-up, lowest copies overlap ${(100 * Math.min(...s.copiesOverlap!)).toFixed(0)}%`);
+    }
+  }
+  return lines;
 }
 
 export function formatReport(report: BenchReport): string {
@@ -78,6 +94,7 @@ export function formatReport(report: BenchReport): string {
     const rounds = report.moco[0].rounds?.length ?? 1;
     if (rounds > 1) out.push(`Each row is the median of ${rounds} rounds by img/s: ${report.moco.map((r) => `${r.config}/${r.threads} ${r.rounds!.map((x) => x.imgPerSec.toFixed(1)).join(', ')}`).join('; ')}.`);
     if (report.threadScaling?.length) out.push('', ...scalingText(report.threadScaling));
+    if (report.interleaved?.length) out.push('', ...interleavedText(report.interleaved));
     const evaluated = report.moco.filter((r) => r.eval);
     if (evaluated.length > 0) out.push('', ...evalText(evaluated));
     const leaks = report.moco.filter((r) => r.leakedTensors !== 0 || (r.eval && r.eval.leakedTensors !== 0));

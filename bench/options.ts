@@ -26,6 +26,8 @@ export interface BenchCliOptions {
   batchNorm: BatchNormKernel;
   convolutions: ConvAlgorithm;
   rounds: number;
+  interleave: number;
+  sliceSeconds: number;
   torch: 'auto' | 'none';
   copies: 'auto' | 'none';
   handoff: (typeof HANDOFF_CHOICES)[number];

@@ -155,4 +155,37 @@ export interface BenchReport {
   threadScaling?: ThreadScaling[];
   /** One-thread copies at once, per configuration, thread count and round (absent with `--copies none` and in older reports). */
   copies?: CopiesResult[];
+  /** Thread scaling from interleaved slices of warm processes (`--interleave`; ./interleave-plan.ts). */
+  interleaved?: InterleavedScaling[];
+}
+
+/** What one cycle measured, img/s by slice. */
+export interface CycleResult {
+  ours: Record<number, number>;
+  torch?: Record<number, number>;
+  /** By copy count: each copy's img/s, and how far their slices overlapped (./moco-copies.ts windowOverlap). */
+  copies?: Record<number, { imgPerSec: number[]; overlap: number }>;
+}
+
+/** Interleaved thread scaling (./interleave-plan.ts): one thread count against the base, over the cycles (each array has one value per cycle). */
+export interface InterleavedScaling {
+  config: string;
+  threads: number;
+  baseThreads: number;
+  cycles: number;
+  sliceSeconds: number;
+  /** Our img/s at `threads` over ours at `baseThreads`, cycle by cycle. */
+  ratios: number[];
+  /** PyTorch's, when it was measured. */
+  torchRatios?: number[];
+  /** `threads` one-thread copies at once, summed, over ours on one thread alone (a base of 1 only). */
+  copiesRatios?: number[];
+  /** Our speed-up over the copies', cycle by cycle: the share of this machine's ceiling that the threads reach. */
+  ofCopies?: number[];
+  /** The copies' overlap, cycle by cycle. */
+  copiesOverlap?: number[];
+  /** Lower medians over the cycles. */
+  median: { ratio: number; torch?: number; copies?: number; ofCopies?: number };
+  /** What each cycle measured, img/s by slice (every thread count's, not only this entry's). */
+  perCycle: CycleResult[];
 }

@@ -21,12 +21,16 @@ import { entryFile } from '../shared/code-location.js';
 import type { BatchNormKernel, ConvAlgorithm } from '../shared/scenario.js';
 import { measureTorchRow, probeTorch, type TorchProbe } from './torch-reference.js';
 import { measureCopies } from './moco-copies.js';
+import { measureInterleaved } from './interleave.js';
+import type { InterleavedScaling } from './report-types.js';
 
 export { formatReport } from './format.js';
 
 const WORKER_ENTRY = entryFile('bench/moco-worker');
 /** Time budget of an evaluation's feature extraction (kNN and linear probe come on top). */
 const DEFAULT_EVAL_SECONDS = 10;
+/** Length of one slice of the interleaved thread scaling. */
+const DEFAULT_SLICE_SECONDS = 4;
 /** Start-ups per variant and client count (their times vary more than a throughput loop's). */
 const STARTUP_REPEATS = 3;
 
@@ -58,6 +62,13 @@ export interface BenchOptions {
    * `none`: never.
    */
   copies?: 'auto' | 'none';
+  /**
+   * Cycles of the interleaved thread scaling (./interleave-plan.ts) per configuration,
+   * after the rows (0 or absent: none).
+   */
+  interleave?: number;
+  /** Length of one slice of the interleaved scaling, in seconds (default 4). */
+  sliceSeconds?: number;
   /** Model whose state is handed off, or null for none. */
   handoff: ConfigName | null;
   /**
@@ -151,6 +162,26 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   }
   const moco = medianRows(rounds);
   const scaling = threadScaling(rounds, copies);
+  const interleaved: InterleavedScaling[] = [];
+  if ((o.interleave ?? 0) > 0 && o.threads.length > 1) {
+    for (const config of o.configs) {
+      log(`bench: interleaved thread scaling of ${config}: ${o.interleave} cycles of ${o.sliceSeconds ?? DEFAULT_SLICE_SECONDS} s slices ...`);
+      interleaved.push(...(await measureInterleaved({
+        config,
+        threads: o.threads,
+        cycles: o.interleave!,
+        sliceSeconds: o.sliceSeconds ?? DEFAULT_SLICE_SECONDS,
+        copies: o.copies !== 'none',
+        torchPython: torch?.python ?? null,
+        backend: o.backend,
+        batchNorm: o.batchNorm ?? 'composed',
+        convolutions: o.convolutions ?? 'direct',
+        dataWorkers: o.dataWorkers,
+        quick: o.quick,
+        log,
+      })));
+    }
+  } else if ((o.interleave ?? 0) > 0) log('bench: no interleaved thread scaling: it needs at least two thread counts');
   let handoff = null;
   if (o.handoff) {
     log(`bench: hand-off of the ${o.handoff} online encoder between two client processes ...`);
@@ -181,5 +212,6 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     ...(torch?.python === null ? { torchMissing: torch.reason } : {}),
     ...(scaling.length > 0 ? { threadScaling: scaling } : {}),
     ...(copies.length > 0 ? { copies } : {}),
+    ...(interleaved.length > 0 ? { interleaved } : {}),
   };
 }

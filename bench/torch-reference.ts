@@ -12,7 +12,8 @@ import { PROJECT_ROOT } from '../shared/code-location.js';
 import type { ConfigName } from './configs.js';
 
 const run = promisify(execFile);
-const SCRIPT = join(PROJECT_ROOT, 'bench', 'reference', 'moco_torch.py');
+/** The PyTorch reference step (bench/reference/moco_torch.py). */
+export const TORCH_SCRIPT = join(PROJECT_ROOT, 'bench', 'reference', 'moco_torch.py');
 
 /** One PyTorch measurement, as moco_torch.py reports it. */
 export interface TorchResult {
@@ -55,7 +56,7 @@ export interface TorchRowOptions {
 /** One row on PyTorch; its process is ended after 10 minutes or 20 budgets, whichever is longer. */
 export async function measureTorchRow(o: TorchRowOptions): Promise<TorchResult> {
   const spec = { config: o.config, threads: o.threads, warmup: o.warmup, steps: o.steps, seconds: o.seconds, augment: 'simple' };
-  const { stdout } = await run(o.python, [SCRIPT, '--worker', JSON.stringify(spec)], { timeout: Math.max(600, 20 * o.seconds) * 1000, maxBuffer: 1 << 20 });
+  const { stdout } = await run(o.python, [TORCH_SCRIPT, '--worker', JSON.stringify(spec)], { timeout: Math.max(600, 20 * o.seconds) * 1000, maxBuffer: 1 << 20 });
   const line = stdout.trim().split('\n').pop() ?? '';
   let r: Partial<TorchResult>;
   try {

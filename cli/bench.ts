@@ -16,6 +16,8 @@ export function benchCommand(): Command {
     .option('--seconds <s>', 'time budget of each throughput loop', parseSeconds, 15)
     .option('--eval-seconds <s>', "time budget of each configuration's evaluation feature extraction (kNN and linear probe come on top); 0 skips the evaluation", parseSecondsOrZero, 10)
     .option('--rounds <n>', 'measure every MoCo row n times, round after round; each row reports its median round, and the thread counts are compared within each round', parseCount, 1)
+    .option('--interleave <cycles>', 'thread scaling from warm processes stepped in turn: per configuration, cycles of short slices (each thread count alone, PyTorch\'s, the one-thread copies at once), each ratio within a cycle, the median over cycles; 0: none', parseNonNegative, 0)
+    .option('--slice-seconds <s>', 'length of one slice of --interleave', parseSeconds, 4)
     .option('--data-workers <n>', 'input pipeline worker threads (default: as in training)', parseNonNegative)
     .addOption(new Option('--torch <mode>', 'auto: each MoCo row followed by the same step on PyTorch (bench/reference/moco_torch.py) when python3 imports torch (STREAMSSL_BENCH_PYTHON picks the interpreter); none: never').choices(['auto', 'none']).default('auto'))
     .addOption(new Option('--copies <mode>', 'auto: beside each thread count n above 1, n one-thread copies of the row at once, each its own process: the most n threads can give here when the work splits perfectly (needs 1 as the first thread count); none: never').choices(['auto', 'none']).default('auto'))
@@ -41,6 +43,8 @@ export function benchCommand(): Command {
         dataWorkers: opts.dataWorkers,
         batchNorm: opts.batchNorm,
         rounds: opts.rounds,
+        interleave: opts.interleave,
+        sliceSeconds: opts.sliceSeconds,
         convolutions: opts.convolutions,
         torch: opts.torch,
         copies: opts.copies,

@@ -90,7 +90,8 @@ def build_encoder(widths):
     return nn.Sequential(*layers)
 
 
-def measure(config, threads, warmup, steps, seconds, augment):
+def make_step(config, threads, augment):
+    """The configuration's MoCo-v2 training step on `threads` threads, as a function of no arguments."""
     import torch
     import torch.nn.functional as F
 
@@ -140,11 +141,25 @@ def measure(config, threads, warmup, steps, seconds, augment):
         ptr = (ptr + batch) % QUEUE
         return loss.item()
 
+    return step
+
+
+def warm_up(step, warmup):
+    """Runs `warmup` steps; the seconds the last one took (0 when none ran)."""
     last = 0.0
     for _ in range(warmup):
         t0 = time.perf_counter()
         step()
         last = time.perf_counter() - t0
+    return last
+
+
+def measure(config, threads, warmup, steps, seconds, augment):
+    import torch
+
+    step = make_step(config, threads, augment)
+    widths, batch = CONFIGS[config]["widths"], CONFIGS[config]["batch"]
+    last = warm_up(step, warmup)
     if steps is None:
         steps = max(2, round(seconds / max(last, 1e-3)))
     t0 = time.perf_counter()
@@ -168,6 +183,42 @@ def measure(config, threads, warmup, steps, seconds, augment):
     }
 
 
+def serve(config, threads, warmup, augment):
+    """Slices of steps on request, for the bench's interleaved thread scaling (bench/slice-protocol.ts).
+
+    Warms up, writes a ready line, then for each line {"steps": N} on stdin runs N steps and
+    writes when they ran and at what pace; ends at the end of stdin. Every line written
+    starts with the bench's result prefix."""
+    import torch
+
+    step = make_step(config, threads, augment)
+    batch = CONFIGS[config]["batch"]
+    last = warm_up(step, max(1, warmup))
+    reply({"threadsActual": torch.get_num_threads(), "warmStepMs": 1000 * last})
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            steps = json.loads(line)["steps"]
+            if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= 100000:
+                raise ValueError(f"steps must be an integer in 1..100000, got {steps!r}")
+        except (ValueError, KeyError, TypeError) as e:
+            sys.exit(f"moco_torch.py --serve: bad request {line.strip()[:200]!r}: {e}")
+        from_ms = time.time() * 1000
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step()
+        elapsed = time.perf_counter() - t0
+        reply({"steps": steps, "fromMs": from_ms, "toMs": from_ms + 1000 * elapsed, "imgPerSec": steps * batch / elapsed})
+
+
+RESULT_PREFIX = "STREAMSSL_BENCH_RESULT "
+
+
+def reply(obj):
+    print(RESULT_PREFIX + json.dumps(obj), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", default="1,2", help="thread counts, comma-separated (torch.set_num_threads)")
@@ -179,7 +230,13 @@ def main():
     ap.add_argument("--quick", action="store_true", help="1 warm-up and 2 timed steps")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--serve", help=argparse.SUPPRESS)
     args = ap.parse_args()
+
+    if args.serve:
+        w = json.loads(args.serve)
+        serve(w["config"], w["threads"], w["warmup"], w["augment"])
+        return
 
     if args.worker:
         w = json.loads(args.worker)

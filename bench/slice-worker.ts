@@ -1,0 +1,80 @@
+/**
+ * Child process of the bench's interleaved thread scaling (./interleave.ts): one backend
+ * on one thread count, the configuration's training loop (./moco-loop.ts) kept warm and
+ * stepped in slices on request (./slice-protocol.ts).
+ *
+ *   node --import tsx bench/slice-worker.ts --backend wasm --threads 1 --widths 16,32,64,128 --batch 64 \
+ *     [--warmup 2] [--data-workers N] [--batch-norm composed|fused] [--convolutions direct|winograd]
+ */
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { selectBackend } from '../client/backend.js';
+import { useConvolutions } from '../client/engine/convolutions.js';
+import type { BackendName } from '../shared/scenario.js';
+import { RESULT_PREFIX } from './child.js';
+import { parseBatchNorm, parseConvolutions } from './configs.js';
+import { openMocoLoop } from './moco-loop.js';
+import { flagValue, parseCount, parseNonNegative } from './options.js';
+import { readRequest, type SliceReady, type SliceResult } from './slice-protocol.js';
+
+const reply = (x: SliceReady | SliceResult) => process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(x)}\n`);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      backend: { type: 'string', default: 'auto' },
+      threads: { type: 'string', default: '1' },
+      widths: { type: 'string' },
+      batch: { type: 'string' },
+      warmup: { type: 'string', default: '2' },
+      'data-workers': { type: 'string' },
+      'batch-norm': { type: 'string', default: 'composed' },
+      convolutions: { type: 'string', default: 'direct' },
+    },
+  });
+  const threads = flagValue('--threads', parseCount, values.threads);
+  const widths = (values.widths ?? '').split(',').map((w) => flagValue('--widths', parseCount, w));
+  const batch = flagValue('--batch', parseCount, values.batch);
+  const warmup = flagValue('--warmup', parseCount, values.warmup);
+  const dataWorkers = values['data-workers'] === undefined ? undefined : flagValue('--data-workers', parseNonNegative, values['data-workers']);
+  const batchNorm = parseBatchNorm(values['batch-norm']);
+  const convolutions = parseConvolutions(values.convolutions);
+
+  const choice = await selectBackend(values.backend as BackendName, { threads });
+  useConvolutions(convolutions);
+  const loop = openMocoLoop({ widths, batch, dataWorkers, batchNorm });
+  try {
+    let lastMs = 0;
+    for (let s = 0; s < warmup; s++) {
+      const t0 = performance.now();
+      await loop.step();
+      lastMs = performance.now() - t0;
+    }
+    reply({ threadsActual: choice.threads, warmStepMs: lastMs });
+    for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+      if (line.trim() === '') continue;
+      let steps: number;
+      try {
+        steps = readRequest(line);
+      } catch (err) {
+        throw new Error(`bad request ${JSON.stringify(line.slice(0, 200))}: ${(err as Error).message}`, { cause: err });
+      }
+      const start = performance.now();
+      for (let s = 0; s < steps; s++) await loop.step();
+      const ms = performance.now() - start;
+      const fromMs = performance.timeOrigin + start;
+      reply({ steps, fromMs, toMs: fromMs + ms, imgPerSec: (steps * batch) / (ms / 1000) });
+    }
+  } finally {
+    await loop.dispose();
+  }
+}
+
+main().then(
+  // Thread pools and pipeline workers must not keep a finished worker alive.
+  () => process.exit(0),
+  (err: Error) => {
+    process.stderr.write(`slice worker: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);
