@@ -30,13 +30,13 @@ function scalingText(scaling: ThreadScaling[]): string[] {
 }
 
 /** Interleaved scaling: medians over the cycles, each cycle's figures beside them. */
-function interleavedText(scaling: InterleavedScaling[]): string[] {
+export function interleavedText(scaling: InterleavedScaling[]): string[] {
   const x = (v: number) => `${v.toFixed(2)}x`;
   const range = (xs: number[]) => `${x(Math.min(...xs))}-${x(Math.max(...xs))}`;
   const lines = [`thread scaling from interleaved slices (medians over the cycles; range):`];
   for (const s of scaling) {
     const m = s.median;
-    lines.push(`  ${s.config}: ${s.threads} over ${s.baseThreads}: ${x(m.ratio)} (${range(s.ratios)}) over ${s.cycles} cycles of ${s.sliceSeconds} s slices`);
+    lines.push(`  ${s.config}: ${s.threads} over ${s.baseThreads}: ${x(m.ratio)} (${range(s.ratios)}) over ${s.cycles} cycle${s.cycles === 1 ? '' : 's'} of ${s.sliceSeconds} s slices`);
     if (s.torchRatios && m.torch !== undefined) lines.push(`    PyTorch: ${x(m.torch)} (${range(s.torchRatios)})`);
     if (s.copiesRatios && m.copies !== undefined && m.ofCopies !== undefined) {
       lines.push(`    ${s.threads} one-thread copies at once: ${x(m.copies)} (${range(s.copiesRatios)}); the threads reach ${(100 * m.ofCopies).toFixed(0)}% of the copies' speed-up, lowest copies overlap ${(100 * Math.min(...s.copiesOverlap!)).toFixed(0)}%`);

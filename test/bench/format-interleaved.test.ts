@@ -1,0 +1,27 @@
+/** The interleaved scaling's text (bench/format.ts): medians first, each with the range of its cycles. */
+import { describe, expect, it } from 'vitest';
+import { interleavedText } from '../../bench/format.js';
+import { summarize } from '../../bench/interleave-plan.js';
+
+describe('interleavedText', () => {
+  it("gives each median with its cycles' range, PyTorch's and the copies' beside it", () => {
+    const scaling = summarize('small', [1, 2], 4, [
+      { ours: { 1: 100, 2: 150 }, torch: { 1: 50, 2: 90 }, copies: { 2: { imgPerSec: [90, 90], overlap: 0.95 } } },
+      { ours: { 1: 100, 2: 130 }, torch: { 1: 50, 2: 80 }, copies: { 2: { imgPerSec: [85, 85], overlap: 0.9 } } },
+    ]);
+    expect(interleavedText(scaling)).toEqual([
+      'thread scaling from interleaved slices (medians over the cycles; range):',
+      '  small: 2 over 1: 1.30x (1.30x-1.50x) over 2 cycles of 4 s slices',
+      '    PyTorch: 1.60x (1.60x-1.80x)',
+      "    2 one-thread copies at once: 1.70x (1.70x-1.80x); the threads reach 76% of the copies' speed-up, lowest copies overlap 90%",
+    ]);
+  });
+
+  it('says cycle for one, and leaves out what was not measured', () => {
+    const scaling = summarize('tiny', [1, 2], 0.5, [{ ours: { 1: 10, 2: 15 } }]);
+    expect(interleavedText(scaling)).toEqual([
+      'thread scaling from interleaved slices (medians over the cycles; range):',
+      '  tiny: 2 over 1: 1.50x (1.50x-1.50x) over 1 cycle of 0.5 s slices',
+    ]);
+  });
+});
