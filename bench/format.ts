@@ -1,7 +1,7 @@
 /** The bench report as readable text. */
 import type { OverheadSummary } from '../server/run/overhead.js';
 import type { StartupResult } from './startup.js';
-import type { BenchReport, HandoffResult, HandoffTimes, InterleavedScaling, MocoResult, ThreadScaling, WireCostResult } from './report-types.js';
+import type { BenchReport, HandoffResult, HandoffTimes, InterleavedScaling, InterleavedVariant, MocoResult, ThreadScaling, WireCostResult } from './report-types.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -41,6 +41,18 @@ export function interleavedText(scaling: InterleavedScaling[]): string[] {
     if (s.copiesRatios && m.copies !== undefined && m.ofCopies !== undefined) {
       lines.push(`    ${s.threads} one-thread copies at once: ${x(m.copies)} (${range(s.copiesRatios)}); the threads reach ${(100 * m.ofCopies).toFixed(0)}% of the copies' speed-up, lowest copies overlap ${(100 * Math.min(...s.copiesOverlap!)).toFixed(0)}%`);
     }
+  }
+  return lines;
+}
+
+/** A variant against the plain processes: medians over the cycles, per configuration and thread count. */
+export function variantText(variants: InterleavedVariant[]): string[] {
+  const x = (v: number) => `${v.toFixed(2)}x`;
+  const lines: string[] = [];
+  for (const v of variants) {
+    const label = Object.entries(v.env).map(([k, value]) => `${k}=${value}`).join(' ');
+    if (!lines.some((l) => l.includes(`variant ${label} `))) lines.push(`variant ${label} over the plain processes, in the same cycles (medians; range):`);
+    lines.push(`  ${v.config} on ${v.threads} thread${v.threads === 1 ? '' : 's'}: ${x(v.median)} (${x(Math.min(...v.ratios))}-${x(Math.max(...v.ratios))})`);
   }
   return lines;
 }
@@ -95,6 +107,7 @@ export function formatReport(report: BenchReport): string {
     if (rounds > 1) out.push(`Each row is the median of ${rounds} rounds by img/s: ${report.moco.map((r) => `${r.config}/${r.threads} ${r.rounds!.map((x) => x.imgPerSec.toFixed(1)).join(', ')}`).join('; ')}.`);
     if (report.threadScaling?.length) out.push('', ...scalingText(report.threadScaling));
     if (report.interleaved?.length) out.push('', ...interleavedText(report.interleaved));
+    if (report.interleavedVariants?.length) out.push('', ...variantText(report.interleavedVariants));
     const evaluated = report.moco.filter((r) => r.eval);
     if (evaluated.length > 0) out.push('', ...evalText(evaluated));
     const leaks = report.moco.filter((r) => r.leakedTensors !== 0 || (r.eval && r.eval.leakedTensors !== 0));

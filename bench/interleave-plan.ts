@@ -7,15 +7,20 @@
  * and n one-thread copies at once. A cycle's ratios come from seconds that neighbour
  * each other; cycles alternate their order (forward, then backward), so a steady drift
  * favours no slice; the figure is the median over cycles, reported with its spread.
+ * With a variant (an environment, e.g. a libgomp setting or the addon turned off), each
+ * thread count also has a slice of a process started with it, compared with the plain
+ * process of that count in the same cycle.
  */
 import { windowOverlap } from './moco-copies.js';
-import type { CycleResult, InterleavedScaling } from './report-types.js';
+import type { CycleResult, InterleavedScaling, InterleavedVariant } from './report-types.js';
 import type { SliceResult } from './slice-protocol.js';
 
 /** One slice of a cycle. */
 export type Slice =
   | { kind: 'ours'; threads: number }
   | { kind: 'torch'; threads: number }
+  /** Ours started with the variant's environment. */
+  | { kind: 'variant'; threads: number }
   /** `copies` one-thread processes of ours at once. */
   | { kind: 'copies'; copies: number };
 
@@ -25,11 +30,13 @@ export interface PlanOptions {
   torch: boolean;
   /** Copies beside each count n above a base of 1. */
   copies: boolean;
+  /** A slice of the variant's process at each thread count. */
+  variant?: boolean;
 }
 
-/** A cycle's slices in their first order (cycle 0): ours, PyTorch's, then the copies. */
+/** A cycle's slices in their first order (cycle 0): ours (each beside its variant), PyTorch's, then the copies. */
 export function cycleSlices(o: PlanOptions): Slice[] {
-  const slices: Slice[] = o.threads.map((threads) => ({ kind: 'ours', threads }));
+  const slices: Slice[] = o.threads.flatMap((threads): Slice[] => [{ kind: 'ours', threads }, ...(o.variant ? [{ kind: 'variant' as const, threads }] : [])]);
   if (o.torch) slices.push(...o.threads.map((threads): Slice => ({ kind: 'torch', threads })));
   if (o.copies && o.threads[0] === 1) slices.push(...o.threads.filter((t) => t > 1).map((copies): Slice => ({ kind: 'copies', copies })));
   return slices;
@@ -80,5 +87,18 @@ export function summarize(config: string, threads: readonly number[], sliceSecon
       },
       perCycle: [...cycles],
     };
+  });
+}
+
+/** The variant against the plain process, at each thread count, from the cycles' results. */
+export function summarizeVariant(config: string, env: Readonly<Record<string, string>>, threads: readonly number[], cycles: readonly CycleResult[]): InterleavedVariant[] {
+  if (cycles.length === 0) throw new Error('summarizeVariant: no cycles');
+  return threads.map((t) => {
+    const ratios = cycles.map((c, i) => {
+      const v = c.variant?.[t];
+      if (v === undefined) throw new Error(`summarizeVariant: cycle ${i + 1} has no variant slice on ${t} thread(s)`);
+      return v / c.ours[t];
+    });
+    return { config, env: { ...env }, threads: t, ratios, median: lowerMedian(ratios) };
   });
 }

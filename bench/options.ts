@@ -28,6 +28,7 @@ export interface BenchCliOptions {
   rounds: number;
   interleave: number;
   sliceSeconds: number;
+  interleaveEnv: Record<string, string>;
   torch: 'auto' | 'none';
   copies: 'auto' | 'none';
   handoff: (typeof HANDOFF_CHOICES)[number];
@@ -80,6 +81,17 @@ export function parseTransferList(value: string): TransferSpec[] {
     if (!spec) throw new InvalidArgumentError(`"${label}" is not an encoding: expected ${WIRE_ENCODINGS.join(' or ')}, optionally +${WIRE_COMPRESSIONS.filter((c) => c !== 'none').join(' or +')}`);
     return spec;
   });
+}
+
+/**
+ * Commander's collector of repeated `NAME=VALUE` options into one environment: a later
+ * NAME replaces an earlier one. The value may hold anything, `=` and `,` included.
+ */
+export function collectEnv(value: string, previous: Record<string, string>): Record<string, string> {
+  const at = value.indexOf('=');
+  const name = at < 0 ? value : value.slice(0, at);
+  if (at < 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InvalidArgumentError(`expected NAME=VALUE with NAME a variable name, got "${value}"`);
+  return { ...previous, [name]: value.slice(at + 1) };
 }
 
 /** `1gbit,20mbit` -> the rates, each as tc writes it (see bench/hosts/link-rate.ts). */

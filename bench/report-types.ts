@@ -157,12 +157,16 @@ export interface BenchReport {
   copies?: CopiesResult[];
   /** Thread scaling from interleaved slices of warm processes (`--interleave`; ./interleave-plan.ts). */
   interleaved?: InterleavedScaling[];
+  /** A variant's environment against the plain processes, in the same cycles (`--interleave-env`). */
+  interleavedVariants?: InterleavedVariant[];
 }
 
 /** What one cycle measured, img/s by slice. */
 export interface CycleResult {
   ours: Record<number, number>;
   torch?: Record<number, number>;
+  /** Ours started with the variant's environment, by thread count (`--interleave-env`). */
+  variant?: Record<number, number>;
   /** By copy count: each copy's img/s, and how far their slices overlapped (./moco-copies.ts windowOverlap). */
   copies?: Record<number, { imgPerSec: number[]; overlap: number }>;
 }
@@ -188,4 +192,18 @@ export interface InterleavedScaling {
   median: { ratio: number; torch?: number; copies?: number; ofCopies?: number };
   /** What each cycle measured, img/s by slice (every thread count's, not only this entry's). */
   perCycle: CycleResult[];
+}
+
+/** A variant's environment against the plain process, at one thread count, over the cycles (`--interleave-env`). */
+export interface InterleavedVariant {
+  config: string;
+  /** What the variant's processes were started with, on top of the plain ones' environment. */
+  env: Record<string, string>;
+  threads: number;
+  /** The variant's img/s over the plain process's, cycle by cycle. */
+  ratios: number[];
+  /** Their lower median. */
+  median: number;
+  /** What the variant's process said it computes on (its backend and reason). */
+  backend?: string;
 }

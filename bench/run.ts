@@ -22,7 +22,7 @@ import type { BatchNormKernel, ConvAlgorithm } from '../shared/scenario.js';
 import { measureTorchRow, probeTorch, type TorchProbe } from './torch-reference.js';
 import { measureCopies } from './moco-copies.js';
 import { measureInterleaved } from './interleave.js';
-import type { InterleavedScaling } from './report-types.js';
+import type { InterleavedScaling, InterleavedVariant } from './report-types.js';
 
 export { formatReport } from './format.js';
 
@@ -69,6 +69,8 @@ export interface BenchOptions {
   interleave?: number;
   /** Length of one slice of the interleaved scaling, in seconds (default 4). */
   sliceSeconds?: number;
+  /** Environment of a variant measured beside the interleaved scaling's processes (none when absent or empty). */
+  interleaveEnv?: Readonly<Record<string, string>>;
   /** Model whose state is handed off, or null for none. */
   handoff: ConfigName | null;
   /**
@@ -163,10 +165,11 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const moco = medianRows(rounds);
   const scaling = threadScaling(rounds, copies);
   const interleaved: InterleavedScaling[] = [];
+  const interleavedVariants: InterleavedVariant[] = [];
   if ((o.interleave ?? 0) > 0 && o.threads.length > 1) {
     for (const config of o.configs) {
       log(`bench: interleaved thread scaling of ${config}: ${o.interleave} cycles of ${o.sliceSeconds ?? DEFAULT_SLICE_SECONDS} s slices ...`);
-      interleaved.push(...(await measureInterleaved({
+      const measured = await measureInterleaved({
         config,
         threads: o.threads,
         cycles: o.interleave!,
@@ -178,8 +181,11 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         convolutions: o.convolutions ?? 'direct',
         dataWorkers: o.dataWorkers,
         quick: o.quick,
+        variantEnv: o.interleaveEnv,
         log,
-      })));
+      });
+      interleaved.push(...measured.scaling);
+      interleavedVariants.push(...measured.variants);
     }
   } else if ((o.interleave ?? 0) > 0) log('bench: no interleaved thread scaling: it needs at least two thread counts');
   let handoff = null;
@@ -213,5 +219,6 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     ...(scaling.length > 0 ? { threadScaling: scaling } : {}),
     ...(copies.length > 0 ? { copies } : {}),
     ...(interleaved.length > 0 ? { interleaved } : {}),
+    ...(interleavedVariants.length > 0 ? { interleavedVariants } : {}),
   };
 }

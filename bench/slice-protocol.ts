@@ -15,6 +15,8 @@ export interface SliceReady {
   threadsActual: number;
   /** Milliseconds of the last warm-up step: sizes the first slice. */
   warmStepMs: number;
+  /** What the process computes on, in its words (e.g. the backend's reason); optional. */
+  backend?: string;
 }
 
 /** One slice's steps. */
@@ -39,7 +41,9 @@ function fields(x: unknown, names: readonly string[], who: string, what: string)
 /** A ready line's JSON, checked. */
 export function readReady(x: unknown, who: string): SliceReady {
   const o = fields(x, ['threadsActual', 'warmStepMs'], who, 'the ready line');
-  return { threadsActual: o.threadsActual, warmStepMs: o.warmStepMs };
+  const backend = (x as { backend?: unknown }).backend;
+  if (backend !== undefined && typeof backend !== 'string') throw new Error(`${who}: the ready line's backend is not a string (got ${JSON.stringify(backend)?.slice(0, 200)})`);
+  return { threadsActual: o.threadsActual, warmStepMs: o.warmStepMs, ...(backend !== undefined ? { backend: backend.slice(0, 1000) } : {}) };
 }
 
 /** A slice line's JSON, checked against the request it answers. */

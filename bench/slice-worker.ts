@@ -50,7 +50,7 @@ async function main(): Promise<void> {
       await loop.step();
       lastMs = performance.now() - t0;
     }
-    reply({ threadsActual: choice.threads, warmStepMs: lastMs });
+    reply({ threadsActual: choice.threads, warmStepMs: lastMs, backend: `${choice.name}: ${choice.reason}` });
     for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
       if (line.trim() === '') continue;
       let steps: number;

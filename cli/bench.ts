@@ -1,6 +1,6 @@
 /** The `bench` command: its options; the bench itself (bench/) loads only when it runs. */
 import { Command, Option } from 'commander';
-import { BENCH_CONFIG_CHOICES, countListOrNone, HANDOFF_CHOICES, HANDOFF_SIZE_NAMES, nameList, type HandoffSizeName, parseCount, parseNonNegative, parseSeconds, parseSecondsOrZero, parseThreadList, parseTransferList, parseLinkRates, type BenchCliOptions } from '../bench/options.js';
+import { BENCH_CONFIG_CHOICES, collectEnv, countListOrNone, HANDOFF_CHOICES, HANDOFF_SIZE_NAMES, nameList, type HandoffSizeName, parseCount, parseNonNegative, parseSeconds, parseSecondsOrZero, parseThreadList, parseTransferList, parseLinkRates, type BenchCliOptions } from '../bench/options.js';
 import { BACKEND_NAMES, BATCH_NORM_KERNELS, CONV_ALGORITHMS } from '../shared/scenario.js';
 
 /** `streamssl bench`. */
@@ -18,6 +18,7 @@ export function benchCommand(): Command {
     .option('--rounds <n>', 'measure every MoCo row n times, round after round; each row reports its median round, and the thread counts are compared within each round', parseCount, 1)
     .option('--interleave <cycles>', 'thread scaling from warm processes stepped in turn: per configuration, cycles of short slices (each thread count alone, PyTorch\'s, the one-thread copies at once), each ratio within a cycle, the median over cycles; 0: none', parseNonNegative, 0)
     .option('--slice-seconds <s>', 'length of one slice of --interleave', parseSeconds, 4)
+    .option('--interleave-env <NAME=VALUE>', 'with --interleave: a variant, processes started with this environment variable (repeat for more), each thread count beside the plain process in every cycle', collectEnv, {})
     .option('--data-workers <n>', 'input pipeline worker threads (default: as in training)', parseNonNegative)
     .addOption(new Option('--torch <mode>', 'auto: each MoCo row followed by the same step on PyTorch (bench/reference/moco_torch.py) when python3 imports torch (STREAMSSL_BENCH_PYTHON picks the interpreter); none: never').choices(['auto', 'none']).default('auto'))
     .addOption(new Option('--copies <mode>', 'auto: beside each thread count n above 1, n one-thread copies of the row at once, each its own process: the most n threads can give here when the work splits perfectly (needs 1 as the first thread count); none: never').choices(['auto', 'none']).default('auto'))
@@ -45,6 +46,7 @@ export function benchCommand(): Command {
         rounds: opts.rounds,
         interleave: opts.interleave,
         sliceSeconds: opts.sliceSeconds,
+        interleaveEnv: opts.interleaveEnv,
         convolutions: opts.convolutions,
         torch: opts.torch,
         copies: opts.copies,

@@ -194,7 +194,7 @@ def serve(config, threads, warmup, augment):
     step = make_step(config, threads, augment)
     batch = CONFIGS[config]["batch"]
     last = warm_up(step, max(1, warmup))
-    reply({"threadsActual": torch.get_num_threads(), "warmStepMs": 1000 * last})
+    reply({"threadsActual": torch.get_num_threads(), "warmStepMs": 1000 * last, "backend": f"PyTorch {torch.__version__} CPU"})
     for line in sys.stdin:
         if not line.strip():
             continue

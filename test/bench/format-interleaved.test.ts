@@ -1,7 +1,7 @@
-/** The interleaved scaling's text (bench/format.ts): medians first, each with the range of its cycles. */
+/** The interleaved scaling's and its variant's text (bench/format.ts): medians first, each with the range of its cycles. */
 import { describe, expect, it } from 'vitest';
-import { interleavedText } from '../../bench/format.js';
-import { summarize } from '../../bench/interleave-plan.js';
+import { interleavedText, variantText } from '../../bench/format.js';
+import { summarize, summarizeVariant } from '../../bench/interleave-plan.js';
 
 describe('interleavedText', () => {
   it("gives each median with its cycles' range, PyTorch's and the copies' beside it", () => {
@@ -22,6 +22,19 @@ describe('interleavedText', () => {
     expect(interleavedText(scaling)).toEqual([
       'thread scaling from interleaved slices (medians over the cycles; range):',
       '  tiny: 2 over 1: 1.50x (1.50x-1.50x) over 1 cycle of 0.5 s slices',
+    ]);
+  });
+});
+
+describe('variantText', () => {
+  it('names the variant once per environment, then each configuration and thread count', () => {
+    const cycles = [{ ours: { 1: 100, 2: 160 }, variant: { 1: 50, 2: 176 } }, { ours: { 1: 100, 2: 160 }, variant: { 1: 40, 2: 160 } }];
+    const env = { STREAMSSL_ONEDNN: '0', OMP_PLACES: 'cores' };
+    expect(variantText([...summarizeVariant('small', env, [1, 2], cycles), ...summarizeVariant('resnet18', env, [1], cycles)])).toEqual([
+      'variant STREAMSSL_ONEDNN=0 OMP_PLACES=cores over the plain processes, in the same cycles (medians; range):',
+      '  small on 1 thread: 0.40x (0.40x-0.50x)',
+      '  small on 2 threads: 1.00x (1.00x-1.10x)',
+      '  resnet18 on 1 thread: 0.40x (0.40x-0.50x)',
     ]);
   });
 });

@@ -1,6 +1,6 @@
 /** Interleaved thread scaling's arithmetic (bench/interleave-plan.ts): the slices of a cycle, their order, the ratios and medians. */
 import { describe, expect, it } from 'vitest';
-import { copiesOf, cycleOrder, cycleSlices, lowerMedian, summarize } from '../../bench/interleave-plan.js';
+import { copiesOf, cycleOrder, cycleSlices, lowerMedian, summarize, summarizeVariant } from '../../bench/interleave-plan.js';
 import type { CycleResult } from '../../bench/report-types.js';
 
 describe('cycleSlices and cycleOrder', () => {
@@ -13,6 +13,13 @@ describe('cycleSlices and cycleOrder', () => {
     expect(cycleSlices({ threads: [1, 2], torch: false, copies: false })).toEqual([{ kind: 'ours', threads: 1 }, { kind: 'ours', threads: 2 }]);
     // Copies stand for the ceiling over one thread: none over a base of 2.
     expect(cycleSlices({ threads: [2, 4], torch: false, copies: true })).toEqual([{ kind: 'ours', threads: 2 }, { kind: 'ours', threads: 4 }]);
+  });
+
+  it('puts each thread count\'s variant right after its plain process', () => {
+    expect(cycleSlices({ threads: [1, 2], torch: false, copies: true, variant: true })).toEqual([
+      { kind: 'ours', threads: 1 }, { kind: 'variant', threads: 1 }, { kind: 'ours', threads: 2 }, { kind: 'variant', threads: 2 },
+      { kind: 'copies', copies: 2 },
+    ]);
   });
 
   it('alternates forward and backward, so a steady drift favours no slice', () => {
@@ -74,5 +81,24 @@ describe('summarize', () => {
     const s = summarize('tiny', [1, 2, 4], 1, [{ ours: { 1: 10, 2: 18, 4: 30 } }]);
     expect(s.map((x) => [x.threads, x.ratios])).toEqual([[2, [1.8]], [4, [3]]]);
     expect(() => summarize('tiny', [1, 2], 1, [])).toThrow(/no cycles/);
+  });
+});
+
+describe('summarizeVariant', () => {
+  it('takes the variant over the plain process of its thread count, cycle by cycle', () => {
+    const cycles = [
+      { ours: { 1: 100, 2: 160 }, variant: { 1: 50, 2: 176 } },
+      { ours: { 1: 80, 2: 150 }, variant: { 1: 44, 2: 150 } },
+      { ours: { 1: 120, 2: 180 }, variant: { 1: 54, 2: 171 } },
+    ];
+    expect(summarizeVariant('small', { STREAMSSL_ONEDNN: '0' }, [1, 2], cycles)).toEqual([
+      { config: 'small', env: { STREAMSSL_ONEDNN: '0' }, threads: 1, ratios: [0.5, 0.55, 0.45], median: 0.5 },
+      { config: 'small', env: { STREAMSSL_ONEDNN: '0' }, threads: 2, ratios: [1.1, 1, 0.95], median: 1 },
+    ]);
+  });
+
+  it('refuses cycles without the variant, naming the cycle', () => {
+    expect(() => summarizeVariant('tiny', { A: '1' }, [1], [{ ours: { 1: 1 }, variant: { 1: 1 } }, { ours: { 1: 1 } }])).toThrow(/cycle 2 has no variant slice on 1 thread/);
+    expect(() => summarizeVariant('tiny', { A: '1' }, [1], [])).toThrow(/no cycles/);
   });
 });

@@ -37,7 +37,8 @@ const READY = `echo 'STREAMSSL_BENCH_RESULT {"threadsActual":1,"warmStepMs":5}'`
 describe('measureInterleaved', () => {
   it('steps warm processes in turn and takes every ratio within a cycle', async () => {
     const torch = probeTorch();
-    const [s] = await measureInterleaved({ ...base, torchPython: torch.python });
+    const { scaling: [s], variants } = await measureInterleaved({ ...base, torchPython: torch.python });
+    expect(variants).toEqual([]);
     expect(s).toMatchObject({ config: 'tiny', threads: 2, baseThreads: 1, cycles: 2, sliceSeconds: 0.2 });
     expect(s.ratios).toHaveLength(2);
     expect(s.copiesRatios).toHaveLength(2);
@@ -49,6 +50,17 @@ describe('measureInterleaved', () => {
     expect(s.median.ratio).toBe(Math.min(...s.ratios));
     if (torch.python) expect(s.torchRatios).toHaveLength(2);
     else expect(s.torchRatios).toBeUndefined();
+  }, 180_000);
+
+  it('steps a variant of each thread count beside the plain process in every cycle', async () => {
+    // Without the addon: the variant's processes say so, so the environment reached them.
+    const env = { STREAMSSL_ONEDNN: '0' };
+    const { scaling: [s], variants } = await measureInterleaved({ ...base, copies: false, variantEnv: env });
+    expect(variants.map((v) => [v.config, v.env, v.threads, v.ratios.length])).toEqual([['tiny', env, 1, 2], ['tiny', env, 2, 2]]);
+    for (const v of variants) expect(v.backend).toMatch(/^wasm: .*disabled by STREAMSSL_ONEDNN=0/);
+    for (const [i, c] of s.perCycle.entries()) {
+      for (const t of [1, 2]) expect(variants[t - 1].ratios[i]).toBe(c.variant![t] / c.ours[t]);
+    }
   }, 180_000);
 
   it('refuses a peer whose ready line lacks its pace, naming it, and stops every process it started', async () => {

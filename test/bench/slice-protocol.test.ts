@@ -5,6 +5,9 @@ import { MAX_SLICE_STEPS, readReady, readRequest, readSlice, requestLine } from 
 describe('readReady', () => {
   it('takes a ready line and refuses one without its figures', () => {
     expect(readReady({ threadsActual: 2, warmStepMs: 12.5, extra: 'x' }, 'p')).toEqual({ threadsActual: 2, warmStepMs: 12.5 });
+    expect(readReady({ threadsActual: 1, warmStepMs: 3, backend: 'wasm: ...' }, 'p')).toEqual({ threadsActual: 1, warmStepMs: 3, backend: 'wasm: ...' });
+    expect(readReady({ threadsActual: 1, warmStepMs: 3, backend: 'x'.repeat(5000) }, 'p').backend).toHaveLength(1000);
+    expect(() => readReady({ threadsActual: 1, warmStepMs: 3, backend: 7 }, 'p')).toThrow(/^p: the ready line's backend is not a string \(got 7\)/);
     expect(() => readReady({ threadsActual: 1 }, 'PyTorch small')).toThrow(/^PyTorch small: the ready line has no usable warmStepMs \(got undefined\)/);
     expect(() => readReady({ threadsActual: 1, warmStepMs: -1 }, 'p')).toThrow(/warmStepMs \(got -1\)/);
     expect(() => readReady('ready', 'p')).toThrow(/the ready line is not an object/);

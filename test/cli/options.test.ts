@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { parseCount, parseNonNegative, parseThreadList } from '../../bench/options.js';
+import { collectEnv, parseCount, parseNonNegative, parseThreadList } from '../../bench/options.js';
 import { intAtLeast, port } from '../../cli/options.js';
 
 describe('command-line integer options', () => {
@@ -27,5 +27,19 @@ describe('command-line integer options', () => {
       expect(() => parse(value), value).toThrow(message);
     }
     expect(() => port('65536')).toThrow('expected a port number (0-65535)');
+  });
+});
+
+describe('collectEnv (streamssl bench --interleave-env)', () => {
+  it('collects repeated NAME=VALUE into one environment, the value taken whole', () => {
+    const env = ['GOMP_SPINCOUNT=1000', 'OMP_PLACES={0},{1}', 'X=a=b', 'GOMP_SPINCOUNT=5', 'EMPTY='].reduce((acc, v) => collectEnv(v, acc), {} as Record<string, string>);
+    expect(env).toEqual({ GOMP_SPINCOUNT: '5', OMP_PLACES: '{0},{1}', X: 'a=b', EMPTY: '' });
+  });
+
+  it('refuses what is not an assignment to a variable name, saying what it got', () => {
+    for (const bad of ['NOEQUALS', '=1', '1X=2', 'A B=1', '']) {
+      expect(() => collectEnv(bad, {}), bad).toThrow(InvalidArgumentError);
+      expect(() => collectEnv(bad, {}), bad).toThrow(`expected NAME=VALUE with NAME a variable name, got "${bad}"`);
+    }
   });
 });
