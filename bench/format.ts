@@ -106,13 +106,13 @@ export function formatReport(report: BenchReport): string {
     const rounds = report.moco[0].rounds?.length ?? 1;
     if (rounds > 1) out.push(`Each row is the median of ${rounds} rounds by img/s: ${report.moco.map((r) => `${r.config}/${r.threads} ${r.rounds!.map((x) => x.imgPerSec.toFixed(1)).join(', ')}`).join('; ')}.`);
     if (report.threadScaling?.length) out.push('', ...scalingText(report.threadScaling));
-    if (report.interleaved?.length) out.push('', ...interleavedText(report.interleaved));
-    if (report.interleavedVariants?.length) out.push('', ...variantText(report.interleavedVariants));
     const evaluated = report.moco.filter((r) => r.eval);
     if (evaluated.length > 0) out.push('', ...evalText(evaluated));
     const leaks = report.moco.filter((r) => r.leakedTensors !== 0 || (r.eval && r.eval.leakedTensors !== 0));
     if (leaks.length > 0) out.push(`warning: tensors leaked in ${leaks.map((r) => `${r.config}/${r.threads}`).join(', ')}`);
   }
+  if (report.interleaved?.length) out.push(...(out.length > 0 ? [''] : []), ...interleavedText(report.interleaved));
+  if (report.interleavedVariants?.length) out.push('', ...variantText(report.interleavedVariants));
   const h = report.handoff;
   if (h) {
     if (out.length > 0) out.push('');

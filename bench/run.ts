@@ -52,7 +52,7 @@ export interface BenchOptions {
   batchNorm?: BatchNormKernel;
   /** Convolutions of the MoCo and evaluation measurements (default direct). */
   convolutions?: ConvAlgorithm;
-  /** Times every MoCo row is measured, round after round (default 1): see moco-rounds.ts. */
+  /** Times every MoCo row is measured, round after round (default 1; 0: no rows): see moco-rounds.ts. */
   rounds?: number;
   /** `auto`: each MoCo row followed by PyTorch's, when python3 imports torch; `none`: never. */
   torch?: 'auto' | 'none';
@@ -162,8 +162,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       }
     }
   }
-  const moco = medianRows(rounds);
-  const scaling = threadScaling(rounds, copies);
+  // No rounds (`--rounds 0`): no rows, for a run of the interleaved scaling alone.
+  const moco = rounds.length > 0 ? medianRows(rounds) : [];
+  const scaling = rounds.length > 0 ? threadScaling(rounds, copies) : [];
   const interleaved: InterleavedScaling[] = [];
   const interleavedVariants: InterleavedVariant[] = [];
   if ((o.interleave ?? 0) > 0 && o.threads.length > 1) {

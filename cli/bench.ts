@@ -15,7 +15,7 @@ export function benchCommand(): Command {
     .option('--steps <n>', 'timed steps per measurement (default: as many as fit in --seconds)', parseCount)
     .option('--seconds <s>', 'time budget of each throughput loop', parseSeconds, 15)
     .option('--eval-seconds <s>', "time budget of each configuration's evaluation feature extraction (kNN and linear probe come on top); 0 skips the evaluation", parseSecondsOrZero, 10)
-    .option('--rounds <n>', 'measure every MoCo row n times, round after round; each row reports its median round, and the thread counts are compared within each round', parseCount, 1)
+    .option('--rounds <n>', 'measure every MoCo row n times, round after round; each row reports its median round, and the thread counts are compared within each round; 0: no rows (e.g. for --interleave alone)', parseNonNegative, 1)
     .option('--interleave <cycles>', 'thread scaling from warm processes stepped in turn: per configuration, cycles of short slices (each thread count alone, PyTorch\'s, the one-thread copies at once), each ratio within a cycle, the median over cycles; 0: none', parseNonNegative, 0)
     .option('--slice-seconds <s>', 'length of one slice of --interleave', parseSeconds, 4)
     .option('--interleave-env <NAME=VALUE>', 'with --interleave: a variant, processes started with this environment variable (repeat for more), each thread count beside the plain process in every cycle', collectEnv, {})

@@ -115,3 +115,18 @@ describe('streamssl bench --quick --json', () => {
     for (const r of report.startup!) expect(r.joinSeconds[0]).toBeGreaterThan(0);
   }, 180_000);
 });
+
+describe('streamssl bench --rounds 0 --interleave', () => {
+  it('measures the interleaved scaling alone and prints it', async () => {
+    const args = [BIN, 'bench', '--quick', '--config', 'tiny', '--backend', 'wasm', '--rounds', '0', '--interleave', '1', '--slice-seconds', '0.2', '--torch', 'none', '--eval-seconds', '0',
+      '--handoff', 'none', '--handoff-sizes', 'none', '--overhead-clients', 'none', '--startup', 'none'];
+    const { stdout: json } = await run(process.execPath, [...args, '--json'], { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+    const report = JSON.parse(json) as BenchReport;
+    expect(report.moco).toEqual([]);
+    expect(report.threadScaling).toBeUndefined();
+    expect(report.interleaved!.map((s) => [s.config, s.threads, s.baseThreads, s.cycles, s.ratios.length, s.copiesRatios?.length])).toEqual([['tiny', 2, 1, 1, 1, 1]]);
+    const { stdout: text } = await run(process.execPath, args, { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+    expect(text).toMatch(/^thread scaling from interleaved slices \(medians over the cycles; range\):\n  tiny: 2 over 1: [0-9.]+x \([0-9.]+x-[0-9.]+x\) over 1 cycle of 0\.2 s slices\n/);
+    expect(text).not.toMatch(/MoCo-v2 training step/);
+  }, 240_000);
+});
