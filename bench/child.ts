@@ -5,7 +5,7 @@
  * started with `input` takes requests as lines on its stdin.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { nodeArgsFor } from '../server/clients/node-process.js';
+import { CLIENT_NODE_FLAGS, MALLOC_ENV, nodeArgsFor } from '../server/clients/node-process.js';
 
 const STDERR_TAIL = 4000;
 
@@ -38,6 +38,14 @@ export interface ProcessOptions {
  */
 export function startChild(entry: string, args: string[], env: NodeJS.ProcessEnv = {}, wrap: (argv: string[]) => string[] = (argv) => argv, input = false): Child {
   return startProcess(wrap([process.execPath, ...nodeArgsFor(entry), ...args]), { env, input });
+}
+
+/**
+ * `startChild` with the allocator settings and Node flags that spawned clients get
+ * (server/clients/node-process.ts), so that what the child measures is a client's.
+ */
+export function startClientLikeChild(entry: string, args: string[], o: ProcessOptions = {}): Child {
+  return startChild(entry, args, { ...MALLOC_ENV, ...o.env }, ([node, ...rest]) => [node, ...CLIENT_NODE_FLAGS, ...rest], o.input);
 }
 
 /** Starts `argv` (command first) as a child process. */

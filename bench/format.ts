@@ -1,6 +1,7 @@
 /** The bench report as readable text. */
 import type { OverheadSummary } from '../server/run/overhead.js';
 import type { StartupResult } from './startup.js';
+import { envLabel } from './interleave-plan.js';
 import type { BenchReport, HandoffResult, HandoffTimes, InterleavedScaling, InterleavedVariant, MocoResult, ThreadScaling, WireCostResult } from './report-types.js';
 
 function table(rows: string[][]): string {
@@ -49,9 +50,11 @@ export function interleavedText(scaling: InterleavedScaling[]): string[] {
 export function variantText(variants: InterleavedVariant[]): string[] {
   const x = (v: number) => `${v.toFixed(2)}x`;
   const lines: string[] = [];
+  const named = new Set<string>();
   for (const v of variants) {
-    const label = Object.entries(v.env).map(([k, value]) => `${k}=${value}`).join(' ');
-    if (!lines.some((l) => l.includes(`variant ${label} `))) lines.push(`variant ${label} over the plain processes, in the same cycles (medians; range):`);
+    const label = envLabel(v.env);
+    if (!named.has(label)) lines.push(`variant ${label} over the plain processes, in the same cycles (medians; range):`);
+    named.add(label);
     lines.push(`  ${v.config} on ${v.threads} thread${v.threads === 1 ? '' : 's'}: ${x(v.median)} (${x(Math.min(...v.ratios))}-${x(Math.max(...v.ratios))})`);
   }
   return lines;

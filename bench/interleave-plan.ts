@@ -55,6 +55,9 @@ export function copiesOf(results: readonly SliceResult[]): { imgPerSec: number[]
   };
 }
 
+/** An environment as one would type it: `A=1 B=2`. */
+export const envLabel = (env: Readonly<Record<string, string>>): string => Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ');
+
 /** The lower median (the middle value of an odd count, the lower middle of an even one). */
 export function lowerMedian(xs: readonly number[]): number {
   if (xs.length === 0) throw new Error('lowerMedian: no values');

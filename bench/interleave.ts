@@ -6,12 +6,11 @@
  * one), each started and warmed up alone; then cycles of slices, one slice at a time (the
  * copies' at once), each about `sliceSeconds` long at the process's last pace.
  */
-import { CLIENT_NODE_FLAGS, MALLOC_ENV } from '../server/clients/node-process.js';
 import { entryFile } from '../shared/code-location.js';
 import type { BackendName, BatchNormKernel, ConvAlgorithm } from '../shared/scenario.js';
-import { RESULT_PREFIX, startChild, startProcess, stopChild, type Child } from './child.js';
+import { RESULT_PREFIX, startClientLikeChild, startProcess, stopChild, type Child } from './child.js';
 import { MODEL_CONFIGS, type ConfigName } from './configs.js';
-import { cycleOrder, cycleSlices, copiesOf, summarize, summarizeVariant, type Slice } from './interleave-plan.js';
+import { cycleOrder, cycleSlices, copiesOf, envLabel, summarize, summarizeVariant, type Slice } from './interleave-plan.js';
 import type { CycleResult, InterleavedScaling, InterleavedVariant } from './report-types.js';
 import { MAX_SLICE_STEPS, readReady, readSlice, requestLine, type SliceResult } from './slice-protocol.js';
 import { TORCH_SCRIPT } from './torch-reference.js';
@@ -90,8 +89,8 @@ function startOurs(o: InterleaveOptions, threads: number, env: Readonly<Record<s
   const args = ['--backend', o.backend, '--threads', String(threads), '--widths', widths.join(','), '--batch', String(batch), '--warmup', o.quick ? '1' : '2'];
   args.push('--batch-norm', o.batchNorm, '--convolutions', o.convolutions);
   if (o.dataWorkers !== undefined) args.push('--data-workers', String(o.dataWorkers));
-  // The allocator and V8 settings spawned clients get, as the bench's rows.
-  return startChild(WORKER_ENTRY, args, { ...MALLOC_ENV, ...env }, ([node, ...rest]) => [node, ...CLIENT_NODE_FLAGS, ...rest], true);
+  // As a spawned client, as the bench's rows.
+  return startClientLikeChild(WORKER_ENTRY, args, { env, input: true });
 }
 
 function startTorch(o: InterleaveOptions, python: string, threads: number): Child {
@@ -118,7 +117,7 @@ export async function measureInterleaved(o: InterleaveOptions): Promise<Interlea
   const log = o.log ?? (() => undefined);
   const variantEnv = o.variantEnv ?? {};
   const withVariant = Object.keys(variantEnv).length > 0;
-  const variantLabel = Object.entries(variantEnv).map(([k, v]) => `${k}=${v}`).join(' ');
+  const variantLabel = envLabel(variantEnv);
   const slices = cycleSlices({ threads: o.threads, torch: o.torchPython !== null, copies: o.copies, variant: withVariant });
   const extraCopies = Math.max(0, ...slices.map((s) => (s.kind === 'copies' ? s.copies - 1 : 0)));
   const started: Slicer[] = [];

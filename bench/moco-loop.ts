@@ -31,6 +31,8 @@ export interface LoopOptions extends ModelConfig {
 export interface MocoLoop {
   /** One training step, finished when it resolves (the step reads its loss back); the loss. */
   step(): Promise<number>;
+  /** `steps` untimed steps; the milliseconds the last one took (0 for none): what sizes a timed stretch. */
+  warmUp(steps: number): Promise<number>;
   /** Milliseconds the steps since the last call waited for the input pipeline; resets the count. */
   takeDataWaitMs(): number;
   /** Worker threads of the input pipeline (0 = in-thread). */
@@ -79,7 +81,7 @@ export function openMocoLoop(o: LoopOptions): MocoLoop {
   // Process-wide, as a task sets it for its stage; undone by dispose.
   useFusedBatchNorm(o.batchNorm === 'fused');
   let dataWaitMs = 0;
-  return {
+  const loop: MocoLoop = {
     dataWorkers: pipeline.liveWorkers,
     parts: { pool, augment, norm: NORM, seed, encoder, ssl, method, optimizer, lr: opt.lr, rng, sampler },
     async step() {
@@ -92,6 +94,15 @@ export function openMocoLoop(o: LoopOptions): MocoLoop {
       tf.dispose([view1, view2]);
       if (!Number.isFinite(loss)) throw new Error(`loss is ${loss}`);
       return loss;
+    },
+    async warmUp(steps) {
+      let lastMs = 0;
+      for (let s = 0; s < steps; s++) {
+        const t0 = performance.now();
+        await loop.step();
+        lastMs = performance.now() - t0;
+      }
+      return lastMs;
     },
     takeDataWaitMs() {
       const ms = dataWaitMs;
@@ -106,4 +117,5 @@ export function openMocoLoop(o: LoopOptions): MocoLoop {
       method.dispose();
     },
   };
+  return loop;
 }

@@ -56,12 +56,7 @@ export async function measureMoco(o: MeasureOptions): Promise<Measurement> {
   const { pool, augment, norm, seed, encoder, ssl, method, optimizer, lr, rng, sampler } = loop.parts;
   let timer: PhaseTimer | null = null;
   try {
-    let lastWarmMs = 0;
-    for (let s = 0; s < o.warmupSteps; s++) {
-      const t0 = performance.now();
-      await loop.step();
-      lastWarmMs = performance.now() - t0;
-    }
+    const lastWarmMs = await loop.warmUp(o.warmupSteps);
     const steps = o.steps ?? clamp(Math.round((o.seconds * 1000) / Math.max(lastWarmMs, 1)), 3, 10_000);
     loop.takeDataWaitMs();
     const tensorsBefore = tf.memory().numTensors;

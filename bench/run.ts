@@ -6,8 +6,7 @@
 import { medianRows, threadScaling } from './moco-rounds.js';
 import type { BackendName } from '../shared/scenario.js';
 import { DEFAULT_TRANSFER, transferLabel, type TransferSpec } from '../shared/wire/transfer-spec.js';
-import { CLIENT_NODE_FLAGS, MALLOC_ENV } from '../server/clients/node-process.js';
-import { RESULT_PREFIX, startChild, stopChild } from './child.js';
+import { RESULT_PREFIX, startClientLikeChild, stopChild } from './child.js';
 import { MODEL_CONFIGS, type ConfigName } from './configs.js';
 import type { BenchReport, CopiesResult, HandoffResult, MocoResult } from './report-types.js';
 import { measureHandoff } from './handoff.js';
@@ -108,8 +107,8 @@ export async function runMocoChild(config: ConfigName, threads: number, o: Bench
   args.push('--batch-norm', o.batchNorm ?? 'composed', '--convolutions', o.convolutions ?? 'direct');
   const evalSeconds = o.evalSeconds ?? DEFAULT_EVAL_SECONDS;
   if (evalSeconds > 0) args.push('--eval-seconds', String(evalSeconds), ...(o.quick ? ['--eval-quick'] : []));
-  // The allocator and V8 settings spawned clients get: the peak memory column is a client's.
-  const child = startChild(WORKER_ENTRY, args, MALLOC_ENV, ([node, ...rest]) => [node, ...CLIENT_NODE_FLAGS, ...rest]);
+  // As a spawned client: the peak memory column is a client's.
+  const child = startClientLikeChild(WORKER_ENTRY, args);
   try {
     const result = await child.line(RESULT_PREFIX);
     if (!isMocoResult(result)) throw new Error(`bench worker: unexpected result ${JSON.stringify(result).slice(0, 200)}`);

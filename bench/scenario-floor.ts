@@ -19,8 +19,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { entryFile } from '../shared/code-location.js';
 import { BACKEND_NAMES, loadScenario } from '../shared/scenario.js';
-import { CLIENT_NODE_FLAGS, MALLOC_ENV } from '../server/clients/node-process.js';
-import { RESULT_PREFIX, startChild, stopChild } from './child.js';
+import { RESULT_PREFIX, startClientLikeChild, stopChild } from './child.js';
 import { allAtOnce, windowOverlap } from './moco-copies.js';
 import { flagValue, parseCount, parseSeconds } from './options.js';
 import type { EvalMeasurement, PlanMeasurement, StepsMeasurement } from './scenario-floor-worker.js';
@@ -73,7 +72,7 @@ const CHECKS: { [K in keyof Measurements]: (r: Measurements[K]) => boolean } = {
 
 async function measure<K extends keyof Measurements>(o: FloorOptions, what: K, extra: string[] = []): Promise<Measurements[K]> {
   const args = ['--scenario', o.file, ...o.sets.flatMap((s) => ['--set', s]), '--backend', o.backend, '--measure', what, ...extra];
-  const child = startChild(entryFile('bench/scenario-floor-worker'), args, MALLOC_ENV, ([node, ...rest]) => [node, ...CLIENT_NODE_FLAGS, ...rest]);
+  const child = startClientLikeChild(entryFile('bench/scenario-floor-worker'), args);
   try {
     const result = (await child.line(RESULT_PREFIX)) as Measurements[K];
     if (typeof result !== 'object' || result === null || !(CHECKS[what] as (r: unknown) => boolean)(result)) {

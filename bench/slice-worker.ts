@@ -44,13 +44,8 @@ async function main(): Promise<void> {
   useConvolutions(convolutions);
   const loop = openMocoLoop({ widths, batch, dataWorkers, batchNorm });
   try {
-    let lastMs = 0;
-    for (let s = 0; s < warmup; s++) {
-      const t0 = performance.now();
-      await loop.step();
-      lastMs = performance.now() - t0;
-    }
-    reply({ threadsActual: choice.threads, warmStepMs: lastMs, backend: `${choice.name}: ${choice.reason}` });
+    const warmStepMs = await loop.warmUp(warmup);
+    reply({ threadsActual: choice.threads, warmStepMs, backend: `${choice.name}: ${choice.reason}` });
     for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
       if (line.trim() === '') continue;
       let steps: number;
