@@ -11,6 +11,7 @@
  * thread count also has a slice of a process started with it, compared with the plain
  * process of that count in the same cycle.
  */
+import { lowerMedian } from './lower-median.js';
 import { windowOverlap } from './moco-copies.js';
 import type { CycleResult, InterleavedScaling, InterleavedVariant } from './report-types.js';
 import type { SliceResult } from './slice-protocol.js';
@@ -58,11 +59,6 @@ export function copiesOf(results: readonly SliceResult[]): { imgPerSec: number[]
 /** An environment as one would type it: `A=1 B=2`. */
 export const envLabel = (env: Readonly<Record<string, string>>): string => Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ');
 
-/** The lower median (the middle value of an odd count, the lower middle of an even one). */
-export function lowerMedian(xs: readonly number[]): number {
-  if (xs.length === 0) throw new Error('lowerMedian: no values');
-  return [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-}
 
 /** Each thread count above the base against it, from the cycles' results. */
 export function summarize(config: string, threads: readonly number[], sliceSeconds: number, cycles: readonly CycleResult[]): InterleavedScaling[] {

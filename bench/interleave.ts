@@ -94,7 +94,7 @@ function startOurs(o: InterleaveOptions, threads: number, env: Readonly<Record<s
 }
 
 function startTorch(o: InterleaveOptions, python: string, threads: number): Child {
-  const spec = { config: o.config, threads, warmup: o.quick ? 1 : 2, augment: 'simple' };
+  const spec = { config: o.config, threads, warmup: o.quick ? 1 : 2, augment: 'simple', maxSteps: MAX_SLICE_STEPS };
   return startProcess([python, TORCH_SCRIPT, '--serve', JSON.stringify(spec)], { input: true });
 }
 

@@ -5,6 +5,7 @@
  * median round with every round's figures. The speed-up of each thread count over
  * the first is taken within each round, from neighbouring measurements.
  */
+import { lowerMedianBy } from './lower-median.js';
 import type { CopiesResult, MocoResult, ThreadScaling } from './report-types.js';
 
 const key = (r: MocoResult) => `${r.config}/${r.threads}`;
@@ -18,7 +19,7 @@ export function medianRows(rounds: readonly MocoResult[][]): MocoResult[] {
       if (!same) throw new Error(`bench: round without a ${key(first)} row`);
       return same;
     });
-    const median = [...runs].sort((a, b) => a.imgPerSec - b.imgPerSec)[Math.floor((runs.length - 1) / 2)];
+    const median = lowerMedianBy(runs, (r) => r.imgPerSec);
     return {
       ...median,
       rounds: runs.map((r) => ({ imgPerSec: r.imgPerSec, ...(r.torch ? { torchImgPerSec: r.torch.imgPerSec } : {}) })),

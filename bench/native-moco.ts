@@ -16,6 +16,7 @@ import { selectBackend } from '../client/backend.js';
 import { registerNativeConvKernels, registerNativeKernels, unregisterNativeKernels } from '../client/kernels/native/register.js';
 import { useConvolutions } from '../client/engine/convolutions.js';
 import { MODEL_CONFIGS, type ConfigName } from './configs.js';
+import { lowerMedian } from './lower-median.js';
 import { measureMoco } from './moco-measure.js';
 
 type Variant = 'wasm' | 'conv' | 'all' | 'fused-bn' | 'winograd';
@@ -49,9 +50,8 @@ async function main(): Promise<void> {
       console.error(`round ${round} ${v}: ${m.imgPerSec.toFixed(1)} img/s (${m.steps} steps, loss ${m.loss.first.toFixed(3)} -> ${m.loss.last.toFixed(3)})`);
     }
   }
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(JSON.stringify({ config: values.config, threads, wasmThreads: choice.threads,
-    imgPerSec: Object.fromEntries(Object.entries(imgPerSec).map(([k, xs]) => [k, { median: median(xs), runs: xs }])) }));
+    imgPerSec: Object.fromEntries(Object.entries(imgPerSec).map(([k, xs]) => [k, { median: lowerMedian(xs), runs: xs }])) }));
 }
 
 main().then(() => process.exit(0), (err) => {

@@ -10,37 +10,18 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../client/backend.js';
 import { useConvolutions } from '../client/engine/convolutions.js';
-import type { BackendName } from '../shared/scenario.js';
 import { RESULT_PREFIX } from './child.js';
-import { parseBatchNorm, parseConvolutions } from './configs.js';
+import { LOOP_FLAG_OPTIONS, readLoopFlags } from './loop-flags.js';
 import { openMocoLoop } from './moco-loop.js';
-import { flagValue, parseCount, parseNonNegative } from './options.js';
 import { readRequest, type SliceReady, type SliceResult } from './slice-protocol.js';
 
 const reply = (x: SliceReady | SliceResult) => process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(x)}\n`);
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      backend: { type: 'string', default: 'auto' },
-      threads: { type: 'string', default: '1' },
-      widths: { type: 'string' },
-      batch: { type: 'string' },
-      warmup: { type: 'string', default: '2' },
-      'data-workers': { type: 'string' },
-      'batch-norm': { type: 'string', default: 'composed' },
-      convolutions: { type: 'string', default: 'direct' },
-    },
-  });
-  const threads = flagValue('--threads', parseCount, values.threads);
-  const widths = (values.widths ?? '').split(',').map((w) => flagValue('--widths', parseCount, w));
-  const batch = flagValue('--batch', parseCount, values.batch);
-  const warmup = flagValue('--warmup', parseCount, values.warmup);
-  const dataWorkers = values['data-workers'] === undefined ? undefined : flagValue('--data-workers', parseNonNegative, values['data-workers']);
-  const batchNorm = parseBatchNorm(values['batch-norm']);
-  const convolutions = parseConvolutions(values.convolutions);
+  const { values } = parseArgs({ options: LOOP_FLAG_OPTIONS });
+  const { backend, threads, widths, batch, warmup, dataWorkers, batchNorm, convolutions } = readLoopFlags(values);
 
-  const choice = await selectBackend(values.backend as BackendName, { threads });
+  const choice = await selectBackend(backend, { threads });
   useConvolutions(convolutions);
   const loop = openMocoLoop({ widths, batch, dataWorkers, batchNorm });
   try {

@@ -183,12 +183,13 @@ def measure(config, threads, warmup, steps, seconds, augment):
     }
 
 
-def serve(config, threads, warmup, augment):
+def serve(config, threads, warmup, augment, max_steps):
     """Slices of steps on request, for the bench's interleaved thread scaling (bench/slice-protocol.ts).
 
     Warms up, writes a ready line, then for each line {"steps": N} on stdin runs N steps and
     writes when they ran and at what pace; ends at the end of stdin. Every line written
-    starts with the bench's result prefix."""
+    starts with the bench's result prefix. A request above max_steps (the protocol's bound,
+    given by the bench) is refused."""
     import torch
 
     step = make_step(config, threads, augment)
@@ -200,8 +201,8 @@ def serve(config, threads, warmup, augment):
             continue
         try:
             steps = json.loads(line)["steps"]
-            if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= 100000:
-                raise ValueError(f"steps must be an integer in 1..100000, got {steps!r}")
+            if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= max_steps:
+                raise ValueError(f"steps must be an integer in 1..{max_steps}, got {steps!r}")
         except (ValueError, KeyError, TypeError) as e:
             sys.exit(f"moco_torch.py --serve: bad request {line.strip()[:200]!r}: {e}")
         from_ms = time.time() * 1000
@@ -235,7 +236,7 @@ def main():
 
     if args.serve:
         w = json.loads(args.serve)
-        serve(w["config"], w["threads"], w["warmup"], w["augment"])
+        serve(w["config"], w["threads"], w["warmup"], w["augment"], w["maxSteps"])
         return
 
     if args.worker:

@@ -1,6 +1,7 @@
 /** Interleaved thread scaling's arithmetic (bench/interleave-plan.ts): the slices of a cycle, their order, the ratios and medians. */
 import { describe, expect, it } from 'vitest';
-import { copiesOf, cycleOrder, cycleSlices, lowerMedian, summarize, summarizeVariant } from '../../bench/interleave-plan.js';
+import { copiesOf, cycleOrder, cycleSlices, summarize, summarizeVariant } from '../../bench/interleave-plan.js';
+import { lowerMedian, lowerMedianBy } from '../../bench/lower-median.js';
 import type { CycleResult } from '../../bench/report-types.js';
 
 describe('cycleSlices and cycleOrder', () => {
@@ -39,6 +40,12 @@ describe('lowerMedian', () => {
     expect(lowerMedian([4, 1, 3, 2])).toBe(2);
     expect(lowerMedian([5])).toBe(5);
     expect(() => lowerMedian([])).toThrow(/no values/);
+  });
+
+  it('picks the item itself by a key (a measured row, not a blend of two)', () => {
+    const rows = [{ id: 'a', v: 9 }, { id: 'b', v: 3 }, { id: 'c', v: 5 }, { id: 'd', v: 7 }];
+    expect(lowerMedianBy(rows, (r) => r.v)).toBe(rows[2]);
+    expect(lowerMedianBy(rows.slice(0, 3), (r) => -r.v)).toBe(rows[2]);
   });
 });
 
