@@ -37,4 +37,11 @@ describe('variantText', () => {
       '  resnet18 on 1 thread: 0.40x (0.40x-0.50x)',
     ]);
   });
+
+  it("adds what the variant's process said it computes on, where it said", () => {
+    const [v] = summarizeVariant('small', { STREAMSSL_ONEDNN: '0' }, [1], [{ ours: { 1: 100 }, variant: { 1: 40 } }]);
+    expect(variantText([{ ...v, backend: 'wasm: oneDNN addon off (STREAMSSL_ONEDNN=0)' }])[1]).toBe(
+      '  small on 1 thread: 0.40x (0.40x-0.40x); computes on wasm: oneDNN addon off (STREAMSSL_ONEDNN=0)',
+    );
+  });
 });
