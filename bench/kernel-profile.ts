@@ -7,6 +7,14 @@
  *
  *   npx tsx bench/kernel-profile.ts [--config small] [--steps 4] [--threads 1] [--wasm-only] [--batch-norm composed|fused] [--convolutions direct|winograd]
  *   npx tsx bench/kernel-profile.ts --scenario scenarios/quickstart.json [--set key.path=value ...] [--steps 4] [--threads 1] [--wasm-only]
+ *   npx tsx bench/kernel-profile.ts ... --threads 1,2 [--pairs 2]
+ *
+ * With several thread counts it profiles each in its own process (the thread count is
+ * fixed when the backend starts), in pairs of alternating order (1, 2, then 2, 1, ...) so a
+ * drifting machine favours neither, and prints each kernel's ms a step at every count
+ * with the first count's over each other (./kernel-compare.ts): where a second thread
+ * gains and where it does not. `--json` prints one profile as a result line (what those
+ * processes do).
  *
  * With --scenario it profiles that scenario's training step instead of a bench
  * configuration: its model, method, batch, optimizer, batch norm and convolutions, on
@@ -22,23 +30,31 @@ import { useConvolutions } from '../client/engine/convolutions.js';
 import { measureMoco } from './moco-measure.js';
 import { scenarioSteps } from './scenario-steps.js';
 import { loadScenario } from '../shared/scenario.js';
+import { entryFile } from '../shared/code-location.js';
+import { RESULT_PREFIX, startChild, stopChild } from './child.js';
+import { compareProfiles, comparisonText, type KernelComparison, type KernelProfile } from './kernel-compare.js';
+import { flagValue, parseCount } from './options.js';
 
 interface Tally { calls: number; ms: number; native: boolean }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      config: { type: 'string', default: 'small' },
-      steps: { type: 'string', default: '4' },
-      threads: { type: 'string', default: '1' },
-      'wasm-only': { type: 'boolean', default: false },
-      'batch-norm': { type: 'string' },
-      convolutions: { type: 'string' },
-      scenario: { type: 'string' },
-      set: { type: 'string', multiple: true, default: [] },
-    },
-  });
-  const choice = await selectBackend('wasm', { threads: Number(values.threads) });
+const OPTIONS = {
+  config: { type: 'string', default: 'small' },
+  steps: { type: 'string', default: '4' },
+  threads: { type: 'string', default: '1' },
+  pairs: { type: 'string', default: '2' },
+  'wasm-only': { type: 'boolean', default: false },
+  'batch-norm': { type: 'string' },
+  convolutions: { type: 'string' },
+  scenario: { type: 'string' },
+  set: { type: 'string', multiple: true, default: [] as string[] },
+  json: { type: 'boolean', default: false },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+
+/** This process's kernel profile at `threads`. */
+async function profile(values: Values, threads: number): Promise<KernelProfile> {
+  const choice = await selectBackend('wasm', { threads });
   unregisterNativeKernels(); // selectBackend registered them: note tfjs's own first
   const before = new Map(getKernelsForBackend('wasm').map((k) => [k.kernelName, k.kernelFunc]));
   if (!values['wasm-only']) {
@@ -63,8 +79,7 @@ async function main(): Promise<void> {
     unregisterKernel(k.kernelName, 'wasm');
     registerKernel({ ...k, kernelFunc: timed });
   }
-  const steps = Number(values.steps);
-  if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps: expected a whole number of at least 1, got "${values.steps}"`);
+  const steps = flagValue('--steps', parseCount, values.steps);
   const t0 = performance.now();
   let label: string, stepMs: number, counted: number;
   if (values.scenario !== undefined) {
@@ -93,13 +108,62 @@ async function main(): Promise<void> {
     stepMs = (m.seconds * 1000) / m.steps;
     label = `${values.config} batch ${batch}`;
   }
-  const wallMs = performance.now() - t0;
   const rows = [...tally].filter(([, t]) => t.calls > 0).sort((a, b) => b[1].ms - a[1].ms);
-  const kernelMs = rows.reduce((s, [, t]) => s + t.ms, 0);
-  console.log(`${label}, threads ${choice.threads}, ${steps} steps: ${stepMs.toFixed(1)} ms/step, kernels ${(kernelMs / counted).toFixed(1)} ms/step (wall incl. setup ${wallMs.toFixed(0)} ms)`);
-  for (const [name, t] of rows) {
-    console.log(`${name.padEnd(24)} ${t.native ? 'native' : 'wasm  '} ${String(Math.round(t.calls / counted)).padStart(5)} calls ${(t.ms / counted).toFixed(2).padStart(9)} ms ${((100 * t.ms) / kernelMs).toFixed(1).padStart(5)} %`);
+  const kernels = rows.map(([name, t]) => ({ name, native: t.native, callsPerStep: t.calls / counted, msPerStep: t.ms / counted }));
+  const kernelMs = kernels.reduce((sum, k) => sum + k.msPerStep, 0);
+  console.error(`${label}, threads ${choice.threads}: wall incl. setup ${(performance.now() - t0).toFixed(0)} ms`);
+  return { label, threads: choice.threads, steps, stepMs, kernelMs, kernels };
+}
+
+function profileText(pr: KernelProfile): string[] {
+  return [
+    `${pr.label}, threads ${pr.threads}, ${pr.steps} steps: ${pr.stepMs.toFixed(1)} ms/step, kernels ${pr.kernelMs.toFixed(1)} ms/step`,
+    ...pr.kernels.map((k) => `${k.name.padEnd(24)} ${k.native ? 'native' : 'wasm  '} ${String(Math.round(k.callsPerStep)).padStart(5)} calls ${k.msPerStep.toFixed(2).padStart(9)} ms ${((100 * k.msPerStep) / pr.kernelMs).toFixed(1).padStart(5)} %`),
+  ];
+}
+
+/** The flags of this command that set up what is profiled, for the processes of a comparison. */
+function profileArgs(values: Values): string[] {
+  return [
+    '--config', values.config!, '--steps', values.steps!,
+    ...(values['wasm-only'] ? ['--wasm-only'] : []),
+    ...(values['batch-norm'] !== undefined ? ['--batch-norm', values['batch-norm']] : []),
+    ...(values.convolutions !== undefined ? ['--convolutions', values.convolutions] : []),
+    ...(values.scenario !== undefined ? ['--scenario', values.scenario] : []),
+    ...values.set!.flatMap((s) => ['--set', s]),
+  ];
+}
+
+/** One process per profile, thread counts in alternating order pair by pair. */
+async function compareThreads(values: Values, threads: number[], pairs: number): Promise<KernelComparison> {
+  const byPair: KernelProfile[][] = [];
+  for (let p = 0; p < pairs; p++) {
+    const order = p % 2 === 0 ? threads : [...threads].reverse();
+    const got = new Map<number, KernelProfile>();
+    for (const t of order) {
+      const child = startChild(entryFile('bench/kernel-profile'), [...profileArgs(values), '--threads', String(t), '--json']);
+      try {
+        got.set(t, (await child.line(RESULT_PREFIX)) as KernelProfile);
+        await child.exited;
+      } finally {
+        await stopChild(child);
+      }
+    }
+    byPair.push(threads.map((t) => got.get(t)!));
   }
+  return compareProfiles(threads, byPair);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: OPTIONS });
+  const threads = [...new Set(values.threads!.split(',').map((t) => flagValue('--threads', parseCount, t)))];
+  if (threads.length > 1) {
+    const pairs = flagValue('--pairs', parseCount, values.pairs);
+    console.log(comparisonText(await compareThreads(values, threads, pairs)).join('\n'));
+    return;
+  }
+  const pr = await profile(values, threads[0]);
+  console.log(values.json ? `${RESULT_PREFIX}${JSON.stringify(pr)}` : profileText(pr).join('\n'));
 }
 
 main().then(() => process.exit(0), (err) => {
