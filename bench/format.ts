@@ -55,8 +55,9 @@ export function variantText(variants: InterleavedVariant[]): string[] {
     const label = envLabel(v.env);
     if (!named.has(label)) lines.push(`variant ${label} over the plain processes, in the same cycles (medians; range):`);
     named.add(label);
-    // The process's own word on what it computes on shows that the environment reached it.
-    const on = v.backend === undefined ? '' : `; computes on ${v.backend}`;
+    // The process's own word on what it computes on shows that the environment reached it;
+    // the last clause of its reason says it (the ones before are the backends it passed over).
+    const on = v.backend === undefined ? '' : `; computes on ${v.backend.split('; ').at(-1)}`;
     lines.push(`  ${v.config} on ${v.threads} thread${v.threads === 1 ? '' : 's'}: ${x(v.median)} (${x(Math.min(...v.ratios))}-${x(Math.max(...v.ratios))})${on}`);
   }
   return lines;
