@@ -15,9 +15,13 @@ function threadsCell(r: MocoResult): string {
   return r.threadsActual === r.threads ? String(r.threads) : `${r.threads} (uses ${r.threadsActual})`;
 }
 
+/** A ratio as the scaling texts write it, and the span of a list of them. */
+const x = (v: number) => `${v.toFixed(2)}x`;
+const range = (xs: number[]) => `${x(Math.min(...xs))}-${x(Math.max(...xs))}`;
+
 /** Each thread count over the first, round by round (neighbouring measurements). */
 function scalingText(scaling: ThreadScaling[]): string[] {
-  const ratios = (xs: number[]) => xs.map((x) => `${x.toFixed(2)}x`).join(', ');
+  const ratios = (xs: number[]) => xs.map(x).join(', ');
   return [
     'threads over the first thread count, per round:',
     ...scaling.map((s) => {
@@ -32,8 +36,6 @@ function scalingText(scaling: ThreadScaling[]): string[] {
 
 /** Interleaved scaling: medians over the cycles, each cycle's figures beside them. */
 export function interleavedText(scaling: InterleavedScaling[]): string[] {
-  const x = (v: number) => `${v.toFixed(2)}x`;
-  const range = (xs: number[]) => `${x(Math.min(...xs))}-${x(Math.max(...xs))}`;
   const lines = [`thread scaling from interleaved slices (medians over the cycles; range):`];
   for (const s of scaling) {
     const m = s.median;
@@ -48,17 +50,15 @@ export function interleavedText(scaling: InterleavedScaling[]): string[] {
 
 /** A variant against the plain processes: medians over the cycles, per configuration and thread count. */
 export function variantText(variants: InterleavedVariant[]): string[] {
-  const x = (v: number) => `${v.toFixed(2)}x`;
   const lines: string[] = [];
   const named = new Set<string>();
   for (const v of variants) {
     const label = envLabel(v.env);
     if (!named.has(label)) lines.push(`variant ${label} over the plain processes, in the same cycles (medians; range):`);
     named.add(label);
-    // The process's own word on what it computes on shows that the environment reached it;
-    // the last clause of its reason says it (the ones before are the backends it passed over).
-    const on = v.backend === undefined ? '' : `; computes on ${v.backend.split('; ').at(-1)}`;
-    lines.push(`  ${v.config} on ${v.threads} thread${v.threads === 1 ? '' : 's'}: ${x(v.median)} (${x(Math.min(...v.ratios))}-${x(Math.max(...v.ratios))})${on}`);
+    // The process's own word on what it computes on shows that the environment reached it.
+    const on = v.backend === undefined ? '' : `; computes on ${v.backend}`;
+    lines.push(`  ${v.config} on ${v.threads} thread${v.threads === 1 ? '' : 's'}: ${x(v.median)} (${range(v.ratios)})${on}`);
   }
   return lines;
 }

@@ -59,7 +59,6 @@ export function copiesOf(results: readonly SliceResult[]): { imgPerSec: number[]
 /** An environment as one would type it: `A=1 B=2`. */
 export const envLabel = (env: Readonly<Record<string, string>>): string => Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ');
 
-
 /** Each thread count above the base against it, from the cycles' results. */
 export function summarize(config: string, threads: readonly number[], sliceSeconds: number, cycles: readonly CycleResult[]): InterleavedScaling[] {
   if (cycles.length === 0) throw new Error('summarize: no cycles');

@@ -204,6 +204,6 @@ export interface InterleavedVariant {
   ratios: number[];
   /** Their lower median. */
   median: number;
-  /** What the variant's process said it computes on (its backend and reason). */
+  /** What the variant's process said it computes on (its backend, kernels and threads). */
   backend?: string;
 }

@@ -15,7 +15,7 @@ export interface SliceReady {
   threadsActual: number;
   /** Milliseconds of the last warm-up step: sizes the first slice. */
   warmStepMs: number;
-  /** What the process computes on, in its words (e.g. the backend's reason); optional. */
+  /** What the process computes on, in its words (e.g. `BackendChoice.runs`); optional. */
   backend?: string;
 }
 

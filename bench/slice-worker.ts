@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const loop = openMocoLoop({ widths, batch, dataWorkers, batchNorm });
   try {
     const warmStepMs = await loop.warmUp(warmup);
-    reply({ threadsActual: choice.threads, warmStepMs, backend: `${choice.name}: ${choice.reason}` });
+    reply({ threadsActual: choice.threads, warmStepMs, backend: choice.runs });
     for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
       if (line.trim() === '') continue;
       let steps: number;

@@ -40,6 +40,8 @@ export interface BackendChoice {
   tfName: string;
   /** Why this one: what was tried before it and why that failed; for wasm, how it threads. */
   reason: string;
+  /** How it computes, without how it was chosen: for wasm its kernels and threads, else the name. */
+  runs: string;
   /**
    * Threads the backend computes on: for wasm what XNNPACK reports, 1 for cpu, and for
    * the native backends the cores of this process (libtensorflow sizes its own pools).
@@ -162,7 +164,7 @@ function firstLine(text: string): string {
 function choice(name: ConcreteBackend, reason: string, activated: Activated): BackendChoice {
   useLeanSaves(); // it checks the active backend at each save
   const full = activated.note ? `${reason}; ${activated.note}` : reason;
-  return { name, tfName: tf.getBackend(), reason: full, threads: activated.threads };
+  return { name, tfName: tf.getBackend(), reason: full, runs: activated.note ?? name, threads: activated.threads };
 }
 
 /** Loads and activates a backend; `auto` takes the first that loads in AUTO_ORDER. */

@@ -23,6 +23,7 @@ describe('threaded wasm', () => {
   it('starts with 2 threads, as the backend itself reports', () => {
     expect(choice).toMatchObject({ name: 'wasm', tfName: 'wasm', threads: 2 });
     expect(choice.reason).toMatch(/^forced with --backend wasm; wasm on 2 threads \(no oneDNN kernels: disabled by STREAMSSL_ONEDNN=0\)$/);
+    expect(choice.runs).toBe('wasm on 2 threads (no oneDNN kernels: disabled by STREAMSSL_ONEDNN=0)');
     const backend = tf.backend() as BackendWasm;
     // Only the threaded Emscripten build has a pthread pool.
     expect('PThread' in backend.wasm).toBe(true);
