@@ -30,8 +30,8 @@
 namespace streamssl {
 namespace {
 
-// OpenMP's thread count is per calling thread; every conv runs on the JS main
-// thread, which is the one calling this.
+// OpenMP's thread count is per calling thread: each JS thread that calls the
+// addon (main or worker) sets its own, and its kernels run on its own team.
 napi_value SetNumThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value arg;

@@ -15,14 +15,16 @@
 
 namespace streamssl {
 
-// One CPU engine and one stream for the process; all calls come from the JS
-// main thread, one at a time.
+// One CPU engine for the process (oneDNN's engine is safe to share between
+// threads); one stream per calling thread. Each JS thread that calls the addon
+// (the main thread, or a worker thread with its own wasm heap) makes one call at a
+// time, and calls of different JS threads may run at once.
 inline dnnl::engine& Engine() {
   static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   return eng;
 }
 inline dnnl::stream& Stream() {
-  static dnnl::stream s(Engine());
+  thread_local dnnl::stream s(Engine());
   return s;
 }
 

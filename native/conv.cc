@@ -55,10 +55,6 @@ struct Plan {
   size_t pad_bytes = 0;  // user-managed plans only
 };
 
-std::map<Key, std::unique_ptr<Plan>>& Cache() {
-  static std::map<Key, std::unique_ptr<Plan>> cache;
-  return cache;
-}
 
 // An activation with exactly one channel block (C = 16 in nChw16c, C = 8 in
 // nChw8c) has the same bytes as NHWC: the primitive can read / write the wasm
@@ -172,6 +168,36 @@ std::unique_ptr<Plan> BuildPlan(int kind, const Params& p, bool user_pad) {
   return plan;
 }
 
+// The buffers of the call being run on one slot (the whole batch, or one
+// thread's slice): one growing, 64-byte aligned block per slot and purpose.
+struct Scratch {
+  void* data = nullptr;
+  size_t bytes = 0;
+  ~Scratch() { std::free(data); }
+};
+
+constexpr size_t kAlign = 64;
+size_t Aligned(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+// Slices run on at most this many threads (more are left to oneDNN's own split).
+constexpr int kMaxSlots = 64;
+
+// The plans, buffers and streams of one calling thread. A JS thread makes one call at
+// a time, but a process may hold several JS threads that call at once (worker threads,
+// each with its own wasm heap: bench/data-parallel.ts), and their calls must share
+// nothing a call writes. A call's batch slices run on the caller's OpenMP team and
+// use the caller's state, handed to them.
+struct CallerState {
+  std::map<Key, std::unique_ptr<Plan>> cache;
+  Scratch work[kMaxSlots + 1];
+  Scratch partial[kMaxSlots];
+  std::unique_ptr<dnnl::stream> streams[kMaxSlots];
+};
+
+CallerState& Caller() {
+  thread_local CallerState state;
+  return state;
+}
+
 // oneDNN sizes a primitive's work split by the thread count when it is created:
 // a slice's plan is made for one thread, as it runs.
 struct OneThread {
@@ -188,7 +214,7 @@ Plan& GetPlan(int kind, int slot, const Params& p) {
   key[0] = kind;
   key[1] = slot;
   std::memcpy(key.data() + 2, p.data(), sizeof(int) * kParams);
-  auto& cache = Cache();
+  auto& cache = Caller().cache;
   auto it = cache.find(key);
   if (it == cache.end()) {
     if (slot == kWholeBatch) {
@@ -201,18 +227,6 @@ Plan& GetPlan(int kind, int slot, const Params& p) {
   return *it->second;
 }
 
-// The buffers of the call being run on one slot (the whole batch, or one
-// thread's slice): one growing, 64-byte aligned block per slot and purpose.
-struct Scratch {
-  void* data = nullptr;
-  size_t bytes = 0;
-  ~Scratch() { std::free(data); }
-};
-
-constexpr size_t kAlign = 64;
-size_t Aligned(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
-// Slices run on at most this many threads (more are left to oneDNN's own split).
-constexpr int kMaxSlots = 64;
 
 uint8_t* Grow(Scratch& scratch, size_t bytes) {
   if (bytes > scratch.bytes) {
@@ -225,24 +239,18 @@ uint8_t* Grow(Scratch& scratch, size_t bytes) {
 }
 
 // Inner layouts and scratchpads of `slot`'s call.
-uint8_t* WorkFor(int slot, size_t bytes) {
-  static Scratch work[kMaxSlots + 1];
-  return Grow(work[slot + 1], bytes);
-}
+uint8_t* WorkFor(CallerState& caller, int slot, size_t bytes) { return Grow(caller.work[slot + 1], bytes); }
 
 // A slice's partial weight gradient (slices after the first).
-uint8_t* PartialFor(int slot, size_t bytes) {
-  static Scratch partial[kMaxSlots];
-  return Grow(partial[slot], bytes);
-}
+uint8_t* PartialFor(CallerState& caller, int slot, size_t bytes) { return Grow(caller.partial[slot], bytes); }
 
-// One stream per slot: slices execute side by side. Made on the main thread
+// One stream per slot: slices execute side by side. Made on the calling thread
 // before any slice runs.
-dnnl::stream& StreamFor(int slot) {
+dnnl::stream& StreamFor(CallerState& caller, int slot) {
   if (slot == kWholeBatch) return Stream();
-  static std::unique_ptr<dnnl::stream> streams[kMaxSlots];
-  if (!streams[slot]) streams[slot] = std::make_unique<dnnl::stream>(Engine());
-  return *streams[slot];
+  auto& stream = caller.streams[slot];
+  if (!stream) stream = std::make_unique<dnnl::stream>(Engine());
+  return *stream;
 }
 
 memory PadMemory(uint8_t* at, size_t bytes) {
@@ -251,8 +259,8 @@ memory PadMemory(uint8_t* at, size_t bytes) {
 
 // Runs one plan on buffers a, b -> out (user layouts), in the calling thread's
 // part of the work when it is a slice.
-void Run(Plan& plan, int slot, uint8_t* a, uint8_t* b, uint8_t* out) {
-  auto& s = StreamFor(slot);
+void Run(CallerState& caller, Plan& plan, int slot, uint8_t* a, uint8_t* b, uint8_t* out) {
+  auto& s = StreamFor(caller, slot);
   Arg* args3[3] = {&plan.a, &plan.b, &plan.out};
   size_t reorder_pad = 0, total = 0;
   for (Arg* arg : args3) {
@@ -260,7 +268,7 @@ void Run(Plan& plan, int slot, uint8_t* a, uint8_t* b, uint8_t* out) {
     reorder_pad = std::max(reorder_pad, arg->reorder_pad_bytes);
   }
   total += Aligned(plan.pad_bytes) + Aligned(reorder_pad);
-  uint8_t* at = total > 0 ? WorkFor(slot, total) : nullptr;
+  uint8_t* at = total > 0 ? WorkFor(caller, slot, total) : nullptr;
   for (Arg* arg : args3) {
     if (!arg->inner) continue;
     arg->inner.set_data_handle(at);
@@ -343,12 +351,13 @@ void RunSplit(int kind, const Params& p, uint8_t* heap, const int64_t off[3], in
   const size_t w_floats = size_t(p[5]) * p[6] * p[3] * p[4];
   // Bytes per batch row of a, b, out (0: not sliced, the weights).
   const size_t row[3][3] = {{x_row, 0, y_row}, {y_row, 0, x_row}, {x_row, y_row, 0}};
+  CallerState& caller = Caller();
   Plan* plans[kMaxSlots];
   float* partials[kMaxSlots] = {};
-  for (int i = 0; i < slices; i++) {  // on the main thread: plans, streams, buffers
+  for (int i = 0; i < slices; i++) {  // on the calling thread: plans, streams, buffers
     plans[i] = &SlicePlan(kind, p, i, slices);
-    StreamFor(i);
-    if (kind == 2 && i > 0) partials[i] = reinterpret_cast<float*>(PartialFor(i, w_floats * sizeof(float)));
+    StreamFor(caller, i);
+    if (kind == 2 && i > 0) partials[i] = reinterpret_cast<float*>(PartialFor(caller, i, w_floats * sizeof(float)));
   }
   std::string error;
 #pragma omp parallel num_threads(slices)
@@ -359,7 +368,7 @@ void RunSplit(int kind, const Params& p, uint8_t* heap, const int64_t off[3], in
       uint8_t* at[3];
       for (int k = 0; k < 3; k++) at[k] = heap + off[k] + first * row[kind][k];
       if (partials[i]) at[2] = reinterpret_cast<uint8_t*>(partials[i]);
-      Run(*plans[i], i, at[0], at[1], at[2]);
+      Run(caller, *plans[i], i, at[0], at[1], at[2]);
     } catch (const std::exception& e) {
 #pragma omp critical(streamssl_conv_error)
       if (error.empty()) error = e.what();
@@ -387,7 +396,7 @@ Plan& WholePlan(int kind, const Params& p) {
 void RunCall(int kind, const Params& p, uint8_t* heap, const int64_t off[3]) {
   const int slices = SliceCount(p);
   if (slices > 1) return RunSplit(kind, p, heap, off, slices);
-  Run(WholePlan(kind, p), kWholeBatch, heap + off[0], heap + off[1], heap + off[2]);
+  Run(Caller(), WholePlan(kind, p), kWholeBatch, heap + off[0], heap + off[1], heap + off[2]);
 }
 
 }  // namespace
@@ -450,12 +459,12 @@ napi_value ImplName(napi_env env, napi_callback_info info) {
 
 napi_value CacheSize(napi_env env, napi_callback_info) {
   napi_value out;
-  NAPI_OK(napi_create_uint32(env, static_cast<uint32_t>(Cache().size()), &out));
+  NAPI_OK(napi_create_uint32(env, static_cast<uint32_t>(Caller().cache.size()), &out));
   return out;
 }
 
 napi_value ClearCache(napi_env, napi_callback_info) {
-  Cache().clear();
+  Caller().cache.clear();
   return nullptr;
 }
 

@@ -27,7 +27,7 @@ struct MatmulPlan {
 
 // p = [BA, BB, M, K, N, transposeA, transposeB]; batch dims equal or one is 1.
 MatmulPlan& GetMatmulPlan(const std::array<int, 7>& p) {
-  static std::map<std::array<int, 7>, std::unique_ptr<MatmulPlan>> cache;
+  thread_local std::map<std::array<int, 7>, std::unique_ptr<MatmulPlan>> cache;  // per caller, as conv.cc's plans
   auto it = cache.find(p);
   if (it != cache.end()) return *it->second;
   const memory::dim BA = p[0], BB = p[1], M = p[2], K = p[3], N = p[4], B = std::max(BA, BB);
