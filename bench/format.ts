@@ -219,3 +219,5 @@ function overheadText(report: BenchReport): string[] {
     '  relay and fedavg (2 rounds, one chunk per client) arms with in-process clients that train nothing; each count without, then with, a dashboard viewer connected.',
   ];
 }
+
+export { x as ratioText, range as ratioRange };

@@ -31,7 +31,8 @@ import { measureMoco } from './moco-measure.js';
 import { scenarioSteps } from './scenario-steps.js';
 import { loadScenario } from '../shared/scenario.js';
 import { entryFile } from '../shared/code-location.js';
-import { RESULT_PREFIX, startChild, stopChild } from './child.js';
+import { RESULT_PREFIX, startChild } from './child.js';
+import { alternatingPairs, childResult } from './alternating-pairs.js';
 import { compareProfiles, comparisonText, type KernelComparison, type KernelProfile } from './kernel-compare.js';
 import { flagValue, parseCount } from './options.js';
 
@@ -136,21 +137,9 @@ function profileArgs(values: Values): string[] {
 
 /** One process per profile, thread counts in alternating order pair by pair. */
 async function compareThreads(values: Values, threads: number[], pairs: number): Promise<KernelComparison> {
-  const byPair: KernelProfile[][] = [];
-  for (let p = 0; p < pairs; p++) {
-    const order = p % 2 === 0 ? threads : [...threads].reverse();
-    const got = new Map<number, KernelProfile>();
-    for (const t of order) {
-      const child = startChild(entryFile('bench/kernel-profile'), [...profileArgs(values), '--threads', String(t), '--json']);
-      try {
-        got.set(t, (await child.line(RESULT_PREFIX)) as KernelProfile);
-        await child.exited;
-      } finally {
-        await stopChild(child);
-      }
-    }
-    byPair.push(threads.map((t) => got.get(t)!));
-  }
+  const byPair = await alternatingPairs(threads, pairs, (t) =>
+    childResult<KernelProfile>(startChild(entryFile('bench/kernel-profile'), [...profileArgs(values), '--threads', String(t), '--json']), `${t} threads`),
+  );
   return compareProfiles(threads, byPair);
 }
 

@@ -12,20 +12,33 @@ import type { Scenario } from '../shared/scenario.js';
 import { useFusedBatchNorm } from '../client/kernels/batch-norm-op.js';
 import { useConvolutions } from '../client/engine/convolutions.js';
 import { encoderOptions } from '../client/models/encoder.js';
-import { Sgd } from '../client/optim/sgd.js';
+import { Sgd, type SgdOptions } from '../client/optim/sgd.js';
 import { createMethod } from '../client/ssl/index.js';
 import type { TrainBatch } from '../client/ssl/method.js';
 
 export interface ScenarioSteps {
   /** Views of the step: batch, height, width, channels. */
   shape: [number, number, number, number];
+  /** The online model's trainable weights, by parameter name (what the steps update). */
+  trainable: Map<string, tf.Variable>;
   /** Runs `count` training steps; returns milliseconds per step. */
   run(count: number): number;
   dispose(): void;
 }
 
+export interface ScenarioStepsOptions {
+  /** Seed of the method's initial weights and its own randomness (default 1). */
+  seed?: number;
+  /** Seed of the random views (default: `seed`): replicas of one model train on different views. */
+  viewSeed?: number;
+  /** The optimizer the steps update with (default: the scenario's SGD). */
+  optimizer?: (options: SgdOptions) => Sgd;
+}
+
 /** The scenario's training step, ready to run; throws naming what the scenario lacks. */
-export function scenarioSteps(scenario: Scenario, seed = 1): ScenarioSteps {
+export function scenarioSteps(scenario: Scenario, o: ScenarioStepsOptions = {}): ScenarioSteps {
+  const seed = o.seed ?? 1;
+  const viewSeed = o.viewSeed ?? seed;
   const geometry = datasetGeometry(scenario.dataset);
   if (geometry.channels === undefined || geometry.height === undefined) {
     throw new Error(`dataset ${scenario.dataset.name}: its image size is only known once loaded; give a built-in, synthetic or folder dataset with imageSize`);
@@ -35,15 +48,17 @@ export function scenarioSteps(scenario: Scenario, seed = 1): ScenarioSteps {
   const numClasses = scenario.ssl.method === 'supervised' ? geometry.numClasses : undefined;
   const method = createMethod(scenario.ssl, encoderOptions(scenario.model, geometry.channels, numClasses), seed);
   const opt = scenario.training.optimizer;
-  const optimizer = new Sgd({ momentum: opt.momentum, weightDecay: opt.weightDecay });
+  const sgdOptions: SgdOptions = { momentum: opt.momentum, weightDecay: opt.weightDecay };
+  const optimizer = o.optimizer ? o.optimizer(sgdOptions) : new Sgd(sgdOptions);
   const rng = new Random(deriveSeed(seed, 'scenario-steps'));
   const batch: TrainBatch = {
-    view1: tf.randomNormal(shape, 0, 1, 'float32', seed),
-    view2: tf.randomNormal(shape, 0, 1, 'float32', seed + 1),
-    ...(numClasses !== undefined ? { labels: tf.randomUniformInt([shape[0]], 0, numClasses, seed) as tf.Tensor1D } : {}),
+    view1: tf.randomNormal(shape, 0, 1, 'float32', viewSeed),
+    view2: tf.randomNormal(shape, 0, 1, 'float32', viewSeed + 1),
+    ...(numClasses !== undefined ? { labels: tf.randomUniformInt([shape[0]], 0, numClasses, viewSeed) as tf.Tensor1D } : {}),
   };
   return {
     shape,
+    trainable: method.online.trainable,
     run(count) {
       useFusedBatchNorm(scenario.model.batchNorm === 'fused');
       useConvolutions(scenario.model.convolutions);
