@@ -114,13 +114,13 @@ inline float StepOf(float v, float alpha) {
 constexpr int64_t kParallelMin = 1 << 18;
 
 // Runs f(begin, end) over [0, n) split into one contiguous range per OpenMP
-// thread (the count setNumThreads gave the main thread), or in one call when n
-// is small. Each index is handled by exactly one call, so results never depend
-// on the thread count.
+// thread (the count setNumThreads gave the calling thread), or in one call when
+// n * cost_per_item is under `min_work`. Each index is handled by exactly one
+// call, so results never depend on the thread count.
 template <typename F>
-void ParallelRanges(int64_t n, int64_t cost_per_item, F f) {
+void ParallelRanges(int64_t n, int64_t cost_per_item, F f, int64_t min_work = kParallelMin) {
   const int threads = omp_get_max_threads();
-  if (threads <= 1 || n < 2 || n * cost_per_item < kParallelMin) {
+  if (threads <= 1 || n < 2 || n * cost_per_item < min_work) {
     if (n > 0) f(int64_t(0), n);
     return;
   }
