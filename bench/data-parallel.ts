@@ -27,6 +27,7 @@ import { alternatingPairs, childResult } from './alternating-pairs.js';
 import { flagValue, parseCount, parseNonNegative } from './options.js';
 import { scenarioSteps } from './scenario-steps.js';
 import { runReplicas } from './data-parallel/replicas.js';
+import { replicaScenario } from './data-parallel/replica-scenario.js';
 import { modeArg, parseMode, summarizeModes, summaryText, type ModeResult, type ModeSummary, type StepMode } from './data-parallel/compare.js';
 
 const OPTIONS = {
@@ -81,6 +82,7 @@ async function compareModes(values: Values): Promise<{ label: string; summaries:
   const scenario = scenarioOf(values);
   const replicas = flagValue('--replicas', parseCount, values.replicas);
   if (replicas < 2) throw new Error(`--replicas must be at least 2, got ${replicas}`);
+  replicaScenario(scenario, replicas); // refuses a scenario the replicas cannot split, before any process runs
   const pairs = flagValue('--pairs', parseCount, values.pairs);
   const modes: StepMode[] = [{ kind: 'threads', threads: 1 }, { kind: 'threads', threads: replicas }, { kind: 'replicas', replicas }];
   const byPair = await alternatingPairs(modes, pairs, (mode) =>

@@ -152,7 +152,9 @@ describe('the comparison', () => {
     expect(lines[3]).toMatch(/^ {2}2 replicas, batch split +\d+\.\d ms .*; wasm.* on 1 thread$/);
   });
 
-  it('refuses fewer than two replicas, naming the flag', () => {
-    expect(() => execFileSync(process.execPath, [...tsxImportArgs(), 'bench/data-parallel.ts', '--scenario', 'scenarios/quickstart.json', '--replicas', '1'], { stdio: 'pipe', timeout: 60_000 })).toThrow(/--replicas must be at least 2, got 1/);
+  it('refuses fewer than two replicas, and a scenario they cannot split, before any process runs', () => {
+    const run = (...args: string[]) => execFileSync(process.execPath, [...tsxImportArgs(), 'bench/data-parallel.ts', '--scenario', 'scenarios/quickstart.json', ...args], { stdio: 'pipe', timeout: 60_000 });
+    expect(() => run('--replicas', '1')).toThrow(/--replicas must be at least 2, got 1/);
+    expect(() => run('--set', 'ssl.method=simclr')).toThrow(/ssl.method simclr couples the samples of a batch/);
   });
 });
