@@ -20,7 +20,7 @@ namespace {
 // split update waited for the other thread: a 74k-float SGD update took 0.05 ms
 // on one thread and 0.5-0.9 ms on two (the second thread's range started 0.4-0.8
 // ms late: it had gone to sleep, and on two busy cores its wake-up waits its turn),
-// and the small widths' updates took 2.5-4.1 ms a step against 1.5-2.1 with this
+// and the small widths' updates took 2.5-3.7 ms a step against 1.5-2.0 with this
 // bound (kernel profiles on two threads, alternating). Large layers' updates split.
 constexpr int64_t kUpdateParallelMin = int64_t(1) << 20;
 
