@@ -23,7 +23,11 @@ async function main(port: NonNullable<typeof parentPort>, data: ReplicaData): Pr
     seed: data.seed,
     // Different views on every replica: the parts of one batch.
     viewSeed: data.seed + 1000 * (data.index + 1),
-    optimizer: (options) => new AveragingSgd(options, () => shared!),
+    optimizer: (options) =>
+      new AveragingSgd(options, () => {
+        if (!shared) throw new Error(`replica ${data.index}: a step ran before the shared gradient buffer arrived`);
+        return shared;
+      }),
   });
   try {
     const floats = gradientFloats(steps.trainable);
