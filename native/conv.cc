@@ -55,7 +55,6 @@ struct Plan {
   size_t pad_bytes = 0;  // user-managed plans only
 };
 
-
 // An activation with exactly one channel block (C = 16 in nChw16c, C = 8 in
 // nChw8c) has the same bytes as NHWC: the primitive can read / write the wasm
 // heap directly instead of going through a reorder (which was ~20% of a
@@ -226,7 +225,6 @@ Plan& GetPlan(int kind, int slot, const Params& p) {
   }
   return *it->second;
 }
-
 
 uint8_t* Grow(Scratch& scratch, size_t bytes) {
   if (bytes > scratch.bytes) {
