@@ -2,6 +2,7 @@
 import type { OverheadSummary } from '../server/run/overhead.js';
 import type { StartupResult } from './startup.js';
 import { envLabel } from './interleave-plan.js';
+import { ratioRange as range, ratioText as x } from './ratio-text.js';
 import type { BenchReport, HandoffResult, HandoffTimes, InterleavedScaling, InterleavedVariant, MocoResult, ThreadScaling, WireCostResult } from './report-types.js';
 
 function table(rows: string[][]): string {
@@ -14,10 +15,6 @@ const ms = (x: number) => x.toFixed(x < 10 ? 1 : 0);
 function threadsCell(r: MocoResult): string {
   return r.threadsActual === r.threads ? String(r.threads) : `${r.threads} (uses ${r.threadsActual})`;
 }
-
-/** A ratio as the scaling texts write it, and the span of a list of them. */
-const x = (v: number) => `${v.toFixed(2)}x`;
-const range = (xs: number[]) => `${x(Math.min(...xs))}-${x(Math.max(...xs))}`;
 
 /** Each thread count over the first, round by round (neighbouring measurements). */
 function scalingText(scaling: ThreadScaling[]): string[] {
@@ -219,5 +216,3 @@ function overheadText(report: BenchReport): string[] {
     '  relay and fedavg (2 rounds, one chunk per client) arms with in-process clients that train nothing; each count without, then with, a dashboard viewer connected.',
   ];
 }
-
-export { x as ratioText, range as ratioRange };

@@ -14,6 +14,7 @@ import { cycleOrder, cycleSlices, copiesOf, envLabel, summarize, summarizeVarian
 import type { CycleResult, InterleavedScaling, InterleavedVariant } from './report-types.js';
 import { MAX_SLICE_STEPS, readReady, readSlice, requestLine, type SliceResult } from './slice-protocol.js';
 import { TORCH_SCRIPT } from './torch-reference.js';
+import { ratioText } from './ratio-text.js';
 
 const WORKER_ENTRY = entryFile('bench/slice-worker');
 /** Start-up and warm-up of one process (the first import of torch is slow). */
@@ -153,7 +154,7 @@ export async function measureInterleaved(o: InterleaveOptions): Promise<Interlea
       for (const slice of cycleOrder(slices, cycle)) await runSlice(slice, result);
       cycles.push(result);
       const base = o.threads[0];
-      log(`bench:   cycle ${cycle + 1} of ${o.cycles}: ${o.threads.slice(1).map((t) => `${t} over ${base}: ${(result.ours[t] / result.ours[base]).toFixed(2)}x`).join(', ')}`);
+      log(`bench:   cycle ${cycle + 1} of ${o.cycles}: ${o.threads.slice(1).map((t) => `${t} over ${base}: ${ratioText(result.ours[t] / result.ours[base])}`).join(', ')}`);
     }
     return {
       scaling: summarize(o.config, o.threads, o.sliceSeconds, cycles),

@@ -4,6 +4,7 @@
  * and where it does not. Pure: the profiles in, the comparison and its text out.
  */
 import { lowerMedian } from './lower-median.js';
+import { ratioText } from './ratio-text.js';
 
 export interface KernelRow {
   name: string;
@@ -67,14 +68,14 @@ export function compareProfiles(threads: readonly number[], byPair: readonly (re
   };
 }
 
-const gain = (first: number, other: number): string => (other > 0 ? `${(first / other).toFixed(2)}x` : '–');
+const gain = (first: number, other: number): string => (other > 0 ? ratioText(first / other) : '–');
 
 /** The comparison as a table: ms per step at each thread count, and the first count's over each other. */
 export function comparisonText(c: KernelComparison): string[] {
   const counts = c.threads.join(' / ');
   const row = (name: string, ms: number[]) =>
     `${name.padEnd(32)} ${ms.map((m) => m.toFixed(2).padStart(8)).join(' ')}  ${ms.slice(1).map((m) => gain(ms[0], m).padStart(6)).join(' ')}`;
-  const perPair = c.threads.slice(1).map((t, i) => `${t} threads over ${c.threads[0]}: ${c.stepGains.map((g) => `${g[i].toFixed(2)}x`).join(', ')}`);
+  const perPair = c.threads.slice(1).map((t, i) => `${t} threads over ${c.threads[0]}: ${c.stepGains.map((g) => ratioText(g[i])).join(', ')}`);
   return [
     `${c.label}, threads ${counts}: ms a step, lower medians of ${c.pairs} alternating pair${c.pairs === 1 ? '' : 's'}; then each later count's gain (the first's ms over its ms)`,
     `step's gain, pair by pair: ${perPair.join('; ')}`,

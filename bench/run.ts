@@ -22,6 +22,7 @@ import { measureTorchRow, probeTorch, type TorchProbe } from './torch-reference.
 import { measureCopies } from './moco-copies.js';
 import { measureInterleaved } from './interleave.js';
 import type { InterleavedScaling, InterleavedVariant } from './report-types.js';
+import { ratioText } from './ratio-text.js';
 
 export { formatReport } from './format.js';
 
@@ -156,7 +157,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         // Training only: their evaluations would come after the loops, side by side with nothing.
         const c = await measureCopies(config, n, round, () => runMocoChild(config, 1, { ...o, evalSeconds: 0 }));
         const alone = measured.find((r) => r.config === config && r.threads === 1)!;
-        log(`bench:   ${c.imgPerSec.map((x) => x.toFixed(1)).join(' + ')} = ${c.totalImgPerSec.toFixed(1)} img/s, ${(c.totalImgPerSec / alone.imgPerSec).toFixed(2)}x one thread alone (loops overlapped ${(100 * c.overlap).toFixed(0)}%)`);
+        log(`bench:   ${c.imgPerSec.map((x) => x.toFixed(1)).join(' + ')} = ${c.totalImgPerSec.toFixed(1)} img/s, ${ratioText(c.totalImgPerSec / alone.imgPerSec)} one thread alone (loops overlapped ${(100 * c.overlap).toFixed(0)}%)`);
         copies.push(c);
       }
     }

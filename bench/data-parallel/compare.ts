@@ -4,7 +4,7 @@
  * second, and its gain over the first way, with each pair's gains beside it.
  */
 import { lowerMedian } from '../lower-median.js';
-import { ratioRange, ratioText } from '../format.js';
+import { ratioRange, ratioText } from '../ratio-text.js';
 
 /** How a step runs: the whole batch on `threads` OpenMP threads, or split over `replicas` worker threads. */
 export type StepMode = { kind: 'threads'; threads: number } | { kind: 'replicas'; replicas: number };
